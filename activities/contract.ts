@@ -1,0 +1,68 @@
+// The activities the workflows may call: the only way workflow code touches Flink or Paimon.
+// Workflows import this file as types only; activities/flink and activities/paimon implement it.
+import type {
+  Deployment,
+  HealthReport,
+  JobRef,
+  JobSummary,
+  Savepoint,
+  SinkTableInfo,
+  TableRef,
+  TableState,
+  TagInfo,
+} from '../src/domain';
+
+export interface FlinkActivities {
+  /** Cluster overview; fails non-retryably (type UnsupportedFlinkVersion) unless Flink is 1.20.x. */
+  checkFlinkCluster(): Promise<{ flinkVersion: string; taskManagers: number; slotsAvailable: number }>;
+  /** Resolve a job id or name to one job (JobNotFound / JobNameAmbiguous otherwise). */
+  resolveJob(input: { job: JobRef }): Promise<JobSummary>;
+  getJob(input: { jobId: string }): Promise<JobSummary>;
+  cancelJob(input: { jobId: string }): Promise<void>;
+  /**
+   * Stop-with-savepoint, polled until COMPLETED with heartbeats. `triggerId` (32 hex chars, derived
+   * from the workflow and activity identity) makes a retried activity find the same savepoint.
+   */
+  stopWithSavepoint(input: {
+    jobId: string;
+    triggerId: string;
+    drain: boolean;
+    targetDirectory?: string;
+    formatType?: 'CANONICAL' | 'NATIVE';
+  }): Promise<Savepoint>;
+  /** An intermediate savepoint (the job keeps running); same idempotency as stopWithSavepoint. */
+  triggerSavepoint(input: {
+    jobId: string;
+    triggerId: string;
+    targetDirectory?: string;
+    formatType?: 'CANONICAL' | 'NATIVE';
+  }): Promise<Savepoint>;
+  /** The savepoint id (checkpoint id) of a savepoint path, read from its `_metadata` header. */
+  inspectSavepoint(input: { path: string }): Promise<{ savepointId: number; exists: boolean }>;
+  disposeSavepoint(input: { path: string }): Promise<void>;
+  /**
+   * Deploy a version, optionally restoring from a savepoint. `deployToken` makes it idempotent: a
+   * retry finds the job the first attempt started instead of starting a second one.
+   */
+  deployJob(input: {
+    deployment: Deployment;
+    deployToken: string;
+    savepointPath?: string;
+    allowNonRestoredState?: boolean;
+  }): Promise<{ jobId: string }>;
+  /** Healthy = RUNNING and a checkpoint completed after `since` (epoch ms), within `timeoutMs`. */
+  awaitHealthy(input: { jobId: string; since: number; timeoutMs: number }): Promise<HealthReport>;
+}
+
+export interface PaimonActivities {
+  describeSinkTables(input: { tables: TableRef[] }): Promise<SinkTableInfo[]>;
+  listTags(input: { table: TableRef }): Promise<TagInfo[]>;
+  /** Bounded wait until `tag` exists on every table; returns the tables still missing it. */
+  awaitTag(input: { tables: TableRef[]; tag: string; timeoutMs: number }): Promise<{ missing: TableRef[] }>;
+  createTag(input: { table: TableRef; tag: string; snapshotId?: number }): Promise<void>;
+  deleteTag(input: { table: TableRef; tag: string }): Promise<void>;
+  rollbackToTag(input: { table: TableRef; tag: string }): Promise<void>;
+  tableState(input: { table: TableRef }): Promise<TableState>;
+}
+
+export type Activities = FlinkActivities & PaimonActivities;
