@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `npm test`: the tests run against the real stack, so make sure it is installed and up first.
+# Extra arguments go to vitest (e.g. `npm test -- test/smoke`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ -d node_modules ]] || npm ci --no-audit --no-fund
+bash scripts/stack.sh up
+exec npx vitest run "$@"
