@@ -1,0 +1,28 @@
+// Failure types our activities raise as non-retryable ApplicationFailures. Workflows match on
+// these strings (`err.cause.type`), so they are spelled once, here. Pure: no Node built-ins, so
+// workflow code may import it.
+import { ApplicationFailure } from '@temporalio/common';
+
+export const FailureType = {
+  // Flink
+  JobNotFound: 'JobNotFound',
+  JobNotRunning: 'JobNotRunning',
+  JobNameAmbiguous: 'JobNameAmbiguous',
+  InvalidInput: 'InvalidInput',
+  UnsupportedFlinkVersion: 'UnsupportedFlinkVersion',
+  SavepointFailed: 'SavepointFailed',
+  SavepointNotFound: 'SavepointNotFound',
+  DeployFailed: 'DeployFailed',
+  // Paimon
+  TableNotFound: 'TableNotFound',
+  TagMissing: 'TagMissing',
+  InvalidIdentifier: 'InvalidIdentifier',
+  SqlFailed: 'SqlFailed',
+} as const;
+
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** A failure that retrying cannot fix: the workflow decides what happens next. */
+export function fatal(type: FailureType, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
