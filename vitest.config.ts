@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Tests share one real Flink cluster and Temporal server, so files run one at a time.
+    fileParallelism: false,
+    pool: 'forks',
+    testTimeout: 180_000,
+    hookTimeout: 300_000,
+  },
+});
