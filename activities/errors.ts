@@ -13,6 +13,8 @@ export const FailureType = {
   SavepointFailed: 'SavepointFailed',
   SavepointNotFound: 'SavepointNotFound',
   DeployFailed: 'DeployFailed',
+  /** A Flink or SQL gateway answer that does not match the schema we know (a version mismatch). */
+  UnexpectedResponse: 'UnexpectedResponse',
   // Paimon
   TableNotFound: 'TableNotFound',
   TagMissing: 'TagMissing',
