@@ -1,0 +1,258 @@
+import path from 'node:path';
+import { inspect } from 'node:util';
+import { z } from 'zod';
+import { repoRoot } from './paths';
+
+// The environment variable names are a contract with scripts/stack.sh (`stack.sh env` prints
+// them) and docker-compose.yml; test/docker-compose.test.ts holds the compose file to it.
+
+const REDACTED = '[redacted]';
+
+/** A value that must never reach a log: every string, JSON and inspect form is a placeholder. */
+export class Secret<T = string> {
+  readonly #value: T;
+
+  constructor(value: T) {
+    this.#value = value;
+  }
+
+  reveal(): T {
+    return this.#value;
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  [inspect.custom](): string {
+    return `Secret(${REDACTED})`;
+  }
+}
+
+export interface Config {
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    uiUrl: string;
+    /** Set when any TEMPORAL_TLS_* file is; an API key alone also turns TLS on. */
+    tls?: { caFile?: string; certFile?: string; keyFile?: string };
+    apiKey?: Secret;
+  };
+  flink: {
+    /** Without a trailing slash, so `${restUrl}/jobs` is right. */
+    restUrl: string;
+    /** The whole Authorization header value, e.g. "Bearer abc". */
+    authHeader?: Secret;
+    caFile?: string;
+    requestTimeoutMs: number;
+    /** Where savepoints go (Flink's state.savepoints.dir); a URI as the JobManager sees it. */
+    savepointDir: string;
+  };
+  sqlGateway: { url: string };
+  paimon: {
+    catalog: string;
+    /** A URI as the Flink cluster sees it. */
+    warehouse: string;
+    database: string;
+    /** Extra catalog options; a secret because they commonly carry object-store credentials. */
+    catalogOptions: Secret<Readonly<Record<string, string>>>;
+  };
+  /** The local stack's folder (downloads, data, logs), as scripts/stack.sh uses it. */
+  stackHome: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const shown = (value: unknown): string => `'${String(value)}'`;
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function isHostPort(value: string): boolean {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(value);
+  return match !== null && (match[2] === undefined || Number(match[2]) <= 65535);
+}
+
+const httpUrl = z
+  .string()
+  .refine(isHttpUrl, { error: (issue) => `must be an http(s) URL, got ${shown(issue.input)}` })
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const hostPort = z.string().refine(isHostPort, {
+  error: (issue) => `must be host:port (e.g. 127.0.0.1:7233), got ${shown(issue.input)}`,
+});
+
+const name = z.string().refine((value) => !/\s/.test(value), {
+  error: (issue) => `must not contain whitespace, got ${shown(issue.input)}`,
+});
+
+// Catalog and database names are spliced into Flink SQL (CREATE CATALOG, USE), so only plain
+// identifiers get through; anything else would need quoting rules we do not want to own.
+const sqlIdentifier = z.string().refine((value) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(value), {
+  error: (issue) =>
+    `must be a SQL identifier (letters, digits and _, not starting with a digit), got ${shown(issue.input)}`,
+});
+
+const uri = (example: string) =>
+  z.string().refine((value) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\/.+$/.test(value), {
+    error: (issue) => `must be a URI with a scheme, e.g. ${example}, got ${shown(issue.input)}`,
+  });
+
+const positiveMillis = z
+  .string()
+  .refine((value) => /^\d+$/.test(value) && Number(value) > 0, {
+    error: (issue) => `must be a positive whole number of milliseconds, got ${shown(issue.input)}`,
+  })
+  .transform(Number);
+
+const filePath = z.string();
+
+// Secrets never appear in messages, not even when they are malformed.
+const secret = z
+  .string()
+  .refine((value) => !/[\r\n]/.test(value), { error: 'must be a single line (value not shown)' })
+  .transform((value) => new Secret(value));
+
+const CATALOG_OPTIONS_HINT =
+  'must be a JSON object of string options, e.g. {"s3.endpoint":"http://minio:9000"} (value not shown)';
+
+const catalogOptions = z.string().transform((value, ctx) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    parsed = undefined;
+  }
+  const isStringMap =
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    !Array.isArray(parsed) &&
+    Object.values(parsed).every((option) => typeof option === 'string');
+  if (!isStringMap) {
+    ctx.addIssue({ code: 'custom', message: CATALOG_OPTIONS_HINT });
+    return z.NEVER;
+  }
+  return new Secret<Readonly<Record<string, string>>>(parsed as Record<string, string>);
+});
+
+const envSchema = z.object({
+  TEMPORAL_ADDRESS: hostPort,
+  TEMPORAL_NAMESPACE: name,
+  TEMPORAL_TASK_QUEUE: name,
+  TEMPORAL_UI_URL: httpUrl,
+  TEMPORAL_TLS_CA_FILE: filePath.optional(),
+  TEMPORAL_TLS_CERT_FILE: filePath.optional(),
+  TEMPORAL_TLS_KEY_FILE: filePath.optional(),
+  TEMPORAL_API_KEY: secret.optional(),
+  FLINK_REST_URL: httpUrl,
+  FLINK_REST_AUTH_HEADER: secret.optional(),
+  FLINK_REST_CA_FILE: filePath.optional(),
+  FLINK_REQUEST_TIMEOUT_MS: positiveMillis,
+  FLINK_SAVEPOINT_DIR: uri('file:///data/savepoints'),
+  SQL_GATEWAY_URL: httpUrl,
+  PAIMON_CATALOG: sqlIdentifier,
+  PAIMON_WAREHOUSE: uri('file:///data/warehouse or s3://bucket/warehouse'),
+  PAIMON_CATALOG_OPTIONS: catalogOptions,
+  PAIMON_DATABASE: sqlIdentifier,
+  STACK_HOME: filePath,
+});
+
+export type ConfigEnvKey = keyof typeof envSchema.shape;
+
+/** Every environment variable the config reads. */
+export const CONFIG_ENV_KEYS = Object.keys(envSchema.shape) as ConfigEnvKey[];
+
+/** Defaults that do not depend on where the stack lives; they point at scripts/stack.sh's stack. */
+export const ENV_DEFAULTS = {
+  TEMPORAL_ADDRESS: '127.0.0.1:7233',
+  TEMPORAL_NAMESPACE: 'default',
+  TEMPORAL_TASK_QUEUE: 'flink-paimon-ops',
+  TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
+  FLINK_REST_URL: 'http://127.0.0.1:8081',
+  FLINK_REQUEST_TIMEOUT_MS: '15000',
+  SQL_GATEWAY_URL: 'http://127.0.0.1:8083',
+  PAIMON_CATALOG: 'paimon',
+  PAIMON_CATALOG_OPTIONS: '{}',
+  PAIMON_DATABASE: 'demo',
+} as const satisfies Partial<Record<ConfigEnvKey, string>>;
+
+/** The data paths default to where scripts/stack.sh keeps them: $STACK_HOME/data/... */
+function stackDefaults(stackHome: string) {
+  return {
+    STACK_HOME: stackHome,
+    PAIMON_WAREHOUSE: `file://${stackHome}/data/warehouse`,
+    FLINK_SAVEPOINT_DIR: `file://${stackHome}/data/savepoints`,
+  } satisfies Partial<Record<ConfigEnvKey, string>>;
+}
+
+/** Variables that only make sense together; checked apart from the schema so they always report. */
+function pairingProblems(given: Partial<Record<ConfigEnvKey, string>>): string[] {
+  const cert = given.TEMPORAL_TLS_CERT_FILE !== undefined;
+  const key = given.TEMPORAL_TLS_KEY_FILE !== undefined;
+  if (cert === key) return [];
+  return cert
+    ? ['TEMPORAL_TLS_KEY_FILE: must be set too when TEMPORAL_TLS_CERT_FILE is (mTLS needs both)']
+    : ['TEMPORAL_TLS_CERT_FILE: must be set too when TEMPORAL_TLS_KEY_FILE is (mTLS needs both)'];
+}
+
+/**
+ * Reads and validates the configuration. Unset and blank variables take their defaults; values
+ * are trimmed. Throws a {@link ConfigError} naming every bad variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const given: Partial<Record<ConfigEnvKey, string>> = {};
+  for (const key of CONFIG_ENV_KEYS) {
+    const value = env[key]?.trim();
+    if (value) given[key] = value;
+  }
+  const stackHome = path.resolve(given.STACK_HOME ?? path.join(repoRoot(), '.stack'));
+  const parsed = envSchema.safeParse({ ...ENV_DEFAULTS, ...stackDefaults(stackHome), ...given });
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${String(issue.path[0] ?? 'config')}: ${issue.message}`);
+  problems.push(...pairingProblems(given));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
+  const tlsFiles = { caFile: e.TEMPORAL_TLS_CA_FILE, certFile: e.TEMPORAL_TLS_CERT_FILE, keyFile: e.TEMPORAL_TLS_KEY_FILE };
+  return {
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiUrl: e.TEMPORAL_UI_URL,
+      tls: Object.values(tlsFiles).some((file) => file !== undefined) ? tlsFiles : undefined,
+      apiKey: e.TEMPORAL_API_KEY,
+    },
+    flink: {
+      restUrl: e.FLINK_REST_URL,
+      authHeader: e.FLINK_REST_AUTH_HEADER,
+      caFile: e.FLINK_REST_CA_FILE,
+      requestTimeoutMs: e.FLINK_REQUEST_TIMEOUT_MS,
+      savepointDir: e.FLINK_SAVEPOINT_DIR,
+    },
+    sqlGateway: { url: e.SQL_GATEWAY_URL },
+    paimon: {
+      catalog: e.PAIMON_CATALOG,
+      warehouse: e.PAIMON_WAREHOUSE,
+      database: e.PAIMON_DATABASE,
+      catalogOptions: e.PAIMON_CATALOG_OPTIONS,
+    },
+    stackHome: e.STACK_HOME,
+  };
+}

@@ -1,0 +1,163 @@
+import path from 'node:path';
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_ENV_KEYS, ConfigError, loadConfig } from '../src/config';
+
+const root = path.resolve(__dirname, '..');
+
+function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected loadConfig to reject the environment');
+}
+
+describe('loadConfig', () => {
+  it('defaults to the local stack of scripts/stack.sh', () => {
+    const config = loadConfig({});
+    expect(config.temporal).toMatchObject({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'flink-paimon-ops',
+      uiUrl: 'http://127.0.0.1:8233',
+      tls: undefined,
+      apiKey: undefined,
+    });
+    expect(config.flink).toMatchObject({
+      restUrl: 'http://127.0.0.1:8081',
+      authHeader: undefined,
+      caFile: undefined,
+      requestTimeoutMs: 15000,
+      savepointDir: `file://${root}/.stack/data/savepoints`,
+    });
+    expect(config.sqlGateway.url).toBe('http://127.0.0.1:8083');
+    expect(config.paimon).toMatchObject({
+      catalog: 'paimon',
+      warehouse: `file://${root}/.stack/data/warehouse`,
+      database: 'demo',
+    });
+    expect(config.paimon.catalogOptions.reveal()).toEqual({});
+    expect(config.stackHome).toBe(path.join(root, '.stack'));
+  });
+
+  it('moves the data defaults with STACK_HOME, as scripts/stack.sh does', () => {
+    const config = loadConfig({ STACK_HOME: '/srv/stack' });
+    expect(config.stackHome).toBe('/srv/stack');
+    expect(config.paimon.warehouse).toBe('file:///srv/stack/data/warehouse');
+    expect(config.flink.savepointDir).toBe('file:///srv/stack/data/savepoints');
+  });
+
+  it('reads given values, trims them, treats blank as unset and drops trailing slashes', () => {
+    const config = loadConfig({
+      FLINK_REST_URL: ' https://flink.example:8443/ ',
+      FLINK_REQUEST_TIMEOUT_MS: '2500',
+      TEMPORAL_NAMESPACE: '',
+      PAIMON_CATALOG_OPTIONS: '{"cache-enabled":"false"}',
+      PAIMON_WAREHOUSE: 's3://bucket/warehouse',
+    });
+    expect(config.flink.restUrl).toBe('https://flink.example:8443');
+    expect(config.flink.requestTimeoutMs).toBe(2500);
+    expect(config.temporal.namespace).toBe('default');
+    expect(config.paimon.catalogOptions.reveal()).toEqual({ 'cache-enabled': 'false' });
+    expect(config.paimon.warehouse).toBe('s3://bucket/warehouse');
+  });
+
+  it('names the variable and the bad value', () => {
+    expect(() => loadConfig({ FLINK_REST_URL: 'x' })).toThrow("FLINK_REST_URL: must be an http(s) URL, got 'x'");
+    expect(problemsOf({ SQL_GATEWAY_URL: 'ftp://gateway' })).toEqual([
+      "SQL_GATEWAY_URL: must be an http(s) URL, got 'ftp://gateway'",
+    ]);
+  });
+
+  it('reports every bad variable at once', () => {
+    const problems = problemsOf({
+      TEMPORAL_ADDRESS: 'http://temporal:7233',
+      FLINK_REQUEST_TIMEOUT_MS: '15s',
+      PAIMON_DATABASE: 'demo; DROP TABLE x',
+      PAIMON_WAREHOUSE: '/data/warehouse',
+      TEMPORAL_TLS_KEY_FILE: '/certs/client.key',
+    });
+    expect(problems).toHaveLength(5);
+    expect(problems).toContain('TEMPORAL_TLS_CERT_FILE: must be set too when TEMPORAL_TLS_KEY_FILE is (mTLS needs both)');
+    expect(problems).toContain("TEMPORAL_ADDRESS: must be host:port (e.g. 127.0.0.1:7233), got 'http://temporal:7233'");
+    expect(problems).toContain("FLINK_REQUEST_TIMEOUT_MS: must be a positive whole number of milliseconds, got '15s'");
+    expect(problems.find((p) => p.startsWith('PAIMON_DATABASE: must be a SQL identifier'))).toBeDefined();
+    expect(problems.find((p) => p.startsWith('PAIMON_WAREHOUSE: must be a URI with a scheme'))).toBeDefined();
+  });
+
+  it('wants the mTLS certificate and key together', () => {
+    expect(problemsOf({ TEMPORAL_TLS_CERT_FILE: '/certs/client.pem' })).toEqual([
+      'TEMPORAL_TLS_KEY_FILE: must be set too when TEMPORAL_TLS_CERT_FILE is (mTLS needs both)',
+    ]);
+    const config = loadConfig({ TEMPORAL_TLS_CERT_FILE: '/certs/client.pem', TEMPORAL_TLS_KEY_FILE: '/certs/client.key' });
+    expect(config.temporal.tls).toEqual({ caFile: undefined, certFile: '/certs/client.pem', keyFile: '/certs/client.key' });
+  });
+
+  it('lists every variable it reads', () => {
+    expect([...CONFIG_ENV_KEYS].sort()).toEqual(
+      [
+        'FLINK_REQUEST_TIMEOUT_MS',
+        'FLINK_REST_AUTH_HEADER',
+        'FLINK_REST_CA_FILE',
+        'FLINK_REST_URL',
+        'FLINK_SAVEPOINT_DIR',
+        'PAIMON_CATALOG',
+        'PAIMON_CATALOG_OPTIONS',
+        'PAIMON_DATABASE',
+        'PAIMON_WAREHOUSE',
+        'SQL_GATEWAY_URL',
+        'STACK_HOME',
+        'TEMPORAL_ADDRESS',
+        'TEMPORAL_API_KEY',
+        'TEMPORAL_NAMESPACE',
+        'TEMPORAL_TASK_QUEUE',
+        'TEMPORAL_TLS_CA_FILE',
+        'TEMPORAL_TLS_CERT_FILE',
+        'TEMPORAL_TLS_KEY_FILE',
+        'TEMPORAL_UI_URL',
+      ].sort(),
+    );
+  });
+});
+
+describe('secrets in the config', () => {
+  const secrets = {
+    TEMPORAL_API_KEY: 'temporal-key-s3cr3t',
+    FLINK_REST_AUTH_HEADER: 'Bearer flink-token-s3cr3t',
+    PAIMON_CATALOG_OPTIONS: '{"s3.secret-key":"paimon-s3cr3t"}',
+  };
+
+  it('are readable only through reveal()', () => {
+    const config = loadConfig(secrets);
+    expect(config.temporal.apiKey?.reveal()).toBe('temporal-key-s3cr3t');
+    expect(config.flink.authHeader?.reveal()).toBe('Bearer flink-token-s3cr3t');
+    expect(config.paimon.catalogOptions.reveal()).toEqual({ 's3.secret-key': 'paimon-s3cr3t' });
+  });
+
+  it('never show in a JSON, string or inspect dump', () => {
+    const config = loadConfig(secrets);
+    const dumps = [
+      JSON.stringify(config),
+      inspect(config, { depth: Infinity, showHidden: true }),
+      String(config.temporal.apiKey),
+      `${config.flink.authHeader}`,
+      String(config.paimon.catalogOptions),
+    ];
+    for (const dump of dumps) expect(dump).not.toMatch(/s3cr3t/);
+    expect(JSON.parse(JSON.stringify(config)).temporal.apiKey).toBe('[redacted]');
+  });
+
+  it('never show in error messages', () => {
+    const problems = problemsOf({
+      FLINK_REST_AUTH_HEADER: 'Bearer s3cr3t\nX-Injected: 1',
+      PAIMON_CATALOG_OPTIONS: '{"s3.secret-key": 42, "note": "s3cr3t"}',
+    });
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^FLINK_REST_AUTH_HEADER: /);
+    expect(problems[1]).toMatch(/^PAIMON_CATALOG_OPTIONS: must be a JSON object of string options/);
+    for (const problem of problems) expect(problem).not.toMatch(/s3cr3t/);
+  });
+});
