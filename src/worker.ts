@@ -1,0 +1,41 @@
+import path from 'node:path';
+import { type NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { Config } from './config';
+import { connectWorker } from './temporal-connection';
+
+/**
+ * The workflows folder as a directory rather than require.resolve('../workflows'): Node's resolver
+ * only knows .js, while Temporal's bundler (webpack, resolving .ts and .js) finds
+ * workflows/index.ts under vitest and dist/workflows/index.js after a build.
+ */
+export const workflowsPath = path.resolve(__dirname, '../workflows');
+
+/** A worker on the configured task queue. The connection stays the caller's to close. */
+export async function createWorker(config: Config, connection: NativeConnection): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath,
+    activities: createActivities(config),
+  });
+}
+
+/**
+ * Connects, runs a worker until SIGINT or SIGTERM, then closes the connection. The signals are
+ * the Temporal Runtime's default shutdownSignals: the worker stops polling, in-flight activities
+ * are cancelled (they heartbeat, so a later attempt resumes), and run() resolves.
+ */
+export async function runWorker(config: Config, onRunning?: () => void): Promise<void> {
+  const connection = await connectWorker(config);
+  try {
+    const worker = await createWorker(config, connection);
+    const running = worker.run();
+    onRunning?.();
+    await running;
+  } finally {
+    await connection.close();
+  }
+  console.log('worker stopped');
+}
