@@ -1,0 +1,24 @@
+import type { Config } from './config';
+
+/**
+ * What `npm start` prints once the worker polls: where to look and how to start a workflow.
+ * The one place for this text.
+ */
+export function readyBanner(config: Config, { localStack }: { localStack: boolean }): string {
+  const { taskQueue, namespace, uiUrl } = config.temporal;
+  return [
+    '',
+    `Worker running: namespace '${namespace}', task queue '${taskQueue}'.`,
+    `  Temporal UI  ${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows`,
+    `  Flink UI     ${config.flink.restUrl}`,
+    '',
+    'Start a workflow:',
+    '  npx savepointctl --help',
+    `  or "Start Workflow" in the Temporal UI with task queue '${taskQueue}'.`,
+    '',
+    localStack
+      ? 'Ctrl-C stops the worker; the stack keeps running (bash scripts/stack.sh down stops it).'
+      : 'Ctrl-C stops the worker.',
+    '',
+  ].join('\n');
+}
