@@ -1,0 +1,21 @@
+# The worker only (src/main-worker.ts); docker-compose.yml runs it next to Temporal and Flink.
+# Debian rather than Alpine: the Temporal core bridge ships glibc binaries only.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json ./
+COPY src ./src
+COPY workflows ./workflows
+COPY activities ./activities
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+# package.json stays: src/paths.ts finds the repository root by it.
+COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+USER node
+CMD ["node", "dist/src/main-worker.js"]

@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { CONFIG_ENV_KEYS, loadConfig } from '../src/config';
+
+// docker-compose.yml is never run here (no Docker engine), so these checks are what keeps it in
+// step with src/config.ts and the ports scripts/stack.sh uses.
+
+interface Service {
+  image?: string;
+  command?: string | string[];
+  ports?: (string | number | { published?: string | number; target?: number })[];
+  environment?: Record<string, string | number | null> | string[];
+}
+
+// Compose files use YAML 1.1 merge keys (`<<: *flink`); docker compose resolves them, and so must we.
+const compose = parse(readFileSync(path.resolve(__dirname, '..', 'docker-compose.yml'), 'utf8'), {
+  merge: true,
+}) as { services: Record<string, Service> };
+const { services } = compose;
+
+function service(name: string): Service {
+  const found = services[name];
+  if (!found) throw new Error(`docker-compose.yml has no service '${name}'`);
+  return found;
+}
+
+function publishedPorts(svc: Service): number[] {
+  return (svc.ports ?? []).map((port) => {
+    if (typeof port === 'object') return Number(port.published);
+    // "host:container", "ip:host:container" or a bare container port.
+    const parts = String(port).split('/')[0]!.split(':');
+    return Number(parts.length === 1 ? parts[0] : parts[parts.length - 2]);
+  });
+}
+
+function environment(svc: Service): Record<string, string> {
+  const env = svc.environment ?? {};
+  if (Array.isArray(env)) {
+    return Object.fromEntries(env.map((line) => [line.split('=')[0]!, line.slice(line.indexOf('=') + 1)]));
+  }
+  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, String(value ?? '')]));
+}
+
+function flinkProperties(svc: Service): Record<string, unknown> {
+  return parse(environment(svc).FLINK_PROPERTIES ?? '') as Record<string, unknown>;
+}
+
+describe('docker-compose.yml', () => {
+  it('has the stack and the worker', () => {
+    expect(Object.keys(services)).toEqual(
+      expect.arrayContaining(['temporal', 'jobmanager', 'taskmanager', 'sql-gateway', 'worker']),
+    );
+  });
+
+  it('publishes the ports of the local stack', () => {
+    expect(publishedPorts(service('temporal')).sort()).toEqual([7233, 8233]);
+    expect(publishedPorts(service('jobmanager'))).toEqual([8081]);
+    expect(publishedPorts(service('sql-gateway'))).toEqual([8083]);
+  });
+
+  it('runs Flink 1.20 with the Paimon jar on every Flink service', () => {
+    for (const name of ['jobmanager', 'taskmanager', 'sql-gateway']) {
+      const svc = service(name) as Service & { volumes?: string[] };
+      expect(svc.image).toBe('flink:1.20.3-scala_2.12-java17');
+      expect(svc.volumes).toContain(
+        './.stack/downloads/paimon-flink-1.20-1.3.1.jar:/opt/flink/lib/paimon-flink-1.20-1.3.1.jar:ro',
+      );
+      expect(flinkProperties(svc)).toMatchObject({
+        'execution.checkpointing.interval': '3s',
+        'execution.checkpointing.mode': 'EXACTLY_ONCE',
+        'taskmanager.numberOfTaskSlots': 4,
+      });
+    }
+  });
+
+  it('gives the worker only variables src/config.ts knows, and they load', () => {
+    const env = environment(service('worker'));
+    const known: readonly string[] = CONFIG_ENV_KEYS;
+    expect(Object.keys(env).filter((key) => !known.includes(key))).toEqual([]);
+
+    const config = loadConfig(env);
+    expect(config.temporal.address).toBe('temporal:7233');
+    expect(config.flink.restUrl).toBe('http://jobmanager:8081');
+    expect(config.sqlGateway.url).toBe('http://sql-gateway:8083');
+    expect(config.paimon.warehouse).toBe('file:///data/warehouse');
+    // The worker and the JobManager must agree on where savepoints go.
+    expect(config.flink.savepointDir).toBe(flinkProperties(service('jobmanager'))['state.savepoints.dir']);
+  });
+});
