@@ -11,6 +11,7 @@ import type {
   TableState,
   TagInfo,
 } from '../src/domain';
+import type { RestorePoint, RestorePointRecord } from '../src/restore-points';
 
 export interface FlinkActivities {
   /** Cluster overview; fails non-retryably (type UnsupportedFlinkVersion) unless Flink is 1.20.x. */
@@ -65,4 +66,29 @@ export interface PaimonActivities {
   tableState(input: { table: TableRef }): Promise<TableState>;
 }
 
-export type Activities = FlinkActivities & PaimonActivities;
+/** The restore-point catalog (activities/catalog): records beside the savepoints, checked against tags and files. */
+export interface CatalogActivities {
+  /** Idempotent for the same savepoint path; another path under the same savepoint id fails (RestorePointConflict). */
+  recordRestorePoint(input: {
+    jobName: string;
+    jobId: string;
+    savepoint: Pick<Savepoint, 'savepointId' | 'path' | 'triggeredAt'>;
+    tables: TableRef[];
+    pinned: boolean;
+    label?: string;
+    deploymentVersion?: string;
+    taggedAtRecord: boolean;
+  }): Promise<RestorePointRecord>;
+  /** Recorded points and unrecorded `savepoint-<id>` tags, newest first, each checked for restorability. */
+  listRestorePoints(input: { jobName: string; tables?: TableRef[] }): Promise<RestorePoint[]>;
+  pinRestorePoint(input: { jobName: string; savepointId: number }): Promise<RestorePointRecord>;
+  unpinRestorePoint(input: { jobName: string; savepointId: number }): Promise<RestorePointRecord>;
+  /** Retention's first step: from here on the point is never restorable. Refuses a pinned point. */
+  markRestorePointExpiring(input: { jobName: string; savepointId: number; at: string }): Promise<RestorePointRecord>;
+  /** Retention's last step; only for a point marked expiring. */
+  deleteRestorePointRecord(input: { jobName: string; savepointId: number }): Promise<void>;
+  /** Deletes a savepoint-* directory directly under the configured savepoint dir, nothing else. */
+  deleteSavepointDirectory(input: { path: string }): Promise<{ deleted: boolean }>;
+}
+
+export type Activities = FlinkActivities & PaimonActivities & CatalogActivities;

@@ -1,0 +1,209 @@
+// Restore points: the schemas shared by the savepoint and retention workflows, the catalog
+// activities and the schedule client. Pure zod, no Node built-ins: bundled into workflow code.
+import { msToNumber, type Duration } from '@temporalio/common';
+import { z } from 'zod';
+import { JobIdSchema, JobRefSchema, TableRefSchema, type TableRef } from './domain';
+
+/**
+ * A restore point belongs to a job *name*, not a job id: an upgrade starts a new job (new id) under
+ * the same name, and its restore points, schedule and retention carry over.
+ */
+export const JobNameSchema = z.string().min(1).max(256);
+
+/**
+ * The job's name as a single, safe path segment and id suffix: restore-point records live in a
+ * folder named by it, so '/', '\' and a leading '.' must not survive. Letters, digits, '_' and '-'
+ * stay as they are (the usual job names read unchanged); everything else is %-encoded, so two
+ * different names never share a key.
+ */
+export function jobKey(jobName: string): string {
+  // encodeURIComponent already escapes '%', so the result stays unambiguous.
+  return encodeURIComponent(JobNameSchema.parse(jobName)).replace(
+    /[^A-Za-z0-9_%-]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
+}
+
+/** The schedule that takes a job's long-retention savepoints: one per job. */
+export const savepointScheduleId = (jobName: string): string => `savepoints/${jobKey(jobName)}`;
+
+/** Workflow id prefix of the scheduled runs (Temporal appends the scheduled time). */
+export const savepointWorkflowId = (jobName: string): string => `savepoint/${jobKey(jobName)}`;
+
+/** One retention run per job at a time: the id is the mutual exclusion. */
+export const retentionWorkflowId = (jobName: string): string => `retention/${jobKey(jobName)}`;
+
+const isoTime = z.iso.datetime({ offset: true });
+
+const YEAR_MS = 366 * 24 * 60 * 60 * 1000;
+
+/** Milliseconds, or a duration string like '90s', '2m' or '30d'; normalised to milliseconds. */
+const duration = (what: string, options: { min?: number; max?: number } = {}) =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const { min = 1, max = YEAR_MS } = options;
+    let ms: number;
+    try {
+      ms = msToNumber(value as Duration);
+    } catch {
+      ms = Number.NaN;
+    }
+    if (!Number.isInteger(ms) || ms < min || ms > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${what} must be milliseconds or a duration like '2m' or '30d', from ${min} ms to ${max} ms; got ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/**
+ * The durable record of a restore point, one JSON file per savepoint next to the savepoints
+ * (docs/restore-points.md says why there). `expiringSince` is set by retention before it deletes
+ * anything, so a point that retention stopped half-way through never counts as restorable again.
+ */
+export const RestorePointRecordSchema = z
+  .object({
+    format: z.literal(1),
+    savepointId: z.number().int().nonnegative(),
+    /** The savepoint's location as Flink reported it (e.g. file:/…/savepoints/savepoint-ab12cd-…). */
+    path: z.string().min(1),
+    jobName: JobNameSchema,
+    jobId: JobIdSchema,
+    deploymentVersion: z.string().min(1).max(64).nullable(),
+    label: z.string().min(1).max(256).nullable(),
+    tables: z.array(TableRefSchema).min(1),
+    pinned: z.boolean(),
+    /** When the savepoint was triggered (Flink's trigger time). */
+    createdAt: isoTime,
+    /** Whether `savepoint-<id>` was on every table when the point was recorded. */
+    taggedAtRecord: z.boolean(),
+    expiringSince: isoTime.nullable(),
+  })
+  .strict();
+export type RestorePointRecord = z.infer<typeof RestorePointRecordSchema>;
+
+export type TagPresence = 'present' | 'missing';
+
+/** A restore point as the catalog lists it: the record, checked against the tables and the files. */
+export interface RestorePoint {
+  savepointId: number;
+  /** The tag Paimon gives this savepoint on every sink table. */
+  tag: string;
+  /** null when a tag exists but no record says where its savepoint is. */
+  path: string | null;
+  jobName: string;
+  jobId: string | null;
+  deploymentVersion: string | null;
+  label: string | null;
+  createdAt: string | null;
+  pinned: boolean;
+  /** false for a `savepoint-<id>` tag that no record of ours describes (e.g. an upgrade's savepoint). */
+  recorded: boolean;
+  tables: Record<TableRef, TagPresence>;
+  /** `_metadata` exists at `path` and names this savepoint id. */
+  savepointPresent: boolean;
+  expiring: boolean;
+  /** Tag on every table, savepoint files present, and not being deleted. */
+  restorable: boolean;
+  /** Why the point is not restorable (empty when it is). */
+  problems: string[];
+}
+
+export const RestorePointOptionsSchema = z
+  .object({
+    /** Pinned points are never deleted by retention. */
+    pinned: z.boolean().default(false),
+    label: z.string().min(1).max(256).optional(),
+    /** The deployed version, when the caller knows it (e.g. "v2"). */
+    deploymentVersion: z.string().min(1).max(64).optional(),
+    /** How long to wait for `savepoint-<id>` on every table: it appears after the next checkpoint. */
+    tagTimeout: duration('tagTimeout', { max: 60 * 60_000 }).default(120_000),
+    formatType: z.enum(['CANONICAL', 'NATIVE']).default('CANONICAL'),
+  })
+  .strict();
+
+/** Retention keeps a point if any keep rule matches (like restic's --keep-last / --keep-within). */
+export const RetentionPolicySchema = z
+  .object({
+    /** Keep the newest N restorable points. */
+    keepLast: z.number().int().positive().optional(),
+    /** Keep points younger than this. */
+    maxAge: duration('maxAge').optional(),
+    /**
+     * A point that is not (yet) restorable but younger than this is kept: an intermediate
+     * savepoint's tag appears only after the next checkpoint, so a fresh point may still be on its way.
+     */
+    pendingGrace: duration('pendingGrace', { min: 0 }).default(15 * 60_000),
+  })
+  .strict()
+  .refine((p) => p.keepLast !== undefined || p.maxAge !== undefined, {
+    message: 'a retention policy needs keepLast, maxAge or both',
+  });
+/** Durations in milliseconds, defaults filled in. */
+export type RetentionPolicy = z.output<typeof RetentionPolicySchema>;
+
+export const TakeSavepointInputSchema = z
+  .object({
+    job: JobRefSchema,
+    tables: z.array(TableRefSchema).min(1),
+    options: RestorePointOptionsSchema.prefault({}),
+    /** Run retention for the job after the savepoint is recorded (as a child workflow). */
+    retention: RetentionPolicySchema.optional(),
+  })
+  .strict();
+/** What a caller writes (durations as strings, defaults left out). */
+export type TakeSavepointInput = z.input<typeof TakeSavepointInputSchema>;
+export type TakeSavepointParams = z.output<typeof TakeSavepointInputSchema>;
+
+export interface TakeSavepointResult {
+  jobName: string;
+  jobId: string;
+  savepointId: number;
+  path: string;
+  tag: string;
+  restorable: boolean;
+  /** Set when not restorable: which tables still lacked the tag when the wait ended. */
+  reason?: string;
+  missingTags: TableRef[];
+  /** The retention run started after this savepoint, if the input asked for one. */
+  retention?: RetentionResult;
+}
+
+export const RetentionInputSchema = z
+  .object({
+    jobName: JobNameSchema,
+    /** The sink tables to check tags on; by default those in the job's records. */
+    tables: z.array(TableRefSchema).min(1).optional(),
+    policy: RetentionPolicySchema,
+    /** Decide and report, change nothing. */
+    dryRun: z.boolean().default(false),
+  })
+  .strict();
+export type RetentionInput = z.input<typeof RetentionInputSchema>;
+export type RetentionParams = z.output<typeof RetentionInputSchema>;
+
+export type RetentionReason =
+  | 'pinned'
+  | 'newest-restorable'
+  | 'keep-last'
+  | 'max-age'
+  | 'pending'
+  | 'unrecorded'
+  | 'expired'
+  | 'not-restorable'
+  | 'expiring';
+
+export interface RetentionDecision {
+  savepointId: number;
+  action: 'keep' | 'delete';
+  reason: RetentionReason;
+}
+
+export interface RetentionResult {
+  jobName: string;
+  dryRun: boolean;
+  decisions: RetentionDecision[];
+  deleted: number[];
+  failed: { savepointId: number; error: string }[];
+}
