@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { RetentionPolicySchema, type RestorePoint } from '../src/restore-points';
+import { decideRetention } from '../src/retention-policy';
+
+const NOW = Date.parse('2026-03-01T12:00:00Z');
+const MIN = 60_000;
+const DAY = 24 * 60 * MIN;
+
+/** A recorded, restorable point `ageMs` old; override what a row needs. */
+function point(savepointId: number, ageMs: number, over: Partial<RestorePoint> = {}): RestorePoint {
+  return {
+    savepointId,
+    tag: `savepoint-${savepointId}`,
+    path: `file:/sp/savepoint-abcdef-${savepointId}`,
+    jobName: 'paimon-demo',
+    jobId: 'a'.repeat(32),
+    deploymentVersion: 'v1',
+    label: null,
+    createdAt: new Date(NOW - ageMs).toISOString(),
+    pinned: false,
+    recorded: true,
+    tables: { 'demo.seq_a': 'present', 'demo.seq_b': 'present' },
+    savepointPresent: true,
+    expiring: false,
+    restorable: true,
+    problems: [],
+    ...over,
+  };
+}
+
+const broken = { restorable: false, tables: { 'demo.seq_a': 'present', 'demo.seq_b': 'missing' } } as const;
+const filesGone = { restorable: false, savepointPresent: false } as const;
+
+type Row = {
+  name: string;
+  points: RestorePoint[];
+  policy: { keepLast?: number; maxAge?: number; pendingGrace?: number };
+  /** savepoint id -> expected action:reason */
+  expect: Record<number, string>;
+};
+
+const rows: Row[] = [
+  {
+    name: 'keepLast keeps the newest N restorable points',
+    points: [point(1, 3 * DAY), point(2, 2 * DAY), point(3, DAY), point(4, MIN)],
+    policy: { keepLast: 2 },
+    expect: { 4: 'keep:newest-restorable', 3: 'keep:keep-last', 2: 'delete:expired', 1: 'delete:expired' },
+  },
+  {
+    name: 'maxAge keeps what is younger, deletes the rest',
+    points: [point(1, 10 * DAY), point(2, 5 * DAY), point(3, DAY)],
+    policy: { maxAge: 7 * DAY },
+    expect: { 3: 'keep:newest-restorable', 2: 'keep:max-age', 1: 'delete:expired' },
+  },
+  {
+    name: 'keepLast and maxAge: a point is kept if either rule keeps it',
+    points: [point(1, 10 * DAY), point(2, 9 * DAY), point(3, 2 * DAY), point(4, DAY)],
+    policy: { keepLast: 1, maxAge: 3 * DAY },
+    expect: { 4: 'keep:newest-restorable', 3: 'keep:max-age', 2: 'delete:expired', 1: 'delete:expired' },
+  },
+  {
+    name: 'the newest restorable point stays even when every rule would drop it',
+    points: [point(1, 30 * DAY), point(2, 20 * DAY)],
+    policy: { maxAge: DAY },
+    expect: { 2: 'keep:newest-restorable', 1: 'delete:expired' },
+  },
+  {
+    name: 'the newest restorable point stays when newer points are broken',
+    points: [point(1, 30 * DAY), point(2, 20 * DAY), point(3, 10 * DAY, broken), point(4, 5 * DAY, filesGone)],
+    policy: { keepLast: 1 },
+    expect: { 4: 'delete:not-restorable', 3: 'delete:not-restorable', 2: 'keep:newest-restorable', 1: 'delete:expired' },
+  },
+  {
+    name: 'pinned points are never deleted and do not count towards keepLast',
+    points: [point(1, 40 * DAY, { pinned: true }), point(2, 3 * DAY), point(3, 2 * DAY, { pinned: true }), point(4, DAY)],
+    policy: { keepLast: 2 },
+    expect: { 4: 'keep:newest-restorable', 3: 'keep:pinned', 2: 'keep:keep-last', 1: 'keep:pinned' },
+  },
+  {
+    name: 'a pinned point that is not restorable is kept too',
+    points: [point(1, 40 * DAY, { ...broken, pinned: true }), point(2, DAY)],
+    policy: { keepLast: 1 },
+    expect: { 2: 'keep:newest-restorable', 1: 'keep:pinned' },
+  },
+  {
+    name: 'broken points do not count towards keepLast',
+    points: [point(1, 4 * DAY), point(2, 3 * DAY, broken), point(3, 2 * DAY)],
+    policy: { keepLast: 2 },
+    expect: { 3: 'keep:newest-restorable', 2: 'delete:not-restorable', 1: 'keep:keep-last' },
+  },
+  {
+    name: 'a fresh point whose tag has not appeared yet is pending, within the grace period',
+    points: [point(1, DAY), point(2, 2 * MIN, broken), point(3, 20 * MIN, broken)],
+    policy: { keepLast: 1, pendingGrace: 15 * MIN },
+    expect: { 2: 'keep:pending', 3: 'delete:not-restorable', 1: 'keep:newest-restorable' },
+  },
+  {
+    name: 'a point an earlier run started deleting is always finished, whatever its age',
+    points: [point(1, 2 * DAY), point(2, MIN, { restorable: false, expiring: true })],
+    policy: { maxAge: 7 * DAY, pendingGrace: 15 * MIN },
+    expect: { 2: 'delete:expiring', 1: 'keep:newest-restorable' },
+  },
+  {
+    name: 'unrecorded tags (e.g. an upgrade savepoint) are left alone and are not the newest restorable',
+    points: [point(1, 2 * DAY), point(9, 0, { recorded: false, createdAt: null, path: null })],
+    policy: { keepLast: 1 },
+    expect: { 9: 'keep:unrecorded', 1: 'keep:newest-restorable' },
+  },
+  {
+    name: 'nothing restorable at all: broken points past the grace period go, pinned stay',
+    points: [point(1, 2 * DAY, filesGone), point(2, DAY, { ...broken, pinned: true })],
+    policy: { keepLast: 3 },
+    expect: { 2: 'keep:pinned', 1: 'delete:not-restorable' },
+  },
+  {
+    name: 'equal creation times: the higher savepoint id is the newer',
+    points: [point(5, DAY), point(6, DAY)],
+    policy: { keepLast: 1, maxAge: MIN },
+    expect: { 6: 'keep:newest-restorable', 5: 'delete:expired' },
+  },
+  { name: 'no points, no decisions', points: [], policy: { keepLast: 1 }, expect: {} },
+];
+
+describe('decideRetention', () => {
+  it.each(rows)('$name', ({ points, policy, expect: expected }) => {
+    const decisions = decideRetention(points, policy, NOW);
+    expect(Object.fromEntries(decisions.map((d) => [d.savepointId, `${d.action}:${d.reason}`]))).toEqual(
+      Object.fromEntries(Object.entries(expected).map(([id, v]) => [id, v])),
+    );
+  });
+
+  it('lists decisions newest first and does not reorder its input', () => {
+    const points = [point(1, 3 * DAY), point(3, DAY), point(2, 2 * DAY)];
+    const before = points.map((p) => p.savepointId);
+    expect(decideRetention(points, { keepLast: 1 }, NOW).map((d) => d.savepointId)).toEqual([3, 2, 1]);
+    expect(points.map((p) => p.savepointId)).toEqual(before);
+  });
+
+  it('never deletes the newest restorable point, over many random catalogs', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let round = 0; round < 500; round++) {
+      const points = Array.from({ length: 1 + Math.floor(rand() * 8) }, (_, i) =>
+        point(i + 1, Math.floor(rand() * 30 * DAY), {
+          restorable: rand() > 0.3,
+          pinned: rand() > 0.8,
+          recorded: rand() > 0.1,
+        }),
+      );
+      const policy = { keepLast: rand() > 0.5 ? 1 + Math.floor(rand() * 3) : undefined, maxAge: rand() > 0.5 ? DAY : undefined };
+      const decisions = new Map(decideRetention(points, policy, NOW).map((d) => [d.savepointId, d]));
+      const newest = points
+        .filter((p) => p.recorded && p.restorable)
+        .sort((a, b) => Date.parse(b.createdAt!) - Date.parse(a.createdAt!) || b.savepointId - a.savepointId)[0];
+      if (newest) expect(decisions.get(newest.savepointId)?.action).toBe('keep');
+      for (const p of points.filter((p) => p.pinned || !p.recorded)) expect(decisions.get(p.savepointId)?.action).toBe('keep');
+    }
+  });
+});
+
+describe('RetentionPolicySchema', () => {
+  it('takes durations as strings and fills in the grace period', () => {
+    expect(RetentionPolicySchema.parse({ keepLast: 3, maxAge: '30d' })).toEqual({
+      keepLast: 3,
+      maxAge: 30 * DAY,
+      pendingGrace: 15 * MIN,
+    });
+  });
+
+  it('needs at least one keep rule, and rejects nonsense', () => {
+    expect(RetentionPolicySchema.safeParse({}).success).toBe(false);
+    expect(RetentionPolicySchema.safeParse({ keepLast: 0 }).success).toBe(false);
+    expect(RetentionPolicySchema.safeParse({ maxAge: 'soon' }).success).toBe(false);
+    expect(RetentionPolicySchema.safeParse({ keepLast: 1, extra: true }).success).toBe(false);
+  });
+});
