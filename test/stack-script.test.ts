@@ -1,0 +1,44 @@
+// scripts/stack.sh refuses bad situations at once with a message that says what to do.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../src/paths';
+
+const script = path.join(repoRoot(), 'scripts', 'stack.sh');
+const run = (args: string[], env: Record<string, string> = {}, bashCommand?: string) =>
+  spawnSync('bash', bashCommand ? ['-c', bashCommand] : [script, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
+
+describe('scripts/stack.sh', () => {
+  it('says Java is missing instead of failing later', () => {
+    const result = run(['fetch'], { JAVA_HOME: '/nonexistent-java' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("Java not found (looked for '/nonexistent-java/bin/java')");
+  });
+
+  it('refuses to start a service on a port another process holds, without recording a pid', () => {
+    // The Flink REST port is held by the running JobManager; a service that wants it must not start.
+    const lib = path.join(repoRoot(), 'scripts', 'stack-lib.sh');
+    const result = run([], {}, `REPO_ROOT='${repoRoot()}'; source '${lib}'; start_process port-probe 8081 sleep 60`);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('port 127.0.0.1:8081 is already taken by another process, so port-probe cannot start');
+    expect(run([], {}, `test -e '${repoRoot()}/.stack/run/port-probe.pid'`).status).toBe(1);
+  });
+
+  it('rejects an unknown command with its usage', () => {
+    const result = run(['launch']);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toContain('scripts/stack.sh up');
+  });
+
+  it('reports what runs and where', () => {
+    const result = run(['status']);
+    expect(result.status).toBe(0);
+    for (const service of ['temporal', 'jobmanager', 'taskmanager', 'sql-gateway']) {
+      expect(result.stdout).toMatch(new RegExp(`${service}\\s+running\\s+pid \\d+`));
+    }
+  });
+});
