@@ -1,0 +1,41 @@
+// The Flink activities of the contract, bound to one Flink REST client and one SQL gateway client.
+import type { Config } from '../../src/config';
+import type { FlinkActivities } from '../contract';
+import { SqlGatewayClient } from '../sql-gateway/client';
+import { FlinkClient } from './client';
+import { deployJob } from './deploy';
+import { awaitHealthy } from './health';
+import { cancelJob, checkFlinkCluster, getJob, resolveJob } from './jobs';
+import { disposeSavepoint, inspectSavepoint, stopWithSavepoint, triggerSavepoint } from './savepoints';
+
+export interface FlinkActivityOptions {
+  /** Pause between polls of a savepoint, a disposal or the health gate (default 1 s). */
+  pollIntervalMs?: number;
+}
+
+export function createFlinkActivities(
+  config: Pick<Config, 'flink' | 'sqlGateway' | 'paimon'>,
+  options: FlinkActivityOptions = {},
+): FlinkActivities {
+  const flink = new FlinkClient(config.flink);
+  // The gateway is part of the same Flink deployment, so it takes the same auth header and CA.
+  const gateway = new SqlGatewayClient({
+    url: config.sqlGateway.url,
+    requestTimeoutMs: config.flink.requestTimeoutMs,
+    authHeader: config.flink.authHeader,
+    caFile: config.flink.caFile,
+  });
+  const poll = { pollIntervalMs: options.pollIntervalMs ?? 1_000 };
+  return {
+    checkFlinkCluster: () => checkFlinkCluster(flink),
+    resolveJob: (input) => resolveJob(flink, input),
+    getJob: (input) => getJob(flink, input),
+    cancelJob: (input) => cancelJob(flink, input),
+    stopWithSavepoint: (input) => stopWithSavepoint(flink, poll, input),
+    triggerSavepoint: (input) => triggerSavepoint(flink, poll, input),
+    inspectSavepoint: (input) => inspectSavepoint(input),
+    disposeSavepoint: (input) => disposeSavepoint(flink, poll, input),
+    deployJob: (input) => deployJob(flink, gateway, config.paimon, input),
+    awaitHealthy: (input) => awaitHealthy(flink, poll, input),
+  };
+}

@@ -1,0 +1,177 @@
+// Deploying a version: a jar through /jars, or a SQL script through the SQL gateway. Both are
+// idempotent per deploy token, so a retried activity finds the job its first attempt started.
+import { Context } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import type { z } from 'zod';
+import type { Config } from '../../src/config';
+import type { Deployment } from '../../src/domain';
+import { FailureType, fatal } from '../errors';
+import { HttpStatusError } from '../http';
+import type { SqlGatewayClient } from '../sql-gateway/client';
+import { splitSqlScript } from '../sql-gateway/script';
+import type { FlinkClient } from './client';
+import { rootCause } from './errors';
+import { DeployJobInput, parseInput } from './inputs';
+import { TERMINAL_STATES } from './jobs';
+import { localPath, readSavepointHeader } from './savepoint-metadata';
+
+type DeployRequest = z.output<typeof DeployJobInput>;
+type JarDeployment = Extract<Deployment, { kind: 'jar' }>;
+type SqlDeployment = Extract<Deployment, { kind: 'sql' }>;
+
+/**
+ * The user-config key that marks a SQL job with its deploy id. Flink shows user-config values in
+ * GET /jobs/:id/config, except for keys that look secret ("token", "secret", "password"...),
+ * which it masks as ******; hence not "deploy-token".
+ */
+export const DEPLOY_ID_KEY = 'flink-paimon-ops.deploy-id';
+
+/** 32 hex characters from the deploy token: the jar job's id, and the SQL job's marker. */
+export function deployIdOf(deployToken: string): string {
+  return createHash('sha256').update(deployToken).digest('hex').slice(0, 32);
+}
+
+export async function deployJob(
+  flink: FlinkClient,
+  gateway: SqlGatewayClient,
+  paimon: Config['paimon'],
+  input: unknown,
+): Promise<{ jobId: string }> {
+  const request = parseInput('deployJob', DeployJobInput, input);
+  const deployId = deployIdOf(request.deployToken);
+  if (request.savepointPath && localPath(request.savepointPath) !== undefined) {
+    if (!(await readSavepointHeader(request.savepointPath)).exists) {
+      throw fatal(
+        FailureType.SavepointNotFound,
+        `deploying ${request.deployment.version}: savepoint ${request.savepointPath} does not exist (no _metadata). ` +
+          'Pick another restore point.',
+      );
+    }
+  }
+  return request.deployment.kind === 'jar'
+    ? deployJar(flink, request, request.deployment, deployId)
+    : deploySql(flink, gateway, paimon, request, request.deployment, deployId);
+}
+
+async function deployJar(flink: FlinkClient, request: DeployRequest, jar: JarDeployment, jobId: string) {
+  const attempted = `deploying jar ${jar.jarFile} (${jar.version}) as job ${jobId}`;
+  if (await jobExists(flink, jobId)) return { jobId };
+  const isFile = await stat(jar.jarFile).then((s) => s.isFile(), () => false);
+  if (!isFile) throw fatal(FailureType.InvalidInput, `${attempted}: no such file on the worker. Check jarFile.`);
+  const jarId = await flink.uploadJar(jar.jarFile);
+  Context.current().heartbeat({ jobId, step: 'uploaded' });
+  try {
+    await flink.runJar(jarId, {
+      entryClass: jar.entryClass,
+      programArgsList: jar.args,
+      parallelism: jar.parallelism,
+      // A fixed job id makes a second submission of the same deploy a duplicate Flink refuses.
+      jobId,
+      savepointPath: request.savepointPath,
+      allowNonRestoredState: request.allowNonRestoredState,
+    });
+  } catch (err) {
+    if (await jobExists(flink, jobId)) return { jobId };
+    if (err instanceof HttpStatusError && err.status >= 400 && err.status <= 500) {
+      throw fatal(FailureType.DeployFailed, `${attempted} failed: ${rootCause(err.detail)}. Fix the jar, its arguments or the savepoint.`);
+    }
+    throw err;
+  } finally {
+    await flink.deleteJar(jarId).catch(() => undefined);
+  }
+  return { jobId };
+}
+
+async function jobExists(flink: FlinkClient, jobId: string): Promise<boolean> {
+  try {
+    await flink.jobDetails(jobId);
+    return true;
+  } catch (err) {
+    if (err instanceof HttpStatusError && err.status === 404) return false;
+    throw err;
+  }
+}
+
+// Statements that submit a Flink job; a deployment is exactly one job.
+const JOB_STATEMENT = /^(INSERT|EXECUTE|BEGIN\s+STATEMENT\s+SET|SELECT|WITH)\b/i;
+
+async function deploySql(
+  flink: FlinkClient,
+  gateway: SqlGatewayClient,
+  paimon: Config['paimon'],
+  request: DeployRequest,
+  sql: SqlDeployment,
+  deployId: string,
+) {
+  const existing = await liveJobWithDeployId(flink, deployId);
+  if (existing) return { jobId: existing };
+  const statements = await readStatements(sql);
+  const properties: Record<string, string> = { 'pipeline.global-job-parameters': `${DEPLOY_ID_KEY}:${deployId}` };
+  if (request.savepointPath) {
+    properties['execution.savepoint.path'] = request.savepointPath;
+    properties['execution.savepoint.ignore-unclaimed-state'] = String(request.allowNonRestoredState);
+  }
+  const session = await gateway.openSession(properties, `deploy-${deployId}`);
+  const options = paimon.catalogOptions.reveal();
+  let jobId: string | undefined;
+  try {
+    await gateway.execute(session, createCatalogStatement(paimon), { redact: Object.values(options) });
+    for (const [i, statement] of statements.entries()) {
+      const result = await gateway.execute(session, statement);
+      jobId ??= result.jobId;
+      Context.current().heartbeat({ deployId, statement: i + 1, of: statements.length });
+    }
+  } catch (err) {
+    if ((err as { type?: string }).type === FailureType.SqlFailed) {
+      throw fatal(FailureType.DeployFailed, `deploying SQL ${sql.version}: ${(err as Error).message}`);
+    }
+    throw err;
+  } finally {
+    await gateway.closeSession(session).catch(() => undefined);
+  }
+  if (!jobId) {
+    throw fatal(FailureType.DeployFailed, `deploying SQL ${sql.version}: the script ran but the SQL gateway reported no job id.`);
+  }
+  return { jobId };
+}
+
+async function readStatements(sql: SqlDeployment): Promise<string[]> {
+  let text = sql.script;
+  if (text === undefined) {
+    text = await readFile(sql.scriptFile!, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw fatal(FailureType.InvalidInput, `deploying SQL ${sql.version}: cannot read ${sql.scriptFile} (${err.code}).`);
+    });
+  }
+  let statements: string[];
+  try {
+    statements = splitSqlScript(text);
+  } catch (err) {
+    throw fatal(FailureType.InvalidInput, `deploying SQL ${sql.version}: ${(err as Error).message}`);
+  }
+  const jobs = statements.filter((s) => JOB_STATEMENT.test(s)).length;
+  if (jobs !== 1) {
+    throw fatal(
+      FailureType.InvalidInput,
+      `deploying SQL ${sql.version}: the script must start exactly one job (one INSERT or one EXECUTE STATEMENT SET ` +
+        `BEGIN ... END), and it has ${jobs}. Put several INSERTs in one statement set.`,
+    );
+  }
+  return statements;
+}
+
+/** A live job that an earlier attempt of this deploy started, found by its user-config marker. */
+async function liveJobWithDeployId(flink: FlinkClient, deployId: string): Promise<string | undefined> {
+  const { jobs } = await flink.jobsOverview();
+  const live = jobs.filter((j) => !TERMINAL_STATES.has(j.state));
+  const configs = await Promise.all(live.map((j) => flink.jobConfig(j.jid).catch(() => undefined)));
+  return configs.find((c) => c?.['execution-config']?.['user-config'][DEPLOY_ID_KEY] === deployId)?.jid;
+}
+
+const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+function createCatalogStatement(paimon: Config['paimon']): string {
+  const options = { ...paimon.catalogOptions.reveal(), type: 'paimon', warehouse: paimon.warehouse };
+  const withClause = Object.entries(options).map(([k, v]) => `${quote(k)} = ${quote(v)}`).join(', ');
+  return `CREATE CATALOG IF NOT EXISTS \`${paimon.catalog}\` WITH (${withClause})`;
+}

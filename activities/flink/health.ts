@@ -1,0 +1,52 @@
+// The health gate after a deploy: RUNNING is not enough (a crash-looping job is RUNNING between
+// restarts); a checkpoint that completed after the deploy shows the job processes and commits.
+import { Context } from '@temporalio/activity';
+import type { HealthReport } from '../../src/domain';
+import type { FlinkClient } from './client';
+import { rootCause } from './errors';
+import { AwaitHealthyInput, parseInput } from './inputs';
+import { TERMINAL_STATES, jobDetails } from './jobs';
+import type { PollOptions } from './savepoints';
+
+export async function awaitHealthy(flink: FlinkClient, poll: PollOptions, input: unknown): Promise<HealthReport> {
+  const { jobId, since, timeoutMs } = parseInput('awaitHealthy', AwaitHealthyInput, input);
+  const attempted = `waiting for job ${jobId} to become healthy`;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  for (;;) {
+    const { state } = await jobDetails(flink, jobId, attempted);
+    if (state === 'RUNNING') {
+      const checkpointId = await firstCheckpointSince(flink, jobId, since);
+      if (checkpointId !== undefined) return { healthy: true, jobId, state, checkpointId };
+    }
+    const now = Date.now();
+    if (TERMINAL_STATES.has(state) || now >= deadline) {
+      const waited = TERMINAL_STATES.has(state) ? '' : ` within ${timeoutMs} ms`;
+      const reason = `job ${jobId} is ${state}; no checkpoint completed since ${new Date(since).toISOString()}${waited}; ${await trouble(flink, jobId)}`;
+      return { healthy: false, jobId, state, reason };
+    }
+    Context.current().heartbeat({ jobId, state, waitedMs: now - started });
+    await Context.current().sleep(Math.min(poll.pollIntervalMs, deadline - now));
+  }
+}
+
+async function firstCheckpointSince(flink: FlinkClient, jobId: string, since: number): Promise<number | undefined> {
+  const stats = await flink.checkpoints(jobId);
+  const ids = [stats.latest.completed, ...stats.history]
+    .filter((c) => c && c.status === 'COMPLETED' && c.trigger_timestamp >= since)
+    .map((c) => c!.id);
+  return ids.length > 0 ? Math.min(...ids) : undefined;
+}
+
+/** "restarted 3 times; last exception: ArithmeticException: / by zero" from what Flink recorded. */
+async function trouble(flink: FlinkClient, jobId: string): Promise<string> {
+  const [metrics, exceptions] = await Promise.all([
+    flink.jobMetrics(jobId, ['numRestarts']).catch(() => []),
+    flink.exceptions(jobId).catch(() => undefined),
+  ]);
+  const restarts = metrics.find((m) => m.id === 'numRestarts')?.value ?? 'an unknown number of';
+  const latest = exceptions?.exceptionHistory?.entries[0];
+  const stack = latest?.stacktrace ?? exceptions?.['root-exception'] ?? undefined;
+  const exception = stack ? rootCause(stack) : (latest?.exceptionName ?? 'none recorded');
+  return `restarted ${restarts} times; last exception: ${exception}`;
+}

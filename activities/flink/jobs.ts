@@ -1,0 +1,68 @@
+// Cluster and job lookups, and cancel: observe first, then act.
+import type { JobSummary } from '../../src/domain';
+import { FailureType, fatal } from '../errors';
+import type { FlinkClient } from './client';
+import { onJob } from './errors';
+import { JobInput, ResolveJobInput, parseInput } from './inputs';
+import type { JobDetailsInfo } from './schemas';
+
+export const TERMINAL_STATES: ReadonlySet<string> = new Set(['FAILED', 'CANCELED', 'FINISHED']);
+
+const SUPPORTED_FLINK = /^1\.20\./;
+
+export function summary(job: { jid: string; name: string; state: JobSummary['state']; 'start-time': number }): JobSummary {
+  return { jobId: job.jid, name: job.name, state: job.state, startTime: job['start-time'] };
+}
+
+export async function checkFlinkCluster(flink: FlinkClient) {
+  const { 'flink-version': flinkVersion } = await flink.config();
+  if (!SUPPORTED_FLINK.test(flinkVersion)) {
+    throw fatal(
+      FailureType.UnsupportedFlinkVersion,
+      `checking the Flink cluster at ${flink.http.baseUrl}: it runs Flink ${flinkVersion}, and these workflows ` +
+        'support Flink 1.20.x only (savepoint REST API and Paimon 1.3 connector). Point FLINK_REST_URL at a 1.20 cluster.',
+    );
+  }
+  const overview = await flink.overview();
+  return { flinkVersion, taskManagers: overview.taskmanagers, slotsAvailable: overview['slots-available'] };
+}
+
+export async function jobDetails(flink: FlinkClient, jobId: string, attempted: string): Promise<JobDetailsInfo> {
+  return onJob(jobId, attempted, () => flink.jobDetails(jobId));
+}
+
+export async function getJob(flink: FlinkClient, input: unknown): Promise<JobSummary> {
+  const { jobId } = parseInput('getJob', JobInput, input);
+  return summary(await jobDetails(flink, jobId, `looking up job ${jobId}`));
+}
+
+export async function resolveJob(flink: FlinkClient, input: unknown): Promise<JobSummary> {
+  const { job } = parseInput('resolveJob', ResolveJobInput, input);
+  if ('jobId' in job) return summary(await jobDetails(flink, job.jobId, `resolving job ${job.jobId}`));
+  const { jobs } = await flink.jobsOverview();
+  const matches = jobs.filter((j) => j.name === job.jobName && !TERMINAL_STATES.has(j.state));
+  if (matches.length === 0) {
+    throw fatal(
+      FailureType.JobNotFound,
+      `resolving job name '${job.jobName}': no running job has that name (terminated jobs do not count). ` +
+        'Check the name in the Flink UI, or give the job id.',
+    );
+  }
+  if (matches.length > 1) {
+    throw fatal(
+      FailureType.JobNameAmbiguous,
+      `resolving job name '${job.jobName}': ${matches.length} live jobs have that name ` +
+        `(${matches.map((j) => `${j.jid} ${j.state}`).join(', ')}). Give the job id instead.`,
+    );
+  }
+  return summary(matches[0]!);
+}
+
+/** Cancels a job; a job that already terminated counts as cancelled (a retry must not fail). */
+export async function cancelJob(flink: FlinkClient, input: unknown): Promise<void> {
+  const { jobId } = parseInput('cancelJob', JobInput, input);
+  const attempted = `cancelling job ${jobId}`;
+  const job = await jobDetails(flink, jobId, attempted);
+  if (TERMINAL_STATES.has(job.state)) return;
+  await onJob(jobId, attempted, () => flink.cancel(jobId));
+}
