@@ -119,6 +119,8 @@ export const RestorePointOptionsSchema = z
     deploymentVersion: z.string().min(1).max(64).optional(),
     /** How long to wait for `savepoint-<id>` on every table: it appears after the next checkpoint. */
     tagTimeout: duration('tagTimeout', { max: 60 * 60_000 }).default(120_000),
+    /** How long Flink may take to write the savepoint. */
+    savepointTimeout: duration('savepointTimeout', { max: 24 * 60 * 60_000 }).default(10 * 60_000),
     formatType: z.enum(['CANONICAL', 'NATIVE']).default('CANONICAL'),
   })
   .strict();
@@ -128,7 +130,7 @@ export const RetentionPolicySchema = z
   .object({
     /** Keep the newest N restorable points. */
     keepLast: z.number().int().positive().optional(),
-    /** Keep points younger than this. */
+    /** Keep restorable points younger than this. */
     maxAge: duration('maxAge').optional(),
     /**
      * A point that is not (yet) restorable but younger than this is kept: an intermediate
@@ -168,6 +170,8 @@ export interface TakeSavepointResult {
   missingTags: TableRef[];
   /** The retention run started after this savepoint, if the input asked for one. */
   retention?: RetentionResult;
+  /** Why that retention run did not complete (the savepoint is recorded regardless). */
+  retentionError?: string;
 }
 
 export const RetentionInputSchema = z

@@ -17,11 +17,12 @@ const newestFirst = (a: RestorePoint, b: RestorePoint): number =>
  * - `pinned`: never deleted; pinned points do not count towards keepLast.
  * - `newest-restorable`: whatever the policy says, the newest restorable point stays.
  * - `keep-last`: among the newest `keepLast` restorable, unpinned points.
- * - `max-age`: younger than `maxAge` (restorable or not).
+ * - `max-age`: restorable and younger than `maxAge`.
  * - `pending`: not restorable yet but younger than `pendingGrace`, since an intermediate
  *   savepoint's tag appears only after the job's next checkpoint.
  * Everything else is deleted: `expired` (restorable, outside the rules), `not-restorable` (tag or
- * files missing, past the grace period) or `expiring` (a deletion that an earlier run started;
+ * files missing past the grace period: a tag that did not come with the next checkpoint will not
+ * come, and files once gone do not return) or `expiring` (a deletion that an earlier run started;
  * such a point is never restorable again, so it is always finished).
  */
 export function decideRetention(points: readonly RestorePoint[], policy: Policy, now: number): RetentionDecision[] {
@@ -54,7 +55,7 @@ export function decideRetention(points: readonly RestorePoint[], policy: Policy,
     if (p.expiring) return drop('expiring');
     if (p === newestRestorable) return keep('newest-restorable');
     if (keptByCount.has(p.savepointId)) return keep('keep-last');
-    if (policy.maxAge !== undefined && age <= policy.maxAge) return keep('max-age');
+    if (p.restorable && policy.maxAge !== undefined && age <= policy.maxAge) return keep('max-age');
     if (!p.restorable && age < grace) return keep('pending');
     return drop(p.restorable ? 'expired' : 'not-restorable');
   });

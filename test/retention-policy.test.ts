@@ -95,6 +95,12 @@ const rows: Row[] = [
     expect: { 2: 'keep:pending', 3: 'delete:not-restorable', 1: 'keep:newest-restorable' },
   },
   {
+    name: 'maxAge keeps restorable points only: a young broken point past the grace period goes',
+    points: [point(1, 2 * DAY), point(2, DAY, broken), point(3, DAY, filesGone), point(4, 3 * MIN)],
+    policy: { maxAge: 7 * DAY, pendingGrace: 15 * MIN },
+    expect: { 4: 'keep:newest-restorable', 3: 'delete:not-restorable', 2: 'delete:not-restorable', 1: 'keep:max-age' },
+  },
+  {
     name: 'a point an earlier run started deleting is always finished, whatever its age',
     points: [point(1, 2 * DAY), point(2, MIN, { restorable: false, expiring: true })],
     policy: { maxAge: 7 * DAY, pendingGrace: 15 * MIN },
