@@ -1,0 +1,60 @@
+// Named activity option presets (samples-typescript saga: defaultActivity, longRunningActivity).
+import type { ActivityOptions } from '@temporalio/workflow';
+import { FailureType } from '../activities/errors';
+
+/**
+ * Failures no retry can fix. Our activities already raise them non-retryable; listing the types
+ * here keeps that true for one raised as retryable by mistake.
+ */
+const nonRetryableErrorTypes = [
+  FailureType.JobNotFound,
+  FailureType.JobNotRunning,
+  FailureType.JobNameAmbiguous,
+  FailureType.InvalidInput,
+  FailureType.UnsupportedFlinkVersion,
+  FailureType.SavepointFailed,
+  FailureType.SavepointNotFound,
+  FailureType.DeployFailed,
+  FailureType.UnexpectedResponse,
+  FailureType.TableNotFound,
+  FailureType.TagMissing,
+  FailureType.InvalidIdentifier,
+  FailureType.SqlFailed,
+];
+
+/** A REST call or a SQL statement: quick, retried with backoff while Flink or the gateway is away. */
+export const restCall: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 6,
+    nonRetryableErrorTypes,
+  },
+};
+
+/** Submitting a job: a jar upload or a SQL script through the gateway, slower than a REST call. */
+export const submitCall: ActivityOptions = {
+  ...restCall,
+  startToCloseTimeout: '5m',
+};
+
+/** Room for the last poll and the answer after the activity's own deadline. */
+const MARGIN_MS = 60_000;
+
+/**
+ * A bounded wait that polls Flink or Paimon (savepoint, tag, health): it heartbeats, so a worker
+ * restart is noticed within the heartbeat timeout and the retry resumes the same wait.
+ */
+export const longRunning = (timeoutMs: number): ActivityOptions => ({
+  startToCloseTimeout: timeoutMs + MARGIN_MS,
+  heartbeatTimeout: '30s',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 4,
+    nonRetryableErrorTypes,
+  },
+});

@@ -1,0 +1,83 @@
+// What clients and workflows share about an operation on a Flink job: its workflow id, the search
+// attributes it sets, the status it reports. Pure (no Node built-ins): bundled into workflow code.
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { defineQuery } from '@temporalio/workflow';
+import type { JobRef } from '../src/domain';
+
+/** The job as the operator named it: its id, or its name. */
+export const jobLabel = (job: JobRef): string => ('jobId' in job ? job.jobId : job.jobName);
+
+/**
+ * One workflow id per Flink job for every operation on it (upgrade, restore), so that with the
+ * conflict policy FAIL two operations never run on the same job at once.
+ */
+export const operationWorkflowId = (job: JobRef): string => `flink-job/${jobLabel(job)}`;
+
+/** Search attributes (Keyword), registered on the server by scripts/stack.sh. */
+export const flinkJobKey = defineSearchAttributeKey('FlinkJob', 'KEYWORD');
+export const operationStepKey = defineSearchAttributeKey('OperationStep', 'KEYWORD');
+
+export type UpgradeStep =
+  | 'validating-input'
+  | 'preflight'
+  | 'stopping-with-savepoint'
+  | 'awaiting-tag'
+  | 'restarting-old-version'
+  | 'deploying-new-version'
+  | 'awaiting-health'
+  | 'cancelling-new-job'
+  | 'rolling-back-tables'
+  | 'redeploying-old-version'
+  | 'awaiting-old-version-health'
+  | 'upgraded'
+  | 'rolled-back'
+  | 'failed';
+
+export interface StepTiming {
+  step: UpgradeStep;
+  /** ISO time, workflow time */
+  startedAt: string;
+  /** set once the step is over */
+  durationMs?: number;
+}
+
+export interface UpgradeStatus {
+  step: UpgradeStep;
+  job: string;
+  oldJobId?: string;
+  newJobId?: string;
+  /** the old version's job started again from the savepoint (tag missing, or rolled back) */
+  restoredJobId?: string;
+  savepoint?: { id: number; path: string };
+  tag?: string;
+  /** idempotency tokens, computed before the call that uses them */
+  triggerId?: string;
+  timings: StepTiming[];
+  reason?: string;
+}
+
+export type UpgradeOutcome = 'upgraded' | 'rolled-back' | 'failed';
+
+export interface UpgradeResult extends UpgradeStatus {
+  status: UpgradeOutcome;
+  /** What an operator does next, when the workflow left something for a human. */
+  instructions?: string;
+}
+
+export const statusQuery = defineQuery<UpgradeStatus>('status');
+
+/** Failure types the workflows raise themselves (activity failure types: activities/errors.ts). */
+export const WorkflowFailureType = {
+  InvalidInput: 'InvalidInput',
+  JobNotRunning: 'JobNotRunning',
+  TableNotFound: 'TableNotFound',
+  AutoTagDisabled: 'AutoTagDisabled',
+  TagMissing: 'TagMissing',
+  /** compensate: false and the new version did not become healthy; it is left running. */
+  UpgradeUnhealthy: 'UpgradeUnhealthy',
+  /** the old version, redeployed by the rollback, did not become healthy either */
+  RollbackUnhealthy: 'RollbackUnhealthy',
+  /** a job the rollback cancelled did not reach a stopped state */
+  JobNotStopped: 'JobNotStopped',
+  CompensationFailed: 'CompensationFailed',
+} as const;
