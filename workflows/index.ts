@@ -1,2 +1,2 @@
 // The workflow registry the worker bundles: re-export each workflow file here.
-export {};
+export { upgradeWorkflow } from './upgrade';

@@ -1,0 +1,219 @@
+// Upgrade a Flink job that writes to Paimon: stop it with a savepoint, check that every sink table
+// tagged the savepoint, start the new version from the savepoint, and let a health gate decide
+// whether it stays. The tag is the tables' restore point; the savepoint is the job's.
+import { ApplicationFailure, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import type { Activities } from '../activities/contract';
+import {
+  tagFor,
+  type Deployment,
+  type HealthReport,
+  type JobRef,
+  type JobState,
+  type JobSummary,
+  type Savepoint,
+  type TableRef,
+} from '../src/domain';
+import { longRunning, restCall, submitCall } from './activity-options';
+import { parseUpgradeInput, type UpgradeInput, type UpgradeParams } from './input';
+import { jobLabel, statusQuery, WorkflowFailureType, type UpgradeResult } from './messages';
+import { Progress } from './progress';
+import { messageOf, Saga } from './saga';
+import { stepToken } from './tokens';
+
+const rest = proxyActivities<Activities>(restCall);
+const submit = proxyActivities<Activities>(submitCall);
+const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
+
+const fatal = (type: string, message: string, details?: unknown[]) =>
+  ApplicationFailure.create({ type, message, nonRetryable: true, details });
+
+export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResult> {
+  const progress = new Progress();
+  setHandler(statusQuery, () => progress.snapshot());
+
+  const { job, newVersion, oldVersion, sinkTables, options } = validated(input);
+  progress.forJob(job);
+
+  progress.enter('preflight');
+  const oldJob = await preflight(job, sinkTables);
+  progress.note({ oldJobId: oldJob.jobId });
+
+  const saga = new Saga(progress);
+  /** Put the old version back on the savepoint it stopped at (the undo of stopping it). */
+  const restoreOldVersion = async (savepoint: Savepoint) => {
+    progress.enter('redeploying-old-version');
+    const since = Date.now();
+    const { jobId } = await submit.deployJob({
+      deployment: oldVersion,
+      deployToken: stepToken('redeploy-old-version'),
+      savepointPath: savepoint.path,
+    });
+    progress.note({ restoredJobId: jobId });
+    progress.enter('awaiting-old-version-health');
+    await requireHealthy(jobId, oldVersion, since, options.healthTimeout);
+  };
+  /** Stop the new version and undo what it wrote: every sink table back to the tag. */
+  const withdrawNewVersion = async (newJobId: string, tag: string) => {
+    progress.enter('cancelling-new-job');
+    await cancelAndWait(newJobId);
+    progress.enter('rolling-back-tables');
+    for (const table of sinkTables) await rest.rollbackToTag({ table, tag });
+  };
+
+  let upgrade: { newJobId: string; health: HealthReport; savepoint: Savepoint; tag: string };
+  try {
+    progress.enter('stopping-with-savepoint');
+    const triggerId = stepToken('stop-with-savepoint');
+    progress.note({ triggerId });
+    const savepoint = await waitUpTo(options.savepointTimeout).stopWithSavepoint({
+      jobId: oldJob.jobId,
+      triggerId,
+      drain: options.drain,
+    });
+    const tag = tagFor(savepoint.savepointId);
+    progress.note({ savepoint: { id: savepoint.savepointId, path: savepoint.path }, tag });
+    saga.add(() => restoreOldVersion(savepoint));
+
+    // Paimon tags a stop-with-savepoint when the commit of its final checkpoint lands, so the tag
+    // may trail the savepoint; without it there would be no restore point for the tables.
+    progress.enter('awaiting-tag');
+    const { missing } = await waitUpTo(options.tagTimeout).awaitTag({ tables: sinkTables, tag, timeoutMs: options.tagTimeout });
+    if (missing.length > 0) {
+      throw fatal(
+        WorkflowFailureType.TagMissing,
+        `tag '${tag}' did not appear on ${missing.join(', ')} within ${options.tagTimeout} ms, so ${newVersion.version} was not deployed`,
+      );
+    }
+
+    progress.enter('deploying-new-version');
+    const since = Date.now();
+    const { jobId: newJobId } = await submit.deployJob({
+      deployment: newVersion,
+      deployToken: stepToken('deploy-new-version'),
+      savepointPath: savepoint.path,
+    });
+    progress.note({ newJobId });
+    if (options.compensate) saga.add(() => withdrawNewVersion(newJobId, tag));
+    else saga.forget();
+
+    progress.enter('awaiting-health');
+    const health = await waitUpTo(options.healthTimeout).awaitHealthy({
+      jobId: newJobId,
+      since,
+      timeoutMs: options.healthTimeout,
+    });
+    upgrade = { newJobId, health, savepoint, tag };
+  } catch (err) {
+    const reason = messageOf(err);
+    const undone = !saga.isEmpty;
+    await saga.compensate(reason);
+    progress.finish('failed', { reason });
+    if (undone && err instanceof ApplicationFailure && err.type === WorkflowFailureType.TagMissing) {
+      const { restoredJobId, savepoint } = progress.snapshot();
+      throw fatal(
+        err.type,
+        `${err.message}; ${oldVersion.version} runs again from ${savepoint?.path} as job ${restoredJobId}`,
+        [progress.snapshot()],
+      );
+    }
+    throw err;
+  }
+
+  const { newJobId, health, savepoint, tag } = upgrade;
+  if (health.healthy) {
+    log.info('upgraded', { job: jobLabel(job), newJobId });
+    return progress.finish('upgraded');
+  }
+
+  const reason = `${newVersion.version} (job ${newJobId}) was not healthy within ${options.healthTimeout} ms: ${health.reason ?? health.state}`;
+  if (!options.compensate) {
+    const instructions = manualRollback(newJobId, tag, sinkTables, oldVersion, savepoint.path);
+    const result = progress.finish('failed', { reason, instructions });
+    throw fatal(WorkflowFailureType.UpgradeUnhealthy, `${reason}. compensate is off, so it is left as it is. ${instructions}`, [result]);
+  }
+  await saga.compensate(reason);
+  log.warn('rolled back', { job: jobLabel(job), reason });
+  return progress.finish('rolled-back', { reason });
+}
+
+/** Input typed into the Temporal UI reaches us unchecked: refuse it before touching anything. */
+function validated(input: UpgradeInput): UpgradeParams {
+  const parsed = parseUpgradeInput(input);
+  if (!parsed.ok) {
+    throw fatal(WorkflowFailureType.InvalidInput, `invalid upgrade input: ${parsed.problems.join('; ')}`);
+  }
+  return parsed.value;
+}
+
+/** Observe first: the job runs, every sink table can tag a savepoint, the cluster is one we know. */
+async function preflight(job: JobRef, tables: TableRef[]): Promise<JobSummary> {
+  const found = await rest.resolveJob({ job });
+  if (found.state !== 'RUNNING') {
+    throw fatal(
+      WorkflowFailureType.JobNotRunning,
+      `job '${found.name}' (${found.jobId}) is ${found.state}: an upgrade stops a RUNNING job with a savepoint`,
+    );
+  }
+  const described = await rest.describeSinkTables({ tables });
+  const info = (table: TableRef) => described.find((d) => d.table === table);
+  const notFound = tables.filter((table) => !info(table)?.exists);
+  if (notFound.length > 0) {
+    throw fatal(WorkflowFailureType.TableNotFound, `sink table(s) not found: ${notFound.join(', ')}`);
+  }
+  // Only with sink.savepoint.auto-tag does Paimon tag a savepoint's snapshot as savepoint-<id>;
+  // without that tag there is no restore point to roll the table back to.
+  const untagged = tables.filter((table) => !info(table)?.autoTagOnSavepoint);
+  if (untagged.length > 0) {
+    throw fatal(
+      WorkflowFailureType.AutoTagDisabled,
+      `sink table(s) without 'sink.savepoint.auto-tag' = 'true': ${untagged.join(', ')}; ` +
+        `set it (ALTER TABLE <table> SET ('sink.savepoint.auto-tag' = 'true')) and start the upgrade again`,
+    );
+  }
+  await rest.checkFlinkCluster();
+  return found;
+}
+
+async function requireHealthy(jobId: string, version: Deployment, since: number, timeoutMs: number): Promise<void> {
+  const health = await waitUpTo(timeoutMs).awaitHealthy({ jobId, since, timeoutMs });
+  if (!health.healthy) {
+    throw fatal(
+      WorkflowFailureType.RollbackUnhealthy,
+      `${version.version} (job ${jobId}) was not healthy within ${timeoutMs} ms: ${health.reason ?? health.state}`,
+    );
+  }
+}
+
+const STOPPED: readonly JobState[] = ['CANCELED', 'FAILED', 'FINISHED'];
+const CANCEL_POLLS = 60;
+
+/**
+ * Cancel and wait until Flink reports the job stopped: a job still CANCELLING may yet commit a
+ * checkpoint to Paimon, and that commit would land after the tables were rolled back.
+ */
+async function cancelAndWait(jobId: string): Promise<void> {
+  let { state } = await rest.getJob({ jobId });
+  if (STOPPED.includes(state)) return;
+  await rest.cancelJob({ jobId });
+  for (let poll = 0; poll < CANCEL_POLLS; poll++) {
+    ({ state } = await rest.getJob({ jobId }));
+    if (STOPPED.includes(state)) return;
+    await sleep('2s');
+  }
+  throw fatal(WorkflowFailureType.JobNotStopped, `job ${jobId} is still ${state} after cancelling it`);
+}
+
+function manualRollback(
+  newJobId: string,
+  tag: string,
+  tables: TableRef[],
+  oldVersion: Deployment,
+  savepointPath: string,
+): string {
+  const rollbacks = tables.map((t) => `CALL sys.rollback_to(\`table\` => '${t}', tag => '${tag}')`).join('; ');
+  return (
+    `To roll back by hand: cancel job ${newJobId} and wait until it is CANCELED; ` +
+    `roll every sink table back to tag '${tag}' (${rollbacks}); ` +
+    `deploy ${oldVersion.version} from savepoint ${savepointPath}.`
+  );
+}
