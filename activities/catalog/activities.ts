@@ -1,0 +1,200 @@
+// The restore-point catalog: durable records of the savepoints we took, checked against what is
+// really there — `savepoint-<id>` tags on the sink tables and the savepoint's `_metadata`.
+import { log } from '@temporalio/activity';
+import type { Config } from '../../src/config';
+import { savepointIdOfTag, tagFor, type TableRef } from '../../src/domain';
+import type { RestorePoint, RestorePointRecord, TagPresence } from '../../src/restore-points';
+import type { CatalogActivities, FlinkActivities, PaimonActivities } from '../contract';
+import { CatalogFailureType, catalogFailure, RestorePointStore } from './store';
+
+/** What the catalog reads through the Flink and Paimon modules. */
+export interface CatalogDeps {
+  listTags: PaimonActivities['listTags'];
+  inspectSavepoint: FlinkActivities['inspectSavepoint'];
+}
+
+/** Flink names savepoint directories savepoint-<first 6 chars of the job id>-<random>. */
+const jobIdPrefixOf = (dir: string): string | undefined => /(?:^|\/)savepoint-([0-9a-f]{6})-[^/]*$/.exec(dir)?.[1];
+
+export function createCatalogActivities(config: Config, deps: CatalogDeps): CatalogActivities {
+  // Made on first use: with an object-store savepoint dir the worker still starts (upgrades work),
+  // and only the catalog's activities fail, saying why.
+  let cached: RestorePointStore | undefined;
+  const store = (): RestorePointStore => (cached ??= new RestorePointStore(config.flink.savepointDir));
+
+  /**
+   * Whether `_metadata` exists and names this savepoint id (a reused path with another id does
+   * not count); else why not.
+   */
+  async function checkSavepointFiles(path: string, savepointId: number): Promise<string | undefined> {
+    try {
+      const found = await deps.inspectSavepoint({ path });
+      if (!found.exists) return `savepoint files missing at ${path}`;
+      if (found.savepointId !== savepointId) return `${path} holds savepoint ${found.savepointId}, not ${savepointId}`;
+      return undefined;
+    } catch (err) {
+      return `savepoint metadata at ${path} unreadable: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+
+  /**
+   * For a tag nobody recorded: the one savepoint directory whose `_metadata` has this id,
+   * preferring directories of the job ids we know for this job. Checkpoint ids restart at 1 for
+   * every fresh job, so two candidates mean we cannot tell, and the path stays unknown.
+   */
+  async function findSavepoint(savepointId: number, knownJobIds: Set<string>): Promise<string | null> {
+    const dirs = await store().savepointDirectories();
+    const matches: string[] = [];
+    for (const dir of dirs) {
+      const found = await deps.inspectSavepoint({ path: dir }).catch(() => undefined);
+      if (found?.exists && found.savepointId === savepointId) matches.push(dir);
+    }
+    const ours = matches.filter((dir) => knownJobIds.has(jobIdPrefixOf(dir) ?? ''));
+    const pick = ours.length > 0 ? ours : matches;
+    return pick.length === 1 ? `file:${pick[0]}` : null;
+  }
+
+  async function recordRestorePoint(input: Parameters<CatalogActivities['recordRestorePoint']>[0]): Promise<RestorePointRecord> {
+    const record: RestorePointRecord = {
+      format: 1,
+      savepointId: input.savepoint.savepointId,
+      path: input.savepoint.path,
+      jobName: input.jobName,
+      jobId: input.jobId,
+      deploymentVersion: input.deploymentVersion ?? null,
+      label: input.label ?? null,
+      tables: input.tables,
+      pinned: input.pinned,
+      createdAt: new Date(input.savepoint.triggeredAt).toISOString(),
+      taggedAtRecord: input.taggedAtRecord,
+      expiringSince: null,
+    };
+    const existing = await store().read(input.jobName, record.savepointId);
+    if (existing) {
+      // A retried activity finds its own record; another savepoint with the same id is a conflict.
+      if (existing.path !== record.path) {
+        throw catalogFailure(
+          CatalogFailureType.RestorePointConflict,
+          `job '${input.jobName}' already has a restore point for savepoint ${record.savepointId} at ${existing.path}; ` +
+            `not overwriting it with ${record.path}`,
+        );
+      }
+      return existing;
+    }
+    await store().write(record);
+    log.info('restore point recorded', { jobName: input.jobName, savepointId: record.savepointId, path: record.path });
+    return record;
+  }
+
+  async function listRestorePoints(input: { jobName: string; tables?: TableRef[] }): Promise<RestorePoint[]> {
+    const records = await store().list(input.jobName);
+    const tables = input.tables ?? [...new Set(records.flatMap((r) => r.tables))].sort();
+    const tagsByTable = new Map<TableRef, Set<string>>();
+    for (const table of tables) {
+      tagsByTable.set(table, new Set((await deps.listTags({ table })).map((t) => t.tagName)));
+    }
+    const byId = new Map(records.map((r) => [r.savepointId, r]));
+    const taggedIds = [...tagsByTable.values()]
+      .flatMap((tags) => [...tags].map(savepointIdOfTag))
+      .filter((id): id is number => id !== undefined);
+    const ids = [...new Set([...byId.keys(), ...taggedIds])];
+    const knownJobIds = new Set(records.map((r) => r.jobId.slice(0, 6)));
+
+    const points: RestorePoint[] = [];
+    for (const savepointId of ids) {
+      const record = byId.get(savepointId);
+      const tag = tagFor(savepointId);
+      const pointTables = input.tables ?? record?.tables ?? tables;
+      const presence = Object.fromEntries(
+        pointTables.map((t): [TableRef, TagPresence] => [t, tagsByTable.get(t)?.has(tag) ? 'present' : 'missing']),
+      );
+      const path = record ? record.path : await findSavepoint(savepointId, knownJobIds);
+      const filesProblem =
+        path === null
+          ? `no record, and no single savepoint directory in ${store().savepointDir} has id ${savepointId}`
+          : await checkSavepointFiles(path, savepointId);
+
+      const problems: string[] = [];
+      const missing = pointTables.filter((t) => presence[t] === 'missing');
+      if (missing.length > 0) problems.push(`tag ${tag} missing on ${missing.join(', ')}`);
+      if (filesProblem) problems.push(filesProblem);
+      if (record?.expiringSince) problems.push(`being deleted by retention since ${record.expiringSince}`);
+
+      points.push({
+        savepointId,
+        tag,
+        path,
+        jobName: input.jobName,
+        jobId: record?.jobId ?? null,
+        deploymentVersion: record?.deploymentVersion ?? null,
+        label: record?.label ?? null,
+        createdAt: record?.createdAt ?? null,
+        pinned: record?.pinned ?? false,
+        recorded: record !== undefined,
+        tables: presence,
+        savepointPresent: filesProblem === undefined,
+        expiring: record?.expiringSince != null,
+        restorable: problems.length === 0,
+        problems,
+      });
+    }
+    // Newest first: by creation time where recorded, else by savepoint id.
+    return points.sort(
+      (a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.savepointId - a.savepointId,
+    );
+  }
+
+  async function setPinned(jobName: string, savepointId: number, pinned: boolean): Promise<RestorePointRecord> {
+    const record = await store().require(jobName, savepointId);
+    if (pinned && record.expiringSince) {
+      throw catalogFailure(
+        CatalogFailureType.RestorePointExpiring,
+        `restore point ${savepointId} of job '${jobName}' is being deleted by retention (since ${record.expiringSince}); it cannot be pinned`,
+      );
+    }
+    if (record.pinned === pinned) return record;
+    const updated = { ...record, pinned };
+    await store().write(updated);
+    return updated;
+  }
+
+  return {
+    recordRestorePoint,
+    listRestorePoints,
+    pinRestorePoint: ({ jobName, savepointId }) => setPinned(jobName, savepointId, true),
+    unpinRestorePoint: ({ jobName, savepointId }) => setPinned(jobName, savepointId, false),
+
+    async markRestorePointExpiring({ jobName, savepointId, at }) {
+      const record = await store().require(jobName, savepointId);
+      // Re-checked here, not only in the decision: a pin that lands after the listing wins.
+      if (record.pinned) {
+        throw catalogFailure(
+          CatalogFailureType.RestorePointPinned,
+          `restore point ${savepointId} of job '${jobName}' is pinned; retention does not delete it`,
+        );
+      }
+      if (record.expiringSince) return record;
+      const updated = { ...record, expiringSince: at };
+      await store().write(updated);
+      return updated;
+    },
+
+    async deleteRestorePointRecord({ jobName, savepointId }) {
+      const record = await store().read(jobName, savepointId);
+      if (!record) return;
+      if (!record.expiringSince) {
+        throw catalogFailure(
+          CatalogFailureType.RestorePointConflict,
+          `refusing to delete the record of restore point ${savepointId} of job '${jobName}': it was not marked expiring first`,
+        );
+      }
+      await store().delete(jobName, savepointId);
+    },
+
+    async deleteSavepointDirectory({ path }) {
+      const deleted = await store().deleteSavepointDirectory(path);
+      if (deleted) log.info('savepoint directory deleted', { path });
+      return { deleted };
+    },
+  };
+}

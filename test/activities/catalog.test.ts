@@ -1,0 +1,233 @@
+// The restore-point catalog on a real (temporary) savepoint dir, with Flink's real `_metadata`
+// reader and fake Paimon tags: what counts as restorable, and what the deletions refuse to do.
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger, type LogLevel } from '@temporalio/worker';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCatalogActivities } from '../../activities/catalog/activities';
+import type { CatalogActivities } from '../../activities/contract';
+import { inspectSavepoint } from '../../activities/flink/savepoints';
+import { loadConfig } from '../../src/config';
+import type { TableRef, TagInfo } from '../../src/domain';
+
+const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
+const JOB_ID = 'ab12cd'.padEnd(32, '0');
+// The refusals these tests expect log at WARN; only ERROR shows (TEST_LOG_LEVEL=INFO for all).
+const env = new MockActivityEnvironment(undefined, {
+  logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'ERROR') as LogLevel),
+});
+
+/** A savepoint directory as Flink writes it: `_metadata` = magic, version, checkpoint id (big-endian). */
+async function writeSavepoint(dir: string, savepointId: number): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const header = Buffer.alloc(32);
+  header.writeInt32BE(0x4960672d, 0);
+  header.writeInt32BE(4, 4);
+  header.writeBigInt64BE(BigInt(savepointId), 8);
+  await writeFile(path.join(dir, '_metadata'), header);
+  await writeFile(path.join(dir, 'state-file'), 'state');
+  return `file:${dir}`;
+}
+
+describe('restore-point catalog activities', () => {
+  let root: string;
+  let savepointDir: string;
+  let tags: Map<TableRef, Set<string>>;
+  let catalog: CatalogActivities;
+
+  /** Runs an activity in an activity context, as the worker would. */
+  const call = <K extends keyof CatalogActivities>(name: K, input: Parameters<CatalogActivities[K]>[0]) =>
+    env.run<[unknown], unknown, (i: unknown) => Promise<unknown>>(catalog[name] as (i: unknown) => Promise<unknown>, input) as ReturnType<
+      CatalogActivities[K]
+    >;
+
+  const tagOn = (tag: string, ...tables: TableRef[]) => tables.forEach((t) => tags.get(t)!.add(tag));
+
+  async function takeAndRecord(savepointId: number, over: { pinned?: boolean; triggeredAt?: number; jobId?: string } = {}) {
+    const jobId = over.jobId ?? JOB_ID;
+    const sp = await writeSavepoint(path.join(savepointDir, `savepoint-${jobId.slice(0, 6)}-${savepointId}00000000`), savepointId);
+    return call('recordRestorePoint', {
+      jobName: 'paimon demo/x',
+      jobId,
+      savepoint: { savepointId, path: sp, triggeredAt: over.triggeredAt ?? Date.UTC(2026, 0, savepointId) },
+      tables: TABLES,
+      pinned: over.pinned ?? false,
+      label: 'nightly',
+      deploymentVersion: 'v1',
+      taggedAtRecord: true,
+    });
+  }
+
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'catalog-'));
+    savepointDir = path.join(root, 'savepoints');
+    await mkdir(savepointDir);
+    tags = new Map(TABLES.map((t) => [t, new Set<string>()]));
+    const config = loadConfig({ FLINK_SAVEPOINT_DIR: `file://${savepointDir}`, STACK_HOME: root });
+    catalog = createCatalogActivities(config, {
+      inspectSavepoint: (input) => inspectSavepoint(input),
+      listTags: async ({ table }) =>
+        [...(tags.get(table) ?? [])].map((tagName): TagInfo => ({ tagName, snapshotId: 1, schemaId: 0, commitTime: '', recordCount: 1 })),
+    });
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('records a restore point as JSON beside the savepoints, under a safe folder for the job name', async () => {
+    const record = await takeAndRecord(7);
+    const file = path.join(root, 'restore-points', 'paimon%20demo%2Fx', '7.json');
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(record);
+    expect(record).toMatchObject({
+      savepointId: 7,
+      jobName: 'paimon demo/x',
+      jobId: JOB_ID,
+      tables: TABLES,
+      pinned: false,
+      label: 'nightly',
+      deploymentVersion: 'v1',
+      createdAt: '2026-01-07T00:00:00.000Z',
+      expiringSince: null,
+    });
+    // A retried activity finds its own record; a different savepoint under the same id is refused.
+    expect(await takeAndRecord(7)).toEqual(record);
+    await expect(
+      call('recordRestorePoint', { ...record, savepoint: { savepointId: 7, path: 'file:/elsewhere', triggeredAt: 0 }, label: undefined, deploymentVersion: undefined, taggedAtRecord: true }),
+    ).rejects.toMatchObject({ type: 'RestorePointConflict' });
+  });
+
+  it('is restorable only with the tag on every table and the savepoint files present', async () => {
+    await takeAndRecord(1);
+    await takeAndRecord(2);
+    const third = await takeAndRecord(3);
+    tagOn('savepoint-1', ...TABLES);
+    tagOn('savepoint-2', 'demo.seq_a'); // seq_b has not committed the tag
+    tagOn('savepoint-3', ...TABLES);
+    await rm(new URL(third.path.replace('file:', 'file://')), { recursive: true });
+
+    const points = await call('listRestorePoints', { jobName: 'paimon demo/x' });
+    expect(points.map((p) => [p.savepointId, p.restorable])).toEqual([
+      [3, false],
+      [2, false],
+      [1, true],
+    ]);
+    const [p3, p2, p1] = points;
+    expect(p1).toMatchObject({
+      tag: 'savepoint-1',
+      recorded: true,
+      savepointPresent: true,
+      tables: { 'demo.seq_a': 'present', 'demo.seq_b': 'present' },
+      jobId: JOB_ID,
+      deploymentVersion: 'v1',
+      problems: [],
+    });
+    expect(p2!.tables).toEqual({ 'demo.seq_a': 'present', 'demo.seq_b': 'missing' });
+    expect(p2!.problems).toEqual(['tag savepoint-2 missing on demo.seq_b']);
+    expect(p3!.savepointPresent).toBe(false);
+    expect(p3!.problems).toEqual([`savepoint files missing at ${third.path}`]);
+  });
+
+  it('lists a savepoint-<id> tag nobody recorded, finding its directory by the id in _metadata', async () => {
+    await takeAndRecord(1);
+    tagOn('savepoint-1', ...TABLES);
+    // An upgrade's stop-with-savepoint of the same job: tagged, not recorded by us.
+    const upgradeSp = await writeSavepoint(path.join(savepointDir, 'savepoint-ab12cd-upgrade00001'), 9);
+    // Another job's savepoint 9 elsewhere in the dir: same id, different job id prefix.
+    await writeSavepoint(path.join(savepointDir, 'savepoint-ffffff-otherjob0009'), 9);
+    tagOn('savepoint-9', ...TABLES);
+    // A tag on only one table, and no savepoint anywhere with id 12.
+    tagOn('savepoint-12', 'demo.seq_a');
+
+    const points = await call('listRestorePoints', { jobName: 'paimon demo/x', tables: TABLES });
+    const byId = new Map(points.map((p) => [p.savepointId, p]));
+    expect(byId.get(9)).toMatchObject({ recorded: false, path: upgradeSp, restorable: true, pinned: false, createdAt: null });
+    expect(byId.get(12)).toMatchObject({ recorded: false, path: null, restorable: false });
+    expect(byId.get(12)!.problems).toHaveLength(2);
+  });
+
+  it('pins and unpins; a pinned point cannot be marked expiring', async () => {
+    await takeAndRecord(4);
+    expect((await call('pinRestorePoint', { jobName: 'paimon demo/x', savepointId: 4 })).pinned).toBe(true);
+    await expect(call('markRestorePointExpiring', { jobName: 'paimon demo/x', savepointId: 4, at: new Date().toISOString() })).rejects.toMatchObject({
+      type: 'RestorePointPinned',
+    });
+    expect((await call('unpinRestorePoint', { jobName: 'paimon demo/x', savepointId: 4 })).pinned).toBe(false);
+    await expect(call('pinRestorePoint', { jobName: 'paimon demo/x', savepointId: 99 })).rejects.toMatchObject({
+      type: 'RestorePointNotFound',
+    });
+  });
+
+  it('a point marked expiring is never restorable again, cannot be pinned, and only then can its record go', async () => {
+    await takeAndRecord(5);
+    tagOn('savepoint-5', ...TABLES);
+    await expect(call('deleteRestorePointRecord', { jobName: 'paimon demo/x', savepointId: 5 })).rejects.toMatchObject({
+      type: 'RestorePointConflict',
+    });
+    const at = '2026-02-01T00:00:00.000Z';
+    await call('markRestorePointExpiring', { jobName: 'paimon demo/x', savepointId: 5, at });
+    // Idempotent: a retry keeps the first time.
+    expect((await call('markRestorePointExpiring', { jobName: 'paimon demo/x', savepointId: 5, at: new Date().toISOString() })).expiringSince).toBe(at);
+
+    const [point] = await call('listRestorePoints', { jobName: 'paimon demo/x' });
+    expect(point).toMatchObject({ savepointId: 5, expiring: true, restorable: false, savepointPresent: true });
+    expect(point!.problems).toEqual([`being deleted by retention since ${at}`]);
+    await expect(call('pinRestorePoint', { jobName: 'paimon demo/x', savepointId: 5 })).rejects.toMatchObject({
+      type: 'RestorePointExpiring',
+    });
+
+    await call('deleteRestorePointRecord', { jobName: 'paimon demo/x', savepointId: 5 });
+    await call('deleteRestorePointRecord', { jobName: 'paimon demo/x', savepointId: 5 }); // already gone: fine
+    // The tag alone remains: listed, but as nobody's record.
+    const after = await call('listRestorePoints', { jobName: 'paimon demo/x', tables: TABLES });
+    expect(after.map((p) => [p.savepointId, p.recorded])).toEqual([[5, false]]);
+  });
+
+  it('deletes only savepoint-* directories directly under the savepoint dir', async () => {
+    const sp = await writeSavepoint(path.join(savepointDir, 'savepoint-ab12cd-000000000001'), 1);
+    expect(await call('deleteSavepointDirectory', { path: sp })).toEqual({ deleted: true });
+    expect(await readdir(savepointDir)).toEqual([]);
+    expect(await call('deleteSavepointDirectory', { path: sp })).toEqual({ deleted: false });
+
+    const outside = path.join(root, 'precious');
+    await mkdir(outside);
+    await symlink(outside, path.join(savepointDir, 'savepoint-link'));
+    await mkdir(path.join(savepointDir, 'savepoint-x', 'savepoint-nested'), { recursive: true });
+    for (const bad of [
+      `file:${outside}`,
+      `file:${savepointDir}`,
+      `file:${savepointDir}/../precious`,
+      `file:${savepointDir}/savepoint-x/savepoint-nested`,
+      `${savepointDir}/savepoint-link`,
+      `${root}/restore-points`,
+    ]) {
+      await expect(call('deleteSavepointDirectory', { path: bad }), bad).rejects.toMatchObject({ type: 'UnsafeSavepointPath' });
+    }
+    await expect(call('deleteSavepointDirectory', { path: 's3://bucket/savepoints/savepoint-1' })).rejects.toMatchObject({
+      type: 'UnsupportedSavepointStorage',
+    });
+    expect((await readdir(root)).sort()).toEqual(['precious', 'savepoints']);
+    expect((await readdir(savepointDir)).sort()).toEqual(['savepoint-link', 'savepoint-x']);
+  });
+
+  it('refuses a savepoint dir that is not a local file: URI, with a clear message (the worker still starts)', async () => {
+    const config = loadConfig({ FLINK_SAVEPOINT_DIR: 's3://bucket/savepoints' });
+    catalog = createCatalogActivities(config, {
+      inspectSavepoint: async () => ({ exists: false, savepointId: -1 }),
+      listTags: async () => [],
+    });
+    await expect(call('listRestorePoints', { jobName: 'paimon demo/x' })).rejects.toMatchObject({
+      type: 'UnsupportedSavepointStorage',
+      message: expect.stringMatching(/only supports local savepoint\s+directories/),
+    });
+  });
+
+  it('fails on a corrupt record rather than silently forgetting a restore point', async () => {
+    await takeAndRecord(6);
+    await writeFile(path.join(root, 'restore-points', 'paimon%20demo%2Fx', '6.json'), '{"savepointId": 6');
+    await expect(call('listRestorePoints', { jobName: 'paimon demo/x' })).rejects.toMatchObject({
+      type: 'RestorePointRecordInvalid',
+    });
+  });
+});
