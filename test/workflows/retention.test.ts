@@ -1,0 +1,216 @@
+// retentionWorkflow against a fake catalog: what it deletes, in which order, and what it leaves
+// alone (dry run, pinned, newest restorable), on a real dev server.
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Activities } from '../../activities/contract';
+import type { TableRef } from '../../src/domain';
+import type { RestorePoint, RetentionInput, RetentionResult } from '../../src/restore-points';
+import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
+
+const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
+const DAY = 24 * 60 * 60_000;
+
+function point(savepointId: number, ageMs: number, over: Partial<RestorePoint> = {}): RestorePoint {
+  return {
+    savepointId,
+    tag: `savepoint-${savepointId}`,
+    path: `file:/sp/savepoint-abcdef-${savepointId}`,
+    jobName: 'job',
+    jobId: 'a'.repeat(32),
+    deploymentVersion: null,
+    label: null,
+    createdAt: new Date(Date.now() - ageMs).toISOString(),
+    pinned: false,
+    recorded: true,
+    tables: { 'demo.seq_a': 'present', 'demo.seq_b': 'present' },
+    savepointPresent: true,
+    expiring: false,
+    restorable: true,
+    problems: [],
+    ...over,
+  };
+}
+
+type Knobs = {
+  /** markRestorePointExpiring refuses these: pinned after the listing */
+  pinnedMeanwhile?: number[];
+  /** Flink cannot dispose these (non-retryably) */
+  disposeFails?: number[];
+  /** deleteTag says the tag is not there */
+  tagAlreadyGone?: { table: TableRef; savepointId: number }[];
+};
+
+type CatalogFake = Pick<
+  Activities,
+  | 'listRestorePoints'
+  | 'markRestorePointExpiring'
+  | 'deleteTag'
+  | 'disposeSavepoint'
+  | 'deleteSavepointDirectory'
+  | 'deleteRestorePointRecord'
+>;
+
+function fakeCatalog(points: RestorePoint[], knobs: Knobs = {}) {
+  const calls: string[] = [];
+  const idOf = (path: string) => Number(/-(\d+)$/.exec(path)![1]);
+  const fatal = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
+  const activities: CatalogFake = {
+    async listRestorePoints(input) {
+      calls.push(`list ${input.jobName}`);
+      return points;
+    },
+    async markRestorePointExpiring({ savepointId, at }) {
+      if (knobs.pinnedMeanwhile?.includes(savepointId)) {
+        calls.push(`mark-refused ${savepointId}`);
+        throw fatal('RestorePointPinned', `restore point ${savepointId} is pinned`);
+      }
+      expect(Date.parse(at)).not.toBeNaN();
+      calls.push(`mark ${savepointId}`);
+      return {} as never;
+    },
+    async deleteTag({ table, tag }) {
+      const savepointId = Number(tag.replace('savepoint-', ''));
+      calls.push(`deleteTag ${table} ${tag}`);
+      if (knobs.tagAlreadyGone?.some((g) => g.table === table && g.savepointId === savepointId)) {
+        throw fatal('TagMissing', `tag ${tag} does not exist on ${table}`);
+      }
+    },
+    async disposeSavepoint({ path }) {
+      calls.push(`dispose ${idOf(path)}`);
+      if (knobs.disposeFails?.includes(idOf(path))) throw fatal('SavepointNotFound', 'cannot read the metadata');
+    },
+    async deleteSavepointDirectory({ path }) {
+      calls.push(`deleteDir ${idOf(path)}`);
+      return { deleted: true };
+    },
+    async deleteRestorePointRecord({ savepointId }) {
+      calls.push(`deleteRecord ${savepointId}`);
+    },
+  };
+  return { activities, calls };
+}
+
+/** The exact calls that delete one point, in the order that keeps the catalog honest. */
+const deletion = (id: number, dispose = true) => [
+  `mark ${id}`,
+  `deleteTag demo.seq_a savepoint-${id}`,
+  `deleteTag demo.seq_b savepoint-${id}`,
+  ...(dispose ? [`dispose ${id}`] : []),
+  `deleteDir ${id}`,
+  `deleteRecord ${id}`,
+];
+
+describe('retentionWorkflow', () => {
+  let env: TestWorkflowEnvironment;
+  let bundle: WorkflowBundleWithSourceMap;
+
+  beforeAll(async () => {
+    [env, bundle] = await Promise.all([createTestEnv(), bundleWorkflows()]);
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  async function run(activities: CatalogFake, input: RetentionInput): Promise<RetentionResult> {
+    const taskQueue = unique('retention');
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+    return worker.runUntil(
+      env.client.workflow.execute('retentionWorkflow', { taskQueue, workflowId: unique('retention'), args: [input] }),
+    );
+  }
+
+  it('dry run: reports every decision and changes nothing', async () => {
+    const fake = fakeCatalog([point(1, 3 * DAY), point(2, 2 * DAY), point(3, DAY)]);
+    const result = await run(fake.activities, { jobName: 'job', policy: { keepLast: 1 }, dryRun: true });
+    expect(result).toEqual({
+      jobName: 'job',
+      dryRun: true,
+      decisions: [
+        { savepointId: 3, action: 'keep', reason: 'newest-restorable' },
+        { savepointId: 2, action: 'delete', reason: 'expired' },
+        { savepointId: 1, action: 'delete', reason: 'expired' },
+      ],
+      deleted: [],
+      failed: [],
+    });
+    expect(fake.calls).toEqual(['list job']);
+  });
+
+  it('deletes expired points oldest first: record marked, tag on every table, savepoint, record deleted', async () => {
+    const fake = fakeCatalog([point(1, 3 * DAY), point(2, 2 * DAY), point(3, DAY)]);
+    const result = await run(fake.activities, { jobName: 'job', policy: { keepLast: 1 } });
+    expect(result.deleted).toEqual([1, 2]);
+    expect(result.failed).toEqual([]);
+    expect(fake.calls).toEqual(['list job', ...deletion(1), ...deletion(2)]);
+  });
+
+  it('keeps pinned points, and the newest restorable one even when every rule would drop it', async () => {
+    const fake = fakeCatalog([
+      point(1, 90 * DAY, { pinned: true }),
+      point(2, 60 * DAY),
+      point(3, 40 * DAY),
+      point(4, 30 * DAY, { restorable: false, tables: { 'demo.seq_a': 'present', 'demo.seq_b': 'missing' } }),
+    ]);
+    const result = await run(fake.activities, { jobName: 'job', policy: { maxAge: '7d' } });
+    expect(result.decisions).toEqual([
+      { savepointId: 4, action: 'delete', reason: 'not-restorable' },
+      { savepointId: 3, action: 'keep', reason: 'newest-restorable' },
+      { savepointId: 2, action: 'delete', reason: 'expired' },
+      { savepointId: 1, action: 'keep', reason: 'pinned' },
+    ]);
+    expect(result.deleted).toEqual([2, 4]);
+    // The not-restorable point's tag is deleted on every table, also where the listing missed it:
+    // a late checkpoint could still create it.
+    expect(fake.calls).toEqual(['list job', ...deletion(2), ...deletion(4)]);
+  });
+
+  it('a point pinned after the listing is not touched; the others still go', async () => {
+    const fake = fakeCatalog([point(1, 3 * DAY), point(2, 2 * DAY), point(3, DAY)], { pinnedMeanwhile: [1] });
+    const result = await run(fake.activities, { jobName: 'job', policy: { keepLast: 1 } });
+    expect(result.deleted).toEqual([2]);
+    expect(result.failed).toEqual([{ savepointId: 1, error: 'restore point 1 is pinned' }]);
+    expect(fake.calls).toEqual(['list job', 'mark-refused 1', ...deletion(2)]);
+  });
+
+  it('when Flink cannot dispose the savepoint, deletes its directory; a tag already gone is fine', async () => {
+    const fake = fakeCatalog([point(1, 2 * DAY), point(2, DAY)], {
+      disposeFails: [1],
+      tagAlreadyGone: [{ table: 'demo.seq_b', savepointId: 1 }],
+    });
+    const result = await run(fake.activities, { jobName: 'job', policy: { keepLast: 1 } });
+    expect(result.deleted).toEqual([1]);
+    expect(fake.calls).toEqual(['list job', ...deletion(1)]);
+  });
+
+  it('does not ask Flink to dispose a savepoint whose files are gone; finishes a deletion an earlier run began', async () => {
+    const fake = fakeCatalog([
+      point(1, 3 * DAY, { savepointPresent: false, restorable: false }),
+      point(2, 2 * DAY, { expiring: true, restorable: false }),
+      point(3, DAY),
+    ]);
+    const result = await run(fake.activities, { jobName: 'job', policy: { keepLast: 5, maxAge: '30d' } });
+    expect(result.decisions.filter((d) => d.action === 'delete')).toEqual([
+      { savepointId: 2, action: 'delete', reason: 'expiring' },
+      { savepointId: 1, action: 'delete', reason: 'not-restorable' },
+    ]);
+    expect(fake.calls).toEqual(['list job', ...deletion(1, false), ...deletion(2)]);
+  });
+
+  it('passes the tables through to the listing and refuses a policy without a rule', async () => {
+    const fake = fakeCatalog([]);
+    let seen: unknown;
+    const activities = {
+      ...fake.activities,
+      listRestorePoints: async (input: { jobName: string; tables?: TableRef[] }) => ((seen = input), []),
+    };
+    await run(activities, { jobName: 'job', tables: TABLES, policy: { keepLast: 2 } });
+    expect(seen).toEqual({ jobName: 'job', tables: TABLES });
+    const err = await run(fake.activities, { jobName: 'job', policy: {} as never }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause).toMatchObject({ type: 'InvalidInput' });
+    expect((err as WorkflowFailedError).cause?.message).toMatch(/needs keepLast, maxAge or both/);
+  });
+});

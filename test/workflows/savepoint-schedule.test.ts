@@ -1,0 +1,291 @@
+// takeSavepointWorkflow against fake activities, started the way production starts it: by the
+// job's Temporal Schedule (src/client/schedules.ts), on a real dev server.
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Activities } from '../../activities/contract';
+import type { Savepoint, TableRef } from '../../src/domain';
+import {
+  createSavepointSchedule,
+  deleteSavepointSchedule,
+  describeSavepointSchedule,
+  InvalidScheduleInputError,
+  listSavepointSchedules,
+  pauseSavepointSchedule,
+  ScheduleExistsError,
+  triggerSavepointSchedule,
+  unpauseSavepointSchedule,
+} from '../../src/client/schedules';
+import { savepointScheduleId, type RestorePointRecord, type TakeSavepointResult } from '../../src/restore-points';
+import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
+
+const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
+
+type Fake = Pick<
+  Activities,
+  'resolveJob' | 'describeSinkTables' | 'triggerSavepoint' | 'awaitTag' | 'recordRestorePoint'
+>;
+
+/** One fake Flink job and its Paimon tables; records every call in order. */
+function fakeJob(jobName: string, knobs: { tagNeverOn?: TableRef[]; failFirstTrigger?: boolean } = {}) {
+  const calls: { name: string; input: any }[] = [];
+  const triggerIds: string[] = [];
+  const records: RestorePointRecord[] = [];
+  let nextId = 40;
+  const byTrigger = new Map<string, Savepoint>();
+  const jobId = 'c'.repeat(32);
+  const activities: Fake = {
+    async resolveJob(input) {
+      calls.push({ name: 'resolveJob', input });
+      return { jobId, name: jobName, state: 'RUNNING', startTime: 0 };
+    },
+    async describeSinkTables(input) {
+      calls.push({ name: 'describeSinkTables', input });
+      return input.tables.map((table) => ({ table, exists: true, autoTagOnSavepoint: true }));
+    },
+    async triggerSavepoint(input) {
+      calls.push({ name: 'triggerSavepoint', input });
+      triggerIds.push(input.triggerId);
+      // Flink keys savepoints by trigger id: the same id finds the same savepoint.
+      let sp = byTrigger.get(input.triggerId);
+      if (!sp) {
+        const id = nextId++;
+        sp = { savepointId: id, path: `file:/sp/savepoint-cccccc-${id}`, jobId, stopped: false, triggeredAt: Date.now() };
+        byTrigger.set(input.triggerId, sp);
+      }
+      if (knobs.failFirstTrigger && triggerIds.length === 1) throw new Error('answer lost on the way back');
+      return sp;
+    },
+    async awaitTag(input) {
+      calls.push({ name: 'awaitTag', input });
+      return { missing: input.tables.filter((t) => knobs.tagNeverOn?.includes(t)) };
+    },
+    async recordRestorePoint(input) {
+      calls.push({ name: 'recordRestorePoint', input });
+      const record: RestorePointRecord = {
+        format: 1,
+        savepointId: input.savepoint.savepointId,
+        path: input.savepoint.path,
+        jobName: input.jobName,
+        jobId: input.jobId,
+        deploymentVersion: input.deploymentVersion ?? null,
+        label: input.label ?? null,
+        tables: input.tables,
+        pinned: input.pinned,
+        createdAt: new Date(input.savepoint.triggeredAt).toISOString(),
+        taggedAtRecord: input.taggedAtRecord,
+        expiringSince: null,
+      };
+      records.push(record);
+      return record;
+    },
+  };
+  return { activities, calls, triggerIds, records, savepoints: byTrigger };
+}
+
+describe('takeSavepointWorkflow, started by its schedule', () => {
+  let env: TestWorkflowEnvironment;
+  let bundle: WorkflowBundleWithSourceMap;
+
+  beforeAll(async () => {
+    [env, bundle] = await Promise.all([createTestEnv(), bundleWorkflows()]);
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  /** Runs a worker with these activities while `fn` runs. */
+  async function withWorker<T>(activities: Partial<Activities>, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+    const taskQueue = unique('savepoint');
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities,
+    });
+    return worker.runUntil(fn(taskQueue));
+  }
+
+  /** The next run the schedule starts, after the `known` ones, once it has finished. */
+  async function nextScheduledResult(jobName: string, known: number): Promise<TakeSavepointResult> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { recentActions } = await describeSavepointSchedule(env.client, jobName);
+      if (recentActions.length > known) {
+        const { workflowId, runId } = recentActions[known]!;
+        return env.client.workflow.getHandle(workflowId, runId).result();
+      }
+      if (Date.now() > deadline) throw new Error(`schedule of ${jobName} took no action ${known + 1} within 60s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  it('takes an intermediate savepoint on its interval, waits for the tag on every table, records the restore point', async () => {
+    const jobName = unique('interval-job');
+    const fake = fakeJob(jobName);
+    await withWorker(fake.activities, async (taskQueue) => {
+      await createSavepointSchedule(
+        env.client,
+        {
+          savepoint: {
+            job: { jobName },
+            tables: TABLES,
+            options: { label: 'nightly', deploymentVersion: 'v1', tagTimeout: '30s' },
+          },
+          every: '2s',
+        },
+        { taskQueue },
+      );
+      try {
+        const result = await nextScheduledResult(jobName, 0);
+        expect(result).toMatchObject({
+          jobName,
+          savepointId: 40,
+          tag: 'savepoint-40',
+          restorable: true,
+          missingTags: [],
+        });
+        expect(result.reason).toBeUndefined();
+      } finally {
+        await deleteSavepointSchedule(env.client, jobName);
+      }
+    });
+
+    const firstRun = fake.calls.slice(0, 5).map((c) => c.name);
+    expect(firstRun).toEqual(['resolveJob', 'describeSinkTables', 'triggerSavepoint', 'awaitTag', 'recordRestorePoint']);
+    expect(fake.calls[0]!.input).toEqual({ job: { jobName } });
+    expect(fake.calls[2]!.input).toMatchObject({ jobId: 'c'.repeat(32), formatType: 'CANONICAL' });
+    expect(fake.triggerIds[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(fake.calls[3]!.input).toEqual({ tables: TABLES, tag: 'savepoint-40', timeoutMs: 30_000 });
+    expect(fake.records[0]).toMatchObject({
+      savepointId: 40,
+      jobName,
+      tables: TABLES,
+      label: 'nightly',
+      deploymentVersion: 'v1',
+      pinned: false,
+      taggedAtRecord: true,
+    });
+  });
+
+  it('reuses the trigger id when triggerSavepoint is retried, so Flink takes one savepoint, not two', async () => {
+    const jobName = unique('retry-job');
+    const fake = fakeJob(jobName, { failFirstTrigger: true });
+    const result = await withWorker(fake.activities, async (taskQueue) => {
+      await createSavepointSchedule(
+        env.client,
+        { savepoint: { job: { jobName }, tables: TABLES }, cron: '0 3 * * *', paused: true },
+        { taskQueue },
+      );
+      try {
+        // A paused schedule still runs on demand: the operator's "savepoint now".
+        await triggerSavepointSchedule(env.client, jobName);
+        return await nextScheduledResult(jobName, 0);
+      } finally {
+        await deleteSavepointSchedule(env.client, jobName);
+      }
+    });
+    expect(fake.triggerIds).toHaveLength(2);
+    expect(fake.triggerIds[1]).toBe(fake.triggerIds[0]);
+    expect(fake.savepoints.size).toBe(1);
+    expect(result.savepointId).toBe(40);
+    expect(fake.records).toHaveLength(1);
+  });
+
+  it('says restorable: false with the reason when the tag did not appear on every table in time, and still records the point', async () => {
+    const jobName = unique('untagged-job');
+    const fake = fakeJob(jobName, { tagNeverOn: ['demo.seq_b'] });
+    const result = await withWorker(fake.activities, async (taskQueue) => {
+      await createSavepointSchedule(
+        env.client,
+        { savepoint: { job: { jobName }, tables: TABLES, options: { tagTimeout: '5s' } }, every: '1h', paused: true },
+        { taskQueue },
+      );
+      try {
+        await triggerSavepointSchedule(env.client, jobName);
+        return await nextScheduledResult(jobName, 0);
+      } finally {
+        await deleteSavepointSchedule(env.client, jobName);
+      }
+    });
+    expect(result.restorable).toBe(false);
+    expect(result.missingTags).toEqual(['demo.seq_b']);
+    expect(result.reason).toMatch(/savepoint-40 did not appear within 5000 ms on demo\.seq_b/);
+    expect(fake.records[0]).toMatchObject({ savepointId: 40, taggedAtRecord: false });
+  });
+
+  it('refuses invalid input in the workflow itself (input typed into the UI), before touching Flink', async () => {
+    const jobName = unique('invalid-job');
+    const fake = fakeJob(jobName);
+    const err = await withWorker(fake.activities, (taskQueue) =>
+      env.client.workflow
+        .execute('takeSavepointWorkflow', {
+          taskQueue,
+          workflowId: unique('savepoint-invalid'),
+          args: [{ job: { jobName }, tables: ['no-dot-here'] }],
+        })
+        .catch((e: unknown) => e),
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('InvalidInput');
+    expect(cause.message).toMatch(/tables\[0\]/);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('manages one schedule per job: create, duplicate refused, list, pause, unpause, delete', async () => {
+    const jobName = unique('managed-job');
+    await createSavepointSchedule(
+      env.client,
+      { savepoint: { job: { jobName }, tables: TABLES }, cron: '30 2 * * *', timezone: 'Europe/Berlin', catchupWindow: '15m' },
+      { taskQueue: 'unused' },
+    );
+    try {
+      await expect(
+        createSavepointSchedule(env.client, { savepoint: { job: { jobName }, tables: TABLES }, every: '1h' }, { taskQueue: 'unused' }),
+      ).rejects.toBeInstanceOf(ScheduleExistsError);
+
+      const described = await env.client.schedule.getHandle(savepointScheduleId(jobName)).describe();
+      expect(described.policies).toMatchObject({ overlap: 'SKIP', catchupWindow: 15 * 60_000 });
+      expect(described.spec.timezone).toBe('Europe/Berlin');
+      expect(described.action).toMatchObject({ workflowType: 'takeSavepointWorkflow', taskQueue: 'unused' });
+
+      await pauseSavepointSchedule(env.client, jobName, 'maintenance window');
+      expect(await describeSavepointSchedule(env.client, jobName)).toMatchObject({ paused: true, note: 'maintenance window' });
+      await unpauseSavepointSchedule(env.client, jobName);
+      const mine = await waitForListed(jobName);
+      expect(mine).toMatchObject({ scheduleId: savepointScheduleId(jobName), jobName, paused: false });
+      expect(mine.nextActionTimes.length).toBeGreaterThan(0);
+    } finally {
+      await deleteSavepointSchedule(env.client, jobName);
+    }
+    await expect(describeSavepointSchedule(env.client, jobName)).rejects.toThrow();
+  });
+
+  it('refuses a schedule by job id, or with both or neither of cron and every', async () => {
+    const base = { savepoint: { job: { jobName: 'x' }, tables: TABLES } };
+    for (const bad of [
+      { savepoint: { job: { jobId: 'a'.repeat(32) }, tables: TABLES }, every: '1h' },
+      { ...base, every: '1h', cron: '0 3 * * *' },
+      base,
+      { ...base, every: 'often' },
+    ]) {
+      await expect(createSavepointSchedule(env.client, bad as never, { taskQueue: 'unused' })).rejects.toBeInstanceOf(
+        InvalidScheduleInputError,
+      );
+    }
+  });
+
+  /** The schedule list is eventually consistent (visibility), so wait until ours shows. */
+  async function waitForListed(jobName: string) {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const mine = (await listSavepointSchedules(env.client)).find((s) => s.jobName === jobName);
+      if (mine && !mine.paused) return mine;
+      if (Date.now() > deadline) throw new Error(`schedule of ${jobName} not listed (unpaused) within 20s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+});

@@ -1,0 +1,103 @@
+// Retention for one job's restore points: decide (a pure function of the catalog), then delete
+// each expired point in the one order that never leaves a half-deleted point looking restorable:
+// mark the record expiring, delete the tag on every table, dispose the savepoint, drop the record.
+import { ApplicationFailure, log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Activities } from '../activities/contract';
+import type { TableRef } from '../src/domain';
+import {
+  RetentionInputSchema,
+  type RestorePoint,
+  type RetentionInput,
+  type RetentionParams,
+  type RetentionResult,
+} from '../src/restore-points';
+import { decideRetention } from '../src/retention-policy';
+import { longRunning, restCall } from './activity-options';
+import { describeIssues } from './input';
+import { flinkJobKey, WorkflowFailureType } from './messages';
+
+const rest = proxyActivities<Activities>(restCall);
+/** Flink disposes a savepoint asynchronously and the activity polls it, heartbeating. */
+const DISPOSE_TIMEOUT_MS = 5 * 60_000;
+const disposal = proxyActivities<Activities>(longRunning(DISPOSE_TIMEOUT_MS));
+
+/** What deleteTag raises for a tag that is not there (already deleted): the goal is reached. */
+const TAG_ALREADY_GONE = 'TagMissing';
+
+export async function retentionWorkflow(input: RetentionInput): Promise<RetentionResult> {
+  const { jobName, tables, policy, dryRun } = validated(input);
+  upsertSearchAttributes([{ key: flinkJobKey, value: jobName }]);
+
+  const points = await rest.listRestorePoints({ jobName, tables });
+  const decisions = decideRetention(points, policy, Date.now());
+  const result: RetentionResult = { jobName, dryRun, decisions, deleted: [], failed: [] };
+  if (dryRun) return result;
+
+  const byId = new Map(points.map((p) => [p.savepointId, p]));
+  // Oldest first: if the run stops half-way, what is left is the newer, more useful points.
+  const expired = decisions
+    .filter((d) => d.action === 'delete')
+    .map((d) => byId.get(d.savepointId)!)
+    .reverse();
+  for (const point of expired) {
+    try {
+      await deleteRestorePoint(jobName, point);
+      result.deleted.push(point.savepointId);
+    } catch (err) {
+      // One point that cannot go (pinned meanwhile, Flink away) does not keep the others; it stays
+      // marked expiring, never restorable, and the next run finishes it.
+      const error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      log.warn('restore point not deleted', { savepointId: point.savepointId, error });
+      result.failed.push({ savepointId: point.savepointId, error });
+    }
+  }
+  return result;
+}
+
+async function deleteRestorePoint(jobName: string, point: RestorePoint): Promise<void> {
+  const { savepointId, tag } = point;
+  // First, so that the catalog never counts this point as restorable again, even if we stop here.
+  await rest.markRestorePointExpiring({ jobName, savepointId, at: new Date().toISOString() });
+
+  // Every table of the point, also where the listing saw no tag: an intermediate savepoint's tag
+  // can still arrive with a late checkpoint.
+  for (const table of Object.keys(point.tables) as TableRef[]) {
+    try {
+      await rest.deleteTag({ table, tag });
+    } catch (err) {
+      if (!(err instanceof Error && err.cause instanceof ApplicationFailure && err.cause.type === TAG_ALREADY_GONE)) throw err;
+    }
+  }
+
+  if (point.path !== null) {
+    // Flink disposes the state files through the cluster (no job needed); with `_metadata` gone
+    // there is nothing for it to read, so only the directory is left to delete.
+    if (point.savepointPresent) {
+      try {
+        await disposal.disposeSavepoint({ path: point.path });
+      } catch (err) {
+        log.warn('Flink could not dispose the savepoint; deleting its directory instead', {
+          savepointId,
+          error: String(err),
+        });
+      }
+    }
+    // ...and may leave the directory; when the cluster could not dispose it at all, this removes
+    // everything. Only savepoint-* directories under the configured savepoint dir are deleted.
+    await rest.deleteSavepointDirectory({ path: point.path });
+  }
+
+  await rest.deleteRestorePointRecord({ jobName, savepointId });
+}
+
+function validated(input: RetentionInput): RetentionParams {
+  const parsed = RetentionInputSchema.safeParse(input);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({
+      type: WorkflowFailureType.InvalidInput,
+      message: `invalid retention input: ${describeIssues(parsed.error.issues).join('; ')}`,
+      nonRetryable: true,
+    });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,116 @@
+// A long-retention savepoint of a running job, the way the runbook takes one: an intermediate
+// savepoint (the job keeps running), wait for Paimon's `savepoint-<id>` tag on every sink table,
+// then record the restore point so the catalog and retention know it. Schedules start this.
+import { ApplicationFailure, executeChild, log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Activities } from '../activities/contract';
+import { tagFor } from '../src/domain';
+import {
+  retentionWorkflowId,
+  TakeSavepointInputSchema,
+  type RetentionResult,
+  type TakeSavepointInput,
+  type TakeSavepointParams,
+  type TakeSavepointResult,
+} from '../src/restore-points';
+import { longRunning, restCall } from './activity-options';
+import { describeIssues } from './input';
+import { flinkJobKey, WorkflowFailureType } from './messages';
+import { retentionWorkflow } from './retention';
+import { stepToken } from './tokens';
+
+const rest = proxyActivities<Activities>(restCall);
+const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
+
+const fatal = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
+
+export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<TakeSavepointResult> {
+  const { job, tables, options, retention } = validated(input);
+
+  const running = await rest.resolveJob({ job });
+  upsertSearchAttributes([{ key: flinkJobKey, value: running.name }]);
+  if (running.state !== 'RUNNING') {
+    throw fatal(WorkflowFailureType.JobNotRunning, `job '${running.name}' (${running.jobId}) is ${running.state}, not RUNNING`);
+  }
+  // Without auto-tag Paimon never tags the savepoint: the tables would have no restore point.
+  const sinks = await rest.describeSinkTables({ tables });
+  const untagged = sinks.filter((s) => !s.exists || !s.autoTagOnSavepoint).map((s) => s.table);
+  if (untagged.length > 0) {
+    throw fatal(
+      WorkflowFailureType.AutoTagDisabled,
+      `sink tables without 'sink.savepoint.auto-tag' = 'true' (or missing): ${untagged.join(', ')}`,
+    );
+  }
+
+  const savepoint = await waitUpTo(options.savepointTimeout).triggerSavepoint({
+    jobId: running.jobId,
+    triggerId: stepToken('savepoint'),
+    formatType: options.formatType,
+  });
+  const tag = tagFor(savepoint.savepointId);
+
+  // Intermediate savepoints commit nothing since Flink 1.15, so Paimon creates the tag only when
+  // the next checkpoint after the savepoint commits: a bounded wait, not an immediate check.
+  const { missing } = await waitUpTo(options.tagTimeout).awaitTag({ tables, tag, timeoutMs: options.tagTimeout });
+
+  // Recorded even without the tag: the tag may still come, and retention needs the record to
+  // clean the savepoint up if it never does.
+  await rest.recordRestorePoint({
+    jobName: running.name,
+    jobId: running.jobId,
+    savepoint,
+    tables,
+    pinned: options.pinned,
+    label: options.label,
+    deploymentVersion: options.deploymentVersion,
+    taggedAtRecord: missing.length === 0,
+  });
+
+  const result: TakeSavepointResult = {
+    jobName: running.name,
+    jobId: running.jobId,
+    savepointId: savepoint.savepointId,
+    path: savepoint.path,
+    tag,
+    restorable: missing.length === 0,
+    missingTags: missing,
+  };
+  if (missing.length > 0) {
+    result.reason =
+      `tag ${tag} did not appear within ${options.tagTimeout} ms on ${missing.join(', ')}; ` +
+      'Paimon tags an intermediate savepoint only after the next checkpoint commits — is the job checkpointing?';
+    log.warn('savepoint taken but not restorable yet', { savepointId: savepoint.savepointId, missing });
+  }
+  if (retention) Object.assign(result, await runRetention(running.name, tables, retention));
+  return result;
+}
+
+/** Retention as a child under the job's retention id, so it never runs twice at once for a job. */
+async function runRetention(
+  jobName: string,
+  tables: TakeSavepointParams['tables'],
+  policy: NonNullable<TakeSavepointParams['retention']>,
+): Promise<{ retention: RetentionResult } | { retentionError: string }> {
+  try {
+    const retention = await executeChild(retentionWorkflow, {
+      workflowId: retentionWorkflowId(jobName),
+      args: [{ jobName, tables, policy, dryRun: false }],
+    });
+    return { retention };
+  } catch (err) {
+    // The savepoint is taken and recorded either way; a retention that failed or is already
+    // running for this job is reported, not a reason to fail the savepoint.
+    log.warn('retention after the savepoint did not complete', { error: String(err) });
+    return { retentionError: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+function validated(input: TakeSavepointInput): TakeSavepointParams {
+  const parsed = TakeSavepointInputSchema.safeParse(input);
+  if (!parsed.success) {
+    throw fatal(
+      WorkflowFailureType.InvalidInput,
+      `invalid savepoint input: ${describeIssues(parsed.error.issues).join('; ')}`,
+    );
+  }
+  return parsed.data;
+}
