@@ -1,0 +1,300 @@
+// An in-memory Flink cluster and Paimon catalog behind the activity contract, for workflow tests:
+// tests drive the workflow through it, then check the calls it saw and the state it ends in.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Activities } from '../../activities/contract';
+import { FailureType } from '../../activities/errors';
+import type { JobRef, JobState, JobSummary, Savepoint, TableRef, TagInfo } from '../../src/domain';
+
+export type ActivityName = keyof Activities;
+
+export interface Call {
+  name: ActivityName;
+  input: any;
+}
+
+export interface FakeJob {
+  jobId: string;
+  name: string;
+  version: string;
+  state: JobState;
+  startTime: number;
+  /** the savepoint it was started from */
+  restoredFrom?: string;
+}
+
+export interface FakeTable {
+  exists: boolean;
+  autoTag: boolean;
+  /** latest snapshot id */
+  snapshot: number;
+  tags: Map<string, number>;
+}
+
+const TERMINAL: JobState[] = ['CANCELED', 'FAILED', 'FINISHED'];
+const hex32 = (n: number) => n.toString(16).padStart(32, '0');
+
+export interface FakeStackOptions {
+  jobName: string;
+  /** the version running at the start */
+  version?: string;
+  jobState?: JobState;
+  tables?: TableRef[];
+}
+
+export class FakeStack {
+  readonly calls: Call[] = [];
+  readonly jobs = new Map<string, FakeJob>();
+  readonly tables = new Map<TableRef, FakeTable>();
+  /** Savepoints Flink took, by trigger id: a retry with the same trigger id must not take another. */
+  readonly savepointsTaken = new Map<string, number>();
+  readonly rollbacks: { table: TableRef; tag: string; snapshot: number }[] = [];
+  readonly initialJobId: string;
+
+  // Knobs a test turns.
+  /** versions whose jobs never become healthy */
+  readonly unhealthyVersions = new Set<string>();
+  /** tables on which a savepoint's tag never appears */
+  readonly tagNeverAppearsOn = new Set<TableRef>();
+  /** activities whose first call does its work, then fails as if the answer was lost */
+  readonly failOnceAfterWork = new Set<ActivityName>();
+  /** activities that wait for a gate (see `hold`) */
+  private readonly gates = new Map<ActivityName, { opened: Promise<void>; open: () => void }>();
+  private readonly savepoints = new Map<string, Savepoint>();
+  private readonly deploys = new Map<string, string>();
+  private nextJob = 0xa1;
+  private nextCheckpoint = 40;
+
+  constructor(readonly options: FakeStackOptions) {
+    this.initialJobId = this.startJob(options.version ?? 'v1').jobId;
+    this.job(this.initialJobId).state = options.jobState ?? 'RUNNING';
+    for (const table of options.tables ?? ['demo.orders', 'demo.customers']) {
+      this.tables.set(table, { exists: true, autoTag: true, snapshot: 3, tags: new Map() });
+    }
+  }
+
+  job(jobId: string): FakeJob {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new Error(`fake: no job ${jobId}`);
+    return job;
+  }
+
+  table(table: TableRef): FakeTable {
+    const t = this.tables.get(table);
+    if (!t) throw new Error(`fake: no table ${table}`);
+    return t;
+  }
+
+  running(): FakeJob[] {
+    return [...this.jobs.values()].filter((j) => j.state === 'RUNNING');
+  }
+
+  callNames(): ActivityName[] {
+    return this.calls.map((c) => c.name);
+  }
+
+  callsOf(name: ActivityName): any[] {
+    return this.calls.filter((c) => c.name === name).map((c) => c.input);
+  }
+
+  /** Make `name` wait until the returned function is called. */
+  hold(name: ActivityName): () => void {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    this.gates.set(name, { opened, open });
+    return () => {
+      this.gates.delete(name);
+      open();
+    };
+  }
+
+  activities(): Activities {
+    return {
+      checkFlinkCluster: async () => {
+        await this.enter('checkFlinkCluster', {});
+        return { flinkVersion: '1.20.3', taskManagers: 1, slotsAvailable: 4 };
+      },
+      resolveJob: async (input) => {
+        await this.enter('resolveJob', input);
+        return this.summary(this.resolve(input.job));
+      },
+      getJob: async (input) => {
+        await this.enter('getJob', input);
+        return this.summary(this.job(input.jobId));
+      },
+      cancelJob: async (input) => {
+        await this.enter('cancelJob', input);
+        this.job(input.jobId).state = 'CANCELED';
+      },
+      stopWithSavepoint: async (input) => {
+        await this.enter('stopWithSavepoint', input);
+        const savepoint = this.savepoints.get(input.triggerId) ?? this.takeSavepoint(input.jobId, input.triggerId, true);
+        this.afterWork('stopWithSavepoint');
+        return savepoint;
+      },
+      triggerSavepoint: async (input) => {
+        await this.enter('triggerSavepoint', input);
+        return this.savepoints.get(input.triggerId) ?? this.takeSavepoint(input.jobId, input.triggerId, false);
+      },
+      inspectSavepoint: async (input) => {
+        await this.enter('inspectSavepoint', input);
+        const found = [...this.savepoints.values()].find((s) => s.path === input.path);
+        return { savepointId: found?.savepointId ?? 0, exists: found !== undefined };
+      },
+      disposeSavepoint: async (input) => {
+        await this.enter('disposeSavepoint', input);
+      },
+      deployJob: async (input) => {
+        await this.enter('deployJob', input);
+        let jobId = this.deploys.get(input.deployToken);
+        if (jobId === undefined) {
+          jobId = this.startJob(input.deployment.version, input.savepointPath).jobId;
+          this.deploys.set(input.deployToken, jobId);
+        }
+        this.afterWork('deployJob');
+        return { jobId };
+      },
+      awaitHealthy: async (input) => {
+        await this.enter('awaitHealthy', input);
+        const job = this.job(input.jobId);
+        if (job.state !== 'RUNNING' || this.unhealthyVersions.has(job.version)) {
+          return { healthy: false, jobId: job.jobId, state: 'RESTARTING', reason: 'no checkpoint completed since the deploy' };
+        }
+        this.afterWork('awaitHealthy');
+        return { healthy: true, jobId: job.jobId, state: 'RUNNING', checkpointId: ++this.nextCheckpoint };
+      },
+      describeSinkTables: async (input) => {
+        await this.enter('describeSinkTables', input);
+        return input.tables.map((table) => {
+          const t = this.tables.get(table);
+          return { table, exists: t?.exists ?? false, autoTagOnSavepoint: t?.autoTag ?? false };
+        });
+      },
+      listTags: async (input) => {
+        await this.enter('listTags', input);
+        return [...this.table(input.table).tags].map(
+          ([tagName, snapshotId]): TagInfo => ({ tagName, snapshotId, schemaId: 0, commitTime: '', recordCount: null }),
+        );
+      },
+      awaitTag: async (input) => {
+        await this.enter('awaitTag', input);
+        return { missing: input.tables.filter((table) => !this.table(table).tags.has(input.tag)) };
+      },
+      createTag: async (input) => {
+        await this.enter('createTag', input);
+        const t = this.table(input.table);
+        t.tags.set(input.tag, input.snapshotId ?? t.snapshot);
+      },
+      deleteTag: async (input) => {
+        await this.enter('deleteTag', input);
+        this.table(input.table).tags.delete(input.tag);
+      },
+      rollbackToTag: async (input) => {
+        await this.enter('rollbackToTag', input);
+        const t = this.table(input.table);
+        const snapshot = t.tags.get(input.tag);
+        if (snapshot === undefined) {
+          throw ApplicationFailure.create({ type: FailureType.TagMissing, message: `no tag ${input.tag}`, nonRetryable: true });
+        }
+        if (this.writers().length > 0) {
+          throw new Error(`fake: rolled back ${input.table} while job ${this.writers()[0].jobId} still writes to it`);
+        }
+        t.snapshot = snapshot;
+        this.rollbacks.push({ table: input.table, tag: input.tag, snapshot });
+      },
+      tableState: async (input) => {
+        await this.enter('tableState', input);
+        const t = this.table(input.table);
+        return { table: input.table, latestSnapshotId: t.snapshot, rowCount: t.snapshot * 10 };
+      },
+      // The restore-point catalog is not faked: the upgrade does not use it.
+      recordRestorePoint: (input) => this.notFaked('recordRestorePoint', input),
+      listRestorePoints: (input) => this.notFaked('listRestorePoints', input),
+      pinRestorePoint: (input) => this.notFaked('pinRestorePoint', input),
+      unpinRestorePoint: (input) => this.notFaked('unpinRestorePoint', input),
+      markRestorePointExpiring: (input) => this.notFaked('markRestorePointExpiring', input),
+      deleteRestorePointRecord: (input) => this.notFaked('deleteRestorePointRecord', input),
+      deleteSavepointDirectory: (input) => this.notFaked('deleteSavepointDirectory', input),
+    };
+  }
+
+  private async notFaked(name: ActivityName, input: unknown): Promise<never> {
+    await this.enter(name, input);
+    throw ApplicationFailure.create({ type: 'NotFaked', message: `fake: ${name} is not faked`, nonRetryable: true });
+  }
+
+  private writers(): FakeJob[] {
+    return this.running().filter((j) => j.name === this.options.jobName);
+  }
+
+  private async enter(name: ActivityName, input: unknown): Promise<void> {
+    this.calls.push({ name, input });
+    const gate = this.gates.get(name);
+    if (gate) await Promise.race([gate.opened, Context.current().cancelled]);
+  }
+
+  private afterWork(name: ActivityName): void {
+    if (this.failOnceAfterWork.delete(name)) {
+      throw ApplicationFailure.retryable(`fake: connection reset after ${name} did its work`, 'FakeConnectionReset');
+    }
+  }
+
+  private startJob(version: string, restoredFrom?: string): FakeJob {
+    const job: FakeJob = {
+      jobId: hex32(this.nextJob++),
+      name: this.options.jobName,
+      version,
+      state: 'RUNNING',
+      startTime: Date.now(),
+      restoredFrom,
+    };
+    this.jobs.set(job.jobId, job);
+    // A running version commits: one snapshot on every sink table.
+    for (const t of this.tables.values()) t.snapshot++;
+    return job;
+  }
+
+  private resolve(ref: JobRef): FakeJob {
+    if ('jobId' in ref) {
+      const job = this.jobs.get(ref.jobId);
+      if (!job) throw ApplicationFailure.create({ type: FailureType.JobNotFound, message: `no job ${ref.jobId}`, nonRetryable: true });
+      return job;
+    }
+    const named = [...this.jobs.values()].filter((j) => j.name === ref.jobName);
+    const live = named.filter((j) => !TERMINAL.includes(j.state));
+    if (live.length > 1) {
+      throw ApplicationFailure.create({ type: FailureType.JobNameAmbiguous, message: ref.jobName, nonRetryable: true });
+    }
+    const job = live[0] ?? named[named.length - 1];
+    if (!job) throw ApplicationFailure.create({ type: FailureType.JobNotFound, message: `no job ${ref.jobName}`, nonRetryable: true });
+    return job;
+  }
+
+  private summary(job: FakeJob): JobSummary {
+    return { jobId: job.jobId, name: job.name, state: job.state, startTime: job.startTime };
+  }
+
+  /** Flink takes the savepoint; with auto-tag, Paimon tags the final checkpoint's snapshot. */
+  private takeSavepoint(jobId: string, triggerId: string, stop: boolean): Savepoint {
+    const job = this.job(jobId);
+    if (job.state !== 'RUNNING') {
+      throw ApplicationFailure.create({ type: FailureType.JobNotRunning, message: `${jobId} is ${job.state}`, nonRetryable: true });
+    }
+    const savepointId = ++this.nextCheckpoint;
+    const savepoint: Savepoint = {
+      savepointId,
+      path: `file:///savepoints/savepoint-${jobId.slice(-6)}-${savepointId}`,
+      jobId,
+      stopped: stop,
+      triggeredAt: Date.now(),
+    };
+    if (stop) job.state = 'FINISHED';
+    for (const [table, t] of this.tables) {
+      t.snapshot++;
+      if (t.autoTag && !this.tagNeverAppearsOn.has(table)) t.tags.set(`savepoint-${savepointId}`, t.snapshot);
+    }
+    this.savepoints.set(triggerId, savepoint);
+    this.savepointsTaken.set(triggerId, (this.savepointsTaken.get(triggerId) ?? 0) + 1);
+    return savepoint;
+  }
+}

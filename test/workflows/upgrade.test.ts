@@ -1,0 +1,433 @@
+// The upgrade workflow against an in-memory Flink and Paimon (test/support/fake-stack.ts): each
+// test checks the calls the workflow made and the state the fake stack ends in.
+import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  InvalidUpgradeInputError,
+  OperationAlreadyRunningError,
+  startUpgrade,
+} from '../../src/client/start-upgrade';
+import {
+  flinkJobKey,
+  operationStepKey,
+  operationWorkflowId,
+  statusQuery,
+  type UpgradeResult,
+  type UpgradeStatus,
+} from '../../workflows/messages';
+import { hash128 } from '../../workflows/tokens';
+import { FakeStack } from '../support/fake-stack';
+import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
+import { TABLES, upgradeInput, withWorker } from './fixtures';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let client: Client;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  bundle = await bundleWorkflows();
+  client = env.client;
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** The workflow's failure: its own ApplicationFailure, or the one an activity raised. */
+async function failureOf(result: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await result.then(
+    () => expect.fail('the workflow completed; it should have failed'),
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  let cause: unknown = (err as WorkflowFailedError).cause;
+  while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
+}
+
+async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const value = await probe();
+    if (ok(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const steps = (status: UpgradeStatus) => status.timings.map((t) => t.step);
+
+describe('upgradeWorkflow', () => {
+  it('happy path: stops v1 with a savepoint, checks the tag, deploys v2 from it, waits until healthy', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    const result = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startUpgrade(client, upgradeInput(jobName), { taskQueue });
+      expect(handle.workflowId).toBe(operationWorkflowId({ jobName }));
+      const result = await handle.result();
+
+      const { typedSearchAttributes } = await handle.describe();
+      expect(typedSearchAttributes.get(flinkJobKey)).toBe(jobName);
+      expect(typedSearchAttributes.get(operationStepKey)).toBe('upgraded');
+      // The trigger id is the hash of workflow id, run id and step: the same on every retry.
+      expect(stack.callsOf('stopWithSavepoint')[0].triggerId).toBe(
+        hash128(`${handle.workflowId}/${handle.firstExecutionRunId}/stop-with-savepoint`),
+      );
+      return result;
+    });
+
+    expect(stack.callNames()).toEqual([
+      'resolveJob',
+      'describeSinkTables',
+      'checkFlinkCluster',
+      'stopWithSavepoint',
+      'awaitTag',
+      'deployJob',
+      'awaitHealthy',
+    ]);
+    const [v2] = stack.running();
+    expect(stack.running()).toHaveLength(1);
+    expect(v2).toMatchObject({ version: 'v2', restoredFrom: result.savepoint?.path });
+    expect(stack.job(stack.initialJobId).state).toBe('FINISHED');
+
+    const [stop] = stack.callsOf('stopWithSavepoint');
+    expect(stop).toMatchObject({ jobId: stack.initialJobId, drain: false });
+    expect(stop.triggerId).toMatch(/^[0-9a-f]{32}$/);
+    const [deploy] = stack.callsOf('deployJob');
+    expect(deploy).toMatchObject({ deployment: { version: 'v2' }, savepointPath: result.savepoint?.path });
+    expect(deploy.deployToken).toMatch(/^[0-9a-f]{32}$/);
+    expect(stack.callsOf('awaitTag')[0]).toEqual({ tables: TABLES, tag: result.tag, timeoutMs: 10_000 });
+    expect(stack.callsOf('awaitHealthy')[0]).toMatchObject({ jobId: v2.jobId, timeoutMs: 20_000 });
+
+    expect(result).toMatchObject<Partial<UpgradeResult>>({
+      status: 'upgraded',
+      job: jobName,
+      oldJobId: stack.initialJobId,
+      newJobId: v2.jobId,
+      tag: `savepoint-${result.savepoint?.id}`,
+    });
+    expect(result.restoredJobId).toBeUndefined();
+    expect(steps(result)).toEqual([
+      'validating-input',
+      'preflight',
+      'stopping-with-savepoint',
+      'awaiting-tag',
+      'deploying-new-version',
+      'awaiting-health',
+      'upgraded',
+    ]);
+    for (const t of result.timings) {
+      expect(t.durationMs).toBeGreaterThanOrEqual(0);
+      expect(Number.isNaN(Date.parse(t.startedAt))).toBe(false);
+    }
+  });
+
+  it('refuses bad input typed into the UI with a readable InvalidInput failure, before any activity', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    const bad = {
+      ...upgradeInput(jobName),
+      job: { jobId: 'not-a-job-id' },
+      sinkTables: ['demo.orders', 'demo.orders'],
+      options: { healthTimeout: 'soon' },
+    };
+    const failure = await withWorker(env, bundle, stack, (taskQueue) =>
+      // What the Temporal UI does: start the workflow type with raw JSON, no client-side check.
+      failureOf(client.workflow.execute('upgradeWorkflow', { taskQueue, workflowId: unique('ui'), args: [bad] })),
+    );
+    expect(failure.type).toBe('InvalidInput');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('job.jobId: a Flink job id is 32 hex characters');
+    expect(failure.message).toContain("sinkTables[1]: 'demo.orders' is listed twice");
+    expect(failure.message).toContain("options.healthTimeout: must be milliseconds or a duration like '2m'");
+    expect(failure.message).not.toMatch(/invalid_union|"code"|ZodError/);
+    expect(stack.calls).toEqual([]);
+
+    // The client helper refuses the same input before starting anything.
+    await expect(startUpgrade(client, bad as never, { taskQueue: 'unused' })).rejects.toThrow(InvalidUpgradeInputError);
+  });
+
+  it('refuses a job that is not RUNNING, before stopping anything', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName, jobState: 'RESTARTING' });
+    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
+      failureOf((await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result()),
+    );
+    expect(failure.type).toBe('JobNotRunning');
+    expect(failure.message).toContain('RESTARTING');
+    expect(stack.callNames()).toEqual(['resolveJob']);
+    expect(stack.job(stack.initialJobId).state).toBe('RESTARTING');
+  });
+
+  it('refuses a sink table without sink.savepoint.auto-tag: nothing is stopped', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    stack.table('demo.customers').autoTag = false;
+    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
+      failureOf((await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result()),
+    );
+    expect(failure.type).toBe('AutoTagDisabled');
+    expect(failure.message).toContain('demo.customers');
+    expect(failure.message).not.toContain('demo.orders');
+    expect(stack.callNames()).toEqual(['resolveJob', 'describeSinkTables']);
+    expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
+  });
+
+  it('refuses a sink table that does not exist (TableNotFound): nothing is stopped', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
+      failureOf(
+        (await startUpgrade(client, upgradeInput(jobName, { sinkTables: ['demo.orders', 'demo.nope'] }), { taskQueue })).result(),
+      ),
+    );
+    expect(failure.type).toBe('TableNotFound');
+    expect(failure.message).toContain('demo.nope');
+    expect(stack.callNames()).toEqual(['resolveJob', 'describeSinkTables']);
+    expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
+  });
+
+  it('tag missing on one table: v2 is never deployed, v1 restarts from the savepoint, fails TagMissing', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    stack.tagNeverAppearsOn.add('demo.customers');
+    const { failure, status } = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startUpgrade(client, upgradeInput(jobName), { taskQueue });
+      const failure = await failureOf(handle.result());
+      return { failure, status: await handle.query(statusQuery) };
+    });
+
+    expect(failure.type).toBe('TagMissing');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('demo.customers');
+    expect(failure.message).not.toContain('demo.orders');
+    expect(stack.callNames()).toEqual([
+      'resolveJob',
+      'describeSinkTables',
+      'checkFlinkCluster',
+      'stopWithSavepoint',
+      'awaitTag',
+      'deployJob',
+      'awaitHealthy',
+    ]);
+    const deploys = stack.callsOf('deployJob');
+    expect(deploys.map((d) => d.deployment.version)).toEqual(['v1']);
+    expect(deploys[0].savepointPath).toBe(status.savepoint?.path);
+
+    const [v1] = stack.running();
+    expect(stack.running()).toHaveLength(1);
+    expect(v1).toMatchObject({ version: 'v1', restoredFrom: status.savepoint?.path });
+    expect(failure.message).toContain(`as job ${v1.jobId}`);
+    expect(status).toMatchObject({ step: 'failed', restoredJobId: v1.jobId, oldJobId: stack.initialJobId });
+    expect(status.newJobId).toBeUndefined();
+    expect(steps(status)).toContain('redeploying-old-version');
+  });
+
+  it('health gate fails with compensate: cancels v2, rolls every table back to the tag, redeploys v1', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    stack.unhealthyVersions.add('v2');
+    const result = await withWorker(env, bundle, stack, async (taskQueue) =>
+      (await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result(),
+    );
+
+    expect(result.status).toBe('rolled-back');
+    expect(result.reason).toContain('v2');
+    expect(result.reason).toContain('no checkpoint completed since the deploy');
+    expect(stack.callNames()).toEqual([
+      'resolveJob',
+      'describeSinkTables',
+      'checkFlinkCluster',
+      'stopWithSavepoint',
+      'awaitTag',
+      'deployJob',
+      'awaitHealthy',
+      'getJob',
+      'cancelJob',
+      'getJob',
+      'rollbackToTag',
+      'rollbackToTag',
+      'deployJob',
+      'awaitHealthy',
+    ]);
+    const v2 = stack.job(result.newJobId!);
+    expect(v2).toMatchObject({ version: 'v2', state: 'CANCELED' });
+    expect(stack.callsOf('cancelJob')).toEqual([{ jobId: v2.jobId }]);
+    // Every table went back to the snapshot the tag points at, the one the savepoint committed.
+    expect(stack.rollbacks.map((r) => r.table)).toEqual(TABLES);
+    for (const { table, tag, snapshot } of stack.rollbacks) {
+      expect(tag).toBe(result.tag);
+      expect(snapshot).toBe(stack.table(table).tags.get(result.tag!));
+    }
+    const [v1] = stack.running();
+    expect(stack.running()).toHaveLength(1);
+    expect(v1).toMatchObject({ version: 'v1', restoredFrom: result.savepoint?.path, jobId: result.restoredJobId });
+    expect(steps(result).slice(-6)).toEqual([
+      'awaiting-health',
+      'cancelling-new-job',
+      'rolling-back-tables',
+      'redeploying-old-version',
+      'awaiting-old-version-health',
+      'rolled-back',
+    ]);
+  });
+
+  it('health gate fails with compensate off: fails UpgradeUnhealthy, leaves v2 running, says what to do', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    stack.unhealthyVersions.add('v2');
+    const input = upgradeInput(jobName);
+    input.options = { ...input.options, compensate: false };
+    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
+      failureOf((await startUpgrade(client, input, { taskQueue })).result()),
+    );
+
+    expect(failure.type).toBe('UpgradeUnhealthy');
+    const [v2] = stack.running();
+    expect(stack.running()).toHaveLength(1);
+    expect(v2.version).toBe('v2');
+    expect(failure.message).toContain(`cancel job ${v2.jobId}`);
+    expect(failure.message).toContain("CALL sys.rollback_to(`table` => 'demo.orders', tag => 'savepoint-");
+    const [result] = failure.details as [UpgradeResult];
+    expect(result).toMatchObject({ status: 'failed', newJobId: v2.jobId, step: 'failed' });
+    expect(result.instructions).toContain('deploy v1 from savepoint');
+    expect(stack.callNames()).not.toContain('cancelJob');
+    expect(stack.callNames()).not.toContain('rollbackToTag');
+    expect(stack.callsOf('deployJob')).toHaveLength(1);
+    expect(stack.rollbacks).toEqual([]);
+  });
+
+  it('answers the status query mid-way and shows the step as the OperationStep search attribute', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    const release = stack.hold('awaitHealthy');
+    await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startUpgrade(client, upgradeInput(jobName), { taskQueue });
+      const status = await until(
+        () => handle.query(statusQuery),
+        (s) => s.step === 'awaiting-health',
+        'the health gate',
+      );
+      const [v2] = stack.running();
+      expect(status).toMatchObject({
+        job: jobName,
+        oldJobId: stack.initialJobId,
+        newJobId: v2.jobId,
+        savepoint: { id: expect.any(Number), path: expect.stringContaining('savepoint-') },
+        tag: `savepoint-${status.savepoint?.id}`,
+        triggerId: stack.callsOf('stopWithSavepoint')[0].triggerId,
+      });
+      expect(steps(status)).toEqual([
+        'validating-input',
+        'preflight',
+        'stopping-with-savepoint',
+        'awaiting-tag',
+        'deploying-new-version',
+        'awaiting-health',
+      ]);
+      // Steps that are over have a duration; the current one does not yet.
+      expect(status.timings.slice(0, -1).every((t) => t.durationMs !== undefined)).toBe(true);
+      expect(status.timings.at(-1)?.durationMs).toBeUndefined();
+      const { typedSearchAttributes } = await handle.describe();
+      expect(typedSearchAttributes.get(operationStepKey)).toBe('awaiting-health');
+      expect(typedSearchAttributes.get(flinkJobKey)).toBe(jobName);
+
+      release();
+      expect((await handle.result()).status).toBe('upgraded');
+    });
+  });
+
+  it('refuses a second operation on the same job while one runs, naming the running workflow', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    const release = stack.hold('awaitHealthy');
+    await withWorker(env, bundle, stack, async (taskQueue) => {
+      const first = await startUpgrade(client, upgradeInput(jobName), { taskQueue });
+      await until(() => first.query(statusQuery), (s) => s.step === 'awaiting-health', 'the health gate');
+
+      const refusal = await startUpgrade(client, upgradeInput(jobName), {
+        taskQueue,
+        uiUrl: 'http://127.0.0.1:8233',
+      }).then(
+        () => expect.fail('a second upgrade started'),
+        (e: unknown) => e,
+      );
+      expect(refusal).toBeInstanceOf(OperationAlreadyRunningError);
+      const message = (refusal as Error).message;
+      expect(message).toContain(`job '${jobName}' already has an operation running`);
+      expect(message).toContain(`upgradeWorkflow '${operationWorkflowId({ jobName })}'`);
+      expect(message).toContain(first.firstExecutionRunId);
+      expect(message).toContain('http://127.0.0.1:8233/namespaces/default/workflows/');
+
+      release();
+      expect((await first.result()).status).toBe('upgraded');
+      expect(stack.callsOf('stopWithSavepoint')).toHaveLength(1);
+
+      // Once it is over the id is free again: the next upgrade (v2 → v3) starts.
+      const next = await startUpgrade(
+        client,
+        upgradeInput(jobName, {
+          newVersion: { kind: 'sql', version: 'v3', script: 'INSERT INTO demo.orders SELECT 3' },
+          oldVersion: { kind: 'sql', version: 'v2', script: 'INSERT INTO demo.orders SELECT 2' },
+        }),
+        { taskQueue },
+      );
+      expect(next.workflowId).toBe(first.workflowId);
+      expect((await next.result()).status).toBe('upgraded');
+      expect(stack.running().map((j) => j.version)).toEqual(['v3']);
+    });
+  });
+
+  it('retries an activity whose answer was lost: the same trigger id and deploy token, one savepoint, one job', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    stack.failOnceAfterWork.add('stopWithSavepoint');
+    stack.failOnceAfterWork.add('deployJob');
+    const result = await withWorker(env, bundle, stack, async (taskQueue) =>
+      (await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result(),
+    );
+
+    expect(result.status).toBe('upgraded');
+    const stops = stack.callsOf('stopWithSavepoint');
+    expect(stops).toHaveLength(2);
+    expect(stops[1].triggerId).toBe(stops[0].triggerId);
+    expect([...stack.savepointsTaken.values()]).toEqual([1]);
+    const deploys = stack.callsOf('deployJob');
+    expect(deploys).toHaveLength(2);
+    expect(deploys[1].deployToken).toBe(deploys[0].deployToken);
+    expect(stack.running()).toHaveLength(1);
+    expect(stack.jobs.size).toBe(2);
+  });
+
+  it('a worker restart mid-upgrade resumes on another worker without a second savepoint or deploy', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    const release = stack.hold('awaitHealthy');
+    const taskQueue = unique('upgrade');
+
+    const first = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities: stack.activities(),
+      shutdownGraceTime: '100ms',
+    });
+    const handle = await first.runUntil(async () => {
+      const handle = await startUpgrade(client, upgradeInput(jobName), { taskQueue });
+      await until(() => handle.query(statusQuery), (s) => s.step === 'awaiting-health', 'the health gate');
+      return handle;
+    });
+    // runUntil shut the first worker down: its awaitHealthy attempt was cancelled mid-wait.
+    release();
+
+    const result = await withWorker(env, bundle, stack, () => handle.result(), taskQueue);
+    expect(result.status).toBe('upgraded');
+    expect(stack.callsOf('stopWithSavepoint')).toHaveLength(1);
+    expect(stack.callsOf('deployJob')).toHaveLength(1);
+    expect(stack.callsOf('awaitHealthy')).toHaveLength(2);
+    expect(stack.running().map((j) => j.version)).toEqual(['v2']);
+  });
+});
