@@ -300,6 +300,58 @@ describe('upgradeWorkflow', () => {
     expect(stack.rollbacks).toEqual([]);
   });
 
+  it('when the rollback cannot bring v1 back either, fails CompensationFailed naming the step it stopped at', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    stack.unhealthyVersions.add('v2');
+    stack.unhealthyVersions.add('v1');
+    const { failure, status } = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startUpgrade(client, upgradeInput(jobName), { taskQueue });
+      return { failure: await failureOf(handle.result()), status: await handle.query(statusQuery) };
+    });
+
+    expect(failure.type).toBe('CompensationFailed');
+    expect(failure.message).toContain('v2 (job');
+    expect(failure.message).toContain("failed at step 'awaiting-old-version-health'");
+    expect((failure.cause as ApplicationFailure | undefined)?.type).toBe('RollbackUnhealthy');
+    expect(status.step).toBe('awaiting-old-version-health');
+    // Everything before the failing undo happened: v2 cancelled, tables rolled back, v1 deployed.
+    expect(stack.rollbacks.map((r) => r.table)).toEqual(TABLES);
+    expect(stack.job(status.newJobId!).state).toBe('CANCELED');
+    expect(stack.job(status.restoredJobId!).version).toBe('v1');
+  });
+
+  it('an operator cancelling mid-upgrade gets the upgrade undone before the workflow ends cancelled', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    const release = stack.hold('awaitHealthy');
+    const err = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startUpgrade(client, upgradeInput(jobName), { taskQueue });
+      await until(() => handle.query(statusQuery), (s) => s.step === 'awaiting-health', 'the health gate');
+      await handle.cancel();
+      // The undo runs although the workflow is cancelled; let its health check of v1 through.
+      await until(async () => stack.callsOf('deployJob').length, (n) => n === 2, 'the redeploy of v1');
+      release();
+      return handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    });
+
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
+    expect(stack.callNames().slice(7)).toEqual([
+      'getJob',
+      'cancelJob',
+      'getJob',
+      'rollbackToTag',
+      'rollbackToTag',
+      'deployJob',
+      'awaitHealthy',
+    ]);
+    expect(stack.running().map((j) => j.version)).toEqual(['v1']);
+  });
+
   it('answers the status query mid-way and shows the step as the OperationStep search attribute', async () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
