@@ -5,4 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -d node_modules ]] || npm ci --no-audit --no-fund
 bash scripts/stack.sh up
+# The tests reach the stack at the addresses it was started with (ports can be moved by env).
+set -a
+eval "$(bash scripts/stack.sh env)"
+set +a
 exec npx vitest run "$@"

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config';
 import { repoRoot } from '../src/paths';
 
 const script = path.join(repoRoot(), 'scripts', 'stack.sh');
@@ -21,11 +22,12 @@ describe('scripts/stack.sh', () => {
 
   it('refuses to start a service on a port another process holds, without recording a pid', () => {
     // The Flink REST port is held by the running JobManager; a service that wants it must not start.
+    const { hostname, port } = new URL(loadConfig().flink.restUrl);
     const lib = path.join(repoRoot(), 'scripts', 'stack-lib.sh');
-    const result = run([], {}, `REPO_ROOT='${repoRoot()}'; source '${lib}'; start_process port-probe 8081 sleep 60`);
+    const result = run([], { STACK_BIND: hostname }, `REPO_ROOT='${repoRoot()}'; source '${lib}'; start_process port-probe ${port} sleep 60`);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('port 127.0.0.1:8081 is already taken by another process, so port-probe cannot start');
-    expect(run([], {}, `test -e '${repoRoot()}/.stack/run/port-probe.pid'`).status).toBe(1);
+    expect(result.stderr).toContain(`port ${hostname}:${port} is already taken by another process, so port-probe cannot start`);
+    expect(run([], {}, `test -e '${loadConfig().stackHome}/run/port-probe.pid'`).status).toBe(1);
   });
 
   it('rejects an unknown command with its usage', () => {
