@@ -18,6 +18,8 @@ export const FailureType = {
   // Paimon
   TableNotFound: 'TableNotFound',
   TagMissing: 'TagMissing',
+  /** createTag: the tag name is taken by another snapshot. */
+  TagConflict: 'TagConflict',
   InvalidIdentifier: 'InvalidIdentifier',
   SqlFailed: 'SqlFailed',
 } as const;
