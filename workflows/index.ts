@@ -2,3 +2,4 @@
 export { upgradeWorkflow } from './upgrade';
 export { takeSavepointWorkflow } from './savepoint';
 export { retentionWorkflow } from './retention';
+export { listRestorePointsWorkflow } from './restore-points';

@@ -1,0 +1,78 @@
+// savepointctl savepoint: take a long-retention savepoint now and wait for its tags.
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { describeIssues } from '../../../workflows/input';
+import { flinkJobKey } from '../../../workflows/messages';
+import { savepointWorkflowId, TakeSavepointInputSchema, type TakeSavepointResult } from '../../restore-points';
+import { bool, compact, list, required, str, type Parsed } from '../args';
+import { workflowUrl } from '../context';
+import { UsageError } from '../errors';
+import { follow } from '../follow';
+import { json } from '../output';
+import type { Command } from './command';
+
+/** The take-savepoint input shared by `savepoint` and `schedule create`. */
+export function savepointInput(p: Parsed) {
+  const jobName = required(p, 'job-name', 'the job, by name (restore points belong to a job name)');
+  const tables = list(p, 'table');
+  if (tables.length === 0) throw new UsageError('--table is required: each Paimon sink table as database.table');
+  const parsed = TakeSavepointInputSchema.safeParse({
+    job: { jobName },
+    tables,
+    options: compact({
+      pinned: bool(p, 'pin') || undefined,
+      label: str(p, 'label'),
+      deploymentVersion: str(p, 'version'),
+      tagTimeout: str(p, 'tag-timeout'),
+    }),
+  });
+  if (!parsed.success) throw new UsageError(describeIssues(parsed.error.issues).join('; '));
+  return parsed.data;
+}
+
+export const savepointFlags = {
+  'job-name': { type: 'string' },
+  table: { type: 'string', multiple: true },
+  pin: { type: 'boolean' },
+  label: { type: 'string' },
+  version: { type: 'string' },
+  'tag-timeout': { type: 'string' },
+} as const;
+
+export const savepoint: Command = {
+  name: 'savepoint',
+  summary: 'take an intermediate savepoint now, wait for its Paimon tags, record the restore point',
+  usage: `savepointctl savepoint --job-name NAME --table DB.T... [--pin] [--label TEXT] [--version LABEL] [--wait]
+
+  --pin            retention never deletes this restore point (e.g. before a release)
+  --label TEXT     a note kept with the restore point
+  --version LABEL  the deployed version, kept with the restore point
+  --tag-timeout D  how long to wait for savepoint-<id> on every table (default 2m)
+  --wait           wait for the result`,
+  flags: { ...savepointFlags, wait: { type: 'boolean' } },
+  async run(p, ctx) {
+    const input = savepointInput(p);
+    const jobName = (input.job as { jobName: string }).jobName;
+    const client = await ctx.client();
+    const handle = await client.workflow.start('takeSavepointWorkflow', {
+      workflowId: `${savepointWorkflowId(jobName)}/manual-${new Date().toISOString()}`,
+      taskQueue: ctx.config.temporal.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      typedSearchAttributes: [{ key: flinkJobKey, value: jobName }],
+    });
+    if (!bool(p, 'wait')) {
+      ctx.out(ctx.json ? json({ workflowId: handle.workflowId }) : `started ${handle.workflowId}\n  ${workflowUrl(ctx.config, handle.workflowId)}`);
+      return 0;
+    }
+    if (!ctx.json) ctx.out(`taking a savepoint of '${jobName}' (${handle.workflowId})`);
+    const result = await follow<TakeSavepointResult>(ctx, handle);
+    ctx.out(
+      ctx.json
+        ? json(result)
+        : result.restorable
+          ? `restore point ${result.savepointId}: tag ${result.tag} on every table, savepoint ${result.path}`
+          : `savepoint ${result.savepointId} at ${result.path} is NOT restorable: ${result.reason}`,
+    );
+    return result.restorable ? 0 : 1;
+  },
+};

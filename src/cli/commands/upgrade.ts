@@ -1,0 +1,112 @@
+// savepointctl upgrade: stop a job with a savepoint, deploy the new version from it, health-gate it.
+import { startUpgrade } from '../../client/start-upgrade';
+import type { Deployment } from '../../domain';
+import type { UpgradeResult } from '../../../workflows/messages';
+import { bool, compact, list, readJson, str, type Parsed } from '../args';
+import { workflowUrl } from '../context';
+import { UsageError } from '../errors';
+import { follow } from '../follow';
+import { json } from '../output';
+import type { Command } from './command';
+
+function deployment(p: Parsed, which: 'new' | 'old'): Deployment {
+  const version = str(p, `${which}-version`);
+  const sqlFile = str(p, `${which}-sql-file`);
+  const jar = str(p, `${which}-jar`);
+  if (!version) throw new UsageError(`--${which}-version is required (a label such as v2)`);
+  if ((sqlFile === undefined) === (jar === undefined)) {
+    throw new UsageError(`give exactly one of --${which}-sql-file or --${which}-jar`);
+  }
+  return sqlFile !== undefined
+    ? { kind: 'sql', version, scriptFile: sqlFile }
+    : { kind: 'jar', version, jarFile: jar!, entryClass: str(p, `${which}-entry-class`), args: list(p, `${which}-arg`) };
+}
+
+function inputFromFlags(p: Parsed): unknown {
+  const jobId = str(p, 'job-id');
+  const jobName = str(p, 'job-name');
+  if ((jobId === undefined) === (jobName === undefined)) throw new UsageError('give exactly one of --job-id or --job-name');
+  const sinkTables = list(p, 'table');
+  if (sinkTables.length === 0) throw new UsageError('--table is required: each Paimon sink table as database.table');
+  return {
+    job: jobId !== undefined ? { jobId } : { jobName },
+    newVersion: deployment(p, 'new'),
+    oldVersion: deployment(p, 'old'),
+    sinkTables,
+    options: compact({
+      drain: bool(p, 'drain') || undefined,
+      compensate: bool(p, 'no-compensate') ? false : undefined,
+      savepointTimeout: str(p, 'savepoint-timeout'),
+      healthTimeout: str(p, 'health-timeout'),
+      tagTimeout: str(p, 'tag-timeout'),
+    }),
+  };
+}
+
+export const upgrade: Command = {
+  name: 'upgrade',
+  summary: 'move a running job to a new version through stop-with-savepoint, with automatic rollback',
+  usage: `savepointctl upgrade (--input FILE | --job-name NAME|--job-id ID --table DB.T... VERSIONS) [options]
+
+  --input FILE             the workflow input as JSON (the same as pasted into the Temporal UI; '-' = stdin)
+  --job-name NAME          the running job, by name (must match exactly one running job)
+  --job-id ID              the running job, by id
+  --table DB.TABLE         a Paimon sink table (repeat, or comma-separated); every one is rolled back together
+  --new-version LABEL      the new version's label, e.g. v2
+  --new-sql-file FILE      the new version as a SQL script (on the worker's machine)
+  --new-jar FILE           the new version as a jar (with --new-entry-class, --new-arg)
+  --old-version LABEL      the running version's label, to redeploy it if the upgrade does not go through
+  --old-sql-file FILE | --old-jar FILE
+  --drain                  stop with --drain (fires event-time timers)
+  --no-compensate          leave an unhealthy new version running instead of rolling back
+  --savepoint-timeout D --health-timeout D --tag-timeout D   e.g. 10m, 5m, 2m
+  --wait                   follow the steps and print the result`,
+  flags: {
+    input: { type: 'string' },
+    'job-name': { type: 'string' },
+    'job-id': { type: 'string' },
+    table: { type: 'string', multiple: true },
+    'new-version': { type: 'string' },
+    'new-sql-file': { type: 'string' },
+    'new-jar': { type: 'string' },
+    'new-entry-class': { type: 'string' },
+    'new-arg': { type: 'string', multiple: true },
+    'old-version': { type: 'string' },
+    'old-sql-file': { type: 'string' },
+    'old-jar': { type: 'string' },
+    'old-entry-class': { type: 'string' },
+    'old-arg': { type: 'string', multiple: true },
+    drain: { type: 'boolean' },
+    'no-compensate': { type: 'boolean' },
+    'savepoint-timeout': { type: 'string' },
+    'health-timeout': { type: 'string' },
+    'tag-timeout': { type: 'string' },
+    wait: { type: 'boolean' },
+  },
+  async run(p, ctx) {
+    const input = str(p, 'input') !== undefined ? readJson('input', str(p, 'input')!) : inputFromFlags(p);
+    const handle = await startUpgrade(await ctx.client(), input as never, {
+      taskQueue: ctx.config.temporal.taskQueue,
+      uiUrl: ctx.config.temporal.uiUrl,
+      namespace: ctx.config.temporal.namespace,
+    });
+    if (!bool(p, 'wait')) {
+      ctx.out(ctx.json ? json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }) : `started ${handle.workflowId}\n  ${workflowUrl(ctx.config, handle.workflowId, handle.firstExecutionRunId)}`);
+      return 0;
+    }
+    if (!ctx.json) ctx.out(`started ${handle.workflowId}; following its steps (Ctrl-C stops following, not the upgrade)`);
+    const result = await follow<UpgradeResult>(ctx, handle, (s) => (s.savepoint ? `  (savepoint ${s.savepoint.id}, tag ${s.tag})` : ''));
+    ctx.out(ctx.json ? json(result) : summary(result));
+    return result.status === 'upgraded' ? 0 : 1;
+  },
+};
+
+function summary(r: UpgradeResult): string {
+  return [
+    `${r.status}: job ${r.job}`,
+    `  old job ${r.oldJobId ?? '-'}  new job ${r.newJobId ?? '-'}${r.restoredJobId ? `  restored job ${r.restoredJobId}` : ''}`,
+    `  savepoint ${r.savepoint ? `${r.savepoint.id} at ${r.savepoint.path}` : '-'}  tag ${r.tag ?? '-'}`,
+    ...(r.reason ? [`  reason: ${r.reason}`] : []),
+    ...(r.instructions ? [`  next: ${r.instructions}`] : []),
+  ].join('\n');
+}

@@ -1,0 +1,50 @@
+// What a command runs with: the config (env, overridden by connection flags) and a Temporal client.
+import type { Client } from '@temporalio/client';
+import { ConfigError, loadConfig, type Config } from '../config';
+import { createClient } from '../temporal-connection';
+import { FLAG_TO_ENV, str, type Parsed } from './args';
+import { UsageError } from './errors';
+
+export interface Context {
+  config: Config;
+  client(): Promise<Client>;
+  json: boolean;
+  out(line?: string): void;
+  close(): Promise<void>;
+}
+
+export function createContext(p: Parsed, env: NodeJS.ProcessEnv = process.env, out = (line = '') => console.log(line)): Context {
+  const overridden = { ...env };
+  for (const [flag, variable] of Object.entries(FLAG_TO_ENV)) {
+    const value = str(p, flag);
+    if (value !== undefined) overridden[variable] = value;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(overridden);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    // Name the flag where the value came from one.
+    const flagged = err.problems.map((problem) => {
+      const flag = Object.entries(FLAG_TO_ENV).find(([f, v]) => problem.startsWith(`${v}:`) && str(p, f) !== undefined)?.[0];
+      return flag ? `--${flag} (${problem})` : problem;
+    });
+    throw new UsageError(flagged.join('; '));
+  }
+  let client: Promise<Client> | undefined;
+  return {
+    config,
+    json: p.values.json === true,
+    out,
+    client: () => (client ??= createClient(config)),
+    close: async () => {
+      if (client) await (await client).connection.close();
+    },
+  };
+}
+
+/** A link to a workflow in the Temporal UI. */
+export function workflowUrl(config: Config, workflowId: string, runId?: string): string {
+  const ns = encodeURIComponent(config.temporal.namespace);
+  return `${config.temporal.uiUrl}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}`;
+}

@@ -1,0 +1,71 @@
+// savepointctl: start, approve and watch the workflows from a terminal or a script.
+// Exit codes: 0 done, 1 the operation did not succeed (one-line reason), 2 wrong usage.
+import { parse } from './args';
+import type { Command } from './commands/command';
+import { restorePoints } from './commands/restore-points';
+import { savepoint } from './commands/savepoint';
+import { schedule } from './commands/schedule';
+import { status } from './commands/status';
+import { upgrade } from './commands/upgrade';
+import { createContext } from './context';
+import { UsageError } from './errors';
+import { failureReason } from './follow';
+
+export const COMMANDS: Command[] = [upgrade, savepoint, schedule, restorePoints, status];
+
+const CONNECTION_HELP = `Connection (flags override the env variables of the same meaning):
+  --temporal-address HOST:PORT   TEMPORAL_ADDRESS (default 127.0.0.1:7233)
+  --namespace NS                 TEMPORAL_NAMESPACE (default 'default')
+  --task-queue Q                 TEMPORAL_TASK_QUEUE (default 'flink-paimon-ops')
+  --json                         machine-readable output`;
+
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'savepointctl: safe upgrades and rollbacks of Flink jobs that write to Apache Paimon',
+    '',
+    'Usage: savepointctl COMMAND [options]   (savepointctl COMMAND --help for its options)',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    CONNECTION_HELP,
+  ].join('\n');
+}
+
+export async function main(
+  argv: string[],
+  io: { out: (line?: string) => void; err: (line: string) => void } = { out: (l = '') => console.log(l), err: (l) => console.error(l) },
+): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`savepointctl: unknown command '${name}' (see savepointctl --help)`);
+    return 2;
+  }
+  let ctx;
+  try {
+    const parsed = parse(rest, command.flags);
+    if (parsed.values.help) {
+      io.out(`${command.usage}\n\n${CONNECTION_HELP}`);
+      return 0;
+    }
+    ctx = createContext(parsed, process.env, io.out);
+    return await command.run(parsed, ctx);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`savepointctl ${name}: ${err.message}`);
+      return 2;
+    }
+    io.err(`savepointctl ${name}: ${oneLine(failureReason(err))}`);
+    return 1;
+  } finally {
+    await ctx?.close().catch(() => undefined);
+  }
+}
+
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, '; ');
