@@ -1,97 +1,15 @@
 // retentionWorkflow against a fake catalog: what it deletes, in which order, and what it leaves
 // alone (dry run, pinned, newest restorable), on a real dev server.
 import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Activities } from '../../activities/contract';
 import type { TableRef } from '../../src/domain';
-import type { RestorePoint, RetentionInput, RetentionResult } from '../../src/restore-points';
+import type { RetentionInput, RetentionResult } from '../../src/restore-points';
+import { DAY, fakeCatalog, point, type CatalogFake } from '../support/restore-point-fakes';
 import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
 
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
-const DAY = 24 * 60 * 60_000;
-
-function point(savepointId: number, ageMs: number, over: Partial<RestorePoint> = {}): RestorePoint {
-  return {
-    savepointId,
-    tag: `savepoint-${savepointId}`,
-    path: `file:/sp/savepoint-abcdef-${savepointId}`,
-    jobName: 'job',
-    jobId: 'a'.repeat(32),
-    deploymentVersion: null,
-    label: null,
-    createdAt: new Date(Date.now() - ageMs).toISOString(),
-    pinned: false,
-    recorded: true,
-    tables: { 'demo.seq_a': 'present', 'demo.seq_b': 'present' },
-    savepointPresent: true,
-    expiring: false,
-    restorable: true,
-    problems: [],
-    ...over,
-  };
-}
-
-type Knobs = {
-  /** markRestorePointExpiring refuses these: pinned after the listing */
-  pinnedMeanwhile?: number[];
-  /** Flink cannot dispose these (non-retryably) */
-  disposeFails?: number[];
-  /** deleteTag says the tag is not there */
-  tagAlreadyGone?: { table: TableRef; savepointId: number }[];
-};
-
-type CatalogFake = Pick<
-  Activities,
-  | 'listRestorePoints'
-  | 'markRestorePointExpiring'
-  | 'deleteTag'
-  | 'disposeSavepoint'
-  | 'deleteSavepointDirectory'
-  | 'deleteRestorePointRecord'
->;
-
-function fakeCatalog(points: RestorePoint[], knobs: Knobs = {}) {
-  const calls: string[] = [];
-  const idOf = (path: string) => Number(/-(\d+)$/.exec(path)![1]);
-  const fatal = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
-  const activities: CatalogFake = {
-    async listRestorePoints(input) {
-      calls.push(`list ${input.jobName}`);
-      return points;
-    },
-    async markRestorePointExpiring({ savepointId, at }) {
-      if (knobs.pinnedMeanwhile?.includes(savepointId)) {
-        calls.push(`mark-refused ${savepointId}`);
-        throw fatal('RestorePointPinned', `restore point ${savepointId} is pinned`);
-      }
-      expect(Date.parse(at)).not.toBeNaN();
-      calls.push(`mark ${savepointId}`);
-      return {} as never;
-    },
-    async deleteTag({ table, tag }) {
-      const savepointId = Number(tag.replace('savepoint-', ''));
-      calls.push(`deleteTag ${table} ${tag}`);
-      if (knobs.tagAlreadyGone?.some((g) => g.table === table && g.savepointId === savepointId)) {
-        throw fatal('TagMissing', `tag ${tag} does not exist on ${table}`);
-      }
-    },
-    async disposeSavepoint({ path }) {
-      calls.push(`dispose ${idOf(path)}`);
-      if (knobs.disposeFails?.includes(idOf(path))) throw fatal('SavepointNotFound', 'cannot read the metadata');
-    },
-    async deleteSavepointDirectory({ path }) {
-      calls.push(`deleteDir ${idOf(path)}`);
-      return { deleted: true };
-    },
-    async deleteRestorePointRecord({ savepointId }) {
-      calls.push(`deleteRecord ${savepointId}`);
-    },
-  };
-  return { activities, calls };
-}
 
 /** The exact calls that delete one point, in the order that keeps the catalog honest. */
 const deletion = (id: number, dispose = true) => [

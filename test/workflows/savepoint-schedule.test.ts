@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Activities } from '../../activities/contract';
-import type { Savepoint, TableRef } from '../../src/domain';
+import type { TableRef } from '../../src/domain';
 import {
   createSavepointSchedule,
   deleteSavepointSchedule,
@@ -18,72 +18,11 @@ import {
   triggerSavepointSchedule,
   unpauseSavepointSchedule,
 } from '../../src/client/schedules';
-import { savepointScheduleId, type RestorePointRecord, type TakeSavepointResult } from '../../src/restore-points';
+import { retentionWorkflowId, savepointScheduleId, type TakeSavepointResult } from '../../src/restore-points';
+import { DAY, fakeCatalog, fakeJob, point } from '../support/restore-point-fakes';
 import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
 
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
-
-type Fake = Pick<
-  Activities,
-  'resolveJob' | 'describeSinkTables' | 'triggerSavepoint' | 'awaitTag' | 'recordRestorePoint'
->;
-
-/** One fake Flink job and its Paimon tables; records every call in order. */
-function fakeJob(jobName: string, knobs: { tagNeverOn?: TableRef[]; failFirstTrigger?: boolean } = {}) {
-  const calls: { name: string; input: any }[] = [];
-  const triggerIds: string[] = [];
-  const records: RestorePointRecord[] = [];
-  let nextId = 40;
-  const byTrigger = new Map<string, Savepoint>();
-  const jobId = 'c'.repeat(32);
-  const activities: Fake = {
-    async resolveJob(input) {
-      calls.push({ name: 'resolveJob', input });
-      return { jobId, name: jobName, state: 'RUNNING', startTime: 0 };
-    },
-    async describeSinkTables(input) {
-      calls.push({ name: 'describeSinkTables', input });
-      return input.tables.map((table) => ({ table, exists: true, autoTagOnSavepoint: true }));
-    },
-    async triggerSavepoint(input) {
-      calls.push({ name: 'triggerSavepoint', input });
-      triggerIds.push(input.triggerId);
-      // Flink keys savepoints by trigger id: the same id finds the same savepoint.
-      let sp = byTrigger.get(input.triggerId);
-      if (!sp) {
-        const id = nextId++;
-        sp = { savepointId: id, path: `file:/sp/savepoint-cccccc-${id}`, jobId, stopped: false, triggeredAt: Date.now() };
-        byTrigger.set(input.triggerId, sp);
-      }
-      if (knobs.failFirstTrigger && triggerIds.length === 1) throw new Error('answer lost on the way back');
-      return sp;
-    },
-    async awaitTag(input) {
-      calls.push({ name: 'awaitTag', input });
-      return { missing: input.tables.filter((t) => knobs.tagNeverOn?.includes(t)) };
-    },
-    async recordRestorePoint(input) {
-      calls.push({ name: 'recordRestorePoint', input });
-      const record: RestorePointRecord = {
-        format: 1,
-        savepointId: input.savepoint.savepointId,
-        path: input.savepoint.path,
-        jobName: input.jobName,
-        jobId: input.jobId,
-        deploymentVersion: input.deploymentVersion ?? null,
-        label: input.label ?? null,
-        tables: input.tables,
-        pinned: input.pinned,
-        createdAt: new Date(input.savepoint.triggeredAt).toISOString(),
-        taggedAtRecord: input.taggedAtRecord,
-        expiringSince: null,
-      };
-      records.push(record);
-      return record;
-    },
-  };
-  return { activities, calls, triggerIds, records, savepoints: byTrigger };
-}
 
 describe('takeSavepointWorkflow, started by its schedule', () => {
   let env: TestWorkflowEnvironment;
@@ -214,6 +153,25 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     expect(result.missingTags).toEqual(['demo.seq_b']);
     expect(result.reason).toMatch(/savepoint-40 did not appear within 5000 ms on demo\.seq_b/);
     expect(fake.records[0]).toMatchObject({ savepointId: 40, taggedAtRecord: false });
+  });
+
+  it('runs retention for the job afterwards when asked, as a child under the job\'s retention id', async () => {
+    const jobName = unique('retention-job');
+    const fake = fakeJob(jobName);
+    const catalog = fakeCatalog([point(1, 3 * DAY), point(2, 2 * DAY), point(3, DAY)]);
+    const workflowId = unique('savepoint-then-retention');
+    const result: TakeSavepointResult = await withWorker({ ...fake.activities, ...catalog.activities }, (taskQueue) =>
+      env.client.workflow.execute('takeSavepointWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [{ job: { jobName }, tables: TABLES, retention: { keepLast: 2 } }],
+      }),
+    );
+    expect(result).toMatchObject({ savepointId: 40, restorable: true });
+    expect(result.retention).toMatchObject({ jobName, dryRun: false, deleted: [1], failed: [] });
+    expect(catalog.calls[0]).toBe(`list ${jobName}`);
+    const child = await env.client.workflow.getHandle(retentionWorkflowId(jobName)).describe();
+    expect(child).toMatchObject({ type: 'retentionWorkflow', parentExecution: { workflowId } });
   });
 
   it('refuses invalid input in the workflow itself (input typed into the UI), before touching Flink', async () => {

@@ -1,0 +1,151 @@
+// In-memory stand-ins for the Flink, Paimon and catalog activities the savepoint and retention
+// workflows call; each records its calls in order, for the workflow tests and the replay recorder.
+import { ApplicationFailure } from '@temporalio/common';
+import type { Activities } from '../../activities/contract';
+import type { Savepoint, TableRef } from '../../src/domain';
+import type { RestorePoint, RestorePointRecord } from '../../src/restore-points';
+
+export const DAY = 24 * 60 * 60_000;
+
+export type FakeJobActivities = Pick<
+  Activities,
+  'resolveJob' | 'describeSinkTables' | 'triggerSavepoint' | 'awaitTag' | 'recordRestorePoint'
+>;
+
+/** One fake Flink job and its Paimon tables; records every call in order. */
+export function fakeJob(jobName: string, knobs: { tagNeverOn?: TableRef[]; failFirstTrigger?: boolean } = {}) {
+  const calls: { name: string; input: any }[] = [];
+  const triggerIds: string[] = [];
+  const records: RestorePointRecord[] = [];
+  let nextId = 40;
+  const byTrigger = new Map<string, Savepoint>();
+  const jobId = 'c'.repeat(32);
+  const activities: FakeJobActivities = {
+    async resolveJob(input) {
+      calls.push({ name: 'resolveJob', input });
+      return { jobId, name: jobName, state: 'RUNNING', startTime: 0 };
+    },
+    async describeSinkTables(input) {
+      calls.push({ name: 'describeSinkTables', input });
+      return input.tables.map((table) => ({ table, exists: true, autoTagOnSavepoint: true }));
+    },
+    async triggerSavepoint(input) {
+      calls.push({ name: 'triggerSavepoint', input });
+      triggerIds.push(input.triggerId);
+      // Flink keys savepoints by trigger id: the same id finds the same savepoint.
+      let sp = byTrigger.get(input.triggerId);
+      if (!sp) {
+        const id = nextId++;
+        sp = { savepointId: id, path: `file:/sp/savepoint-cccccc-${id}`, jobId, stopped: false, triggeredAt: Date.now() };
+        byTrigger.set(input.triggerId, sp);
+      }
+      if (knobs.failFirstTrigger && triggerIds.length === 1) throw new Error('answer lost on the way back');
+      return sp;
+    },
+    async awaitTag(input) {
+      calls.push({ name: 'awaitTag', input });
+      return { missing: input.tables.filter((t) => knobs.tagNeverOn?.includes(t)) };
+    },
+    async recordRestorePoint(input) {
+      calls.push({ name: 'recordRestorePoint', input });
+      const record: RestorePointRecord = {
+        format: 1,
+        savepointId: input.savepoint.savepointId,
+        path: input.savepoint.path,
+        jobName: input.jobName,
+        jobId: input.jobId,
+        deploymentVersion: input.deploymentVersion ?? null,
+        label: input.label ?? null,
+        tables: input.tables,
+        pinned: input.pinned,
+        createdAt: new Date(input.savepoint.triggeredAt).toISOString(),
+        taggedAtRecord: input.taggedAtRecord,
+        expiringSince: null,
+      };
+      records.push(record);
+      return record;
+    },
+  };
+  return { activities, calls, triggerIds, records, savepoints: byTrigger };
+}
+
+export function point(savepointId: number, ageMs: number, over: Partial<RestorePoint> = {}): RestorePoint {
+  return {
+    savepointId,
+    tag: `savepoint-${savepointId}`,
+    path: `file:/sp/savepoint-abcdef-${savepointId}`,
+    jobName: 'job',
+    jobId: 'a'.repeat(32),
+    deploymentVersion: null,
+    label: null,
+    createdAt: new Date(Date.now() - ageMs).toISOString(),
+    pinned: false,
+    recorded: true,
+    tables: { 'demo.seq_a': 'present', 'demo.seq_b': 'present' },
+    savepointPresent: true,
+    expiring: false,
+    restorable: true,
+    problems: [],
+    ...over,
+  };
+}
+
+export type CatalogKnobs = {
+  /** markRestorePointExpiring refuses these: pinned after the listing */
+  pinnedMeanwhile?: number[];
+  /** Flink cannot dispose these (non-retryably) */
+  disposeFails?: number[];
+  /** deleteTag says the tag is not there */
+  tagAlreadyGone?: { table: TableRef; savepointId: number }[];
+};
+
+export type CatalogFake = Pick<
+  Activities,
+  | 'listRestorePoints'
+  | 'markRestorePointExpiring'
+  | 'deleteTag'
+  | 'disposeSavepoint'
+  | 'deleteSavepointDirectory'
+  | 'deleteRestorePointRecord'
+>;
+
+export function fakeCatalog(points: RestorePoint[], knobs: CatalogKnobs = {}) {
+  const calls: string[] = [];
+  const idOf = (path: string) => Number(/-(\d+)$/.exec(path)![1]);
+  const fatal = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
+  const activities: CatalogFake = {
+    async listRestorePoints(input) {
+      calls.push(`list ${input.jobName}`);
+      return points;
+    },
+    async markRestorePointExpiring({ savepointId, at }) {
+      if (knobs.pinnedMeanwhile?.includes(savepointId)) {
+        calls.push(`mark-refused ${savepointId}`);
+        throw fatal('RestorePointPinned', `restore point ${savepointId} is pinned`);
+      }
+      if (Number.isNaN(Date.parse(at))) throw new Error(`markRestorePointExpiring: 'at' is not a time: ${at}`);
+      calls.push(`mark ${savepointId}`);
+      return {} as never;
+    },
+    async deleteTag({ table, tag }) {
+      const savepointId = Number(tag.replace('savepoint-', ''));
+      calls.push(`deleteTag ${table} ${tag}`);
+      if (knobs.tagAlreadyGone?.some((g) => g.table === table && g.savepointId === savepointId)) {
+        throw fatal('TagMissing', `tag ${tag} does not exist on ${table}`);
+      }
+    },
+    async disposeSavepoint({ path }) {
+      calls.push(`dispose ${idOf(path)}`);
+      if (knobs.disposeFails?.includes(idOf(path))) throw fatal('SavepointNotFound', 'cannot read the metadata');
+    },
+    async deleteSavepointDirectory({ path }) {
+      calls.push(`deleteDir ${idOf(path)}`);
+      return { deleted: true };
+    },
+    async deleteRestorePointRecord({ savepointId }) {
+      calls.push(`deleteRecord ${savepointId}`);
+    },
+  };
+  return { activities, calls };
+}
+

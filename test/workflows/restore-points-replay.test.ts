@@ -1,0 +1,136 @@
+// Replays recorded histories of takeSavepointWorkflow and retentionWorkflow against today's code,
+// so a change that would break runs in flight (scheduled savepoints run unattended for months)
+// fails here with a DeterminismViolationError. `RECORD_HISTORIES=1 npx vitest run
+// test/workflows/restore-points-replay.test.ts` re-records; do that only for an intended,
+// compatible change, and commit the histories with it.
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Activities } from '../../activities/contract';
+import type { TableRef } from '../../src/domain';
+import { historyFromJson, historyToJson } from '../support/history-json';
+import { DAY, fakeCatalog, fakeJob, point } from '../support/restore-point-fakes';
+import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
+
+const HISTORIES_DIR = path.join(__dirname, 'histories-restore-points');
+const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
+
+interface Scenario {
+  name: string;
+  workflowType: 'takeSavepointWorkflow' | 'retentionWorkflow';
+  activities(jobName: string): Partial<Activities>;
+  input(jobName: string): unknown;
+}
+
+const threePoints = () => [point(1, 3 * DAY), point(2, 2 * DAY), point(3, DAY)];
+
+const scenarios: Scenario[] = [
+  {
+    name: 'savepoint-restorable',
+    workflowType: 'takeSavepointWorkflow',
+    activities: (jobName) => fakeJob(jobName).activities,
+    input: (jobName) => ({ job: { jobName }, tables: TABLES, options: { label: 'nightly' } }),
+  },
+  {
+    name: 'savepoint-tag-missing',
+    workflowType: 'takeSavepointWorkflow',
+    activities: (jobName) => fakeJob(jobName, { tagNeverOn: ['demo.seq_b'] }).activities,
+    input: (jobName) => ({ job: { jobName }, tables: TABLES, options: { tagTimeout: '5s' } }),
+  },
+  {
+    name: 'savepoint-then-retention',
+    workflowType: 'takeSavepointWorkflow',
+    activities: (jobName) => ({ ...fakeJob(jobName).activities, ...fakeCatalog(threePoints()).activities }),
+    input: (jobName) => ({ job: { jobName }, tables: TABLES, retention: { keepLast: 2 } }),
+  },
+  {
+    name: 'retention-deletes',
+    workflowType: 'retentionWorkflow',
+    activities: () => fakeCatalog(threePoints(), { pinnedMeanwhile: [1], disposeFails: [2] }).activities,
+    input: (jobName) => ({ jobName, policy: { keepLast: 1 } }),
+  },
+  {
+    name: 'retention-dry-run',
+    workflowType: 'retentionWorkflow',
+    activities: () => fakeCatalog(threePoints()).activities,
+    input: (jobName) => ({ jobName, policy: { keepLast: 1 }, dryRun: true }),
+  },
+];
+
+async function record(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap): Promise<void> {
+  await mkdir(HISTORIES_DIR, { recursive: true });
+  for (const scenario of scenarios) {
+    const jobName = unique('recorded');
+    const taskQueue = unique('replay');
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities: scenario.activities(jobName),
+    });
+    const history = await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(scenario.workflowType, {
+        taskQueue,
+        workflowId: unique(scenario.name),
+        args: [scenario.input(jobName)],
+      });
+      await handle.result();
+      return handle.fetchHistory();
+    });
+    await writeFile(path.join(HISTORIES_DIR, `${scenario.name}.json`), `${JSON.stringify(historyToJson(history), null, 2)}\n`);
+  }
+}
+
+async function recorded() {
+  const files = (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.json')).sort();
+  return Promise.all(
+    files.map(async (file) => ({
+      workflowId: path.basename(file, '.json'),
+      history: historyFromJson(JSON.parse(await readFile(path.join(HISTORIES_DIR, file), 'utf8'))),
+    })),
+  );
+}
+
+describe('recorded savepoint and retention histories', () => {
+  let bundle: WorkflowBundleWithSourceMap;
+  let env: TestWorkflowEnvironment | undefined;
+
+  beforeAll(async () => {
+    bundle = await bundleWorkflows();
+    if (process.env.RECORD_HISTORIES === '1') {
+      env = await createTestEnv();
+      await record(env, bundle);
+    }
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('has a history for every scenario', async () => {
+    expect((await recorded()).map((h) => h.workflowId)).toEqual(scenarios.map((s) => s.name).sort());
+  });
+
+  it('replay without a determinism error on the current workflow code', async () => {
+    const histories = await recorded();
+    const results = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+      results.push({ workflowId: result.workflowId, error: result.error });
+    }
+    expect(results).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
+  });
+
+  it('would catch a change: retention that deleted the tag before marking the record fails to replay', async () => {
+    const { history } = (await recorded()).find((h) => h.workflowId === 'retention-deletes')!;
+    const scheduled = history.events?.filter((e) => e.activityTaskScheduledEventAttributes) ?? [];
+    const names = scheduled.map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
+    const mark = names.indexOf('markRestorePointExpiring', 2);
+    expect(names.slice(0, 2)).toEqual(['listRestorePoints', 'markRestorePointExpiring']);
+    scheduled[mark]!.activityTaskScheduledEventAttributes!.activityType!.name = 'deleteTag';
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, 'tampered')).rejects.toThrow(
+      DeterminismViolationError,
+    );
+  });
+});
