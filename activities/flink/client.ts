@@ -77,9 +77,9 @@ export class FlinkClient {
     return this.http.json('GET', `${job(jobId)}/checkpoints`, CheckpointingStatistics);
   }
 
-  exceptions(jobId: string) {
+  exceptions(jobId: string, maxExceptions: number) {
     return this.http.json('GET', `${job(jobId)}/exceptions`, JobExceptionsInfoWithHistory, {
-      query: { maxExceptions: 5 },
+      query: { maxExceptions },
     });
   }
 

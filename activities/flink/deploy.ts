@@ -94,7 +94,7 @@ async function jobExists(flink: FlinkClient, jobId: string): Promise<boolean> {
 }
 
 // Statements that submit a Flink job; a deployment is exactly one job.
-const JOB_STATEMENT = /^(INSERT|EXECUTE|BEGIN\s+STATEMENT\s+SET|SELECT|WITH)\b/i;
+const JOB_STATEMENT = /^(INSERT|EXECUTE|SELECT|WITH)\b/i;
 
 async function deploySql(
   flink: FlinkClient,

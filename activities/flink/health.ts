@@ -13,6 +13,9 @@ export async function awaitHealthy(flink: FlinkClient, poll: PollOptions, input:
   const attempted = `waiting for job ${jobId} to become healthy`;
   const started = Date.now();
   const deadline = started + timeoutMs;
+  // The JobManager fetches metrics in the background (metrics.fetcher.update-interval) and answers
+  // with what it has, which is nothing the first time: ask now so numRestarts is there at the end.
+  await flink.jobMetrics(jobId, ['numRestarts']).catch(() => undefined);
   for (;;) {
     const { state } = await jobDetails(flink, jobId, attempted);
     if (state === 'RUNNING') {
@@ -38,14 +41,22 @@ async function firstCheckpointSince(flink: FlinkClient, jobId: string, since: nu
   return ids.length > 0 ? Math.min(...ids) : undefined;
 }
 
+const MAX_EXCEPTIONS = 100;
+
 /** "restarted 3 times; last exception: ArithmeticException: / by zero" from what Flink recorded. */
 async function trouble(flink: FlinkClient, jobId: string): Promise<string> {
   const [metrics, exceptions] = await Promise.all([
     flink.jobMetrics(jobId, ['numRestarts']).catch(() => []),
-    flink.exceptions(jobId).catch(() => undefined),
+    flink.exceptions(jobId, MAX_EXCEPTIONS).catch(() => undefined),
   ]);
-  const restarts = metrics.find((m) => m.id === 'numRestarts')?.value ?? 'an unknown number of';
-  const latest = exceptions?.exceptionHistory?.entries[0];
+  const history = exceptions?.exceptionHistory;
+  // The metric can be up to metrics.fetcher.update-interval old; the exception history is current
+  // but keeps only web.exception-history-size failures (each failure is one entry, one restart).
+  const metric = Number(metrics.find((m) => m.id === 'numRestarts')?.value ?? NaN);
+  const failures = history?.entries.length ?? 0;
+  const restarts =
+    metric >= failures ? String(metric) : history ? `${history.truncated ? 'at least ' : ''}${failures}` : 'an unknown number of';
+  const latest = history?.entries[0];
   const stack = latest?.stacktrace ?? exceptions?.['root-exception'] ?? undefined;
   const exception = stack ? rootCause(stack) : (latest?.exceptionName ?? 'none recorded');
   return `restarted ${restarts} times; last exception: ${exception}`;

@@ -53,6 +53,12 @@ async function takeSavepoint(flink: FlinkClient, poll: PollOptions, order: Savep
       // RESTARTING, INITIALIZING...: a savepoint needs every task running, which may come soon.
       throw new Error(`${attempted}: the job is ${job.state}; a savepoint needs it RUNNING. Will retry.`);
     }
+    // A RUNNING job may still be deploying tasks; Flink would fail the savepoint (and remember
+    // that failure under our trigger id), so wait for the tasks instead.
+    const starting = job.vertices.filter((v) => v.status !== 'RUNNING' && v.status !== 'FINISHED');
+    if (starting.length > 0) {
+      throw new Error(`${attempted}: ${starting.length} task(s) are not running yet (${starting[0]!.status}). Will retry.`);
+    }
     const request = { triggerId, formatType: order.formatType, targetDirectory: order.targetDirectory };
     if (order.stop) await flink.stopWithSavepoint(jobId, { ...request, drain: order.drain });
     else await flink.triggerSavepoint(jobId, request);

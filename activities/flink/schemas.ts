@@ -55,6 +55,8 @@ export const JobDetailsInfo = z.object({
   now: z.number().optional(),
   /** epoch millis at which the job last entered each state (0 = never) */
   timestamps: z.record(z.string(), z.number()).optional(),
+  /** JobVertexDetailsInfo: one entry per vertex, with its aggregated ExecutionState */
+  vertices: z.array(z.object({ name: z.string(), status: z.string() })).default([]),
 });
 export type JobDetailsInfo = z.infer<typeof JobDetailsInfo>;
 
@@ -128,6 +130,7 @@ export const JobExceptionsInfoWithHistory = z.object({
           taskName: z.string().nullish(),
         }),
       ),
+      truncated: z.boolean().optional(),
     })
     .optional(),
 });

@@ -1,6 +1,8 @@
 // Splits a Flink SQL script into the statements the SQL gateway takes one at a time.
 
-const STATEMENT_SET_START = /^(EXECUTE\s+STATEMENT\s+SET\s+BEGIN|BEGIN\s+STATEMENT\s+SET)\b/i;
+// The SQL client's older `BEGIN STATEMENT SET; ...; END;` is interactive only: the gateway answers
+// "only single statement supported", so only this form is kept together.
+const STATEMENT_SET_START = /^EXECUTE\s+STATEMENT\s+SET\s+BEGIN\b/i;
 
 /**
  * Statements end at `;` outside quotes. `EXECUTE STATEMENT SET BEGIN ... END;` stays one
