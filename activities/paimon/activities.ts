@@ -1,0 +1,41 @@
+// The Paimon activities of the contract, bound to one SQL gateway client.
+import type { Config } from '../../src/config';
+import type { PaimonActivities } from '../contract';
+import { SqlGatewayClient } from '../sql-gateway/client';
+import { awaitTag } from './await-tag';
+import { paimonContext } from './context';
+import type { SqlGateway } from './session';
+import { describeSinkTables, tableState } from './tables';
+import { createTag, deleteTag, listTags, rollbackToTag } from './tags';
+
+export interface PaimonActivityOptions {
+  /** Pause between awaitTag's checks (default 2 s; each check is a short Flink job). */
+  pollIntervalMs?: number;
+  /** Instead of a client built from the config (tests count what is sent). */
+  gateway?: SqlGateway;
+}
+
+export function createPaimonActivities(
+  config: Pick<Config, 'flink' | 'sqlGateway' | 'paimon'>,
+  options: PaimonActivityOptions = {},
+): PaimonActivities {
+  // The gateway is part of the Flink deployment, so it takes Flink's auth header, CA and timeout.
+  const gateway =
+    options.gateway ??
+    new SqlGatewayClient({
+      url: config.sqlGateway.url,
+      requestTimeoutMs: config.flink.requestTimeoutMs,
+      authHeader: config.flink.authHeader,
+      caFile: config.flink.caFile,
+    });
+  const ctx = paimonContext(gateway, config.paimon, options.pollIntervalMs ?? 2_000);
+  return {
+    describeSinkTables: (input) => describeSinkTables(ctx, input),
+    listTags: (input) => listTags(ctx, input),
+    awaitTag: (input) => awaitTag(ctx, input),
+    createTag: (input) => createTag(ctx, input),
+    deleteTag: (input) => deleteTag(ctx, input),
+    rollbackToTag: (input) => rollbackToTag(ctx, input),
+    tableState: (input) => tableState(ctx, input),
+  };
+}

@@ -1,0 +1,47 @@
+// A bounded wait for a tag on every sink table: after stop-with-savepoint Paimon tags at once,
+// but after an intermediate savepoint the tag appears only when the next checkpoint commits.
+import { Context } from '@temporalio/activity';
+import { z } from 'zod';
+import type { TableRef } from '../../src/domain';
+import { FailureType, fatal } from '../errors';
+import { label, type PaimonContext } from './context';
+import { identifier, tableNames } from './identifiers';
+import { TableRefRow } from './schemas';
+import { selectTablesWithTag } from './sql';
+import { requireTables, unique } from './tables';
+
+/** Heartbeat details: the operator sees which tables still miss the tag; a retry keeps the deadline. */
+const Progress = z.object({ missing: z.array(z.string()), deadline: z.number() });
+
+export async function awaitTag(
+  ctx: PaimonContext,
+  input: { tables: TableRef[]; tag: string; timeoutMs: number },
+): Promise<{ missing: TableRef[] }> {
+  const attempted = `awaitTag '${label(input?.tag)}' on ${label(input?.tables)}`;
+  const tables = unique(tableNames(input?.tables, attempted));
+  const tag = identifier('tag', input?.tag, attempted);
+  const timeoutMs = input?.timeoutMs;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
+    throw fatal(FailureType.InvalidInput, `${attempted}: timeoutMs must be a number of milliseconds >= 0, got ${label(timeoutMs)}.`);
+  }
+  if (tables.length === 0) return { missing: [] };
+
+  const activity = Context.current();
+  const resumed = Progress.safeParse(activity.info.heartbeatDetails);
+  const deadline = resumed.success ? resumed.data.deadline : Date.now() + timeoutMs;
+
+  return ctx.session(attempted, async (session) => {
+    await requireTables(session, tables, ctx.catalog);
+    let missing = tables;
+    for (;;) {
+      // One batch job per round, whatever the number of tables (a UNION ALL of their $tags).
+      const rows = await session.rows(selectTablesWithTag(missing, tag), TableRefRow);
+      const tagged = new Set(rows.map((row) => row.table_ref));
+      missing = missing.filter((t) => !tagged.has(t.ref));
+      const refs = missing.map((t) => t.ref);
+      activity.heartbeat({ missing: refs, deadline } satisfies z.infer<typeof Progress>);
+      if (missing.length === 0 || Date.now() >= deadline) return { missing: refs };
+      await activity.sleep(Math.min(ctx.pollIntervalMs, deadline - Date.now()));
+    }
+  });
+}

@@ -1,0 +1,51 @@
+// Paimon branches through CALL sys.create_branch and `<table>$branches`: the restore workflow's
+// undo. rollback_to deletes newer snapshots and tags, but not a branch made from one of them.
+import type { Config } from '../../src/config';
+import type { TableRef } from '../../src/domain';
+import type { PaimonBranchActivities } from '../contract';
+import { rowObjects, SqlGatewayClient } from '../sql-gateway/client';
+import { label, paimonContext, type PaimonContext } from './context';
+import { tagMissing, translate } from './failures';
+import { identifier, tableName, type Identifier, type TableName } from './identifiers';
+import { requireTables } from './tables';
+import { readTags } from './tags';
+
+const tableLiteral = (t: TableName): string => `'${t.database}.${t.table}'`;
+
+const selectBranches = (t: TableName): string => `SELECT branch_name FROM \`${t.database}\`.\`${t.table}$branches\``;
+
+const callCreateBranch = (t: TableName, branch: Identifier, tag: Identifier): string =>
+  `CALL sys.create_branch(\`table\` => ${tableLiteral(t)}, branch => '${branch}', tag => '${tag}')`;
+
+/** Idempotent: Paimon refuses a second create_branch of a name ("already exists"), so look first. */
+export async function createBranch(ctx: PaimonContext, input: { table: TableRef; branch: string; tag: string }): Promise<void> {
+  const attempted = `createBranch '${label(input?.branch)}' of ${label(input?.table)} from tag '${label(input?.tag)}'`;
+  const t = tableName(input?.table, attempted);
+  const branch = identifier('tag', input?.branch, attempted);
+  const tag = identifier('tag', input?.tag, attempted);
+  await ctx.session(attempted, async (session) => {
+    await requireTables(session, [t], ctx.catalog);
+    try {
+      const branches = rowObjects(await session.run(selectBranches(t))).map((r) => String(r.branch_name));
+      if (branches.includes(branch)) return;
+      const tags = await readTags(session, t);
+      if (!tags.some((info) => info.tagName === tag)) {
+        throw tagMissing(attempted, t, tag, tags.map((info) => info.tagName), 'No branch was made.');
+      }
+      await session.run(callCreateBranch(t, branch, tag));
+    } catch (err) {
+      throw translate(err, attempted, t, ctx.catalog);
+    }
+  });
+}
+
+export function createPaimonBranchActivities(config: Pick<Config, 'flink' | 'sqlGateway' | 'paimon'>): PaimonBranchActivities {
+  const gateway = new SqlGatewayClient({
+    url: config.sqlGateway.url,
+    requestTimeoutMs: config.flink.requestTimeoutMs,
+    authHeader: config.flink.authHeader,
+    caFile: config.flink.caFile,
+  });
+  const ctx = paimonContext(gateway, config.paimon, 2_000);
+  return { createBranch: (input) => createBranch(ctx, input) };
+}

@@ -1,0 +1,24 @@
+// What every Paimon activity gets: the gateway, the Paimon config, and a session opener.
+import type { Config } from '../../src/config';
+import { withPaimonSession, type PaimonSession, type SqlGateway } from './session';
+
+export interface PaimonContext {
+  readonly catalog: string;
+  /** Pause between awaitTag's checks. */
+  readonly pollIntervalMs: number;
+  session<T>(attempted: string, work: (session: PaimonSession) => Promise<T>): Promise<T>;
+}
+
+export function paimonContext(gateway: SqlGateway, paimon: Config['paimon'], pollIntervalMs: number): PaimonContext {
+  return {
+    catalog: paimon.catalog,
+    pollIntervalMs,
+    session: (attempted, work) => withPaimonSession(gateway, paimon, attempted, work),
+  };
+}
+
+/** An input value as it appears in a message: short, whatever it is. */
+export function label(value: unknown): string {
+  const text = Array.isArray(value) ? value.map(String).join(', ') : String(value);
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}

@@ -1,0 +1,27 @@
+// Rows of Paimon's system tables as the SQL gateway returns them (JSON row format: BIGINT as a
+// number, TIMESTAMP as an ISO local date-time string). Named after Paimon 1.3's own columns.
+import { z } from 'zod';
+
+/** `<table>$tags` (Paimon 1.3 also has create_time and time_retained, which we do not read). */
+export const TagRow = z.object({
+  tag_name: z.string(),
+  snapshot_id: z.number().int(),
+  schema_id: z.number().int(),
+  commit_time: z.string(),
+  record_count: z.number().int().nullable(),
+});
+
+/** `SELECT ... AS table_ref` over `<table>$options` or `<table>$tags`. */
+export const TableRefRow = z.object({ table_ref: z.string() });
+
+export const AutoTagOptionRow = TableRefRow.extend({ value: z.string() });
+
+export const LatestSnapshotRow = z.object({ latest_snapshot_id: z.number().int().nullable() });
+
+export const RowCountRow = z.object({ row_count: z.number().int() });
+
+/** `CALL sys.rollback_to(...)`'s one row. */
+export const RollbackRow = z.object({
+  previous_snapshot_id: z.number().int(),
+  current_snapshot_id: z.number().int(),
+});

@@ -1,0 +1,77 @@
+// Every statement the Paimon activities send. Names go in backquoted and literals single-quoted,
+// and both only from checked identifiers (identifiers.ts) or whole numbers; catalog options from
+// the config are the one free text, and they are quoted with SQL's doubled quote.
+import type { Config } from '../../src/config';
+import type { Identifier, TableName } from './identifiers';
+
+type SystemTable = 'tags' | 'options' | 'snapshots';
+
+const name = (id: Identifier): string => `\`${id}\``;
+const literal = (id: Identifier): string => `'${id}'`;
+const quoted = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+
+function wholeNumber(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a whole number: ${n}`);
+  return String(n);
+}
+
+const table = (t: TableName): string => `${name(t.database)}.${name(t.table)}`;
+// Paimon's system tables are `<table>$<kind>`; the checked table name holds no '$' or backquote.
+const system = (t: TableName, kind: SystemTable): string => `${name(t.database)}.\`${t.table}$${kind}\``;
+/** Procedures take the table as one string literal, 'database.table'. */
+const tableLiteral = (t: TableName): string => `'${t.database}.${t.table}'`;
+
+/** The `CREATE CATALOG` every session starts with; the option values go to `redact` too. */
+export function createCatalog(catalog: Identifier, paimon: Pick<Config['paimon'], 'warehouse' | 'catalogOptions'>): string {
+  // type and warehouse last, so extra options cannot replace them.
+  const options = { ...paimon.catalogOptions.reveal(), type: 'paimon', warehouse: paimon.warehouse };
+  const withClause = Object.entries(options)
+    .map(([key, value]) => `${quoted(key)} = ${quoted(value)}`)
+    .join(', ');
+  return `CREATE CATALOG IF NOT EXISTS ${name(catalog)} WITH (${withClause})`;
+}
+
+export const useCatalog = (catalog: Identifier): string => `USE CATALOG ${name(catalog)}`;
+
+export const showDatabases = (): string => 'SHOW DATABASES';
+
+export const showTables = (database: Identifier): string => `SHOW TABLES FROM ${name(database)}`;
+
+/** One row per table that sets the option: `table_ref`, `value`. One job for all tables. */
+export function selectAutoTagOption(tables: TableName[]): string {
+  return tables
+    .map(
+      (t) =>
+        `SELECT ${tableLiteral(t)} AS table_ref, \`value\` FROM ${system(t, 'options')} ` +
+        `WHERE \`key\` = 'sink.savepoint.auto-tag'`,
+    )
+    .join(' UNION ALL ');
+}
+
+export const selectTags = (t: TableName): string =>
+  `SELECT tag_name, snapshot_id, schema_id, commit_time, record_count FROM ${system(t, 'tags')}`;
+
+/** The tables (as 'database.table') on which `tag` exists: one job for all tables. */
+export function selectTablesWithTag(tables: TableName[], tag: Identifier): string {
+  return tables
+    .map((t) => `SELECT ${tableLiteral(t)} AS table_ref FROM ${system(t, 'tags')} WHERE tag_name = ${literal(tag)}`)
+    .join(' UNION ALL ');
+}
+
+export const selectLatestSnapshot = (t: TableName): string =>
+  `SELECT MAX(snapshot_id) AS latest_snapshot_id FROM ${system(t, 'snapshots')}`;
+
+/** The row count as of one snapshot, so it matches the snapshot id reported with it. */
+export const countRowsAt = (t: TableName, snapshotId: number): string =>
+  `SELECT COUNT(*) AS row_count FROM ${table(t)} /*+ OPTIONS('scan.snapshot-id' = '${wholeNumber(snapshotId)}') */`;
+
+export function callCreateTag(t: TableName, tag: Identifier, snapshotId?: number): string {
+  const snapshot = snapshotId === undefined ? '' : `, snapshot_id => ${wholeNumber(snapshotId)}`;
+  return `CALL sys.create_tag(\`table\` => ${tableLiteral(t)}, tag => ${literal(tag)}${snapshot})`;
+}
+
+export const callDeleteTag = (t: TableName, tag: Identifier): string =>
+  `CALL sys.delete_tag(\`table\` => ${tableLiteral(t)}, tag => ${literal(tag)})`;
+
+export const callRollbackTo = (t: TableName, tag: Identifier): string =>
+  `CALL sys.rollback_to(\`table\` => ${tableLiteral(t)}, tag => ${literal(tag)})`;

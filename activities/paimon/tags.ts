@@ -1,0 +1,110 @@
+// Tags through Paimon's procedures (CALL sys.create_tag / delete_tag / rollback_to, named
+// arguments as in Paimon 1.3's docs) and its `<table>$tags` system table.
+import { log } from '@temporalio/activity';
+import type { TableRef, TagInfo } from '../../src/domain';
+import { FailureType, fatal } from '../errors';
+import { label, type PaimonContext } from './context';
+import { tagConflict, tagMissing, translate } from './failures';
+import { identifier, tableName, type TableName } from './identifiers';
+import { RollbackRow, TagRow } from './schemas';
+import type { PaimonSession } from './session';
+import { callCreateTag, callDeleteTag, callRollbackTo, selectTags } from './sql';
+import { requireTables } from './tables';
+
+/** The table's tags, oldest snapshot first. */
+export async function readTags(session: PaimonSession, t: TableName): Promise<TagInfo[]> {
+  const rows = await session.rows(selectTags(t), TagRow);
+  return rows
+    .map((r) => ({
+      tagName: r.tag_name,
+      snapshotId: r.snapshot_id,
+      schemaId: r.schema_id,
+      // Paimon gives a local date-time without a zone (the cluster's time zone).
+      commitTime: r.commit_time,
+      recordCount: r.record_count,
+    }))
+    .sort((a, b) => a.snapshotId - b.snapshotId || a.tagName.localeCompare(b.tagName));
+}
+
+export async function listTags(ctx: PaimonContext, input: { table: TableRef }): Promise<TagInfo[]> {
+  const attempted = `listTags of ${label(input?.table)}`;
+  const t = tableName(input?.table, attempted);
+  return ctx.session(attempted, async (session) => {
+    await requireTables(session, [t], ctx.catalog);
+    return readTags(session, t).catch((err: unknown) => {
+      throw translate(err, attempted, t, ctx.catalog);
+    });
+  });
+}
+
+/**
+ * Idempotent: a retry after the tag was made finds it and succeeds. The tag goes on `snapshotId`,
+ * or on the latest snapshot when none is given.
+ */
+export async function createTag(ctx: PaimonContext, input: { table: TableRef; tag: string; snapshotId?: number }): Promise<void> {
+  const attempted = `createTag '${label(input?.tag)}' on ${label(input?.table)}`;
+  const t = tableName(input?.table, attempted);
+  const tag = identifier('tag', input?.tag, attempted);
+  const { snapshotId } = input;
+  if (snapshotId !== undefined && !(Number.isSafeInteger(snapshotId) && snapshotId > 0)) {
+    throw fatal(FailureType.InvalidInput, `${attempted}: snapshotId must be a positive whole number, got ${label(snapshotId)}.`);
+  }
+  await ctx.session(attempted, async (session) => {
+    await requireTables(session, [t], ctx.catalog);
+    try {
+      const existing = (await readTags(session, t)).find((info) => info.tagName === tag);
+      if (existing) {
+        // Without a snapshot id we cannot tell our earlier attempt's tag from someone else's;
+        // a workflow that needs to know passes the snapshot id.
+        if (snapshotId === undefined || existing.snapshotId === snapshotId) return;
+        throw tagConflict(attempted, t, tag, existing.snapshotId, snapshotId);
+      }
+      await session.run(callCreateTag(t, tag, snapshotId));
+    } catch (err) {
+      throw translate(err, attempted, t, ctx.catalog);
+    }
+  });
+}
+
+/** Idempotent: Paimon's delete_tag succeeds for a tag that is already gone. */
+export async function deleteTag(ctx: PaimonContext, input: { table: TableRef; tag: string }): Promise<void> {
+  const attempted = `deleteTag '${label(input?.tag)}' on ${label(input?.table)}`;
+  const t = tableName(input?.table, attempted);
+  const tag = identifier('tag', input?.tag, attempted);
+  await ctx.session(attempted, async (session) => {
+    await requireTables(session, [t], ctx.catalog);
+    await session.run(callDeleteTag(t, tag)).catch((err: unknown) => {
+      throw translate(err, attempted, t, ctx.catalog);
+    });
+  });
+}
+
+/**
+ * Rolls the table back to the tag's snapshot. Paimon 1.3 deletes every newer snapshot AND every
+ * tag on a newer snapshot (docs/paimon-rollback.md), so this cannot be undone with a tag taken
+ * before it. Nothing may write the table meanwhile: the caller stops the job first.
+ * Idempotent: a second call finds the table already at the tag and changes nothing.
+ */
+export async function rollbackToTag(ctx: PaimonContext, input: { table: TableRef; tag: string }): Promise<void> {
+  const attempted = `rollbackToTag ${label(input?.table)} to tag '${label(input?.tag)}'`;
+  const t = tableName(input?.table, attempted);
+  const tag = identifier('tag', input?.tag, attempted);
+  await ctx.session(attempted, async (session) => {
+    await requireTables(session, [t], ctx.catalog);
+    try {
+      const tags = await readTags(session, t);
+      if (!tags.some((info) => info.tagName === tag)) {
+        throw tagMissing(attempted, t, tag, tags.map((info) => info.tagName), 'Nothing was rolled back.');
+      }
+      const [result] = await session.rows(callRollbackTo(t, tag), RollbackRow);
+      log.info('rolled a Paimon table back to a tag', {
+        table: t.ref,
+        tag,
+        previousSnapshotId: result?.previous_snapshot_id,
+        currentSnapshotId: result?.current_snapshot_id,
+      });
+    } catch (err) {
+      throw translate(err, attempted, t, ctx.catalog, tag);
+    }
+  });
+}
