@@ -38,7 +38,7 @@ const isoTime = z.iso.datetime({ offset: true });
 const YEAR_MS = 366 * 24 * 60 * 60 * 1000;
 
 /** Milliseconds, or a duration string like '90s', '2m' or '30d'; normalised to milliseconds. */
-const duration = (what: string, options: { min?: number; max?: number } = {}) =>
+export const duration = (what: string, options: { min?: number; max?: number } = {}) =>
   z.union([z.number(), z.string()]).transform((value, ctx) => {
     const { min = 1, max = YEAR_MS } = options;
     let ms: number;

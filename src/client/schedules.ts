@@ -8,9 +8,9 @@ import {
   type ScheduleSpec,
   type ScheduleSummary,
 } from '@temporalio/client';
-import { msToNumber, type Duration } from '@temporalio/common';
 import { z } from 'zod';
 import {
+  duration,
   savepointScheduleId,
   savepointWorkflowId,
   TakeSavepointInputSchema,
@@ -23,20 +23,7 @@ import type { takeSavepointWorkflow } from '../../workflows/savepoint';
 const WORKFLOW_TYPE = 'takeSavepointWorkflow';
 const SCHEDULE_ID_PREFIX = savepointScheduleId('x').slice(0, -1);
 
-const durationMs = (what: string) =>
-  z.union([z.number(), z.string()]).transform((value, ctx) => {
-    let ms = Number.NaN;
-    try {
-      ms = msToNumber(value as Duration);
-    } catch {
-      // reported below
-    }
-    if (!Number.isInteger(ms) || ms < 1000) {
-      ctx.addIssue({ code: 'custom', message: `${what} must be a duration like '1h' or '30m' (at least 1s); got ${JSON.stringify(value)}` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+const durationMs = (what: string) => duration(what, { min: 1000 });
 
 export const SavepointScheduleInputSchema = z
   .object({
