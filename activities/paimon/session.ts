@@ -16,9 +16,15 @@ export interface SqlGateway {
   closeSession(sessionHandle: string): Promise<void>;
 }
 
-// Batch mode: a SELECT on a Paimon table or system table is then a bounded job that ends with
-// its result; in streaming mode COUNT(*) would read the table continuously and never finish.
-const SESSION_PROPERTIES = { 'execution.runtime-mode': 'batch' };
+const SESSION_PROPERTIES = {
+  // Batch: a SELECT on a Paimon table or system table is a bounded job that ends with its
+  // result; in streaming mode COUNT(*) would read the table continuously and never finish.
+  'execution.runtime-mode': 'batch',
+  // Our queries are read-only and short: one that fails should say why at once, instead of being
+  // restarted by the cluster's restart strategy (scripts/stack.sh: fixed-delay, 1000000 attempts)
+  // until the statement timeout, as a read of a missing snapshot file otherwise is.
+  'restart-strategy.type': 'none',
+};
 
 export class PaimonSession {
   constructor(

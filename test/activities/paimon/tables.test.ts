@@ -1,0 +1,96 @@
+// describeSinkTables and tableState against the real stack: which tables exist and tag savepoints,
+// the latest snapshot and the row count at it, unknown tables, and an unreachable gateway.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { requireStack } from '../../support/stack';
+import {
+  CountingGateway,
+  createTable,
+  expectFatal,
+  expectRetryable,
+  freshDatabase,
+  insertRows,
+  paimonActivities,
+  run,
+  snapshotIds,
+} from './support';
+
+const DB = 'paimontest_tables';
+
+describe('sink tables', () => {
+  const gateway = new CountingGateway();
+  const paimon = paimonActivities(gateway);
+
+  beforeAll(async () => {
+    await requireStack();
+    await freshDatabase(DB);
+    await createTable(DB, 'tagged', true);
+    await createTable(DB, 'untagged', false);
+    await createTable(DB, 'empty', true);
+    await insertRows(DB, 'tagged', [1, 2, 3]);
+    await insertRows(DB, 'tagged', [3, 4]); // 3 again: a primary-key upsert, not a new row
+  });
+
+  it('describeSinkTables: existence and the sink.savepoint.auto-tag option, in input order', async () => {
+    const tables = [`${DB}.untagged`, `${DB}.nope`, `${DB}.tagged`, 'paimontest_no_such_db.tagged', `${DB}.empty`];
+    await expect(run(paimon.describeSinkTables, { tables })).resolves.toEqual([
+      { table: `${DB}.untagged`, exists: true, autoTagOnSavepoint: false },
+      { table: `${DB}.nope`, exists: false, autoTagOnSavepoint: false },
+      { table: `${DB}.tagged`, exists: true, autoTagOnSavepoint: true },
+      { table: 'paimontest_no_such_db.tagged', exists: false, autoTagOnSavepoint: false },
+      { table: `${DB}.empty`, exists: true, autoTagOnSavepoint: true },
+    ]);
+    await expect(run(paimon.describeSinkTables, { tables: [] })).resolves.toEqual([]);
+  });
+
+  it('tableState: the latest snapshot id and the row count at that snapshot', async () => {
+    const state = await run(paimon.tableState, { table: `${DB}.tagged` });
+    const snapshots = await snapshotIds(DB, 'tagged');
+    expect(snapshots.length).toBeGreaterThanOrEqual(2);
+    expect(state).toEqual({ table: `${DB}.tagged`, latestSnapshotId: snapshots.at(-1), rowCount: 4 });
+  });
+
+  it('tableState: a table never written has no snapshot and no rows', async () => {
+    await expect(run(paimon.tableState, { table: `${DB}.empty` })).resolves.toEqual({
+      table: `${DB}.empty`,
+      latestSnapshotId: null,
+      rowCount: 0,
+    });
+  });
+
+  it('tableState and the tag activities fail with TableNotFound on an unknown table or database', async () => {
+    const unknownTable = await expectFatal(run(paimon.tableState, { table: `${DB}.nope` }), 'TableNotFound');
+    expect(unknownTable.message).toContain(`tableState of ${DB}.nope: table ${DB}.nope not found in Paimon catalog 'paimon'`);
+    expect(unknownTable.message).toContain(`database '${DB}' has no table 'nope'`);
+    const unknownDb = await expectFatal(run(paimon.tableState, { table: 'paimontest_no_such_db.t' }), 'TableNotFound');
+    expect(unknownDb.message).toContain("database 'paimontest_no_such_db' does not exist");
+
+    gateway.reset();
+    const table = `${DB}.nope`;
+    await expectFatal(run(paimon.listTags, { table }), 'TableNotFound');
+    await expectFatal(run(paimon.createTag, { table, tag: 't1' }), 'TableNotFound');
+    await expectFatal(run(paimon.deleteTag, { table, tag: 't1' }), 'TableNotFound');
+    await expectFatal(run(paimon.rollbackToTag, { table, tag: 't1' }), 'TableNotFound');
+    await expectFatal(run(paimon.awaitTag, { tables: [`${DB}.tagged`, table], tag: 't1', timeoutMs: 60_000 }), 'TableNotFound');
+    // found out by SHOW DATABASES / SHOW TABLES: no procedure was called, no system table read
+    expect(gateway.statements.filter((s) => /CALL|SELECT/.test(s))).toEqual([]);
+  });
+
+  it('an unreachable SQL gateway is a retryable failure of every activity', async () => {
+    const away = paimonActivities(new CountingGateway('http://127.0.0.1:1'));
+    const table = `${DB}.tagged`;
+    const calls: (() => Promise<unknown>)[] = [
+      () => run(away.describeSinkTables, { tables: [table] }),
+      () => run(away.listTags, { table }),
+      () => run(away.awaitTag, { tables: [table], tag: 't1', timeoutMs: 1_000 }),
+      () => run(away.createTag, { table, tag: 't1' }),
+      () => run(away.deleteTag, { table, tag: 't1' }),
+      () => run(away.rollbackToTag, { table, tag: 't1' }),
+      () => run(away.tableState, { table }),
+    ];
+    for (const call of calls) {
+      const err = await expectRetryable(call());
+      expect(err.message).toMatch(/did not answer POST \/v1\/sessions: .*ECONNREFUSED/);
+      expect(err.message).toContain('bash scripts/stack.sh up');
+    }
+  });
+});
