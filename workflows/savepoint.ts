@@ -31,13 +31,15 @@ export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<
   if (running.state !== 'RUNNING') {
     throw fatal(WorkflowFailureType.JobNotRunning, `job '${running.name}' (${running.jobId}) is ${running.state}, not RUNNING`);
   }
-  // Without auto-tag Paimon never tags the savepoint: the tables would have no restore point.
   const sinks = await rest.describeSinkTables({ tables });
-  const untagged = sinks.filter((s) => !s.exists || !s.autoTagOnSavepoint).map((s) => s.table);
+  const absent = sinks.filter((s) => !s.exists).map((s) => s.table);
+  if (absent.length > 0) throw fatal(WorkflowFailureType.TableNotFound, `sink tables not found: ${absent.join(', ')}`);
+  // Without auto-tag Paimon never tags the savepoint: the tables would have no restore point.
+  const untagged = sinks.filter((s) => !s.autoTagOnSavepoint).map((s) => s.table);
   if (untagged.length > 0) {
     throw fatal(
       WorkflowFailureType.AutoTagDisabled,
-      `sink tables without 'sink.savepoint.auto-tag' = 'true' (or missing): ${untagged.join(', ')}`,
+      `sink tables without 'sink.savepoint.auto-tag' = 'true': ${untagged.join(', ')}`,
     );
   }
 

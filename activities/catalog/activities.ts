@@ -37,18 +37,22 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     }
   }
 
+  /** Every savepoint directory by the id its `_metadata` names (unreadable ones left out). */
+  async function savepointDirsById(): Promise<Map<number, string[]>> {
+    const byId = new Map<number, string[]>();
+    for (const dir of await store().savepointDirectories()) {
+      const found = await deps.inspectSavepoint({ path: dir }).catch(() => undefined);
+      if (found?.exists) byId.set(found.savepointId, [...(byId.get(found.savepointId) ?? []), dir]);
+    }
+    return byId;
+  }
+
   /**
    * For a tag nobody recorded: the one savepoint directory whose `_metadata` has this id,
    * preferring directories of the job ids we know for this job. Checkpoint ids restart at 1 for
    * every fresh job, so two candidates mean we cannot tell, and the path stays unknown.
    */
-  async function findSavepoint(savepointId: number, knownJobIds: Set<string>): Promise<string | null> {
-    const dirs = await store().savepointDirectories();
-    const matches: string[] = [];
-    for (const dir of dirs) {
-      const found = await deps.inspectSavepoint({ path: dir }).catch(() => undefined);
-      if (found?.exists && found.savepointId === savepointId) matches.push(dir);
-    }
+  function findSavepoint(matches: string[], knownJobIds: Set<string>): string | null {
     const ours = matches.filter((dir) => knownJobIds.has(jobIdPrefixOf(dir) ?? ''));
     const pick = ours.length > 0 ? ours : matches;
     return pick.length === 1 ? `file:${pick[0]}` : null;
@@ -99,6 +103,9 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
       .filter((id): id is number => id !== undefined);
     const ids = [...new Set([...byId.keys(), ...taggedIds])];
     const knownJobIds = new Set(records.map((r) => r.jobId.slice(0, 6)));
+    // Read the savepoint dir once, and only when some tag has no record.
+    const unrecorded = ids.some((id) => !byId.has(id));
+    const dirsById = unrecorded ? await savepointDirsById() : new Map<number, string[]>();
 
     const points: RestorePoint[] = [];
     for (const savepointId of ids) {
@@ -108,7 +115,7 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
       const presence = Object.fromEntries(
         pointTables.map((t): [TableRef, TagPresence] => [t, tagsByTable.get(t)?.has(tag) ? 'present' : 'missing']),
       );
-      const path = record ? record.path : await findSavepoint(savepointId, knownJobIds);
+      const path = record ? record.path : findSavepoint(dirsById.get(savepointId) ?? [], knownJobIds);
       const filesProblem =
         path === null
           ? `no record, and no single savepoint directory in ${store().savepointDir} has id ${savepointId}`

@@ -13,7 +13,18 @@ export type FakeJobActivities = Pick<
 >;
 
 /** One fake Flink job and its Paimon tables; records every call in order. */
-export function fakeJob(jobName: string, knobs: { tagNeverOn?: TableRef[]; failFirstTrigger?: boolean } = {}) {
+export interface FakeJobKnobs {
+  /** tables on which the savepoint's tag never appears */
+  tagNeverOn?: TableRef[];
+  /** the first triggerSavepoint takes the savepoint, then its answer is lost */
+  failFirstTrigger?: boolean;
+  /** tables without 'sink.savepoint.auto-tag' */
+  autoTagOff?: TableRef[];
+  /** tables that do not exist */
+  absent?: TableRef[];
+}
+
+export function fakeJob(jobName: string, knobs: FakeJobKnobs = {}) {
   const calls: { name: string; input: any }[] = [];
   const triggerIds: string[] = [];
   const records: RestorePointRecord[] = [];
@@ -27,7 +38,11 @@ export function fakeJob(jobName: string, knobs: { tagNeverOn?: TableRef[]; failF
     },
     async describeSinkTables(input) {
       calls.push({ name: 'describeSinkTables', input });
-      return input.tables.map((table) => ({ table, exists: true, autoTagOnSavepoint: true }));
+      return input.tables.map((table) => ({
+        table,
+        exists: !knobs.absent?.includes(table),
+        autoTagOnSavepoint: !knobs.autoTagOff?.includes(table) && !knobs.absent?.includes(table),
+      }));
     },
     async triggerSavepoint(input) {
       calls.push({ name: 'triggerSavepoint', input });

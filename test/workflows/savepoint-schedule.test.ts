@@ -19,7 +19,7 @@ import {
   unpauseSavepointSchedule,
 } from '../../src/client/schedules';
 import { retentionWorkflowId, savepointScheduleId, type TakeSavepointResult } from '../../src/restore-points';
-import { DAY, fakeCatalog, fakeJob, point } from '../support/restore-point-fakes';
+import { DAY, fakeCatalog, fakeJob, point, type FakeJobKnobs } from '../support/restore-point-fakes';
 import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
 
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
@@ -191,6 +191,21 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     expect(cause.type).toBe('InvalidInput');
     expect(cause.message).toMatch(/tables\[0\]/);
     expect(fake.calls).toEqual([]);
+  });
+
+  it.each([
+    { knobs: { absent: ['demo.seq_b'] }, type: 'TableNotFound', message: /sink tables not found: demo\.seq_b/ },
+    { knobs: { autoTagOff: ['demo.seq_a'] }, type: 'AutoTagDisabled', message: /auto-tag.*: demo\.seq_a/ },
+  ])('refuses before any savepoint when a sink table is $type', async ({ knobs, type, message }) => {
+    const jobName = unique('refused-job');
+    const fake = fakeJob(jobName, knobs as FakeJobKnobs);
+    const err = await withWorker(fake.activities, (taskQueue) =>
+      env.client.workflow
+        .execute('takeSavepointWorkflow', { taskQueue, workflowId: unique('savepoint-refused'), args: [{ job: { jobName }, tables: TABLES }] })
+        .catch((e: unknown) => e),
+    );
+    expect((err as WorkflowFailedError).cause).toMatchObject({ type, message: expect.stringMatching(message) });
+    expect(fake.calls.map((c) => c.name)).toEqual(['resolveJob', 'describeSinkTables']);
   });
 
   it('manages one schedule per job: create, duplicate refused, list, pause, unpause, delete', async () => {
