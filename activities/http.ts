@@ -133,7 +133,7 @@ function describeNetworkError(err: unknown): string {
 
 /**
  * Flink answers errors as {"errors": ["<exception with stack trace>", ...]}; the useful part is
- * the deepest "Caused by:" line (e.g. "FlinkJobNotFoundException: Could not find Flink job (...)").
+ * the root cause (e.g. "FlinkJobNotFoundException: Could not find Flink job (...)").
  */
 export function summarizeServerError(text: string): string {
   let errors: unknown;
@@ -144,12 +144,14 @@ export function summarizeServerError(text: string): string {
   }
   if (!Array.isArray(errors) || errors.length === 0) return text.slice(0, 300);
   const messages = errors.map(String).filter((e) => e !== 'Internal server error.');
-  const all = (messages.length > 0 ? messages : errors.map(String)).join('\n');
-  const causes = all
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line.startsWith('Caused by:'))
-    .map((line) => line.slice('Caused by:'.length).trim());
-  const root = causes.at(-1) ?? all.split('\n')[0]?.replace(/^<Exception on server side:/, '').trim() ?? '';
+  return rootCause((messages.length > 0 ? messages : errors.map(String)).join('\n'));
+}
+
+/** The most telling line of a Java stack trace: its deepest "Caused by:", without the package. */
+export function rootCause(stackTrace: string | undefined): string {
+  if (!stackTrace) return 'no cause given';
+  const lines = stackTrace.split('\n').map((line) => line.trim());
+  const causes = lines.filter((line) => line.startsWith('Caused by:')).map((line) => line.slice('Caused by:'.length).trim());
+  const root = causes.at(-1) ?? lines[0]?.replace(/^<Exception on server side:/, '').trim() ?? '';
   return root.replace(/^[\w.$]+\.(\w+(?:Exception|Error)):/, '$1:').slice(0, 500);
 }

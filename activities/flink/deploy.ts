@@ -11,7 +11,6 @@ import { HttpStatusError } from '../http';
 import type { SqlGatewayClient } from '../sql-gateway/client';
 import { splitSqlScript } from '../sql-gateway/script';
 import type { FlinkClient } from './client';
-import { rootCause } from './errors';
 import { DeployJobInput, parseInput } from './inputs';
 import { TERMINAL_STATES } from './jobs';
 import { localPath, readSavepointHeader } from './savepoint-metadata';
@@ -74,7 +73,7 @@ async function deployJar(flink: FlinkClient, request: DeployRequest, jar: JarDep
   } catch (err) {
     if (await jobExists(flink, jobId)) return { jobId };
     if (err instanceof HttpStatusError && err.status >= 400 && err.status <= 500) {
-      throw fatal(FailureType.DeployFailed, `${attempted} failed: ${rootCause(err.detail)}. Fix the jar, its arguments or the savepoint.`);
+      throw fatal(FailureType.DeployFailed, `${attempted} failed: ${err.detail}. Fix the jar, its arguments or the savepoint.`);
     }
     throw err;
   } finally {
@@ -109,8 +108,11 @@ async function deploySql(
   const statements = await readStatements(sql);
   const properties: Record<string, string> = { 'pipeline.global-job-parameters': `${DEPLOY_ID_KEY}:${deployId}` };
   if (request.savepointPath) {
-    properties['execution.savepoint.path'] = request.savepointPath;
-    properties['execution.savepoint.ignore-unclaimed-state'] = String(request.allowNonRestoredState);
+    // Flink 1.20's names (StateRecoveryOptions). Through the SQL gateway the deprecated
+    // execution.savepoint.ignore-unclaimed-state is not honoured (verified on 1.20.3): the job
+    // still refuses unmapped state.
+    properties['execution.state-recovery.path'] = request.savepointPath;
+    properties['execution.state-recovery.ignore-unclaimed-state'] = String(request.allowNonRestoredState);
   }
   const session = await gateway.openSession(properties, `deploy-${deployId}`);
   const options = paimon.catalogOptions.reveal();

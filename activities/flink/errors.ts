@@ -30,11 +30,3 @@ export function jobNotRunning(jobId: string, state: string, attempted: string) {
   );
 }
 
-/** The most telling line of a Java stack trace: its deepest "Caused by:", without the package. */
-export function rootCause(stackTrace: string | undefined): string {
-  if (!stackTrace) return 'no cause given';
-  const lines = stackTrace.split('\n').map((line) => line.trim());
-  const causes = lines.filter((line) => line.startsWith('Caused by:')).map((line) => line.slice(10).trim());
-  const root = causes.at(-1) ?? lines[0] ?? '';
-  return root.replace(/^[\w.$]+\.(\w+(?:Exception|Error)):/, '$1:').slice(0, 500);
-}

@@ -2,8 +2,8 @@
 // restarts); a checkpoint that completed after the deploy shows the job processes and commits.
 import { Context } from '@temporalio/activity';
 import type { HealthReport } from '../../src/domain';
+import { rootCause } from '../http';
 import type { FlinkClient } from './client';
-import { rootCause } from './errors';
 import { AwaitHealthyInput, parseInput } from './inputs';
 import { TERMINAL_STATES, jobDetails } from './jobs';
 import type { PollOptions } from './savepoints';

@@ -3,9 +3,9 @@
 import { Context } from '@temporalio/activity';
 import type { Savepoint } from '../../src/domain';
 import { FailureType, fatal } from '../errors';
-import { HttpStatusError } from '../http';
+import { HttpStatusError, rootCause } from '../http';
 import type { FlinkClient, SavepointRequest } from './client';
-import { jobNotRunning, rootCause } from './errors';
+import { jobNotRunning } from './errors';
 import { SavepointPathInput, StopWithSavepointInput, TriggerSavepointInput, parseInput } from './inputs';
 import { TERMINAL_STATES, jobDetails } from './jobs';
 import { localPath, readSavepointHeader, sameLocation } from './savepoint-metadata';

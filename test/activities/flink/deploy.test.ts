@@ -112,6 +112,29 @@ describe('deployJob', () => {
       expect(await firstIdOf(SQL_DB, 'v2')).toBeGreaterThan(1);
       await run(flink.cancelJob, { jobId: v2 });
     });
+
+    it('a version that drops operators restores only with allowNonRestoredState', async () => {
+      // Datagen into blackhole: none of v1's operators (and their state) exist in this job.
+      const other = (token: string, allowNonRestoredState: boolean) => ({
+        deployment: {
+          kind: 'sql' as const,
+          version: 'v3',
+          script: `SET 'pipeline.name' = '${SQL_NAME}';
+            CREATE TEMPORARY TABLE s (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1');
+            CREATE TEMPORARY TABLE b (id BIGINT) WITH ('connector' = 'blackhole');
+            INSERT INTO b SELECT id FROM s;`,
+        },
+        deployToken: runToken(token),
+        savepointPath: savepoint.path,
+        allowNonRestoredState,
+      });
+      const refused = await expectFatal(run(flink.deployJob, other('v3-strict', false)), 'DeployFailed');
+      expect(refused.message).toMatch(/Cannot map checkpoint\/savepoint state/);
+      const { jobId } = await run(flink.deployJob, other('v3-lenient', true));
+      await firstCheckpoint(jobId);
+      expect(sameLocation((await restoredFrom(jobId))!.external_path, savepoint.path)).toBe(true);
+      await run(flink.cancelJob, { jobId });
+    });
   });
 
   describe('the demo jar through /jars', () => {
