@@ -76,7 +76,7 @@ async function takeSavepoint(flink: FlinkClient, poll: PollOptions, order: Savep
     throw fatal(
       FailureType.SavepointFailed,
       `${attempted} failed: ${rootCause(result.operation?.['failure-cause']?.['stack-trace'])}. ` +
-        `${order.stop ? 'The job was not stopped' : 'The job keeps running'}; see its exceptions in the Flink UI. ` +
+        `${order.stop ? 'The job was not stopped (it keeps running, or restarts)' : 'The job keeps running'}; see its exceptions in the Flink UI. ` +
         'To try again use a new trigger id: Flink remembers the outcome of this one for a while.',
     );
   }
