@@ -7,7 +7,7 @@ import { DeploymentSchema, JobRefSchema, TableRefSchema } from '../src/domain';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Milliseconds, or a duration string like '90s' or '2m'; normalised to milliseconds. */
-const duration = (fallback: string) =>
+export const duration = (fallback: string) =>
   z
     .union([z.number(), z.string()], { error: "must be milliseconds or a duration like '2m'" })
     .default(fallback)
@@ -46,6 +46,18 @@ export const UpgradeOptionsSchema = z
   })
   .strict();
 
+/** The job's Paimon sink tables: at least one, none twice. */
+export const SinkTablesSchema = z
+  .array(TableRefSchema)
+  .min(1, 'give at least one sink table')
+  .superRefine((tables, ctx) => {
+    const seen = new Set<string>();
+    tables.forEach((table, index) => {
+      if (seen.has(table)) ctx.addIssue({ code: 'custom', path: [index], message: `'${table}' is listed twice` });
+      seen.add(table);
+    });
+  });
+
 export const UpgradeInputSchema = z
   .object({
     job: JobRefSchema,
@@ -53,16 +65,7 @@ export const UpgradeInputSchema = z
     newVersion: DeploymentSchema,
     /** the version running now, as we redeploy it when the upgrade does not go through */
     oldVersion: DeploymentSchema,
-    sinkTables: z
-      .array(TableRefSchema)
-      .min(1, 'give at least one sink table')
-      .superRefine((tables, ctx) => {
-        const seen = new Set<string>();
-        tables.forEach((table, index) => {
-          if (seen.has(table)) ctx.addIssue({ code: 'custom', path: [index], message: `'${table}' is listed twice` });
-          seen.add(table);
-        });
-      }),
+    sinkTables: SinkTablesSchema,
     options: UpgradeOptionsSchema.prefault({}),
   })
   .strict();

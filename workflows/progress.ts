@@ -1,26 +1,28 @@
-// The upgrade's status as data (flink-kubernetes-operator style): the current step, what it has
+// An operation's status as data (flink-kubernetes-operator style): the current step, what it has
 // learnt so far and when each step ran, in workflow time. The status query returns it; the step
 // is also the OperationStep search attribute, so a list filter finds operations by step.
+// Shared by the upgrade (UpgradeStatus, the default) and the restore (RestoreStatus).
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import type { JobRef } from '../src/domain';
-import {
-  flinkJobKey,
-  jobLabel,
-  operationStepKey,
-  type UpgradeOutcome,
-  type UpgradeResult,
-  type UpgradeStatus,
-  type UpgradeStep,
-} from './messages';
+import { flinkJobKey, jobLabel, operationStepKey, type UpgradeStatus } from './messages';
 
-export class Progress {
-  private readonly status: UpgradeStatus = { step: 'validating-input', job: '', timings: [] };
+/** What every operation's status has: its step, the job, and when each step ran. */
+export interface OperationStatus {
+  step: string;
+  job: string;
+  timings: { step: string; startedAt: string; durationMs?: number }[];
+  reason?: string;
+}
+
+export class Progress<S extends OperationStatus = UpgradeStatus> {
+  private readonly status: S;
 
   constructor() {
+    this.status = { step: 'validating-input', job: '', timings: [] } as OperationStatus as S;
     this.status.timings.push({ step: 'validating-input', startedAt: new Date().toISOString() });
   }
 
-  get step(): UpgradeStep {
+  get step(): S['step'] {
     return this.status.step;
   }
 
@@ -31,11 +33,11 @@ export class Progress {
   }
 
   /** Record what a step learnt (job ids, savepoint, tag, tokens). */
-  note(facts: Partial<Omit<UpgradeStatus, 'step' | 'timings'>>): void {
+  note(facts: Partial<Omit<S, 'step' | 'timings'>>): void {
     Object.assign(this.status, facts);
   }
 
-  enter(step: UpgradeStep): void {
+  enter(step: S['step']): void {
     const now = Date.now();
     this.closeCurrent(now);
     this.status.step = step;
@@ -43,15 +45,18 @@ export class Progress {
     upsertSearchAttributes([{ key: operationStepKey, value: step }]);
   }
 
-  /** The final step: 'upgraded', 'rolled-back' or 'failed'. */
-  finish(outcome: UpgradeOutcome, extra: { reason?: string; instructions?: string } = {}): UpgradeResult {
+  /** The final step (e.g. 'upgraded', 'rolled-back', 'failed'); the result is the status plus it. */
+  finish<O extends S['step']>(
+    outcome: O,
+    extra: { reason?: string; instructions?: string } = {},
+  ): S & { status: O; instructions?: string } {
     this.enter(outcome);
     this.closeCurrent(Date.now());
     if (extra.reason !== undefined) this.status.reason = extra.reason;
     return { ...this.snapshot(), status: outcome, ...(extra.instructions ? { instructions: extra.instructions } : {}) };
   }
 
-  snapshot(): UpgradeStatus {
+  snapshot(): S {
     return { ...this.status, timings: this.status.timings.map((t) => ({ ...t })) };
   }
 

@@ -2,14 +2,18 @@
 // registered right after the step succeeds and undos run newest first.
 import { ApplicationFailure, CancellationScope, log } from '@temporalio/workflow';
 import { WorkflowFailureType } from './messages';
-import type { Progress } from './progress';
+import type { OperationStatus, Progress } from './progress';
 
 export type Undo = () => Promise<void>;
 
 export class Saga {
   private undos: Undo[] = [];
 
-  constructor(private readonly progress: Progress) {}
+  constructor(
+    private readonly progress: Pick<Progress<OperationStatus>, 'step' | 'snapshot'>,
+    /** What is being undone, for the failure message. */
+    private readonly operation = 'the upgrade',
+  ) {}
 
   /** Register the undo of the step that just succeeded. */
   add(undo: Undo): void {
@@ -43,7 +47,7 @@ export class Saga {
             type: WorkflowFailureType.CompensationFailed,
             nonRetryable: true,
             message:
-              `${reason}; undoing the upgrade then failed at step '${step}': ${messageOf(err)}. ` +
+              `${reason}; undoing ${this.operation} then failed at step '${step}': ${messageOf(err)}. ` +
               'Nothing after that step was undone: query the workflow status for the job ids, savepoint and tag.',
             details: [this.progress.snapshot()],
             cause: err instanceof Error ? err : undefined,

@@ -1,19 +1,19 @@
 // Upgrade a Flink job that writes to Paimon: stop it with a savepoint, check that every sink table
 // tagged the savepoint, start the new version from the savepoint, and let a health gate decide
 // whether it stays. The tag is the tables' restore point; the savepoint is the job's.
-import { ApplicationFailure, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import {
   tagFor,
   type Deployment,
   type HealthReport,
   type JobRef,
-  type JobState,
   type JobSummary,
   type Savepoint,
   type TableRef,
 } from '../src/domain';
 import { longRunning, restCall, submitCall } from './activity-options';
+import { cancelAndWait, fatal } from './job-steps';
 import { parseUpgradeInput, type UpgradeInput, type UpgradeParams } from './input';
 import { jobLabel, statusQuery, WorkflowFailureType, type UpgradeResult } from './messages';
 import { Progress } from './progress';
@@ -23,9 +23,6 @@ import { stepToken } from './tokens';
 const rest = proxyActivities<Activities>(restCall);
 const submit = proxyActivities<Activities>(submitCall);
 const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
-
-const fatal = (type: string, message: string, details?: unknown[]) =>
-  ApplicationFailure.create({ type, message, nonRetryable: true, details });
 
 export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResult> {
   const progress = new Progress();
@@ -182,25 +179,6 @@ async function requireHealthy(jobId: string, version: Deployment, since: number,
       `${version.version} (job ${jobId}) was not healthy within ${timeoutMs} ms: ${health.reason ?? health.state}`,
     );
   }
-}
-
-const STOPPED: readonly JobState[] = ['CANCELED', 'FAILED', 'FINISHED'];
-const CANCEL_POLLS = 60;
-
-/**
- * Cancel and wait until Flink reports the job stopped: a job still CANCELLING may yet commit a
- * checkpoint to Paimon, and that commit would land after the tables were rolled back.
- */
-async function cancelAndWait(jobId: string): Promise<void> {
-  let { state } = await rest.getJob({ jobId });
-  if (STOPPED.includes(state)) return;
-  await rest.cancelJob({ jobId });
-  for (let poll = 0; poll < CANCEL_POLLS; poll++) {
-    ({ state } = await rest.getJob({ jobId }));
-    if (STOPPED.includes(state)) return;
-    await sleep('2s');
-  }
-  throw fatal(WorkflowFailureType.JobNotStopped, `job ${jobId} is still ${state} after cancelling it`);
 }
 
 function manualRollback(
