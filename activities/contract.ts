@@ -66,6 +66,16 @@ export interface PaimonActivities {
   tableState(input: { table: TableRef }): Promise<TableState>;
 }
 
+/**
+ * Paimon branches: the restore's undo. `rollback_to` deletes every snapshot and tag newer than its
+ * target, but a branch made from a tag on the latest snapshot survives it and keeps those rows
+ * readable; `CALL sys.fast_forward` brings them back to main (docs/restore.md).
+ */
+export interface PaimonBranchActivities {
+  /** Branch `branch` from tag `tag`; idempotent: a branch of that name already there counts as made. */
+  createBranch(input: { table: TableRef; branch: string; tag: string }): Promise<void>;
+}
+
 /** The restore-point catalog (activities/catalog): records beside the savepoints, checked against tags and files. */
 export interface CatalogActivities {
   /** Idempotent for the same savepoint path; another path under the same savepoint id fails (RestorePointConflict). */
@@ -91,4 +101,4 @@ export interface CatalogActivities {
   deleteSavepointDirectory(input: { path: string }): Promise<{ deleted: boolean }>;
 }
 
-export type Activities = FlinkActivities & PaimonActivities & CatalogActivities;
+export type Activities = FlinkActivities & PaimonActivities & PaimonBranchActivities & CatalogActivities;

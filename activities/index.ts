@@ -1,13 +1,15 @@
 import type { Config } from '../src/config';
+import type { Activities } from './contract';
 import { createCatalogActivities } from './catalog/activities';
 import { createFlinkActivities } from './flink/activities';
 import { createPaimonActivities } from './paimon/activities';
+import { createPaimonBranchActivities } from './paimon/branches';
 
 // The activity registry: each outside system's module (flink/, paimon/) registers its activities here.
-export function createActivities(config: Config) {
+export function createActivities(config: Config): Activities {
   const flink = createFlinkActivities(config);
   const paimon = createPaimonActivities(config);
   // The restore-point catalog reads tags and savepoint headers through the other two modules.
   const catalog = createCatalogActivities(config, { listTags: paimon.listTags, inspectSavepoint: flink.inspectSavepoint });
-  return { ...flink, ...paimon, ...catalog };
+  return { ...flink, ...paimon, ...createPaimonBranchActivities(config), ...catalog };
 }

@@ -4,7 +4,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities/contract';
 import { FailureType } from '../../activities/errors';
-import type { JobRef, JobState, JobSummary, Savepoint, TableRef, TagInfo } from '../../src/domain';
+import { savepointIdOfTag, tagFor, type JobRef, type JobState, type JobSummary, type Savepoint, type TableRef, type TagInfo } from '../../src/domain';
+import type { RestorePoint } from '../../src/restore-points';
 
 export type ActivityName = keyof Activities;
 
@@ -29,6 +30,8 @@ export interface FakeTable {
   /** latest snapshot id */
   snapshot: number;
   tags: Map<string, number>;
+  /** branches (the restore's undo), by name: the snapshot they were made from */
+  branches: Map<string, number>;
 }
 
 const TERMINAL: JobState[] = ['CANCELED', 'FAILED', 'FINISHED'];
@@ -56,6 +59,8 @@ export class FakeStack {
   readonly unhealthyVersions = new Set<string>();
   /** tables on which a savepoint's tag never appears */
   readonly tagNeverAppearsOn = new Set<TableRef>();
+  /** tables whose rollbackToTag fails for good (SqlFailed), changing nothing */
+  readonly failRollbackOn = new Set<TableRef>();
   /** activities whose first call does its work, then fails as if the answer was lost */
   readonly failOnceAfterWork = new Set<ActivityName>();
   /** activities that wait for a gate (see `hold`) */
@@ -69,7 +74,7 @@ export class FakeStack {
     this.initialJobId = this.startJob(options.version ?? 'v1').jobId;
     this.job(this.initialJobId).state = options.jobState ?? 'RUNNING';
     for (const table of options.tables ?? ['demo.orders', 'demo.customers']) {
-      this.tables.set(table, { exists: true, autoTag: true, snapshot: 3, tags: new Map() });
+      this.tables.set(table, { exists: true, autoTag: true, snapshot: 3, tags: new Map(), branches: new Map() });
     }
   }
 
@@ -95,6 +100,23 @@ export class FakeStack {
 
   callsOf(name: ActivityName): any[] {
     return this.calls.filter((c) => c.name === name).map((c) => c.input);
+  }
+
+  /**
+   * An intermediate savepoint of the running job (its tag on every table at once, as if the next
+   * checkpoint had committed), then `commits` more commits: a restore point with newer rows.
+   */
+  seedRestorePoint(commits = 2): Savepoint {
+    const [writer] = this.writers();
+    if (!writer) throw new Error('fake: no running job to take a savepoint of');
+    const savepoint = this.takeSavepoint(writer.jobId, `seed-${this.savepoints.size}`, false);
+    this.commit(commits);
+    return savepoint;
+  }
+
+  /** The running job commits `n` times: one snapshot more on every table each time. */
+  commit(n = 1): void {
+    for (let i = 0; i < n; i++) for (const t of this.tables.values()) t.snapshot++;
   }
 
   /** Make `name` wait until the returned function is called. */
@@ -173,7 +195,8 @@ export class FakeStack {
       listTags: async (input) => {
         await this.enter('listTags', input);
         return [...this.table(input.table).tags].map(
-          ([tagName, snapshotId]): TagInfo => ({ tagName, snapshotId, schemaId: 0, commitTime: '', recordCount: null }),
+          // rows = 10 per snapshot, as tableState counts them
+          ([tagName, snapshotId]): TagInfo => ({ tagName, snapshotId, schemaId: 0, commitTime: '', recordCount: snapshotId * 10 }),
         );
       },
       awaitTag: async (input) => {
@@ -199,6 +222,11 @@ export class FakeStack {
         if (this.writers().length > 0) {
           throw new Error(`fake: rolled back ${input.table} while job ${this.writers()[0].jobId} still writes to it`);
         }
+        if (this.failRollbackOn.has(input.table)) {
+          throw ApplicationFailure.create({ type: FailureType.SqlFailed, message: `fake: rollback_to on ${input.table} failed`, nonRetryable: true });
+        }
+        // As Paimon 1.3 does: newer snapshots and every tag on one go; branches stay.
+        for (const [tag, tagged] of t.tags) if (tagged > snapshot) t.tags.delete(tag);
         t.snapshot = snapshot;
         this.rollbacks.push({ table: input.table, tag: input.tag, snapshot });
       },
@@ -207,15 +235,58 @@ export class FakeStack {
         const t = this.table(input.table);
         return { table: input.table, latestSnapshotId: t.snapshot, rowCount: t.snapshot * 10 };
       },
-      // The restore-point catalog is not faked: the upgrade does not use it.
+      createBranch: async (input) => {
+        await this.enter('createBranch', input);
+        const t = this.table(input.table);
+        const snapshot = t.tags.get(input.tag);
+        if (snapshot === undefined) {
+          throw ApplicationFailure.create({ type: FailureType.TagMissing, message: `no tag ${input.tag}`, nonRetryable: true });
+        }
+        if (!t.branches.has(input.branch)) t.branches.set(input.branch, snapshot);
+      },
+      // The catalog's listing, from the tags and the savepoints taken; nothing else of it is faked.
+      listRestorePoints: async (input) => {
+        await this.enter('listRestorePoints', input);
+        return this.restorePoints(input.tables ?? [...this.tables.keys()], input.jobName);
+      },
       recordRestorePoint: (input) => this.notFaked('recordRestorePoint', input),
-      listRestorePoints: (input) => this.notFaked('listRestorePoints', input),
       pinRestorePoint: (input) => this.notFaked('pinRestorePoint', input),
       unpinRestorePoint: (input) => this.notFaked('unpinRestorePoint', input),
       markRestorePointExpiring: (input) => this.notFaked('markRestorePointExpiring', input),
       deleteRestorePointRecord: (input) => this.notFaked('deleteRestorePointRecord', input),
       deleteSavepointDirectory: (input) => this.notFaked('deleteSavepointDirectory', input),
     };
+  }
+
+  private restorePoints(tables: TableRef[], jobName: string): RestorePoint[] {
+    const ids = new Set(tables.flatMap((table) => [...this.table(table).tags.keys()].map(savepointIdOfTag)));
+    const points: RestorePoint[] = [];
+    for (const savepointId of ids) {
+      if (savepointId === undefined) continue;
+      const tag = tagFor(savepointId);
+      const savepoint = [...this.savepoints.values()].find((s) => s.savepointId === savepointId);
+      const presence = Object.fromEntries(tables.map((t) => [t, this.table(t).tags.has(tag) ? 'present' : 'missing'] as const));
+      const problems = tables.filter((t) => presence[t] === 'missing').map((t) => `tag ${tag} missing on ${t}`);
+      if (!savepoint) problems.push(`no savepoint with id ${savepointId}`);
+      points.push({
+        savepointId,
+        tag,
+        path: savepoint?.path ?? null,
+        jobName,
+        jobId: savepoint?.jobId ?? null,
+        deploymentVersion: null,
+        label: null,
+        createdAt: null,
+        pinned: false,
+        recorded: false,
+        tables: presence,
+        savepointPresent: savepoint !== undefined,
+        expiring: false,
+        restorable: problems.length === 0,
+        problems,
+      });
+    }
+    return points.sort((a, b) => b.savepointId - a.savepointId);
   }
 
   private async notFaked(name: ActivityName, input: unknown): Promise<never> {
