@@ -3,3 +3,4 @@ export { upgradeWorkflow } from './upgrade';
 export { takeSavepointWorkflow } from './savepoint';
 export { retentionWorkflow } from './retention';
 export { listRestorePointsWorkflow } from './restore-points';
+export { restoreWorkflow } from './restore';

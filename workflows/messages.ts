@@ -80,4 +80,12 @@ export const WorkflowFailureType = {
   /** a job the rollback cancelled did not reach a stopped state */
   JobNotStopped: 'JobNotStopped',
   CompensationFailed: 'CompensationFailed',
+  /** restore: no restore point matches, or its savepoint path is unknown */
+  RestorePointNotFound: 'RestorePointNotFound',
+  /** restore: the restore point's savepoint files are gone (or hold another savepoint id) */
+  SavepointMissing: 'SavepointMissing',
+  /** restore: some sink tables were rolled back and others not; the failure says which */
+  RestoreIncomplete: 'RestoreIncomplete',
+  /** restore: every table was rolled back, the restarted job did not become healthy */
+  RestoreUnhealthy: 'RestoreUnhealthy',
 } as const;

@@ -1,0 +1,69 @@
+// Approve or reject a restore from a service or a CLI: an update that carries the approver's
+// identity and a comment. The workflow's validator refuses an identity that may not approve
+// (not an approver, or the requester under four-eyes) without recording it; that refusal comes
+// back here as ApprovalRefusedError with the workflow's reason.
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { JobRef } from '../domain';
+import { operationWorkflowId } from '../../workflows/messages';
+import {
+  approveUpdate,
+  planQuery,
+  rejectUpdate,
+  type ApprovalAnswer,
+  type ApprovalInput,
+  type RestorePlan,
+} from '../../workflows/restore-messages';
+
+export class ApprovalRefusedError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly workflowId: string,
+  ) {
+    super(`the restore ${workflowId} refused this: ${reason}`);
+    this.name = 'ApprovalRefusedError';
+  }
+}
+
+/** The restore of `job`: its workflow id is the job's operation id. */
+const restoreHandle = (client: Client, job: JobRef) => client.workflow.getHandle(operationWorkflowId(job));
+
+/** The plan the restore of `job` waits to have approved (undefined while it is still planning). */
+export async function restorePlan(client: Client, job: JobRef): Promise<RestorePlan | undefined> {
+  return restoreHandle(client, job).query(planQuery);
+}
+
+/**
+ * Approve the plan; resolves once the restore checked the plan again: 'proceeding', or
+ * 'plan-changed' (the plan moved after it was reviewed: review the new one and approve again).
+ */
+export async function approveRestore(client: Client, job: JobRef, approval: ApprovalInput): Promise<ApprovalAnswer> {
+  const handle = restoreHandle(client, job);
+  try {
+    return await handle.executeUpdate(approveUpdate, { args: [approval] });
+  } catch (err) {
+    throw refused(err, handle.workflowId) ?? err;
+  }
+}
+
+/** Reject the plan: the restore ends with nothing changed. */
+export async function rejectRestore(client: Client, job: JobRef, rejection: ApprovalInput): Promise<{ planVersion: number }> {
+  const handle = restoreHandle(client, job);
+  try {
+    return await handle.executeUpdate(rejectUpdate, { args: [rejection] });
+  } catch (err) {
+    throw refused(err, handle.workflowId) ?? err;
+  }
+}
+
+/** A validator's refusal (ApplicationFailure ApprovalRefused) or an update the workflow does not know. */
+function refused(err: unknown, workflowId: string): ApprovalRefusedError | undefined {
+  if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure && cause.type === 'ApprovalRefused') return new ApprovalRefusedError(cause.message, workflowId);
+  if (cause instanceof Error && /handler|unknown update/i.test(cause.message)) {
+    return new ApprovalRefusedError(`no restore is waiting for approval under ${workflowId} (${cause.message})`, workflowId);
+  }
+  return undefined;
+}
+

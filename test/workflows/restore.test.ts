@@ -1,0 +1,310 @@
+// The restore workflow against the in-memory Flink and Paimon (test/support/fake-stack.ts): each
+// test drives the approval through the client helpers and checks the calls and the end state.
+import type { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApprovalRefusedError, approveRestore, rejectRestore, restorePlan } from '../../src/client/approval';
+import { OperationAlreadyRunningError } from '../../src/client/operation';
+import { InvalidRestoreInputError, startRestore } from '../../src/client/start-restore';
+import { flinkJobKey, operationStepKey, operationWorkflowId } from '../../workflows/messages';
+import { approveSignal, type RestoreResult, type RestoreStatus } from '../../workflows/restore-messages';
+import { FakeStack } from '../support/fake-stack';
+import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
+import { withWorker } from './fixtures';
+import { awaitingApproval, CHANGING, failureOf, restoreInput, TABLES } from './restore-fixtures';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let client: Client;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  bundle = await bundleWorkflows();
+  client = env.client;
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** A running job with restore point A, rows after it, and a newer restore point B. */
+function stackWithRestorePoints(tables = TABLES) {
+  const jobName = unique('orders');
+  const stack = new FakeStack({ jobName, tables });
+  const a = stack.seedRestorePoint(2);
+  const b = stack.seedRestorePoint(1);
+  return { jobName, stack, a, b };
+}
+
+/** Snapshot ids and tags of every table: what "nothing changed" compares. */
+const tablesOf = (stack: FakeStack) =>
+  [...stack.tables].map(([table, t]) => ({ table, snapshot: t.snapshot, tags: [...t.tags], branches: [...t.branches] }));
+
+const steps = (status: RestoreStatus) => status.timings.map((t) => t.step);
+
+describe('restoreWorkflow', () => {
+  it('approved: plans, waits, stops the writer with a savepoint, branches, rolls back every table, restarts from A', async () => {
+    const { jobName, stack, a, b } = stackWithRestorePoints();
+    const before = tablesOf(stack);
+    const { result, plan, answer, memo } = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
+      expect(handle.workflowId).toBe(operationWorkflowId({ jobName }));
+      const plan = await awaitingApproval(client, jobName);
+      // Nothing changes while the plan waits.
+      expect(stack.callNames().filter((n) => CHANGING.includes(n))).toEqual([]);
+      expect(tablesOf(stack)).toEqual(before);
+      const { memo, typedSearchAttributes } = await handle.describe();
+      expect(typedSearchAttributes.get(flinkJobKey)).toBe(jobName);
+      expect(await restorePlan(client, { jobName })).toEqual(plan);
+
+      const answer = await approveRestore(client, { jobName }, { approver: 'bob', comment: 'checked the blast radius', planVersion: 1 });
+      return { result: await handle.result(), plan, answer, memo };
+    });
+
+    // The plan: restore point A resolved to its savepoint and tag, the blast radius per table.
+    const tag = `savepoint-${a.savepointId}`;
+    expect(plan.restorePoint).toMatchObject({ savepointId: a.savepointId, tag, path: a.path });
+    expect(plan.writer).toMatchObject({ jobId: stack.initialJobId, state: 'RUNNING', action: 'stop-with-savepoint' });
+    for (const t of plan.tables) {
+      const at = before.find((x) => x.table === t.table)!;
+      const tagSnapshot = new Map(at.tags).get(tag)!;
+      expect(t).toEqual({
+        table: t.table,
+        tagSnapshotId: tagSnapshot,
+        rowsAtTag: tagSnapshot * 10,
+        latestSnapshotId: at.snapshot,
+        rowsNow: at.snapshot * 10,
+        snapshotsDeleted: at.snapshot - tagSnapshot,
+        tagsDeleted: [{ tag: `savepoint-${b.savepointId}`, snapshotId: new Map(at.tags).get(`savepoint-${b.savepointId}`)! }],
+        restorePointsLost: [`savepoint-${b.savepointId}`],
+      });
+    }
+    expect(plan.irreversible).toContain(`savepoint-${b.savepointId} on demo.orders`);
+    expect(plan.irreversible).toContain("today's savepoint");
+    expect(plan.undo).toContain('fast_forward');
+    expect(memo).toMatchObject({ restorePlan: plan.summary, planVersion: 1 });
+    expect(answer).toEqual({ planVersion: 1, outcome: 'proceeding' });
+
+    // The writer stopped with a savepoint before any table was touched, and only once.
+    const names = stack.callNames();
+    const stop = names.indexOf('stopWithSavepoint');
+    expect(stop).toBeGreaterThan(-1);
+    expect(names.filter((n) => n === 'stopWithSavepoint')).toHaveLength(1);
+    expect(names.indexOf('rollbackToTag')).toBeGreaterThan(names.indexOf('createBranch'));
+    expect(names.indexOf('createBranch')).toBeGreaterThan(stop);
+    expect(stack.job(stack.initialJobId).state).toBe('FINISHED');
+
+    // Every table at the tag; the undo branch keeps the snapshot from just before the rollback.
+    const undo = result.undo!.branch;
+    for (const table of TABLES) {
+      const t = stack.table(table);
+      const rollback = stack.rollbacks.find((r) => r.table === table)!;
+      expect(rollback).toEqual({ table, tag, snapshot: new Map(before.find((x) => x.table === table)!.tags).get(tag) });
+      expect(t.tags.has(`savepoint-${b.savepointId}`)).toBe(false);
+      expect(t.tags.has(result.todaysSavepoint!.tag)).toBe(false);
+      expect(t.branches.get(undo)).toBe(rollback.snapshot + 5); // A's snapshot + 2 commits + B + 1 commit + today's stop
+    }
+
+    const [restarted] = stack.running();
+    expect(stack.running()).toHaveLength(1);
+    expect(restarted).toMatchObject({ version: 'v1', restoredFrom: a.path });
+    expect(result).toMatchObject<Partial<RestoreResult>>({
+      status: 'restored',
+      job: jobName,
+      newJobId: restarted.jobId,
+      approval: { approver: 'bob', comment: 'checked the blast radius', planVersion: 1, via: 'update', at: expect.any(String) },
+      plan: { ...plan, version: 1 },
+    });
+    expect(result.todaysSavepoint?.savepointId).toBeGreaterThan(b.savepointId);
+    expect(result.tables).toEqual(
+      TABLES.map((table) => ({ table, rolledBack: true, snapshotId: stack.rollbacks.find((r) => r.table === table)!.snapshot, rowCount: expect.any(Number) })),
+    );
+    expect(steps(result)).toEqual([
+      'validating-input',
+      'planning',
+      'awaiting-approval',
+      're-planning',
+      'stopping-writer',
+      'awaiting-savepoint-tag',
+      'creating-undo-branches',
+      'rolling-back-tables',
+      'deploying',
+      'awaiting-health',
+      'restored',
+    ]);
+  });
+
+  it('rejected: ends rejected, nothing stopped, no table changed', async () => {
+    const { jobName, stack, a } = stackWithRestorePoints();
+    const before = tablesOf(stack);
+    const result = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(client, jobName);
+      await rejectRestore(client, { jobName }, { approver: 'carol', comment: 'not during business hours' });
+      return handle.result();
+    });
+    expect(result).toMatchObject({ status: 'rejected', rejection: { rejectedBy: 'carol', comment: 'not during business hours', planVersion: 1 } });
+    expect(result.approval).toBeUndefined();
+    expect(stack.callNames().filter((n) => CHANGING.includes(n))).toEqual([]);
+    expect(tablesOf(stack)).toEqual(before);
+    expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
+  });
+
+  it('expired: no decision within approvalTimeout ends expired with nothing changed', async () => {
+    const { jobName, stack, a } = stackWithRestorePoints();
+    const before = tablesOf(stack);
+    const result = await withWorker(env, bundle, stack, async (taskQueue) =>
+      (await startRestore(client, restoreInput(jobName, a.savepointId, { approvalTimeout: '2s' }), { taskQueue })).result(),
+    );
+    expect(result.status).toBe('expired');
+    expect(result.reason).toContain('no approval within 2000 ms');
+    expect(stack.callNames().filter((n) => CHANGING.includes(n))).toEqual([]);
+    expect(tablesOf(stack)).toEqual(before);
+    expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
+  });
+
+  it('an identity that is not an approver is refused by the validator and never recorded; an invalid signal is ignored', async () => {
+    const { jobName, stack, a } = stackWithRestorePoints();
+    const { refusal, history, result } = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(client, jobName);
+      const refusal = await approveRestore(client, { jobName }, { approver: 'mallory', comment: 'trust me' }).catch((e: unknown) => e);
+      await handle.signal(approveSignal, { approver: 'mallory' });
+      // Still waiting: neither the update nor the signal approved anything.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await handle.describe()).typedSearchAttributes.get(operationStepKey)).toBe('awaiting-approval');
+      await rejectRestore(client, { jobName }, { approver: 'bob' });
+      const result = await handle.result();
+      return { refusal, history: await handle.fetchHistory(), result };
+    });
+    expect(refusal).toBeInstanceOf(ApprovalRefusedError);
+    expect((refusal as Error).message).toContain("'mallory' is not an approver of this restore (approvers: alice, bob, carol)");
+    // The refused update left no trace in the history; only bob's rejection was accepted.
+    const accepted = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    expect(accepted).toHaveLength(1);
+    expect(JSON.stringify(history)).not.toContain(Buffer.from('"trust me"').toString('base64'));
+    expect(result).toMatchObject({ status: 'rejected', rejection: { rejectedBy: 'bob' } });
+    expect(stack.callNames().filter((n) => CHANGING.includes(n))).toEqual([]);
+  });
+
+  it('four-eyes: the requester cannot approve; another approver can, also by signal', async () => {
+    const { jobName, stack, a } = stackWithRestorePoints();
+    const result = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(client, jobName);
+      await expect(approveRestore(client, { jobName }, { approver: 'alice' })).rejects.toThrow(
+        "four-eyes: 'alice' asked for this restore and cannot approve it too",
+      );
+      await handle.signal(approveSignal, { approver: 'alice' }); // ignored the same way
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(stack.callNames().filter((n) => CHANGING.includes(n))).toEqual([]);
+      await handle.signal(approveSignal, { approver: 'carol', comment: 'via the pager bot' });
+      return handle.result();
+    });
+    expect(result).toMatchObject({ status: 'restored', approval: { approver: 'carol', comment: 'via the pager bot', via: 'signal' } });
+    expect(stack.rollbacks.map((r) => r.table)).toEqual(TABLES);
+
+    // The input itself refuses four-eyes without a requester, or with nobody else to approve.
+    await expect(
+      startRestore(client, restoreInput(jobName, a.savepointId, { requestedBy: undefined }), { taskQueue: 'unused' }),
+    ).rejects.toThrow('options.requestedBy: fourEyes needs requestedBy');
+    await expect(
+      startRestore(client, restoreInput(jobName, a.savepointId, { approvers: ['alice'] }), { taskQueue: 'unused' }),
+    ).rejects.toThrow(InvalidRestoreInputError);
+  });
+
+  it('stale plan: a tag that appears after the approval sends the new plan back for approval', async () => {
+    const { jobName, stack, a } = stackWithRestorePoints();
+    const { first, second, stale, result } = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(client, jobName);
+      // The re-plan after the approval waits until a new tag appeared on one table.
+      const release = stack.hold('listRestorePoints');
+      const approving = approveRestore(client, { jobName }, { approver: 'bob', planVersion: 1 });
+      for (let i = 0; i < 200 && stack.callsOf('listRestorePoints').length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+      const orders = stack.table('demo.orders');
+      orders.tags.set('nightly-export', orders.snapshot);
+      release();
+      const first = await approving;
+      const second = await awaitingApproval(client, jobName, 2);
+      const stale = await approveRestore(client, { jobName }, { approver: 'bob', planVersion: 1 }).catch((e: unknown) => e);
+      await approveRestore(client, { jobName }, { approver: 'carol', comment: 'the export is not needed', planVersion: 2 });
+      return { first, second, stale, result: await handle.result() };
+    });
+    expect(first).toMatchObject({ planVersion: 1, outcome: 'plan-changed' });
+    expect(first.changes).toEqual([expect.stringContaining('demo.orders: new tag(s) the rollback would delete: nightly-export@')]);
+    expect(second.tables.find((t) => t.table === 'demo.orders')!.tagsDeleted.map((t) => t.tag)).toContain('nightly-export');
+    expect(second.irreversible).toContain('nightly-export on demo.orders');
+    expect(stale).toBeInstanceOf(ApprovalRefusedError);
+    expect((stale as Error).message).toContain('plan version 1 was reviewed, but the plan is now version 2');
+    // The writer was stopped only after the plan that was approved held.
+    const names = stack.callNames();
+    const listings = names.flatMap((n, i) => (n === 'listRestorePoints' ? [i] : []));
+    expect(names.indexOf('stopWithSavepoint')).toBeGreaterThan(listings[2]); // plan, re-plan (changed), re-plan (held)
+    expect(result).toMatchObject({ status: 'restored', approval: { approver: 'carol', planVersion: 2 } });
+    expect(result.supersededApprovals).toEqual([
+      expect.objectContaining({ approver: 'bob', planVersion: 1, changes: first.changes }),
+    ]);
+    expect(stack.table('demo.orders').tags.has('nightly-export')).toBe(false);
+  });
+
+  it('failure midway: the 2nd table fails to roll back; the failure names what was and was not rolled back, no job starts', async () => {
+    const { jobName, stack, a } = stackWithRestorePoints();
+    stack.failRollbackOn.add('demo.customers');
+    const { failure, status } = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(client, jobName);
+      await approveRestore(client, { jobName }, { approver: 'bob' });
+      const failure = await failureOf(handle.result());
+      return { failure, status: (await handle.describe()).typedSearchAttributes.get(operationStepKey) };
+    });
+    const tag = `savepoint-${a.savepointId}`;
+    expect(failure.type).toBe('RestoreIncomplete');
+    expect(failure.message).toContain(`Rolled back to ${tag}: demo.orders; NOT rolled back: demo.customers`);
+    expect(failure.message).toContain(`CALL sys.rollback_to(\`table\` => 'demo.customers', tag => '${tag}')`);
+    expect(failure.message).toContain('fast_forward');
+    expect(failure.message).toContain('No job was started');
+    const [details] = failure.details as [RestoreStatus];
+    expect(details.tables).toEqual([
+      { table: 'demo.orders', rolledBack: true, snapshotId: expect.any(Number), rowCount: expect.any(Number) },
+      { table: 'demo.customers', rolledBack: false },
+    ]);
+    expect(status).toBe('failed');
+    expect(stack.rollbacks.map((r) => r.table)).toEqual(['demo.orders']);
+    // One attempt: the failure is non-retryable. No job runs on the half-restored tables.
+    expect(stack.callsOf('rollbackToTag').filter((c) => c.table === 'demo.customers')).toHaveLength(1);
+    expect(stack.running()).toEqual([]);
+  });
+
+  it('tag missing on one table: fails in planning with the table named, nothing changed', async () => {
+    const { jobName, stack, a } = stackWithRestorePoints();
+    stack.table('demo.customers').tags.delete(`savepoint-${a.savepointId}`);
+    const before = tablesOf(stack);
+    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
+      failureOf((await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue })).result()),
+    );
+    expect(failure.type).toBe('TagMissing');
+    expect(failure.message).toContain(`tag 'savepoint-${a.savepointId}' is missing on demo.customers`);
+    expect(failure.message).not.toContain('missing on demo.orders');
+    expect(failure.message).toContain('Nothing was changed');
+    expect(stack.callNames().filter((n) => CHANGING.includes(n))).toEqual([]);
+    expect(tablesOf(stack)).toEqual(before);
+    expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
+  });
+
+  it("'latest-restorable' picks the newest restore point; a second operation on the job is refused", async () => {
+    const { jobName, stack, b } = stackWithRestorePoints();
+    await withWorker(env, bundle, stack, async (taskQueue) => {
+      const input = { ...restoreInput(jobName, 0), restorePoint: 'latest-restorable' as const };
+      const handle = await startRestore(client, input, { taskQueue });
+      const plan = await awaitingApproval(client, jobName);
+      expect(plan.restorePoint.savepointId).toBe(b.savepointId);
+      const refusal = await startRestore(client, input, { taskQueue }).catch((e: unknown) => e);
+      expect(refusal).toBeInstanceOf(OperationAlreadyRunningError);
+      expect((refusal as Error).message).toContain(`restoreWorkflow '${operationWorkflowId({ jobName })}'`);
+      await rejectRestore(client, { jobName }, { approver: 'alice', comment: 'withdrawn by the requester' });
+      expect((await handle.result()).status).toBe('rejected');
+    });
+  });
+});

@@ -1,0 +1,186 @@
+// What clients and the restore workflow share: the plan shown to the approver, the approval
+// messages and the checks they pass, the status and result. Pure: bundled into workflow code.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { JobState, TableRef } from '../src/domain';
+
+/** What `rollback_to` will do to one sink table, read before anything is changed. */
+export interface TableBlastRadius {
+  table: TableRef;
+  /** the snapshot the restore point's tag is on: the table's latest snapshot afterwards */
+  tagSnapshotId: number;
+  /** the tag's record_count: the table's row count afterwards (null: Paimon did not say) */
+  rowsAtTag: number | null;
+  latestSnapshotId: number | null;
+  rowsNow: number;
+  /** snapshots newer than the tag, deleted by rollback_to (at most this many: older ones may have expired) */
+  snapshotsDeleted: number;
+  /** tags on newer snapshots, deleted by rollback_to */
+  tagsDeleted: { tag: string; snapshotId: number }[];
+  /** the `savepoint-<id>` tags among them: restore points lost with the rollback */
+  restorePointsLost: string[];
+}
+
+export type WriterAction = 'stop-with-savepoint' | 'cancel' | 'none';
+
+export interface RestorePlan {
+  /** 1 for the first plan; +1 each time the plan changed and is asked for again */
+  version: number;
+  plannedAt: string;
+  job: string;
+  writer: {
+    jobId?: string;
+    state?: JobState;
+    /** stop-with-savepoint for a RUNNING job; cancel for one that is live but cannot take a savepoint */
+    action: WriterAction;
+    /** true in a plan made again after this restore stopped (or cancelled) the writer */
+    stoppedByRestore?: boolean;
+    /** the savepoint it stopped with, when it was RUNNING */
+    stoppedWithSavepoint?: { savepointId: number; path: string; tag: string };
+  };
+  restorePoint: {
+    savepointId: number;
+    tag: string;
+    path: string;
+    createdAt: string | null;
+    label: string | null;
+    recorded: boolean;
+  };
+  deploymentVersion: string;
+  tables: TableBlastRadius[];
+  /** How the restore itself can be undone. */
+  undo: string;
+  /** What cannot be undone, in plain words, for the approver. */
+  irreversible: string;
+  /** The plan in a few sentences, as the memo shows it. */
+  summary: string;
+}
+
+export interface ApprovalInput {
+  approver: string;
+  comment?: string;
+  /** The plan version the approver reviewed; refused when the plan has changed since. */
+  planVersion?: number;
+}
+
+export interface Approval {
+  approver: string;
+  comment?: string;
+  planVersion: number;
+  /** 'update' or 'signal' */
+  via: 'update' | 'signal';
+  at: string;
+}
+
+export interface Rejection {
+  rejectedBy: string;
+  comment?: string;
+  planVersion: number;
+  at: string;
+}
+
+/** The approve update's answer, once the workflow has checked the plan again. */
+export interface ApprovalAnswer {
+  planVersion: number;
+  /** proceeding: the plan still holds, the restore goes on; plan-changed: approve the new plan */
+  outcome: 'proceeding' | 'plan-changed' | 'ended';
+  /** set for plan-changed: what changed */
+  changes?: string[];
+}
+
+export type RestoreStep =
+  | 'validating-input'
+  | 'planning'
+  | 'awaiting-approval'
+  | 're-planning'
+  | 'stopping-writer'
+  | 'awaiting-savepoint-tag'
+  | 'creating-undo-branches'
+  | 'rolling-back-tables'
+  | 'deploying'
+  | 'awaiting-health'
+  | 'restarting-writer'
+  | 'awaiting-writer-health'
+  | 'restored'
+  | 'rejected'
+  | 'expired'
+  | 'failed';
+
+export interface TableRollback {
+  table: TableRef;
+  rolledBack: boolean;
+  /** the table as verified after its rollback */
+  snapshotId?: number;
+  rowCount?: number;
+}
+
+export interface RestoreStatus {
+  step: RestoreStep;
+  job: string;
+  timings: { step: RestoreStep; startedAt: string; durationMs?: number }[];
+  reason?: string;
+  plan?: RestorePlan;
+  /** approvals given to plans that changed before the restore acted on them */
+  supersededApprovals?: (Approval & { changes: string[] })[];
+  approval?: Approval;
+  rejection?: Rejection;
+  /** the savepoint the running writer was stopped with: today's state, itself a restore point */
+  todaysSavepoint?: { savepointId: number; path: string; tag: string };
+  /** the branch on every table that keeps the rows from before the rollback, and how to use it */
+  undo?: { branch: string; tag: string; instructions: string };
+  tables?: TableRollback[];
+  newJobId?: string;
+  /** the writer started again from today's savepoint (a restore that stopped it and then ended) */
+  restartedJobId?: string;
+}
+
+export type RestoreOutcome = 'restored' | 'rejected' | 'expired';
+
+export interface RestoreResult extends RestoreStatus {
+  status: RestoreOutcome;
+  instructions?: string;
+}
+
+export const planQuery = defineQuery<RestorePlan | undefined>('plan');
+export const restoreStatusQuery = defineQuery<RestoreStatus>('status');
+export const approveUpdate = defineUpdate<ApprovalAnswer, [ApprovalInput]>('approve');
+export const rejectUpdate = defineUpdate<{ planVersion: number }, [ApprovalInput]>('reject');
+/** For services that cannot send updates: checked in the workflow, an invalid one is logged and ignored. */
+export const approveSignal = defineSignal<[ApprovalInput]>('approve-signal');
+
+export interface ApprovalRules {
+  approvers: string[];
+  fourEyes: boolean;
+  requestedBy?: string;
+}
+
+/**
+ * Why this approval (or rejection) is refused, or undefined when it is allowed. The update
+ * validators throw it (so a refused approval is never written to the history), the signal
+ * handler logs it; clients may call it first to fail fast.
+ */
+export function approvalProblem(
+  input: unknown,
+  rules: ApprovalRules,
+  state: { awaiting: boolean; planVersion?: number },
+  kind: 'approve' | 'reject',
+): string | undefined {
+  const given = (input ?? {}) as Partial<ApprovalInput>;
+  const approver = typeof given.approver === 'string' ? given.approver.trim() : '';
+  if (approver === '') return 'an approval names its approver (a non-empty identity)';
+  if (given.comment !== undefined && (typeof given.comment !== 'string' || given.comment.length > 2000)) {
+    return 'comment must be text of at most 2000 characters';
+  }
+  if (!state.awaiting) return 'the restore is not waiting for an approval now';
+  if (given.planVersion !== undefined && given.planVersion !== state.planVersion) {
+    return `plan version ${given.planVersion} was reviewed, but the plan is now version ${state.planVersion}: review the new plan (query 'plan')`;
+  }
+  // The requester may withdraw its own request; approving takes one of the approvers.
+  const mayReject = kind === 'reject' && approver === rules.requestedBy;
+  if (!rules.approvers.includes(approver) && !mayReject) {
+    return `'${approver}' is not an approver of this restore (approvers: ${rules.approvers.join(', ')})`;
+  }
+  if (kind === 'approve' && rules.fourEyes && approver === rules.requestedBy) {
+    return `four-eyes: '${approver}' asked for this restore and cannot approve it too`;
+  }
+  return undefined;
+}

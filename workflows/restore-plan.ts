@@ -1,0 +1,251 @@
+// The restore's plan: observe everything the restore will touch and change nothing. Which
+// savepoint and tag the restore point is, that the tag is on every sink table and the savepoint's
+// files exist, and the blast radius of `rollback_to` per table.
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/contract';
+import { FailureType } from '../activities/errors';
+import type { JobSummary, TableRef } from '../src/domain';
+import type { RestorePoint } from '../src/restore-points';
+import { restCall } from './activity-options';
+import { fatal, STOPPED } from './job-steps';
+import { WorkflowFailureType } from './messages';
+import type { RestoreParams, RestorePointRef } from './restore-input';
+import type { RestorePlan, TableBlastRadius } from './restore-messages';
+
+const rest = proxyActivities<Activities>(restCall);
+
+export interface PlanFor {
+  params: RestoreParams;
+  version: number;
+  /** the branch (and tag) this restore makes on every table before the rollback */
+  undoName: string;
+  /** set once this restore has stopped the writer (with a savepoint, or cancelled it) */
+  stopped?: { jobId: string; savepoint?: { savepointId: number; path: string; tag: string } };
+}
+
+export async function makePlan({ params, version, undoName, stopped }: PlanFor): Promise<RestorePlan> {
+  const { sinkTables: tables, restorePoint: ref, deployment } = params;
+  const { writer, jobName } = stopped
+    ? {
+        writer: {
+          jobId: stopped.jobId,
+          action: 'none' as const,
+          stoppedByRestore: true,
+          ...(stopped.savepoint ? { stoppedWithSavepoint: { ...stopped.savepoint } } : {}),
+        },
+        jobName: await nameOf(params),
+      }
+    : await observeWriter(params);
+
+  const described = await rest.describeSinkTables({ tables });
+  const notFound = described.filter((d) => !d.exists).map((d) => d.table);
+  if (notFound.length > 0) throw fatal(WorkflowFailureType.TableNotFound, `sink table(s) not found: ${notFound.join(', ')}. Nothing was changed.`);
+  // The writer's stop-with-savepoint is today's restore point only if Paimon tags it.
+  const untagged = described.filter((d) => !d.autoTagOnSavepoint).map((d) => d.table);
+  if (writer.action === 'stop-with-savepoint' && untagged.length > 0) {
+    throw fatal(
+      WorkflowFailureType.AutoTagDisabled,
+      `sink table(s) without 'sink.savepoint.auto-tag' = 'true': ${untagged.join(', ')}; the writer's savepoint would not be a ` +
+        'restore point. Nothing was changed.',
+    );
+  }
+
+  const point = pick(await rest.listRestorePoints({ jobName, tables }), ref, jobName);
+  const tag = point.tag;
+  const problems: string[] = [];
+  const radius: TableBlastRadius[] = [];
+  const missingOn: TableRef[] = [];
+  for (const table of tables) {
+    const tags = await rest.listTags({ table });
+    const target = tags.find((t) => t.tagName === tag);
+    if (!target) {
+      missingOn.push(table);
+      continue;
+    }
+    const state = await rest.tableState({ table });
+    const newer = tags.filter((t) => t.snapshotId > target.snapshotId).sort((a, b) => a.snapshotId - b.snapshotId);
+    radius.push({
+      table,
+      tagSnapshotId: target.snapshotId,
+      rowsAtTag: target.recordCount,
+      latestSnapshotId: state.latestSnapshotId,
+      rowsNow: state.rowCount,
+      snapshotsDeleted: Math.max(0, (state.latestSnapshotId ?? 0) - target.snapshotId),
+      tagsDeleted: newer.map((t) => ({ tag: t.tagName, snapshotId: t.snapshotId })),
+      restorePointsLost: newer.map((t) => t.tagName).filter((name) => /^savepoint-\d+$/.test(name)),
+    });
+  }
+  if (missingOn.length > 0) problems.push(`tag '${tag}' is missing on ${missingOn.join(', ')}`);
+  if (point.path === null) {
+    problems.push(`no record says where savepoint ${point.savepointId} is (${point.problems.join('; ') || 'path unknown'})`);
+  } else {
+    const files = await rest.inspectSavepoint({ path: point.path });
+    if (!files.exists) problems.push(`savepoint files missing at ${point.path}`);
+    else if (files.savepointId !== point.savepointId) problems.push(`${point.path} holds savepoint ${files.savepointId}, not ${point.savepointId}`);
+  }
+  if (problems.length > 0) {
+    const type = missingOn.length > 0 ? WorkflowFailureType.TagMissing : WorkflowFailureType.SavepointMissing;
+    throw fatal(type, `restore point ${tag} of job '${jobName}' cannot be restored: ${problems.join('; ')}. Nothing was changed.`);
+  }
+
+  const restorePoint = {
+    savepointId: point.savepointId,
+    tag,
+    path: point.path!,
+    createdAt: point.createdAt,
+    label: point.label,
+    recorded: point.recorded,
+  };
+  const plan: RestorePlan = {
+    version,
+    plannedAt: new Date().toISOString(),
+    job: jobName,
+    writer,
+    restorePoint,
+    deploymentVersion: deployment.version,
+    tables: radius,
+    undo: undoText(undoName, tables),
+    irreversible: irreversibleText(radius, writer.action === 'stop-with-savepoint'),
+    summary: '',
+  };
+  plan.summary = summaryText(plan);
+  return plan;
+}
+
+/**
+ * What changed between the plan that was approved and the one made now, in words; empty when
+ * the approval still holds. While a writer runs, its own commits move the latest snapshot and row
+ * count: those count only when nothing should be writing. The writer this restore stopped, and
+ * the tag of its savepoint, are expected changes.
+ */
+export function planChanges(approved: RestorePlan, now: RestorePlan): string[] {
+  const changes: string[] = [];
+  const a = approved.restorePoint;
+  const b = now.restorePoint;
+  if (a.savepointId !== b.savepointId || a.path !== b.path) {
+    changes.push(`the restore point is now ${b.tag} at ${b.path} (was ${a.tag} at ${a.path})`);
+  }
+  const stoppedByUs = now.writer.stoppedByRestore === true;
+  if (!stoppedByUs && (approved.writer.jobId !== now.writer.jobId || approved.writer.action !== now.writer.action)) {
+    changes.push(
+      `the writer is now ${now.writer.jobId ?? 'none'} (${now.writer.state ?? 'not running'}, ${now.writer.action}); ` +
+        `was ${approved.writer.jobId ?? 'none'} (${approved.writer.state ?? 'not running'}, ${approved.writer.action})`,
+    );
+  }
+  const expectedTag = now.writer.stoppedWithSavepoint?.tag;
+  // Nothing writes: no writer when the plan was approved, or the one this restore stopped before.
+  const wasQuiet = approved.writer.action === 'none';
+  for (const before of approved.tables) {
+    const after = now.tables.find((t) => t.table === before.table);
+    if (!after) continue;
+    if (before.tagSnapshotId !== after.tagSnapshotId || before.rowsAtTag !== after.rowsAtTag) {
+      changes.push(`${before.table}: tag ${b.tag} moved from snapshot ${before.tagSnapshotId} to ${after.tagSnapshotId}`);
+    }
+    const key = (t: { tag: string; snapshotId: number }) => `${t.tag}@${t.snapshotId}`;
+    const was = new Set(before.tagsDeleted.map(key));
+    const is = new Set(after.tagsDeleted.filter((t) => t.tag !== expectedTag).map(key));
+    const appeared = [...is].filter((k) => !was.has(k));
+    const vanished = [...was].filter((k) => !is.has(k));
+    if (appeared.length > 0) changes.push(`${before.table}: new tag(s) the rollback would delete: ${appeared.join(', ')}`);
+    if (vanished.length > 0) changes.push(`${before.table}: tag(s) gone since the plan: ${vanished.join(', ')}`);
+    if (wasQuiet && before.latestSnapshotId !== after.latestSnapshotId) {
+      changes.push(`${before.table}: latest snapshot moved from ${before.latestSnapshotId} to ${after.latestSnapshotId} with no writer running`);
+    }
+  }
+  return changes;
+}
+
+/** The writer as it is now: stop it with a savepoint, cancel it, or nothing to stop. */
+async function observeWriter(params: RestoreParams): Promise<{ writer: RestorePlan['writer']; jobName: string }> {
+  let found: JobSummary;
+  try {
+    found = await rest.resolveJob({ job: params.job });
+  } catch (err) {
+    // No live job of that name: the job is not running, only its deployment is restarted.
+    if ('jobName' in params.job && failureType(err) === FailureType.JobNotFound) {
+      return { writer: { action: 'none' }, jobName: params.job.jobName };
+    }
+    throw err;
+  }
+  const action = found.state === 'RUNNING' ? 'stop-with-savepoint' : STOPPED.includes(found.state) ? 'none' : 'cancel';
+  return { writer: { jobId: found.jobId, state: found.state, action }, jobName: found.name };
+}
+
+async function nameOf(params: RestoreParams): Promise<string> {
+  if ('jobName' in params.job) return params.job.jobName;
+  return (await rest.getJob({ jobId: params.job.jobId })).name;
+}
+
+function failureType(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+}
+
+function pick(points: RestorePoint[], ref: RestorePointRef, jobName: string): RestorePoint {
+  const known = () => (points.length === 0 ? 'none' : points.map((p) => `${p.tag}${p.restorable ? '' : ' (not restorable)'}`).join(', '));
+  if (ref === 'latest-restorable') {
+    const latest = points.find((p) => p.restorable);
+    if (!latest) {
+      throw fatal(
+        WorkflowFailureType.RestorePointNotFound,
+        `job '${jobName}' has no restorable restore point on these tables (known: ${known()}). Nothing was changed.`,
+      );
+    }
+    return latest;
+  }
+  const savepointId = 'savepointId' in ref ? ref.savepointId : Number(ref.tag.slice('savepoint-'.length));
+  const point = points.find((p) => p.savepointId === savepointId);
+  if (!point) {
+    throw fatal(
+      WorkflowFailureType.RestorePointNotFound,
+      `job '${jobName}' has no restore point savepoint-${savepointId} (no record and no tag on the sink tables; known: ${known()}). ` +
+        'Nothing was changed.',
+    );
+  }
+  return point;
+}
+
+function undoText(undoName: string, tables: TableRef[]): string {
+  const ff = tables.map((t) => `CALL sys.fast_forward(\`table\` => '${t}', branch => '${undoName}')`).join('; ');
+  return (
+    `Before the rollback every sink table gets tag and branch '${undoName}' on its latest snapshot (after the writer stopped). ` +
+    'rollback_to deletes newer tags but not branches, so the rows from before the restore stay readable in ' +
+    `<table>$branch_${undoName}. To undo the restore: stop the job, ${ff}, then start the job from today's savepoint (in the result).`
+  );
+}
+
+function irreversibleText(tables: TableBlastRadius[], writerStopsWithSavepoint: boolean): string {
+  const lost = tables.flatMap((t) => t.tagsDeleted.map((d) => `${d.tag} on ${t.table}`));
+  const parts: string[] = [];
+  if (lost.length > 0) {
+    parts.push(
+      `rollback_to deletes these tags for good and the undo branch does not bring them back: ${lost.join(', ')}; ` +
+        'a savepoint-<id> among them is a restore point that can no longer be restored with these tables (its savepoint files stay)',
+    );
+  }
+  if (writerStopsWithSavepoint) {
+    parts.push("the tag of today's savepoint (taken when the writer stops) is deleted by the rollback too; today's rows stay only in the undo branch");
+  }
+  parts.push('anything that reads the tables (downstream jobs, queries) sees the rows after the tag disappear at once');
+  return `${parts.join('. ')}.`;
+}
+
+function summaryText(plan: RestorePlan): string {
+  const writer =
+    plan.writer.action === 'stop-with-savepoint'
+      ? `stop job ${plan.writer.jobId} with a savepoint`
+      : plan.writer.action === 'cancel'
+        ? `cancel job ${plan.writer.jobId} (${plan.writer.state}: no savepoint possible)`
+        : 'no writer to stop';
+  const tables = plan.tables
+    .map(
+      (t) =>
+        `${t.table}: ${t.rowsNow} rows now -> ${t.rowsAtTag ?? '?'} at the tag; ` +
+        `${t.snapshotsDeleted} snapshot(s) and ${t.tagsDeleted.length} tag(s) deleted${t.restorePointsLost.length ? ` (restore points lost: ${t.restorePointsLost.join(', ')})` : ''}`,
+    )
+    .join('; ');
+  return (
+    `Plan v${plan.version} for job '${plan.job}': ${writer}; roll ${plan.tables.length} table(s) back to ${plan.restorePoint.tag}; ` +
+    `start ${plan.deploymentVersion} from ${plan.restorePoint.path}. ${tables}.`
+  );
+}

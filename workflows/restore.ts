@@ -1,0 +1,302 @@
+// Restore a Flink job and its Paimon sink tables to a restore point, once a person approved the
+// plan: stop the writer with a savepoint (today's state stays a restore point), branch every
+// table as the undo, roll every table back to the tag, start the job from the restore point's
+// savepoint, and let the health gate say whether it runs.
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/contract';
+import { tagFor, type TableRef } from '../src/domain';
+import { longRunning, restCall, submitCall } from './activity-options';
+import { cancelAndWait, fatal } from './job-steps';
+import { jobLabel, WorkflowFailureType } from './messages';
+import { Progress } from './progress';
+import { parseRestoreInput, type RestoreInput, type RestoreParams } from './restore-input';
+import {
+  approvalProblem,
+  approveSignal,
+  approveUpdate,
+  planQuery,
+  rejectUpdate,
+  restoreStatusQuery,
+  type Approval,
+  type ApprovalAnswer,
+  type ApprovalInput,
+  type Rejection,
+  type RestorePlan,
+  type RestoreResult,
+  type RestoreStatus,
+  type TableRollback,
+} from './restore-messages';
+import { makePlan, planChanges, type PlanFor } from './restore-plan';
+import { messageOf, Saga } from './saga';
+import { stepToken } from './tokens';
+
+const rest = proxyActivities<Activities>(restCall);
+const submit = proxyActivities<Activities>(submitCall);
+const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
+
+type Decision = { kind: 'approved'; approval: Approval; seq: number } | { kind: 'rejected'; rejection: Rejection };
+
+export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResult> {
+  const progress = new Progress<RestoreStatus>();
+  setHandler(restoreStatusQuery, () => progress.snapshot());
+  let plan: RestorePlan | undefined;
+  setHandler(planQuery, () => plan);
+
+  const params = validated(input);
+  const { options, sinkTables: tables, deployment } = params;
+  progress.forJob(params.job);
+  const rules = { approvers: options.approvers, fourEyes: options.fourEyes, requestedBy: options.requestedBy };
+
+  // Approval: updates are checked by their validators (a refused one is never recorded), the
+  // signal form by the same check here (a refused one is logged and dropped).
+  let awaiting = false;
+  let decision: Decision | undefined;
+  let seq = 0;
+  const answers = new Map<number, ApprovalAnswer>();
+  const refuse = (kind: 'approve' | 'reject') => (given: ApprovalInput) => {
+    const problem = approvalProblem(given, rules, { awaiting, planVersion: plan?.version }, kind);
+    if (problem) throw ApplicationFailure.create({ type: 'ApprovalRefused', message: problem, nonRetryable: true });
+  };
+  const approve = (given: ApprovalInput, via: Approval['via']): number => {
+    const approval: Approval = { approver: given.approver.trim(), comment: given.comment, planVersion: plan!.version, via, at: now() };
+    decision = { kind: 'approved', approval, seq: ++seq };
+    awaiting = false;
+    return seq;
+  };
+  setHandler(
+    approveUpdate,
+    async (given) => {
+      const mine = approve(given, 'update');
+      // Answer once the plan was checked again: the approver learns whether the restore goes on.
+      await condition(() => answers.has(mine));
+      return answers.get(mine)!;
+    },
+    { validator: refuse('approve') },
+  );
+  setHandler(
+    rejectUpdate,
+    (given) => {
+      const rejection: Rejection = { rejectedBy: given.approver.trim(), comment: given.comment, planVersion: plan!.version, at: now() };
+      decision = { kind: 'rejected', rejection };
+      awaiting = false;
+      return { planVersion: rejection.planVersion };
+    },
+    { validator: refuse('reject') },
+  );
+  setHandler(approveSignal, (given) => {
+    const problem = approvalProblem(given, rules, { awaiting, planVersion: plan?.version }, 'approve');
+    if (problem) log.warn('approval signal ignored', { approver: String(given?.approver), problem });
+    else approve(given, 'signal');
+  });
+  const answer = (outcome: ApprovalAnswer['outcome'], changes?: string[]) => {
+    if (decision?.kind === 'approved' && !answers.has(decision.seq)) {
+      answers.set(decision.seq, { planVersion: decision.approval.planVersion, outcome, changes });
+    }
+  };
+
+  const undoName = `before_restore_${stepToken('undo').slice(0, 8)}`;
+  const planFor = (version: number, stopped?: PlanFor['stopped']) => makePlan({ params, version, undoName, stopped });
+
+  progress.enter('planning');
+  plan = await planFor(1);
+  progress.note({ plan });
+
+  const saga = new Saga(progress, 'the restore');
+  let stopped: PlanFor['stopped'];
+  /** The tables as they are once the approved plan held, after the writer stopped: what the undo branches keep. */
+  let held: RestorePlan = plan;
+  /** Today's savepoint is the state the writer stopped with: start it again from there. */
+  const restartWriter = async (savepoint: { path: string }) => {
+    progress.enter('restarting-writer');
+    const since = Date.now();
+    const { jobId } = await submit.deployJob({ deployment, deployToken: stepToken('restart-writer'), savepointPath: savepoint.path });
+    progress.note({ restartedJobId: jobId });
+    progress.enter('awaiting-writer-health');
+    const health = await waitUpTo(options.healthTimeout).awaitHealthy({ jobId, since, timeoutMs: options.healthTimeout });
+    if (!health.healthy) {
+      throw fatal(WorkflowFailureType.RollbackUnhealthy, `the writer restarted from ${savepoint.path} (job ${jobId}) is not healthy: ${health.reason ?? health.state}`);
+    }
+  };
+
+  try {
+    for (;;) {
+      progress.enter('awaiting-approval');
+      upsertMemo({ restorePlan: plan.summary, irreversible: plan.irreversible, planVersion: plan.version });
+      awaiting = true;
+      const decided = await condition(() => decision !== undefined, options.approvalTimeout);
+      awaiting = false;
+      if (!decided || decision?.kind === 'rejected') {
+        const outcome = decided ? 'rejected' : 'expired';
+        const reason = decided
+          ? `rejected by ${(decision as { rejection: Rejection }).rejection.rejectedBy}`
+          : `no approval within ${options.approvalTimeout} ms`;
+        if (decided) progress.note({ rejection: (decision as { rejection: Rejection }).rejection });
+        if (!saga.isEmpty) await saga.compensate(reason);
+        log.info(`restore ${outcome}`, { job: jobLabel(params.job), reason });
+        await condition(allHandlersFinished);
+        return progress.finish(outcome, { reason });
+      }
+      const approved = decision!;
+
+      // Never act on a stale plan: look again, and ask again if anything material moved.
+      progress.enter('re-planning');
+      let fresh = await planFor(plan.version + 1, stopped);
+      let changes = planChanges(plan, fresh);
+      if (changes.length === 0 && !stopped && plan.writer.action !== 'none') {
+        stopped = await stopWriter(plan);
+        fresh = await planFor(plan.version + 1, stopped);
+        changes = planChanges(plan, fresh);
+      }
+      if (changes.length > 0) {
+        log.warn('plan changed after approval; asking again', { changes });
+        progress.note({ supersededApprovals: [...(progress.snapshot().supersededApprovals ?? []), { ...approved.approval, changes }] });
+        answer('plan-changed', changes);
+        plan = fresh;
+        progress.note({ plan });
+        decision = undefined;
+        continue;
+      }
+      progress.note({ approval: approved.approval });
+      answer('proceeding');
+      held = fresh;
+      break;
+    }
+
+    // The undo, before anything is deleted: a branch survives rollback_to (docs/restore.md).
+    progress.enter('creating-undo-branches');
+    for (const t of held.tables) {
+      await rest.createTag({ table: t.table, tag: undoName, snapshotId: t.latestSnapshotId ?? undefined });
+      await rest.createBranch({ table: t.table, branch: undoName, tag: undoName });
+    }
+  } catch (err) {
+    // Nothing rolled back yet: restart the writer if this restore stopped it.
+    answer('ended');
+    const reason = messageOf(err);
+    await saga.compensate(reason);
+    progress.finish('failed', { reason });
+    throw err;
+  }
+  const todays = progress.snapshot().todaysSavepoint;
+  const undoInstructions = plan.undo + (todays ? ` Today's savepoint: ${todays.path}.` : '');
+  progress.note({ undo: { branch: undoName, tag: undoName, instructions: undoInstructions } });
+
+  // From the first rollback on, restarting the old writer would be wrong: failures say exactly
+  // where the restore stands instead.
+  saga.forget();
+  const rolled = await rollBack(plan, progress);
+
+  try {
+    progress.enter('deploying');
+    const since = Date.now();
+    const { jobId: newJobId } = await submit.deployJob({
+      deployment,
+      deployToken: stepToken('deploy-restored'),
+      savepointPath: plan.restorePoint.path,
+    });
+    progress.note({ newJobId });
+    progress.enter('awaiting-health');
+    const health = await waitUpTo(options.healthTimeout).awaitHealthy({ jobId: newJobId, since, timeoutMs: options.healthTimeout });
+    if (!health.healthy) {
+      throw fatal(
+        WorkflowFailureType.RestoreUnhealthy,
+        `${deployment.version} (job ${newJobId}) was not healthy within ${options.healthTimeout} ms: ${health.reason ?? health.state}`,
+      );
+    }
+  } catch (err) {
+    const reason =
+      `every sink table was rolled back to ${plan.restorePoint.tag} (${rolled.join(', ')}), then starting ` +
+      `${deployment.version} from ${plan.restorePoint.path} failed: ${messageOf(err)}. Fix the cause and start it from that savepoint by hand, ` +
+      `or undo the restore: ${undoInstructions}`;
+    const status = progress.finish('failed', { reason });
+    const type = err instanceof ApplicationFailure && err.type === WorkflowFailureType.RestoreUnhealthy ? err.type : WorkflowFailureType.RestoreIncomplete;
+    throw fatal(type, reason, [status]);
+  }
+  log.info('restored', { job: jobLabel(params.job), tag: plan.restorePoint.tag });
+  await condition(allHandlersFinished);
+  return progress.finish('restored');
+
+  async function stopWriter(current: RestorePlan): Promise<NonNullable<PlanFor['stopped']>> {
+    const jobId = current.writer.jobId!;
+    progress.enter('stopping-writer');
+    if (current.writer.action === 'cancel') {
+      await cancelAndWait(jobId);
+      return { jobId };
+    }
+    const savepoint = await waitUpTo(options.savepointTimeout).stopWithSavepoint({
+      jobId,
+      triggerId: stepToken('stop-with-savepoint'),
+      drain: options.drain,
+    });
+    const tag = tagFor(savepoint.savepointId);
+    progress.note({ todaysSavepoint: { savepointId: savepoint.savepointId, path: savepoint.path, tag } });
+    saga.add(() => restartWriter(savepoint));
+    // Paimon tags a stop-with-savepoint when the commit of its final checkpoint lands: until the
+    // tag is there, that commit may still come, and it must not land after the rollback.
+    progress.enter('awaiting-savepoint-tag');
+    const { missing } = await waitUpTo(options.tagTimeout).awaitTag({ tables, tag, timeoutMs: options.tagTimeout });
+    if (missing.length > 0) {
+      throw fatal(
+        WorkflowFailureType.TagMissing,
+        `the writer stopped with savepoint ${savepoint.savepointId}, but tag '${tag}' did not appear on ${missing.join(', ')} ` +
+          `within ${options.tagTimeout} ms; nothing was rolled back`,
+      );
+    }
+    return { jobId, savepoint: { savepointId: savepoint.savepointId, path: savepoint.path, tag } };
+  }
+}
+
+/**
+ * Roll every table back and check it: latest snapshot = the tag's snapshot, rows = the tag's
+ * record_count. A table that fails ends the restore with exactly which tables were rolled back.
+ */
+async function rollBack(plan: RestorePlan, progress: Progress<RestoreStatus>): Promise<TableRef[]> {
+  progress.enter('rolling-back-tables');
+  const tag = plan.restorePoint.tag;
+  const tables: TableRollback[] = plan.tables.map((t) => ({ table: t.table, rolledBack: false }));
+  progress.note({ tables });
+  for (const [i, t] of plan.tables.entries()) {
+    try {
+      await rest.rollbackToTag({ table: t.table, tag });
+      tables[i] = { table: t.table, rolledBack: true };
+      progress.note({ tables: [...tables] });
+      const state = await rest.tableState({ table: t.table });
+      tables[i] = { table: t.table, rolledBack: true, snapshotId: state.latestSnapshotId ?? undefined, rowCount: state.rowCount };
+      progress.note({ tables: [...tables] });
+      if (state.latestSnapshotId !== t.tagSnapshotId || (t.rowsAtTag !== null && state.rowCount !== t.rowsAtTag)) {
+        throw new Error(
+          `after rollback_to ${t.table} is at snapshot ${state.latestSnapshotId} with ${state.rowCount} rows; ` +
+            `tag ${tag} is snapshot ${t.tagSnapshotId} with ${t.rowsAtTag} rows`,
+        );
+      }
+    } catch (err) {
+      const done = tables.filter((r) => r.rolledBack).map((r) => r.table);
+      const notDone = tables.filter((r) => !r.rolledBack).map((r) => r.table);
+      const byHand = notDone.map((table) => `CALL sys.rollback_to(\`table\` => '${table}', tag => '${tag}')`).join('; ');
+      const reason =
+        `the restore stopped half-way at ${t.table}: ${messageOf(err)}. ` +
+        `Rolled back to ${tag}: ${done.join(', ') || 'none'}; NOT rolled back: ${notDone.join(', ') || 'none'}. No job was started. ` +
+        (notDone.length > 0 ? `To finish by hand: ${byHand}; ` : 'To finish by hand: check the tables, ') +
+        `then start ${plan.deploymentVersion} from ${plan.restorePoint.path}. Or undo what was done: ${progress.snapshot().undo?.instructions ?? plan.undo}`;
+      const status = progress.finish('failed', { reason });
+      throw fatal(WorkflowFailureType.RestoreIncomplete, reason, [status]);
+    }
+  }
+  return plan.tables.map((t) => t.table);
+}
+
+/** Input typed into the Temporal UI reaches us unchecked: refuse it before touching anything. */
+function validated(input: RestoreInput): RestoreParams {
+  const parsed = parseRestoreInput(input);
+  if (!parsed.ok) throw fatal(WorkflowFailureType.InvalidInput, `invalid restore input: ${parsed.problems.join('; ')}`);
+  return parsed.value;
+}
+
+const now = () => new Date().toISOString();
