@@ -1,0 +1,85 @@
+// Records the restore histories the restore replay test replays: `RECORD_HISTORIES=1 npx vitest
+// run test/workflows/restore-replay.test.ts`. Re-record only for an intended, compatible change of
+// the workflow (a new branch behind patched(), say), and commit the histories with that change.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { approveRestore, rejectRestore } from '../../src/client/approval';
+import { startRestore } from '../../src/client/start-restore';
+import { FakeStack } from '../support/fake-stack';
+import { historyToJson } from '../support/history-json';
+import { unique } from '../support/temporal-env';
+import { withWorker } from './fixtures';
+import { awaitingApproval, restoreInput } from './restore-fixtures';
+
+export const RESTORE_HISTORIES_DIR = path.join(__dirname, 'histories', 'restore');
+
+interface Scenario {
+  name: string;
+  /** what the operators do while the restore of `jobName` runs on `stack` */
+  act(env: TestWorkflowEnvironment, jobName: string, stack: FakeStack): Promise<void>;
+  approvalTimeout?: string;
+}
+
+/** One run per outcome: restored, rejected, expired, asked again after a plan change, half-done. */
+const scenarios: Scenario[] = [
+  {
+    name: 'restore-restored',
+    act: async (env, jobName) => {
+      await awaitingApproval(env.client, jobName);
+      await approveRestore(env.client, { jobName }, { approver: 'bob', comment: 'recorded' });
+    },
+  },
+  {
+    name: 'restore-rejected',
+    act: async (env, jobName) => {
+      await awaitingApproval(env.client, jobName);
+      await rejectRestore(env.client, { jobName }, { approver: 'carol' });
+    },
+  },
+  { name: 'restore-expired', act: async () => undefined, approvalTimeout: '1s' },
+  {
+    name: 'restore-plan-changed',
+    act: async (env, jobName, stack) => {
+      await awaitingApproval(env.client, jobName);
+      const release = stack.hold('listRestorePoints');
+      const approving = approveRestore(env.client, { jobName }, { approver: 'bob' });
+      while (stack.callsOf('listRestorePoints').length < 2) await new Promise((r) => setTimeout(r, 25));
+      stack.table('demo.orders').tags.set('nightly-export', stack.table('demo.orders').snapshot);
+      release();
+      await approving;
+      await awaitingApproval(env.client, jobName, 2);
+      await approveRestore(env.client, { jobName }, { approver: 'carol' });
+    },
+  },
+  {
+    name: 'restore-incomplete',
+    act: async (env, jobName, stack) => {
+      stack.failRollbackOn.add('demo.customers');
+      await awaitingApproval(env.client, jobName);
+      await approveRestore(env.client, { jobName }, { approver: 'bob' });
+    },
+  },
+];
+
+export async function recordRestoreHistories(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap): Promise<string[]> {
+  const written: string[] = [];
+  for (const scenario of scenarios) {
+    const jobName = unique('recorded');
+    const stack = new FakeStack({ jobName });
+    const a = stack.seedRestorePoint(2);
+    stack.seedRestorePoint(1);
+    const input = restoreInput(jobName, a.savepointId, scenario.approvalTimeout ? { approvalTimeout: scenario.approvalTimeout } : {});
+    const history = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(env.client, input, { taskQueue });
+      await scenario.act(env, jobName, stack);
+      await handle.result().catch(() => undefined);
+      return handle.fetchHistory();
+    });
+    const file = path.join(RESTORE_HISTORIES_DIR, `${scenario.name}.json`);
+    await writeFile(file, `${JSON.stringify(historyToJson(history), null, 2)}\n`);
+    written.push(file);
+  }
+  return written;
+}
