@@ -153,7 +153,8 @@ describe('scheduled savepoints and retention on the real stack', () => {
     return result;
   }
 
-  it('takes two savepoints by schedule; retention keepLast 1 deletes the older one everywhere', async () => {
+  // Two savepoints, each waiting for a checkpoint to tag it: slow when other tests load the cluster.
+  it('takes two savepoints by schedule; retention keepLast 1 deletes the older one everywhere', { timeout: 360_000 }, async () => {
     await createSavepointSchedule(
       client,
       {
