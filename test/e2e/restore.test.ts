@@ -1,0 +1,304 @@
+// The restore workflow on the REAL stack (scripts/stack.sh): our own demo-like job writes ids
+// 1, 2, 3, ... into our own two Paimon tables (auto-tag on). We take restore point A (an
+// intermediate savepoint, recorded by takeSavepointWorkflow once its tag is on both tables), let
+// more rows in, and restore to A through an in-process worker with the real activities, approved
+// through src/client/approval.ts. Then a rejected restore, with no writer running, changes nothing.
+import { rm } from 'node:fs/promises';
+import { Client, Connection } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities';
+import { localPath, RestorePointStore } from '../../activities/catalog/store';
+import { approveRestore, rejectRestore, restorePlan } from '../../src/client/approval';
+import { startRestore } from '../../src/client/start-restore';
+import type { Deployment, TableRef } from '../../src/domain';
+import type { TakeSavepointResult } from '../../src/restore-points';
+import type { RestoreInput } from '../../workflows/restore-input';
+import type { RestorePlan, RestoreResult } from '../../workflows/restore-messages';
+import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
+import { bundleWorkflows, unique } from '../support/temporal-env';
+
+const RUN = `${process.pid}_${Date.now().toString(36)}`;
+/** Our own database and job: the shared demo job and its tables are never touched. */
+const DB = `restoretest_${RUN}`;
+const JOB_NAME = `restore-e2e-${RUN}`;
+const TABLES: TableRef[] = [`${DB}.seq_a`, `${DB}.seq_b`];
+const STACK_DOWN = "run 'bash scripts/stack.sh up' (npm test does)";
+
+/** The demo pipeline (demo/sql/pipeline-v1.sql) on our tables and under our job name. */
+const deployment: Deployment = {
+  kind: 'sql',
+  version: 'e2e-v1',
+  script: `SET 'pipeline.name' = '${JOB_NAME}';
+CREATE TEMPORARY TABLE restore_sequence (id BIGINT) WITH (
+  'connector' = 'datagen', 'rows-per-second' = '10',
+  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '500000'
+);
+EXECUTE STATEMENT SET BEGIN
+  INSERT INTO \`${config.paimon.catalog}\`.${DB}.seq_a SELECT id, CONCAT('v1:', CAST(id AS STRING)) FROM restore_sequence;
+  INSERT INTO \`${config.paimon.catalog}\`.${DB}.seq_b SELECT id, CONCAT('v1:', CAST(id AS STRING)) FROM restore_sequence;
+END;`,
+};
+
+const activities = createActivities(config);
+const activityEnv = new MockActivityEnvironment(undefined, {
+  logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'ERROR') as LogLevel),
+});
+
+const sql = (table: TableRef) => {
+  const [db, name] = table.split('.');
+  return { table: `\`${db}\`.\`${name}\``, system: (kind: string) => `\`${db}\`.\`${name}$${kind}\`` };
+};
+
+type At = { tag: string } | { snapshotId: number };
+type Ids = { rows: number; min: number; max: number };
+
+const hint = (at?: At): string =>
+  at === undefined
+    ? ''
+    : 'tag' in at
+      ? ` /*+ OPTIONS('scan.tag-name' = '${at.tag}') */`
+      : ` /*+ OPTIONS('scan.snapshot-id' = '${at.snapshotId}') */`;
+
+/**
+ * COUNT, MIN and MAX of the ids of both tables in one query (each query is a Flink job that
+ * needs a free slot on the shared cluster), optionally as of a tag or a snapshot per table.
+ */
+async function ids(at?: (table: TableRef) => At | undefined): Promise<Map<TableRef, Ids>> {
+  const rows = await paimonQuery(
+    TABLES.map(
+      (table) =>
+        `SELECT '${table}' AS t, COUNT(*) AS n, MIN(id) AS lo, MAX(id) AS hi FROM ${sql(table).table}${hint(at?.(table))}`,
+    ).join(' UNION ALL '),
+  );
+  return new Map(
+    rows.map((r) => [String(r.t), { rows: Number(r.n), min: Number(r.lo ?? 0), max: Number(r.hi ?? 0) }]),
+  );
+}
+
+/** Latest snapshot id and tags of both tables, in one query each. */
+async function snapshotsAndTags(): Promise<Map<TableRef, { latest: number; tags: { tag: string; snapshotId: number; records: number }[] }>> {
+  const latest = await paimonQuery(
+    TABLES.map((table) => `SELECT '${table}' AS t, MAX(snapshot_id) AS s FROM ${sql(table).system('snapshots')}`).join(' UNION ALL '),
+  );
+  const tags = await paimonQuery(
+    TABLES.map(
+      (table) => `SELECT '${table}' AS t, tag_name, snapshot_id, record_count FROM ${sql(table).system('tags')}`,
+    ).join(' UNION ALL '),
+  );
+  return new Map(
+    TABLES.map((table) => [
+      table,
+      {
+        latest: Number(latest.find((r) => r.t === table)!.s),
+        tags: tags
+          .filter((r) => r.t === table)
+          .map((r) => ({ tag: String(r.tag_name), snapshotId: Number(r.snapshot_id), records: Number(r.record_count) }))
+          .sort((a, b) => a.snapshotId - b.snapshotId || a.tag.localeCompare(b.tag)),
+      },
+    ]),
+  );
+}
+
+async function jobState(jobId: string): Promise<string> {
+  return (await flinkGet<{ state: string }>(`/jobs/${jobId}`)).state;
+}
+
+async function awaitCheckpointedRun(jobId: string): Promise<void> {
+  await until(`job ${jobId} to run and complete a checkpoint`, 120_000, async () => {
+    if ((await jobState(jobId)) !== 'RUNNING') return undefined;
+    const cps = await flinkGet<{ counts: { completed: number } }>(`/jobs/${jobId}/checkpoints`);
+    return cps.counts.completed > 0 ? true : undefined;
+  });
+}
+
+async function cancelAndWait(jobId: string): Promise<void> {
+  if (!['CANCELED', 'FAILED', 'FINISHED'].includes(await jobState(jobId))) {
+    await fetch(`${config.flink.restUrl}/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
+  }
+  await until(`job ${jobId} to stop`, 60_000, async () =>
+    ['CANCELED', 'FAILED', 'FINISHED'].includes(await jobState(jobId)) ? true : undefined,
+  );
+}
+
+/** The plan, once the restore waits for approval. */
+async function awaitPlan(client: Client): Promise<RestorePlan> {
+  return until('the restore to wait for approval', 120_000, async () => restorePlan(client, { jobName: JOB_NAME }).catch(() => undefined));
+}
+
+describe('restore to a tag on the real stack', () => {
+  let client: Client;
+  let worker: Worker | undefined;
+  let workerRunning: Promise<void> | undefined;
+  let nativeConnection: NativeConnection | undefined;
+  const taskQueue = unique('e2e-restore');
+  /** every job this test started (its own writer and the restored ones): cancelled in afterAll */
+  const ourJobs: string[] = [];
+  const savepointPaths: string[] = [];
+
+  const restoreInput = (savepointId: number): RestoreInput => ({
+    job: { jobName: JOB_NAME },
+    deployment,
+    sinkTables: TABLES,
+    restorePoint: { savepointId },
+    options: {
+      approvers: ['ops-bob'],
+      requestedBy: 'ops-alice',
+      approvalTimeout: '5m',
+      savepointTimeout: '3m',
+      tagTimeout: '2m',
+      healthTimeout: '3m',
+    },
+  });
+
+  beforeAll(async () => {
+    await requireStack();
+    const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5s' }).catch((err: Error) => {
+      throw new Error(`Temporal is not reachable at ${config.temporal.address} (${err.message}): ${STACK_DOWN}`);
+    });
+    client = new Client({ connection, namespace: config.temporal.namespace });
+    Runtime.install({ logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'WARN') as LogLevel) });
+
+    const { catalog } = config.paimon;
+    const table = (name: string) =>
+      `CREATE TABLE IF NOT EXISTS \`${catalog}\`.${DB}.${name} (id BIGINT NOT NULL, payload STRING, PRIMARY KEY (id) NOT ENFORCED)
+       WITH ('bucket' = '1', 'sink.savepoint.auto-tag' = 'true')`;
+    await paimonQuery(`CREATE DATABASE IF NOT EXISTS \`${catalog}\`.${DB}`, table('seq_a'), table('seq_b'));
+
+    // The writer, deployed the way the restore will redeploy it.
+    const { jobId } = (await activityEnv.run(activities.deployJob, { deployment, deployToken: `e2e-restore-${RUN}` })) as { jobId: string };
+    ourJobs.push(jobId);
+    await awaitCheckpointedRun(jobId);
+
+    nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+    worker = await Worker.create({
+      connection: nativeConnection,
+      namespace: config.temporal.namespace,
+      taskQueue,
+      workflowBundle: await bundleWorkflows(),
+      activities,
+    });
+    workerRunning = worker.run();
+  });
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await workerRunning?.catch(() => undefined);
+    await nativeConnection?.close();
+    for (const jobId of ourJobs) await cancelAndWait(jobId).catch(() => undefined);
+    // What this test left in the shared savepoint dir and warehouse.
+    for (const p of savepointPaths) await rm(localPath(p, 'savepoint'), { recursive: true, force: true }).catch(() => undefined);
+    await rm(new RestorePointStore(config.flink.savepointDir).jobDir(JOB_NAME), { recursive: true, force: true });
+    await paimonQuery(`DROP DATABASE IF EXISTS \`${config.paimon.catalog}\`.${DB} CASCADE`).catch(() => undefined);
+    await client?.connection.close();
+  });
+
+  let pointA: TakeSavepointResult;
+  const atA = new Map<TableRef, { rows: number; max: number; snapshotId: number }>();
+
+  it('restores both tables to savepoint A, approved by an approver; the job resumes from A with contiguous ids', async () => {
+    // Restore point A: an intermediate savepoint, recorded once its tag is on both tables.
+    pointA = await client.workflow.execute('takeSavepointWorkflow', {
+      taskQueue,
+      workflowId: unique('e2e-restore-savepoint'),
+      args: [{ job: { jobName: JOB_NAME }, tables: TABLES, options: { label: 'restore-e2e A', tagTimeout: '2m' } }],
+    });
+    savepointPaths.push(pointA.path);
+    expect(pointA).toMatchObject({ restorable: true, missingTags: [] });
+    const tagged = await snapshotsAndTags();
+    const idsAtA = await ids(() => ({ tag: pointA.tag }));
+    for (const table of TABLES) {
+      const tag = tagged.get(table)!.tags.find((t) => t.tag === pointA.tag)!;
+      const at = idsAtA.get(table)!;
+      expect(at).toMatchObject({ rows: tag.records, min: 1, max: tag.records }); // ids 1..n at the tag
+      atA.set(table, { rows: at.rows, max: at.max, snapshotId: tag.snapshotId });
+    }
+    // More rows after A: what the restore will take away.
+    await until('rows past A in both tables', 60_000, async () => {
+      const now = await ids();
+      return TABLES.every((t) => now.get(t)!.max > atA.get(t)!.max + 30) ? true : undefined;
+    });
+
+    const handle = await startRestore(client, restoreInput(pointA.savepointId), { taskQueue });
+    const plan = await awaitPlan(client);
+    expect(plan.restorePoint).toMatchObject({ savepointId: pointA.savepointId, tag: pointA.tag, path: pointA.path, recorded: true });
+    expect(plan.writer).toMatchObject({ jobId: ourJobs[0], action: 'stop-with-savepoint' });
+    for (const t of plan.tables) {
+      expect(t).toMatchObject({ tagSnapshotId: atA.get(t.table)!.snapshotId, rowsAtTag: atA.get(t.table)!.rows });
+      expect(t.rowsNow).toBeGreaterThan(t.rowsAtTag!);
+      expect(t.snapshotsDeleted).toBeGreaterThan(0);
+    }
+    expect(plan.irreversible).toContain("today's savepoint");
+
+    const answer = await approveRestore(client, { jobName: JOB_NAME }, { approver: 'ops-bob', comment: 'e2e', planVersion: plan.version });
+    expect(answer).toEqual({ planVersion: plan.version, outcome: 'proceeding' });
+    const result: RestoreResult = await handle.result();
+    ourJobs.push(result.newJobId!);
+    savepointPaths.push(result.todaysSavepoint!.path);
+
+    expect(result).toMatchObject({ status: 'restored', approval: { approver: 'ops-bob', comment: 'e2e', via: 'update' } });
+    expect(await jobState(ourJobs[0])).toBe('FINISHED'); // stopped with today's savepoint
+    const todays = result.todaysSavepoint!;
+    expect(todays.savepointId).toBeGreaterThan(pointA.savepointId);
+
+    const idsAfterRollback = await ids((table) => ({ snapshotId: atA.get(table)!.snapshotId }));
+    const tagsAfter = await snapshotsAndTags();
+    for (const table of TABLES) {
+      const a = atA.get(table)!;
+      // Right after the rollback, checked by the workflow and again here: exactly the rows up to A's tag.
+      const rolled = result.tables!.find((t) => t.table === table)!;
+      expect(rolled).toEqual({ table, rolledBack: true, snapshotId: a.snapshotId, rowCount: a.rows });
+      expect(idsAfterRollback.get(table)).toEqual({ rows: a.rows, min: 1, max: a.max });
+      // rollback_to deleted today's tag (newer than A); A's tag stays.
+      const tags = tagsAfter.get(table)!.tags.map((t) => t.tag);
+      expect(tags).toContain(pointA.tag);
+      expect(tags).not.toContain(todays.tag);
+      // The undo branch survived the rollback and holds the rows up to today's savepoint.
+      const branch = await paimonQuery(`SELECT branch_name FROM ${sql(table).system('branches')}`);
+      expect(branch.map((r) => r.branch_name)).toContain(result.undo!.branch);
+      const kept = await paimonQuery(
+        `SELECT COUNT(*) AS n, MAX(id) AS hi FROM ${sql(table).system(`branch_${result.undo!.branch}`)}`,
+      );
+      expect(Number(kept[0]!.n)).toBe(Number(kept[0]!.hi));
+      expect(Number(kept[0]!.hi)).toBeGreaterThan(a.max + 30);
+    }
+
+    // The job resumes from A: new ids continue right after A's last one, with no gap and no
+    // duplicate (a job resumed from today's savepoint would leave a gap after A's ids).
+    await awaitCheckpointedRun(result.newJobId!);
+    const resumed = await until('new rows after the restore in both tables', 90_000, async () => {
+      const r = await ids();
+      return TABLES.every((t) => r.get(t)!.max > atA.get(t)!.max + 20) ? r : undefined;
+    });
+    for (const table of TABLES) {
+      const now = resumed.get(table)!;
+      expect(now.min).toBe(1);
+      expect(now.rows).toBe(now.max - now.min + 1);
+    }
+    const later = await until('both tables to keep growing', 60_000, async () => {
+      const r = await ids();
+      return TABLES.every((t) => r.get(t)!.max > resumed.get(t)!.max) ? r : undefined;
+    });
+    for (const table of TABLES) expect(later.get(table)).toMatchObject({ min: 1, rows: later.get(table)!.max });
+  });
+
+  it('a rejected restore changes no table: same snapshot ids, rows and tags', async () => {
+    expect(pointA).toBeDefined();
+    // No writer, so nothing but the restore could move the tables.
+    for (const jobId of ourJobs) await cancelAndWait(jobId);
+    const before = { tables: await snapshotsAndTags(), ids: await ids() };
+
+    const handle = await startRestore(client, restoreInput(pointA.savepointId), { taskQueue });
+    const plan = await awaitPlan(client);
+    expect(plan.writer.action).toBe('none'); // no live job of that name: nothing to stop
+    await rejectRestore(client, { jobName: JOB_NAME }, { approver: 'ops-bob', comment: 'not now' });
+    const result: RestoreResult = await handle.result();
+    expect(result).toMatchObject({ status: 'rejected', rejection: { rejectedBy: 'ops-bob', comment: 'not now' } });
+
+    expect({ tables: await snapshotsAndTags(), ids: await ids() }).toEqual(before);
+    for (const table of TABLES) expect(before.tables.get(table)!.tags.map((t) => t.tag)).toContain(pointA.tag);
+    const { jobs } = await flinkGet<{ jobs: { name: string; state: string }[] }>('/jobs/overview');
+    expect(jobs.filter((j) => j.name === JOB_NAME && j.state === 'RUNNING')).toEqual([]);
+  });
+});
