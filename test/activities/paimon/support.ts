@@ -126,12 +126,20 @@ export async function tableExists(database: string, table: string): Promise<bool
 }
 
 /**
- * Starts a streaming job (named `jobName`) that writes a datagen sequence into every table, and
- * waits for its first completed checkpoint. Returns the job id.
+ * Starts a streaming job (named `jobName`) that writes a datagen sequence into every table, from
+ * a savepoint if given, and waits for its first completed checkpoint. Returns the job id.
  */
-export async function startWriter(database: string, tables: string[], jobName: string, firstId: number): Promise<string> {
+export async function startWriter(
+  database: string,
+  tables: string[],
+  jobName: string,
+  firstId: number,
+  savepointPath?: string,
+): Promise<string> {
   const client = new SqlGatewayClient({ url: config.sqlGateway.url, requestTimeoutMs: 30_000 });
-  const session = await client.openSession({ 'execution.runtime-mode': 'streaming', 'pipeline.name': jobName });
+  const properties: Record<string, string> = { 'execution.runtime-mode': 'streaming', 'pipeline.name': jobName };
+  if (savepointPath) properties['execution.savepoint.path'] = savepointPath;
+  const session = await client.openSession(properties);
   let jobId: string | undefined;
   try {
     const { catalog, warehouse } = config.paimon;
@@ -152,31 +160,42 @@ export async function startWriter(database: string, tables: string[], jobName: s
   if (!jobId) throw new Error(`the SQL gateway gave no job id for ${jobName}`);
   const id = jobId;
   await until(`a first completed checkpoint of ${jobName}`, 90_000, async () => {
-    const cp = await flinkGet<{ counts?: { completed: number } }>(`/jobs/${id}/checkpoints`).catch(() => undefined);
-    return (cp?.counts?.completed ?? 0) > 0 ? true : undefined;
+    const cp = await flinkGet<{ latest?: { completed: unknown } }>(`/jobs/${id}/checkpoints`).catch(() => undefined);
+    return cp?.latest?.completed ? true : undefined;
   });
   return id;
 }
 
-/** Stop-with-savepoint through Flink REST; returns the savepoint id (its checkpoint id). */
-export async function stopWithSavepoint(jobId: string): Promise<number> {
+/** The ids of the job's checkpoints that failed or were aborted (e.g. by stop-with-savepoint). */
+export async function failedCheckpointIds(jobId: string): Promise<number[]> {
+  const cps = await flinkGet<{ history: { id: number; status: string }[] }>(`/jobs/${jobId}/checkpoints`);
+  return cps.history.filter((cp) => cp.status === 'FAILED').map((cp) => cp.id);
+}
+
+/** Stop-with-savepoint through Flink REST: the savepoint id (its checkpoint id) and its location. */
+export async function stopWithSavepoint(jobId: string): Promise<{ savepointId: number; location: string }> {
   const res = await request(`${config.flink.restUrl}/jobs/${jobId}/stop`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ drain: false }),
   });
   const { 'request-id': trigger } = (await res.body.json()) as { 'request-id': string };
-  await until(`stop-with-savepoint of ${jobId}`, 90_000, async () => {
-    const s = await flinkGet<{ status: { id: string }; operation?: { 'failure-cause'?: unknown } }>(
+  const location = await until(`stop-with-savepoint of ${jobId}`, 90_000, async () => {
+    const s = await flinkGet<{ status: { id: string }; operation?: { location?: string; 'failure-cause'?: unknown } }>(
       `/jobs/${jobId}/savepoints/${trigger}`,
     );
     if (s.status.id !== 'COMPLETED') return undefined;
-    if (s.operation?.['failure-cause']) throw new Error(`stop-with-savepoint failed: ${JSON.stringify(s.operation)}`);
-    return true;
+    if (!s.operation?.location) throw new Error(`stop-with-savepoint failed: ${JSON.stringify(s.operation)}`);
+    return s.operation.location;
   });
-  const cps = await flinkGet<{ latest: { savepoint: { id: number; is_savepoint: boolean } | null } }>(`/jobs/${jobId}/checkpoints`);
-  if (!cps.latest.savepoint) throw new Error(`job ${jobId} reports no savepoint after stop-with-savepoint`);
-  return cps.latest.savepoint.id;
+  // The checkpoint statistics can trail the savepoint's completion by a moment.
+  const savepointId = await until(`the checkpoint id of savepoint ${location}`, 30_000, async () => {
+    const cps = await flinkGet<{ history: { id: number; is_savepoint: boolean; external_path?: string }[] }>(
+      `/jobs/${jobId}/checkpoints`,
+    );
+    return cps.history.find((cp) => cp.is_savepoint && cp.external_path === location)?.id;
+  });
+  return { savepointId, location };
 }
 
 /** Cancels jobs this test file started (by name prefix) that are still alive. */

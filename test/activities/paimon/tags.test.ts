@@ -111,7 +111,7 @@ describe('tag activities', () => {
 
   it('awaitTag: stop-with-savepoint tags savepoint-<id> on both tables, and awaitTag sees it', async () => {
     const jobId = await startWriter(DB, ['seq_a', 'seq_b'], `${JOB_PREFIX}-${Date.now()}`, 1);
-    const savepointId = await stopWithSavepoint(jobId);
+    const { savepointId } = await stopWithSavepoint(jobId);
     const tag = tagFor(savepointId);
     const heartbeats: unknown[] = [];
     const env = activityEnv();
