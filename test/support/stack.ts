@@ -67,7 +67,8 @@ export async function until<T>(what: string, timeoutMs: number, probe: () => Pro
  */
 export async function paimonQuery(...statements: string[]): Promise<Record<string, unknown>[]> {
   const client = new SqlGatewayClient({ url: config.sqlGateway.url, requestTimeoutMs: 30_000 });
-  const session = await client.openSession({ 'execution.runtime-mode': 'batch' });
+  // A failing read should fail at once, not restart under the cluster's restart strategy.
+  const session = await client.openSession({ 'execution.runtime-mode': 'batch', 'restart-strategy.type': 'none' });
   try {
     const { catalog, warehouse } = config.paimon;
     await client.execute(
