@@ -155,6 +155,21 @@ export function planChanges(approved: RestorePlan, now: RestorePlan): string[] {
   return changes;
 }
 
+/**
+ * The tables whose tag of today's savepoint is not on a snapshot at least as new as the latest
+ * one seen before the stop. Checkpoint ids restart at 1 for a freshly started job, and Paimon does
+ * not tag a savepoint whose `savepoint-<id>` name is taken (docs/paimon-rollback.md): an old tag of
+ * that name says nothing about the stop's final commit.
+ */
+export function staleSavepointTag(before: RestorePlan, after: RestorePlan, tag: string): string[] {
+  return before.tables.flatMap((b) => {
+    const found = after.tables.find((t) => t.table === b.table)?.tagsDeleted.find((t) => t.tag === tag);
+    if (found && found.snapshotId >= (b.latestSnapshotId ?? 0)) return [];
+    const where = found ? `snapshot ${found.snapshotId}` : `a snapshot not newer than the restore point's tag`;
+    return [`${b.table} (${where}; the table was at snapshot ${b.latestSnapshotId} before the stop)`];
+  });
+}
+
 /** The writer as it is now: stop it with a savepoint, cancel it, or nothing to stop. */
 async function observeWriter(params: RestoreParams): Promise<{ writer: RestorePlan['writer']; jobName: string }> {
   let found: JobSummary;
@@ -206,11 +221,18 @@ function pick(points: RestorePoint[], ref: RestorePointRef, jobName: string): Re
 }
 
 function undoText(undoName: string, tables: TableRef[]): string {
-  const ff = tables.map((t) => `CALL sys.fast_forward(\`table\` => '${t}', branch => '${undoName}')`).join('; ');
+  const copy = tables
+    .map((t) => {
+      const [db, name] = t.split('.');
+      return `INSERT OVERWRITE \`${db}\`.\`${name}\` SELECT * FROM \`${db}\`.\`${name}$branch_${undoName}\``;
+    })
+    .join('; ');
   return (
     `Before the rollback every sink table gets tag and branch '${undoName}' on its latest snapshot (after the writer stopped). ` +
     'rollback_to deletes newer tags but not branches, so the rows from before the restore stay readable in ' +
-    `<table>$branch_${undoName}. To undo the restore: stop the job, ${ff}, then start the job from today's savepoint (in the result).`
+    `<table>$branch_${undoName}. To undo the restore: stop the job, copy the rows back (with 'table.dml-sync' = 'true': ${copy}), ` +
+    "then start the job from today's savepoint (in the result). Not CALL sys.fast_forward: in Paimon 1.3.1 it leaves a gap in " +
+    "main's snapshot ids and reading <table>$snapshots fails afterwards (docs/paimon-rollback.md)."
   );
 }
 

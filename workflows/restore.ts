@@ -34,7 +34,7 @@ import {
   type RestoreStatus,
   type TableRollback,
 } from './restore-messages';
-import { makePlan, planChanges, type PlanFor } from './restore-plan';
+import { makePlan, planChanges, staleSavepointTag, type PlanFor } from './restore-plan';
 import { messageOf, Saga } from './saga';
 import { stepToken } from './tokens';
 
@@ -153,6 +153,15 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
       if (changes.length === 0 && !stopped && plan.writer.action !== 'none') {
         stopped = await stopWriter(plan);
         fresh = await planFor(plan.version + 1, stopped);
+        const stale = stopped.savepoint ? staleSavepointTag(plan, fresh, stopped.savepoint.tag) : [];
+        if (stale.length > 0) {
+          throw fatal(
+            WorkflowFailureType.TagMissing,
+            `tag '${stopped.savepoint!.tag}' of the savepoint the writer stopped with is an older tag of the same name on ` +
+              `${stale.join(', ')}: Paimon did not tag this stop (a job started afresh counts checkpoints from 1 again), so its ` +
+              'final commit cannot be confirmed; nothing was rolled back',
+          );
+        }
         changes = planChanges(plan, fresh);
       }
       if (changes.length > 0) {

@@ -70,6 +70,11 @@ export class FakeStack {
   private nextJob = 0xa1;
   private nextCheckpoint = 40;
 
+  /** The id the next savepoint (or health gate checkpoint) gets. */
+  get nextSavepointId(): number {
+    return this.nextCheckpoint + 1;
+  }
+
   constructor(readonly options: FakeStackOptions) {
     this.initialJobId = this.startJob(options.version ?? 'v1').jobId;
     this.job(this.initialJobId).state = options.jobState ?? 'RUNNING';
@@ -362,7 +367,9 @@ export class FakeStack {
     if (stop) job.state = 'FINISHED';
     for (const [table, t] of this.tables) {
       t.snapshot++;
-      if (t.autoTag && !this.tagNeverAppearsOn.has(table)) t.tags.set(`savepoint-${savepointId}`, t.snapshot);
+      // Paimon's auto-tag leaves a tag whose name is taken alone (an earlier run's savepoint-<id>).
+      const name = `savepoint-${savepointId}`;
+      if (t.autoTag && !this.tagNeverAppearsOn.has(table) && !t.tags.has(name)) t.tags.set(name, t.snapshot);
     }
     this.savepoints.set(triggerId, savepoint);
     this.savepointsTaken.set(triggerId, (this.savepointsTaken.get(triggerId) ?? 0) + 1);

@@ -8,7 +8,7 @@ import { ApprovalRefusedError, approveRestore, rejectRestore, restorePlan } from
 import { OperationAlreadyRunningError } from '../../src/client/operation';
 import { InvalidRestoreInputError, startRestore } from '../../src/client/start-restore';
 import { flinkJobKey, operationStepKey, operationWorkflowId } from '../../workflows/messages';
-import { approveSignal, type RestoreResult, type RestoreStatus } from '../../workflows/restore-messages';
+import { approveSignal, restoreStatusQuery, type RestoreResult, type RestoreStatus } from '../../workflows/restore-messages';
 import { FakeStack } from '../support/fake-stack';
 import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
 import { withWorker } from './fixtures';
@@ -82,7 +82,7 @@ describe('restoreWorkflow', () => {
     }
     expect(plan.irreversible).toContain(`savepoint-${b.savepointId} on demo.orders`);
     expect(plan.irreversible).toContain("today's savepoint");
-    expect(plan.undo).toContain('fast_forward');
+    expect(plan.undo).toContain(`INSERT OVERWRITE \`demo\`.\`orders\` SELECT * FROM \`demo\`.\`orders$branch_before_restore_`);
     expect(memo).toMatchObject({ restorePlan: plan.summary, planVersion: 1 });
     expect(answer).toEqual({ planVersion: 1, outcome: 'proceeding' });
 
@@ -263,7 +263,7 @@ describe('restoreWorkflow', () => {
     expect(failure.type).toBe('RestoreIncomplete');
     expect(failure.message).toContain(`Rolled back to ${tag}: demo.orders; NOT rolled back: demo.customers`);
     expect(failure.message).toContain(`CALL sys.rollback_to(\`table\` => 'demo.customers', tag => '${tag}')`);
-    expect(failure.message).toContain('fast_forward');
+    expect(failure.message).toContain('Or undo what was done: Before the rollback every sink table gets tag and branch');
     expect(failure.message).toContain('No job was started');
     const [details] = failure.details as [RestoreStatus];
     expect(details.tables).toEqual([
@@ -275,6 +275,33 @@ describe('restoreWorkflow', () => {
     // One attempt: the failure is non-retryable. No job runs on the half-restored tables.
     expect(stack.callsOf('rollbackToTag').filter((c) => c.table === 'demo.customers')).toHaveLength(1);
     expect(stack.running()).toEqual([]);
+  });
+
+  it("today's tag is an older one of the same name: fails before any rollback and restarts the writer from today's savepoint", async () => {
+    const { jobName, stack, a } = stackWithRestorePoints();
+    // An earlier run of the job (started afresh, so counting checkpoints from 1 again) left the
+    // name the stop's savepoint will get, on an old snapshot: Paimon keeps it and tags nothing.
+    const taken = `savepoint-${stack.nextSavepointId}`;
+    stack.table('demo.customers').tags.set(taken, 1);
+    const { failure, status } = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(client, jobName);
+      await approveRestore(client, { jobName }, { approver: 'bob' });
+      const failure = await failureOf(handle.result());
+      return { failure, status: await handle.query(restoreStatusQuery) };
+    });
+    expect(failure.type).toBe('TagMissing');
+    expect(failure.message).toContain(`tag '${taken}' of the savepoint the writer stopped with is an older tag of the same name on demo.customers`);
+    expect(failure.message).not.toContain('on demo.orders');
+    expect(failure.message).toContain('nothing was rolled back');
+    expect(stack.callNames()).not.toContain('rollbackToTag');
+    expect(stack.callNames()).not.toContain('createBranch');
+    // The saga put the writer back on today's savepoint.
+    const [writer] = stack.running();
+    expect(stack.running()).toHaveLength(1);
+    expect(writer).toMatchObject({ version: 'v1', restoredFrom: status.todaysSavepoint!.path });
+    expect(status).toMatchObject({ step: 'failed', restartedJobId: writer.jobId });
+    expect(steps(status)).toEqual(expect.arrayContaining(['stopping-writer', 'restarting-writer', 'awaiting-writer-health', 'failed']));
   });
 
   it('tag missing on one table: fails in planning with the table named, nothing changed', async () => {
