@@ -16,6 +16,7 @@ import { longRunning, restCall } from './activity-options';
 import { describeIssues } from './input';
 import { flinkJobKey, WorkflowFailureType } from './messages';
 import { retentionWorkflow } from './retention';
+import { collidingTables, savepointTagsBefore, tagCollisionFailure } from './tag-guard';
 import { stepToken } from './tokens';
 
 const rest = proxyActivities<Activities>(restCall);
@@ -43,12 +44,16 @@ export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<
     );
   }
 
+  const tagsBefore = await savepointTagsBefore(tables);
   const savepoint = await waitUpTo(options.savepointTimeout).triggerSavepoint({
     jobId: running.jobId,
     triggerId: stepToken('savepoint'),
     formatType: options.formatType,
   });
   const tag = tagFor(savepoint.savepointId);
+  // Not recorded: the catalog would take the old tag for this savepoint's. The savepoint stays.
+  const collided = collidingTables(tag, tagsBefore);
+  if (collided.length > 0) throw tagCollisionFailure(tag, collided);
 
   // Intermediate savepoints commit nothing since Flink 1.15, so Paimon creates the tag only when
   // the next checkpoint after the savepoint commits: a bounded wait, not an immediate check.

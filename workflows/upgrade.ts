@@ -18,6 +18,7 @@ import { parseUpgradeInput, type UpgradeInput, type UpgradeParams } from './inpu
 import { jobLabel, statusQuery, WorkflowFailureType, type UpgradeResult } from './messages';
 import { Progress } from './progress';
 import { messageOf, Saga } from './saga';
+import { collidingTables, savepointTagsBefore, TagCollision, tagCollisionFailure } from './tag-guard';
 import { stepToken } from './tokens';
 
 const rest = proxyActivities<Activities>(restCall);
@@ -59,6 +60,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
 
   let upgrade: { newJobId: string; health: HealthReport; savepoint: Savepoint; tag: string };
   try {
+    const tagsBefore = await savepointTagsBefore(sinkTables);
     progress.enter('stopping-with-savepoint');
     const triggerId = stepToken('stop-with-savepoint');
     progress.note({ triggerId });
@@ -70,6 +72,9 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
     const tag = tagFor(savepoint.savepointId);
     progress.note({ savepoint: { id: savepoint.savepointId, path: savepoint.path }, tag });
     saga.add(() => restoreOldVersion(savepoint));
+
+    const collided = collidingTables(tag, tagsBefore);
+    if (collided.length > 0) throw tagCollisionFailure(tag, collided);
 
     // Paimon tags a stop-with-savepoint when the commit of its final checkpoint lands, so the tag
     // may trail the savepoint; without it there would be no restore point for the tables.
@@ -105,7 +110,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
     const undone = !saga.isEmpty;
     await saga.compensate(reason);
     progress.finish('failed', { reason });
-    if (undone && err instanceof ApplicationFailure && err.type === WorkflowFailureType.TagMissing) {
+    if (undone && err instanceof ApplicationFailure && (err.type === WorkflowFailureType.TagMissing || err.type === TagCollision)) {
       const { restoredJobId, savepoint } = progress.snapshot();
       throw fatal(
         err.type,

@@ -9,7 +9,7 @@ export const DAY = 24 * 60 * 60_000;
 
 export type FakeJobActivities = Pick<
   Activities,
-  'resolveJob' | 'describeSinkTables' | 'triggerSavepoint' | 'awaitTag' | 'recordRestorePoint'
+  'resolveJob' | 'describeSinkTables' | 'listTags' | 'triggerSavepoint' | 'awaitTag' | 'recordRestorePoint'
 >;
 
 /** One fake Flink job and its Paimon tables; records every call in order. */
@@ -22,6 +22,8 @@ export interface FakeJobKnobs {
   autoTagOff?: TableRef[];
   /** tables that do not exist */
   absent?: TableRef[];
+  /** tag names every table already has before the savepoint (left by an earlier job run) */
+  tagsBefore?: string[];
 }
 
 export function fakeJob(jobName: string, knobs: FakeJobKnobs = {}) {
@@ -43,6 +45,10 @@ export function fakeJob(jobName: string, knobs: FakeJobKnobs = {}) {
         exists: !knobs.absent?.includes(table),
         autoTagOnSavepoint: !knobs.autoTagOff?.includes(table) && !knobs.absent?.includes(table),
       }));
+    },
+    async listTags(input) {
+      calls.push({ name: 'listTags', input });
+      return (knobs.tagsBefore ?? []).map((tagName) => ({ tagName, snapshotId: 1, schemaId: 0, commitTime: '2026-01-01T00:00:00', recordCount: 10 }));
     },
     async triggerSavepoint(input) {
       calls.push({ name: 'triggerSavepoint', input });

@@ -92,12 +92,20 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
       }
     });
 
-    const firstRun = fake.calls.slice(0, 5).map((c) => c.name);
-    expect(firstRun).toEqual(['resolveJob', 'describeSinkTables', 'triggerSavepoint', 'awaitTag', 'recordRestorePoint']);
+    const firstRun = fake.calls.slice(0, 7).map((c) => c.name);
+    expect(firstRun).toEqual([
+      'resolveJob',
+      'describeSinkTables',
+      'listTags',
+      'listTags',
+      'triggerSavepoint',
+      'awaitTag',
+      'recordRestorePoint',
+    ]);
     expect(fake.calls[0]!.input).toEqual({ job: { jobName } });
-    expect(fake.calls[2]!.input).toMatchObject({ jobId: 'c'.repeat(32), formatType: 'CANONICAL' });
+    expect(fake.calls[4]!.input).toMatchObject({ jobId: 'c'.repeat(32), formatType: 'CANONICAL' });
     expect(fake.triggerIds[0]).toMatch(/^[0-9a-f]{32}$/);
-    expect(fake.calls[3]!.input).toEqual({ tables: TABLES, tag: 'savepoint-40', timeoutMs: 30_000 });
+    expect(fake.calls[5]!.input).toEqual({ tables: TABLES, tag: 'savepoint-40', timeoutMs: 30_000 });
     expect(fake.records[0]).toMatchObject({
       savepointId: 40,
       jobName,
@@ -172,6 +180,23 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     expect(catalog.calls[0]).toBe(`list ${jobName}`);
     const child = await env.client.workflow.getHandle(retentionWorkflowId(jobName)).describe();
     expect(child).toMatchObject({ type: 'retentionWorkflow', parentExecution: { workflowId } });
+  });
+
+  it('refuses a savepoint whose tag name an earlier job run already took, and records no restore point', async () => {
+    const jobName = unique('collided-job');
+    // The fake's first savepoint id is 40; an old run of the job left savepoint-40 on the tables.
+    const fake = fakeJob(jobName, { tagsBefore: ['savepoint-12', 'savepoint-40'] });
+    const err = await withWorker(fake.activities, (taskQueue) =>
+      env.client.workflow
+        .execute('takeSavepointWorkflow', { taskQueue, workflowId: unique('savepoint-collided'), args: [{ job: { jobName }, tables: TABLES }] })
+        .catch((e: unknown) => e),
+    );
+    expect((err as WorkflowFailedError).cause).toMatchObject({
+      type: 'TagCollision',
+      message: expect.stringMatching(/tag 'savepoint-40' already existed on demo\.seq_a, demo\.seq_b before this savepoint/),
+    });
+    expect(fake.calls.map((c) => c.name)).not.toContain('recordRestorePoint');
+    expect(fake.records).toEqual([]);
   });
 
   it('refuses invalid input in the workflow itself (input typed into the UI), before touching Flink', async () => {

@@ -83,6 +83,8 @@ describe('upgradeWorkflow', () => {
       'resolveJob',
       'describeSinkTables',
       'checkFlinkCluster',
+      'listTags',
+      'listTags',
       'stopWithSavepoint',
       'awaitTag',
       'deployJob',
@@ -190,6 +192,22 @@ describe('upgradeWorkflow', () => {
     expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
   });
 
+  it('a savepoint tag name taken by an earlier job run: v2 is never deployed, v1 restarts, fails TagCollision', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    // The next savepoint is 41; an earlier run (checkpoint ids from 1 again) left savepoint-41 on one table.
+    stack.table('demo.customers').tags.set('savepoint-41', 1);
+    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
+      failureOf((await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result()),
+    );
+    expect(failure.type).toBe('TagCollision');
+    expect(failure.message).toMatch(/tag 'savepoint-41' already existed on demo\.customers before this savepoint/);
+    expect(failure.message).toMatch(/v1 runs again from .* as job/);
+    expect(stack.callNames()).not.toContain('awaitTag');
+    expect(stack.callsOf('deployJob').map((d) => d.deployment.version)).toEqual(['v1']);
+    expect(stack.running()).toHaveLength(1);
+  });
+
   it('tag missing on one table: v2 is never deployed, v1 restarts from the savepoint, fails TagMissing', async () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
@@ -208,6 +226,8 @@ describe('upgradeWorkflow', () => {
       'resolveJob',
       'describeSinkTables',
       'checkFlinkCluster',
+      'listTags',
+      'listTags',
       'stopWithSavepoint',
       'awaitTag',
       'deployJob',
@@ -241,6 +261,8 @@ describe('upgradeWorkflow', () => {
       'resolveJob',
       'describeSinkTables',
       'checkFlinkCluster',
+      'listTags',
+      'listTags',
       'stopWithSavepoint',
       'awaitTag',
       'deployJob',
@@ -340,7 +362,7 @@ describe('upgradeWorkflow', () => {
 
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
-    expect(stack.callNames().slice(7)).toEqual([
+    expect(stack.callNames().slice(9)).toEqual([
       'getJob',
       'cancelJob',
       'getJob',

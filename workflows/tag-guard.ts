@@ -1,0 +1,42 @@
+// A savepoint's tag is only its restore point if Paimon created it for this savepoint. A job once
+// started without a savepoint counts checkpoints from 1 again, and Paimon never replaces an existing
+// tag (it skips creating it): an old `savepoint-<id>` from an earlier run would pass for ours and
+// point at an old snapshot. So the tag names are read before the savepoint, and a savepoint whose
+// tag name was already taken is refused.
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/contract';
+import type { TableRef } from '../src/domain';
+import { restCall } from './activity-options';
+
+const { listTags } = proxyActivities<Activities>(restCall);
+
+export const TagCollision = 'TagCollision';
+
+export type TagsBefore = Record<TableRef, string[]>;
+
+/** The `savepoint-*` tag names on each table now, before the savepoint is taken. */
+export async function savepointTagsBefore(tables: TableRef[]): Promise<TagsBefore> {
+  const before: TagsBefore = {};
+  for (const table of tables) {
+    before[table] = (await listTags({ table })).map((t) => t.tagName).filter((name) => name.startsWith('savepoint-'));
+  }
+  return before;
+}
+
+/** The tables on which `tag` existed before the savepoint: there it is not this savepoint's tag. */
+export const collidingTables = (tag: string, before: TagsBefore): TableRef[] =>
+  Object.entries(before)
+    .filter(([, names]) => names.includes(tag))
+    .map(([table]) => table);
+
+export function tagCollisionFailure(tag: string, tables: TableRef[]): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: TagCollision,
+    nonRetryable: true,
+    message:
+      `tag '${tag}' already existed on ${tables.join(', ')} before this savepoint (left by an earlier job run ` +
+      `whose checkpoint ids started again from 1), so Paimon did not tag this savepoint there and it is no ` +
+      `restore point. Delete or rename the old tag (CALL sys.delete_tag) if it is not needed, or restart the ` +
+      `job from its latest savepoint so checkpoint ids continue, then try again.`,
+  });
+}
