@@ -1,7 +1,9 @@
 // savepointctl: start, approve and watch the workflows from a terminal or a script.
 // Exit codes: 0 done, 1 the operation did not succeed (one-line reason), 2 wrong usage.
 import { parse } from './args';
+import { approve, reject } from './commands/approval';
 import type { Command } from './commands/command';
+import { restore } from './commands/restore';
 import { restorePoints } from './commands/restore-points';
 import { savepoint } from './commands/savepoint';
 import { schedule } from './commands/schedule';
@@ -11,7 +13,7 @@ import { createContext } from './context';
 import { UsageError } from './errors';
 import { failureReason } from './follow';
 
-export const COMMANDS: Command[] = [upgrade, savepoint, schedule, restorePoints, status];
+export const COMMANDS: Command[] = [upgrade, restore, approve, reject, savepoint, schedule, restorePoints, status];
 
 const CONNECTION_HELP = `Connection (flags override the env variables of the same meaning):
   --temporal-address HOST:PORT   TEMPORAL_ADDRESS (default 127.0.0.1:7233)

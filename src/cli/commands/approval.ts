@@ -1,0 +1,65 @@
+// savepointctl approve|reject JOB --as ID: answer a restore's approval request.
+import { approveRestore, rejectRestore } from '../../client/approval';
+import type { JobRef } from '../../domain';
+import { positional, required, str, type Parsed } from '../args';
+import { UsageError } from '../errors';
+import { json } from '../output';
+import type { Command } from './command';
+
+const flags = {
+  as: { type: 'string' },
+  comment: { type: 'string' },
+  'plan-version': { type: 'string' },
+} as const;
+
+function answer(p: Parsed) {
+  const planVersion = str(p, 'plan-version');
+  if (planVersion !== undefined && !/^[1-9]\d*$/.test(planVersion)) {
+    throw new UsageError(`--plan-version must be a positive whole number, got '${planVersion}'`);
+  }
+  return {
+    approver: required(p, 'as', 'your identity, which the restore checks against its approvers'),
+    ...(str(p, 'comment') !== undefined ? { comment: str(p, 'comment') } : {}),
+    ...(planVersion !== undefined ? { planVersion: Number(planVersion) } : {}),
+  };
+}
+
+/** The job as typed: a 32-hex id, or a name (the restore's workflow id is flink-job/<it>). */
+const jobRef = (p: Parsed): JobRef => {
+  const job = positional(p, 0, 'job');
+  return /^[0-9a-f]{32}$/.test(job) ? { jobId: job } : { jobName: job };
+};
+
+const usage = (verb: string, what: string) => `savepointctl ${verb} JOB --as IDENTITY [--comment TEXT] [--plan-version N]
+
+  JOB             the job the restore is for (its name or id, as the restore was started)
+  --as ID         your identity: ${what}
+  --comment TEXT  kept in the workflow's history with the answer
+  --plan-version  the plan version you reviewed (savepointctl status flink-job/JOB); refused if the plan changed`;
+
+export const approve: Command = {
+  name: 'approve',
+  summary: "approve a restore's plan (your identity must be one of its approvers)",
+  usage: usage('approve', 'must be one of the restore\'s approvers, and not its requester under four-eyes'),
+  flags,
+  async run(p, ctx) {
+    const result = await approveRestore(await ctx.client(), jobRef(p), answer(p));
+    if (ctx.json) ctx.out(json(result));
+    else if (result.outcome === 'plan-changed') {
+      ctx.out(`the plan changed since v${result.planVersion - 1}: ${(result.changes ?? []).join('; ')}; review plan v${result.planVersion} and approve again`);
+    } else ctx.out(`approved plan v${result.planVersion}: the restore is ${result.outcome}`);
+    return result.outcome === 'proceeding' ? 0 : 1;
+  },
+};
+
+export const reject: Command = {
+  name: 'reject',
+  summary: "reject a restore's plan: it ends with nothing changed",
+  usage: usage('reject', 'must be one of the restore\'s approvers'),
+  flags,
+  async run(p, ctx) {
+    const result = await rejectRestore(await ctx.client(), jobRef(p), answer(p));
+    ctx.out(ctx.json ? json(result) : `rejected plan v${result.planVersion}: the restore ends with nothing changed`);
+    return 0;
+  },
+};

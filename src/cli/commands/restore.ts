@@ -1,0 +1,148 @@
+// savepointctl restore: plan a restore to a restore point, show the plan, wait for approval.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { restorePlan } from '../../client/approval';
+import { startRestore } from '../../client/start-restore';
+import type { JobRef } from '../../domain';
+import type { RestorePlan, RestoreResult } from '../../../workflows/restore-messages';
+import { bool, compact, list, readJson, str, type Parsed } from '../args';
+import { workflowUrl, type Context } from '../context';
+import { UsageError } from '../errors';
+import { follow } from '../follow';
+import { json } from '../output';
+import type { Command } from './command';
+
+function restorePoint(p: Parsed) {
+  const id = str(p, 'savepoint-id');
+  const tag = str(p, 'tag');
+  const latest = bool(p, 'latest');
+  if ([id, tag, latest || undefined].filter((v) => v !== undefined).length !== 1) {
+    throw new UsageError('give exactly one of --savepoint-id, --tag or --latest');
+  }
+  if (id !== undefined && !/^\d+$/.test(id)) throw new UsageError(`--savepoint-id must be a whole number, got '${id}'`);
+  return id !== undefined ? { savepointId: Number(id) } : tag !== undefined ? { tag } : 'latest-restorable';
+}
+
+function inputFromFlags(p: Parsed): unknown {
+  const jobName = str(p, 'job-name');
+  const jobId = str(p, 'job-id');
+  if ((jobId === undefined) === (jobName === undefined)) throw new UsageError('give exactly one of --job-id or --job-name');
+  const version = str(p, 'version');
+  const sqlFile = str(p, 'sql-file');
+  if (!version || !sqlFile) throw new UsageError('--version and --sql-file are required: the version to run after the restore');
+  const approvers = list(p, 'approver');
+  if (approvers.length === 0) throw new UsageError('--approver is required: the identities allowed to approve (repeat or comma-separate)');
+  return {
+    job: jobId !== undefined ? { jobId } : { jobName },
+    deployment: { kind: 'sql', version, scriptFile: sqlFile },
+    sinkTables: list(p, 'table'),
+    restorePoint: restorePoint(p),
+    options: compact({
+      approvers,
+      requestedBy: str(p, 'requested-by'),
+      fourEyes: bool(p, 'no-four-eyes') ? false : undefined,
+      approvalTimeout: str(p, 'approval-timeout'),
+      healthTimeout: str(p, 'health-timeout'),
+      drain: bool(p, 'drain') || undefined,
+    }),
+  };
+}
+
+/** The plan as the approver reads it. */
+export function describePlan(plan: RestorePlan): string {
+  return [
+    `plan v${plan.version} for job ${plan.job}: ${plan.summary}`,
+    `  restore point: savepoint ${plan.restorePoint.savepointId} (${plan.restorePoint.tag}) at ${plan.restorePoint.path}`,
+    `  writer: ${plan.writer.action}${plan.writer.jobId ? ` (job ${plan.writer.jobId}, ${plan.writer.state})` : ''}`,
+    ...plan.tables.map(
+      (t) =>
+        `  ${t.table}: snapshot ${t.latestSnapshotId ?? '-'} -> ${t.tagSnapshotId}, rows ${t.rowsNow} -> ${t.rowsAtTag ?? '?'}, ` +
+        `${t.snapshotsDeleted} snapshot(s) and ${t.tagsDeleted.length} tag(s) deleted` +
+        (t.restorePointsLost.length > 0 ? ` (restore points lost: ${t.restorePointsLost.join(', ')})` : ''),
+    ),
+    `  cannot be undone: ${plan.irreversible}`,
+    `  undo: ${plan.undo}`,
+  ].join('\n');
+}
+
+async function waitForPlan(ctx: Context, job: JobRef, done: Promise<unknown>): Promise<RestorePlan | undefined> {
+  let finished = false;
+  void done.then(() => (finished = true), () => (finished = true));
+  while (!finished) {
+    const plan = await restorePlan(await ctx.client(), job).catch(() => undefined);
+    if (plan) return plan;
+    await sleep(500);
+  }
+  return undefined;
+}
+
+export const restore: Command = {
+  name: 'restore',
+  summary: 'roll every sink table back to a restore point and restart the job from its savepoint, after approval',
+  usage: `savepointctl restore (--input FILE | --job-name NAME --table DB.T... POINT --version V --sql-file F --approver ID...) [options]
+
+  --input FILE           the workflow input as JSON (as pasted into the Temporal UI; '-' = stdin)
+  --savepoint-id N | --tag savepoint-N | --latest   the restore point (--latest: the newest restorable)
+  --version LABEL --sql-file FILE                   the version to run after the restore
+  --approver ID          an identity allowed to approve (repeat, or comma-separated)
+  --requested-by ID      who asks; with four-eyes (the default) they cannot approve it themselves
+  --no-four-eyes         let the requester approve too
+  --approval-timeout D   how long the plan waits for an approval (default 24h); then nothing changes
+  --health-timeout D     how long the restarted job has to checkpoint (default 5m)
+  --drain                stop the writer with --drain
+  --wait                 after showing the plan, wait until the restore ends and print its result
+
+Prints the plan (what will change, what cannot be undone) and the workflow id to approve:
+  savepointctl approve JOB --as ID [--comment TEXT]`,
+  flags: {
+    input: { type: 'string' },
+    'job-name': { type: 'string' },
+    'job-id': { type: 'string' },
+    table: { type: 'string', multiple: true },
+    'savepoint-id': { type: 'string' },
+    tag: { type: 'string' },
+    latest: { type: 'boolean' },
+    version: { type: 'string' },
+    'sql-file': { type: 'string' },
+    approver: { type: 'string', multiple: true },
+    'requested-by': { type: 'string' },
+    'no-four-eyes': { type: 'boolean' },
+    'approval-timeout': { type: 'string' },
+    'health-timeout': { type: 'string' },
+    drain: { type: 'boolean' },
+    wait: { type: 'boolean' },
+  },
+  async run(p, ctx) {
+    const input = (str(p, 'input') !== undefined ? readJson('input', str(p, 'input')!) : inputFromFlags(p)) as { job: JobRef };
+    const handle = await startRestore(await ctx.client(), input as never, {
+      taskQueue: ctx.config.temporal.taskQueue,
+      uiUrl: ctx.config.temporal.uiUrl,
+      namespace: ctx.config.temporal.namespace,
+    });
+    const result = handle.result() as Promise<RestoreResult>;
+    const plan = await waitForPlan(ctx, input.job, result);
+    if (ctx.json && !bool(p, 'wait')) {
+      ctx.out(json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, plan }));
+      return 0;
+    }
+    if (!ctx.json) {
+      ctx.out(`started ${handle.workflowId}\n  ${workflowUrl(ctx.config, handle.workflowId, handle.firstExecutionRunId)}`);
+      ctx.out(plan ? describePlan(plan) : 'the restore ended before it had a plan');
+      ctx.out(`waiting for approval: savepointctl approve ${'jobName' in input.job ? input.job.jobName : input.job.jobId} --as <approver> [--comment TEXT]`);
+    }
+    if (!bool(p, 'wait')) return 0;
+    const outcome = await follow<RestoreResult>(ctx, handle);
+    ctx.out(
+      ctx.json
+        ? json(outcome)
+        : [
+            `${outcome.status}: job ${outcome.job}`,
+            ...(outcome.approval ? [`  approved by ${outcome.approval.approver}${outcome.approval.comment ? ` ("${outcome.approval.comment}")` : ''}`] : []),
+            ...(outcome.rejection ? [`  rejected by ${outcome.rejection.rejectedBy}`] : []),
+            ...(outcome.tables ?? []).map((t) => `  ${t.table}: ${t.rolledBack ? `rolled back to snapshot ${t.snapshotId}, ${t.rowCount} rows` : 'not rolled back'}`),
+            ...(outcome.newJobId ? [`  new job ${outcome.newJobId}`] : []),
+            ...(outcome.undo ? [`  undo: ${outcome.undo.instructions}`] : []),
+          ].join('\n'),
+    );
+    return outcome.status === 'restored' ? 0 : 1;
+  },
+};
