@@ -1,0 +1,122 @@
+// savepointctl end to end on the real stack: a person takes a savepoint, lists restore points,
+// starts a restore, is refused as a wrong approver, approves, and reads the status — all through
+// the CLI's own entry point, against a real worker with the real activities.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main';
+import { operationWorkflowId } from '../../workflows/messages';
+import type { RestoreResult } from '../../workflows/restore-messages';
+import { connectWorker, createClient } from '../../src/temporal-connection';
+import { createWorker } from '../../src/worker';
+import { activities, cancelJobsNamed, createSinkTables, demoScript, run } from '../activities/flink/support';
+import { config, paimonQuery, requireStack, until } from '../support/stack';
+
+const DATABASE = 'cli_e2e';
+const TABLES = ['seq_a', 'seq_b'].map((t) => `${DATABASE}.${t}`);
+const JOB = `cli-e2e-${Date.now().toString(36)}`;
+const taskQueue = `cli-e2e-${Date.now()}`;
+const scripts = mkdtempSync(path.join(tmpdir(), 'cli-e2e-'));
+const v1Script = path.join(scripts, 'pipeline-v1.sql');
+
+let workerConnection: NativeConnection;
+let worker: Worker;
+let running: Promise<void>;
+let client: Client;
+
+/** Runs `savepointctl ...args` on our task queue; returns its exit code and what it printed. */
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const [command, ...rest] = args;
+  const code = await main(command === undefined ? [] : [command, ...rest, '--task-queue', taskQueue], {
+    out: (line = '') => out.push(line),
+    err: (line) => err.push(line),
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('savepointctl on the real stack', () => {
+  beforeAll(async () => {
+    await requireStack();
+    await cancelJobsNamed('cli-e2e');
+    await createSinkTables(DATABASE, ['seq_a', 'seq_b']);
+    writeFileSync(v1Script, demoScript('pipeline-v1.sql', DATABASE, JOB));
+    const workerConfig = { ...config, temporal: { ...config.temporal, taskQueue } };
+    workerConnection = await connectWorker(workerConfig);
+    worker = await createWorker(workerConfig, workerConnection);
+    running = worker.run();
+    client = await createClient(config);
+    await run(activities().deployJob, { deployment: { kind: 'sql', version: 'v1', scriptFile: v1Script }, deployToken: JOB });
+    await until('rows in both tables', 60_000, async () => {
+      const rows = await paimonQuery(`SELECT COUNT(*) AS n FROM \`${DATABASE}\`.\`seq_b\``);
+      return Number(rows[0]!.n) > 20 ? true : undefined;
+    });
+  });
+
+  afterAll(async () => {
+    await cancelJobsNamed('cli-e2e');
+    worker?.shutdown();
+    await running;
+    await workerConnection?.close();
+    await client?.connection.close();
+  });
+
+  it('refuses bad arguments with exit code 2 and a one-line reason naming the flag', async () => {
+    expect(await cli('savepoint', '--job-name', JOB)).toMatchObject({ code: 2, err: expect.stringContaining('--table is required') });
+    expect(await cli('upgrade', '--tabel', 'x')).toMatchObject({ code: 2, err: expect.stringContaining("Unknown option '--tabel'") });
+    expect(await cli('frobnicate')).toMatchObject({ code: 2, err: expect.stringContaining("unknown command 'frobnicate'") });
+    const badAddress = await cli('status', 'x', '--temporal-address', 'not an address');
+    expect(badAddress).toMatchObject({ code: 2, err: expect.stringContaining('--temporal-address') });
+    const badTable = await cli('savepoint', '--job-name', JOB, '--table', 'no-dot');
+    expect(badTable.code).toBe(2);
+    expect(badTable.err).toMatch(/tables\[0\]: a sink table is written 'database.table'/);
+    expect(badTable.err.split('\n')).toHaveLength(1);
+  });
+
+  it('takes a savepoint, lists it as restorable, restores to it after a refused and an accepted approval', async () => {
+    const taken = await cli('savepoint', '--job-name', JOB, '--table', TABLES.join(','), '--label', 'before release', '--wait');
+    expect(taken.err).toBe('');
+    expect(taken.code).toBe(0);
+    const savepointId = Number(/restore point (\d+): tag savepoint-\1 on every table/.exec(taken.out)?.[1]);
+    expect(savepointId).toBeGreaterThan(0);
+
+    const listed = await cli('restore-points', JOB, '--json');
+    expect(listed.code).toBe(0);
+    const points = JSON.parse(listed.out) as { savepointId: number; restorable: boolean; label: string | null }[];
+    expect(points.find((p) => p.savepointId === savepointId)).toMatchObject({ restorable: true, label: 'before release' });
+    const table = await cli('restore-points', JOB);
+    expect(table.out).toMatch(new RegExp(`^${savepointId}\\s+savepoint-${savepointId}\\s.*\\byes\\b`, 'm'));
+
+    const started = await cli(
+      'restore', '--job-name', JOB, '--table', TABLES.join(','), '--savepoint-id', String(savepointId),
+      '--version', 'v1', '--sql-file', v1Script, '--approver', 'alice', '--requested-by', 'bob',
+    );
+    expect(started.code).toBe(0);
+    expect(started.out).toContain(`restore point: savepoint ${savepointId} (savepoint-${savepointId})`);
+    expect(started.out).toContain('cannot be undone:');
+    expect(started.out).toContain(`savepointctl approve ${JOB} --as <approver>`);
+
+    const wrong = await cli('approve', JOB, '--as', 'mallory');
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(/refused this: .*mallory/);
+    const requester = await cli('approve', JOB, '--as', 'bob');
+    expect(requester.code).toBe(1);
+
+    const status = await cli('status', operationWorkflowId({ jobName: JOB }));
+    expect(status.code).toBe(0);
+    expect(status.out).toContain('restoreWorkflow');
+    expect(status.out).toContain('step: awaiting-approval');
+
+    const approved = await cli('approve', JOB, '--as', 'alice', '--comment', 'release rollback');
+    expect(approved).toMatchObject({ code: 0, out: expect.stringContaining('the restore is proceeding') });
+
+    const result: RestoreResult = await client.workflow.getHandle(operationWorkflowId({ jobName: JOB })).result();
+    expect(result.status).toBe('restored');
+    expect(result.approval).toMatchObject({ approver: 'alice', comment: 'release rollback' });
+    expect(result.tables?.every((t) => t.rolledBack)).toBe(true);
+  });
+});
