@@ -3,7 +3,7 @@
 // fails here with a DeterminismViolationError. `RECORD_HISTORIES=1 npx vitest run
 // test/workflows/restore-points-replay.test.ts` re-records; do that only for an intended,
 // compatible change, and commit the histories with it.
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -11,7 +11,8 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Activities } from '../../activities/contract';
 import type { TableRef } from '../../src/domain';
-import { historyFromJson, historyToJson } from '../support/history-json';
+import { historyToJson } from '../support/history-json';
+import { recordedHistories, replayAll, scheduledActivities } from '../support/replay';
 import { DAY, fakeCatalog, fakeJob, point } from '../support/restore-point-fakes';
 import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
 
@@ -84,15 +85,7 @@ async function record(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSo
   }
 }
 
-async function recorded() {
-  const files = (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.json')).sort();
-  return Promise.all(
-    files.map(async (file) => ({
-      workflowId: path.basename(file, '.json'),
-      history: historyFromJson(JSON.parse(await readFile(path.join(HISTORIES_DIR, file), 'utf8'))),
-    })),
-  );
-}
+const recorded = () => recordedHistories(HISTORIES_DIR);
 
 describe('recorded savepoint and retention histories', () => {
   let bundle: WorkflowBundleWithSourceMap;
@@ -115,20 +108,15 @@ describe('recorded savepoint and retention histories', () => {
 
   it('replay without a determinism error on the current workflow code', async () => {
     const histories = await recorded();
-    const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
-      results.push({ workflowId: result.workflowId, error: result.error });
-    }
-    expect(results).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
+    expect(await replayAll(bundle, histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
   });
 
   it('would catch a change: retention that deleted the tag before marking the record fails to replay', async () => {
     const { history } = (await recorded()).find((h) => h.workflowId === 'retention-deletes')!;
-    const scheduled = history.events?.filter((e) => e.activityTaskScheduledEventAttributes) ?? [];
-    const names = scheduled.map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
-    const mark = names.indexOf('markRestorePointExpiring', 2);
-    expect(names.slice(0, 2)).toEqual(['listRestorePoints', 'markRestorePointExpiring']);
-    scheduled[mark]!.activityTaskScheduledEventAttributes!.activityType!.name = 'deleteTag';
+    const activities = scheduledActivities(history);
+    const mark = activities.names.indexOf('markRestorePointExpiring', 2);
+    expect(activities.names.slice(0, 2)).toEqual(['listRestorePoints', 'markRestorePointExpiring']);
+    activities.rename(mark, 'deleteTag');
     await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, 'tampered')).rejects.toThrow(
       DeterminismViolationError,
     );

@@ -1,0 +1,39 @@
+// What the replay tests share: read a folder of recorded histories, replay them all on today's
+// workflow code, and tamper with one activity so a test can prove replay would catch a change.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { historyFromJson } from './history-json';
+
+export type Recorded = { workflowId: string; history: ReturnType<typeof historyFromJson> };
+
+/** Every `*.json` history in `dir`, by file name (the workflow id it was recorded under). */
+export async function recordedHistories(dir: string): Promise<Recorded[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  return Promise.all(
+    files.map(async (file) => ({
+      workflowId: path.basename(file, '.json'),
+      history: historyFromJson(JSON.parse(await readFile(path.join(dir, file), 'utf8'))),
+    })),
+  );
+}
+
+/** Replays every history; each result's error is undefined when it replayed cleanly. */
+export async function replayAll(bundle: WorkflowBundleWithSourceMap, histories: Recorded[]) {
+  const results: { workflowId: string; error: unknown }[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+    results.push({ workflowId: result.workflowId, error: result.error });
+  }
+  return results;
+}
+
+/** The names of the activities a history scheduled, in order, and a way to rename one. */
+export function scheduledActivities(history: Recorded['history']) {
+  const scheduled = history.events?.filter((e) => e.activityTaskScheduledEventAttributes) ?? [];
+  return {
+    names: scheduled.map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name!),
+    rename(index: number, name: string) {
+      scheduled[index]!.activityTaskScheduledEventAttributes!.activityType!.name = name;
+    },
+  };
+}
