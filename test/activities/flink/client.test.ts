@@ -28,7 +28,7 @@ const json = (res: http.ServerResponse, status: number, body: unknown) => {
   res.end(JSON.stringify(body));
 };
 
-describe('Flink REST transport', () => {
+describe('Flink REST transport — fault injection with a fake HTTP server (hangs, 5xx, bad bodies the real one does not produce)', () => {
   const seenAuth: (string | undefined)[] = [];
   let handler: Handler = (_req, res) => json(res, 200, FLINK_119);
   const server = http.createServer((req, res) => handler(req, res));
@@ -86,7 +86,7 @@ describe('Flink REST transport', () => {
   });
 });
 
-describe('Flink REST over TLS with a CA file', () => {
+describe('Flink REST over TLS with a CA file — a fake HTTPS server, as the local stack has no TLS', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'flinktest-tls-'));
   let server: https.Server;
   let url: string;

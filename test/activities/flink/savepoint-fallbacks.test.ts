@@ -25,7 +25,7 @@ function fakeSavepoint(): string {
   return dir;
 }
 
-describe('savepoints against a scripted Flink', () => {
+describe('savepoints against a scripted fake Flink — fault injection: statistics that forgot a savepoint, a 409 conflict', () => {
   const location = `file:${fakeSavepoint()}`;
   let triggered = false;
   let polls = 0;
