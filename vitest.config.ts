@@ -8,5 +8,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 180_000,
     hookTimeout: 300_000,
+    // The JSON report lets .ci/run print one plain 'N passed, N failed' line.
+    reporters: ['default', ['json', { outputFile: '.test-results/vitest.json' }]],
   },
 });
