@@ -1,0 +1,159 @@
+// `npm run bench`: P1 (upgrade workflow vs the direct floor), P2 (vs the manual CLI route) on the
+// real stack, P4 (scale, against a fake Flink). Results go to bench-results/<timestamp>.json and a
+// short table to stdout; progress goes to stderr. Targets are reported, never asserted.
+//   BENCH_RUNS=3            runs of each route in P1/P2 (alternating, medians reported)
+//   BENCH_ONLY=P1,P2,P4     the parts to run
+//   BENCH_P4_WORKFLOWS=1000 upgrades, and savepoint workflows, in P4
+//   BENCH_P4_FANOUT=schedule|direct   how P4 starts the savepoint fan-out
+//   BENCH_P4_PHASES=fanout,upgrades   the P4 phases to run
+//   BENCH_P4_WORKER_OPTIONS='{"maxCachedWorkflows":200}'   an experiment: WorkerOptions on top of createWorker's
+//   BENCH_P4_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'   Node flags for P4's worker (profiling)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { repoRoot } from '../src/paths';
+import { exitCleanlyOnInterrupt } from './interrupt';
+import { runScaleBench } from './p4-scale';
+import type { Route, RouteResult } from './routes';
+import { millis, mib, ratio, seconds, table, verdict, type Row } from './stats';
+import { runUpgradeBench, summariseP1, summariseP2 } from './upgrade-bench';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function options() {
+  const only = new Set((process.env.BENCH_ONLY ?? 'P1,P2,P4').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean));
+  const unknown = [...only].filter((p) => !['P1', 'P2', 'P4'].includes(p));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(', ')}; choose from P1, P2, P4`);
+  const int = (name: string, fallback: number) => {
+    const value = Number(process.env[name] ?? fallback);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number >= 1, got '${process.env[name]}'`);
+    return value;
+  };
+  const fanOut = process.env.BENCH_P4_FANOUT ?? 'schedule';
+  if (fanOut !== 'schedule' && fanOut !== 'direct') throw new Error(`BENCH_P4_FANOUT must be schedule or direct, got '${fanOut}'`);
+  const phases = (process.env.BENCH_P4_PHASES ?? 'fanout,upgrades').split(',').map((s) => s.trim());
+  if (phases.some((p) => p !== 'fanout' && p !== 'upgrades')) throw new Error(`BENCH_P4_PHASES: choose from fanout, upgrades; got '${phases}'`);
+  return {
+    only,
+    runs: int('BENCH_RUNS', 3),
+    p4Workflows: int('BENCH_P4_WORKFLOWS', 1000),
+    fanOut: fanOut as 'schedule' | 'direct',
+    phases: phases as ('fanout' | 'upgrades')[],
+  };
+}
+
+function p1Rows(p1: ReturnType<typeof summariseP1>): Row[] {
+  const o = p1.workflowOverheadMedianMs;
+  return [
+    { part: 'P1', metric: `median wall, workflow (n=${p1.runs.workflow})`, value: seconds(p1.medianWallMs.workflow) },
+    { part: 'P1', metric: `median wall, direct floor (n=${p1.runs.direct})`, value: seconds(p1.medianWallMs.direct) },
+    { part: 'P1', metric: 'same activity calls on both sides', value: p1.sameActivityCalls ? `yes (${p1.activityCalls.direct[0]?.split(' ').length} calls)` : 'NO: see activityCalls in the JSON' },
+    { part: 'P1', metric: 'ratio workflow / direct', value: ratio(p1.ratio), target: '<= 1.10', verdict: verdict(p1.targets.ratioMet) },
+    {
+      part: 'P1',
+      metric: 'orchestration (wall - activity run), wf / direct',
+      value: `${millis(p1.orchestrationMedianMs.workflow)} / ${millis(p1.orchestrationMedianMs.direct)}`,
+    },
+    { part: 'P1', metric: 'ratio from orchestration alone', value: ratio(p1.ratioFromOrchestration), target: '<= 1.10', verdict: verdict(p1.ratioFromOrchestration <= 1.1) },
+    { part: 'P1', metric: 'median downtime, workflow', value: seconds(p1.medianDowntimeMs.workflow) },
+    { part: 'P1', metric: 'median downtime, direct floor', value: seconds(p1.medianDowntimeMs.direct) },
+    { part: 'P1', metric: 'downtime workflow - direct', value: millis(p1.downtimeDeltaMs), target: '<= 1000 ms', verdict: verdict(p1.targets.downtimeMet) },
+    { part: 'P1', metric: 'overhead: client start -> started', value: millis(o.clientToStarted) },
+    { part: 'P1', metric: 'overhead: activity schedule-to-start (sum, eager dispatch)', value: millis(o.activityScheduleToStart) },
+    { part: 'P1', metric: 'overhead: workflow-task gaps (sum)', value: millis(o.workflowTaskGaps) },
+    {
+      part: 'P1',
+      metric: `  of which ${o.workflowTaskCount} workflow tasks: queued / run`,
+      value: `${millis(o.workflowTaskQueued)} / ${millis(o.workflowTaskRun)} (first task ${millis(o.firstWorkflowTaskRun)})`,
+    },
+    { part: 'P1', metric: 'overhead: completed -> client has result', value: millis(o.completedToResult) },
+    { part: 'P1', metric: 'activity run time, workflow vs direct', value: `${seconds(o.activityRun)} vs ${seconds(p1.directActivityRunMedianMs)}` },
+    { part: 'P1', metric: 'savepoint poll lag (1 s polls), wf / direct', value: `${millis(p1.pollLagMedianMs.savepoint.workflow)} / ${millis(p1.pollLagMedianMs.savepoint.direct)}` },
+    { part: 'P1', metric: 'health poll lag (1 s polls), wf / direct', value: `${millis(p1.pollLagMedianMs.health.workflow)} / ${millis(p1.pollLagMedianMs.health.direct)}` },
+    { part: 'P1', metric: 'awaitTag (2 s polls), wf / direct', value: `${millis(p1.stepMedianMs.workflow.awaitTag ?? NaN)} / ${millis(p1.stepMedianMs.direct.awaitTag ?? NaN)}` },
+  ];
+}
+
+function p2Rows(p2: ReturnType<typeof summariseP2>): Row[] {
+  return [
+    { part: 'P2', metric: `median wall, workflow (n=${p2.runs.workflow})`, value: seconds(p2.medianWallMs.workflow) },
+    { part: 'P2', metric: `median wall, manual CLI, no think time (n=${p2.runs.manual})`, value: seconds(p2.medianWallMs.manual) },
+    { part: 'P2', metric: 'ratio workflow / manual', value: ratio(p2.ratio), target: '<= 0.50', verdict: verdict(p2.targets.ratioMet) },
+    { part: 'P2', metric: 'median downtime, workflow / manual', value: `${seconds(p2.medianDowntimeMs.workflow)} / ${seconds(p2.medianDowntimeMs.manual)}` },
+  ];
+}
+
+function p4Rows(p4: Awaited<ReturnType<typeof runScaleBench>>): Row[] {
+  const l = p4.fake.latency;
+  const fake = `FAKE Flink: ${l.callMinMs}-${l.callMaxMs} ms/call, savepoint ${l.savepointMs} ms, checkpoint every ${l.checkpointIntervalMs} ms`;
+  const { fanOut: f, upgrades: u } = p4;
+  const rows: Row[] = [{ part: 'P4', metric: 'against', value: fake }];
+  if (process.env.BENCH_P4_WORKER_OPTIONS) rows.push({ part: 'P4', metric: 'worker', value: p4.workerOptions });
+  const cut = (x: { terminated: number; cutShortAfterMs?: number }) => (x.terminated > 0 ? `, ${x.terminated} cut short at ${seconds(x.cutShortAfterMs ?? NaN)}` : '');
+  if (f) {
+    rows.push(
+    {
+      part: 'P4',
+      metric: `fan-out (${f.mode}): ${f.restorable}/${f.requested} restorable${cut(f)}`,
+      value: `${seconds(f.wallMs)}, ${f.throughputPerS.toFixed(1)} wf/s`,
+      target: '< 60 s',
+      verdict: verdict(p4.targets.fanOutMet),
+    },
+    { part: 'P4', metric: 'fan-out: p50 / p99 workflow latency', value: `${seconds(f.p50LatencyMs)} / ${seconds(f.p99LatencyMs)}` },
+    { part: 'P4', metric: 'fan-out: worker peak RSS', value: mib(f.worker.peakRss), target: '< 512 MiB', verdict: verdict(f.worker.peakRss < 512 * 2 ** 20) },
+    );
+  }
+  if (u) {
+    rows.push(
+    { part: 'P4', metric: `upgrades: ${u.upgraded}/${u.requested} upgraded${cut(u)}`, value: `${seconds(u.wallMs)}, ${u.throughputPerS.toFixed(1)} wf/s` },
+    { part: 'P4', metric: 'upgrades: p50 / p99 workflow latency', value: `${seconds(u.p50LatencyMs)} / ${seconds(u.p99LatencyMs)}` },
+    { part: 'P4', metric: "upgrades: GET /jobs/:id/config (deployJob's lookup)", value: String(u.fakeRequests['GET /jobs/:id/config'] ?? 0) },
+    { part: 'P4', metric: 'upgrades: worker peak RSS', value: mib(u.worker.peakRss), target: '< 512 MiB', verdict: verdict(u.worker.peakRss < 512 * 2 ** 20) },
+    );
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const opts = options();
+  // The worker's and workflows' INFO logs would bury the table. Ctrl-C is ours to handle (cleanup),
+  // not the Runtime's (which would only stop the worker and leave the benchmark running).
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  exitCleanlyOnInterrupt(log);
+  const startedAt = new Date();
+  const out: Record<string, unknown> = {
+    startedAt: startedAt.toISOString(),
+    machine: { cpus: os.cpus().length, memoryBytes: os.totalmem(), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    options: { only: [...opts.only], runs: opts.runs, p4Workflows: opts.p4Workflows, p4FanOut: opts.fanOut },
+  };
+  const rows: Row[] = [];
+
+  const routes: Route[] = ['workflow', ...(opts.only.has('P1') ? (['direct'] as const) : []), ...(opts.only.has('P2') ? (['manual'] as const) : [])];
+  if (routes.length > 1) {
+    log(`P1/P2 on the real stack: ${opts.runs} round(s) of ${routes.join(', ')}, order rotating`);
+    const results: RouteResult[] = await runUpgradeBench({ runs: opts.runs, routes, log });
+    out.upgradeRuns = results;
+    if (opts.only.has('P1')) rows.push(...p1Rows((out.P1 = summariseP1(results)) as ReturnType<typeof summariseP1>));
+    if (opts.only.has('P2')) rows.push(...p2Rows((out.P2 = summariseP2(results)) as ReturnType<typeof summariseP2>));
+  }
+  if (opts.only.has('P4')) {
+    log(`P4 on a private Temporal dev server and a FAKE Flink: ${opts.p4Workflows} upgrades, then ${opts.p4Workflows} savepoint workflows`);
+    const p4 = await runScaleBench({ workflows: opts.p4Workflows, phases: opts.phases, fanOutTimeoutMs: 120_000, upgradeTimeoutMs: 180_000, fanOut: opts.fanOut, log });
+    out.P4 = p4;
+    rows.push(...p4Rows(p4));
+  }
+
+  out.finishedAt = new Date().toISOString();
+  const dir = path.join(repoRoot(), 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  console.log(table(rows));
+  console.log(`\nfull results: ${path.relative(process.cwd(), file)}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exitCode = 1;
+});

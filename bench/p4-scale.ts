@@ -1,0 +1,229 @@
+// P4: one worker (the production createWorker, in a process of its own) against the FAKE Flink of
+// fake-flink-server.ts and a private Temporal dev server. Two phases, each with a fresh worker
+// and a fresh fake cluster holding only its own N jobs (one database with two sink tables per
+// job): a fan-out of N savepoint workflows started through their schedules' triggers, then N
+// concurrent upgrades. A phase that runs past its time is cut short and says so.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createSavepointSchedule, deleteSavepointSchedule, triggerSavepointSchedule } from '../src/client/schedules';
+import { startUpgrade } from '../src/client/start-upgrade';
+import { repoRoot } from '../src/paths';
+import { savepointWorkflowId } from '../src/restore-points';
+import { flinkJobKey, operationStepKey } from '../workflows/messages';
+import { FAKE_LATENCY } from './fake-cluster';
+import { onInterrupt } from './interrupt';
+import { closedRuns, fakeCall, failureReasons, forkChild, latencyStats, pad, stopChild, terminateRunning, waitClosed, type Child } from './p4-support';
+import type { WorkerReport } from './scale-worker';
+import { demoScript } from './stack';
+
+export interface ScaleOptions {
+  workflows: number;
+  phases: ('fanout' | 'upgrades')[];
+  fanOut: 'schedule' | 'direct';
+  /** give up on a phase after this long: report what finished, terminate the rest */
+  fanOutTimeoutMs: number;
+  upgradeTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+const RSS_TARGET = 512 * 2 ** 20;
+const FAN_OUT_TARGET_MS = 60_000;
+
+interface Phase {
+  client: Client;
+  taskQueue: string;
+  fakePort: number;
+  n: number;
+}
+
+/** N fake jobs, each with a database of its own holding the demo's two sink tables. */
+async function seedJobs(fakePort: number, prefix: string, n: number) {
+  await fakeCall(fakePort, 'POST', '/_fake/reset');
+  const jobs = Array.from({ length: n }, (_, i) => {
+    const db = `bench_fake_${prefix}${pad(i)}`;
+    return { name: `bench-fake-${prefix}-${pad(i)}`, tables: [`${db}.seq_a`, `${db}.seq_b`] };
+  });
+  await fakeCall(fakePort, 'POST', '/_fake/seed', { jobs });
+  return jobs;
+}
+
+async function fanOutPhase({ client, taskQueue, fakePort, n }: Phase, mode: ScaleOptions['fanOut'], timeoutMs: number) {
+  const jobs = await seedJobs(fakePort, 'sp', n);
+  let schedulesCreatedMs: number | undefined;
+  if (mode === 'schedule') {
+    const c0 = Date.now();
+    for (let i = 0; i < jobs.length; i += 50) {
+      await Promise.all(
+        jobs.slice(i, i + 50).map((job) =>
+          // A yearly cron: nothing fires on its own during the benchmark, the trigger starts each run.
+          createSavepointSchedule(client, { savepoint: { job: { jobName: job.name }, tables: job.tables }, cron: '0 0 1 1 *' }, { taskQueue }),
+        ),
+      );
+    }
+    schedulesCreatedMs = Date.now() - c0;
+  }
+  const t0 = Date.now();
+  await Promise.all(
+    jobs.map((job) =>
+      mode === 'schedule'
+        ? triggerSavepointSchedule(client, job.name)
+        : client.workflow.start('takeSavepointWorkflow', {
+            taskQueue,
+            workflowId: `${savepointWorkflowId(job.name)}-${t0}`,
+            args: [{ job: { jobName: job.name }, tables: job.tables }],
+          }),
+    ),
+  );
+  const triggerCallsMs = Date.now() - t0;
+  const allClosed = await waitClosed(client, 'takeSavepointWorkflow', n, timeoutMs);
+  const runs = await closedRuns(client, 'takeSavepointWorkflow');
+  const terminated = allClosed ? 0 : await terminateRunning(client, 'takeSavepointWorkflow');
+  const restorable = await Promise.all(
+    runs.filter((r) => r.status === 'COMPLETED').map((r) => client.workflow.getHandle(r.workflowId, r.runId).result().then((v: { restorable: boolean }) => v.restorable)),
+  );
+  const { requests } = await fakeCall<{ requests: Record<string, number> }>(fakePort, 'GET', '/_fake/stats');
+  if (mode === 'schedule') {
+    for (let i = 0; i < jobs.length; i += 50) await Promise.all(jobs.slice(i, i + 50).map((job) => deleteSavepointSchedule(client, job.name).catch(() => undefined)));
+  }
+  return {
+    mode,
+    ...latencyStats(runs, t0, n),
+    schedulesCreatedMs,
+    triggerCallsMs,
+    allClosed,
+    cutShortAfterMs: allClosed ? undefined : timeoutMs,
+    terminated,
+    restorable: restorable.filter(Boolean).length,
+    failureReasons: await failureReasons(client, runs),
+    fakeRequests: requests,
+  };
+}
+
+async function upgradePhase({ client, taskQueue, fakePort, n }: Phase, timeoutMs: number) {
+  const jobs = await seedJobs(fakePort, 'up', n);
+  const t0 = Date.now();
+  await Promise.all(
+    jobs.map((job) => {
+      const [a, b] = job.tables;
+      const script = (file: string) => demoScript(file, job.name, { 'paimon.demo.seq_a': `paimon.${a}`, 'paimon.demo.seq_b': `paimon.${b}` });
+      return startUpgrade(
+        client,
+        {
+          job: { jobName: job.name },
+          newVersion: { kind: 'sql', version: 'v2', script: script('pipeline-v2.sql') },
+          oldVersion: { kind: 'sql', version: 'v1', script: script('pipeline-v1.sql') },
+          sinkTables: job.tables,
+        },
+        { taskQueue },
+      );
+    }),
+  );
+  const startCallsMs = Date.now() - t0;
+  const allClosed = await waitClosed(client, 'upgradeWorkflow', n, timeoutMs);
+  const runs = await closedRuns(client, 'upgradeWorkflow');
+  const terminated = allClosed ? 0 : await terminateRunning(client, 'upgradeWorkflow');
+  const outcomes = await Promise.all(
+    runs.filter((r) => r.status === 'COMPLETED').map((r) => client.workflow.getHandle(r.workflowId, r.runId).result().then((v: { status: string }) => v.status)),
+  );
+  const { requests } = await fakeCall<{ requests: Record<string, number> }>(fakePort, 'GET', '/_fake/stats');
+  return {
+    ...latencyStats(runs, t0, n),
+    startCallsMs,
+    allClosed,
+    cutShortAfterMs: allClosed ? undefined : timeoutMs,
+    terminated,
+    upgraded: outcomes.filter((s) => s === 'upgraded').length,
+    failureReasons: await failureReasons(client, runs),
+    fakeRequests: requests,
+  };
+}
+
+export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeoutMs, upgradeTimeoutMs, log }: ScaleOptions) {
+  const cli = process.env.TEMPORAL_CLI ?? path.join(repoRoot(), '.stack', 'bin', 'temporal');
+  if (!existsSync(cli)) throw new Error(`P4 needs the Temporal CLI at ${cli} (bash scripts/stack.sh up installs it) or TEMPORAL_CLI`);
+  const tmp = mkdtempSync(path.join(tmpdir(), 'bench-p4-'));
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: cli }, searchAttributes: [flinkJobKey, operationStepKey], log: { format: 'pretty', level: 'error' } },
+  });
+  const fake = forkChild('fake-flink-server.js', process.env);
+  let worker: Child | undefined;
+  const forget = onInterrupt(async () => {
+    worker?.process.kill();
+    fake.process.kill();
+    await env.teardown();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** A phase on a fresh worker: its RSS and CPU are the phase's alone. */
+  const withWorker = async <T>(label: string, body: (phase: Phase) => Promise<T>) => {
+    const { restPort, gatewayPort } = ports;
+    const taskQueue = `bench-p4-${label}-${Date.now()}`;
+    worker = forkChild('scale-worker.js', {
+      ...process.env,
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      FLINK_REST_URL: `http://127.0.0.1:${restPort}`,
+      SQL_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
+      FLINK_SAVEPOINT_DIR: `file://${tmp}/${label}/savepoints`,
+      PAIMON_WAREHOUSE: 's3://bench-fake/warehouse',
+      // Node flags for the worker only, e.g. BENCH_P4_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+    }, (process.env.BENCH_P4_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean));
+    const report = async () => {
+      const answer = worker!.next<WorkerReport>('report');
+      worker!.process.send({ type: 'report' });
+      return answer;
+    };
+    await worker.next('ready');
+    const idle = await report();
+    try {
+      const result = await body({ client: env.client, taskQueue, fakePort: restPort, n });
+      const busy = await report();
+      return { ...result, worker: { idleAfterStart: idle, duringPhase: busy, peakRss: Math.max(idle.peakRss, busy.peakRss) } };
+    } finally {
+      await stopChild(worker);
+    }
+  };
+
+  let ports: { restPort: number; gatewayPort: number };
+  try {
+    ports = await fake.next<{ restPort: number; gatewayPort: number }>('ready');
+    let fanOutResult: Awaited<ReturnType<typeof fanOutPhase>> & { worker: { peakRss: number } } | undefined;
+    let upgrades: Awaited<ReturnType<typeof upgradePhase>> & { worker: { peakRss: number } } | undefined;
+    if (phases.includes('fanout')) {
+      log(`  P4: fan-out of ${n} savepoint workflows (${fanOut === 'schedule' ? 'through schedule triggers' : 'started directly'})`);
+      fanOutResult = await withWorker('fanout', (phase) => fanOutPhase(phase, fanOut, fanOutTimeoutMs));
+      log(`  P4: fan-out ${fanOutResult.restorable}/${n} restorable, ${fanOutResult.closed} closed in ${(fanOutResult.wallMs / 1000).toFixed(1)} s, ${fanOutResult.terminated} cut short`);
+    }
+    if (phases.includes('upgrades')) {
+      log(`  P4: ${n} concurrent upgrades`);
+      upgrades = await withWorker('upgrades', (phase) => upgradePhase(phase, upgradeTimeoutMs));
+      log(`  P4: upgrades ${upgrades.upgraded}/${n} upgraded, ${upgrades.closed} closed in ${(upgrades.wallMs / 1000).toFixed(1)} s, ${upgrades.terminated} cut short`);
+    }
+    const peakRss = Math.max(fanOutResult?.worker.peakRss ?? 0, upgrades?.worker.peakRss ?? 0);
+    return {
+      fake: { note: 'FAKE Flink REST + SQL gateway (bench/fake-flink-server.ts): numbers are about the worker and Temporal, not a cluster', latency: FAKE_LATENCY },
+      workerOptions: process.env.BENCH_P4_WORKER_OPTIONS
+        ? `EXPERIMENT: createWorker's options plus ${process.env.BENCH_P4_WORKER_OPTIONS}`
+        : 'src/worker.ts createWorker, SDK defaults (100 activity slots, 40 workflow-task slots)',
+      fanOut: fanOutResult,
+      upgrades,
+      peakRss,
+      targets: {
+        rssBelowBytes: RSS_TARGET,
+        rssMet: peakRss < RSS_TARGET,
+        fanOutWithinMs: FAN_OUT_TARGET_MS,
+        fanOutMet: fanOutResult ? fanOutResult.allClosed && fanOutResult.restorable === n && fanOutResult.wallMs < FAN_OUT_TARGET_MS : undefined,
+      },
+    };
+  } finally {
+    forget();
+    if (worker) await stopChild(worker);
+    await stopChild(fake, 2_000);
+    await env.teardown();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}

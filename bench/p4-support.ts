@@ -1,0 +1,124 @@
+// Plumbing for P4: child processes that talk over IPC, the fake's control API, and reading a
+// phase's outcome back from the Temporal dev server's visibility.
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { percentile } from './stats';
+
+export interface Child {
+  process: ChildProcess;
+  /** The next message of this type from the child. */
+  next<T>(type: string): Promise<T>;
+}
+
+export function forkChild(file: string, env: NodeJS.ProcessEnv, execArgv: string[] = []): Child {
+  // The child's stdout goes to our stderr: stdout is for the results table.
+  const child = fork(path.join(__dirname, file), [], { env, execArgv, stdio: ['ignore', 2, 2, 'ipc'] });
+  const waiting: { type: string; resolve: (m: any) => void; reject: (e: Error) => void }[] = [];
+  child.on('message', (m: { type: string }) => {
+    const i = waiting.findIndex((w) => w.type === m.type);
+    if (i >= 0) waiting.splice(i, 1)[0]!.resolve(m);
+  });
+  child.on('exit', (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`${file} exited (${code}) before sending '${w.type}'`));
+  });
+  return { process: child, next: (type) => new Promise((resolve, reject) => waiting.push({ type, resolve, reject })) };
+}
+
+/** Asks a child to stop, and kills it if it has not exited within `graceMs`. */
+export async function stopChild(child: Child, graceMs = 15_000): Promise<void> {
+  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
+  const exited = new Promise((r) => child.process.once('exit', r));
+  child.process.send({ type: 'stop' });
+  await Promise.race([exited, new Promise((r) => setTimeout(r, graceMs))]);
+  if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill();
+}
+
+export async function fakeCall<T>(port: number, method: string, urlPath: string, body?: unknown): Promise<T> {
+  const res = await fetch(`http://127.0.0.1:${port}${urlPath}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`fake ${method} ${urlPath}: HTTP ${res.status}`);
+  return (await res.json()) as T;
+}
+
+export const pad = (i: number) => String(i).padStart(4, '0');
+
+export interface ClosedRun {
+  workflowId: string;
+  runId: string;
+  status: string;
+  startMs: number;
+  closeMs: number;
+}
+
+/** Closed workflows of a type, with their server start and close times. */
+export async function closedRuns(client: Client, type: string): Promise<ClosedRun[]> {
+  const runs: ClosedRun[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowType = '${type}' AND ExecutionStatus != 'Running'` })) {
+    runs.push({ workflowId: wf.workflowId, runId: wf.runId, status: wf.status.name, startMs: wf.startTime.getTime(), closeMs: wf.closeTime?.getTime() ?? Number.NaN });
+  }
+  return runs;
+}
+
+/** Waits until `n` workflows of a type have closed; false when `timeoutMs` passed first. */
+export async function waitClosed(client: Client, type: string, n: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const { count } = await client.workflow.count(`WorkflowType = '${type}' AND ExecutionStatus != 'Running'`);
+    if (count >= n) return true;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return false;
+}
+
+/** Terminates what still runs when a phase's time is up; returns how many. */
+export async function terminateRunning(client: Client, type: string): Promise<number> {
+  const running: { workflowId: string; runId: string }[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowType = '${type}' AND ExecutionStatus = 'Running'` })) running.push(wf);
+  await Promise.all(running.map((wf) => client.workflow.getHandle(wf.workflowId, wf.runId).terminate('benchmark phase time is up').catch(() => undefined)));
+  return running.length;
+}
+
+/** Why workflows failed, grouped by their innermost cause with ids and numbers masked. */
+export async function failureReasons(client: Client, runs: ClosedRun[]): Promise<Record<string, number>> {
+  const reasons: Record<string, number> = {};
+  await Promise.all(
+    runs
+      .filter((r) => r.status === 'FAILED')
+      .map(async (r) => {
+        let message = 'unknown';
+        try {
+          await client.workflow.getHandle(r.workflowId, r.runId).result();
+        } catch (err) {
+          let e: unknown = err;
+          while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+          message = e instanceof Error ? e.message : String(e);
+        }
+        const key = message.replace(/[0-9a-f]{32}/g, '<id>').replace(/\d+/g, 'N').slice(0, 240);
+        reasons[key] = (reasons[key] ?? 0) + 1;
+      }),
+  );
+  return reasons;
+}
+
+/** Throughput and latency of a phase that began (client side) at t0. */
+export function latencyStats(runs: ClosedRun[], t0: number, requested: number) {
+  const latencies = runs.map((r) => r.closeMs - r.startMs);
+  const lastClose = runs.length > 0 ? Math.max(...runs.map((r) => r.closeMs)) : Number.NaN;
+  const statuses: Record<string, number> = {};
+  for (const r of runs) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+  return {
+    requested,
+    closed: runs.length,
+    statuses,
+    /** first start call -> last close */
+    wallMs: lastClose - t0,
+    throughputPerS: runs.length / ((lastClose - t0) / 1000),
+    p50LatencyMs: percentile(latencies, 50),
+    p99LatencyMs: percentile(latencies, 99),
+    maxLatencyMs: runs.length > 0 ? Math.max(...latencies) : Number.NaN,
+  };
+}

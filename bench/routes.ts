@@ -1,0 +1,173 @@
+// Two of the three ways P1/P2 upgrade v1 to v2 on the real stack: the upgrade workflow, and the
+// floor — the same activity functions called one after another in-process, no Temporal at all.
+// (The third, Flink's own CLI as a person would use it, is in manual-route.ts.)
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { startUpgrade } from '../src/client/start-upgrade';
+import { tagFor } from '../src/domain';
+import { repoRoot } from '../src/paths';
+import { breakdown } from './history';
+import { onInterrupt } from './interrupt';
+import { activities, downtime, firstCheckpointAck, jobTimes, runActivity, type RunPipeline } from './stack';
+
+export type Route = 'workflow' | 'direct' | 'manual';
+
+export interface Step {
+  name: string;
+  ms: number;
+  /** workflow only: ActivityTaskScheduled -> Started */
+  scheduleToStartMs?: number;
+  /** direct only: heartbeats, one per poll round of a polling activity */
+  heartbeats?: number;
+}
+
+export interface RouteResult {
+  route: Route;
+  run: number;
+  ok: boolean;
+  error?: string;
+  wallMs: number;
+  downtimeMs: number;
+  oldJobId: string;
+  newJobId?: string;
+  savepointPath?: string;
+  steps: Step[];
+  /** stop-with-savepoint returned minus the old job's end-time: what polling the savepoint cost */
+  savepointPollLagMs?: number;
+  /** the health gate returned minus the new job's first checkpoint: what polling health cost */
+  healthPollLagMs?: number;
+  workflow?: {
+    workflowId: string;
+    runId: string;
+    clientToStartedMs: number;
+    scheduleToStartMs: number;
+    activityRunMs: number;
+    workflowTaskGapsMs: number;
+    workflowTasks: { count: number; queuedMs: number; runMs: number; firstRunMs: number };
+    completedToResultMs: number;
+  };
+  manual?: { restoredFrom?: string; restoredFromSavepoint: boolean };
+}
+
+/**
+ * Whether the upgrade workflow in this tree reads each sink table's tags before the savepoint
+ * (workflows/tag-guard.ts). The floor makes the same calls, or it would not be the same work; the
+ * summary checks run by run that both made the same activity calls.
+ */
+export const WORKFLOW_TAG_GUARD = readFileSync(path.join(repoRoot(), 'workflows', 'upgrade.ts'), 'utf8').includes('savepointTagsBefore(');
+
+export const TIMEOUTS = { healthTimeoutMs: 120_000, tagTimeoutMs: 60_000 };
+
+/** The facts every route is judged by, read from Flink after the route finished. */
+async function judged(result: RouteResult, stopReturnedAt?: number, healthReturnedAt?: number): Promise<RouteResult> {
+  if (!result.newJobId) return result;
+  result.downtimeMs = await downtime(result.oldJobId, result.newJobId);
+  const old = await jobTimes(result.oldJobId);
+  if (stopReturnedAt !== undefined && old.endTime !== undefined) result.savepointPollLagMs = stopReturnedAt - old.endTime;
+  if (healthReturnedAt !== undefined) result.healthPollLagMs = healthReturnedAt - (await firstCheckpointAck(result.newJobId));
+  return result;
+}
+
+export async function viaWorkflow(client: Client, taskQueue: string, p: RunPipeline, oldJobId: string): Promise<RouteResult> {
+  const t0 = Date.now();
+  const handle = await startUpgrade(
+    client,
+    {
+      job: { jobName: p.jobName },
+      newVersion: p.v2,
+      oldVersion: p.v1,
+      sinkTables: p.tables,
+      options: { healthTimeout: TIMEOUTS.healthTimeoutMs, tagTimeout: TIMEOUTS.tagTimeoutMs },
+    },
+    { taskQueue },
+  );
+  const forget = onInterrupt(() => handle.terminate('benchmark interrupted'));
+  const outcome = await handle
+    .result()
+    .then(
+      (value) => ({ value, error: undefined }),
+      (error: unknown) => ({ value: undefined, error: String(error) }),
+    )
+    .finally(forget);
+  const wallMs = Date.now() - t0;
+  const b = breakdown(await handle.fetchHistory());
+  const steps = b.activities.map((a) => ({ name: a.name, ms: a.runMs, scheduleToStartMs: a.scheduleToStartMs }));
+  const ok = outcome.value?.status === 'upgraded';
+  const result: RouteResult = {
+    route: 'workflow',
+    run: p.run,
+    ok,
+    error: ok ? undefined : (outcome.error ?? `ended ${outcome.value?.status}: ${outcome.value?.reason}`),
+    wallMs,
+    downtimeMs: Number.NaN,
+    oldJobId,
+    newJobId: outcome.value?.newJobId,
+    savepointPath: outcome.value?.savepoint?.path,
+    steps,
+    workflow: {
+      workflowId: handle.workflowId,
+      runId: handle.firstExecutionRunId,
+      clientToStartedMs: b.startedAt - t0,
+      scheduleToStartMs: b.scheduleToStartMs,
+      activityRunMs: b.activityRunMs,
+      workflowTaskGapsMs: b.workflowTaskGapsMs,
+      workflowTasks: b.workflowTasks,
+      completedToResultMs: t0 + wallMs - b.completedAt,
+    },
+  };
+  const closed = (name: string) => b.activities.find((a) => a.name === name)?.closedAt;
+  return judged(result, closed('stopWithSavepoint'), closed('awaitHealthy'));
+}
+
+/** The floor: the workflow's activity calls, in its order, with its inputs, and nothing else. */
+export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteResult> {
+  const steps: Step[] = [];
+  const ended: Record<string, number> = {};
+  const step = async <I, O>(name: string, fn: (input: I) => Promise<O>, input: I): Promise<O> => {
+    const started = Date.now();
+    const { value, heartbeats } = await runActivity(fn, input);
+    ended[name] = Date.now();
+    steps.push({ name, ms: ended[name]! - started, heartbeats });
+    return value;
+  };
+  const result: RouteResult = { route: 'direct', run: p.run, ok: false, wallMs: Number.NaN, downtimeMs: Number.NaN, oldJobId, steps };
+  const t0 = Date.now();
+  try {
+    const job = await step('resolveJob', activities.resolveJob, { job: { jobName: p.jobName } });
+    if (job.state !== 'RUNNING') throw new Error(`job ${job.jobId} is ${job.state}`);
+    const described = await step('describeSinkTables', activities.describeSinkTables, { tables: p.tables });
+    if (!described.every((d) => d.exists && d.autoTagOnSavepoint)) throw new Error(`sink tables not ready: ${JSON.stringify(described)}`);
+    await step('checkFlinkCluster', activities.checkFlinkCluster, undefined as never);
+    const tagsBefore = new Map<string, string[]>();
+    if (WORKFLOW_TAG_GUARD) {
+      for (const table of p.tables) tagsBefore.set(table, (await step('listTags', activities.listTags, { table })).map((t) => t.tagName));
+    }
+    const savepoint = await step('stopWithSavepoint', activities.stopWithSavepoint, {
+      jobId: job.jobId,
+      triggerId: randomBytes(16).toString('hex'),
+      drain: false,
+    });
+    result.savepointPath = savepoint.path;
+    const tag = tagFor(savepoint.savepointId);
+    const collided = [...tagsBefore].filter(([, names]) => names.includes(tag)).map(([table]) => table);
+    if (collided.length > 0) throw new Error(`tag ${tag} existed before the savepoint on ${collided.join(', ')}`);
+    const { missing } = await step('awaitTag', activities.awaitTag, { tables: p.tables, tag, timeoutMs: TIMEOUTS.tagTimeoutMs });
+    if (missing.length > 0) throw new Error(`tag ${tag} missing on ${missing.join(', ')}`);
+    const since = Date.now();
+    const { jobId } = await step('deployJob', activities.deployJob, {
+      deployment: p.v2,
+      deployToken: `bench/${p.jobName}/direct/${Date.now()}`,
+      savepointPath: savepoint.path,
+    });
+    result.newJobId = jobId;
+    const health = await step('awaitHealthy', activities.awaitHealthy, { jobId, since, timeoutMs: TIMEOUTS.healthTimeoutMs });
+    if (!health.healthy) throw new Error(`v2 not healthy: ${health.reason}`);
+    result.ok = true;
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+  }
+  result.wallMs = Date.now() - t0;
+  return judged(result, ended.stopWithSavepoint, ended.awaitHealthy);
+}

@@ -1,0 +1,115 @@
+// P4's worker, in a process of its own so that its RSS is only the worker's: the production
+// worker (src/worker.ts createWorker, default options) against whatever the environment names
+// (P4 points it at the fake Flink and a private Temporal dev server). It samples its RSS every
+// 100 ms and answers the parent's 'report' messages with the peak since the last report.
+import { getHeapStatistics } from 'node:v8';
+import { DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { loadConfig } from '../src/config';
+import { connectWorker } from '../src/temporal-connection';
+import { createWorker, workflowsPath } from '../src/worker';
+
+const SAMPLE_MS = 100;
+
+/** RSS, or NaN when it cannot be read: reading it opens /proc/self/stat, which fails with every file descriptor in use (EMFILE). */
+function rss(): number {
+  try {
+    return process.memoryUsage.rss();
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export interface WorkerReport {
+  type: 'report';
+  label: string;
+  peakRss: number;
+  rss: number;
+  heapUsed: number;
+  /** V8 external memory and ArrayBuffers (undici's WASM parser memory and socket buffers are here) */
+  external: number;
+  arrayBuffers: number;
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** RSS samples that could not be read (EMFILE) since the last report */
+  missedSamples: number;
+}
+
+async function main(): Promise<void> {
+  // One INFO line per workflow would cost the worker more than the workflows do.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const config = loadConfig();
+  const connection = await connectWorker(config);
+  // An experiment, not the default: BENCH_P4_WORKER_OPTIONS='{"maxCachedWorkflows":200}' builds the
+  // worker createWorker builds, with these WorkerOptions on top.
+  const overrides = process.env.BENCH_P4_WORKER_OPTIONS ? (JSON.parse(process.env.BENCH_P4_WORKER_OPTIONS) as Partial<WorkerOptions>) : undefined;
+  const worker = overrides
+    ? await Worker.create({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        workflowsPath,
+        activities: createActivities(config),
+        ...overrides,
+      })
+    : await createWorker(config, connection);
+  let peak = rss();
+  let cpu = process.cpuUsage();
+  let missed = 0;
+  const sampler = setInterval(() => {
+    const now = rss();
+    if (Number.isFinite(now)) peak = Math.max(peak, now);
+    else missed++;
+  }, SAMPLE_MS);
+  process.on('message', (m: { type?: string; label?: string }) => {
+    if (m?.type === 'report') {
+      const current = rss();
+      const used = process.cpuUsage(cpu);
+      let mem = { external: Number.NaN, arrayBuffers: Number.NaN };
+      try {
+        mem = process.memoryUsage();
+      } catch {
+        // EMFILE, as for rss()
+      }
+      const report: WorkerReport = {
+        type: 'report',
+        label: m.label ?? '',
+        peakRss: Number.isFinite(current) ? Math.max(peak, current) : peak,
+        rss: current,
+        heapUsed: getHeapStatistics().used_heap_size,
+        external: mem.external,
+        arrayBuffers: mem.arrayBuffers,
+        cpuUserMs: used.user / 1000,
+        cpuSystemMs: used.system / 1000,
+        missedSamples: missed,
+      };
+      process.send?.(report);
+      peak = Number.isFinite(current) ? current : peak;
+      cpu = process.cpuUsage();
+      missed = 0;
+    } else if (m?.type === 'stop') {
+      worker.shutdown();
+    }
+  });
+  // The parent went away: stop, and do not outlive it even if in-flight activities hang.
+  process.on('disconnect', () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    setTimeout(() => process.exit(1), 10_000).unref();
+  });
+  const running = worker.run();
+  process.send?.({ type: 'ready' });
+  try {
+    await running;
+  } finally {
+    clearInterval(sampler);
+    await connection.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error('bench scale worker failed:', err);
+    process.exit(1);
+  },
+);

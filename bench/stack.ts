@@ -1,0 +1,202 @@
+// The real stack as the P1/P2 benchmarks use it: our own database (bench_upgrade) and job names
+// (bench-upgrade-<run>), fresh sink tables per run, v1 started and checkpointing before a run,
+// and the Flink facts a run is judged by (job end and RUNNING times, checkpoint times).
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { request } from 'undici';
+import { createActivities } from '../activities';
+import type { Activities } from '../activities/contract';
+import { localPath } from '../activities/flink/savepoint-metadata';
+import { rowObjects, SqlGatewayClient } from '../activities/sql-gateway/client';
+import { loadConfig } from '../src/config';
+import type { Deployment } from '../src/domain';
+import { repoRoot } from '../src/paths';
+
+export const config = loadConfig();
+export const DATABASE = 'bench_upgrade';
+export const JOB_PREFIX = 'bench-upgrade-';
+const TERMINAL = ['FINISHED', 'CANCELED', 'FAILED'];
+
+/** The activities exactly as the worker builds them (same poll intervals), for scripts. */
+export const activities: Activities = createActivities(config);
+
+/** Runs an activity function the way a worker would; counts its heartbeats (one per poll round). */
+export async function runActivity<I, O>(fn: (input: I) => Promise<O>, input: I): Promise<{ value: O; heartbeats: number }> {
+  const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+  let heartbeats = 0;
+  env.on('heartbeat', () => heartbeats++);
+  const value = (await env.run(fn, input)) as O;
+  return { value, heartbeats };
+}
+
+export async function requireStack(): Promise<void> {
+  for (const url of [`${config.flink.restUrl}/overview`, `${config.sqlGateway.url}/v1/info`]) {
+    const ok = await request(url, { headersTimeout: 5_000 })
+      .then(async (res) => (await res.body.text(), res.statusCode === 200))
+      .catch(() => false);
+    if (!ok) throw new Error(`the stack is not reachable at ${url}: start it with 'bash scripts/stack.sh up' (P4 alone needs only BENCH_ONLY=P4)`);
+  }
+}
+
+export async function flinkGet<T = any>(urlPath: string): Promise<T> {
+  const res = await request(`${config.flink.restUrl}${urlPath}`, { headersTimeout: 10_000 });
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`GET ${urlPath}: HTTP ${res.statusCode} ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
+}
+
+/** Statements in one batch session with the Paimon catalog in use; the last one's rows. */
+export async function paimonQuery(...statements: string[]): Promise<Record<string, unknown>[]> {
+  const client = new SqlGatewayClient({ url: config.sqlGateway.url, requestTimeoutMs: 30_000 });
+  const session = await client.openSession({ 'execution.runtime-mode': 'batch' });
+  try {
+    const { catalog, warehouse } = config.paimon;
+    await client.execute(session, `CREATE CATALOG IF NOT EXISTS \`${catalog}\` WITH ('type' = 'paimon', 'warehouse' = '${warehouse}')`);
+    await client.execute(session, `USE CATALOG \`${catalog}\``);
+    let last: Record<string, unknown>[] = [];
+    for (const statement of statements) last = rowObjects(await client.execute(session, statement));
+    return last;
+  } finally {
+    await client.closeSession(session).catch(() => undefined);
+    await client.close();
+  }
+}
+
+/** One benchmark run's pipeline: its own sink tables (checkpoint ids, hence tag names, restart at 1 per fresh job). */
+export interface RunPipeline {
+  run: number;
+  jobName: string;
+  tables: string[];
+  v1: Deployment;
+  v2: Deployment;
+}
+
+export function pipelineFor(run: number): RunPipeline {
+  const tables = ['seq_a', 'seq_b'].map((t) => `${DATABASE}.r${run}_${t}`);
+  const jobName = `${JOB_PREFIX}${run}`;
+  const script = (file: string) =>
+    demoScript(file, jobName, {
+      'paimon.demo.seq_a': `paimon.${tables[0]}`,
+      'paimon.demo.seq_b': `paimon.${tables[1]}`,
+    });
+  return {
+    run,
+    jobName,
+    tables,
+    v1: { kind: 'sql', version: 'v1', script: script('pipeline-v1.sql') },
+    v2: { kind: 'sql', version: 'v2', script: script('pipeline-v2.sql') },
+  };
+}
+
+/** demo/sql/<file> aimed at other tables and named after our job. */
+export function demoScript(file: string, jobName: string, tables: Record<string, string>): string {
+  let text = readFileSync(path.join(repoRoot(), 'demo', 'sql', file), 'utf8');
+  for (const [from, to] of Object.entries(tables)) text = text.replaceAll(from, to);
+  return text.replace(/SET 'pipeline\.name' = '[^']*'/, `SET 'pipeline.name' = '${jobName}'`);
+}
+
+export async function createSinkTables(tables: string[]): Promise<void> {
+  await paimonQuery(`CREATE DATABASE IF NOT EXISTS \`${DATABASE}\``);
+  for (const ref of tables) {
+    const [db, t] = ref.split('.');
+    await paimonQuery(
+      `DROP TABLE IF EXISTS \`${db}\`.\`${t}\``,
+      `CREATE TABLE \`${db}\`.\`${t}\` (id BIGINT NOT NULL, payload STRING, PRIMARY KEY (id) NOT ENFORCED) ` +
+        `WITH ('bucket' = '1', 'sink.savepoint.auto-tag' = 'true')`,
+    );
+  }
+}
+
+export async function dropSinkTables(tables: string[]): Promise<void> {
+  await paimonQuery(...tables.map((ref) => `DROP TABLE IF EXISTS ${ref.split('.').map((p) => `\`${p}\``).join('.')}`));
+}
+
+/** Fresh tables, v1 deployed without a savepoint, RUNNING with a completed checkpoint (rows committed). */
+export async function startV1(pipeline: RunPipeline): Promise<string> {
+  await cancelOurJobs();
+  await createSinkTables(pipeline.tables);
+  const { value } = await runActivity(activities.deployJob, {
+    deployment: pipeline.v1,
+    deployToken: `bench/${pipeline.jobName}/v1/${Date.now()}`,
+  });
+  await until(`job ${value.jobId} to complete a checkpoint`, 120_000, async () => {
+    const job = await flinkGet<{ state: string }>(`/jobs/${value.jobId}`);
+    if (TERMINAL.includes(job.state)) throw new Error(`v1 job ${value.jobId} ended ${job.state} before its first checkpoint`);
+    const stats = await flinkGet<{ counts: { completed: number } }>(`/jobs/${value.jobId}/checkpoints`);
+    return job.state === 'RUNNING' && stats.counts.completed > 0 ? true : undefined;
+  });
+  return value.jobId;
+}
+
+/** Cancels our live jobs (names starting with bench-upgrade-) and waits until each has stopped. */
+export async function cancelOurJobs(): Promise<string[]> {
+  const { jobs } = await flinkGet<{ jobs: { jid: string; name: string; state: string }[] }>('/jobs/overview');
+  const ours = jobs.filter((j) => j.name.startsWith(JOB_PREFIX) && !TERMINAL.includes(j.state));
+  for (const job of ours) {
+    await runActivity(activities.cancelJob, { jobId: job.jid });
+    await until(`job ${job.jid} to stop`, 60_000, async () =>
+      TERMINAL.includes((await flinkGet<{ state: string }>(`/jobs/${job.jid}`)).state) ? true : undefined,
+    );
+  }
+  return ours.map((j) => j.jid);
+}
+
+export interface JobTimes {
+  state: string;
+  endTime?: number;
+  runningAt?: number;
+}
+
+export async function jobTimes(jobId: string): Promise<JobTimes> {
+  const job = await flinkGet<{ state: string; 'end-time'?: number; timestamps?: Record<string, number> }>(`/jobs/${jobId}`);
+  const end = job['end-time'];
+  return { state: job.state, endTime: end && end > 0 ? end : undefined, runningAt: job.timestamps?.RUNNING || undefined };
+}
+
+/** Downtime by Flink's own clock: the old job's end-time to the new job's RUNNING timestamp. */
+export async function downtime(oldJobId: string, newJobId: string): Promise<number> {
+  const [old, fresh] = await Promise.all([jobTimes(oldJobId), jobTimes(newJobId)]);
+  if (old.endTime === undefined || fresh.runningAt === undefined) return Number.NaN;
+  return fresh.runningAt - old.endTime;
+}
+
+interface CheckpointStats {
+  counts: { completed: number };
+  latest: { restored?: { is_savepoint: boolean; external_path?: string } | null };
+  history: { id: number; status: string; latest_ack_timestamp: number; is_savepoint: boolean }[];
+}
+
+/** When the job's first checkpoint completed (what the health gate waits for), by Flink's clock. */
+export async function firstCheckpointAck(jobId: string): Promise<number> {
+  const stats = await flinkGet<CheckpointStats>(`/jobs/${jobId}/checkpoints`);
+  const done = stats.history.filter((c) => c.status === 'COMPLETED' && !c.is_savepoint).sort((a, b) => a.id - b.id);
+  return done[0]?.latest_ack_timestamp ?? Number.NaN;
+}
+
+/** The savepoint the job was restored from, as Flink records it (to check a manual deploy did restore). */
+export async function restoredFrom(jobId: string): Promise<string | undefined> {
+  const stats = await flinkGet<CheckpointStats>(`/jobs/${jobId}/checkpoints`);
+  return stats.latest.restored?.is_savepoint ? (stats.latest.restored.external_path ?? undefined) : undefined;
+}
+
+/** Deletes savepoint directories this benchmark took (and only those: we know their paths). */
+export async function removeSavepoints(paths: string[]): Promise<void> {
+  const root = localPath(config.flink.savepointDir);
+  for (const p of paths) {
+    const local = localPath(p);
+    if (local && root && local.startsWith(`${root}/savepoint-`)) await rm(local, { recursive: true, force: true });
+  }
+}
+
+export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

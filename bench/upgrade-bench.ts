@@ -1,0 +1,158 @@
+// P1 (workflow vs the direct floor) and P2 (workflow vs the manual CLI route) on the real stack,
+// measured side by side: each round runs every selected route once, in an order that rotates
+// from round to round, each on a fresh v1 pipeline (own tables, own job), and medians are taken.
+import { Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { createWorker } from '../src/worker';
+import { connectWorker, createClient } from '../src/temporal-connection';
+import { onInterrupt } from './interrupt';
+import { manual, MANUAL_COMMANDS } from './manual-route';
+import { direct, viaWorkflow, type Route, type RouteResult } from './routes';
+import {
+  cancelOurJobs,
+  config,
+  dropSinkTables,
+  pipelineFor,
+  removeSavepoints,
+  requireStack,
+  startV1,
+  type RunPipeline,
+} from './stack';
+import { median } from './stats';
+
+export interface UpgradeBenchOptions {
+  runs: number;
+  routes: Route[];
+  log: (line: string) => void;
+}
+
+export async function runUpgradeBench({ runs, routes, log }: UpgradeBenchOptions): Promise<RouteResult[]> {
+  await requireStack();
+  const taskQueue = `bench-upgrade-${Date.now()}`;
+  const workerConfig = { ...config, temporal: { ...config.temporal, taskQueue } };
+  const connection = await connectWorker(workerConfig);
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  let client: Client | undefined;
+  const pipelines: RunPipeline[] = [];
+  const results: RouteResult[] = [];
+  const forget = onInterrupt(() => cancelOurJobs());
+  try {
+    worker = await createWorker(workerConfig, connection);
+    running = worker.run();
+    client = await createClient(config);
+    for (let round = 0; round < runs; round++) {
+      // Rotate the order (A B C, B C A, C A B, ...) so no route always runs first or last.
+      const order = routes.map((_, i) => routes[(i + round) % routes.length]!);
+      for (const route of order) {
+        const p = pipelineFor(pipelines.length + 1);
+        pipelines.push(p);
+        const oldJobId = await startV1(p);
+        const result =
+          route === 'workflow' ? await viaWorkflow(client, taskQueue, p, oldJobId) : route === 'direct' ? await direct(p, oldJobId) : await manual(p, oldJobId);
+        results.push(result);
+        log(
+          `  round ${round + 1}/${runs} ${route.padEnd(8)} ${result.ok ? 'ok    ' : 'FAILED'} wall ${(result.wallMs / 1000).toFixed(2)} s, ` +
+            `downtime ${(result.downtimeMs / 1000).toFixed(2)} s${result.error ? ` (${result.error.slice(0, 300)})` : ''}`,
+        );
+        await cancelOurJobs();
+      }
+    }
+  } finally {
+    forget();
+    await cancelOurJobs().catch((err: unknown) => log(`cleanup: cancelling our jobs failed: ${String(err)}`));
+    worker?.shutdown();
+    await running?.catch(() => undefined);
+    await connection.close();
+    await client?.connection.close();
+    await dropSinkTables(pipelines.flatMap((p) => p.tables)).catch((err: unknown) => log(`cleanup: dropping tables failed: ${String(err)}`));
+    await removeSavepoints(results.flatMap((r) => (r.savepointPath ? [r.savepointPath] : [])));
+  }
+  return results;
+}
+
+const ok = (results: RouteResult[], route: Route) => results.filter((r) => r.route === route && r.ok);
+const med = (rs: RouteResult[], f: (r: RouteResult) => number | undefined) => median(rs.map((r) => f(r) ?? Number.NaN));
+
+/** Median run time of each step (activity or command) of a route. */
+function stepMedians(rs: RouteResult[], field: 'ms' | 'scheduleToStartMs' | 'heartbeats' = 'ms'): Record<string, number> {
+  const names = [...new Set(rs.flatMap((r) => r.steps.map((s) => s.name)))];
+  return Object.fromEntries(
+    names.map((n) => [n, median(rs.map((r) => r.steps.filter((s) => s.name === n).reduce((a, s) => a + (s[field] ?? 0), 0)))]),
+  );
+}
+
+/** The poll intervals the worker's activities use (activities/flink/activities.ts, paimon/activities.ts, sql-gateway/client.ts). */
+export const POLL_INTERVALS_MS = {
+  'stopWithSavepoint / triggerSavepoint (savepoint status)': 1_000,
+  'awaitHealthy (job state + checkpoints)': 1_000,
+  'awaitTag (one batch query of $tags per round)': 2_000,
+  'SQL gateway result fetch while NOT_READY': 200,
+};
+
+export function summariseP1(results: RouteResult[]) {
+  const wf = ok(results, 'workflow');
+  const dr = ok(results, 'direct');
+  const wfWall = med(wf, (r) => r.wallMs);
+  const drWall = med(dr, (r) => r.wallMs);
+  const wfDown = med(wf, (r) => r.downtimeMs);
+  const drDown = med(dr, (r) => r.downtimeMs);
+  const ratio = wfWall / drWall;
+  const wfOverhead = med(wf, (r) => r.wallMs - (r.workflow?.activityRunMs ?? Number.NaN));
+  const drOverhead = med(dr, (r) => r.wallMs - r.steps.reduce((a, s) => a + s.ms, 0));
+  // Both sides must make the same activity calls in the same order, or the ratio compares different work.
+  const calls = (rs: RouteResult[]) => [...new Set(rs.map((r) => r.steps.map((s) => s.name).join(' ')))];
+  const activityCalls = { workflow: calls(wf), direct: calls(dr) };
+  return {
+    runs: { workflow: wf.length, direct: dr.length, failed: results.filter((r) => !r.ok && r.route !== 'manual').length },
+    sameActivityCalls: activityCalls.workflow.length === 1 && activityCalls.direct.length === 1 && activityCalls.workflow[0] === activityCalls.direct[0],
+    activityCalls,
+    medianWallMs: { workflow: wfWall, direct: drWall },
+    ratio,
+    medianDowntimeMs: { workflow: wfDown, direct: drDown },
+    downtimeDeltaMs: wfDown - drDown,
+    targets: { ratioAtMost: 1.1, ratioMet: ratio <= 1.1, downtimeWithinMs: 1000, downtimeMet: wfDown - drDown <= 1000 },
+    workflowOverheadMedianMs: {
+      clientToStarted: med(wf, (r) => r.workflow?.clientToStartedMs),
+      activityScheduleToStart: med(wf, (r) => r.workflow?.scheduleToStartMs),
+      workflowTaskGaps: med(wf, (r) => r.workflow?.workflowTaskGapsMs),
+      workflowTaskCount: med(wf, (r) => r.workflow?.workflowTasks.count),
+      workflowTaskQueued: med(wf, (r) => r.workflow?.workflowTasks.queuedMs),
+      workflowTaskRun: med(wf, (r) => r.workflow?.workflowTasks.runMs),
+      firstWorkflowTaskRun: med(wf, (r) => r.workflow?.workflowTasks.firstRunMs),
+      completedToResult: med(wf, (r) => r.workflow?.completedToResultMs),
+      activityRun: med(wf, (r) => r.workflow?.activityRunMs),
+    },
+    directActivityRunMedianMs: med(dr, (r) => r.steps.reduce((a, s) => a + s.ms, 0)),
+    // Wall time minus the activities' own run time: what orchestrating them costs, free of the
+    // noise in the activities themselves (a health gate waits 1-2 checkpoint intervals of 3 s).
+    orchestrationMedianMs: { workflow: wfOverhead, direct: drOverhead },
+    ratioFromOrchestration: (drWall + wfOverhead - drOverhead) / drWall,
+    stepMedianMs: { workflow: stepMedians(wf), direct: stepMedians(dr) },
+    scheduleToStartMedianMs: stepMedians(wf, 'scheduleToStartMs'),
+    pollRoundsMedian: stepMedians(dr, 'heartbeats'),
+    pollLagMedianMs: {
+      savepoint: { workflow: med(wf, (r) => r.savepointPollLagMs), direct: med(dr, (r) => r.savepointPollLagMs) },
+      health: { workflow: med(wf, (r) => r.healthPollLagMs), direct: med(dr, (r) => r.healthPollLagMs) },
+    },
+    pollIntervalsMs: POLL_INTERVALS_MS,
+  };
+}
+
+export function summariseP2(results: RouteResult[]) {
+  const wf = ok(results, 'workflow');
+  const mn = ok(results, 'manual');
+  const wfWall = med(wf, (r) => r.wallMs);
+  const mnWall = med(mn, (r) => r.wallMs);
+  const ratio = wfWall / mnWall;
+  return {
+    runs: { workflow: wf.length, manual: mn.length, failed: results.filter((r) => !r.ok && r.route === 'manual').length },
+    medianWallMs: { workflow: wfWall, manual: mnWall },
+    ratio,
+    medianDowntimeMs: { workflow: med(wf, (r) => r.downtimeMs), manual: med(mn, (r) => r.downtimeMs) },
+    targets: { ratioAtMost: 0.5, ratioMet: ratio <= 0.5 },
+    manualStepMedianMs: stepMedians(mn),
+    manualCommands: MANUAL_COMMANDS,
+    note: "the manual route is timed command by command: a person's think time between commands is not included",
+  };
+}
