@@ -21,6 +21,7 @@ const ACTIVITY_TASK_TIMED_OUT = 14;
 
 export interface ActivitySpan {
   name: string;
+  activityId: string;
   scheduledAt: number;
   startedAt: number;
   closedAt: number;
@@ -56,7 +57,7 @@ const num = (v: unknown): number => Number(v ?? 0);
 
 export function breakdown(history: History): WorkflowBreakdown {
   const events = history.events ?? [];
-  const scheduled = new Map<number, { name: string; at: number }>();
+  const scheduled = new Map<number, { name: string; activityId: string; at: number }>();
   const started = new Map<number, { at: number; attempt: number }>();
   const spans: ActivitySpan[] = [];
   let startedAt = Number.NaN;
@@ -77,7 +78,8 @@ export function breakdown(history: History): WorkflowBreakdown {
     } else if (type === WORKFLOW_EXECUTION_STARTED) startedAt = time(e);
     else if (type === WORKFLOW_EXECUTION_COMPLETED) completedAt = time(e);
     else if (type === ACTIVITY_TASK_SCHEDULED) {
-      scheduled.set(num(e.eventId), { name: e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?', at: time(e) });
+      const a = e.activityTaskScheduledEventAttributes;
+      scheduled.set(num(e.eventId), { name: a?.activityType?.name ?? '?', activityId: a?.activityId ?? '?', at: time(e) });
     } else if (type === ACTIVITY_TASK_STARTED) {
       const a = e.activityTaskStartedEventAttributes!;
       started.set(num(a.scheduledEventId), { at: time(e), attempt: num(a.attempt) });
@@ -92,6 +94,7 @@ export function breakdown(history: History): WorkflowBreakdown {
       if (!s || !st) continue;
       spans.push({
         name: s.name,
+        activityId: s.activityId,
         scheduledAt: s.at,
         startedAt: st.at,
         closedAt: time(e),

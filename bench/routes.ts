@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import { startUpgrade } from '../src/client/start-upgrade';
 import { tagFor } from '../src/domain';
 import { repoRoot } from '../src/paths';
+import { activityRun } from './activity-timer';
 import { breakdown } from './history';
 import { onInterrupt } from './interrupt';
 import { activities, downtime, firstCheckpointAck, jobTimes, runActivity, type RunPipeline } from './stack';
@@ -16,9 +17,14 @@ export type Route = 'workflow' | 'direct' | 'manual';
 
 export interface Step {
   name: string;
+  /** the work itself: for an activity, from its first line to its return, in the worker */
   ms: number;
-  /** workflow only: ActivityTaskScheduled -> Started */
+  /** workflow only: ActivityTaskScheduled -> Started (0 with eager dispatch: both are recorded at once) */
   scheduleToStartMs?: number;
+  /** workflow only: ActivityTaskScheduled -> the activity function starts in the worker */
+  dispatchMs?: number;
+  /** workflow only: the activity function returns -> ActivityTaskCompleted recorded */
+  completionMs?: number;
   /** direct only: heartbeats, one per poll round of a polling activity */
   heartbeats?: number;
 }
@@ -43,7 +49,11 @@ export interface RouteResult {
     runId: string;
     clientToStartedMs: number;
     scheduleToStartMs: number;
-    activityRunMs: number;
+    /** ActivityTaskStarted -> Completed, as the history has it (includes dispatch and completion) */
+    historyActivityRunMs: number;
+    activityDispatchMs: number;
+    activityExecMs: number;
+    activityCompletionMs: number;
     workflowTaskGapsMs: number;
     workflowTasks: { count: number; queuedMs: number; runMs: number; firstRunMs: number };
     completedToResultMs: number;
@@ -93,7 +103,18 @@ export async function viaWorkflow(client: Client, taskQueue: string, p: RunPipel
     .finally(forget);
   const wallMs = Date.now() - t0;
   const b = breakdown(await handle.fetchHistory());
-  const steps = b.activities.map((a) => ({ name: a.name, ms: a.runMs, scheduleToStartMs: a.scheduleToStartMs }));
+  const steps: Step[] = b.activities.map((a) => {
+    const ran = activityRun(handle.workflowId, handle.firstExecutionRunId, a.activityId);
+    if (!ran) return { name: a.name, ms: a.runMs, scheduleToStartMs: a.scheduleToStartMs };
+    return {
+      name: a.name,
+      ms: ran.endedAt - ran.startedAt,
+      scheduleToStartMs: a.scheduleToStartMs,
+      dispatchMs: ran.startedAt - a.scheduledAt,
+      completionMs: a.closedAt - ran.endedAt,
+    };
+  });
+  const total = (f: (s: Step) => number | undefined) => steps.reduce((acc, s) => acc + (f(s) ?? 0), 0);
   const ok = outcome.value?.status === 'upgraded';
   const result: RouteResult = {
     route: 'workflow',
@@ -111,7 +132,10 @@ export async function viaWorkflow(client: Client, taskQueue: string, p: RunPipel
       runId: handle.firstExecutionRunId,
       clientToStartedMs: b.startedAt - t0,
       scheduleToStartMs: b.scheduleToStartMs,
-      activityRunMs: b.activityRunMs,
+      historyActivityRunMs: b.activityRunMs,
+      activityDispatchMs: total((s) => s.dispatchMs),
+      activityExecMs: total((s) => s.ms),
+      activityCompletionMs: total((s) => s.completionMs),
       workflowTaskGapsMs: b.workflowTaskGapsMs,
       workflowTasks: b.workflowTasks,
       completedToResultMs: t0 + wallMs - b.completedAt,

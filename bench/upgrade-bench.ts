@@ -3,8 +3,10 @@
 // from round to round, each on a fresh v1 pipeline (own tables, own job), and medians are taken.
 import { Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { createWorker } from '../src/worker';
+import { createActivities } from '../activities';
+import { workflowsPath } from '../src/worker';
 import { connectWorker, createClient } from '../src/temporal-connection';
+import { timedActivities } from './activity-timer';
 import { onInterrupt } from './interrupt';
 import { manual, MANUAL_COMMANDS } from './manual-route';
 import { direct, viaWorkflow, type Route, type RouteResult } from './routes';
@@ -38,7 +40,14 @@ export async function runUpgradeBench({ runs, routes, log }: UpgradeBenchOptions
   const results: RouteResult[] = [];
   const forget = onInterrupt(() => cancelOurJobs());
   try {
-    worker = await createWorker(workerConfig, connection);
+    // What src/worker.ts createWorker builds, with each activity timed where it runs (activity-timer.ts).
+    worker = await Worker.create({
+      connection,
+      namespace: workerConfig.temporal.namespace,
+      taskQueue,
+      workflowsPath,
+      activities: timedActivities(createActivities(workerConfig)),
+    });
     running = worker.run();
     client = await createClient(config);
     for (let round = 0; round < runs; round++) {
@@ -75,7 +84,7 @@ const ok = (results: RouteResult[], route: Route) => results.filter((r) => r.rou
 const med = (rs: RouteResult[], f: (r: RouteResult) => number | undefined) => median(rs.map((r) => f(r) ?? Number.NaN));
 
 /** Median run time of each step (activity or command) of a route. */
-function stepMedians(rs: RouteResult[], field: 'ms' | 'scheduleToStartMs' | 'heartbeats' = 'ms'): Record<string, number> {
+function stepMedians(rs: RouteResult[], field: 'ms' | 'scheduleToStartMs' | 'dispatchMs' | 'completionMs' | 'heartbeats' = 'ms'): Record<string, number> {
   const names = [...new Set(rs.flatMap((r) => r.steps.map((s) => s.name)))];
   return Object.fromEntries(
     names.map((n) => [n, median(rs.map((r) => r.steps.filter((s) => s.name === n).reduce((a, s) => a + (s[field] ?? 0), 0)))]),
@@ -98,7 +107,7 @@ export function summariseP1(results: RouteResult[]) {
   const wfDown = med(wf, (r) => r.downtimeMs);
   const drDown = med(dr, (r) => r.downtimeMs);
   const ratio = wfWall / drWall;
-  const wfOverhead = med(wf, (r) => r.wallMs - (r.workflow?.activityRunMs ?? Number.NaN));
+  const wfOverhead = med(wf, (r) => r.wallMs - (r.workflow?.activityExecMs ?? Number.NaN));
   const drOverhead = med(dr, (r) => r.wallMs - r.steps.reduce((a, s) => a + s.ms, 0));
   // Both sides must make the same activity calls in the same order, or the ratio compares different work.
   const calls = (rs: RouteResult[]) => [...new Set(rs.map((r) => r.steps.map((s) => s.name).join(' ')))];
@@ -121,7 +130,9 @@ export function summariseP1(results: RouteResult[]) {
       workflowTaskRun: med(wf, (r) => r.workflow?.workflowTasks.runMs),
       firstWorkflowTaskRun: med(wf, (r) => r.workflow?.workflowTasks.firstRunMs),
       completedToResult: med(wf, (r) => r.workflow?.completedToResultMs),
-      activityRun: med(wf, (r) => r.workflow?.activityRunMs),
+      activityDispatch: med(wf, (r) => r.workflow?.activityDispatchMs),
+      activityCompletion: med(wf, (r) => r.workflow?.activityCompletionMs),
+      activityExec: med(wf, (r) => r.workflow?.activityExecMs),
     },
     directActivityRunMedianMs: med(dr, (r) => r.steps.reduce((a, s) => a + s.ms, 0)),
     // Wall time minus the activities' own run time: what orchestrating them costs, free of the
@@ -130,6 +141,8 @@ export function summariseP1(results: RouteResult[]) {
     ratioFromOrchestration: (drWall + wfOverhead - drOverhead) / drWall,
     stepMedianMs: { workflow: stepMedians(wf), direct: stepMedians(dr) },
     scheduleToStartMedianMs: stepMedians(wf, 'scheduleToStartMs'),
+    dispatchMedianMs: stepMedians(wf, 'dispatchMs'),
+    completionMedianMs: stepMedians(wf, 'completionMs'),
     pollRoundsMedian: stepMedians(dr, 'heartbeats'),
     pollLagMedianMs: {
       savepoint: { workflow: med(wf, (r) => r.savepointPollLagMs), direct: med(dr, (r) => r.savepointPollLagMs) },

@@ -1,0 +1,33 @@
+// When each activity really ran inside the worker. With eager activity dispatch the server records
+// ActivityTaskStarted at the very moment it schedules the task, so the history alone cannot tell
+// the delivery to the worker and the completion's trip back from the activity's own work.
+import { Context } from '@temporalio/activity';
+import type { Activities } from '../activities/contract';
+
+export interface ActivityRun {
+  startedAt: number;
+  endedAt: number;
+}
+
+const runs = new Map<string, ActivityRun>();
+const key = (workflowId: string, runId: string, activityId: string) => `${workflowId}/${runId}/${activityId}`;
+
+/** The same activities, each noting its start and end (two Date.now() calls: nothing else changes). */
+export function timedActivities(activities: Activities): Activities {
+  const timed = Object.entries(activities).map(([name, fn]) => [
+    name,
+    async (...args: unknown[]) => {
+      const { workflowExecution, activityId } = Context.current().info;
+      const startedAt = Date.now();
+      try {
+        return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+      } finally {
+        if (workflowExecution) runs.set(key(workflowExecution.workflowId, workflowExecution.runId, activityId), { startedAt, endedAt: Date.now() });
+      }
+    },
+  ]);
+  return Object.fromEntries(timed) as Activities;
+}
+
+export const activityRun = (workflowId: string, runId: string, activityId: string): ActivityRun | undefined =>
+  runs.get(key(workflowId, runId, activityId));
