@@ -2,7 +2,7 @@
 // timed shell command. What is timed is the commands only; a person's reading and typing between
 // them (think time) is not included, so this is the manual route's floor, not its typical cost.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -132,6 +132,9 @@ export async function manual(p: RunPipeline, oldJobId: string): Promise<RouteRes
   }
   return result;
 }
+
+/** The SQL scripts the manual route wrote; removed once the benchmark is done. */
+export const removeManualScripts = () => rmSync(scripts, { recursive: true, force: true });
 
 function write(name: string, lines: string[]): string {
   const file = path.join(scripts, name);

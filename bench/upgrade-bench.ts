@@ -8,7 +8,7 @@ import { workflowsPath } from '../src/worker';
 import { connectWorker, createClient } from '../src/temporal-connection';
 import { timedActivities } from './activity-timer';
 import { onInterrupt } from './interrupt';
-import { manual, MANUAL_COMMANDS } from './manual-route';
+import { manual, MANUAL_COMMANDS, removeManualScripts } from './manual-route';
 import { direct, viaWorkflow, type Route, type RouteResult } from './routes';
 import {
   cancelOurJobs,
@@ -76,6 +76,7 @@ export async function runUpgradeBench({ runs, routes, log }: UpgradeBenchOptions
     await client?.connection.close();
     await dropSinkTables(pipelines.flatMap((p) => p.tables)).catch((err: unknown) => log(`cleanup: dropping tables failed: ${String(err)}`));
     await removeSavepoints(results.flatMap((r) => (r.savepointPath ? [r.savepointPath] : [])));
+    removeManualScripts();
   }
   return results;
 }
