@@ -14,7 +14,7 @@ import { config, downtime, restoredFrom, type RunPipeline } from './stack';
 const run = promisify(execFile);
 const FLINK_HOME = process.env.FLINK_HOME ?? path.join(config.stackHome, 'flink-1.20.3');
 const env = { ...process.env, FLINK_CONF_DIR: process.env.FLINK_CONF_DIR ?? path.join(FLINK_HOME, 'conf') };
-const scripts = mkdtempSync(path.join(tmpdir(), 'bench-manual-'));
+let scripts: string | undefined;
 const gateway = new URL(config.sqlGateway.url).host;
 /** How often the person re-runs a status command: as often as our activities poll (a generous floor). */
 const POLL_MS = 1_000;
@@ -134,9 +134,10 @@ export async function manual(p: RunPipeline, oldJobId: string): Promise<RouteRes
 }
 
 /** The SQL scripts the manual route wrote; removed once the benchmark is done. */
-export const removeManualScripts = () => rmSync(scripts, { recursive: true, force: true });
+export const removeManualScripts = () => scripts && rmSync(scripts, { recursive: true, force: true });
 
 function write(name: string, lines: string[]): string {
+  scripts ??= mkdtempSync(path.join(tmpdir(), 'bench-manual-'));
   const file = path.join(scripts, name);
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
