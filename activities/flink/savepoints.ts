@@ -80,7 +80,23 @@ async function takeSavepoint(flink: FlinkClient, poll: PollOptions, order: Savep
         'To try again use a new trigger id: Flink remembers the outcome of this one for a while.',
     );
   }
+  if (order.stop) await awaitStopped(flink, poll, jobId, triggerId, attempted);
   return describeSavepoint(flink, jobId, location, order.stop);
+}
+
+/**
+ * Flink reports a stop-with-savepoint COMPLETED before the job's tasks have finished; Paimon's
+ * committer commits the final checkpoint (and creates its tag) in that window. Returning only once
+ * the job is terminal means no old writer is still committing when the caller moves on.
+ */
+async function awaitStopped(flink: FlinkClient, poll: PollOptions, jobId: string, triggerId: string, attempted: string) {
+  const started = Date.now();
+  for (;;) {
+    const { state } = await jobDetails(flink, jobId, attempted);
+    if (TERMINAL_STATES.has(state)) return;
+    Context.current().heartbeat({ triggerId, status: 'COMPLETED', jobState: state, waitedMs: Date.now() - started });
+    await Context.current().sleep(poll.pollIntervalMs);
+  }
 }
 
 async function knownTrigger(flink: FlinkClient, jobId: string, triggerId: string) {

@@ -29,6 +29,7 @@ describe('savepoints against a scripted fake Flink — fault injection: statisti
   const location = `file:${fakeSavepoint()}`;
   let triggered = false;
   let polls = 0;
+  let checksAfterSavepoint = 0;
   const server = http.createServer((req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -37,7 +38,10 @@ describe('savepoints against a scripted fake Flink — fault injection: statisti
     const url = req.url!.split('?')[0];
     const job = url.split('/')[2];
     if (req.method === 'GET' && url === `/jobs/${job}`) {
-      return send(200, { jid: job, name: 'scripted', state: 'RUNNING', 'start-time': 1, vertices: [{ name: 'src', status: 'RUNNING' }] });
+      // As Flink does: the savepoint reads COMPLETED while the stopped job is still finishing.
+      const finished = job === JOB && polls >= 3 && ++checksAfterSavepoint > 1;
+      const state = finished ? 'FINISHED' : 'RUNNING';
+      return send(200, { jid: job, name: 'scripted', state, 'start-time': 1, vertices: [{ name: 'src', status: state }] });
     }
     if (req.method === 'GET' && url === `/jobs/${JOB}/savepoints/${TRIGGER}`) {
       if (!triggered) return send(404, { errors: [`There is no savepoint operation with triggerId=${TRIGGER} for job ${JOB}.`] });
@@ -66,7 +70,7 @@ describe('savepoints against a scripted fake Flink — fault injection: statisti
   });
   afterAll(() => server.close());
 
-  it('takes the savepoint id from _metadata when the statistics no longer list it, heartbeating meanwhile', async () => {
+  it('takes the savepoint id from _metadata when the statistics no longer list it, and returns once the stopped job finished, heartbeating meanwhile', async () => {
     const flink = activities({ restUrl: url });
     const heartbeats: unknown[] = [];
     const env = activityEnv();
@@ -76,7 +80,9 @@ describe('savepoints against a scripted fake Flink — fault injection: statisti
     expect(heartbeats).toEqual([
       expect.objectContaining({ triggerId: TRIGGER, status: 'IN_PROGRESS' }),
       expect.objectContaining({ triggerId: TRIGGER, status: 'IN_PROGRESS' }),
+      expect.objectContaining({ triggerId: TRIGGER, status: 'COMPLETED', jobState: 'RUNNING' }),
     ]);
+    expect(checksAfterSavepoint).toBe(2);
   });
 
   it('a conflicting savepoint (HTTP 409) is retryable', async () => {
