@@ -12,7 +12,7 @@ import { createClient, connectWorker } from '../../src/temporal-connection';
 import { createWorker } from '../../src/worker';
 import type { UpgradeResult } from '../../workflows/messages';
 import { activities, cancelJobsNamed, createSinkTables, demoScript, run } from '../activities/flink/support';
-import { config, paimonQuery, requireStack, until } from '../support/stack';
+import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
 
 const DATABASE = 'upgrade_e2e';
 const TABLES = ['seq_a', 'seq_b'];
@@ -59,8 +59,17 @@ async function growsPast(table: string, id: number): Promise<void> {
   });
 }
 
+/** Cancels our jobs and waits until none is live: a job still cancelling may yet commit to the tables. */
+async function stopOurJobs(): Promise<void> {
+  await cancelJobsNamed(JOB_PREFIX);
+  await until('our jobs to stop', 60_000, async () => {
+    const { jobs } = await flinkGet<{ jobs: { name: string; state: string }[] }>('/jobs/overview');
+    const live = jobs.filter((j) => j.name.startsWith(JOB_PREFIX) && !['FINISHED', 'CANCELED', 'FAILED'].includes(j.state));
+    return live.length === 0 ? true : undefined;
+  });
+}
+
 async function startV1(jobName: string): Promise<string> {
-  await cancelJobsNamed(JOB_PREFIX); // one pipeline of ours at a time: the cluster's slots are shared
   const { jobId } = await run(activities().deployJob, {
     deployment: { kind: 'sql', version: 'v1', scriptFile: script('pipeline-v1.sql', jobName) },
     deployToken: `${jobName}/${Date.now()}`,
@@ -76,7 +85,7 @@ async function jobState(jobId: string): Promise<string> {
 describe('upgrade workflow on the real stack', () => {
   beforeAll(async () => {
     await requireStack();
-    await cancelJobsNamed(JOB_PREFIX);
+    await stopOurJobs();
     await createSinkTables(DATABASE, TABLES);
     const workerConfig = { ...config, temporal: { ...config.temporal, taskQueue } };
     workerConnection = await connectWorker(workerConfig);
@@ -128,6 +137,8 @@ describe('upgrade workflow on the real stack', () => {
 
   it('a v2 that crash-loops ends rolled back: v1 runs again from the savepoint, no id lost or duplicated', async () => {
     const jobName = `${JOB_PREFIX}-broken`;
+    // Fresh tables for this case; the first case's v2 must be gone before they are dropped.
+    await stopOurJobs();
     await createSinkTables(DATABASE, TABLES);
     const v1JobId = await startV1(jobName);
 
