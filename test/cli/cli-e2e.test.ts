@@ -12,7 +12,8 @@ import { operationWorkflowId } from '../../workflows/messages';
 import type { RestoreResult } from '../../workflows/restore-messages';
 import { connectWorker, createClient } from '../../src/temporal-connection';
 import { createWorker } from '../../src/worker';
-import { activities, cancelJobsNamed, createSinkTables, demoScript, run } from '../activities/flink/support';
+import { activities, run } from '../activities/flink/support';
+import { cancelJobsNamed, createSinkTables, demoScript } from '../support/demo-pipeline';
 import { config, paimonQuery, requireStack, until } from '../support/stack';
 
 const DATABASE = 'cli_e2e';

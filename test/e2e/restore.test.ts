@@ -16,6 +16,7 @@ import type { Deployment, TableRef } from '../../src/domain';
 import type { TakeSavepointResult } from '../../src/restore-points';
 import type { RestoreInput } from '../../workflows/restore-input';
 import type { RestorePlan, RestoreResult } from '../../workflows/restore-messages';
+import { awaitCheckpointedRun, cancelAndWait, jobState } from '../support/demo-pipeline';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
 import { bundleWorkflows, unique } from '../support/temporal-env';
 
@@ -98,27 +99,6 @@ async function snapshotsAndTags(): Promise<Map<TableRef, { latest: number; tags:
           .sort((a, b) => a.snapshotId - b.snapshotId || a.tag.localeCompare(b.tag)),
       },
     ]),
-  );
-}
-
-async function jobState(jobId: string): Promise<string> {
-  return (await flinkGet<{ state: string }>(`/jobs/${jobId}`)).state;
-}
-
-async function awaitCheckpointedRun(jobId: string): Promise<void> {
-  await until(`job ${jobId} to run and complete a checkpoint`, 120_000, async () => {
-    if ((await jobState(jobId)) !== 'RUNNING') return undefined;
-    const cps = await flinkGet<{ counts: { completed: number } }>(`/jobs/${jobId}/checkpoints`);
-    return cps.counts.completed > 0 ? true : undefined;
-  });
-}
-
-async function cancelAndWait(jobId: string): Promise<void> {
-  if (!['CANCELED', 'FAILED', 'FINISHED'].includes(await jobState(jobId))) {
-    await fetch(`${config.flink.restUrl}/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
-  }
-  await until(`job ${jobId} to stop`, 60_000, async () =>
-    ['CANCELED', 'FAILED', 'FINISHED'].includes(await jobState(jobId)) ? true : undefined,
   );
 }
 

@@ -26,6 +26,7 @@ import {
   type RetentionResult,
   type TakeSavepointResult,
 } from '../../src/restore-points';
+import { tagNames } from '../support/demo-pipeline';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
 import { bundleWorkflows, unique } from '../support/temporal-env';
 
@@ -40,14 +41,9 @@ const activities = createActivities(config);
 const activityEnv = new MockActivityEnvironment(undefined, {
   logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'ERROR') as LogLevel),
 });
+const tagsOf = (table: TableRef) => tagNames(...(table.split('.') as [string, string]));
 const listRestorePoints = (): Promise<RestorePoint[]> =>
   activityEnv.run(activities.listRestorePoints, { jobName: JOB_NAME, tables: TABLES });
-
-async function tagNames(table: TableRef): Promise<string[]> {
-  const [db, name] = table.split('.');
-  const rows = await paimonQuery(`SELECT tag_name FROM \`${db}\`.\`${name}$tags\``);
-  return rows.map((r) => String(r.tag_name)).sort();
-}
 
 /** Starts the demo pipeline's SQL against our tables through the SQL gateway; returns the job id. */
 async function startOwnJob(): Promise<string> {
@@ -173,7 +169,7 @@ describe('scheduled savepoints and retention on the real stack', () => {
     }
     expect(newer.savepointId).toBeGreaterThan(older.savepointId);
     for (const table of TABLES) {
-      expect(await tagNames(table)).toEqual(expect.arrayContaining([older.tag, newer.tag]));
+      expect(await tagsOf(table)).toEqual(expect.arrayContaining([older.tag, newer.tag]));
     }
 
     const before = await listRestorePoints();
@@ -210,7 +206,7 @@ describe('scheduled savepoints and retention on the real stack', () => {
     expect(retention).toMatchObject({ deleted: [older.savepointId], failed: [] });
 
     for (const table of TABLES) {
-      const tags = await tagNames(table);
+      const tags = await tagsOf(table);
       expect(tags).not.toContain(older.tag);
       expect(tags).toContain(newer.tag);
     }

@@ -1,9 +1,6 @@
 // End to end on the real stack: the upgrade workflow, run by a real worker with the real
 // activities, moves a demo pipeline from v1 to v2 — and a broken v2 ends rolled back — without
 // losing or duplicating a single id in either Paimon table.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,8 +8,9 @@ import { startUpgrade } from '../../src/client/start-upgrade';
 import { createClient, connectWorker } from '../../src/temporal-connection';
 import { createWorker } from '../../src/worker';
 import type { UpgradeResult } from '../../workflows/messages';
-import { activities, cancelJobsNamed, createSinkTables, demoScript, run } from '../activities/flink/support';
-import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
+import { activities, run } from '../activities/flink/support';
+import { cancelJobsNamed, createSinkTables, demoScripts, jobState } from '../support/demo-pipeline';
+import { config, paimonQuery, requireStack, until } from '../support/stack';
 
 const DATABASE = 'upgrade_e2e';
 const TABLES = ['seq_a', 'seq_b'];
@@ -24,14 +22,7 @@ let workerConnection: NativeConnection;
 let worker: Worker;
 let running: Promise<void>;
 let client: Client;
-const scripts = mkdtempSync(path.join(tmpdir(), 'upgrade-e2e-'));
-
-/** demo/sql/<file> aimed at our tables and job name, written where the worker can read it. */
-function script(file: string, jobName: string): string {
-  const target = path.join(scripts, `${jobName}-${file}`);
-  writeFileSync(target, demoScript(file, DATABASE, jobName));
-  return target;
-}
+const script = demoScripts(DATABASE);
 
 /** Every id from 1 to the largest present exactly once, and the payload each version writes. */
 async function checkIds(table: string, v1UpTo: number, expectV2After: boolean) {
@@ -59,16 +50,6 @@ async function growsPast(table: string, id: number): Promise<void> {
   });
 }
 
-/** Cancels our jobs and waits until none is live: a job still cancelling may yet commit to the tables. */
-async function stopOurJobs(): Promise<void> {
-  await cancelJobsNamed(JOB_PREFIX);
-  await until('our jobs to stop', 60_000, async () => {
-    const { jobs } = await flinkGet<{ jobs: { name: string; state: string }[] }>('/jobs/overview');
-    const live = jobs.filter((j) => j.name.startsWith(JOB_PREFIX) && !['FINISHED', 'CANCELED', 'FAILED'].includes(j.state));
-    return live.length === 0 ? true : undefined;
-  });
-}
-
 async function startV1(jobName: string): Promise<string> {
   const { jobId } = await run(activities().deployJob, {
     deployment: { kind: 'sql', version: 'v1', scriptFile: script('pipeline-v1.sql', jobName) },
@@ -78,14 +59,10 @@ async function startV1(jobName: string): Promise<string> {
   return jobId;
 }
 
-async function jobState(jobId: string): Promise<string> {
-  return (await run(activities().getJob, { jobId })).state;
-}
-
 describe('upgrade workflow on the real stack', () => {
   beforeAll(async () => {
     await requireStack();
-    await stopOurJobs();
+    await cancelJobsNamed(JOB_PREFIX);
     await createSinkTables(DATABASE, TABLES);
     const workerConfig = { ...config, temporal: { ...config.temporal, taskQueue } };
     workerConnection = await connectWorker(workerConfig);
@@ -138,7 +115,7 @@ describe('upgrade workflow on the real stack', () => {
   it('a v2 that crash-loops ends rolled back: v1 runs again from the savepoint, no id lost or duplicated', async () => {
     const jobName = `${JOB_PREFIX}-broken`;
     // Fresh tables for this case; the first case's v2 must be gone before they are dropped.
-    await stopOurJobs();
+    await cancelJobsNamed(JOB_PREFIX);
     await createSinkTables(DATABASE, TABLES);
     const v1JobId = await startV1(jobName);
 

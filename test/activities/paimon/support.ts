@@ -66,14 +66,11 @@ export async function insertRows(database: string, table: string, ids: number[])
   await paimonQuery(`SET 'table.dml-sync' = 'true'`, `INSERT INTO \`${database}\`.\`${table}\` VALUES ${values}`);
 }
 
+export { tagNames } from '../../support/demo-pipeline';
+
 export async function snapshotIds(database: string, table: string): Promise<number[]> {
   const rows = await paimonQuery(`SELECT snapshot_id FROM \`${database}\`.\`${table}$snapshots\``);
   return rows.map((r) => Number(r.snapshot_id)).sort((a, b) => a - b);
-}
-
-export async function tagNames(database: string, table: string): Promise<string[]> {
-  const rows = await paimonQuery(`SELECT tag_name FROM \`${database}\`.\`${table}$tags\``);
-  return rows.map((r) => String(r.tag_name)).sort();
 }
 
 export async function tableExists(database: string, table: string): Promise<boolean> {

@@ -1,0 +1,76 @@
+// The demo pipeline as real-stack tests use it: their own sink tables shaped like the demo's,
+// demo/sql scripts aimed at those tables under the test's job name, and the test's jobs.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { request } from 'undici';
+import { repoRoot } from '../../src/paths';
+import { config, flinkGet, paimonQuery, until } from './stack';
+
+const TERMINAL = ['FINISHED', 'CANCELED', 'FAILED'];
+
+/** Fresh sink tables `<database>.<table>` shaped like the demo's, with savepoint auto-tags. */
+export async function createSinkTables(database: string, tables: string[]): Promise<void> {
+  await paimonQuery(`CREATE DATABASE IF NOT EXISTS \`${database}\``);
+  for (const table of tables) {
+    await paimonQuery(
+      `DROP TABLE IF EXISTS \`${database}\`.\`${table}\``,
+      `CREATE TABLE \`${database}\`.\`${table}\` (id BIGINT NOT NULL, payload STRING, PRIMARY KEY (id) NOT ENFORCED) ` +
+        `WITH ('bucket' = '1', 'sink.savepoint.auto-tag' = 'true')`,
+    );
+  }
+}
+
+/** A demo pipeline script (demo/sql/<file>) aimed at our database and named after our test. */
+export function demoScript(file: string, database: string, jobName: string): string {
+  return readFileSync(path.join(repoRoot(), 'demo', 'sql', file), 'utf8')
+    .replaceAll('paimon.demo.', `paimon.${database}.`)
+    .replace(/SET 'pipeline\.name' = '[^']*'/, `SET 'pipeline.name' = '${jobName}'`);
+}
+
+/** Writes demo scripts aimed at `database` into a temporary folder the worker can read. */
+export function demoScripts(database: string): (file: string, jobName: string) => string {
+  const dir = mkdtempSync(path.join(tmpdir(), `${database}-`));
+  return (file, jobName) => {
+    const target = path.join(dir, `${jobName}-${file}`);
+    writeFileSync(target, demoScript(file, database, jobName));
+    return target;
+  };
+}
+
+export async function tagNames(database: string, table: string): Promise<string[]> {
+  const rows = await paimonQuery(`SELECT tag_name FROM \`${database}\`.\`${table}$tags\``);
+  return rows.map((r) => String(r.tag_name)).sort();
+}
+
+export async function jobState(jobId: string): Promise<string> {
+  return (await flinkGet<{ state: string }>(`/jobs/${jobId}`)).state;
+}
+
+/** Live (not terminal) jobs whose names start with `prefix`. */
+export async function liveJobsNamed(prefix: string): Promise<{ jid: string; name: string; state: string }[]> {
+  const { jobs } = await flinkGet<{ jobs: { jid: string; name: string; state: string }[] }>('/jobs/overview');
+  return jobs.filter((j) => j.name.startsWith(prefix) && !TERMINAL.includes(j.state));
+}
+
+/** Cancels a job and waits until it is terminal: a job still cancelling may yet commit. */
+export async function cancelAndWait(jobId: string): Promise<void> {
+  if (!TERMINAL.includes(await jobState(jobId))) {
+    const res = await request(`${config.flink.restUrl}/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
+    await res.body.text();
+  }
+  await until(`job ${jobId} to stop`, 60_000, async () => (TERMINAL.includes(await jobState(jobId)) ? true : undefined));
+}
+
+/** Cancels our live jobs whose names start with `prefix` (never other tests' jobs) and waits until none is live. */
+export async function cancelJobsNamed(prefix: string): Promise<void> {
+  for (const job of await liveJobsNamed(prefix)) await cancelAndWait(job.jid);
+}
+
+export async function awaitCheckpointedRun(jobId: string, timeoutMs = 120_000): Promise<void> {
+  await until(`job ${jobId} to run and complete a checkpoint`, timeoutMs, async () => {
+    if ((await jobState(jobId)) !== 'RUNNING') return undefined;
+    const cps = await flinkGet<{ counts: { completed: number } }>(`/jobs/${jobId}/checkpoints`);
+    return cps.counts.completed > 0 ? true : undefined;
+  });
+}
