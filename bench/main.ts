@@ -17,6 +17,7 @@ import { exitCleanlyOnInterrupt } from './interrupt';
 import { runScaleBench } from './p4-scale';
 import type { Route, RouteResult } from './routes';
 import { millis, mib, ratio, seconds, table, verdict, type Row } from './stats';
+import { config } from './stack';
 import { runUpgradeBench, summariseP1, summariseP2 } from './upgrade-bench';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -71,9 +72,9 @@ function p1Rows(p1: ReturnType<typeof summariseP1>): Row[] {
     { part: 'P1', metric: 'overhead: activity completion to the server (sum)', value: millis(o.activityCompletion) },
     { part: 'P1', metric: 'overhead: completed -> client has result', value: millis(o.completedToResult) },
     { part: 'P1', metric: 'activities running, workflow vs direct', value: `${seconds(o.activityExec)} vs ${seconds(p1.directActivityRunMedianMs)}` },
-    { part: 'P1', metric: 'savepoint poll lag (1 s polls), wf / direct', value: `${millis(p1.pollLagMedianMs.savepoint.workflow)} / ${millis(p1.pollLagMedianMs.savepoint.direct)}` },
+    { part: 'P1', metric: `savepoint poll lag (${config.flink.savepointPollIntervalMs} ms polls), wf / direct`, value: `${millis(p1.pollLagMedianMs.savepoint.workflow)} / ${millis(p1.pollLagMedianMs.savepoint.direct)}` },
     { part: 'P1', metric: 'health gate lag after 1st checkpoint, wf / direct', value: `${millis(p1.pollLagMedianMs.health.workflow)} / ${millis(p1.pollLagMedianMs.health.direct)}` },
-    { part: 'P1', metric: 'awaitTag (2 s polls), wf / direct', value: `${millis(p1.stepMedianMs.workflow.awaitTag ?? NaN)} / ${millis(p1.stepMedianMs.direct.awaitTag ?? NaN)}` },
+    { part: 'P1', metric: `awaitTag (${config.paimon.tagPollIntervalMs} ms polls), wf / direct`, value: `${millis(p1.stepMedianMs.workflow.awaitTag ?? NaN)} / ${millis(p1.stepMedianMs.direct.awaitTag ?? NaN)}` },
   ];
 }
 

@@ -92,11 +92,11 @@ function stepMedians(rs: RouteResult[], field: 'ms' | 'scheduleToStartMs' | 'dis
   );
 }
 
-/** The poll intervals the worker's activities use (activities/flink/activities.ts, paimon/activities.ts, sql-gateway/client.ts). */
+/** The poll intervals the worker's activities use (src/config.ts; sql-gateway/client.ts for the gateway). */
 export const POLL_INTERVALS_MS = {
-  'stopWithSavepoint / triggerSavepoint (savepoint status)': 1_000,
-  'awaitHealthy (job state + checkpoints)': 1_000,
-  'awaitTag (one batch query of $tags per round)': 2_000,
+  'stopWithSavepoint / triggerSavepoint (savepoint status, then the stopped job)': config.flink.savepointPollIntervalMs,
+  'awaitHealthy (job state + checkpoints)': config.flink.healthPollIntervalMs,
+  'awaitTag (one batch query of $tags per round)': config.paimon.tagPollIntervalMs,
   'SQL gateway result fetch while NOT_READY': 200,
 };
 

@@ -52,6 +52,10 @@ export interface Config {
     requestTimeoutMs: number;
     /** Where savepoints go (Flink's state.savepoints.dir); a URI as the JobManager sees it. */
     savepointDir: string;
+    /** Pause between polls of a savepoint's status, and of the job it stopped: on the downtime path. */
+    savepointPollIntervalMs: number;
+    /** Pause between the health gate's polls of the job state and its checkpoints. */
+    healthPollIntervalMs: number;
   };
   sqlGateway: { url: string };
   paimon: {
@@ -61,6 +65,8 @@ export interface Config {
     database: string;
     /** Extra catalog options; a secret because they commonly carry object-store credentials. */
     catalogOptions: Secret<Readonly<Record<string, string>>>;
+    /** Pause between checks for a savepoint's tag (each check is a short batch job on the cluster). */
+    tagPollIntervalMs: number;
   };
   /** The local stack's folder (downloads, data, logs), as scripts/stack.sh uses it. */
   stackHome: string;
@@ -121,6 +127,14 @@ const positiveMillis = z
   })
   .transform(Number);
 
+// A poll interval: below 50 ms a poll loop only loads the JobManager; above 60 s a wait is blind.
+const pollMillis = z
+  .string()
+  .refine((value) => /^\d+$/.test(value) && Number(value) >= 50 && Number(value) <= 60_000, {
+    error: (issue) => `must be a whole number of milliseconds from 50 to 60000, got ${shown(issue.input)}`,
+  })
+  .transform(Number);
+
 const filePath = z.string();
 
 // Secrets never appear in messages, not even when they are malformed.
@@ -165,11 +179,14 @@ const envSchema = z.object({
   FLINK_REST_CA_FILE: filePath.optional(),
   FLINK_REQUEST_TIMEOUT_MS: positiveMillis,
   FLINK_SAVEPOINT_DIR: uri('file:///data/savepoints'),
+  FLINK_SAVEPOINT_POLL_INTERVAL_MS: pollMillis,
+  FLINK_HEALTH_POLL_INTERVAL_MS: pollMillis,
   SQL_GATEWAY_URL: httpUrl,
   PAIMON_CATALOG: sqlIdentifier,
   PAIMON_WAREHOUSE: uri('file:///data/warehouse or s3://bucket/warehouse'),
   PAIMON_CATALOG_OPTIONS: catalogOptions,
   PAIMON_DATABASE: sqlIdentifier,
+  PAIMON_TAG_POLL_INTERVAL_MS: pollMillis,
   STACK_HOME: filePath,
 });
 
@@ -186,10 +203,17 @@ export const ENV_DEFAULTS = {
   TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
   FLINK_REST_URL: 'http://127.0.0.1:8081',
   FLINK_REQUEST_TIMEOUT_MS: '15000',
+  // A savepoint status is a cheap lookup in the JobManager, and the job is down while it is
+  // polled (stop-with-savepoint): poll it often. The health gate reads checkpoint statistics
+  // that the REST API caches (rest.cache.checkpoint-statistics.timeout, 3 s by default), so
+  // polling those faster than 1 s mostly re-reads the cache.
+  FLINK_SAVEPOINT_POLL_INTERVAL_MS: '250',
+  FLINK_HEALTH_POLL_INTERVAL_MS: '1000',
   SQL_GATEWAY_URL: 'http://127.0.0.1:8083',
   PAIMON_CATALOG: 'paimon',
   PAIMON_CATALOG_OPTIONS: '{}',
   PAIMON_DATABASE: 'demo',
+  PAIMON_TAG_POLL_INTERVAL_MS: '2000',
 } as const satisfies Partial<Record<ConfigEnvKey, string>>;
 
 /** The data paths default to where scripts/stack.sh keeps them: $STACK_HOME/data/... */
@@ -245,6 +269,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       caFile: e.FLINK_REST_CA_FILE,
       requestTimeoutMs: e.FLINK_REQUEST_TIMEOUT_MS,
       savepointDir: e.FLINK_SAVEPOINT_DIR,
+      savepointPollIntervalMs: e.FLINK_SAVEPOINT_POLL_INTERVAL_MS,
+      healthPollIntervalMs: e.FLINK_HEALTH_POLL_INTERVAL_MS,
     },
     sqlGateway: { url: e.SQL_GATEWAY_URL },
     paimon: {
@@ -252,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       warehouse: e.PAIMON_WAREHOUSE,
       database: e.PAIMON_DATABASE,
       catalogOptions: e.PAIMON_CATALOG_OPTIONS,
+      tagPollIntervalMs: e.PAIMON_TAG_POLL_INTERVAL_MS,
     },
     stackHome: e.STACK_HOME,
   };

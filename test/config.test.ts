@@ -32,12 +32,15 @@ describe('loadConfig', () => {
       caFile: undefined,
       requestTimeoutMs: 15000,
       savepointDir: `file://${root}/.stack/data/savepoints`,
+      savepointPollIntervalMs: 250,
+      healthPollIntervalMs: 1000,
     });
     expect(config.sqlGateway.url).toBe('http://127.0.0.1:8083');
     expect(config.paimon).toMatchObject({
       catalog: 'paimon',
       warehouse: `file://${root}/.stack/data/warehouse`,
       database: 'demo',
+      tagPollIntervalMs: 2000,
     });
     expect(config.paimon.catalogOptions.reveal()).toEqual({});
     expect(config.stackHome).toBe(path.join(root, '.stack'));
@@ -63,6 +66,17 @@ describe('loadConfig', () => {
     expect(config.temporal.namespace).toBe('default');
     expect(config.paimon.catalogOptions.reveal()).toEqual({ 'cache-enabled': 'false' });
     expect(config.paimon.warehouse).toBe('s3://bucket/warehouse');
+  });
+
+  it('takes poll intervals in milliseconds from 50 to 60000', () => {
+    const config = loadConfig({ FLINK_SAVEPOINT_POLL_INTERVAL_MS: '100', FLINK_HEALTH_POLL_INTERVAL_MS: '500', PAIMON_TAG_POLL_INTERVAL_MS: '60000' });
+    expect(config.flink).toMatchObject({ savepointPollIntervalMs: 100, healthPollIntervalMs: 500 });
+    expect(config.paimon.tagPollIntervalMs).toBe(60000);
+    expect(problemsOf({ FLINK_SAVEPOINT_POLL_INTERVAL_MS: '10', PAIMON_TAG_POLL_INTERVAL_MS: '2s', FLINK_HEALTH_POLL_INTERVAL_MS: '60001' })).toEqual([
+      "FLINK_SAVEPOINT_POLL_INTERVAL_MS: must be a whole number of milliseconds from 50 to 60000, got '10'",
+      "FLINK_HEALTH_POLL_INTERVAL_MS: must be a whole number of milliseconds from 50 to 60000, got '60001'",
+      "PAIMON_TAG_POLL_INTERVAL_MS: must be a whole number of milliseconds from 50 to 60000, got '2s'",
+    ]);
   });
 
   it('names the variable and the bad value', () => {
@@ -102,11 +116,14 @@ describe('loadConfig', () => {
         'FLINK_REQUEST_TIMEOUT_MS',
         'FLINK_REST_AUTH_HEADER',
         'FLINK_REST_CA_FILE',
+        'FLINK_HEALTH_POLL_INTERVAL_MS',
         'FLINK_REST_URL',
         'FLINK_SAVEPOINT_DIR',
+        'FLINK_SAVEPOINT_POLL_INTERVAL_MS',
         'PAIMON_CATALOG',
         'PAIMON_CATALOG_OPTIONS',
         'PAIMON_DATABASE',
+        'PAIMON_TAG_POLL_INTERVAL_MS',
         'PAIMON_WAREHOUSE',
         'SQL_GATEWAY_URL',
         'STACK_HOME',

@@ -9,7 +9,7 @@ import { cancelJob, checkFlinkCluster, getJob, resolveJob } from './jobs';
 import { disposeSavepoint, inspectSavepoint, stopWithSavepoint, triggerSavepoint } from './savepoints';
 
 export interface FlinkActivityOptions {
-  /** Pause between polls of a savepoint, a disposal or the health gate (default 1 s). */
+  /** One pause for every poll (savepoint, disposal, health gate) instead of the configured ones (tests). */
   pollIntervalMs?: number;
 }
 
@@ -25,17 +25,19 @@ export function createFlinkActivities(
     authHeader: config.flink.authHeader,
     caFile: config.flink.caFile,
   });
-  const poll = { pollIntervalMs: options.pollIntervalMs ?? 1_000 };
+  // Savepoint and disposal status are asynchronous-operation lookups, cheap for the JobManager.
+  const savepointPoll = { pollIntervalMs: options.pollIntervalMs ?? config.flink.savepointPollIntervalMs };
+  const healthPoll = { pollIntervalMs: options.pollIntervalMs ?? config.flink.healthPollIntervalMs };
   return {
     checkFlinkCluster: () => checkFlinkCluster(flink),
     resolveJob: (input) => resolveJob(flink, input),
     getJob: (input) => getJob(flink, input),
     cancelJob: (input) => cancelJob(flink, input),
-    stopWithSavepoint: (input) => stopWithSavepoint(flink, poll, input),
-    triggerSavepoint: (input) => triggerSavepoint(flink, poll, input),
+    stopWithSavepoint: (input) => stopWithSavepoint(flink, savepointPoll, input),
+    triggerSavepoint: (input) => triggerSavepoint(flink, savepointPoll, input),
     inspectSavepoint: (input) => inspectSavepoint(input),
-    disposeSavepoint: (input) => disposeSavepoint(flink, poll, input),
+    disposeSavepoint: (input) => disposeSavepoint(flink, savepointPoll, input),
     deployJob: (input) => deployJob(flink, gateway, config.paimon, input),
-    awaitHealthy: (input) => awaitHealthy(flink, poll, input),
+    awaitHealthy: (input) => awaitHealthy(flink, healthPoll, input),
   };
 }

@@ -9,7 +9,7 @@ import { describeSinkTables, tableState } from './tables';
 import { createTag, deleteTag, listTags, rollbackToTag } from './tags';
 
 export interface PaimonActivityOptions {
-  /** Pause between awaitTag's checks (default 2 s; each check is a short Flink job). */
+  /** Pause between awaitTag's checks instead of the configured one (each check is a short Flink job). */
   pollIntervalMs?: number;
   /** Instead of a client built from the config (tests count what is sent). */
   gateway?: SqlGateway;
@@ -28,7 +28,7 @@ export function createPaimonActivities(
       authHeader: config.flink.authHeader,
       caFile: config.flink.caFile,
     });
-  const ctx = paimonContext(gateway, config.paimon, options.pollIntervalMs ?? 2_000);
+  const ctx = paimonContext(gateway, config.paimon, options.pollIntervalMs ?? config.paimon.tagPollIntervalMs);
   return {
     describeSinkTables: (input) => describeSinkTables(ctx, input),
     listTags: (input) => listTags(ctx, input),
