@@ -166,7 +166,9 @@ export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteRes
     await step('checkFlinkCluster', activities.checkFlinkCluster, undefined as never);
     const tagsBefore = new Map<string, string[]>();
     if (WORKFLOW_TAG_GUARD) {
-      for (const table of p.tables) tagsBefore.set(table, (await step('listTags', activities.listTags, { table })).map((t) => t.tagName));
+      // As workflows/tag-guard.ts reads them: every table at once.
+      const read = await Promise.all(p.tables.map((table) => step('listTags', activities.listTags, { table })));
+      p.tables.forEach((table, i) => tagsBefore.set(table, read[i]!.map((t) => t.tagName)));
     }
     const savepoint = await step('stopWithSavepoint', activities.stopWithSavepoint, {
       jobId: job.jobId,

@@ -3,7 +3,7 @@
 // tag (it skips creating it): an old `savepoint-<id>` from an earlier run would pass for ours and
 // point at an old snapshot. So the tag names are read before the savepoint, and a savepoint whose
 // tag name was already taken is refused.
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import type { TableRef } from '../src/domain';
 import { restCall } from './activity-options';
@@ -14,11 +14,21 @@ export const TagCollision = 'TagCollision';
 
 export type TagsBefore = Record<TableRef, string[]>;
 
+/** Histories recorded before this patch read the tables one after another. */
+export const TAGS_READ_AT_ONCE = 'savepoint-tags-read-at-once';
+
 /** The `savepoint-*` tag names on each table now, before the savepoint is taken. */
 export async function savepointTagsBefore(tables: TableRef[]): Promise<TagsBefore> {
+  const savepointTags = async (table: TableRef): Promise<[TableRef, string[]]> => [
+    table,
+    (await listTags({ table })).map((t) => t.tagName).filter((name) => name.startsWith('savepoint-')),
+  ];
+  // Each read is a short batch job of its own; none depends on another, so they run side by side.
+  if (patched(TAGS_READ_AT_ONCE)) return Object.fromEntries(await Promise.all(tables.map(savepointTags)));
   const before: TagsBefore = {};
   for (const table of tables) {
-    before[table] = (await listTags({ table })).map((t) => t.tagName).filter((name) => name.startsWith('savepoint-'));
+    const [, names] = await savepointTags(table);
+    before[table] = names;
   }
   return before;
 }
