@@ -16,6 +16,24 @@ export interface CatalogDeps {
 /** Flink names savepoint directories savepoint-<first 6 chars of the job id>-<random>. */
 const jobIdPrefixOf = (dir: string): string | undefined => /(?:^|\/)savepoint-([0-9a-f]{6})-[^/]*$/.exec(dir)?.[1];
 
+/** The record a new restore point starts with. */
+export function restorePointRecordOf(input: Parameters<CatalogActivities['recordRestorePoint']>[0]): RestorePointRecord {
+  return {
+    format: 1,
+    savepointId: input.savepoint.savepointId,
+    path: input.savepoint.path,
+    jobName: input.jobName,
+    jobId: input.jobId,
+    deploymentVersion: input.deploymentVersion ?? null,
+    label: input.label ?? null,
+    tables: input.tables,
+    pinned: input.pinned,
+    createdAt: new Date(input.savepoint.triggeredAt).toISOString(),
+    taggedAtRecord: input.taggedAtRecord,
+    expiringSince: null,
+  };
+}
+
 export function createCatalogActivities(config: Config, deps: CatalogDeps): CatalogActivities {
   // Made on first use: with an object-store savepoint dir the worker still starts (upgrades work),
   // and only the catalog's activities fail, saying why.
@@ -59,20 +77,7 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
   }
 
   async function recordRestorePoint(input: Parameters<CatalogActivities['recordRestorePoint']>[0]): Promise<RestorePointRecord> {
-    const record: RestorePointRecord = {
-      format: 1,
-      savepointId: input.savepoint.savepointId,
-      path: input.savepoint.path,
-      jobName: input.jobName,
-      jobId: input.jobId,
-      deploymentVersion: input.deploymentVersion ?? null,
-      label: input.label ?? null,
-      tables: input.tables,
-      pinned: input.pinned,
-      createdAt: new Date(input.savepoint.triggeredAt).toISOString(),
-      taggedAtRecord: input.taggedAtRecord,
-      expiringSince: null,
-    };
+    const record = restorePointRecordOf(input);
     const existing = await store().read(input.jobName, record.savepointId);
     if (existing) {
       // A retried activity finds its own record; another savepoint with the same id is a conflict.

@@ -1,9 +1,12 @@
 // What the replay tests share: read a folder of recorded histories, replay them all on today's
-// workflow code, and tamper with one activity so a test can prove replay would catch a change.
+// workflow code (re-recording them first with RECORD_HISTORIES=1), and tamper with one activity so a test can prove replay would catch a change.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll } from 'vitest';
 import { historyFromJson } from './history-json';
+import { bundleWorkflows, createTestEnv } from './temporal-env';
 
 export type Recorded = { workflowId: string; history: ReturnType<typeof historyFromJson> };
 
@@ -36,4 +39,26 @@ export function scheduledActivities(history: Recorded['history']) {
       scheduled[index]!.activityTaskScheduledEventAttributes!.activityType!.name = name;
     },
   };
+}
+
+/**
+ * The workflow bundle of a replay test file, made once in beforeAll. With RECORD_HISTORIES=1 the
+ * file's histories are first re-recorded by `record` on a local dev server.
+ */
+export function replayBundle(
+  record: (env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap) => Promise<unknown>,
+): () => WorkflowBundleWithSourceMap {
+  let bundle: WorkflowBundleWithSourceMap | undefined;
+  let env: TestWorkflowEnvironment | undefined;
+  beforeAll(async () => {
+    bundle = await bundleWorkflows();
+    if (process.env.RECORD_HISTORIES === '1') {
+      env = await createTestEnv();
+      await record(env, bundle);
+    }
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  return () => bundle!;
 }

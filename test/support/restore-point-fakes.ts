@@ -1,6 +1,7 @@
 // In-memory stand-ins for the Flink, Paimon and catalog activities the savepoint and retention
 // workflows call; each records its calls in order, for the workflow tests and the replay recorder.
 import { ApplicationFailure } from '@temporalio/common';
+import { restorePointRecordOf } from '../../activities/catalog/activities';
 import type { Activities } from '../../activities/contract';
 import type { Savepoint, TableRef } from '../../src/domain';
 import type { RestorePoint, RestorePointRecord } from '../../src/restore-points';
@@ -69,20 +70,7 @@ export function fakeJob(jobName: string, knobs: FakeJobKnobs = {}) {
     },
     async recordRestorePoint(input) {
       calls.push({ name: 'recordRestorePoint', input });
-      const record: RestorePointRecord = {
-        format: 1,
-        savepointId: input.savepoint.savepointId,
-        path: input.savepoint.path,
-        jobName: input.jobName,
-        jobId: input.jobId,
-        deploymentVersion: input.deploymentVersion ?? null,
-        label: input.label ?? null,
-        tables: input.tables,
-        pinned: input.pinned,
-        createdAt: new Date(input.savepoint.triggeredAt).toISOString(),
-        taggedAtRecord: input.taggedAtRecord,
-        expiringSince: null,
-      };
+      const record = restorePointRecordOf(input);
       records.push(record);
       return record;
     },

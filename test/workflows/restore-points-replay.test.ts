@@ -8,13 +8,13 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Activities } from '../../activities/contract';
 import type { TableRef } from '../../src/domain';
 import { historyToJson } from '../support/history-json';
-import { recordedHistories, replayAll, scheduledActivities } from '../support/replay';
+import { recordedHistories, replayAll, replayBundle, scheduledActivities } from '../support/replay';
 import { DAY, fakeCatalog, fakeJob, point } from '../support/restore-point-fakes';
-import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
+import { unique } from '../support/temporal-env';
 
 const HISTORIES_DIR = path.join(__dirname, 'histories-restore-points');
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
@@ -88,19 +88,7 @@ async function record(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSo
 const recorded = () => recordedHistories(HISTORIES_DIR);
 
 describe('recorded savepoint and retention histories', () => {
-  let bundle: WorkflowBundleWithSourceMap;
-  let env: TestWorkflowEnvironment | undefined;
-
-  beforeAll(async () => {
-    bundle = await bundleWorkflows();
-    if (process.env.RECORD_HISTORIES === '1') {
-      env = await createTestEnv();
-      await record(env, bundle);
-    }
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  const bundle = replayBundle(record);
 
   it('has a history for every scenario', async () => {
     expect((await recorded()).map((h) => h.workflowId)).toEqual(scenarios.map((s) => s.name).sort());
@@ -108,7 +96,7 @@ describe('recorded savepoint and retention histories', () => {
 
   it('replay without a determinism error on the current workflow code', async () => {
     const histories = await recorded();
-    expect(await replayAll(bundle, histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
+    expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
   });
 
   it('would catch a change: retention that deleted the tag before marking the record fails to replay', async () => {
@@ -117,7 +105,7 @@ describe('recorded savepoint and retention histories', () => {
     const mark = activities.names.indexOf('markRestorePointExpiring', 2);
     expect(activities.names.slice(0, 2)).toEqual(['listRestorePoints', 'markRestorePointExpiring']);
     activities.rename(mark, 'deleteTag');
-    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, 'tampered')).rejects.toThrow(
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle() }, history, 'tampered')).rejects.toThrow(
       DeterminismViolationError,
     );
   });

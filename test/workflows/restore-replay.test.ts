@@ -1,30 +1,13 @@
 // Replays recorded restore histories (test/workflows/histories/restore) against today's workflow
 // code, as replay.test.ts does for upgrades: a change that would break a restore waiting for its
 // approval (a step added, removed or reordered without patched()) fails here.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordedHistories, replayAll, scheduledActivities } from '../support/replay';
-import { bundleWorkflows, createTestEnv } from '../support/temporal-env';
+import { describe, expect, it } from 'vitest';
+import { recordedHistories, replayAll, replayBundle, scheduledActivities } from '../support/replay';
 import { recordRestoreHistories, RESTORE_HISTORIES_DIR } from './record-restore-histories';
 
-const recording = process.env.RECORD_HISTORIES === '1';
-
-let bundle: WorkflowBundleWithSourceMap;
-let env: TestWorkflowEnvironment | undefined;
-
-beforeAll(async () => {
-  bundle = await bundleWorkflows();
-  if (recording) {
-    env = await createTestEnv();
-    await recordRestoreHistories(env, bundle);
-  }
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const bundle = replayBundle(recordRestoreHistories);
 
 const recorded = () => recordedHistories(RESTORE_HISTORIES_DIR);
 
@@ -41,7 +24,7 @@ describe('recorded restore histories', () => {
 
   it('replay without a determinism error on the current workflow code', async () => {
     const histories = await recorded();
-    expect(await replayAll(bundle, histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
+    expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
   });
 
   it('would catch a change: a restore that rolled back before creating its undo branch fails to replay', async () => {
@@ -50,6 +33,6 @@ describe('recorded restore histories', () => {
     const branch = activities.names.indexOf('createBranch');
     expect(branch).toBeGreaterThan(0);
     activities.rename(branch, 'rollbackToTag');
-    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, 'tampered')).rejects.toThrow(DeterminismViolationError);
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle() }, history, 'tampered')).rejects.toThrow(DeterminismViolationError);
   });
 });
