@@ -1,8 +1,8 @@
-// `npm run bench`: P1 (upgrade workflow vs the direct floor), P2 (vs the manual CLI route) on the
-// real stack, P4 (scale, against a fake Flink). Results go to bench-results/<timestamp>.json and a
+// `npm run bench`: P1 (upgrade workflow vs the direct floor), P2 (vs the manual CLI route), P3
+// (restore workflow vs the direct floor) on the real stack, P4 (scale, against a fake Flink). Results go to bench-results/<timestamp>.json and a
 // short table to stdout; progress goes to stderr. Targets are reported, never asserted.
-//   BENCH_RUNS=3            runs of each route in P1/P2 (alternating, medians reported)
-//   BENCH_ONLY=P1,P2,P4     the parts to run
+//   BENCH_RUNS=3            runs of each route in P1/P2/P3 (alternating, medians reported)
+//   BENCH_ONLY=P1,P2,P3,P4  the parts to run (comma-separated, any case)
 //   BENCH_P4_WORKFLOWS=1000 upgrades, and savepoint workflows, in P4
 //   BENCH_P4_FANOUT=schedule|direct   how P4 starts the savepoint fan-out
 //   BENCH_P4_PHASES=fanout,upgrades   the P4 phases to run
@@ -15,6 +15,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { repoRoot } from '../src/paths';
 import { exitCleanlyOnInterrupt } from './interrupt';
 import { runScaleBench } from './p4-scale';
+import { runRestoreBench, summariseP3 } from './restore-bench';
 import type { Route, RouteResult } from './routes';
 import { millis, mib, ratio, seconds, table, verdict, type Row } from './stats';
 import { config } from './stack';
@@ -23,9 +24,10 @@ import { runUpgradeBench, summariseP1, summariseP2 } from './upgrade-bench';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function options() {
-  const only = new Set((process.env.BENCH_ONLY ?? 'P1,P2,P4').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean));
-  const unknown = [...only].filter((p) => !['P1', 'P2', 'P4'].includes(p));
-  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(', ')}; choose from P1, P2, P4`);
+  const parts = ['P1', 'P2', 'P3', 'P4'];
+  const only = new Set((process.env.BENCH_ONLY ?? parts.join(',')).split(',').map((s) => s.trim().toUpperCase()).filter(Boolean));
+  const unknown = [...only].filter((p) => !parts.includes(p));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(', ')}; choose from ${parts.join(', ')}`);
   const int = (name: string, fallback: number) => {
     const value = Number(process.env[name] ?? fallback);
     if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number >= 1, got '${process.env[name]}'`);
@@ -81,9 +83,42 @@ function p1Rows(p1: ReturnType<typeof summariseP1>): Row[] {
 function p2Rows(p2: ReturnType<typeof summariseP2>): Row[] {
   return [
     { part: 'P2', metric: `median wall, workflow (n=${p2.runs.workflow})`, value: seconds(p2.medianWallMs.workflow) },
-    { part: 'P2', metric: `median wall, manual CLI, no think time (n=${p2.runs.manual})`, value: seconds(p2.medianWallMs.manual) },
-    { part: 'P2', metric: 'ratio workflow / manual', value: ratio(p2.ratio), target: '<= 0.50', verdict: verdict(p2.targets.ratioMet) },
-    { part: 'P2', metric: 'median downtime, workflow / manual', value: `${seconds(p2.medianDowntimeMs.workflow)} / ${seconds(p2.medianDowntimeMs.manual)}` },
+    { part: 'P2', metric: `median wall, manual: flink stop CLI, no think time (n=${p2.runs.manualCli})`, value: seconds(p2.medianWallMs.manualCli) },
+    { part: 'P2', metric: 'ratio workflow / manual (flink stop CLI, as the issue)', value: ratio(p2.ratioCli), target: '<= 0.50', verdict: verdict(p2.targets.ratioCliMet) },
+    { part: 'P2', metric: `median wall, manual: REST stop, no think time (n=${p2.runs.manual})`, value: seconds(p2.medianWallMs.manual) },
+    { part: 'P2', metric: 'ratio workflow / manual (REST stop, faster floor)', value: ratio(p2.ratio), target: '<= 0.50', verdict: verdict(p2.targets.ratioMet) },
+    {
+      part: 'P2',
+      metric: 'median downtime, workflow / manual CLI / manual REST',
+      value: `${seconds(p2.medianDowntimeMs.workflow)} / ${seconds(p2.medianDowntimeMs.manualCli)} / ${seconds(p2.medianDowntimeMs.manual)}`,
+    },
+  ];
+}
+
+function p3Rows(p3: ReturnType<typeof summariseP3>): Row[] {
+  const a = p3.approvalMedianMs;
+  const w = p3.workflowMedianMs;
+  return [
+    { part: 'P3', metric: `median wall, restore workflow, approved at once (n=${p3.runs.workflow})`, value: seconds(p3.medianWallMs.workflow) },
+    { part: 'P3', metric: `median wall, direct floor: same calls (n=${p3.runs.direct})`, value: seconds(p3.medianWallMs.direct) },
+    { part: 'P3', metric: 'same activity calls on both sides', value: p3.sameActivityCalls ? `yes (${p3.activityCalls.direct[0]?.split(' ').length} calls)` : 'NO: see activityCalls in the JSON' },
+    { part: 'P3', metric: 'ratio workflow / direct', value: ratio(p3.ratio), target: '<= 1.10', verdict: verdict(p3.targets.ratioMet) },
+    { part: 'P3', metric: 'orchestration (wall - activities running), wf / direct', value: `${millis(p3.orchestrationMedianMs.workflow)} / ${millis(p3.orchestrationMedianMs.direct)}` },
+    { part: 'P3', metric: 'ratio from orchestration alone', value: ratio(p3.ratioFromOrchestration), target: '<= 1.10', verdict: verdict(p3.ratioFromOrchestration <= 1.1) },
+    { part: 'P3', metric: '  approval: plan seen / approve answered / gap in history', value: `${seconds(a.planSeen)} / ${seconds(a.approveAnswered)} / ${millis(a.approvalGap)}` },
+    { part: 'P3', metric: `  ${w.workflowTaskCount} workflow tasks: queued / run; activity dispatch / completion`, value: `${millis(w.workflowTaskQueued)} / ${millis(w.workflowTaskRun)}; ${millis(w.activityDispatch)} / ${millis(w.activityCompletion)}` },
+    { part: 'P3', metric: `median wall, minimal: stop, rollback_to, restart (n=${p3.runs.minimal})`, value: seconds(p3.medianWallMs.minimal) },
+    { part: 'P3', metric: 'ratio workflow / minimal (what plan, checks, undo cost)', value: ratio(p3.ratioToMinimal) },
+    {
+      part: 'P3',
+      metric: 'median downtime, workflow / direct / minimal',
+      value: `${seconds(p3.medianDowntimeMs.workflow)} / ${seconds(p3.medianDowntimeMs.direct)} / ${seconds(p3.medianDowntimeMs.minimal)}`,
+    },
+    {
+      part: 'P3',
+      metric: 'health gate lag after 1st checkpoint, wf / direct / minimal',
+      value: `${millis(p3.pollLagMedianMs.health.workflow)} / ${millis(p3.pollLagMedianMs.health.direct)} / ${millis(p3.pollLagMedianMs.health.minimal)}`,
+    },
   ];
 }
 
@@ -132,13 +167,23 @@ async function main(): Promise<void> {
   };
   const rows: Row[] = [];
 
-  const routes: Route[] = ['workflow', ...(opts.only.has('P1') ? (['direct'] as const) : []), ...(opts.only.has('P2') ? (['manual'] as const) : [])];
+  const routes: Route[] = [
+    'workflow',
+    ...(opts.only.has('P1') ? (['direct'] as const) : []),
+    ...(opts.only.has('P2') ? (['manual', 'manual-cli'] as const) : []),
+  ];
   if (routes.length > 1) {
     log(`P1/P2 on the real stack: ${opts.runs} round(s) of ${routes.join(', ')}, order rotating`);
     const results: RouteResult[] = await runUpgradeBench({ runs: opts.runs, routes, log });
     out.upgradeRuns = results;
     if (opts.only.has('P1')) rows.push(...p1Rows((out.P1 = summariseP1(results)) as ReturnType<typeof summariseP1>));
     if (opts.only.has('P2')) rows.push(...p2Rows((out.P2 = summariseP2(results)) as ReturnType<typeof summariseP2>));
+  }
+  if (opts.only.has('P3')) {
+    log(`P3 on the real stack: ${opts.runs} round(s) of restore workflow, direct, minimal, order rotating`);
+    const results = await runRestoreBench({ runs: opts.runs, log });
+    out.restoreRuns = results;
+    rows.push(...p3Rows((out.P3 = summariseP3(results)) as ReturnType<typeof summariseP3>));
   }
   if (opts.only.has('P4')) {
     log(`P4 on a private Temporal dev server and a FAKE Flink: ${opts.p4Workflows} savepoint workflows, then ${opts.p4Workflows} upgrades`);

@@ -13,7 +13,7 @@ import { breakdown } from './history';
 import { onInterrupt } from './interrupt';
 import { activities, downtime, firstCheckpointAck, jobTimes, runActivity, type RunPipeline } from './stack';
 
-export type Route = 'workflow' | 'direct' | 'manual';
+export type Route = 'workflow' | 'direct' | 'manual' | 'manual-cli';
 
 export interface Step {
   name: string;

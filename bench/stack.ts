@@ -74,9 +74,11 @@ export interface RunPipeline {
   v2: Deployment;
 }
 
-export function pipelineFor(run: number): RunPipeline {
-  const tables = ['seq_a', 'seq_b'].map((t) => `${DATABASE}.r${run}_${t}`);
-  const jobName = `${JOB_PREFIX}${run}`;
+/** P1/P2 upgrade pipelines are `r<n>` / `bench-upgrade-<n>`, P3 restore pipelines `restore<n>` / `bench-upgrade-restore-<n>`. */
+export function pipelineFor(run: number, kind: 'upgrade' | 'restore' = 'upgrade'): RunPipeline {
+  const label = kind === 'upgrade' ? 'r' : 'restore';
+  const tables = ['seq_a', 'seq_b'].map((t) => `${DATABASE}.${label}${run}_${t}`);
+  const jobName = `${JOB_PREFIX}${kind === 'upgrade' ? '' : 'restore-'}${run}`;
   const script = (file: string) =>
     demoScript(file, jobName, {
       'paimon.demo.seq_a': `paimon.${tables[0]}`,

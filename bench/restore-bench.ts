@@ -1,0 +1,172 @@
+// P3: restore to a tag through the restore workflow (approval given as soon as the plan is there)
+// vs the floor (its activity calls made in-process) and the bare minimum, on the real stack. Each
+// round runs every route once, in an order that rotates, each on a fresh pipeline with its own
+// restore point A (an intermediate savepoint, tagged on both tables and recorded), after which
+// more rows come in for the restore to take away. Medians over the rounds.
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import type { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { RestorePointStore } from '../activities/catalog/store';
+import { tagFor } from '../src/domain';
+import { connectWorker, createClient } from '../src/temporal-connection';
+import { workflowsPath } from '../src/worker';
+import { timedActivities } from './activity-timer';
+import { onInterrupt } from './interrupt';
+import { restoreDirect, restoreMinimal, restoreViaWorkflow, type PointA, type RestoreRoute, type RestoreRunResult } from './restore-routes';
+import {
+  activities,
+  cancelOurJobs,
+  config,
+  dropSinkTables,
+  flinkGet,
+  pipelineFor,
+  removeSavepoints,
+  requireStack,
+  runActivity,
+  startV1,
+  until,
+  type RunPipeline,
+} from './stack';
+import { median } from './stats';
+
+export const RESTORE_ROUTES: RestoreRoute[] = ['workflow', 'direct', 'minimal'];
+
+/** v1 running and checkpointing, restore point A taken, tagged and recorded, then two more checkpoints of rows. */
+async function withPointA(p: RunPipeline): Promise<{ oldJobId: string; a: PointA }> {
+  const oldJobId = await startV1(p);
+  const { value: savepoint } = await runActivity(activities.triggerSavepoint, { jobId: oldJobId, triggerId: randomBytes(16).toString('hex') });
+  const tag = tagFor(savepoint.savepointId);
+  // An intermediate savepoint is tagged when the next checkpoint commits.
+  const { value: tagged } = await runActivity(activities.awaitTag, { tables: p.tables, tag, timeoutMs: 60_000 });
+  if (tagged.missing.length > 0) throw new Error(`restore point ${tag} never tagged ${tagged.missing.join(', ')}`);
+  await runActivity(activities.recordRestorePoint, {
+    jobName: p.jobName,
+    jobId: oldJobId,
+    savepoint,
+    tables: p.tables,
+    pinned: false,
+    label: 'bench P3 restore point A',
+    deploymentVersion: p.v1.version,
+    taggedAtRecord: true,
+  });
+  await until('two checkpoints after A', 60_000, async () => {
+    const stats = await flinkGet<{ latest: { completed?: { id: number } | null } }>(`/jobs/${oldJobId}/checkpoints`);
+    return (stats.latest.completed?.id ?? 0) >= savepoint.savepointId + 2 ? true : undefined;
+  });
+  return { oldJobId, a: { savepointId: savepoint.savepointId, path: savepoint.path, tag } };
+}
+
+export async function runRestoreBench({ runs, log }: { runs: number; log: (line: string) => void }): Promise<RestoreRunResult[]> {
+  await requireStack();
+  const taskQueue = `bench-restore-${Date.now()}`;
+  const workerConfig = { ...config, temporal: { ...config.temporal, taskQueue } };
+  const connection = await connectWorker(workerConfig);
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  let client: Client | undefined;
+  const pipelines: RunPipeline[] = [];
+  const savepoints: string[] = [];
+  const results: RestoreRunResult[] = [];
+  const forget = onInterrupt(() => cancelOurJobs());
+  try {
+    worker = await Worker.create({
+      connection,
+      namespace: workerConfig.temporal.namespace,
+      taskQueue,
+      workflowsPath,
+      activities: timedActivities(createActivities(workerConfig)),
+    });
+    running = worker.run();
+    client = await createClient(config);
+    for (let round = 0; round < runs; round++) {
+      const order = RESTORE_ROUTES.map((_, i) => RESTORE_ROUTES[(i + round) % RESTORE_ROUTES.length]!);
+      for (const route of order) {
+        const p = pipelineFor(pipelines.length + 1, 'restore');
+        pipelines.push(p);
+        const { oldJobId, a } = await withPointA(p);
+        savepoints.push(a.path);
+        const result =
+          route === 'workflow'
+            ? await restoreViaWorkflow(client, taskQueue, p, a, oldJobId)
+            : route === 'direct'
+              ? await restoreDirect(p, a, oldJobId)
+              : await restoreMinimal(p, a, oldJobId);
+        if (result.todaysSavepointPath) savepoints.push(result.todaysSavepointPath);
+        results.push(result);
+        log(
+          `  round ${round + 1}/${runs} ${route.padEnd(8)} ${result.ok ? 'ok    ' : 'FAILED'} wall ${(result.wallMs / 1000).toFixed(2)} s, ` +
+            `downtime ${(result.downtimeMs / 1000).toFixed(2)} s${result.error ? ` (${result.error.slice(0, 300)})` : ''}`,
+        );
+        await cancelOurJobs();
+      }
+    }
+  } finally {
+    forget();
+    await cancelOurJobs().catch((err: unknown) => log(`cleanup: cancelling our jobs failed: ${String(err)}`));
+    worker?.shutdown();
+    await running?.catch(() => undefined);
+    await connection.close();
+    await client?.connection.close();
+    await dropSinkTables(pipelines.flatMap((p) => p.tables)).catch((err: unknown) => log(`cleanup: dropping tables failed: ${String(err)}`));
+    await removeSavepoints(savepoints);
+    const store = new RestorePointStore(config.flink.savepointDir);
+    for (const p of pipelines) await rm(store.jobDir(p.jobName), { recursive: true, force: true });
+  }
+  return results;
+}
+
+const ok = (results: RestoreRunResult[], route: RestoreRoute) => results.filter((r) => r.route === route && r.ok);
+const med = (rs: RestoreRunResult[], f: (r: RestoreRunResult) => number | undefined) => median(rs.map((r) => f(r) ?? Number.NaN));
+const calls = (rs: RestoreRunResult[]) => [...new Set(rs.map((r) => r.steps.map((s) => s.name).join(' ')))];
+const stepSum = (r: RestoreRunResult) => r.steps.reduce((a, s) => a + s.ms, 0);
+
+/** Median time per activity name (summed over its calls in a run). */
+function stepMedians(rs: RestoreRunResult[]): Record<string, number> {
+  const names = [...new Set(rs.flatMap((r) => r.steps.map((s) => s.name)))];
+  return Object.fromEntries(names.map((n) => [n, median(rs.map((r) => r.steps.filter((s) => s.name === n).reduce((a, s) => a + s.ms, 0)))]));
+}
+
+export function summariseP3(results: RestoreRunResult[]) {
+  const wf = ok(results, 'workflow');
+  const dr = ok(results, 'direct');
+  const mn = ok(results, 'minimal');
+  const wall = { workflow: med(wf, (r) => r.wallMs), direct: med(dr, (r) => r.wallMs), minimal: med(mn, (r) => r.wallMs) };
+  const orchestration = { workflow: med(wf, (r) => r.wallMs - (r.workflow?.activityExecMs ?? Number.NaN)), direct: med(dr, (r) => r.wallMs - stepSum(r)) };
+  const activityCalls = { workflow: calls(wf), direct: calls(dr) };
+  const ratio = wall.workflow / wall.direct;
+  return {
+    runs: { workflow: wf.length, direct: dr.length, minimal: mn.length, failed: results.filter((r) => !r.ok).length },
+    sameActivityCalls: activityCalls.workflow.length === 1 && activityCalls.direct.length === 1 && activityCalls.workflow[0] === activityCalls.direct[0],
+    activityCalls,
+    medianWallMs: wall,
+    ratio,
+    ratioToMinimal: wall.workflow / wall.minimal,
+    targets: { ratioAtMost: 1.1, ratioMet: ratio <= 1.1 },
+    medianDowntimeMs: { workflow: med(wf, (r) => r.downtimeMs), direct: med(dr, (r) => r.downtimeMs), minimal: med(mn, (r) => r.downtimeMs) },
+    orchestrationMedianMs: orchestration,
+    ratioFromOrchestration: (wall.direct + orchestration.workflow - orchestration.direct) / wall.direct,
+    approvalMedianMs: {
+      planSeen: med(wf, (r) => r.workflow?.planSeenMs),
+      approveAnswered: med(wf, (r) => r.workflow?.approveAnsweredMs),
+      approvalGap: med(wf, (r) => r.workflow?.approvalGapMs),
+    },
+    workflowMedianMs: {
+      activityExec: med(wf, (r) => r.workflow?.activityExecMs),
+      activityDispatch: med(wf, (r) => r.workflow?.activityDispatchMs),
+      activityCompletion: med(wf, (r) => r.workflow?.activityCompletionMs),
+      workflowTaskGaps: med(wf, (r) => r.workflow?.workflowTaskGapsMs),
+      workflowTaskCount: med(wf, (r) => r.workflow?.workflowTasks.count),
+      workflowTaskQueued: med(wf, (r) => r.workflow?.workflowTasks.queuedMs),
+      workflowTaskRun: med(wf, (r) => r.workflow?.workflowTasks.runMs),
+    },
+    directActivityRunMedianMs: med(dr, stepSum),
+    pollLagMedianMs: {
+      savepoint: { workflow: med(wf, (r) => r.savepointPollLagMs), direct: med(dr, (r) => r.savepointPollLagMs), minimal: med(mn, (r) => r.savepointPollLagMs) },
+      health: { workflow: med(wf, (r) => r.healthPollLagMs), direct: med(dr, (r) => r.healthPollLagMs), minimal: med(mn, (r) => r.healthPollLagMs) },
+    },
+    stepMedianMs: { workflow: stepMedians(wf), direct: stepMedians(dr), minimal: stepMedians(mn) },
+    restoredFromA: results.map((r) => ({ route: r.route, run: r.run, restoredFromA: r.restoredFromA })),
+  };
+}

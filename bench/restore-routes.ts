@@ -1,0 +1,280 @@
+// P3's three ways to restore a pipeline and its sink tables to restore point A (an intermediate
+// savepoint and its `savepoint-<id>` tag): the restore workflow with the approval given as soon as
+// the plan is there; the floor, its activity calls made one after another in-process with the
+// same inputs and checks; and the bare minimum (stop with a savepoint, rollback_to every table,
+// restart from A), which shows what the plan, the re-checks and the undo branch cost.
+import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { sameLocation } from '../activities/flink/savepoint-metadata';
+import { approveRestore } from '../src/client/approval';
+import { startRestore } from '../src/client/start-restore';
+import { tagFor, type TableRef } from '../src/domain';
+import { planQuery } from '../workflows/restore-messages';
+import { activityRun } from './activity-timer';
+import { breakdown } from './history';
+import { onInterrupt } from './interrupt';
+import type { Step } from './routes';
+import { activities, downtime, firstCheckpointAck, jobTimes, restoredFrom, runActivity, type RunPipeline } from './stack';
+
+export type RestoreRoute = 'workflow' | 'direct' | 'minimal';
+
+/** Restore point A of one run's pipeline, taken and recorded before the route starts. */
+export interface PointA {
+  savepointId: number;
+  path: string;
+  tag: string;
+}
+
+export interface RestoreRunResult {
+  route: RestoreRoute;
+  run: number;
+  ok: boolean;
+  error?: string;
+  wallMs: number;
+  /** the writer's end-time -> the restored job's RUNNING, by Flink's clock */
+  downtimeMs: number;
+  oldJobId: string;
+  newJobId?: string;
+  /** the new job restored from A's savepoint, as Flink records it */
+  restoredFromA?: boolean;
+  /** the savepoint the writer stopped with (deleted at the end with A's) */
+  todaysSavepointPath?: string;
+  steps: Step[];
+  savepointPollLagMs?: number;
+  healthPollLagMs?: number;
+  workflow?: {
+    workflowId: string;
+    runId: string;
+    /** client start -> the plan answers the query (planning runs in here) */
+    planSeenMs: number;
+    /** approval sent -> the update answered 'proceeding' (re-planning and the stop run in here) */
+    approveAnsweredMs: number;
+    /** the plan's last activity closed -> the re-plan's first scheduled: the approval round trip */
+    approvalGapMs: number;
+    activityExecMs: number;
+    activityDispatchMs: number;
+    activityCompletionMs: number;
+    workflowTaskGapsMs: number;
+    workflowTasks: { count: number; queuedMs: number; runMs: number; firstRunMs: number };
+  };
+}
+
+export const RESTORE_TIMEOUTS = { savepoint: '3m', tag: '2m', health: '3m', tagMs: 120_000, healthMs: 180_000 } as const;
+const APPROVER = 'bench-approver';
+/** How often the benchmark asks whether the plan is there (what an approving service would do). */
+const PLAN_POLL_MS = 50;
+
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+
+/** What each route is judged by, read from Flink once it finished. */
+async function judged(result: RestoreRunResult, a: PointA, stopReturnedAt?: number, healthReturnedAt?: number): Promise<RestoreRunResult> {
+  if (!result.newJobId) return result;
+  result.downtimeMs = await downtime(result.oldJobId, result.newJobId);
+  const old = await jobTimes(result.oldJobId);
+  if (stopReturnedAt !== undefined && old.endTime !== undefined) result.savepointPollLagMs = stopReturnedAt - old.endTime;
+  if (healthReturnedAt !== undefined) result.healthPollLagMs = healthReturnedAt - (await firstCheckpointAck(result.newJobId));
+  const from = await restoredFrom(result.newJobId);
+  result.restoredFromA = !!from && sameLocation(from, a.path);
+  if (result.ok && !result.restoredFromA) {
+    result.ok = false;
+    result.error = `the new job was not restored from A (${a.path}); Flink says ${from ?? 'no savepoint'}`;
+  }
+  return result;
+}
+
+export async function restoreViaWorkflow(client: Client, taskQueue: string, p: RunPipeline, a: PointA, oldJobId: string): Promise<RestoreRunResult> {
+  const t0 = Date.now();
+  const handle = await startRestore(
+    client,
+    {
+      job: { jobName: p.jobName },
+      deployment: p.v1,
+      sinkTables: p.tables,
+      restorePoint: { savepointId: a.savepointId },
+      options: {
+        approvers: [APPROVER],
+        requestedBy: 'bench-requester',
+        approvalTimeout: '10m',
+        savepointTimeout: RESTORE_TIMEOUTS.savepoint,
+        tagTimeout: RESTORE_TIMEOUTS.tag,
+        healthTimeout: RESTORE_TIMEOUTS.health,
+      },
+    },
+    { taskQueue },
+  );
+  const forget = onInterrupt(() => handle.terminate('benchmark interrupted'));
+  let planSeenAt = Number.NaN;
+  let answeredAt = Number.NaN;
+  const outcome = await (async () => {
+    // The plan is set in the same workflow task that starts waiting for the approval.
+    let plan;
+    while (!(plan = await handle.query(planQuery))) await new Promise((r) => setTimeout(r, PLAN_POLL_MS));
+    planSeenAt = Date.now();
+    const answer = await approveRestore(client, { jobName: p.jobName }, { approver: APPROVER, comment: 'bench P3', planVersion: plan.version });
+    answeredAt = Date.now();
+    if (answer.outcome !== 'proceeding') throw new Error(`approval answered ${answer.outcome}: ${answer.changes?.join('; ')}`);
+    return { value: await handle.result(), error: undefined };
+  })()
+    .catch((error: unknown) => ({ value: undefined, error: String(error) }))
+    .finally(forget);
+  const wallMs = Date.now() - t0;
+
+  const b = breakdown(await handle.fetchHistory());
+  const steps: Step[] = b.activities.map((s) => {
+    const ran = activityRun(handle.workflowId, handle.firstExecutionRunId, s.activityId);
+    if (!ran) return { name: s.name, ms: s.runMs };
+    return { name: s.name, ms: ran.endedAt - ran.startedAt, dispatchMs: ran.startedAt - s.scheduledAt, completionMs: s.closedAt - ran.endedAt };
+  });
+  const total = (f: (s: Step) => number | undefined) => steps.reduce((acc, s) => acc + (f(s) ?? 0), 0);
+  // The only wait between two activities that is not a workflow task is the approval.
+  const gaps = b.activities.slice(1).map((s, i) => s.scheduledAt - b.activities[i]!.closedAt);
+  const ok = outcome.value?.status === 'restored';
+  const result: RestoreRunResult = {
+    route: 'workflow',
+    run: p.run,
+    ok,
+    error: ok ? undefined : (outcome.error ?? `ended ${outcome.value?.status}: ${outcome.value?.reason}`),
+    wallMs,
+    downtimeMs: Number.NaN,
+    oldJobId,
+    newJobId: outcome.value?.newJobId,
+    todaysSavepointPath: outcome.value?.todaysSavepoint?.path,
+    steps,
+    workflow: {
+      workflowId: handle.workflowId,
+      runId: handle.firstExecutionRunId,
+      planSeenMs: planSeenAt - t0,
+      approveAnsweredMs: answeredAt - planSeenAt,
+      approvalGapMs: gaps.length > 0 ? Math.max(...gaps) : Number.NaN,
+      activityExecMs: total((s) => s.ms),
+      activityDispatchMs: total((s) => s.dispatchMs),
+      activityCompletionMs: total((s) => s.completionMs),
+      workflowTaskGapsMs: b.workflowTaskGapsMs,
+      workflowTasks: b.workflowTasks,
+    },
+  };
+  const closed = (name: string) => b.activities.find((s) => s.name === name)?.closedAt;
+  return judged(result, a, closed('stopWithSavepoint'), b.activities.filter((s) => s.name === 'awaitHealthy').at(-1)?.closedAt);
+}
+
+/** Runs activities one after another in-process, timing each as a step. */
+function stepper() {
+  const steps: Step[] = [];
+  const ended: Record<string, number> = {};
+  const step = async <I, O>(name: string, fn: (input: I) => Promise<O>, input: I): Promise<O> => {
+    const started = Date.now();
+    const { value, heartbeats } = await runActivity(fn, input);
+    ended[name] = Date.now();
+    steps.push({ name, ms: ended[name]! - started, heartbeats });
+    return value;
+  };
+  return { steps, ended, step };
+}
+
+interface TablePlan {
+  table: TableRef;
+  tagSnapshotId: number;
+  rowsAtTag: number | null;
+  latestSnapshotId: number | null;
+  /** tags the rollback would delete (on snapshots newer than A's) */
+  newerTags: { tag: string; snapshotId: number }[];
+}
+
+/** The floor: the restore workflow's activity calls (workflows/restore.ts, restore-plan.ts), in its order, with its checks. */
+export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string): Promise<RestoreRunResult> {
+  const { steps, ended, step } = stepper();
+  const result: RestoreRunResult = { route: 'direct', run: p.run, ok: false, wallMs: Number.NaN, downtimeMs: Number.NaN, oldJobId, steps };
+  const { jobName, tables } = p;
+  const t0 = Date.now();
+  /** makePlan: the writer (unless this restore stopped it), the tables, the restore point, the tag on each table, the files. */
+  const plan = async (writerRunning: boolean) => {
+    if (writerRunning) {
+      const job = await step('resolveJob', activities.resolveJob, { job: { jobName } });
+      if (job.state !== 'RUNNING' || job.jobId !== oldJobId) throw new Error(`the writer is ${job.jobId} ${job.state}, expected ${oldJobId} RUNNING`);
+    }
+    const described = await step('describeSinkTables', activities.describeSinkTables, { tables });
+    if (!described.every((d) => d.exists && d.autoTagOnSavepoint)) throw new Error(`sink tables not ready: ${JSON.stringify(described)}`);
+    const points = await step('listRestorePoints', activities.listRestorePoints, { jobName, tables });
+    const point = points.find((pt) => pt.savepointId === a.savepointId);
+    if (!point?.path) throw new Error(`restore point ${a.tag} not found with a path: ${JSON.stringify(point ?? points.map((x) => x.tag))}`);
+    const planned: TablePlan[] = [];
+    for (const table of tables) {
+      const tags = await step('listTags', activities.listTags, { table });
+      const target = tags.find((t) => t.tagName === point.tag);
+      if (!target) throw new Error(`tag ${point.tag} missing on ${table}`);
+      const state = await step('tableState', activities.tableState, { table });
+      const newerTags = tags.filter((t) => t.snapshotId > target.snapshotId).map((t) => ({ tag: t.tagName, snapshotId: t.snapshotId }));
+      planned.push({ table, tagSnapshotId: target.snapshotId, rowsAtTag: target.recordCount, latestSnapshotId: state.latestSnapshotId, newerTags });
+    }
+    const files = await step('inspectSavepoint', activities.inspectSavepoint, { path: point.path });
+    if (!files.exists || files.savepointId !== point.savepointId) throw new Error(`savepoint files at ${point.path}: ${JSON.stringify(files)}`);
+    return planned;
+  };
+  const sameTags = (x: TablePlan[], y: TablePlan[]) =>
+    x.every((t, i) => t.tagSnapshotId === y[i]!.tagSnapshotId && t.rowsAtTag === y[i]!.rowsAtTag);
+  try {
+    const approved = await plan(true);
+    // (the approval, given at once)
+    const replanned = await plan(true);
+    if (!sameTags(approved, replanned)) throw new Error('the plan changed between approval and re-planning');
+    const savepoint = await step('stopWithSavepoint', activities.stopWithSavepoint, { jobId: oldJobId, triggerId: hex(16), drain: false });
+    result.todaysSavepointPath = savepoint.path;
+    const todaysTag = tagFor(savepoint.savepointId);
+    const { missing } = await step('awaitTag', activities.awaitTag, { tables, tag: todaysTag, timeoutMs: RESTORE_TIMEOUTS.tagMs });
+    if (missing.length > 0) throw new Error(`tag ${todaysTag} missing on ${missing.join(', ')}`);
+    const held = await plan(false);
+    if (!sameTags(approved, held)) throw new Error('the plan changed after the writer stopped');
+    // Today's tag must be on a snapshot at least as new as the latest one before the stop.
+    const stale = held.filter((t, i) => (t.newerTags.find((n) => n.tag === todaysTag)?.snapshotId ?? -1) < (approved[i]!.latestSnapshotId ?? 0));
+    if (stale.length > 0) throw new Error(`tag ${todaysTag} is stale on ${stale.map((t) => t.table).join(', ')}`);
+
+    const undo = `before_restore_${hex(4)}`;
+    for (const t of held) {
+      await step('createTag', activities.createTag, { table: t.table, tag: undo, snapshotId: t.latestSnapshotId ?? undefined });
+      await step('createBranch', activities.createBranch, { table: t.table, branch: undo, tag: undo });
+    }
+    for (const t of approved) {
+      await step('rollbackToTag', activities.rollbackToTag, { table: t.table, tag: a.tag });
+      const state = await step('tableState', activities.tableState, { table: t.table });
+      if (state.latestSnapshotId !== t.tagSnapshotId || (t.rowsAtTag !== null && state.rowCount !== t.rowsAtTag)) {
+        throw new Error(`after rollback_to ${t.table} is at snapshot ${state.latestSnapshotId} with ${state.rowCount} rows, not the tag's`);
+      }
+    }
+    await deployAndCheck(p, a, result, step);
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+  }
+  result.wallMs = Date.now() - t0;
+  return judged(result, a, ended.stopWithSavepoint, ended.awaitHealthy);
+}
+
+/** The bare minimum a person could script: stop with a savepoint, rollback_to every table, restart from A, health. */
+export async function restoreMinimal(p: RunPipeline, a: PointA, oldJobId: string): Promise<RestoreRunResult> {
+  const { steps, ended, step } = stepper();
+  const result: RestoreRunResult = { route: 'minimal', run: p.run, ok: false, wallMs: Number.NaN, downtimeMs: Number.NaN, oldJobId, steps };
+  const t0 = Date.now();
+  try {
+    // stopWithSavepoint returns once the job is terminal: its final commit has landed before the rollback.
+    const savepoint = await step('stopWithSavepoint', activities.stopWithSavepoint, { jobId: oldJobId, triggerId: hex(16), drain: false });
+    result.todaysSavepointPath = savepoint.path;
+    for (const table of p.tables) await step('rollbackToTag', activities.rollbackToTag, { table, tag: a.tag });
+    await deployAndCheck(p, a, result, step);
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+  }
+  result.wallMs = Date.now() - t0;
+  return judged(result, a, ended.stopWithSavepoint, ended.awaitHealthy);
+}
+
+async function deployAndCheck(p: RunPipeline, a: PointA, result: RestoreRunResult, step: ReturnType<typeof stepper>['step']): Promise<void> {
+  const since = Date.now();
+  const { jobId } = await step('deployJob', activities.deployJob, {
+    deployment: p.v1,
+    deployToken: `bench/${p.jobName}/${result.route}/${Date.now()}`,
+    savepointPath: a.path,
+  });
+  result.newJobId = jobId;
+  const health = await step('awaitHealthy', activities.awaitHealthy, { jobId, since, timeoutMs: RESTORE_TIMEOUTS.healthMs });
+  if (!health.healthy) throw new Error(`the restored job is not healthy: ${health.reason}`);
+  result.ok = true;
+}
