@@ -142,6 +142,10 @@ rest.address: $STACK_BIND
 rest.bind-address: $STACK_BIND
 rest.port: $FLINK_REST_PORT
 web.upload.dir: $DATA/jars
+# The REST API caches checkpoint statistics for this long (default: web.refresh-interval, 3 s); the
+# health gate waits for a checkpoint through them. Measured on this machine: a completed checkpoint
+# showed 2.0-3.3 s after its ack with the default, 0.03-0.7 s with 500 ms.
+rest.cache.checkpoint-statistics.timeout: 500 ms
 execution.checkpointing.interval: $CHECKPOINT_INTERVAL
 execution.checkpointing.mode: EXACTLY_ONCE
 execution.checkpointing.num-retained: 3
