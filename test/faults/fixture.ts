@@ -1,0 +1,171 @@
+// What the fault tests share: the demo pipeline on our own tables (database `faults`), an upgrade
+// of it to v2 started through src/client/start-upgrade.ts, a way to catch the workflow inside a
+// given activity (from Temporal's own record of it), and the end-state checks every fault must
+// pass: exactly one savepoint, exactly one live job, every id exactly once.
+import { readdir } from 'node:fs/promises';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { expect } from 'vitest';
+import { localPath } from '../../activities/catalog/store';
+import { startUpgrade } from '../../src/client/start-upgrade';
+import type { UpgradeResult } from '../../workflows/messages';
+import { activities, run } from '../activities/flink/support';
+import { awaitCheckpointedRun, createSinkTables, demoScripts, liveJobsNamed } from '../support/demo-pipeline';
+import { config, flinkGet, paimonQuery, until } from '../support/stack';
+import { unique } from '../support/temporal-env';
+
+export const DATABASE = 'faults';
+export const TABLES = ['seq_a', 'seq_b'];
+export const SINKS = TABLES.map((t) => `${DATABASE}.${t}`);
+/** Every job a fault test starts is named faults-...; cleanup cancels only those. */
+export const JOB_PREFIX = 'faults-';
+
+const script = demoScripts(DATABASE);
+
+export async function connectClient(): Promise<Client> {
+  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5s' });
+  return new Client({ connection, namespace: config.temporal.namespace });
+}
+
+/** Fresh tables and demo pipeline v1 under `jobName`, running with rows in both tables. */
+export async function startV1(jobName: string): Promise<string> {
+  await createSinkTables(DATABASE, TABLES);
+  const { jobId } = await run(activities().deployJob, {
+    deployment: { kind: 'sql', version: 'v1', scriptFile: script('pipeline-v1.sql', jobName) },
+    deployToken: unique(jobName),
+  });
+  await awaitCheckpointedRun(jobId);
+  await until('rows in both tables', 60_000, async () => ((await maxIds()).every((hi) => hi > 20) ? true : undefined));
+  return jobId;
+}
+
+export async function maxIds(tag?: string): Promise<number[]> {
+  const at = tag ? ` /*+ OPTIONS('scan.tag-name' = '${tag}') */` : '';
+  const rows = await paimonQuery(
+    TABLES.map((t) => `SELECT '${t}' AS t, MAX(id) AS hi FROM \`${DATABASE}\`.\`${t}\`${at}`).join(' UNION ALL '),
+  );
+  return TABLES.map((t) => Number(rows.find((r) => r.t === t)?.hi ?? 0));
+}
+
+/**
+ * Upgrade `jobName` to v2 on `taskQueue`, from v1 or (`label` other than 'v2') from the v2 an
+ * earlier upgrade left running; v2 continues the ids where its savepoint left them either way.
+ */
+export function upgradeToV2(client: Client, jobName: string, taskQueue: string, from: 'v1' | 'v2' = 'v1', label = 'v2') {
+  return startUpgrade(
+    client,
+    {
+      job: { jobName },
+      newVersion: { kind: 'sql', version: label, scriptFile: script('pipeline-v2.sql', jobName) },
+      oldVersion: { kind: 'sql', version: from, scriptFile: script(`pipeline-${from}.sql`, jobName) },
+      sinkTables: SINKS,
+      options: { healthTimeout: '2m', tagTimeout: '90s', savepointTimeout: '3m' },
+    },
+    { taskQueue },
+  );
+}
+
+const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+
+/** Resolves once a worker has picked up activity `type` of the workflow (and not finished it). */
+export async function activityRunning(handle: WorkflowHandle, type: string, timeoutMs = 120_000): Promise<void> {
+  await until(`${handle.workflowId} to be running ${type}`, timeoutMs, async () => {
+    const { raw } = await handle.describe();
+    const pending = raw.pendingActivities ?? [];
+    return pending.some((a) => a.activityType?.name === type && a.state === STARTED) ? true : undefined;
+  });
+}
+
+/** The attempt number of every ActivityTaskStarted of `type` in the history (written when the attempt ends). */
+export async function startedAttempts(handle: WorkflowHandle, type: string): Promise<number[]> {
+  const { events } = await handle.fetchHistory();
+  const typeOf = new Map<string, string>();
+  const attempts: number[] = [];
+  for (const e of events ?? []) {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) typeOf.set(String(e.eventId), scheduled.activityType?.name ?? '');
+    const started = e.activityTaskStartedEventAttributes;
+    if (started && typeOf.get(String(started.scheduledEventId)) === type) attempts.push(started.attempt ?? 0);
+  }
+  return attempts;
+}
+
+/** The workflow's result, waiting through a Temporal server that is away for a while. */
+export async function resultOf(handle: WorkflowHandle, timeoutMs = 300_000): Promise<UpgradeResult> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return (await handle.result()) as UpgradeResult;
+    } catch (err) {
+      const unavailable = /UNAVAILABLE|ECONNREFUSED|connect|deadline/i.test(String((err as Error)?.message));
+      if (!unavailable || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
+/** Savepoint directories Flink wrote for a job: savepoint-<first 6 hex of the job id>-<random>. */
+export async function savepointDirsOf(jobId: string): Promise<string[]> {
+  const entries = await readdir(localPath(config.flink.savepointDir, 'savepoint dir')).catch(() => [] as string[]);
+  return entries.filter((name) => name.startsWith(`savepoint-${jobId.slice(0, 6)}-`));
+}
+
+/**
+ * What every upgrade that survived a fault must show: `upgraded`; the old job stopped by exactly
+ * one savepoint (in its checkpoint statistics and on disk); exactly one live job of that name,
+ * the new one; the savepoint's tag on both tables; and, once v2 has written more, every id from 1
+ * up exactly once, v1's payload up to `v1UpTo` (default: the tag, for an upgrade from v1) and v2's after it.
+ */
+export async function expectCleanUpgrade(
+  result: UpgradeResult,
+  oldJobId: string,
+  jobName: string,
+  v1UpTo?: number[],
+): Promise<void> {
+  expect(result).toMatchObject({ status: 'upgraded', oldJobId, tag: `savepoint-${result.savepoint?.id}` });
+  const stats = await flinkGet<{ history: { is_savepoint: boolean; status: string; id: number }[] }>(`/jobs/${oldJobId}/checkpoints`);
+  expect(stats.history.filter((c) => c.is_savepoint).map((c) => ({ id: c.id, status: c.status }))).toEqual([
+    { id: result.savepoint!.id, status: 'COMPLETED' },
+  ]);
+  expect(await savepointDirsOf(oldJobId)).toHaveLength(1);
+  expect((await liveJobsNamed(jobName)).map((j) => j.jid)).toEqual([result.newJobId]);
+  const tagged = await paimonQuery(
+    TABLES.map((t) => `SELECT '${t}' AS t FROM \`${DATABASE}\`.\`${t}$tags\` WHERE tag_name = '${result.tag}'`).join(' UNION ALL '),
+  );
+  expect(tagged.map((r) => r.t).sort()).toEqual([...TABLES].sort());
+  const atTag = await maxIds(result.tag);
+  await until('v2 to write past the tag in both tables', 90_000, async () => {
+    const now = await maxIds();
+    return now.every((hi, i) => hi > atTag[i]! + 20) ? true : undefined;
+  });
+  await expectIdsOnce(v1UpTo ?? atTag, 'v2');
+}
+
+/** Every id from 1 to the largest exactly once; `v1:` payloads up to `v1UpTo[i]`, `later:` after. */
+export async function expectIdsOnce(v1UpTo: number[], later: 'v1' | 'v2'): Promise<void> {
+  const rows = await paimonQuery(
+    TABLES.map(
+      (t, i) =>
+        `SELECT '${t}' AS t, COUNT(*) AS n, MIN(id) AS lo, MAX(id) AS hi, ` +
+        `SUM(CASE WHEN id <= ${v1UpTo[i]} AND payload <> CONCAT('v1:', CAST(id AS STRING)) THEN 1 ` +
+        `WHEN id > ${v1UpTo[i]} AND payload <> CONCAT('${later}:', CAST(id AS STRING)) THEN 1 ELSE 0 END) AS wrong ` +
+        `FROM \`${DATABASE}\`.\`${t}\``,
+    ).join(' UNION ALL '),
+  );
+  for (const t of TABLES) {
+    const r = rows.find((row) => row.t === t)!;
+    expect({ table: t, rows: Number(r.n), min: Number(r.lo), wrong: Number(r.wrong ?? 0) }).toEqual({
+      table: t,
+      rows: Number(r.hi),
+      min: 1,
+      wrong: 0,
+    });
+  }
+}
+
+/** After a failed test: end our upgrade or restore if it still runs, so a rerun can start one. */
+export async function terminateIfRunning(client: Client, jobName: string): Promise<void> {
+  const handle = client.workflow.getHandle(`flink-job/${jobName}`);
+  const { status } = await handle.describe().catch(() => ({ status: { name: 'NOT_FOUND' } }));
+  if (status.name === 'RUNNING') await handle.terminate('fault test cleanup');
+}
