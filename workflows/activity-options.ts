@@ -34,10 +34,16 @@ export const restCall: ActivityOptions = {
   },
 };
 
-/** Submitting a job: a jar upload or a SQL script through the gateway, slower than a REST call. */
+/**
+ * Submitting a job: a jar upload or a SQL script through the gateway, slower than a REST call. It
+ * heartbeats after the upload and after each statement, so a worker that dies mid-deploy is
+ * noticed within the heartbeat timeout rather than the 5 minutes; the retry finds the job the
+ * first attempt submitted by its deploy token.
+ */
 export const submitCall: ActivityOptions = {
   ...restCall,
   startToCloseTimeout: '5m',
+  heartbeatTimeout: '1m',
 };
 
 /** Room for the last poll and the answer after the activity's own deadline. */
