@@ -68,12 +68,17 @@ export function upgradeToV2(client: Client, jobName: string, taskQueue: string, 
 const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
 
 /** Resolves once a worker has picked up activity `type` of the workflow (and not finished it). */
-export async function activityRunning(handle: WorkflowHandle, type: string, timeoutMs = 120_000): Promise<void> {
-  await until(`${handle.workflowId} to be running ${type}`, timeoutMs, async () => {
-    const { raw } = await handle.describe();
-    const pending = raw.pendingActivities ?? [];
-    return pending.some((a) => a.activityType?.name === type && a.state === STARTED) ? true : undefined;
-  });
+export async function activityRunning(handle: WorkflowHandle, type: string, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { raw, status } = await handle.describe();
+    if ((raw.pendingActivities ?? []).some((a) => a.activityType?.name === type && a.state === STARTED)) return;
+    if (status.name !== 'RUNNING' || Date.now() > deadline) {
+      throw new Error(`${handle.workflowId} is ${status.name} and never ran ${type} (waited ${timeoutMs} ms)`);
+    }
+    // Short activities (a tag check, one rollback_to) run for a second or two: look often.
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** The attempt number of every ActivityTaskStarted of `type` in the history (written when the attempt ends). */

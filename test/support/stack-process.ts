@@ -29,12 +29,18 @@ const alive = (pid: number): boolean => {
   }
 };
 
-/** SIGSTOP for `ms`, then SIGCONT, whatever happens meanwhile: the process neither exits nor answers. */
-export async function freeze(name: StackProcess, ms: number): Promise<void> {
+/**
+ * SIGSTOP for `ms`, then SIGCONT whatever happens meanwhile: the process neither exits nor
+ * answers (connections still open, requests hang). `meanwhile` runs while it is frozen.
+ */
+export async function freeze<T>(name: StackProcess, ms: number, meanwhile: () => Promise<T>): Promise<T> {
   const pid = pidOf(name);
+  const until = Date.now() + ms;
   process.kill(pid, 'SIGSTOP');
   try {
-    await sleep(ms);
+    const seen = await meanwhile();
+    await sleep(until - Date.now());
+    return seen;
   } finally {
     process.kill(pid, 'SIGCONT');
   }
