@@ -12,7 +12,7 @@ import type { SqlGatewayClient } from '../sql-gateway/client';
 import { splitSqlScript } from '../sql-gateway/script';
 import type { FlinkClient } from './client';
 import { DeployJobInput, parseInput } from './inputs';
-import { TERMINAL_STATES } from './jobs';
+import { liveJobWithMarker, pipelineNameOf } from './earlier-deploy';
 import { localPath, readSavepointHeader } from './savepoint-metadata';
 
 type DeployRequest = z.output<typeof DeployJobInput>;
@@ -94,6 +94,7 @@ async function jobExists(flink: FlinkClient, jobId: string): Promise<boolean> {
 
 // Statements that submit a Flink job; a deployment is exactly one job.
 const JOB_STATEMENT = /^(INSERT|EXECUTE|SELECT|WITH)\b/i;
+const isJobStatement = (statement: string) => JOB_STATEMENT.test(statement);
 
 async function deploySql(
   flink: FlinkClient,
@@ -103,9 +104,9 @@ async function deploySql(
   sql: SqlDeployment,
   deployId: string,
 ) {
-  const existing = await liveJobWithDeployId(flink, deployId);
-  if (existing) return { jobId: existing };
   const statements = await readStatements(sql);
+  const existing = await liveJobWithMarker(flink, DEPLOY_ID_KEY, deployId, pipelineNameOf(statements, isJobStatement));
+  if (existing) return { jobId: existing };
   const properties: Record<string, string> = { 'pipeline.global-job-parameters': `${DEPLOY_ID_KEY}:${deployId}` };
   if (request.savepointPath) {
     // Flink 1.20's names (StateRecoveryOptions). Through the SQL gateway the deprecated
@@ -151,7 +152,7 @@ async function readStatements(sql: SqlDeployment): Promise<string[]> {
   } catch (err) {
     throw fatal(FailureType.InvalidInput, `deploying SQL ${sql.version}: ${(err as Error).message}`);
   }
-  const jobs = statements.filter((s) => JOB_STATEMENT.test(s)).length;
+  const jobs = statements.filter(isJobStatement).length;
   if (jobs !== 1) {
     throw fatal(
       FailureType.InvalidInput,
@@ -160,14 +161,6 @@ async function readStatements(sql: SqlDeployment): Promise<string[]> {
     );
   }
   return statements;
-}
-
-/** A live job that an earlier attempt of this deploy started, found by its user-config marker. */
-async function liveJobWithDeployId(flink: FlinkClient, deployId: string): Promise<string | undefined> {
-  const { jobs } = await flink.jobsOverview();
-  const live = jobs.filter((j) => !TERMINAL_STATES.has(j.state));
-  const configs = await Promise.all(live.map((j) => flink.jobConfig(j.jid).catch(() => undefined)));
-  return configs.find((c) => c?.['execution-config']?.['user-config'][DEPLOY_ID_KEY] === deployId)?.jid;
 }
 
 const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;

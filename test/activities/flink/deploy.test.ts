@@ -137,6 +137,35 @@ describe('deployJob', () => {
     });
   });
 
+  describe('a SQL script that does not name its job (Flink names it insert-into_...)', () => {
+    // Not a Paimon job: a second writer would disturb the tables of the tests above.
+    const script = [
+      `CREATE TEMPORARY TABLE numbers (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1')`,
+      `CREATE TEMPORARY TABLE nowhere (id BIGINT) WITH ('connector' = 'blackhole')`,
+      'INSERT INTO nowhere SELECT id FROM numbers',
+    ].join(';\n');
+    const request = { deployment: { kind: 'sql' as const, version: 'unnamed', script }, deployToken: runToken('unnamed') };
+    let jobId: string | undefined;
+
+    afterAll(async () => {
+      if (jobId) await run(flink.cancelJob, { jobId });
+    });
+
+    it('a retry with the same deploy token still finds the job its first attempt started', async () => {
+      ({ jobId } = await run(flink.deployJob, request));
+      const again = await run(flink.deployJob, request);
+      expect(again.jobId).toBe(jobId);
+      const jobConfig = await flinkGet(`/jobs/${jobId}/config`);
+      expect(jobConfig['execution-config']['user-config'][DEPLOY_ID_KEY]).toBe(deployIdOf(request.deployToken));
+      const live = (await flinkGet<{ jobs: { jid: string; state: string }[] }>('/jobs/overview')).jobs.filter(
+        (j) => j.state !== 'CANCELED' && j.state !== 'FINISHED' && j.state !== 'FAILED',
+      );
+      const configs = await Promise.all(live.map((j) => flinkGet(`/jobs/${j.jid}/config`).catch(() => undefined)));
+      const marked = configs.filter((c) => c?.['execution-config']?.['user-config']?.[DEPLOY_ID_KEY] === deployIdOf(request.deployToken));
+      expect(marked.map((c) => c.jid)).toEqual([jobId]);
+    });
+  });
+
   describe('the demo jar through /jars', () => {
     const token = runToken('jar-v1');
     const args = (version: string) =>
