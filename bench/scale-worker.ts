@@ -3,11 +3,10 @@
 // (P4 points it at the fake Flink and a private Temporal dev server). It samples its RSS every
 // 100 ms and answers the parent's 'report' messages with the peak since the last report.
 import { getHeapStatistics } from 'node:v8';
-import { DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { DefaultLogger, Runtime, type WorkerOptions } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
 import { connectWorker } from '../src/temporal-connection';
-import { createWorker, workflowsPath } from '../src/worker';
+import { createWorker } from '../src/worker';
 
 const SAMPLE_MS = 100;
 
@@ -43,16 +42,7 @@ async function main(): Promise<void> {
   // An experiment, not the default: BENCH_P4_WORKER_OPTIONS='{"maxCachedWorkflows":200}' builds the
   // worker createWorker builds, with these WorkerOptions on top.
   const overrides = process.env.BENCH_P4_WORKER_OPTIONS ? (JSON.parse(process.env.BENCH_P4_WORKER_OPTIONS) as Partial<WorkerOptions>) : undefined;
-  const worker = overrides
-    ? await Worker.create({
-        connection,
-        namespace: config.temporal.namespace,
-        taskQueue: config.temporal.taskQueue,
-        workflowsPath,
-        activities: createActivities(config),
-        ...overrides,
-      })
-    : await createWorker(config, connection);
+  const worker = await createWorker(config, connection, overrides);
   let peak = rss();
   let cpu = process.cpuUsage();
   let missed = 0;

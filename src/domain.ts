@@ -1,6 +1,7 @@
 // Shared domain schemas and types: used by workflows (input validation), activities and clients.
 // Pure zod, no Node built-ins: this module is bundled into workflow code.
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema';
 
 /** Catalog, database, table and tag names: a strict pattern so nothing but a name reaches SQL. */
 export const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
@@ -14,52 +15,64 @@ export const identifier = (what: string) =>
     );
 
 /** A Paimon sink table as `database.table`; the catalog comes from config (PAIMON_CATALOG). */
-export const TableRefSchema = z
-  .string()
-  .regex(
-    /^[A-Za-z_][A-Za-z0-9_-]{0,127}\.[A-Za-z_][A-Za-z0-9_-]{0,127}$/,
-    "a sink table is written 'database.table' with letters, digits, '_' or '-' only",
-  );
+export const TableRefSchema = lazySchema(() =>
+  z
+    .string()
+    .regex(
+      /^[A-Za-z_][A-Za-z0-9_-]{0,127}\.[A-Za-z_][A-Za-z0-9_-]{0,127}$/,
+      "a sink table is written 'database.table' with letters, digits, '_' or '-' only",
+    ),
+);
 export type TableRef = z.infer<typeof TableRefSchema>;
 
 /** Flink job ids are 32 hex characters. */
-export const JobIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'a Flink job id is 32 hex characters');
+export const JobIdSchema = lazySchema(() =>
+  z.string().regex(/^[0-9a-f]{32}$/, 'a Flink job id is 32 hex characters'),
+);
 
 /** The job to operate on: by id, or by a name that must match exactly one running job. */
-export const JobRefSchema = z.union([
-  z.object({ jobId: JobIdSchema }).strict(),
-  z.object({ jobName: z.string().min(1).max(256) }).strict(),
-]);
+export const JobRefSchema = lazySchema(() =>
+  z.union([
+    z.object({ jobId: JobIdSchema }).strict(),
+    z.object({ jobName: z.string().min(1).max(256) }).strict(),
+  ]),
+);
 export type JobRef = z.infer<typeof JobRefSchema>;
 
 /** A version of a job, as something we can (re)deploy. */
-export const SqlDeploymentSchema = z
-  .object({
-    kind: z.literal('sql'),
-    /** Version label, for humans and the result (e.g. "v2"). */
-    version: z.string().min(1).max(64),
-    /** SQL script run through the SQL gateway (statements separated by ';'), or a file on the worker. */
-    script: z.string().min(1).optional(),
-    scriptFile: z.string().min(1).optional(),
-  })
-  .strict()
-  .refine((d) => (d.script === undefined) !== (d.scriptFile === undefined), {
-    message: 'give exactly one of script or scriptFile',
-  });
+export const SqlDeploymentSchema = lazySchema(() =>
+  z
+    .object({
+      kind: z.literal('sql'),
+      /** Version label, for humans and the result (e.g. "v2"). */
+      version: z.string().min(1).max(64),
+      /** SQL script run through the SQL gateway (statements separated by ';'), or a file on the worker. */
+      script: z.string().min(1).optional(),
+      scriptFile: z.string().min(1).optional(),
+    })
+    .strict()
+    .refine((d) => (d.script === undefined) !== (d.scriptFile === undefined), {
+      message: 'give exactly one of script or scriptFile',
+    }),
+);
 
-export const JarDeploymentSchema = z
-  .object({
-    kind: z.literal('jar'),
-    version: z.string().min(1).max(64),
-    /** A jar file on the worker's machine; uploaded to the JobManager before running. */
-    jarFile: z.string().min(1),
-    entryClass: z.string().min(1).optional(),
-    args: z.array(z.string()).default([]),
-    parallelism: z.number().int().positive().optional(),
-  })
-  .strict();
+export const JarDeploymentSchema = lazySchema(() =>
+  z
+    .object({
+      kind: z.literal('jar'),
+      version: z.string().min(1).max(64),
+      /** A jar file on the worker's machine; uploaded to the JobManager before running. */
+      jarFile: z.string().min(1),
+      entryClass: z.string().min(1).optional(),
+      args: z.array(z.string()).default([]),
+      parallelism: z.number().int().positive().optional(),
+    })
+    .strict(),
+);
 
-export const DeploymentSchema = z.union([SqlDeploymentSchema, JarDeploymentSchema]);
+export const DeploymentSchema = lazySchema(() =>
+  z.union([SqlDeploymentSchema, JarDeploymentSchema]),
+);
 export type Deployment = z.infer<typeof DeploymentSchema>;
 
 /** A savepoint as Flink reports it. `savepointId` is its checkpoint id: Paimon tags it savepoint-<id>. */

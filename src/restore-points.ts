@@ -2,13 +2,16 @@
 // activities and the schedule client. Pure zod, no Node built-ins: bundled into workflow code.
 import { msToNumber, type Duration } from '@temporalio/common';
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema';
 import { JobIdSchema, JobRefSchema, TableRefSchema, type TableRef } from './domain';
 
 /**
  * A restore point belongs to a job *name*, not a job id: an upgrade starts a new job (new id) under
  * the same name, and its restore points, schedule and retention carry over.
  */
-export const JobNameSchema = z.string().min(1).max(256);
+export const JobNameSchema = lazySchema(() =>
+  z.string().min(1).max(256),
+);
 
 /**
  * The job's name as a single, safe path segment and id suffix: restore-point records live in a
@@ -33,7 +36,9 @@ export const savepointWorkflowId = (jobName: string): string => `savepoint/${job
 /** One retention run per job at a time: the id is the mutual exclusion. */
 export const retentionWorkflowId = (jobName: string): string => `retention/${jobKey(jobName)}`;
 
-const isoTime = z.iso.datetime({ offset: true });
+const isoTime = lazySchema(() =>
+  z.iso.datetime({ offset: true }),
+);
 
 const YEAR_MS = 366 * 24 * 60 * 60 * 1000;
 
@@ -62,25 +67,27 @@ export const duration = (what: string, options: { min?: number; max?: number } =
  * (docs/restore-points.md says why there). `expiringSince` is set by retention before it deletes
  * anything, so a point that retention stopped half-way through never counts as restorable again.
  */
-export const RestorePointRecordSchema = z
-  .object({
-    format: z.literal(1),
-    savepointId: z.number().int().nonnegative(),
-    /** The savepoint's location as Flink reported it (e.g. file:/…/savepoints/savepoint-ab12cd-…). */
-    path: z.string().min(1),
-    jobName: JobNameSchema,
-    jobId: JobIdSchema,
-    deploymentVersion: z.string().min(1).max(64).nullable(),
-    label: z.string().min(1).max(256).nullable(),
-    tables: z.array(TableRefSchema).min(1),
-    pinned: z.boolean(),
-    /** When the savepoint was triggered (Flink's trigger time). */
-    createdAt: isoTime,
-    /** Whether `savepoint-<id>` was on every table when the point was recorded. */
-    taggedAtRecord: z.boolean(),
-    expiringSince: isoTime.nullable(),
-  })
-  .strict();
+export const RestorePointRecordSchema = lazySchema(() =>
+  z
+    .object({
+      format: z.literal(1),
+      savepointId: z.number().int().nonnegative(),
+      /** The savepoint's location as Flink reported it (e.g. file:/…/savepoints/savepoint-ab12cd-…). */
+      path: z.string().min(1),
+      jobName: JobNameSchema,
+      jobId: JobIdSchema,
+      deploymentVersion: z.string().min(1).max(64).nullable(),
+      label: z.string().min(1).max(256).nullable(),
+      tables: z.array(TableRefSchema).min(1),
+      pinned: z.boolean(),
+      /** When the savepoint was triggered (Flink's trigger time). */
+      createdAt: isoTime,
+      /** Whether `savepoint-<id>` was on every table when the point was recorded. */
+      taggedAtRecord: z.boolean(),
+      expiringSince: isoTime.nullable(),
+    })
+    .strict(),
+);
 export type RestorePointRecord = z.infer<typeof RestorePointRecordSchema>;
 
 export type TagPresence = 'present' | 'missing';
@@ -110,50 +117,56 @@ export interface RestorePoint {
   problems: string[];
 }
 
-export const RestorePointOptionsSchema = z
-  .object({
-    /** Pinned points are never deleted by retention. */
-    pinned: z.boolean().default(false),
-    label: z.string().min(1).max(256).optional(),
-    /** The deployed version, when the caller knows it (e.g. "v2"). */
-    deploymentVersion: z.string().min(1).max(64).optional(),
-    /** How long to wait for `savepoint-<id>` on every table: it appears after the next checkpoint. */
-    tagTimeout: duration('tagTimeout', { max: 60 * 60_000 }).default(120_000),
-    /** How long Flink may take to write the savepoint. */
-    savepointTimeout: duration('savepointTimeout', { max: 24 * 60 * 60_000 }).default(10 * 60_000),
-    formatType: z.enum(['CANONICAL', 'NATIVE']).default('CANONICAL'),
-  })
-  .strict();
+export const RestorePointOptionsSchema = lazySchema(() =>
+  z
+    .object({
+      /** Pinned points are never deleted by retention. */
+      pinned: z.boolean().default(false),
+      label: z.string().min(1).max(256).optional(),
+      /** The deployed version, when the caller knows it (e.g. "v2"). */
+      deploymentVersion: z.string().min(1).max(64).optional(),
+      /** How long to wait for `savepoint-<id>` on every table: it appears after the next checkpoint. */
+      tagTimeout: duration('tagTimeout', { max: 60 * 60_000 }).default(120_000),
+      /** How long Flink may take to write the savepoint. */
+      savepointTimeout: duration('savepointTimeout', { max: 24 * 60 * 60_000 }).default(10 * 60_000),
+      formatType: z.enum(['CANONICAL', 'NATIVE']).default('CANONICAL'),
+    })
+    .strict(),
+);
 
 /** Retention keeps a point if any keep rule matches (like restic's --keep-last / --keep-within). */
-export const RetentionPolicySchema = z
-  .object({
-    /** Keep the newest N restorable points. */
-    keepLast: z.number().int().positive().optional(),
-    /** Keep restorable points younger than this. */
-    maxAge: duration('maxAge').optional(),
-    /**
-     * A point that is not (yet) restorable but younger than this is kept: an intermediate
-     * savepoint's tag appears only after the next checkpoint, so a fresh point may still be on its way.
-     */
-    pendingGrace: duration('pendingGrace', { min: 0 }).default(15 * 60_000),
-  })
-  .strict()
-  .refine((p) => p.keepLast !== undefined || p.maxAge !== undefined, {
-    message: 'a retention policy needs keepLast, maxAge or both',
-  });
+export const RetentionPolicySchema = lazySchema(() =>
+  z
+    .object({
+      /** Keep the newest N restorable points. */
+      keepLast: z.number().int().positive().optional(),
+      /** Keep restorable points younger than this. */
+      maxAge: duration('maxAge').optional(),
+      /**
+       * A point that is not (yet) restorable but younger than this is kept: an intermediate
+       * savepoint's tag appears only after the next checkpoint, so a fresh point may still be on its way.
+       */
+      pendingGrace: duration('pendingGrace', { min: 0 }).default(15 * 60_000),
+    })
+    .strict()
+    .refine((p) => p.keepLast !== undefined || p.maxAge !== undefined, {
+      message: 'a retention policy needs keepLast, maxAge or both',
+    }),
+);
 /** Durations in milliseconds, defaults filled in. */
 export type RetentionPolicy = z.output<typeof RetentionPolicySchema>;
 
-export const TakeSavepointInputSchema = z
-  .object({
-    job: JobRefSchema,
-    tables: z.array(TableRefSchema).min(1),
-    options: RestorePointOptionsSchema.prefault({}),
-    /** Run retention for the job after the savepoint is recorded (as a child workflow). */
-    retention: RetentionPolicySchema.optional(),
-  })
-  .strict();
+export const TakeSavepointInputSchema = lazySchema(() =>
+  z
+    .object({
+      job: JobRefSchema,
+      tables: z.array(TableRefSchema).min(1),
+      options: RestorePointOptionsSchema.prefault({}),
+      /** Run retention for the job after the savepoint is recorded (as a child workflow). */
+      retention: RetentionPolicySchema.optional(),
+    })
+    .strict(),
+);
 /** What a caller writes (durations as strings, defaults left out). */
 export type TakeSavepointInput = z.input<typeof TakeSavepointInputSchema>;
 export type TakeSavepointParams = z.output<typeof TakeSavepointInputSchema>;
@@ -174,16 +187,18 @@ export interface TakeSavepointResult {
   retentionError?: string;
 }
 
-export const RetentionInputSchema = z
-  .object({
-    jobName: JobNameSchema,
-    /** The sink tables to check tags on; by default those in the job's records. */
-    tables: z.array(TableRefSchema).min(1).optional(),
-    policy: RetentionPolicySchema,
-    /** Decide and report, change nothing. */
-    dryRun: z.boolean().default(false),
-  })
-  .strict();
+export const RetentionInputSchema = lazySchema(() =>
+  z
+    .object({
+      jobName: JobNameSchema,
+      /** The sink tables to check tags on; by default those in the job's records. */
+      tables: z.array(TableRefSchema).min(1).optional(),
+      policy: RetentionPolicySchema,
+      /** Decide and report, change nothing. */
+      dryRun: z.boolean().default(false),
+    })
+    .strict(),
+);
 export type RetentionInput = z.input<typeof RetentionInputSchema>;
 export type RetentionParams = z.output<typeof RetentionInputSchema>;
 

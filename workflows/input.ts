@@ -2,6 +2,7 @@
 // step (input typed into the Temporal UI reaches the workflow unchecked). Pure: bundled.
 import { msToNumber, type Duration } from '@temporalio/common';
 import { z } from 'zod';
+import { lazySchema } from '../src/lazy-schema';
 import { DeploymentSchema, JobRefSchema, TableRefSchema } from '../src/domain';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -28,47 +29,53 @@ export const duration = (fallback: string) =>
       return ms;
     });
 
-export const UpgradeOptionsSchema = z
-  .object({
-    /** stop-with-savepoint with --drain: emits MAX_WATERMARK, fires every event-time timer */
-    drain: z.boolean().default(false),
-    savepointTimeout: duration('10m'),
-    /** how long the new version has to be RUNNING with a completed checkpoint */
-    healthTimeout: duration('5m'),
-    /** how long every sink table has to show the savepoint's tag */
-    tagTimeout: duration('2m'),
-    /**
-     * After the new version is deployed: roll back (cancel it, roll the tables back to the tag,
-     * redeploy the old version) when it fails, or leave it for a human (false). Before that, a
-     * failure always restarts the old version from the savepoint: nothing new has run.
-     */
-    compensate: z.boolean().default(true),
-  })
-  .strict();
+export const UpgradeOptionsSchema = lazySchema(() =>
+  z
+    .object({
+      /** stop-with-savepoint with --drain: emits MAX_WATERMARK, fires every event-time timer */
+      drain: z.boolean().default(false),
+      savepointTimeout: duration('10m'),
+      /** how long the new version has to be RUNNING with a completed checkpoint */
+      healthTimeout: duration('5m'),
+      /** how long every sink table has to show the savepoint's tag */
+      tagTimeout: duration('2m'),
+      /**
+       * After the new version is deployed: roll back (cancel it, roll the tables back to the tag,
+       * redeploy the old version) when it fails, or leave it for a human (false). Before that, a
+       * failure always restarts the old version from the savepoint: nothing new has run.
+       */
+      compensate: z.boolean().default(true),
+    })
+    .strict(),
+);
 
 /** The job's Paimon sink tables: at least one, none twice. */
-export const SinkTablesSchema = z
-  .array(TableRefSchema)
-  .min(1, 'give at least one sink table')
-  .superRefine((tables, ctx) => {
-    const seen = new Set<string>();
-    tables.forEach((table, index) => {
-      if (seen.has(table)) ctx.addIssue({ code: 'custom', path: [index], message: `'${table}' is listed twice` });
-      seen.add(table);
-    });
-  });
+export const SinkTablesSchema = lazySchema(() =>
+  z
+    .array(TableRefSchema)
+    .min(1, 'give at least one sink table')
+    .superRefine((tables, ctx) => {
+      const seen = new Set<string>();
+      tables.forEach((table, index) => {
+        if (seen.has(table)) ctx.addIssue({ code: 'custom', path: [index], message: `'${table}' is listed twice` });
+        seen.add(table);
+      });
+    }),
+);
 
-export const UpgradeInputSchema = z
-  .object({
-    job: JobRefSchema,
-    /** the version to deploy from the savepoint */
-    newVersion: DeploymentSchema,
-    /** the version running now, as we redeploy it when the upgrade does not go through */
-    oldVersion: DeploymentSchema,
-    sinkTables: SinkTablesSchema,
-    options: UpgradeOptionsSchema.prefault({}),
-  })
-  .strict();
+export const UpgradeInputSchema = lazySchema(() =>
+  z
+    .object({
+      job: JobRefSchema,
+      /** the version to deploy from the savepoint */
+      newVersion: DeploymentSchema,
+      /** the version running now, as we redeploy it when the upgrade does not go through */
+      oldVersion: DeploymentSchema,
+      sinkTables: SinkTablesSchema,
+      options: UpgradeOptionsSchema.prefault({}),
+    })
+    .strict(),
+);
 
 /** What a caller writes (durations as strings, defaults left out). */
 export type UpgradeInput = z.input<typeof UpgradeInputSchema>;

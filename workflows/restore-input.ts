@@ -1,66 +1,75 @@
 // The restore workflow's input: one zod schema for the client and the workflow's first step
 // (input typed into the Temporal UI reaches the workflow unchecked). Pure: bundled.
 import { z } from 'zod';
+import { lazySchema } from '../src/lazy-schema';
 import { DeploymentSchema, JobRefSchema } from '../src/domain';
 import { describeIssues, duration, SinkTablesSchema, type Parsed } from './input';
 
 /** Which restore point: a savepoint id, its tag, or the newest one the catalog finds restorable. */
-export const RestorePointRefSchema = z.union([
-  z.object({ savepointId: z.number().int().nonnegative() }).strict(),
-  z.object({ tag: z.string().regex(/^savepoint-\d+$/, "a restore point's tag is written 'savepoint-<id>'") }).strict(),
-  z.literal('latest-restorable'),
-]);
+export const RestorePointRefSchema = lazySchema(() =>
+  z.union([
+    z.object({ savepointId: z.number().int().nonnegative() }).strict(),
+    z.object({ tag: z.string().regex(/^savepoint-\d+$/, "a restore point's tag is written 'savepoint-<id>'") }).strict(),
+    z.literal('latest-restorable'),
+  ]),
+);
 export type RestorePointRef = z.infer<typeof RestorePointRefSchema>;
 
 /** Who asks or approves, as the approving service or person names itself (e.g. an e-mail). */
-export const IdentitySchema = z.string().trim().min(1, 'an identity is not empty').max(256);
+export const IdentitySchema = lazySchema(() =>
+  z.string().trim().min(1, 'an identity is not empty').max(256),
+);
 
-export const RestoreOptionsSchema = z
-  .object({
-    /** How long the plan waits for an approval; then the restore ends with nothing changed. */
-    approvalTimeout: duration('24h'),
-    /** The identities allowed to approve (or reject) this restore. */
-    approvers: z.array(IdentitySchema).min(1, 'give at least one approver'),
-    /** The approver must not be the one who asked for the restore. */
-    fourEyes: z.boolean().default(true),
-    requestedBy: IdentitySchema.optional(),
-    /** stop-with-savepoint with --drain: emits MAX_WATERMARK, fires every event-time timer */
-    drain: z.boolean().default(false),
-    savepointTimeout: duration('10m'),
-    /** how long every sink table has to show the tag of the savepoint the writer stopped with */
-    tagTimeout: duration('2m'),
-    /** how long the restarted job has to be RUNNING with a completed checkpoint */
-    healthTimeout: duration('5m'),
-  })
-  .strict()
-  .superRefine((o, ctx) => {
-    if (!o.fourEyes) return;
-    if (o.requestedBy === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['requestedBy'], message: 'fourEyes needs requestedBy, the identity that asks for the restore' });
-    } else if (o.approvers.every((a) => a === o.requestedBy)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['approvers'],
-        message: `with fourEyes nobody could approve: the only approver is requestedBy ('${o.requestedBy}')`,
-      });
-    }
-  });
+export const RestoreOptionsSchema = lazySchema(() =>
+  z
+    .object({
+      /** How long the plan waits for an approval; then the restore ends with nothing changed. */
+      approvalTimeout: duration('24h'),
+      /** The identities allowed to approve (or reject) this restore. */
+      approvers: z.array(IdentitySchema).min(1, 'give at least one approver'),
+      /** The approver must not be the one who asked for the restore. */
+      fourEyes: z.boolean().default(true),
+      requestedBy: IdentitySchema.optional(),
+      /** stop-with-savepoint with --drain: emits MAX_WATERMARK, fires every event-time timer */
+      drain: z.boolean().default(false),
+      savepointTimeout: duration('10m'),
+      /** how long every sink table has to show the tag of the savepoint the writer stopped with */
+      tagTimeout: duration('2m'),
+      /** how long the restarted job has to be RUNNING with a completed checkpoint */
+      healthTimeout: duration('5m'),
+    })
+    .strict()
+    .superRefine((o, ctx) => {
+      if (!o.fourEyes) return;
+      if (o.requestedBy === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['requestedBy'], message: 'fourEyes needs requestedBy, the identity that asks for the restore' });
+      } else if (o.approvers.every((a) => a === o.requestedBy)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['approvers'],
+          message: `with fourEyes nobody could approve: the only approver is requestedBy ('${o.requestedBy}')`,
+        });
+      }
+    }),
+);
 
-export const RestoreInputSchema = z
-  .object({
-    /**
-     * The job writing the sink tables: by id, or by name. A job that is not running (finished,
-     * cancelled, or no live job of that name) is fine: nothing is stopped. The name (or id) also
-     * makes the workflow id, shared with upgrades, so only one operation runs per job.
-     */
-    job: JobRefSchema,
-    /** The version to run after the restore, started from the restore point's savepoint. */
-    deployment: DeploymentSchema,
-    sinkTables: SinkTablesSchema,
-    restorePoint: RestorePointRefSchema,
-    options: RestoreOptionsSchema,
-  })
-  .strict();
+export const RestoreInputSchema = lazySchema(() =>
+  z
+    .object({
+      /**
+       * The job writing the sink tables: by id, or by name. A job that is not running (finished,
+       * cancelled, or no live job of that name) is fine: nothing is stopped. The name (or id) also
+       * makes the workflow id, shared with upgrades, so only one operation runs per job.
+       */
+      job: JobRefSchema,
+      /** The version to run after the restore, started from the restore point's savepoint. */
+      deployment: DeploymentSchema,
+      sinkTables: SinkTablesSchema,
+      restorePoint: RestorePointRefSchema,
+      options: RestoreOptionsSchema,
+    })
+    .strict(),
+);
 
 /** What a caller writes (durations as strings, defaults left out). */
 export type RestoreInput = z.input<typeof RestoreInputSchema>;

@@ -10,6 +10,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { flinkJobKey, operationStepKey } from '../../workflows/messages';
 import { repoRoot } from '../../src/paths';
+import { sharedWorkflowModules, workflowsPath } from '../../src/worker';
 
 /** The CLI to run the dev server from: TEMPORAL_CLI, else the stack's, else a download. */
 function temporalCli(): string | undefined {
@@ -39,9 +40,13 @@ export async function createTestEnv(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-/** Bundle once per test file: webpack takes seconds, a Worker from a bundle milliseconds. */
+/**
+ * Bundle once per test file: webpack takes seconds, a Worker from a bundle milliseconds. Bundled
+ * as createWorker bundles (the same modules shared between workflow runs), so the workflow and
+ * replay tests check what production runs.
+ */
 export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: path.join(repoRoot(), 'workflows'), logger: quietLogger });
+  return bundleWorkflowCode({ workflowsPath, preloadModules: sharedWorkflowModules, logger: quietLogger });
 }
 
 const quietLogger = {
