@@ -1,5 +1,7 @@
 // savepointctl: start, approve and watch the workflows from a terminal or a script.
 // Exit codes: 0 done, 1 the operation did not succeed (one-line reason), 2 wrong usage.
+import { InvalidRestoreInputError } from '../client/start-restore';
+import { InvalidUpgradeInputError } from '../client/start-upgrade';
 import { parse } from './args';
 import { approve, reject } from './commands/approval';
 import type { Command } from './commands/command';
@@ -61,6 +63,11 @@ export async function main(
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`savepointctl ${name}: ${err.message}`);
+      return 2;
+    }
+    // Input that does not fit the workflow's schema (flags or --input JSON) is wrong usage too.
+    if (err instanceof InvalidUpgradeInputError || err instanceof InvalidRestoreInputError) {
+      io.err(`savepointctl ${name}: ${err.problems.join('; ')}`);
       return 2;
     }
     io.err(`savepointctl ${name}: ${oneLine(failureReason(err))}`);

@@ -120,6 +120,9 @@ Prints the plan (what will change, what cannot be undone) and the workflow id to
     });
     const result = handle.result() as Promise<RestoreResult>;
     const plan = await waitForPlan(ctx, input.job, result);
+    // A restore refused while planning (tag missing, savepoint files gone…) ends before it has a
+    // plan: fail with its reason rather than ask for an approval nobody can give.
+    if (!plan) await result;
     if (ctx.json && !bool(p, 'wait')) {
       ctx.out(json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, plan }));
       return 0;

@@ -1,0 +1,289 @@
+// Bad input to a restore, end to end on the real stack: restore points that cannot be restored (a
+// tag gone from one of the two tables, savepoint files gone, no such point), input the UI or the
+// CLI gets wrong, and answers to a waiting restore from identities that may not give them. Each is
+// refused with an error naming the offending input, and nothing changes (world.ts).
+import { rm } from 'node:fs/promises';
+import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPath } from '../../activities/catalog/store';
+import { ApprovalRefusedError, approveRestore, rejectRestore, restorePlan } from '../../src/client/approval';
+import { OperationAlreadyRunningError, startUpgrade } from '../../src/client/start-upgrade';
+import { InvalidRestoreInputError, startRestore } from '../../src/client/start-restore';
+import type { TakeSavepointResult } from '../../src/restore-points';
+import { operationWorkflowId } from '../../workflows/messages';
+import type { RestoreInput, RestorePointRef } from '../../workflows/restore-input';
+import { approveSignal, restoreStatusQuery, type RestorePlan, type RestoreResult } from '../../workflows/restore-messages';
+import { paimonQuery, until } from '../support/stack';
+import { unique } from '../support/temporal-env';
+import { startBadInputStack, type BadInputStack } from './fixture';
+import { activitiesRun, READ_ONLY_ACTIVITIES, refusalOf } from './refusal';
+import { expectNothingChanged, snapshotOfTheWorld, type World } from './world';
+
+const APPROVER = 'badinput-alice';
+const REQUESTER = 'badinput-bob';
+
+let stack: BadInputStack;
+/** restorable: tag on both tables, savepoint files present */
+let good: TakeSavepointResult;
+/** its savepoint directory deleted */
+let filesGone: TakeSavepointResult;
+/** its tag deleted from seq_b */
+let tagGone: TakeSavepointResult;
+
+const world = (): Promise<World> => snapshotOfTheWorld(stack);
+
+const restoreOf = (restorePoint: RestorePointRef, changes: Partial<RestoreInput> = {}): RestoreInput => ({
+  job: { jobName: stack.jobName },
+  deployment: stack.v1,
+  sinkTables: stack.sinks,
+  restorePoint,
+  options: { approvers: [APPROVER], requestedBy: REQUESTER, approvalTimeout: '10m', healthTimeout: '60s' },
+  ...changes,
+});
+
+/** Starts the restore through the client; returns how it was refused, after checking it only read. */
+async function refusedRestore(input: RestoreInput) {
+  const handle = await startRestore(stack.client, input, { taskQueue: stack.taskQueue });
+  const refusal = await refusalOf(handle.result());
+  const ran = await activitiesRun(handle);
+  expect(ran.filter((a) => !READ_ONLY_ACTIVITIES.has(a)), `activities run before refusing: ${ran.join(', ')}`).toEqual([]);
+  return refusal;
+}
+
+/** A restore point of our job: an intermediate savepoint whose tag is on both tables. */
+async function takeSavepoint(label: string): Promise<TakeSavepointResult> {
+  const taken: TakeSavepointResult = await stack.client.workflow.execute('takeSavepointWorkflow', {
+    taskQueue: stack.taskQueue,
+    workflowId: unique('badinput-savepoint'),
+    args: [{ job: { jobName: stack.jobName }, tables: stack.sinks, options: { label, tagTimeout: '90s' } }],
+  });
+  stack.savepoints.push(taken.path);
+  expect(taken, label).toMatchObject({ restorable: true, missingTags: [] });
+  return taken;
+}
+
+const cliRestore = (...point: string[]) => [
+  'restore', '--job-name', stack.jobName, '--table', stack.sinks.join(','), ...point,
+  '--version', 'v1', '--sql-file', (stack.v1 as { scriptFile: string }).scriptFile,
+  '--approver', APPROVER, '--requested-by', REQUESTER,
+];
+
+describe('bad input to a restore on the real stack: a clear error, nothing changed', () => {
+  beforeAll(async () => {
+    stack = await startBadInputStack('restore');
+    // Flink takes intermediate savepoints side by side; each waits for its tag on both tables.
+    [good, filesGone, tagGone] = await Promise.all([
+      takeSavepoint('badinput good'),
+      takeSavepoint('badinput files gone'),
+      takeSavepoint('badinput tag gone'),
+    ]);
+    await rm(localPath(filesGone.path, 'savepoint'), { recursive: true });
+    await paimonQuery(`CALL sys.delete_tag(\`table\` => '${stack.sinks[1]}', tag => '${tagGone.tag}')`);
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('a tag missing on one of two tables: TagMissing naming the table, refused while planning', async () => {
+    const before = await world();
+    expect(before.tables[stack.sinks[0]!]!.tags).toContain(tagGone.tag);
+    expect(before.tables[stack.sinks[1]!]!.tags).not.toContain(tagGone.tag);
+    const message =
+      `restore point ${tagGone.tag} of job '${stack.jobName}' cannot be restored: tag '${tagGone.tag}' is missing on ${stack.sinks[1]}. ` +
+      'Nothing was changed.';
+
+    expect(await refusedRestore(restoreOf({ savepointId: tagGone.savepointId }))).toEqual({ type: 'TagMissing', message });
+    expect(await refusedRestore(restoreOf({ tag: tagGone.tag }))).toEqual({ type: 'TagMissing', message });
+    const cli = await stack.cli(...cliRestore('--savepoint-id', String(tagGone.savepointId)));
+    expect(cli).toMatchObject({ code: 1, err: `savepointctl restore: ${message}` });
+
+    expectNothingChanged(before, await world());
+  });
+
+  it('a savepoint path that does not exist: SavepointMissing naming the path; an unknown restore point: RestorePointNotFound', async () => {
+    const before = await world();
+    // No input takes a savepoint path: it comes from the restore point's record, checked before use.
+    expect(await refusedRestore(restoreOf({ savepointId: filesGone.savepointId }))).toEqual({
+      type: 'SavepointMissing',
+      message:
+        `restore point ${filesGone.tag} of job '${stack.jobName}' cannot be restored: savepoint files missing at ${filesGone.path}. ` +
+        'Nothing was changed.',
+    });
+    const unknown = await refusedRestore(restoreOf({ savepointId: 999999 }));
+    expect(unknown.type).toBe('RestorePointNotFound');
+    expect(unknown.message).toContain(
+      `job '${stack.jobName}' has no restore point savepoint-999999 (no record and no tag on the sink tables; known: `,
+    );
+    expect(unknown.message).toContain(`${tagGone.tag} (not restorable)`);
+    expect(unknown.message).toContain(`${filesGone.tag} (not restorable)`);
+    expect(unknown.message).toMatch(new RegExp(`[ (]${good.tag}[,)]`));
+    const cli = await stack.cli(...cliRestore('--savepoint-id', String(filesGone.savepointId)));
+    expect(cli).toMatchObject({ code: 1, err: expect.stringContaining(`savepoint files missing at ${filesGone.path}`) });
+
+    expectNothingChanged(before, await world());
+  });
+
+  it("a sink table without 'sink.savepoint.auto-tag': AutoTagDisabled naming it, before the writer is stopped", async () => {
+    const before = await world();
+    expect(await refusedRestore(restoreOf({ savepointId: good.savepointId }, { sinkTables: [stack.sinks[0]!, stack.noAutoTag] }))).toEqual({
+      type: 'AutoTagDisabled',
+      message:
+        `sink table(s) without 'sink.savepoint.auto-tag' = 'true': ${stack.noAutoTag}; the writer's savepoint would not be a ` +
+        'restore point. Nothing was changed.',
+    });
+    expectNothingChanged(before, await world());
+  });
+
+  it('injection and malformed JSON from the UI or the CLI: refused before anything runs, naming the field', async () => {
+    const before = await world();
+    const evilTag = `savepoint-1'); CALL sys.rollback_to(\`table\` => '${stack.sinks[0]}', snapshot_id => 1); --`;
+    const client = await startRestore(stack.client, restoreOf({ tag: evilTag }), { taskQueue: stack.taskQueue }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(client).toBeInstanceOf(InvalidRestoreInputError);
+    const problems = (client as InvalidRestoreInputError).problems;
+    expect(problems.join('; ')).toContain("a restore point's tag is written 'savepoint-<id>'");
+
+    const cases: [unknown[], string][] = [
+      [[restoreOf({ tag: evilTag })], `invalid restore input: ${problems.join('; ')}`],
+      [[{ garbage: true }], 'invalid restore input: job: '],
+      [[], 'invalid restore input: input: '],
+      [[{ ...restoreOf('latest-restorable'), sinkTables: [`${stack.sinks[0]}; DROP TABLE ${stack.sinks[1]}`] }], "sinkTables[0]: a sink table is written 'database.table'"],
+      [[{ ...restoreOf('latest-restorable'), options: { approvers: [] } }], 'options.approvers: give at least one approver'],
+      [
+        [{ ...restoreOf('latest-restorable'), options: { approvers: [REQUESTER], requestedBy: REQUESTER } }],
+        `options.approvers: with fourEyes nobody could approve: the only approver is requestedBy ('${REQUESTER}')`,
+      ],
+      [[{ ...restoreOf('latest-restorable'), options: { approvers: [APPROVER] } }], 'options.requestedBy: fourEyes needs requestedBy'],
+      [
+        [{ ...restoreOf('latest-restorable'), options: { approvers: [APPROVER], requestedBy: REQUESTER, approvalTimeout: 'forever' } }],
+        `options.approvalTimeout: must be milliseconds or a duration like '2m', more than 0 and at most 24h; got "forever"`,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      // The Temporal UI: the workflow type, the job's workflow id, and the JSON as typed.
+      const ui = await stack.client.workflow.start('restoreWorkflow', {
+        taskQueue: stack.taskQueue,
+        workflowId: operationWorkflowId({ jobName: stack.jobName }),
+        args,
+      });
+      const refusal = await refusalOf(ui.result());
+      expect(refusal.type, JSON.stringify(args)).toBe('InvalidInput');
+      expect(refusal.message, JSON.stringify(args)).toContain(message);
+      expect(await activitiesRun(ui)).toEqual([]);
+    }
+
+    const cli = await stack.cli(...cliRestore('--tag', evilTag));
+    expect(cli).toMatchObject({ code: 2, err: `savepointctl restore: ${problems.join('; ')}` });
+    const notANumber = await stack.cli(...cliRestore('--savepoint-id', '1 OR 1=1'));
+    expect(notANumber).toMatchObject({ code: 2, err: "savepointctl restore: --savepoint-id must be a whole number, got '1 OR 1=1'" });
+
+    expectNothingChanged(before, await world());
+  });
+
+  describe('while a valid restore waits for approval', () => {
+    let before: World;
+    let waiting: WorkflowHandleWithFirstExecutionRunId;
+    let plan: RestorePlan;
+
+    beforeAll(async () => {
+      before = await world();
+      // The requester is an approver too: four-eyes still keeps them from approving their own restore.
+      const input = restoreOf({ savepointId: good.savepointId }, { options: { approvers: [APPROVER, REQUESTER], requestedBy: REQUESTER } });
+      waiting = await startRestore(stack.client, input, { taskQueue: stack.taskQueue });
+      plan = await until('the restore to wait for approval', 90_000, async () =>
+        restorePlan(stack.client, { jobName: stack.jobName }).catch(() => undefined),
+      );
+    });
+
+    afterAll(async () => {
+      // Whatever happened above: the waiting restore must not outlive the suite.
+      await waiting?.terminate('bad-input test cleanup').catch(() => undefined);
+    });
+
+    const stillWaiting = async () => {
+      expect((await waiting.query(restoreStatusQuery)).step).toBe('awaiting-approval');
+    };
+
+    it('an approval from a disallowed identity is refused with the reason, not recorded; the restore still waits', async () => {
+      expect(plan).toMatchObject({ version: 1, writer: { jobId: stack.jobId, action: 'stop-with-savepoint' } });
+      const job = { jobName: stack.jobName };
+      const refused = async (answer: Promise<unknown>) => {
+        const err = await answer.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(ApprovalRefusedError);
+        return (err as ApprovalRefusedError).message;
+      };
+      const id = operationWorkflowId(job);
+
+      expect(await refused(approveRestore(stack.client, job, { approver: 'mallory' }))).toBe(
+        `the restore ${id} refused this: 'mallory' is not an approver of this restore (approvers: ${APPROVER}, ${REQUESTER})`,
+      );
+      expect(await refused(approveRestore(stack.client, job, { approver: REQUESTER }))).toBe(
+        `the restore ${id} refused this: four-eyes: '${REQUESTER}' asked for this restore and cannot approve it too`,
+      );
+      expect(await refused(approveRestore(stack.client, job, { approver: '  ' }))).toBe(
+        `the restore ${id} refused this: an approval names its approver (a non-empty identity)`,
+      );
+      expect(await refused(approveRestore(stack.client, job, { approver: APPROVER, planVersion: 7 }))).toBe(
+        `the restore ${id} refused this: plan version 7 was reviewed, but the plan is now version 1: review the new plan (query 'plan')`,
+      );
+      expect(await refused(rejectRestore(stack.client, job, { approver: 'mallory' }))).toContain("'mallory' is not an approver");
+      // The UI's update form with a wrongly shaped answer, and the signal form from a wrong identity.
+      const ui = await refusalOf(waiting.executeUpdate('approve', { args: [{ who: APPROVER }] }));
+      expect(ui).toEqual({ type: 'ApprovalRefused', message: 'an approval names its approver (a non-empty identity)' });
+      await waiting.signal(approveSignal, { approver: 'mallory' });
+      const cli = await stack.cli('approve', stack.jobName, '--as', 'mallory');
+      expect(cli).toMatchObject({ code: 1, err: `savepointctl approve: the restore ${id} refused this: 'mallory' is not an approver of this restore (approvers: ${APPROVER}, ${REQUESTER})` });
+
+      await stillWaiting();
+      const history = await waiting.fetchHistory();
+      expect((history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toEqual([]);
+      expect((await activitiesRun(waiting)).filter((a) => !READ_ONLY_ACTIVITIES.has(a))).toEqual([]);
+      expectNothingChanged(before, await world());
+    });
+
+    it('a second operation on the job while the restore waits: refused, naming the restore', async () => {
+      const refusal = async (start: Promise<unknown>) => {
+        const err = await start.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(OperationAlreadyRunningError);
+        return err as OperationAlreadyRunningError;
+      };
+      const expected = new RegExp(
+        `^job '${stack.jobName}' already has an operation running: restoreWorkflow 'flink-job/${stack.jobName}' ` +
+          `\\(run ${waiting.firstExecutionRunId}, started [0-9T:.-]+Z\\)\\. Wait for it to finish or cancel it, then start again\\.$`,
+      );
+      const upgrade = await refusal(
+        startUpgrade(
+          stack.client,
+          { job: { jobName: stack.jobName }, newVersion: stack.v2, oldVersion: stack.v1, sinkTables: stack.sinks },
+          { taskQueue: stack.taskQueue },
+        ),
+      );
+      expect(upgrade.message).toMatch(expected);
+      expect(upgrade.runningWorkflowType).toBe('restoreWorkflow');
+      const second = await refusal(startRestore(stack.client, restoreOf({ savepointId: good.savepointId }), { taskQueue: stack.taskQueue }));
+      expect(second.message).toMatch(expected);
+      const cli = await stack.cli(...cliRestore('--savepoint-id', String(good.savepointId)));
+      expect(cli.code).toBe(1);
+      expect(cli.err).toContain(`savepointctl restore: job '${stack.jobName}' already has an operation running: restoreWorkflow`);
+
+      await stillWaiting();
+      expectNothingChanged(before, await world());
+    });
+
+    it('the approver rejects it: the restore ends rejected, and still nothing changed', async () => {
+      await rejectRestore(stack.client, { jobName: stack.jobName }, { approver: APPROVER, comment: 'bad-input suite cleanup' });
+      const result: RestoreResult = await waiting.result();
+      expect(result).toMatchObject({ status: 'rejected', rejection: { rejectedBy: APPROVER } });
+      expectNothingChanged(before, await world());
+    });
+  });
+});
