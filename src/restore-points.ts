@@ -85,10 +85,27 @@ export const RestorePointRecordSchema = lazySchema(() =>
       /** Whether `savepoint-<id>` was on every table when the point was recorded. */
       taggedAtRecord: z.boolean(),
       expiringSince: isoTime.nullable(),
+      /**
+       * The tag as it was when recorded, per table (its snapshot and that snapshot's commit time).
+       * A restore rolls tables back past newer tags, and the restored run counts checkpoint ids on
+       * from its savepoint, so a later savepoint can make a tag of the same name on other data.
+       * Absent in records written before it existed, and when the tag was not there yet.
+       */
+      tagsAtRecord: z
+        .record(z.string(), z.object({ snapshotId: z.number().int(), commitTime: z.string() }).strict())
+        .optional(),
     })
     .strict(),
 );
 export type RestorePointRecord = z.infer<typeof RestorePointRecordSchema>;
+
+/**
+ * The listing's problem for a restore point whose tag was deleted (a restore rolled the tables back
+ * past it) and made again by a later savepoint with the same id (the restored run counts checkpoint
+ * ids on from its savepoint): the tag holds other data than the savepoint's state, so restoring it
+ * would lose or repeat ids. The restore plan refuses such a point.
+ */
+export const TAG_REMADE = 'tag deleted and made again by a later savepoint with the same id';
 
 export type TagPresence = 'present' | 'missing';
 

@@ -1,11 +1,11 @@
 // The restore's plan: observe everything the restore will touch and change nothing. Which
 // savepoint and tag the restore point is, that the tag is on every sink table and the savepoint's
 // files exist, and the blast radius of `rollback_to` per table.
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import { FailureType } from '../activities/errors';
 import type { JobSummary, TableRef } from '../src/domain';
-import type { RestorePoint } from '../src/restore-points';
+import { TAG_REMADE, type RestorePoint } from '../src/restore-points';
 import { restCall } from './activity-options';
 import { fatal, STOPPED } from './job-steps';
 import { WorkflowFailureType } from './messages';
@@ -52,6 +52,12 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
 
   const point = pick(await rest.listRestorePoints({ jobName, tables }), ref, jobName);
   const tag = point.tag;
+  // Tag names repeat after a restore (the restored run counts checkpoint ids on), so a point's tag
+  // may now hold other rows than its savepoint's state. Behind patched: running restores replay.
+  const remade = point.problems.find((p) => p.startsWith(TAG_REMADE));
+  if (remade && patched('refuse-remade-tag')) {
+    throw fatal(WorkflowFailureType.TagMissing, `restore point ${tag} of job '${jobName}' cannot be restored: ${remade}. Nothing was changed.`);
+  }
   const problems: string[] = [];
   const radius: TableBlastRadius[] = [];
   const missingOn: TableRef[] = [];

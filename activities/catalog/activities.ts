@@ -2,8 +2,8 @@
 // really there — `savepoint-<id>` tags on the sink tables and the savepoint's `_metadata`.
 import { log } from '@temporalio/activity';
 import type { Config } from '../../src/config';
-import { savepointIdOfTag, tagFor, type TableRef } from '../../src/domain';
-import type { RestorePoint, RestorePointRecord, TagPresence } from '../../src/restore-points';
+import { savepointIdOfTag, tagFor, type TableRef, type TagInfo } from '../../src/domain';
+import { TAG_REMADE, type RestorePoint, type RestorePointRecord, type TagPresence } from '../../src/restore-points';
 import type { CatalogActivities, FlinkActivities, PaimonActivities } from '../contract';
 import { CatalogFailureType, catalogFailure, RestorePointStore } from './store';
 
@@ -32,6 +32,16 @@ export function restorePointRecordOf(input: Parameters<CatalogActivities['record
     taggedAtRecord: input.taggedAtRecord,
     expiringSince: null,
   };
+}
+
+/** The tables where `tag` is no longer the tag recorded with the point (another snapshot or commit). */
+function remadeTags(record: RestorePointRecord, tag: string, tagInfos: Map<TableRef, TagInfo[]>): string[] {
+  if (!record.tagsAtRecord) return [];
+  return Object.entries(record.tagsAtRecord).flatMap(([table, was]) => {
+    const now = tagInfos.get(table)?.find((t) => t.tagName === tag);
+    if (!now || (now.snapshotId === was.snapshotId && now.commitTime === was.commitTime)) return [];
+    return [`${table} (recorded on snapshot ${was.snapshotId} committed ${was.commitTime}, now on snapshot ${now.snapshotId} committed ${now.commitTime})`];
+  });
 }
 
 export function createCatalogActivities(config: Config, deps: CatalogDeps): CatalogActivities {
@@ -76,8 +86,19 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     return pick.length === 1 ? `file:${pick[0]}` : null;
   }
 
+  /** Which tag `tag` is on each table now: its snapshot and that snapshot's commit time. */
+  async function tagIdentities(tables: TableRef[], tag: string): Promise<NonNullable<RestorePointRecord['tagsAtRecord']>> {
+    const identities: NonNullable<RestorePointRecord['tagsAtRecord']> = {};
+    for (const table of tables) {
+      const found = (await deps.listTags({ table })).find((t) => t.tagName === tag);
+      if (found) identities[table] = { snapshotId: found.snapshotId, commitTime: found.commitTime };
+    }
+    return identities;
+  }
+
   async function recordRestorePoint(input: Parameters<CatalogActivities['recordRestorePoint']>[0]): Promise<RestorePointRecord> {
     const record = restorePointRecordOf(input);
+    if (input.taggedAtRecord) record.tagsAtRecord = await tagIdentities(input.tables, tagFor(record.savepointId));
     const existing = await store().read(input.jobName, record.savepointId);
     if (existing) {
       // A retried activity finds its own record; another savepoint with the same id is a conflict.
@@ -99,8 +120,11 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     const records = await store().list(input.jobName);
     const tables = input.tables ?? [...new Set(records.flatMap((r) => r.tables))].sort();
     const tagsByTable = new Map<TableRef, Set<string>>();
+    const tagInfos = new Map<TableRef, TagInfo[]>();
     for (const table of tables) {
-      tagsByTable.set(table, new Set((await deps.listTags({ table })).map((t) => t.tagName)));
+      const infos = await deps.listTags({ table });
+      tagInfos.set(table, infos);
+      tagsByTable.set(table, new Set(infos.map((t) => t.tagName)));
     }
     const byId = new Map(records.map((r) => [r.savepointId, r]));
     const taggedIds = [...tagsByTable.values()]
@@ -131,6 +155,8 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
       if (missing.length > 0) problems.push(`tag ${tag} missing on ${missing.join(', ')}`);
       if (filesProblem) problems.push(filesProblem);
       if (record?.expiringSince) problems.push(`being deleted by retention since ${record.expiringSince}`);
+      const remade = record ? remadeTags(record, tag, tagInfos) : [];
+      if (remade.length > 0) problems.push(`${TAG_REMADE} on ${remade.join(', ')}`);
 
       points.push({
         savepointId,

@@ -11,6 +11,7 @@ import type { CatalogActivities } from '../../activities/contract';
 import { inspectSavepoint } from '../../activities/flink/savepoints';
 import { loadConfig } from '../../src/config';
 import type { TableRef, TagInfo } from '../../src/domain';
+import { TAG_REMADE } from '../../src/restore-points';
 
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
 const JOB_ID = 'ab12cd'.padEnd(32, '0');
@@ -35,6 +36,8 @@ describe('restore-point catalog activities', () => {
   let root: string;
   let savepointDir: string;
   let tags: Map<TableRef, Set<string>>;
+  /** The snapshot and commit time a tag is on, when a test moves it (default snapshot 1, no time). */
+  let tagAt: Map<string, { snapshotId: number; commitTime: string }>;
   let catalog: CatalogActivities;
 
   /** Runs an activity in an activity context, as the worker would. */
@@ -65,15 +68,36 @@ describe('restore-point catalog activities', () => {
     savepointDir = path.join(root, 'savepoints');
     await mkdir(savepointDir);
     tags = new Map(TABLES.map((t) => [t, new Set<string>()]));
+    tagAt = new Map();
     const config = loadConfig({ FLINK_SAVEPOINT_DIR: `file://${savepointDir}`, STACK_HOME: root });
     catalog = createCatalogActivities(config, {
       inspectSavepoint: (input) => inspectSavepoint(input),
       listTags: async ({ table }) =>
-        [...(tags.get(table) ?? [])].map((tagName): TagInfo => ({ tagName, snapshotId: 1, schemaId: 0, commitTime: '', recordCount: 1 })),
+        [...(tags.get(table) ?? [])].map(
+          (tagName): TagInfo => ({ tagName, snapshotId: 1, commitTime: '', ...tagAt.get(tagName), schemaId: 0, recordCount: 1 }),
+        ),
     });
   });
   afterEach(async () => {
     await rm(root, { recursive: true, force: true });
+  });
+
+  it('a tag deleted by a restore and made again by a later savepoint with the same id is not the restore point', async () => {
+    tagAt.set('savepoint-7', { snapshotId: 12, commitTime: '2026-01-07T00:00:03' });
+    tagOn('savepoint-7', ...TABLES);
+    const record = await takeAndRecord(7);
+    expect(record.tagsAtRecord).toEqual(Object.fromEntries(TABLES.map((t) => [t, { snapshotId: 12, commitTime: '2026-01-07T00:00:03' }])));
+    let [point] = await call('listRestorePoints', { jobName: 'paimon demo/x', tables: TABLES });
+    expect(point).toMatchObject({ savepointId: 7, restorable: true, problems: [] });
+
+    // A restore to an older point deleted the tag; the restored run's savepoint 7 made it again.
+    tagAt.set('savepoint-7', { snapshotId: 12, commitTime: '2026-01-07T00:09:41' });
+    [point] = await call('listRestorePoints', { jobName: 'paimon demo/x', tables: TABLES });
+    expect(point).toMatchObject({ savepointId: 7, restorable: false, path: record.path });
+    expect(point!.problems).toEqual([
+      `${TAG_REMADE} on demo.seq_a (recorded on snapshot 12 committed 2026-01-07T00:00:03, now on snapshot 12 committed 2026-01-07T00:09:41), ` +
+        'demo.seq_b (recorded on snapshot 12 committed 2026-01-07T00:00:03, now on snapshot 12 committed 2026-01-07T00:09:41)',
+    ]);
   });
 
   it('records a restore point as JSON beside the savepoints, under a safe folder for the job name', async () => {
