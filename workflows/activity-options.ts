@@ -35,6 +35,15 @@ export const restCall: ActivityOptions = {
 };
 
 /**
+ * Rolling a sink table back mid-restore: once the first table is rolled back, giving up leaves the
+ * tables half-way, so outlast a SQL gateway restart (about 2.5 minutes of retries) first.
+ */
+export const tableRollback: ActivityOptions = {
+  ...restCall,
+  retry: { ...restCall.retry, maximumAttempts: 10 },
+};
+
+/**
  * Submitting a job: a jar upload or a SQL script through the gateway, slower than a REST call. It
  * heartbeats after the upload and after each statement, so a worker that dies mid-deploy is
  * noticed within the heartbeat timeout rather than the 5 minutes; the retry finds the job the

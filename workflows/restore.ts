@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import { tagFor, type TableRef } from '../src/domain';
-import { longRunning, restCall, submitCall } from './activity-options';
+import { longRunning, restCall, submitCall, tableRollback } from './activity-options';
 import { cancelAndWait, fatal } from './job-steps';
 import { jobLabel, WorkflowFailureType } from './messages';
 import { Progress } from './progress';
@@ -40,6 +40,7 @@ import { stepToken } from './tokens';
 
 const rest = proxyActivities<Activities>(restCall);
 const submit = proxyActivities<Activities>(submitCall);
+const rollback = proxyActivities<Activities>(tableRollback);
 const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
 
 type Decision = { kind: 'approved'; approval: Approval; seq: number } | { kind: 'rejected'; rejection: Rejection };
@@ -273,10 +274,10 @@ async function rollBack(plan: RestorePlan, progress: Progress<RestoreStatus>): P
   progress.note({ tables });
   for (const [i, t] of plan.tables.entries()) {
     try {
-      await rest.rollbackToTag({ table: t.table, tag });
+      await rollback.rollbackToTag({ table: t.table, tag });
       tables[i] = { table: t.table, rolledBack: true };
       progress.note({ tables: [...tables] });
-      const state = await rest.tableState({ table: t.table });
+      const state = await rollback.tableState({ table: t.table });
       tables[i] = { table: t.table, rolledBack: true, snapshotId: state.latestSnapshotId ?? undefined, rowCount: state.rowCount };
       progress.note({ tables: [...tables] });
       if (state.latestSnapshotId !== t.tagSnapshotId || (t.rowsAtTag !== null && state.rowCount !== t.rowsAtTag)) {
