@@ -1,6 +1,7 @@
 // Bad input to an upgrade, end to end on the real stack: each case is refused with an error that
 // names the offending input, and afterwards nothing has changed (world.ts). Driven through the
 // client (src/client/start-upgrade.ts), the Temporal UI's way (workflow type + raw JSON) and the CLI.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -63,7 +64,8 @@ describe('bad input to an upgrade on the real stack: a clear error, nothing chan
 
   it('an unknown job id or name: JobNotFound naming it', async () => {
     const before = await world();
-    const ghost = 'deadbeef'.repeat(4);
+    // A fresh id every run: a job id also names the operation's workflow id.
+    const ghost = randomBytes(16).toString('hex');
 
     const byId = await refusedUpgrade(upgradeOf({ job: { jobId: ghost } }));
     expect(byId.type).toBe('JobNotFound');
