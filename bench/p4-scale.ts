@@ -208,7 +208,7 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
       fake: { note: 'FAKE Flink REST + SQL gateway (bench/fake-flink-server.ts): numbers are about the worker and Temporal, not a cluster', latency: FAKE_LATENCY },
       workerOptions: process.env.BENCH_P4_WORKER_OPTIONS
         ? `EXPERIMENT: createWorker's options plus ${process.env.BENCH_P4_WORKER_OPTIONS}`
-        : 'src/worker.ts createWorker: zod shared between workflow runs, SDK defaults otherwise (100 activity slots, 40 workflow-task slots, workflow cache sized from the heap)',
+        : 'src/worker.ts createWorker, SDK defaults (100 activity slots, 40 workflow-task slots, workflow cache sized from the heap)',
       fanOut: fanOutResult,
       upgrades,
       peakRss,

@@ -12,15 +12,6 @@ import { connectWorker } from './temporal-connection';
 export const workflowsPath = path.resolve(__dirname, '../workflows');
 
 /**
- * Modules the workflow sandbox evaluates once per worker instead of once per workflow run. With
- * the SDK's reusable V8 context every run gets a module cache of its own, so each cached workflow
- * held its own copy of zod (about 3 MB; see bench/README.md, P4). The SDK freezes shared modules: zod's classes and functions keep no state per
- * workflow, while our schema modules cannot be shared, as zod completes a schema object on its
- * first use (it defines properties on it), which a frozen object refuses.
- */
-export const sharedWorkflowModules = ['zod'];
-
-/**
  * A worker on the configured task queue. The connection stays the caller's to close. `overrides`
  * go on top of these options (the scale benchmark's experiments).
  */
@@ -30,7 +21,6 @@ export async function createWorker(config: Config, connection: NativeConnection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath,
-    bundlerOptions: { preloadModules: sharedWorkflowModules },
     activities: createActivities(config),
     ...overrides,
   });

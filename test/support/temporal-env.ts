@@ -10,7 +10,6 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { flinkJobKey, operationStepKey } from '../../workflows/messages';
 import { repoRoot } from '../../src/paths';
-import { sharedWorkflowModules, workflowsPath } from '../../src/worker';
 
 /** The CLI to run the dev server from: TEMPORAL_CLI, else the stack's, else a download. */
 function temporalCli(): string | undefined {
@@ -40,13 +39,9 @@ export async function createTestEnv(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-/**
- * Bundle once per test file: webpack takes seconds, a Worker from a bundle milliseconds. Bundled
- * as createWorker bundles (the same modules shared between workflow runs), so the workflow and
- * replay tests check what production runs.
- */
+/** Bundle once per test file: webpack takes seconds, a Worker from a bundle milliseconds. */
 export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, preloadModules: sharedWorkflowModules, logger: quietLogger });
+  return bundleWorkflowCode({ workflowsPath: path.join(repoRoot(), 'workflows'), logger: quietLogger });
 }
 
 const quietLogger = {
