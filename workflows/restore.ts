@@ -16,6 +16,7 @@ import { tagFor, type TableRef } from '../src/domain';
 import { longRunning, restCall, submitCall, tableRollback } from './activity-options';
 import { cancelAndWait, fatal } from './job-steps';
 import { jobLabel, WorkflowFailureType } from './messages';
+import { requireOperationWorkflowId } from './operation-id';
 import { Progress } from './progress';
 import { parseRestoreInput, type RestoreInput, type RestoreParams } from './restore-input';
 import {
@@ -52,6 +53,7 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
   setHandler(planQuery, () => plan);
 
   const params = validated(input);
+  requireOperationWorkflowId(params.job, 'restore');
   const { options, sinkTables: tables, deployment } = params;
   progress.forJob(params.job);
   const rules = { approvers: options.approvers, fourEyes: options.fourEyes, requestedBy: options.requestedBy };

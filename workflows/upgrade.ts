@@ -17,6 +17,7 @@ import { cancelAndWait, fatal } from './job-steps';
 import { parseUpgradeInput, type UpgradeInput, type UpgradeParams } from './input';
 import { jobLabel, statusQuery, WorkflowFailureType, type UpgradeResult } from './messages';
 import { Progress } from './progress';
+import { requireOperationWorkflowId } from './operation-id';
 import { messageOf, Saga } from './saga';
 import { collidingTables, savepointTagsBefore, TagCollision, tagCollisionFailure } from './tag-guard';
 import { stepToken } from './tokens';
@@ -30,6 +31,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
   setHandler(statusQuery, () => progress.snapshot());
 
   const { job, newVersion, oldVersion, sinkTables, options } = validated(input);
+  requireOperationWorkflowId(job, 'upgrade');
   progress.forJob(job);
 
   progress.enter('preflight');

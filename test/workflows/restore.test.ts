@@ -304,6 +304,18 @@ describe('restoreWorkflow', () => {
     expect(steps(status)).toEqual(expect.arrayContaining(['stopping-writer', 'restarting-writer', 'awaiting-writer-health', 'failed']));
   });
 
+  it('refuses a run typed into the UI under another workflow id than flink-job/<job>, before any activity', async () => {
+    const { jobName, stack, a } = stackWithRestorePoints();
+    const before = tablesOf(stack);
+    const failure = await withWorker(env, bundle, stack, (taskQueue) =>
+      failureOf(client.workflow.execute('restoreWorkflow', { taskQueue, workflowId: unique('ui'), args: [restoreInput(jobName, a.savepointId)] })),
+    );
+    expect(failure.type).toBe('InvalidInput');
+    expect(failure.message).toContain(`must run as 'flink-job/${jobName}'`);
+    expect(stack.callNames()).toEqual([]);
+    expect(tablesOf(stack)).toEqual(before);
+  });
+
   it('tag missing on one table: fails in planning with the table named, nothing changed', async () => {
     const { jobName, stack, a } = stackWithRestorePoints();
     stack.table('demo.customers').tags.delete(`savepoint-${a.savepointId}`);

@@ -152,6 +152,19 @@ describe('upgradeWorkflow', () => {
     await expect(startUpgrade(client, bad as never, { taskQueue: 'unused' })).rejects.toThrow(InvalidUpgradeInputError);
   });
 
+  it('refuses a run typed into the UI under another workflow id than flink-job/<job>, before any activity', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    const failure = await withWorker(env, bundle, stack, (taskQueue) =>
+      failureOf(client.workflow.execute('upgradeWorkflow', { taskQueue, workflowId: unique('ui'), args: [upgradeInput(jobName)] })),
+    );
+    expect(failure.type).toBe('InvalidInput');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain(`must run as 'flink-job/${jobName}'`);
+    expect(failure.message).toContain('Nothing was changed.');
+    expect(stack.calls).toEqual([]);
+  });
+
   it('refuses a job that is not RUNNING, before stopping anything', async () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName, jobState: 'RESTARTING' });
