@@ -5,14 +5,15 @@
 import { readdir } from 'node:fs/promises';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { localPath } from '../../activities/catalog/store';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import type { UpgradeResult } from '../../workflows/messages';
 import { activities, run } from '../activities/flink/support';
-import { awaitCheckpointedRun, createSinkTables, demoScripts, liveJobsNamed } from '../support/demo-pipeline';
-import { config, flinkGet, paimonQuery, until } from '../support/stack';
+import { awaitCheckpointedRun, cancelJobsNamed, createSinkTables, demoScripts, liveJobsNamed } from '../support/demo-pipeline';
+import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
 import { unique } from '../support/temporal-env';
+import type { WorkerProcess } from '../support/worker-process';
 
 export const DATABASE = 'faults';
 export const TABLES = ['seq_a', 'seq_b'];
@@ -173,4 +174,38 @@ export async function terminateIfRunning(client: Client, jobName: string): Promi
   const handle = client.workflow.getHandle(`flink-job/${jobName}`);
   const { status } = await handle.describe().catch(() => ({ status: { name: 'NOT_FOUND' } }));
   if (status.name === 'RUNNING') await handle.terminate('fault test cleanup');
+}
+
+/** What one fault test file works with; `worker` is the file's worker process once it started one. */
+export interface FaultScene {
+  jobName: string;
+  taskQueue: string;
+  client: Client;
+  worker?: WorkerProcess;
+}
+
+/**
+ * A fault test file's job name and task queue (`faults-<name>`), a client, and the teardown every
+ * file needs whatever happened: the disrupted service back first (later test files need it), then
+ * our worker, our workflow and our jobs gone, then what `cleanUp` removes.
+ */
+export function faultScene(
+  name: string,
+  { bringBack, cleanUp }: { bringBack?: () => Promise<unknown>; cleanUp?: () => Promise<unknown> } = {},
+): FaultScene {
+  const scene = { jobName: `${JOB_PREFIX}${name}`, taskQueue: unique(`${JOB_PREFIX}${name}`) } as FaultScene;
+  beforeAll(async () => {
+    await requireStack();
+    await cancelJobsNamed(scene.jobName);
+    scene.client = await connectClient();
+  });
+  afterAll(async () => {
+    await bringBack?.();
+    await scene.worker?.stop();
+    if (scene.client) await terminateIfRunning(scene.client, scene.jobName).catch(() => undefined);
+    await cancelJobsNamed(scene.jobName);
+    await cleanUp?.();
+    await scene.client?.connection.close();
+  });
+  return scene;
 }

@@ -4,28 +4,22 @@
 // a long GC or cut off by the network. The TaskManager's heartbeat timeout (50 s) is longer, so
 // the job itself survives. The workflow must retry through it and complete with exactly one
 // savepoint, one live job and every id once.
-import type { Client } from '@temporalio/client';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelJobsNamed, liveJobsNamed } from '../support/demo-pipeline';
+import { describe, expect, it } from 'vitest';
+import { liveJobsNamed } from '../support/demo-pipeline';
 import { freeze } from '../support/stack-process';
-import { config, requireStack } from '../support/stack';
-import { unique } from '../support/temporal-env';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { config } from '../support/stack';
+import { startWorkerProcess } from '../support/worker-process';
 import {
   activityRunning,
-  connectClient,
   expectCleanUpgrade,
-  JOB_PREFIX,
+  faultScene,
   resultOf,
   startedAttempts,
   startV1,
-  terminateIfRunning,
   upgradeToV2,
 } from './fixture';
 
-const JOB_NAME = `${JOB_PREFIX}flink-unreachable`;
-const taskQueue = unique(`${JOB_PREFIX}flink-unreachable`);
 const FROZEN_MS = 30_000;
 
 /** Whether the JobManager's REST answers /overview within 3 s. */
@@ -35,27 +29,15 @@ const restAnswers = () =>
     .catch(() => false);
 
 describe('fault: Flink JobManager REST unreachable for 30 s mid-upgrade (real JobManager frozen with SIGSTOP)', () => {
-  let client: Client;
-  let worker: WorkerProcess | undefined;
+  const scene = faultScene('flink-unreachable');
+  const { jobName: JOB_NAME, taskQueue } = scene;
 
-  beforeAll(async () => {
-    await requireStack();
-    await cancelJobsNamed(JOB_NAME);
-    client = await connectClient();
-  });
-
-  afterAll(async () => {
-    await worker?.stop();
-    if (client) await terminateIfRunning(client, JOB_NAME);
-    await cancelJobsNamed(JOB_NAME);
-    await client?.connection.close();
-  });
 
   it('frozen during the stop-with-savepoint: retried, upgraded, one savepoint, one live job, ids once', async () => {
     const [oldJobId, started] = await Promise.all([startV1(JOB_NAME), startWorkerProcess(taskQueue)]);
-    worker = started;
+    scene.worker = started;
 
-    const handle = await upgradeToV2(client, JOB_NAME, taskQueue);
+    const handle = await upgradeToV2(scene.client, JOB_NAME, taskQueue);
     await activityRunning(handle, 'stopWithSavepoint');
     const answeredWhileFrozen = await freeze('jobmanager', FROZEN_MS, restAnswers);
     expect(answeredWhileFrozen, 'the frozen JobManager answered REST').toBe(false);

@@ -4,22 +4,20 @@
 // that says exactly which tables were rolled back and which not and what to do next. Either
 // way the tables must really be in the state the workflow reports: never an undescribed mix.
 import { rm } from 'node:fs/promises';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowFailedError } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
 import { RestorePointStore } from '../../activities/catalog/store';
 import { approveRestore, restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import type { TakeSavepointResult } from '../../src/restore-points';
 import type { RestoreResult } from '../../workflows/restore-messages';
-import { cancelJobsNamed, demoScripts, liveJobsNamed } from '../support/demo-pipeline';
+import { demoScripts, liveJobsNamed } from '../support/demo-pipeline';
 import { pidOf, stackUp, stopProcess } from '../support/stack-process';
-import { config, paimonQuery, requireStack, until } from '../support/stack';
+import { config, paimonQuery, until } from '../support/stack';
 import { unique } from '../support/temporal-env';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
-import { activityRunning, connectClient, DATABASE, expectIdsOnce, JOB_PREFIX, maxIds, SINKS, startV1, TABLES, terminateIfRunning } from './fixture';
+import { startWorkerProcess } from '../support/worker-process';
+import { activityRunning, DATABASE, expectIdsOnce, faultScene, JOB_PREFIX, maxIds, SINKS, startV1, TABLES } from './fixture';
 
-const JOB_NAME = `${JOB_PREFIX}gateway-down`;
-const taskQueue = unique(`${JOB_PREFIX}gateway-down`);
 const script = demoScripts(DATABASE);
 
 /** Latest snapshot of each table, and the snapshot a tag points at. */
@@ -39,28 +37,16 @@ function halfWayLists(reason: string): { done: string[]; notDone: string[] } | u
 }
 
 describe('fault: SQL gateway killed during the restore rollback (real gateway, SIGKILL, restarted by stack.sh up)', () => {
-  let client: Client;
-  let worker: WorkerProcess | undefined;
-
-  beforeAll(async () => {
-    await requireStack();
-    await cancelJobsNamed(JOB_NAME);
-    client = await connectClient();
+  const scene = faultScene('gateway-down', {
+    bringBack: stackUp,
+    cleanUp: () => rm(new RestorePointStore(config.flink.savepointDir).jobDir(`${JOB_PREFIX}gateway-down`), { recursive: true, force: true }),
   });
+  const { jobName: JOB_NAME, taskQueue } = scene;
 
-  afterAll(async () => {
-    // The gateway must be back whatever happened: later test files need it.
-    await stackUp();
-    await worker?.stop();
-    if (client) await terminateIfRunning(client, JOB_NAME);
-    await cancelJobsNamed(JOB_NAME);
-    await rm(new RestorePointStore(config.flink.savepointDir).jobDir(JOB_NAME), { recursive: true, force: true });
-    await client?.connection.close();
-  });
 
   it('ends restored, or stopped naming the tables rolled back and not; the tables are in exactly that state', async () => {
-    [, worker] = await Promise.all([startV1(JOB_NAME), startWorkerProcess(taskQueue)]);
-    const pointA: TakeSavepointResult = await client.workflow.execute('takeSavepointWorkflow', {
+    [, scene.worker] = await Promise.all([startV1(JOB_NAME), startWorkerProcess(taskQueue)]);
+    const pointA: TakeSavepointResult = await scene.client.workflow.execute('takeSavepointWorkflow', {
       taskQueue,
       workflowId: unique(`${JOB_NAME}-savepoint`),
       args: [{ job: { jobName: JOB_NAME }, tables: SINKS, options: { label: 'fault test A', tagTimeout: '2m' } }],
@@ -72,7 +58,7 @@ describe('fault: SQL gateway killed during the restore rollback (real gateway, S
     );
 
     const handle = await startRestore(
-      client,
+      scene.client,
       {
         job: { jobName: JOB_NAME },
         deployment: { kind: 'sql', version: 'v1', scriptFile: script('pipeline-v1.sql', JOB_NAME) },
@@ -82,8 +68,8 @@ describe('fault: SQL gateway killed during the restore rollback (real gateway, S
       },
       { taskQueue },
     );
-    const plan = await until('the restore to wait for approval', 120_000, () => restorePlan(client, { jobName: JOB_NAME }).catch(() => undefined));
-    await approveRestore(client, { jobName: JOB_NAME }, { approver: 'ops-bob', comment: 'fault test', planVersion: plan.version });
+    const plan = await until('the restore to wait for approval', 120_000, () => restorePlan(scene.client, { jobName: JOB_NAME }).catch(() => undefined));
+    await approveRestore(scene.client, { jobName: JOB_NAME }, { approver: 'ops-bob', comment: 'fault test', planVersion: plan.version });
 
     await activityRunning(handle, 'rollbackToTag');
     const gatewayPid = pidOf('sql-gateway');

@@ -5,58 +5,42 @@
 // real worker process (src/main-worker.ts); the killed activity attempt must really have been
 // abandoned and retried. The three upgrades run one after the other on the same pipeline
 // (v1 -> v2 -> v2.1 -> v2.2), each killing the worker at another step.
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelJobsNamed, liveJobsNamed } from '../support/demo-pipeline';
-import { requireStack } from '../support/stack';
-import { unique } from '../support/temporal-env';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { liveJobsNamed } from '../support/demo-pipeline';
+import { startWorkerProcess } from '../support/worker-process';
 import {
   activityRunning,
-  connectClient,
   expectCleanUpgrade,
-  JOB_PREFIX,
+  faultScene,
   maxIds,
   resultOf,
   startedAttempts,
   startV1,
-  terminateIfRunning,
   upgradeToV2,
 } from './fixture';
 
-const JOB_NAME = `${JOB_PREFIX}worker-kill`;
-const taskQueue = unique(`${JOB_PREFIX}worker-kill`);
 
 describe('fault: worker SIGKILLed mid-upgrade, a new worker resumes (real stack, worker as a child process)', () => {
-  let client: Client;
-  let worker: WorkerProcess | undefined;
+  const scene = faultScene('worker-kill');
+  const { jobName: JOB_NAME, taskQueue } = scene;
   /** the largest ids v1 wrote: v2 wrote every id after them, through every later upgrade */
   let v1UpTo: number[] | undefined;
   let from: 'v1' | 'v2' = 'v1';
 
   beforeAll(async () => {
-    await requireStack();
-    await cancelJobsNamed(JOB_NAME);
-    client = await connectClient();
-    [, worker] = await Promise.all([startV1(JOB_NAME), startWorkerProcess(taskQueue)]);
+    [, scene.worker] = await Promise.all([startV1(JOB_NAME), startWorkerProcess(taskQueue)]);
   });
 
-  afterAll(async () => {
-    await worker?.stop();
-    if (client) await terminateIfRunning(client, JOB_NAME);
-    await cancelJobsNamed(JOB_NAME);
-    await client?.connection.close();
-  });
 
   const killedDuring = (step: string, activity: string, label: string) =>
     it(`killed during ${step} (${activity}): ${label} upgraded, one savepoint, one live job, ids once`, async () => {
       const [live] = await liveJobsNamed(JOB_NAME);
       expect(live, `a live ${JOB_NAME} to upgrade (the previous case left it)`).toBeDefined();
 
-      const handle = await upgradeToV2(client, JOB_NAME, taskQueue, from, label);
+      const handle = await upgradeToV2(scene.client, JOB_NAME, taskQueue, from, label);
       await activityRunning(handle, activity);
-      await worker!.kill();
-      worker = await startWorkerProcess(taskQueue);
+      await scene.worker!.kill();
+      scene.worker = await startWorkerProcess(taskQueue);
 
       const result = await resultOf(handle);
       // The killed attempt never reported back: a later attempt, started after the heartbeat
