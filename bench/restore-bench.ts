@@ -34,9 +34,27 @@ import { median } from './stats';
 export const RESTORE_ROUTES: RestoreRoute[] = ['workflow', 'direct', 'minimal'];
 
 /** v1 running and checkpointing, restore point A taken, tagged and recorded, then two more checkpoints of rows. */
+/**
+ * Calls made here outside a workflow get no activity retries; a retryable failure (a task of a
+ * just-started job not RUNNING yet) is retried here for up to a minute, as Temporal would.
+ */
+async function retriedLikeTemporal<T>(call: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if ((err as { nonRetryable?: boolean }).nonRetryable || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
 async function withPointA(p: RunPipeline): Promise<{ oldJobId: string; a: PointA }> {
   const oldJobId = await startV1(p);
-  const { value: savepoint } = await runActivity(activities.triggerSavepoint, { jobId: oldJobId, triggerId: randomBytes(16).toString('hex') });
+  const savepoint = await retriedLikeTemporal(async () =>
+    (await runActivity(activities.triggerSavepoint, { jobId: oldJobId, triggerId: randomBytes(16).toString('hex') })).value,
+  );
   const tag = tagFor(savepoint.savepointId);
   // An intermediate savepoint is tagged when the next checkpoint commits.
   const { value: tagged } = await runActivity(activities.awaitTag, { tables: p.tables, tag, timeoutMs: 60_000 });
