@@ -26,7 +26,7 @@ import {
   type RetentionResult,
   type TakeSavepointResult,
 } from '../../src/restore-points';
-import { tagNames } from '../support/demo-pipeline';
+import { awaitCheckpointedRun, tagNames } from '../support/demo-pipeline';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
 import { bundleWorkflows, unique } from '../support/temporal-env';
 
@@ -99,12 +99,7 @@ describe('scheduled savepoints and retention on the real stack', () => {
     await paimonQuery(`CREATE DATABASE IF NOT EXISTS \`${catalog}\`.${DB}`, table('seq_a'), table('seq_b'));
 
     jobId = await startOwnJob();
-    await until(`job ${JOB_NAME} to run and complete a checkpoint`, 120_000, async () => {
-      const job = await flinkGet<{ state: string }>(`/jobs/${jobId}`);
-      if (job.state !== 'RUNNING') return undefined;
-      const cps = await flinkGet<{ counts: { completed: number } }>(`/jobs/${jobId}/checkpoints`);
-      return cps.counts.completed > 0 ? true : undefined;
-    });
+    await awaitCheckpointedRun(jobId);
 
     nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
     worker = await Worker.create({

@@ -67,10 +67,21 @@ export async function cancelJobsNamed(prefix: string): Promise<void> {
   for (const job of await liveJobsNamed(prefix)) await cancelAndWait(job.jid);
 }
 
+/**
+ * Whether the job has completed a checkpoint and Flink's job details show every task running.
+ * Both are needed before a savepoint: the REST API serves checkpoint statistics cached for 500 ms
+ * (scripts/stack-lib.sh) but job details cached for up to `web.refresh-interval` (3 s), and the
+ * savepoint activity goes by the job details (a task still CREATED there is a retry).
+ */
+export async function checkpointedAndRunning(jobId: string): Promise<boolean> {
+  const job = await flinkGet<{ state: string; vertices: { status: string }[] }>(`/jobs/${jobId}`).catch(() => undefined);
+  if (job?.state !== 'RUNNING' || job.vertices.some((v) => v.status !== 'RUNNING' && v.status !== 'FINISHED')) return false;
+  const cps = await flinkGet<{ counts: { completed: number } }>(`/jobs/${jobId}/checkpoints`);
+  return cps.counts.completed > 0;
+}
+
 export async function awaitCheckpointedRun(jobId: string, timeoutMs = 120_000): Promise<void> {
-  await until(`job ${jobId} to run and complete a checkpoint`, timeoutMs, async () => {
-    if ((await jobState(jobId)) !== 'RUNNING') return undefined;
-    const cps = await flinkGet<{ counts: { completed: number } }>(`/jobs/${jobId}/checkpoints`);
-    return cps.counts.completed > 0 ? true : undefined;
-  });
+  await until(`job ${jobId} to run every task and complete a checkpoint`, timeoutMs, async () =>
+    (await checkpointedAndRunning(jobId)) ? true : undefined,
+  );
 }

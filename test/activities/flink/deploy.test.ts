@@ -9,6 +9,7 @@ import type { Savepoint } from '../../../src/domain';
 import { Secret } from '../../../src/config';
 import { createFlinkActivities } from '../../../activities/flink/activities';
 import { repoRoot } from '../../../src/paths';
+import { checkpointedAndRunning } from '../../support/demo-pipeline';
 import { flinkGet, paimonQuery, requireStack, until } from '../../support/stack';
 import {
   activities,
@@ -36,10 +37,9 @@ const liveJobsNamed = async (name: string) =>
   );
 
 async function firstCheckpoint(jobId: string): Promise<void> {
-  await until(`a completed checkpoint of ${jobId}`, 60_000, async () => {
-    const stats = await flinkGet<{ counts: { completed: number } }>(`/jobs/${jobId}/checkpoints`).catch(() => undefined);
-    return stats && stats.counts.completed > 0 ? true : undefined;
-  });
+  await until(`a completed checkpoint of ${jobId}, every task running`, 60_000, async () =>
+    (await checkpointedAndRunning(jobId)) ? true : undefined,
+  );
 }
 
 async function restoredFrom(jobId: string): Promise<{ external_path: string; is_savepoint: boolean } | null> {

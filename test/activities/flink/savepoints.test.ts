@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Savepoint } from '../../../src/domain';
 import { localPath } from '../../../activities/flink/savepoint-metadata';
-import { flinkGet, requireStack, until } from '../../support/stack';
+import { awaitCheckpointedRun } from '../../support/demo-pipeline';
+import { requireStack } from '../../support/stack';
 import {
   activities,
   activityEnv,
@@ -32,10 +33,6 @@ const savepointDir = localPath(config.flink.savepointDir)!;
 const savepointDirsOf = (jobId: string) =>
   readdirSync(savepointDir).filter((name) => name.startsWith(`savepoint-${jobId.slice(0, 6)}-`));
 
-async function completedCheckpoints(jobId: string): Promise<number> {
-  return (await flinkGet<{ counts: { completed: number } }>(`/jobs/${jobId}/checkpoints`)).counts.completed;
-}
-
 describe('savepoint activities', () => {
   const flink = activities();
   let jobId: string;
@@ -51,9 +48,7 @@ describe('savepoint activities', () => {
       deployment: { kind: 'sql', version: 'v1', script: demoScript('pipeline-v1.sql', DB, NAME) },
       deployToken: runToken('savepoints'),
     }));
-    await until('a first completed checkpoint', 60_000, async () =>
-      (await completedCheckpoints(jobId).catch(() => 0)) > 0 ? true : undefined,
-    );
+    await awaitCheckpointedRun(jobId, 60_000);
   });
 
   afterAll(async () => {
