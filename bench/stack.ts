@@ -125,10 +125,12 @@ export async function startV1(pipeline: RunPipeline): Promise<string> {
     deployToken: `bench/${pipeline.jobName}/v1/${Date.now()}`,
   });
   await until(`job ${value.jobId} to complete a checkpoint`, 120_000, async () => {
-    const job = await flinkGet<{ state: string }>(`/jobs/${value.jobId}`);
+    const job = await flinkGet<{ state: string; vertices: { status: string }[] }>(`/jobs/${value.jobId}`);
     if (TERMINAL.includes(job.state)) throw new Error(`v1 job ${value.jobId} ended ${job.state} before its first checkpoint`);
+    // The direct routes' savepoint calls get no retries: wait until the (cached) job details show every task running too.
+    const tasksRunning = job.vertices.every((v) => v.status === 'RUNNING' || v.status === 'FINISHED');
     const stats = await flinkGet<{ counts: { completed: number } }>(`/jobs/${value.jobId}/checkpoints`);
-    return job.state === 'RUNNING' && stats.counts.completed > 0 ? true : undefined;
+    return job.state === 'RUNNING' && tasksRunning && stats.counts.completed > 0 ? true : undefined;
   });
   return value.jobId;
 }
