@@ -2,6 +2,10 @@
 // (what `savepointctl --wait` prints), and which activities the workflow ran before refusing.
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { expect } from 'vitest';
+import { operationWorkflowId } from '../../workflows/messages';
+import { scheduledActivities } from '../support/replay';
+import type { BadInputStack } from './fixture';
 
 export interface Refusal {
   /** the ApplicationFailure's type, e.g. 'JobNotFound' */
@@ -29,11 +33,25 @@ export async function refusalOf(result: Promise<unknown>): Promise<Refusal> {
 
 /** The activity types a workflow run scheduled, in order. */
 export async function activitiesRun(handle: WorkflowHandle): Promise<string[]> {
-  const history = await handle.fetchHistory();
-  return (history.events ?? []).flatMap((e) => {
-    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
-    return name ? [name] : [];
-  });
+  return scheduledActivities(await handle.fetchHistory()).names;
+}
+
+/**
+ * Starts `workflowType` the way the Temporal UI does (the job's workflow id, the JSON as typed)
+ * once per case: each must fail InvalidInput with its message, before any activity.
+ */
+export async function expectUiRefusals(stack: BadInputStack, workflowType: string, cases: [unknown[], string][]): Promise<void> {
+  for (const [args, message] of cases) {
+    const handle = await stack.client.workflow.start(workflowType, {
+      taskQueue: stack.taskQueue,
+      workflowId: operationWorkflowId({ jobName: stack.jobName }),
+      args,
+    });
+    const refusal = await refusalOf(handle.result());
+    expect(refusal.type, JSON.stringify(args)).toBe('InvalidInput');
+    expect(refusal.message, JSON.stringify(args)).toContain(message);
+    expect(await activitiesRun(handle)).toEqual([]);
+  }
 }
 
 /** Activities that read only: a refusal may run these and nothing else. */

@@ -16,7 +16,7 @@ import { approveSignal, restoreStatusQuery, type RestorePlan, type RestoreResult
 import { paimonQuery, until } from '../support/stack';
 import { unique } from '../support/temporal-env';
 import { startBadInputStack, type BadInputStack } from './fixture';
-import { activitiesRun, READ_ONLY_ACTIVITIES, refusalOf } from './refusal';
+import { activitiesRun, expectUiRefusals, READ_ONLY_ACTIVITIES, refusalOf } from './refusal';
 import { expectNothingChanged, snapshotOfTheWorld, type World } from './world';
 
 const APPROVER = 'badinput-alice';
@@ -162,18 +162,7 @@ describe('bad input to a restore on the real stack: a clear error, nothing chang
         `options.approvalTimeout: must be milliseconds or a duration like '2m', more than 0 and at most 24h; got "forever"`,
       ],
     ];
-    for (const [args, message] of cases) {
-      // The Temporal UI: the workflow type, the job's workflow id, and the JSON as typed.
-      const ui = await stack.client.workflow.start('restoreWorkflow', {
-        taskQueue: stack.taskQueue,
-        workflowId: operationWorkflowId({ jobName: stack.jobName }),
-        args,
-      });
-      const refusal = await refusalOf(ui.result());
-      expect(refusal.type, JSON.stringify(args)).toBe('InvalidInput');
-      expect(refusal.message, JSON.stringify(args)).toContain(message);
-      expect(await activitiesRun(ui)).toEqual([]);
-    }
+    await expectUiRefusals(stack, 'restoreWorkflow', cases);
 
     const cli = await stack.cli(...cliRestore('--tag', evilTag));
     expect(cli).toMatchObject({ code: 2, err: `savepointctl restore: ${problems.join('; ')}` });

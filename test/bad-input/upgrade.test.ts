@@ -13,7 +13,7 @@ import { operationWorkflowId } from '../../workflows/messages';
 import { jobState } from '../support/demo-pipeline';
 import { unique } from '../support/temporal-env';
 import { finishedJob, JOB_PREFIX, startBadInputStack, type BadInputStack } from './fixture';
-import { activitiesRun, READ_ONLY_ACTIVITIES, refusalOf } from './refusal';
+import { activitiesRun, expectUiRefusals, READ_ONLY_ACTIVITIES, refusalOf } from './refusal';
 import { expectNothingChanged, snapshotOfTheWorld, type World } from './world';
 
 let stack: BadInputStack;
@@ -172,17 +172,7 @@ describe('bad input to an upgrade on the real stack: a clear error, nothing chan
       [[{ ...upgradeOf(), sinkTables: [stack.sinks[0], stack.sinks[0]] }], `invalid upgrade input: sinkTables[1]: '${stack.sinks[0]}' is listed twice`],
       [[{ ...upgradeOf(), options: { compensate: 'yes' } }], 'invalid upgrade input: options.compensate: '],
     ];
-    for (const [args, message] of cases) {
-      const handle = await stack.client.workflow.start('upgradeWorkflow', {
-        taskQueue: stack.taskQueue,
-        workflowId: operationWorkflowId({ jobName: stack.jobName }),
-        args,
-      });
-      const refusal = await refusalOf(handle.result());
-      expect(refusal.type, JSON.stringify(args)).toBe('InvalidInput');
-      expect(refusal.message, JSON.stringify(args)).toContain(message);
-      expect(await activitiesRun(handle)).toEqual([]);
-    }
+    await expectUiRefusals(stack, 'upgradeWorkflow', cases);
 
     // The same JSON given to the CLI: not JSON at all, or JSON of the wrong shape.
     const dir = mkdtempSync(path.join(tmpdir(), 'badinput-json-'));
