@@ -5,15 +5,15 @@
 import { rm } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, type NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { localPath, RestorePointStore } from '../activities/catalog/store';
 import type { TableRef } from '../src/domain';
 import type { RestorePoint } from '../src/restore-points';
-import { createClient } from '../src/temporal-connection';
+import { connectWorker, createClient } from '../src/temporal-connection';
+import { createWorker } from '../src/worker';
 import { awaitCheckpointedRun, cancelJobsNamed, createSinkTables, demoScripts } from '../test/support/demo-pipeline';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../test/support/stack';
-import { bundleWorkflows } from '../test/support/temporal-env';
 import { restore, restorePoints, takeSavepoint, upgrade, type Operator } from './actions';
 import { checkTables, diagnose, tableFacts, tagContents, type Diagnosis, type TableCheck } from './check';
 import { describeSegments, ExpectedHistory, type Version } from './model';
@@ -140,14 +140,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const savepointPaths = new Set<string>();
   try {
     // The real workflows (bundled from workflows/) and activities, on our own task queue.
-    workerConnection = await NativeConnection.connect({ address: config.temporal.address });
-    worker = await Worker.create({
-      connection: workerConnection,
-      namespace: config.temporal.namespace,
-      taskQueue,
-      workflowBundle: await bundleWorkflows(),
-      activities: createActivities(config),
-    });
+    const workerConfig = { ...config, temporal: { ...config.temporal, taskQueue } };
+    workerConnection = await connectWorker(workerConfig);
+    worker = await createWorker(workerConfig, workerConnection);
     workerRunning = worker.run();
     client = await createClient(config);
     const op: Operator = {
