@@ -5,25 +5,16 @@
 // more rows come in for the restore to take away. Medians over the rounds.
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import type { Client } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
 import { RestorePointStore } from '../activities/catalog/store';
 import { tagFor } from '../src/domain';
-import { connectWorker, createClient } from '../src/temporal-connection';
-import { workflowsPath } from '../src/worker';
-import { timedActivities } from './activity-timer';
-import { onInterrupt } from './interrupt';
+import { runRounds } from './rounds';
 import { restoreDirect, restoreMinimal, restoreViaWorkflow, type PointA, type RestoreRoute, type RestoreRunResult } from './restore-routes';
 import {
   activities,
-  cancelOurJobs,
   config,
-  dropSinkTables,
   flinkGet,
   pipelineFor,
   removeSavepoints,
-  requireStack,
   runActivity,
   startV1,
   until,
@@ -77,62 +68,31 @@ async function withPointA(p: RunPipeline): Promise<{ oldJobId: string; a: PointA
 }
 
 export async function runRestoreBench({ runs, log }: { runs: number; log: (line: string) => void }): Promise<RestoreRunResult[]> {
-  await requireStack();
-  const taskQueue = `bench-restore-${Date.now()}`;
-  const workerConfig = { ...config, temporal: { ...config.temporal, taskQueue } };
-  const connection = await connectWorker(workerConfig);
-  let worker: Worker | undefined;
-  let running: Promise<void> | undefined;
-  let client: Client | undefined;
-  const pipelines: RunPipeline[] = [];
   const savepoints: string[] = [];
-  const results: RestoreRunResult[] = [];
-  const forget = onInterrupt(() => cancelOurJobs());
-  try {
-    worker = await Worker.create({
-      connection,
-      namespace: workerConfig.temporal.namespace,
-      taskQueue,
-      workflowsPath,
-      activities: timedActivities(createActivities(workerConfig)),
-    });
-    running = worker.run();
-    client = await createClient(config);
-    for (let round = 0; round < runs; round++) {
-      const order = RESTORE_ROUTES.map((_, i) => RESTORE_ROUTES[(i + round) % RESTORE_ROUTES.length]!);
-      for (const route of order) {
-        const p = pipelineFor(pipelines.length + 1, 'restore');
-        pipelines.push(p);
-        const { oldJobId, a } = await withPointA(p);
-        savepoints.push(a.path);
-        const result =
-          route === 'workflow'
-            ? await restoreViaWorkflow(client, taskQueue, p, a, oldJobId)
-            : route === 'direct'
-              ? await restoreDirect(p, a, oldJobId)
-              : await restoreMinimal(p, a, oldJobId);
-        if (result.todaysSavepointPath) savepoints.push(result.todaysSavepointPath);
-        results.push(result);
-        log(
-          `  round ${round + 1}/${runs} ${route.padEnd(8)} ${result.ok ? 'ok    ' : 'FAILED'} wall ${(result.wallMs / 1000).toFixed(2)} s, ` +
-            `downtime ${(result.downtimeMs / 1000).toFixed(2)} s${result.error ? ` (${result.error.slice(0, 300)})` : ''}`,
-        );
-        await cancelOurJobs();
-      }
-    }
-  } finally {
-    forget();
-    await cancelOurJobs().catch((err: unknown) => log(`cleanup: cancelling our jobs failed: ${String(err)}`));
-    worker?.shutdown();
-    await running?.catch(() => undefined);
-    await connection.close();
-    await client?.connection.close();
-    await dropSinkTables(pipelines.flatMap((p) => p.tables)).catch((err: unknown) => log(`cleanup: dropping tables failed: ${String(err)}`));
-    await removeSavepoints(savepoints);
-    const store = new RestorePointStore(config.flink.savepointDir);
-    for (const p of pipelines) await rm(store.jobDir(p.jobName), { recursive: true, force: true });
-  }
-  return results;
+  return runRounds<RestoreRoute, RestoreRunResult>({
+    name: 'restore',
+    runs,
+    routes: RESTORE_ROUTES,
+    log,
+    pipelineFor: (n) => pipelineFor(n, 'restore'),
+    async runRoute(route, p, { client, taskQueue }) {
+      const { oldJobId, a } = await withPointA(p);
+      savepoints.push(a.path);
+      const result =
+        route === 'workflow'
+          ? await restoreViaWorkflow(client, taskQueue, p, a, oldJobId)
+          : route === 'direct'
+            ? await restoreDirect(p, a, oldJobId)
+            : await restoreMinimal(p, a, oldJobId);
+      if (result.todaysSavepointPath) savepoints.push(result.todaysSavepointPath);
+      return result;
+    },
+    async cleanUp(pipelines) {
+      await removeSavepoints(savepoints);
+      const store = new RestorePointStore(config.flink.savepointDir);
+      for (const p of pipelines) await rm(store.jobDir(p.jobName), { recursive: true, force: true });
+    },
+  });
 }
 
 const ok = (results: RestoreRunResult[], route: RestoreRoute) => results.filter((r) => r.route === route && r.ok);

@@ -10,11 +10,10 @@ import { approveRestore } from '../src/client/approval';
 import { startRestore } from '../src/client/start-restore';
 import { tagFor, type TableRef } from '../src/domain';
 import { planQuery } from '../workflows/restore-messages';
-import { activityRun } from './activity-timer';
 import { breakdown } from './history';
 import { onInterrupt } from './interrupt';
-import type { Step } from './routes';
-import { activities, downtime, firstCheckpointAck, jobTimes, restoredFrom, runActivity, type RunPipeline } from './stack';
+import { stepper, workflowSteps, type Step } from './routes';
+import { activities, downtime, firstCheckpointAck, jobTimes, restoredFrom, type RunPipeline } from './stack';
 
 export type RestoreRoute = 'workflow' | 'direct' | 'minimal';
 
@@ -120,11 +119,7 @@ export async function restoreViaWorkflow(client: Client, taskQueue: string, p: R
   const wallMs = Date.now() - t0;
 
   const b = breakdown(await handle.fetchHistory());
-  const steps: Step[] = b.activities.map((s) => {
-    const ran = activityRun(handle.workflowId, handle.firstExecutionRunId, s.activityId);
-    if (!ran) return { name: s.name, ms: s.runMs };
-    return { name: s.name, ms: ran.endedAt - ran.startedAt, dispatchMs: ran.startedAt - s.scheduledAt, completionMs: s.closedAt - ran.endedAt };
-  });
+  const steps = workflowSteps(handle, b);
   const total = (f: (s: Step) => number | undefined) => steps.reduce((acc, s) => acc + (f(s) ?? 0), 0);
   // The only wait between two activities that is not a workflow task is the approval.
   const gaps = b.activities.slice(1).map((s, i) => s.scheduledAt - b.activities[i]!.closedAt);
@@ -155,20 +150,6 @@ export async function restoreViaWorkflow(client: Client, taskQueue: string, p: R
   };
   const closed = (name: string) => b.activities.find((s) => s.name === name)?.closedAt;
   return judged(result, a, closed('stopWithSavepoint'), b.activities.filter((s) => s.name === 'awaitHealthy').at(-1)?.closedAt);
-}
-
-/** Runs activities one after another in-process, timing each as a step. */
-function stepper() {
-  const steps: Step[] = [];
-  const ended: Record<string, number> = {};
-  const step = async <I, O>(name: string, fn: (input: I) => Promise<O>, input: I): Promise<O> => {
-    const started = Date.now();
-    const { value, heartbeats } = await runActivity(fn, input);
-    ended[name] = Date.now();
-    steps.push({ name, ms: ended[name]! - started, heartbeats });
-    return value;
-  };
-  return { steps, ended, step };
 }
 
 interface TablePlan {

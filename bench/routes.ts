@@ -4,12 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { startUpgrade } from '../src/client/start-upgrade';
 import { tagFor } from '../src/domain';
 import { repoRoot } from '../src/paths';
 import { activityRun } from './activity-timer';
-import { breakdown } from './history';
+import { breakdown, type WorkflowBreakdown } from './history';
 import { onInterrupt } from './interrupt';
 import { activities, downtime, firstCheckpointAck, jobTimes, runActivity, type RunPipeline } from './stack';
 
@@ -68,6 +68,35 @@ export interface RouteResult {
  */
 export const WORKFLOW_TAG_GUARD = readFileSync(path.join(repoRoot(), 'workflows', 'upgrade.ts'), 'utf8').includes('savepointTagsBefore(');
 
+/** Runs activities one after another in-process, timing each as a step (the direct routes). */
+export function stepper() {
+  const steps: Step[] = [];
+  const ended: Record<string, number> = {};
+  const step = async <I, O>(name: string, fn: (input: I) => Promise<O>, input: I): Promise<O> => {
+    const started = Date.now();
+    const { value, heartbeats } = await runActivity(fn, input);
+    ended[name] = Date.now();
+    steps.push({ name, ms: ended[name]! - started, heartbeats });
+    return value;
+  };
+  return { steps, ended, step };
+}
+
+/** A workflow run's activities as steps: their time in the worker where it was timed, else from the history. */
+export function workflowSteps(handle: WorkflowHandleWithFirstExecutionRunId, b: WorkflowBreakdown): Step[] {
+  return b.activities.map((a) => {
+    const ran = activityRun(handle.workflowId, handle.firstExecutionRunId, a.activityId);
+    if (!ran) return { name: a.name, ms: a.runMs, scheduleToStartMs: a.scheduleToStartMs };
+    return {
+      name: a.name,
+      ms: ran.endedAt - ran.startedAt,
+      scheduleToStartMs: a.scheduleToStartMs,
+      dispatchMs: ran.startedAt - a.scheduledAt,
+      completionMs: a.closedAt - ran.endedAt,
+    };
+  });
+}
+
 export const TIMEOUTS = { healthTimeoutMs: 120_000, tagTimeoutMs: 60_000 };
 
 /** The facts every route is judged by, read from Flink after the route finished. */
@@ -103,17 +132,7 @@ export async function viaWorkflow(client: Client, taskQueue: string, p: RunPipel
     .finally(forget);
   const wallMs = Date.now() - t0;
   const b = breakdown(await handle.fetchHistory());
-  const steps: Step[] = b.activities.map((a) => {
-    const ran = activityRun(handle.workflowId, handle.firstExecutionRunId, a.activityId);
-    if (!ran) return { name: a.name, ms: a.runMs, scheduleToStartMs: a.scheduleToStartMs };
-    return {
-      name: a.name,
-      ms: ran.endedAt - ran.startedAt,
-      scheduleToStartMs: a.scheduleToStartMs,
-      dispatchMs: ran.startedAt - a.scheduledAt,
-      completionMs: a.closedAt - ran.endedAt,
-    };
-  });
+  const steps = workflowSteps(handle, b);
   const total = (f: (s: Step) => number | undefined) => steps.reduce((acc, s) => acc + (f(s) ?? 0), 0);
   const ok = outcome.value?.status === 'upgraded';
   const result: RouteResult = {
@@ -147,15 +166,7 @@ export async function viaWorkflow(client: Client, taskQueue: string, p: RunPipel
 
 /** The floor: the workflow's activity calls, in its order, with its inputs, and nothing else. */
 export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteResult> {
-  const steps: Step[] = [];
-  const ended: Record<string, number> = {};
-  const step = async <I, O>(name: string, fn: (input: I) => Promise<O>, input: I): Promise<O> => {
-    const started = Date.now();
-    const { value, heartbeats } = await runActivity(fn, input);
-    ended[name] = Date.now();
-    steps.push({ name, ms: ended[name]! - started, heartbeats });
-    return value;
-  };
+  const { steps, ended, step } = stepper();
   const result: RouteResult = { route: 'direct', run: p.run, ok: false, wallMs: Number.NaN, downtimeMs: Number.NaN, oldJobId, steps };
   const t0 = Date.now();
   try {

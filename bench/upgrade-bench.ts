@@ -1,25 +1,10 @@
 // P1 (workflow vs the direct floor) and P2 (workflow vs the manual CLI route) on the real stack,
 // measured side by side: each round runs every selected route once, in an order that rotates
 // from round to round, each on a fresh v1 pipeline (own tables, own job), and medians are taken.
-import { Worker } from '@temporalio/worker';
-import type { Client } from '@temporalio/client';
-import { createActivities } from '../activities';
-import { workflowsPath } from '../src/worker';
-import { connectWorker, createClient } from '../src/temporal-connection';
-import { timedActivities } from './activity-timer';
-import { onInterrupt } from './interrupt';
 import { manual, MANUAL_COMMANDS, removeManualScripts } from './manual-route';
+import { runRounds } from './rounds';
 import { direct, viaWorkflow, type Route, type RouteResult } from './routes';
-import {
-  cancelOurJobs,
-  config,
-  dropSinkTables,
-  pipelineFor,
-  removeSavepoints,
-  requireStack,
-  startV1,
-  type RunPipeline,
-} from './stack';
+import { config, pipelineFor, removeSavepoints, startV1 } from './stack';
 import { median } from './stats';
 
 export interface UpgradeBenchOptions {
@@ -29,60 +14,25 @@ export interface UpgradeBenchOptions {
 }
 
 export async function runUpgradeBench({ runs, routes, log }: UpgradeBenchOptions): Promise<RouteResult[]> {
-  await requireStack();
-  const taskQueue = `bench-upgrade-${Date.now()}`;
-  const workerConfig = { ...config, temporal: { ...config.temporal, taskQueue } };
-  const connection = await connectWorker(workerConfig);
-  let worker: Worker | undefined;
-  let running: Promise<void> | undefined;
-  let client: Client | undefined;
-  const pipelines: RunPipeline[] = [];
-  const results: RouteResult[] = [];
-  const forget = onInterrupt(() => cancelOurJobs());
-  try {
-    // What src/worker.ts createWorker builds, with each activity timed where it runs (activity-timer.ts).
-    worker = await Worker.create({
-      connection,
-      namespace: workerConfig.temporal.namespace,
-      taskQueue,
-      workflowsPath,
-      activities: timedActivities(createActivities(workerConfig)),
-    });
-    running = worker.run();
-    client = await createClient(config);
-    for (let round = 0; round < runs; round++) {
-      // Rotate the order (A B C, B C A, C A B, ...) so no route always runs first or last.
-      const order = routes.map((_, i) => routes[(i + round) % routes.length]!);
-      for (const route of order) {
-        const p = pipelineFor(pipelines.length + 1);
-        pipelines.push(p);
-        const oldJobId = await startV1(p);
-        const result =
-          route === 'workflow'
-            ? await viaWorkflow(client, taskQueue, p, oldJobId)
-            : route === 'direct'
-              ? await direct(p, oldJobId)
-              : await manual(p, oldJobId, route === 'manual-cli' ? 'cli' : 'rest');
-        results.push(result);
-        log(
-          `  round ${round + 1}/${runs} ${route.padEnd(8)} ${result.ok ? 'ok    ' : 'FAILED'} wall ${(result.wallMs / 1000).toFixed(2)} s, ` +
-            `downtime ${(result.downtimeMs / 1000).toFixed(2)} s${result.error ? ` (${result.error.slice(0, 300)})` : ''}`,
-        );
-        await cancelOurJobs();
-      }
-    }
-  } finally {
-    forget();
-    await cancelOurJobs().catch((err: unknown) => log(`cleanup: cancelling our jobs failed: ${String(err)}`));
-    worker?.shutdown();
-    await running?.catch(() => undefined);
-    await connection.close();
-    await client?.connection.close();
-    await dropSinkTables(pipelines.flatMap((p) => p.tables)).catch((err: unknown) => log(`cleanup: dropping tables failed: ${String(err)}`));
-    await removeSavepoints(results.flatMap((r) => (r.savepointPath ? [r.savepointPath] : [])));
-    removeManualScripts();
-  }
-  return results;
+  return runRounds<Route, RouteResult>({
+    name: 'upgrade',
+    runs,
+    routes,
+    log,
+    pipelineFor: (n) => pipelineFor(n),
+    async runRoute(route, p, { client, taskQueue }) {
+      const oldJobId = await startV1(p);
+      return route === 'workflow'
+        ? viaWorkflow(client, taskQueue, p, oldJobId)
+        : route === 'direct'
+          ? direct(p, oldJobId)
+          : manual(p, oldJobId, route === 'manual-cli' ? 'cli' : 'rest');
+    },
+    async cleanUp(_pipelines, results) {
+      await removeSavepoints(results.flatMap((r) => (r.savepointPath ? [r.savepointPath] : [])));
+      removeManualScripts();
+    },
+  });
 }
 
 const ok = (results: RouteResult[], route: Route) => results.filter((r) => r.route === route && r.ok);
