@@ -150,8 +150,13 @@ export function summarizeServerError(text: string): string {
 /** The most telling line of a Java stack trace: its deepest "Caused by:", without the package. */
 export function rootCause(stackTrace: string | undefined): string {
   if (!stackTrace) return 'no cause given';
-  const lines = stackTrace.split('\n').map((line) => line.trim());
+  // The REST server wraps a trace as "<Exception on server side:\n<exception>: <message>\n\tat ...".
+  const lines = stackTrace
+    .replace(/^<Exception on server side:/, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   const causes = lines.filter((line) => line.startsWith('Caused by:')).map((line) => line.slice('Caused by:'.length).trim());
-  const root = causes.at(-1) ?? lines[0]?.replace(/^<Exception on server side:/, '').trim() ?? '';
+  const root = causes.at(-1) ?? lines[0] ?? '';
   return root.replace(/^[\w.$]+\.(\w+(?:Exception|Error)):/, '$1:').slice(0, 500);
 }

@@ -14,6 +14,7 @@ import {
   JarUploadResponseBody,
   JobConfigInfo,
   JobDetailsInfo,
+  JobStatusInfo,
   JobExceptionsInfoWithHistory,
   MetricCollectionResponseBody,
   MultipleJobsDetails,
@@ -67,6 +68,14 @@ export class FlinkClient {
 
   jobDetails(jobId: string) {
     return this.http.json('GET', job(jobId), JobDetailsInfo);
+  }
+
+  /**
+   * The job's state as the Dispatcher has it now. GET /jobs/:jobid answers from a cache of the
+   * execution graph that lives for web.refresh-interval (3 s by default).
+   */
+  jobStatus(jobId: string) {
+    return this.http.json('GET', `${job(jobId)}/status`, JobStatusInfo);
   }
 
   jobConfig(jobId: string) {

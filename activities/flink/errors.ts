@@ -2,16 +2,21 @@
 import { FailureType, fatal } from '../errors';
 import { HttpStatusError } from '../http';
 
-/** Runs a call against one job; an HTTP 404 means Flink does not know the job. */
+/**
+ * Runs a call against one job. Flink says it does not know the job with an HTTP 404, except for
+ * GET /jobs/:jobid/status, which answers 500 with the Dispatcher's FlinkJobNotFoundException.
+ */
 export async function onJob<T>(jobId: string, attempted: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    if (err instanceof HttpStatusError && err.status === 404 && /job/i.test(err.detail)) {
-      throw jobNotFound(jobId, attempted);
-    }
+    if (err instanceof HttpStatusError && isUnknownJob(err)) throw jobNotFound(jobId, attempted);
     throw err;
   }
+}
+
+function isUnknownJob(err: HttpStatusError): boolean {
+  return (err.status === 404 && /job/i.test(err.detail)) || (err.status === 500 && /FlinkJobNotFoundException/.test(err.detail));
 }
 
 export function jobNotFound(jobId: string, attempted: string) {

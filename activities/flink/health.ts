@@ -5,7 +5,7 @@ import type { HealthReport } from '../../src/domain';
 import { rootCause } from '../http';
 import type { FlinkClient } from './client';
 import { AwaitHealthyInput, parseInput } from './inputs';
-import { TERMINAL_STATES, jobDetails } from './jobs';
+import { TERMINAL_STATES, jobState } from './jobs';
 import type { PollOptions } from './savepoints';
 
 export async function awaitHealthy(flink: FlinkClient, poll: PollOptions, input: unknown): Promise<HealthReport> {
@@ -17,7 +17,7 @@ export async function awaitHealthy(flink: FlinkClient, poll: PollOptions, input:
   // with what it has, which is nothing the first time: ask now so numRestarts is there at the end.
   await flink.jobMetrics(jobId, ['numRestarts']).catch(() => undefined);
   for (;;) {
-    const { state } = await jobDetails(flink, jobId, attempted);
+    const state = await jobState(flink, jobId, attempted);
     if (state === 'RUNNING') {
       const checkpointId = await firstCheckpointSince(flink, jobId, since);
       if (checkpointId !== undefined) return { healthy: true, jobId, state, checkpointId };

@@ -27,8 +27,19 @@ export async function checkFlinkCluster(flink: FlinkClient) {
   return { flinkVersion, taskManagers: overview.taskmanagers, slotsAvailable: overview['slots-available'] };
 }
 
+/**
+ * The job's details with its state as of now. Flink answers GET /jobs/:jobid from a cache that
+ * lives for web.refresh-interval (3 s by default): right after a stop-with-savepoint it still says
+ * RUNNING, and a savepoint triggered on that word fails with "Could not find Flink job".
+ */
 export async function jobDetails(flink: FlinkClient, jobId: string, attempted: string): Promise<JobDetailsInfo> {
-  return onJob(jobId, attempted, () => flink.jobDetails(jobId));
+  const [details, state] = await Promise.all([onJob(jobId, attempted, () => flink.jobDetails(jobId)), jobState(flink, jobId, attempted)]);
+  return { ...details, state };
+}
+
+/** The job's state as the Dispatcher has it now (GET /jobs/:jobid/status is not cached). */
+export async function jobState(flink: FlinkClient, jobId: string, attempted: string): Promise<JobDetailsInfo['state']> {
+  return (await onJob(jobId, attempted, () => flink.jobStatus(jobId))).status;
 }
 
 export async function getJob(flink: FlinkClient, input: unknown): Promise<JobSummary> {

@@ -7,7 +7,7 @@ import { HttpStatusError, rootCause } from '../http';
 import type { FlinkClient, SavepointRequest } from './client';
 import { jobNotRunning } from './errors';
 import { SavepointPathInput, StopWithSavepointInput, TriggerSavepointInput, parseInput } from './inputs';
-import { TERMINAL_STATES, jobDetails } from './jobs';
+import { TERMINAL_STATES, jobDetails, jobState } from './jobs';
 import { localPath, readSavepointHeader, sameLocation } from './savepoint-metadata';
 import type { AsynchronousOperationResult } from './schemas';
 
@@ -92,7 +92,7 @@ async function takeSavepoint(flink: FlinkClient, poll: PollOptions, order: Savep
 async function awaitStopped(flink: FlinkClient, poll: PollOptions, jobId: string, triggerId: string, attempted: string) {
   const started = Date.now();
   for (;;) {
-    const { state } = await jobDetails(flink, jobId, attempted);
+    const state = await jobState(flink, jobId, attempted);
     if (TERMINAL_STATES.has(state)) return;
     Context.current().heartbeat({ triggerId, status: 'COMPLETED', jobState: state, waitedMs: Date.now() - started });
     await Context.current().sleep(poll.pollIntervalMs);

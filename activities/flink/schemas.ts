@@ -60,6 +60,9 @@ export const JobDetailsInfo = z.object({
 });
 export type JobDetailsInfo = z.infer<typeof JobDetailsInfo>;
 
+/** GET /jobs/:jobid/status */
+export const JobStatusInfo = z.object({ status: JobStatus });
+
 /** GET /jobs/:jobid/config */
 export const JobConfigInfo = z.object({
   jid: z.string(),

@@ -73,6 +73,9 @@ describe('Flink job activities', () => {
     expect(err.message).toContain(UNKNOWN);
     await expectFatal(run(flink.cancelJob, { jobId: UNKNOWN }), 'JobNotFound');
     await expectFatal(run(flink.resolveJob, { job: { jobId: UNKNOWN } }), 'JobNotFound');
+    // The health gate reads the state from GET /jobs/:id/status, which says "unknown" with HTTP 500.
+    const health = await expectFatal(run(flink.awaitHealthy, { jobId: UNKNOWN, since: 0, timeoutMs: 5_000 }), 'JobNotFound');
+    expect(health.message).toContain(UNKNOWN);
     const byName = await expectFatal(run(flink.resolveJob, { job: { jobName: `${NAME}-nobody` } }), 'JobNotFound');
     expect(byName.message).toContain(`${NAME}-nobody`);
   });

@@ -37,11 +37,14 @@ describe('savepoints against a scripted fake Flink — fault injection: statisti
     };
     const url = req.url!.split('?')[0];
     const job = url.split('/')[2];
-    if (req.method === 'GET' && url === `/jobs/${job}`) {
+    if (req.method === 'GET' && url === `/jobs/${job}/status`) {
       // As Flink does: the savepoint reads COMPLETED while the stopped job is still finishing.
       const finished = job === JOB && polls >= 3 && ++checksAfterSavepoint > 1;
-      const state = finished ? 'FINISHED' : 'RUNNING';
-      return send(200, { jid: job, name: 'scripted', state, 'start-time': 1, vertices: [{ name: 'src', status: state }] });
+      return send(200, { status: finished ? 'FINISHED' : 'RUNNING' });
+    }
+    if (req.method === 'GET' && url === `/jobs/${job}`) {
+      // Job details come from a cache (web.refresh-interval): they still say RUNNING.
+      return send(200, { jid: job, name: 'scripted', state: 'RUNNING', 'start-time': 1, vertices: [{ name: 'src', status: 'RUNNING' }] });
     }
     if (req.method === 'GET' && url === `/jobs/${JOB}/savepoints/${TRIGGER}`) {
       if (!triggered) return send(404, { errors: [`There is no savepoint operation with triggerId=${TRIGGER} for job ${JOB}.`] });
