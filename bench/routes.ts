@@ -172,14 +172,17 @@ export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteRes
   try {
     const job = await step('resolveJob', activities.resolveJob, { job: { jobName: p.jobName } });
     if (job.state !== 'RUNNING') throw new Error(`job ${job.jobId} is ${job.state}`);
+    // As workflows/tag-guard.ts reads the tag names: every table at once, beside the checks.
+    const tagsRead = WORKFLOW_TAG_GUARD
+      ? Promise.allSettled(p.tables.map((table) => step('listTags', activities.listTags, { table })))
+      : Promise.resolve([]);
     const described = await step('describeSinkTables', activities.describeSinkTables, { tables: p.tables });
     if (!described.every((d) => d.exists && d.autoTagOnSavepoint)) throw new Error(`sink tables not ready: ${JSON.stringify(described)}`);
     await step('checkFlinkCluster', activities.checkFlinkCluster, undefined as never);
     const tagsBefore = new Map<string, string[]>();
-    if (WORKFLOW_TAG_GUARD) {
-      // As workflows/tag-guard.ts reads them: every table at once.
-      const read = await Promise.all(p.tables.map((table) => step('listTags', activities.listTags, { table })));
-      p.tables.forEach((table, i) => tagsBefore.set(table, read[i]!.map((t) => t.tagName)));
+    for (const [i, read] of (await tagsRead).entries()) {
+      if (read.status === 'rejected') throw read.reason;
+      tagsBefore.set(p.tables[i]!, read.value.map((t) => t.tagName));
     }
     const savepoint = await step('stopWithSavepoint', activities.stopWithSavepoint, {
       jobId: job.jobId,

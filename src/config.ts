@@ -208,7 +208,7 @@ export const ENV_DEFAULTS = {
   // that the REST API caches (rest.cache.checkpoint-statistics.timeout, 3 s by default), so
   // polling those faster than 1 s mostly re-reads the cache.
   FLINK_SAVEPOINT_POLL_INTERVAL_MS: '250',
-  FLINK_HEALTH_POLL_INTERVAL_MS: '1000',
+  FLINK_HEALTH_POLL_INTERVAL_MS: '500',
   SQL_GATEWAY_URL: 'http://127.0.0.1:8083',
   PAIMON_CATALOG: 'paimon',
   PAIMON_CATALOG_OPTIONS: '{}',

@@ -33,7 +33,7 @@ describe('loadConfig', () => {
       requestTimeoutMs: 15000,
       savepointDir: `file://${root}/.stack/data/savepoints`,
       savepointPollIntervalMs: 250,
-      healthPollIntervalMs: 1000,
+      healthPollIntervalMs: 500,
     });
     expect(config.sqlGateway.url).toBe('http://127.0.0.1:8083');
     expect(config.paimon).toMatchObject({
@@ -69,8 +69,8 @@ describe('loadConfig', () => {
   });
 
   it('takes poll intervals in milliseconds from 50 to 60000', () => {
-    const config = loadConfig({ FLINK_SAVEPOINT_POLL_INTERVAL_MS: '100', FLINK_HEALTH_POLL_INTERVAL_MS: '500', PAIMON_TAG_POLL_INTERVAL_MS: '60000' });
-    expect(config.flink).toMatchObject({ savepointPollIntervalMs: 100, healthPollIntervalMs: 500 });
+    const config = loadConfig({ FLINK_SAVEPOINT_POLL_INTERVAL_MS: '100', FLINK_HEALTH_POLL_INTERVAL_MS: '750', PAIMON_TAG_POLL_INTERVAL_MS: '60000' });
+    expect(config.flink).toMatchObject({ savepointPollIntervalMs: 100, healthPollIntervalMs: 750 });
     expect(config.paimon.tagPollIntervalMs).toBe(60000);
     expect(problemsOf({ FLINK_SAVEPOINT_POLL_INTERVAL_MS: '10', PAIMON_TAG_POLL_INTERVAL_MS: '2s', FLINK_HEALTH_POLL_INTERVAL_MS: '60001' })).toEqual([
       "FLINK_SAVEPOINT_POLL_INTERVAL_MS: must be a whole number of milliseconds from 50 to 60000, got '10'",

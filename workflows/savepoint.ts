@@ -16,7 +16,7 @@ import { longRunning, restCall } from './activity-options';
 import { describeIssues } from './input';
 import { flinkJobKey, WorkflowFailureType } from './messages';
 import { retentionWorkflow } from './retention';
-import { collidingTables, savepointTagsBefore, tagCollisionFailure } from './tag-guard';
+import { collidingTables, savepointTagsAhead, tagCollisionFailure } from './tag-guard';
 import { stepToken } from './tokens';
 
 const rest = proxyActivities<Activities>(restCall);
@@ -32,6 +32,7 @@ export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<
   if (running.state !== 'RUNNING') {
     throw fatal(WorkflowFailureType.JobNotRunning, `job '${running.name}' (${running.jobId}) is ${running.state}, not RUNNING`);
   }
+  const tagsBefore = savepointTagsAhead(tables);
   const sinks = await rest.describeSinkTables({ tables });
   const absent = sinks.filter((s) => !s.exists).map((s) => s.table);
   if (absent.length > 0) throw fatal(WorkflowFailureType.TableNotFound, `sink tables not found: ${absent.join(', ')}`);
@@ -44,7 +45,7 @@ export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<
     );
   }
 
-  const tagsBefore = await savepointTagsBefore(tables);
+  const tagNamesBefore = await tagsBefore();
   const savepoint = await waitUpTo(options.savepointTimeout).triggerSavepoint({
     jobId: running.jobId,
     triggerId: stepToken('savepoint'),
@@ -52,7 +53,7 @@ export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<
   });
   const tag = tagFor(savepoint.savepointId);
   // Not recorded: the catalog would take the old tag for this savepoint's. The savepoint stays.
-  const collided = collidingTables(tag, tagsBefore);
+  const collided = collidingTables(tag, tagNamesBefore);
   if (collided.length > 0) throw tagCollisionFailure(tag, collided);
 
   // Intermediate savepoints commit nothing since Flink 1.15, so Paimon creates the tag only when

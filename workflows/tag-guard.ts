@@ -33,6 +33,27 @@ export async function savepointTagsBefore(tables: TableRef[]): Promise<TagsBefor
   return before;
 }
 
+/** Histories recorded before this patch read the tags only after the tables and the cluster were checked. */
+export const TAGS_READ_DURING_PREFLIGHT = 'savepoint-tags-read-during-preflight';
+
+/**
+ * Starts reading the tag names now, so that the reads (a batch job per table) overlap the checks
+ * that come before the savepoint; awaiting the result gives the names, or the read's failure.
+ */
+export function savepointTagsAhead(tables: TableRef[]): () => Promise<TagsBefore> {
+  if (!patched(TAGS_READ_DURING_PREFLIGHT)) return () => savepointTagsBefore(tables);
+  // Settled at once, so that a failed read is not an unhandled rejection while the checks run.
+  const read = savepointTagsBefore(tables).then(
+    (tags) => ({ tags }),
+    (failure: unknown) => ({ failure }),
+  );
+  return async () => {
+    const outcome = await read;
+    if ('failure' in outcome) throw outcome.failure;
+    return outcome.tags;
+  };
+}
+
 /** The tables on which `tag` existed before the savepoint: there it is not this savepoint's tag. */
 export const collidingTables = (tag: string, before: TagsBefore): TableRef[] =>
   Object.entries(before)

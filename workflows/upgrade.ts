@@ -19,7 +19,7 @@ import { jobLabel, statusQuery, WorkflowFailureType, type UpgradeResult } from '
 import { Progress } from './progress';
 import { requireOperationWorkflowId } from './operation-id';
 import { messageOf, Saga } from './saga';
-import { collidingTables, savepointTagsBefore, TagCollision, tagCollisionFailure } from './tag-guard';
+import { collidingTables, savepointTagsAhead, TagCollision, tagCollisionFailure } from './tag-guard';
 import { stepToken } from './tokens';
 
 const rest = proxyActivities<Activities>(restCall);
@@ -35,7 +35,9 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
   progress.forJob(job);
 
   progress.enter('preflight');
-  const oldJob = await preflight(job, sinkTables);
+  const oldJob = await runningJob(job);
+  const tagsBefore = savepointTagsAhead(sinkTables);
+  await preflight(sinkTables);
   progress.note({ oldJobId: oldJob.jobId });
 
   const saga = new Saga(progress);
@@ -62,7 +64,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
 
   let upgrade: { newJobId: string; health: HealthReport; savepoint: Savepoint; tag: string };
   try {
-    const tagsBefore = await savepointTagsBefore(sinkTables);
+    const tagNamesBefore = await tagsBefore();
     progress.enter('stopping-with-savepoint');
     const triggerId = stepToken('stop-with-savepoint');
     progress.note({ triggerId });
@@ -75,7 +77,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
     progress.note({ savepoint: { id: savepoint.savepointId, path: savepoint.path }, tag });
     saga.add(() => restoreOldVersion(savepoint));
 
-    const collided = collidingTables(tag, tagsBefore);
+    const collided = collidingTables(tag, tagNamesBefore);
     if (collided.length > 0) throw tagCollisionFailure(tag, collided);
 
     // Paimon tags a stop-with-savepoint when the commit of its final checkpoint lands, so the tag
@@ -149,8 +151,8 @@ function validated(input: UpgradeInput): UpgradeParams {
   return parsed.value;
 }
 
-/** Observe first: the job runs, every sink table can tag a savepoint, the cluster is one we know. */
-async function preflight(job: JobRef, tables: TableRef[]): Promise<JobSummary> {
+/** Observe before acting: the job to upgrade exists and is RUNNING. */
+async function runningJob(job: JobRef): Promise<JobSummary> {
   const found = await rest.resolveJob({ job });
   if (found.state !== 'RUNNING') {
     throw fatal(
@@ -158,6 +160,11 @@ async function preflight(job: JobRef, tables: TableRef[]): Promise<JobSummary> {
       `job '${found.name}' (${found.jobId}) is ${found.state}: an upgrade stops a RUNNING job with a savepoint`,
     );
   }
+  return found;
+}
+
+/** Every sink table can tag a savepoint, and the cluster is one we know. */
+async function preflight(tables: TableRef[]): Promise<void> {
   const described = await rest.describeSinkTables({ tables });
   const info = (table: TableRef) => described.find((d) => d.table === table);
   const notFound = tables.filter((table) => !info(table)?.exists);
@@ -175,7 +182,6 @@ async function preflight(job: JobRef, tables: TableRef[]): Promise<JobSummary> {
     );
   }
   await rest.checkFlinkCluster();
-  return found;
 }
 
 async function requireHealthy(jobId: string, version: Deployment, since: number, timeoutMs: number): Promise<void> {

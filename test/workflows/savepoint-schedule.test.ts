@@ -20,6 +20,7 @@ import {
 } from '../../src/client/schedules';
 import { retentionWorkflowId, savepointScheduleId, type TakeSavepointResult } from '../../src/restore-points';
 import { DAY, fakeCatalog, fakeJob, point, type FakeJobKnobs } from '../support/restore-point-fakes';
+import { expectCallSteps, withoutTagReads } from '../support/call-steps';
 import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
 
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
@@ -93,11 +94,9 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     });
 
     const firstRun = fake.calls.slice(0, 7).map((c) => c.name);
-    expect(firstRun).toEqual([
+    expectCallSteps(firstRun, [
       'resolveJob',
-      'describeSinkTables',
-      'listTags',
-      'listTags',
+      ['describeSinkTables', 'listTags', 'listTags'],
       'triggerSavepoint',
       'awaitTag',
       'recordRestorePoint',
@@ -230,7 +229,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
         .catch((e: unknown) => e),
     );
     expect((err as WorkflowFailedError).cause).toMatchObject({ type, message: expect.stringMatching(message) });
-    expect(fake.calls.map((c) => c.name)).toEqual(['resolveJob', 'describeSinkTables']);
+    expect(withoutTagReads(fake.calls.map((c) => c.name))).toEqual(['resolveJob', 'describeSinkTables']);
   });
 
   it('manages one schedule per job: create, duplicate refused, list, pause, unpause, delete', async () => {

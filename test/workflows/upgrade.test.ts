@@ -18,6 +18,7 @@ import {
   type UpgradeStatus,
 } from '../../workflows/messages';
 import { hash128 } from '../../workflows/tokens';
+import { expectCallSteps, PREFLIGHT_READS, withoutTagReads } from '../support/call-steps';
 import { FakeStack } from '../support/fake-stack';
 import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
 import { TABLES, upgradeInput, withWorker } from './fixtures';
@@ -79,12 +80,9 @@ describe('upgradeWorkflow', () => {
       return result;
     });
 
-    expect(stack.callNames()).toEqual([
+    expectCallSteps(stack.callNames(), [
       'resolveJob',
-      'describeSinkTables',
-      'checkFlinkCluster',
-      'listTags',
-      'listTags',
+      PREFLIGHT_READS,
       'stopWithSavepoint',
       'awaitTag',
       'deployJob',
@@ -187,7 +185,7 @@ describe('upgradeWorkflow', () => {
     expect(failure.type).toBe('AutoTagDisabled');
     expect(failure.message).toContain('demo.customers');
     expect(failure.message).not.toContain('demo.orders');
-    expect(stack.callNames()).toEqual(['resolveJob', 'describeSinkTables']);
+    expect(withoutTagReads(stack.callNames())).toEqual(['resolveJob', 'describeSinkTables']);
     expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
   });
 
@@ -201,7 +199,7 @@ describe('upgradeWorkflow', () => {
     );
     expect(failure.type).toBe('TableNotFound');
     expect(failure.message).toContain('demo.nope');
-    expect(stack.callNames()).toEqual(['resolveJob', 'describeSinkTables']);
+    expect(withoutTagReads(stack.callNames())).toEqual(['resolveJob', 'describeSinkTables']);
     expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
   });
 
@@ -235,12 +233,9 @@ describe('upgradeWorkflow', () => {
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain('demo.customers');
     expect(failure.message).not.toContain('demo.orders');
-    expect(stack.callNames()).toEqual([
+    expectCallSteps(stack.callNames(), [
       'resolveJob',
-      'describeSinkTables',
-      'checkFlinkCluster',
-      'listTags',
-      'listTags',
+      PREFLIGHT_READS,
       'stopWithSavepoint',
       'awaitTag',
       'deployJob',
@@ -270,12 +265,9 @@ describe('upgradeWorkflow', () => {
     expect(result.status).toBe('rolled-back');
     expect(result.reason).toContain('v2');
     expect(result.reason).toContain('no checkpoint completed since the deploy');
-    expect(stack.callNames()).toEqual([
+    expectCallSteps(stack.callNames(), [
       'resolveJob',
-      'describeSinkTables',
-      'checkFlinkCluster',
-      'listTags',
-      'listTags',
+      PREFLIGHT_READS,
       'stopWithSavepoint',
       'awaitTag',
       'deployJob',
