@@ -17,7 +17,7 @@ export interface SqlGatewayClientOptions {
   caFile?: string;
   /** How long one statement may take until its results are complete (default 2 minutes). */
   statementTimeoutMs?: number;
-  /** Pause between result fetches while the gateway is not ready (default 200 ms). */
+  /** Longest pause between result fetches while the gateway is not ready (default 200 ms). */
   pollIntervalMs?: number;
 }
 
@@ -42,6 +42,8 @@ export interface ExecuteOptions {
 // restarted), or it could not reach the JobManager.
 const TRANSIENT =
   /Session '[^']*' does not exist|ConnectException|Connection refused|TimeoutException|NoResourceAvailableException|RecipientUnreachableException/;
+
+const FIRST_PAUSE_MS = 10;
 
 export class SqlGatewayClient {
   readonly #http: HttpClient;
@@ -91,6 +93,9 @@ export class SqlGatewayClient {
     const result: SqlResult = { columns: [], rows: [] };
     const deadline = Date.now() + this.#statementTimeoutMs;
     let next: string | undefined = `${operation}/result/0`;
+    // The first fetch almost always finds the result NOT_READY, even for a DDL statement that takes
+    // the gateway ~20 ms: the pauses start short and double up to the poll interval.
+    let pause = FIRST_PAUSE_MS;
     while (next !== undefined) {
       const page: FetchResultsResponseBody = await this.#call(describe, () =>
         this.#http.json('GET', next!, FetchResultsResponseBody, { query: { rowFormat: 'JSON' }, signal: options.signal }),
@@ -117,7 +122,8 @@ export class SqlGatewayClient {
             `the SQL gateway did not finish ${describe(`no complete result within ${this.#statementTimeoutMs} ms`)}`,
           );
         }
-        await sleep(this.#pollIntervalMs, undefined, { signal: options.signal });
+        await sleep(Math.min(pause, this.#pollIntervalMs), undefined, { signal: options.signal });
+        pause *= 2;
       }
     }
     return result;
