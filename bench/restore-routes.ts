@@ -210,10 +210,13 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
     if (stale.length > 0) throw new Error(`tag ${todaysTag} is stale on ${stale.map((t) => t.table).join(', ')}`);
 
     const undo = `before_restore_${hex(4)}`;
-    for (const t of held) {
-      await step('createTag', activities.createTag, { table: t.table, tag: undo, snapshotId: t.latestSnapshotId ?? undefined });
-      await step('createBranch', activities.createBranch, { table: t.table, branch: undo, tag: undo });
-    }
+    // As workflows/restore.ts makes them: every table's undo at once.
+    await Promise.all(
+      held.map(async (t) => {
+        await step('createTag', activities.createTag, { table: t.table, tag: undo, snapshotId: t.latestSnapshotId ?? undefined });
+        await step('createBranch', activities.createBranch, { table: t.table, branch: undo, tag: undo });
+      }),
+    );
     for (const t of approved) {
       await step('rollbackToTag', activities.rollbackToTag, { table: t.table, tag: a.tag });
       const state = await step('tableState', activities.tableState, { table: t.table });

@@ -7,6 +7,7 @@ import {
   ApplicationFailure,
   condition,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -43,6 +44,9 @@ const rest = proxyActivities<Activities>(restCall);
 const submit = proxyActivities<Activities>(submitCall);
 const rollback = proxyActivities<Activities>(tableRollback);
 const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
+
+/** Histories recorded before this patch made the undo branches one table after another. */
+const UNDO_BRANCHES_AT_ONCE = 'undo-branches-at-once';
 
 type Decision = { kind: 'approved'; approval: Approval; seq: number } | { kind: 'rejected'; rejection: Rejection };
 
@@ -184,10 +188,13 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
 
     // The undo, before anything is deleted: a branch survives rollback_to (docs/restore.md).
     progress.enter('creating-undo-branches');
-    for (const t of held.tables) {
+    const undoOf = async (t: RestorePlan['tables'][number]) => {
       await rest.createTag({ table: t.table, tag: undoName, snapshotId: t.latestSnapshotId ?? undefined });
       await rest.createBranch({ table: t.table, branch: undoName, tag: undoName });
-    }
+    };
+    // The job is down meanwhile, and each table's undo is its own: all tables at once.
+    if (patched(UNDO_BRANCHES_AT_ONCE)) await Promise.all(held.tables.map(undoOf));
+    else for (const t of held.tables) await undoOf(t);
   } catch (err) {
     // Nothing rolled back yet: restart the writer if this restore stopped it.
     answer('ended');
