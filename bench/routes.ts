@@ -66,7 +66,7 @@ export interface RouteResult {
  * (workflows/tag-guard.ts). The floor makes the same calls, or it would not be the same work; the
  * summary checks run by run that both made the same activity calls.
  */
-export const WORKFLOW_TAG_GUARD = readFileSync(path.join(repoRoot(), 'workflows', 'upgrade.ts'), 'utf8').includes('savepointTagsBefore(');
+export const WORKFLOW_TAG_GUARD = /savepointTags(Before|Ahead)\(/.test(readFileSync(path.join(repoRoot(), 'workflows', 'upgrade.ts'), 'utf8'));
 
 /** Runs activities one after another in-process, timing each as a step (the direct routes). */
 export function stepper() {
