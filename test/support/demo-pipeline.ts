@@ -43,8 +43,9 @@ export async function tagNames(database: string, table: string): Promise<string[
   return rows.map((r) => String(r.tag_name)).sort();
 }
 
+/** The job's state now: GET /jobs/:id answers from a cache that lives for web.refresh-interval (3 s). */
 export async function jobState(jobId: string): Promise<string> {
-  return (await flinkGet<{ state: string }>(`/jobs/${jobId}`)).state;
+  return (await flinkGet<{ status: string }>(`/jobs/${jobId}/status`)).status;
 }
 
 /** Live (not terminal) jobs whose names start with `prefix`. */
