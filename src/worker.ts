@@ -1,26 +1,20 @@
-import path from 'node:path';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Config } from './config';
 import { connectWorker } from './temporal-connection';
+import { bundleWorkflowsApart } from './workflow-bundle';
 
 /**
- * The workflows folder as a directory rather than require.resolve('../workflows'): Node's resolver
- * only knows .js, while Temporal's bundler (webpack, resolving .ts and .js) finds
- * workflows/index.ts under vitest and dist/workflows/index.js after a build.
- */
-export const workflowsPath = path.resolve(__dirname, '../workflows');
-
-/**
- * A worker on the configured task queue. The connection stays the caller's to close. `overrides`
- * go on top of these options (the scale benchmark's experiments).
+ * A worker on the configured task queue, its workflows bundled afresh in a child process
+ * (src/workflow-bundle.ts). The connection stays the caller's to close. `overrides` go on top of
+ * these options (the scale benchmark's experiments).
  */
 export async function createWorker(config: Config, connection: NativeConnection, overrides: Partial<WorkerOptions> = {}): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowsPath,
+    workflowBundle: await bundleWorkflowsApart(),
     activities: createActivities(config),
     ...overrides,
   });

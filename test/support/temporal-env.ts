@@ -10,6 +10,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { flinkJobKey, operationStepKey } from '../../workflows/messages';
 import { repoRoot } from '../../src/paths';
+import { workflowBundleOptions } from '../../src/workflow-bundle';
 
 /** The CLI to run the dev server from: TEMPORAL_CLI, else the stack's, else a download. */
 function temporalCli(): string | undefined {
@@ -39,9 +40,12 @@ export async function createTestEnv(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-/** Bundle once per test file: webpack takes seconds, a Worker from a bundle milliseconds. */
+/**
+ * Bundle once per test file: webpack takes seconds, a Worker from a bundle milliseconds. The
+ * worker's bundle options (workflows/preload.ts shared across runs), so tests run its sandbox.
+ */
 export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: path.join(repoRoot(), 'workflows'), logger: quietLogger });
+  return bundleWorkflowCode({ ...workflowBundleOptions, logger: quietLogger });
 }
 
 const quietLogger = {
