@@ -18,4 +18,5 @@ COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
-CMD ["node", "dist/src/main-worker.js"]
+# The worker's heap limit: WORKER_MAX_OLD_SPACE_MB in src/worker.ts says why (same value).
+CMD ["node", "--max-old-space-size=192", "dist/src/main-worker.js"]

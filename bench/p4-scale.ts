@@ -12,6 +12,7 @@ import { createSavepointSchedule, deleteSavepointSchedule, triggerSavepointSched
 import { startUpgrade } from '../src/client/start-upgrade';
 import { repoRoot } from '../src/paths';
 import { savepointWorkflowId } from '../src/restore-points';
+import { MAX_CACHED_WORKFLOWS, WORKER_MAX_OLD_SPACE_MB } from '../src/worker';
 import { flinkJobKey, operationStepKey } from '../workflows/messages';
 import { FAKE_LATENCY } from './fake-cluster';
 import { onInterrupt } from './interrupt';
@@ -170,8 +171,10 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
       SQL_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
       FLINK_SAVEPOINT_DIR: `file://${tmp}/${label}/savepoints`,
       PAIMON_WAREHOUSE: 's3://bench-fake/warehouse',
-      // Node flags for the worker only, e.g. BENCH_P4_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
-    }, (process.env.BENCH_P4_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean));
+      // The production worker's heap limit (scripts/start.sh, the Dockerfile), then Node flags for
+      // the worker only, e.g. BENCH_P4_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (a
+      // later --max-old-space-size wins).
+    }, [`--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`, ...(process.env.BENCH_P4_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean)]);
     const report = async () => {
       const answer = worker!.next<WorkerReport>('report');
       worker!.process.send({ type: 'report' });
@@ -208,7 +211,7 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
       fake: { note: 'FAKE Flink REST + SQL gateway (bench/fake-flink-server.ts): numbers are about the worker and Temporal, not a cluster', latency: FAKE_LATENCY },
       workerOptions: process.env.BENCH_P4_WORKER_OPTIONS
         ? `EXPERIMENT: createWorker's options plus ${process.env.BENCH_P4_WORKER_OPTIONS}`
-        : 'src/worker.ts createWorker, SDK defaults (100 activity slots, 40 workflow-task slots, workflow cache sized from the heap)',
+        : `src/worker.ts createWorker (${MAX_CACHED_WORKFLOWS} cached workflows; SDK defaults: 100 activity slots, 40 workflow-task slots), --max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`,
       fanOut: fanOutResult,
       upgrades,
       peakRss,

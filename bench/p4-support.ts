@@ -116,6 +116,8 @@ export function latencyStats(runs: ClosedRun[], t0: number, requested: number) {
     statuses,
     /** first start call -> last close */
     wallMs: lastClose - t0,
+    /** first start call -> the last closed run's start, as the server recorded it: how long starting took */
+    lastStartMs: runs.length > 0 ? Math.max(...runs.map((r) => r.startMs)) - t0 : Number.NaN,
     throughputPerS: runs.length / ((lastClose - t0) / 1000),
     p50LatencyMs: percentile(latencies, 50),
     p99LatencyMs: percentile(latencies, 99),

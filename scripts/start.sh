@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -d node_modules ]] || npm ci --no-audit --no-fund
 npm run --silent build
-exec node dist/src/start.js
+# The worker's heap limit: WORKER_MAX_OLD_SPACE_MB in src/worker.ts says why (same value).
+exec node --max-old-space-size=192 dist/src/start.js
