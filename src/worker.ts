@@ -17,7 +17,7 @@ export const WORKER_MAX_OLD_SPACE_MB = 192;
 
 /**
  * Set, not left to the SDK: it sizes the cache from the heap limit, ~(limit - 200 MiB) x 0.6 runs,
- * which is 2,310 under 4 GiB but ~30 under the cap above; every other run would then be evicted
+ * which is 2,310 under 4 GiB but 23 under the cap above; most runs would then be evicted
  * and replayed (P4: worker CPU 70 -> 113 s and fewer runs finished). A cached run of ours keeps
  * ~25 KB live (the workflow thread: ~25 MB after start, ~50 MB with 1,000 runs cached), so 2,000
  * should fit well under the cap; measured only up to 1,000.
