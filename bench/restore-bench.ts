@@ -20,7 +20,7 @@ import {
   until,
   type RunPipeline,
 } from './stack';
-import { median } from './stats';
+import { activityCallsOf, median, sameCalls } from './stats';
 
 export const RESTORE_ROUTES: RestoreRoute[] = ['workflow', 'direct', 'minimal'];
 
@@ -97,7 +97,6 @@ export async function runRestoreBench({ runs, log }: { runs: number; log: (line:
 
 const ok = (results: RestoreRunResult[], route: RestoreRoute) => results.filter((r) => r.route === route && r.ok);
 const med = (rs: RestoreRunResult[], f: (r: RestoreRunResult) => number | undefined) => median(rs.map((r) => f(r) ?? Number.NaN));
-const calls = (rs: RestoreRunResult[]) => [...new Set(rs.map((r) => r.steps.map((s) => s.name).join(' ')))];
 const stepSum = (r: RestoreRunResult) => r.steps.reduce((a, s) => a + s.ms, 0);
 
 /** Median time per activity name (summed over its calls in a run). */
@@ -112,11 +111,11 @@ export function summariseP3(results: RestoreRunResult[]) {
   const mn = ok(results, 'minimal');
   const wall = { workflow: med(wf, (r) => r.wallMs), direct: med(dr, (r) => r.wallMs), minimal: med(mn, (r) => r.wallMs) };
   const orchestration = { workflow: med(wf, (r) => r.wallMs - (r.workflow?.activityExecMs ?? Number.NaN)), direct: med(dr, (r) => r.wallMs - stepSum(r)) };
-  const activityCalls = { workflow: calls(wf), direct: calls(dr) };
+  const activityCalls = { workflow: activityCallsOf(wf), direct: activityCallsOf(dr) };
   const ratio = wall.workflow / wall.direct;
   return {
     runs: { workflow: wf.length, direct: dr.length, minimal: mn.length, failed: results.filter((r) => !r.ok).length },
-    sameActivityCalls: activityCalls.workflow.length === 1 && activityCalls.direct.length === 1 && activityCalls.workflow[0] === activityCalls.direct[0],
+    sameActivityCalls: sameCalls(activityCalls),
     activityCalls,
     medianWallMs: wall,
     ratio,

@@ -47,3 +47,16 @@ export function table(rows: Row[]): string {
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(cells[0]!), rule, ...cells.slice(1).map(line)].join('\n');
 }
+
+/**
+ * The distinct sets of activity calls the runs made, each as its sorted names: calls made side by
+ * side (the tag reads beside the preflight checks, the undo of every table) end in any order, so
+ * two routes do the same work when they make the same calls, whatever order they end in.
+ */
+export function activityCallsOf(runs: { steps: { name: string }[] }[]): string[] {
+  return [...new Set(runs.map((r) => r.steps.map((s) => s.name).sort().join(' ')))];
+}
+
+/** Both routes made one and the same set of calls in every run. */
+export const sameCalls = (calls: { workflow: string[]; direct: string[] }): boolean =>
+  calls.workflow.length === 1 && calls.direct.length === 1 && calls.workflow[0] === calls.direct[0];

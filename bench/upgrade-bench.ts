@@ -5,7 +5,7 @@ import { manual, MANUAL_COMMANDS, removeManualScripts } from './manual-route';
 import { runRounds } from './rounds';
 import { direct, viaWorkflow, type Route, type RouteResult } from './routes';
 import { config, pipelineFor, removeSavepoints, startV1 } from './stack';
-import { median } from './stats';
+import { activityCallsOf, median, sameCalls } from './stats';
 
 export interface UpgradeBenchOptions {
   runs: number;
@@ -64,12 +64,11 @@ export function summariseP1(results: RouteResult[]) {
   const ratio = wfWall / drWall;
   const wfOverhead = med(wf, (r) => r.wallMs - (r.workflow?.activityExecMs ?? Number.NaN));
   const drOverhead = med(dr, (r) => r.wallMs - r.steps.reduce((a, s) => a + s.ms, 0));
-  // Both sides must make the same activity calls in the same order, or the ratio compares different work.
-  const calls = (rs: RouteResult[]) => [...new Set(rs.map((r) => r.steps.map((s) => s.name).join(' ')))];
-  const activityCalls = { workflow: calls(wf), direct: calls(dr) };
+  // Both sides must make the same activity calls, or the ratio compares different work.
+  const activityCalls = { workflow: activityCallsOf(wf), direct: activityCallsOf(dr) };
   return {
     runs: { workflow: wf.length, direct: dr.length, failed: results.filter((r) => !r.ok && r.route !== 'manual').length },
-    sameActivityCalls: activityCalls.workflow.length === 1 && activityCalls.direct.length === 1 && activityCalls.workflow[0] === activityCalls.direct[0],
+    sameActivityCalls: sameCalls(activityCalls),
     activityCalls,
     medianWallMs: { workflow: wfWall, direct: drWall },
     ratio,
