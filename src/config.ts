@@ -204,9 +204,10 @@ export const ENV_DEFAULTS = {
   FLINK_REST_URL: 'http://127.0.0.1:8081',
   FLINK_REQUEST_TIMEOUT_MS: '15000',
   // A savepoint status is a cheap lookup in the JobManager, and the job is down while it is
-  // polled (stop-with-savepoint): poll it often. The health gate reads checkpoint statistics
-  // that the REST API caches (rest.cache.checkpoint-statistics.timeout, 3 s by default), so
-  // polling those faster than 1 s mostly re-reads the cache.
+  // polled (stop-with-savepoint): poll it often. The health gate reads the job's state (not
+  // cached) and its checkpoint statistics, which the REST API caches
+  // (rest.cache.checkpoint-statistics.timeout, 3 s by default): polling faster than 500 ms mostly
+  // re-reads that cache.
   FLINK_SAVEPOINT_POLL_INTERVAL_MS: '250',
   FLINK_HEALTH_POLL_INTERVAL_MS: '500',
   SQL_GATEWAY_URL: 'http://127.0.0.1:8083',

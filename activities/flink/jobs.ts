@@ -73,7 +73,6 @@ export async function resolveJob(flink: FlinkClient, input: unknown): Promise<Jo
 export async function cancelJob(flink: FlinkClient, input: unknown): Promise<void> {
   const { jobId } = parseInput('cancelJob', JobInput, input);
   const attempted = `cancelling job ${jobId}`;
-  const job = await jobDetails(flink, jobId, attempted);
-  if (TERMINAL_STATES.has(job.state)) return;
+  if (TERMINAL_STATES.has(await jobState(flink, jobId, attempted))) return;
   await onJob(jobId, attempted, () => flink.cancel(jobId));
 }
