@@ -56,7 +56,11 @@ export interface FlinkActivities {
 }
 
 export interface PaimonActivities {
-  describeSinkTables(input: { tables: TableRef[] }): Promise<SinkTableInfo[]>;
+  /**
+   * Whether each table exists and tags savepoints; with `withSavepointTags`, also the `savepoint-*`
+   * tag names each existing table has now, read in the same gateway session.
+   */
+  describeSinkTables(input: { tables: TableRef[]; withSavepointTags?: boolean }): Promise<SinkTableInfo[]>;
   listTags(input: { table: TableRef }): Promise<TagInfo[]>;
   /** Bounded wait until `tag` exists on every table; returns the tables still missing it. */
   awaitTag(input: { tables: TableRef[]; tag: string; timeoutMs: number }): Promise<{ missing: TableRef[] }>;

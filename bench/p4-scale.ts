@@ -16,7 +16,7 @@ import { MAX_CACHED_WORKFLOWS, WORKER_MAX_OLD_SPACE_MB } from '../src/worker';
 import { flinkJobKey, operationStepKey } from '../workflows/messages';
 import { FAKE_LATENCY } from './fake-cluster';
 import { onInterrupt } from './interrupt';
-import { closedRuns, fakeCall, failureReasons, forkChild, latencyStats, pad, stopChild, terminateRunning, waitClosed, type Child } from './p4-support';
+import { closedRuns, devServerPid, fakeCall, failureReasons, forkChild, latencyStats, pad, processCpuMs, stopChild, terminateRunning, waitClosed, type Child } from './p4-support';
 import type { WorkerReport } from './scale-worker';
 import { demoScript } from './stack';
 
@@ -182,10 +182,20 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
     };
     await worker.next('ready');
     const idle = await report();
+    const serverPid = devServerPid(env.address);
+    const cpuBefore = { devServer: processCpuMs(serverPid), fake: processCpuMs(fake.process.pid) };
     try {
       const result = await body({ client: env.client, taskQueue, fakePort: restPort, n });
       const busy = await report();
-      return { ...result, worker: { idleAfterStart: idle, duringPhase: busy, peakRss: Math.max(idle.peakRss, busy.peakRss) } };
+      // Where the phase's CPU went, per workflow: on 2 cores this, not waiting, bounds throughput.
+      const perWorkflow = (ms: number) => Math.round((ms / n) * 10) / 10;
+      const cpuPerWorkflowMs = {
+        devServer: perWorkflow(processCpuMs(serverPid) - cpuBefore.devServer),
+        worker: perWorkflow(busy.cpuUserMs + busy.cpuSystemMs),
+        fake: perWorkflow(processCpuMs(fake.process.pid) - cpuBefore.fake),
+      };
+      log(`  P4: CPU per workflow: dev server ${cpuPerWorkflowMs.devServer} ms, worker ${cpuPerWorkflowMs.worker} ms, fake ${cpuPerWorkflowMs.fake} ms`);
+      return { ...result, cpuPerWorkflowMs, worker: { idleAfterStart: idle, duringPhase: busy, peakRss: Math.max(idle.peakRss, busy.peakRss) } };
     } finally {
       await stopChild(worker);
     }

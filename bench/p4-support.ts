@@ -1,6 +1,7 @@
 // Plumbing for P4: child processes that talk over IPC, the fake's control API, and reading a
 // phase's outcome back from the Temporal dev server's visibility.
 import { fork, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { percentile } from './stats';
@@ -123,4 +124,31 @@ export function latencyStats(runs: ClosedRun[], t0: number, requested: number) {
     p99LatencyMs: percentile(latencies, 99),
     maxLatencyMs: runs.length > 0 ? Math.max(...latencies) : Number.NaN,
   };
+}
+
+/** CPU time (user + system) a process has used so far, from /proc; NaN where there is no /proc. */
+export function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks (100 Hz on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The pid of the Temporal dev server listening on `address`'s port, found by its command line. */
+export function devServerPid(address: string): number | undefined {
+  const port = address.split(':').pop();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (cmd.includes('start-dev') && cmd.includes(String(port))) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
 }

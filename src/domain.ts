@@ -143,4 +143,6 @@ export interface SinkTableInfo {
   exists: boolean;
   /** Paimon's `sink.savepoint.auto-tag` */
   autoTagOnSavepoint: boolean;
+  /** The table's `savepoint-*` tag names, when asked for and the table exists. */
+  savepointTags?: string[];
 }

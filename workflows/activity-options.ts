@@ -1,5 +1,5 @@
 // Named activity option presets (samples-typescript saga: defaultActivity, longRunningActivity).
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { FailureType } from '../activities/errors';
 
 /**
@@ -33,6 +33,12 @@ export const restCall: ActivityOptions = {
     nonRetryableErrorTypes,
   },
 };
+
+/**
+ * A short call made as a local activity (workflows/short-steps.ts): the same timeout and retries as a
+ * REST call, retried inside the worker.
+ */
+export const localCall: LocalActivityOptions = { startToCloseTimeout: restCall.startToCloseTimeout, retry: restCall.retry };
 
 /**
  * Rolling a sink table back mid-restore: once the first table is rolled back, giving up leaves the

@@ -3,7 +3,7 @@
 // then record the restore point so the catalog and retention know it. Schedules start this.
 import { ApplicationFailure, executeChild, log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import { tagFor } from '../src/domain';
+import { tagFor, type JobSummary, type SinkTableInfo, type TableRef } from '../src/domain';
 import {
   retentionWorkflowId,
   TakeSavepointInputSchema,
@@ -12,14 +12,14 @@ import {
   type TakeSavepointParams,
   type TakeSavepointResult,
 } from '../src/restore-points';
-import { longRunning, restCall } from './activity-options';
+import { longRunning } from './activity-options';
 import { describeIssues } from './input';
 import { flinkJobKey, WorkflowFailureType } from './messages';
 import { retentionWorkflow } from './retention';
-import { collidingTables, savepointTagsAhead, tagCollisionFailure } from './tag-guard';
+import { shortSteps, shortStepsRunLocally } from './short-steps';
+import { collidingTables, savepointTagsAhead, tagCollisionFailure, type TagsBefore } from './tag-guard';
 import { stepToken } from './tokens';
 
-const rest = proxyActivities<Activities>(restCall);
 const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
 
 const fatal = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
@@ -27,25 +27,7 @@ const fatal = (type: string, message: string) => ApplicationFailure.create({ typ
 export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<TakeSavepointResult> {
   const { job, tables, options, retention } = validated(input);
 
-  const running = await rest.resolveJob({ job });
-  upsertSearchAttributes([{ key: flinkJobKey, value: running.name }]);
-  if (running.state !== 'RUNNING') {
-    throw fatal(WorkflowFailureType.JobNotRunning, `job '${running.name}' (${running.jobId}) is ${running.state}, not RUNNING`);
-  }
-  const tagsBefore = savepointTagsAhead(tables);
-  const sinks = await rest.describeSinkTables({ tables });
-  const absent = sinks.filter((s) => !s.exists).map((s) => s.table);
-  if (absent.length > 0) throw fatal(WorkflowFailureType.TableNotFound, `sink tables not found: ${absent.join(', ')}`);
-  // Without auto-tag Paimon never tags the savepoint: the tables would have no restore point.
-  const untagged = sinks.filter((s) => !s.autoTagOnSavepoint).map((s) => s.table);
-  if (untagged.length > 0) {
-    throw fatal(
-      WorkflowFailureType.AutoTagDisabled,
-      `sink tables without 'sink.savepoint.auto-tag' = 'true': ${untagged.join(', ')}`,
-    );
-  }
-
-  const tagNamesBefore = await tagsBefore();
+  const { running, tagNamesBefore } = await checkJobAndTables(job, tables);
   const savepoint = await waitUpTo(options.savepointTimeout).triggerSavepoint({
     jobId: running.jobId,
     triggerId: stepToken('savepoint'),
@@ -62,7 +44,7 @@ export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<
 
   // Recorded even without the tag: the tag may still come, and retention needs the record to
   // clean the savepoint up if it never does.
-  await rest.recordRestorePoint({
+  await shortSteps().recordRestorePoint({
     jobName: running.name,
     jobId: running.jobId,
     savepoint,
@@ -90,6 +72,41 @@ export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<
   }
   if (retention) Object.assign(result, await runRetention(running.name, tables, retention));
   return result;
+}
+
+/**
+ * Observe before acting: the job is RUNNING, and every sink table exists and tags savepoints. Also
+ * the `savepoint-*` tag names the tables have before the savepoint (workflows/tag-guard.ts).
+ */
+async function checkJobAndTables(job: TakeSavepointParams['job'], tables: TableRef[]): Promise<{ running: JobSummary; tagNamesBefore: TagsBefore }> {
+  const steps = shortSteps();
+  const running = await steps.resolveJob({ job });
+  upsertSearchAttributes([{ key: flinkJobKey, value: running.name }]);
+  if (running.state !== 'RUNNING') {
+    throw fatal(WorkflowFailureType.JobNotRunning, `job '${running.name}' (${running.jobId}) is ${running.state}, not RUNNING`);
+  }
+  if (!shortStepsRunLocally()) {
+    const tagsBefore = savepointTagsAhead(tables);
+    requireTaggingSinks(await steps.describeSinkTables({ tables }));
+    return { running, tagNamesBefore: await tagsBefore() };
+  }
+  // The tag names come with the tables' description, from one gateway session.
+  const sinks = await steps.describeSinkTables({ tables, withSavepointTags: true });
+  requireTaggingSinks(sinks);
+  return { running, tagNamesBefore: Object.fromEntries(sinks.map((s) => [s.table, s.savepointTags ?? []])) };
+}
+
+function requireTaggingSinks(sinks: SinkTableInfo[]): void {
+  const absent = sinks.filter((s) => !s.exists).map((s) => s.table);
+  if (absent.length > 0) throw fatal(WorkflowFailureType.TableNotFound, `sink tables not found: ${absent.join(', ')}`);
+  // Without auto-tag Paimon never tags the savepoint: the tables would have no restore point.
+  const untagged = sinks.filter((s) => !s.autoTagOnSavepoint).map((s) => s.table);
+  if (untagged.length > 0) {
+    throw fatal(
+      WorkflowFailureType.AutoTagDisabled,
+      `sink tables without 'sink.savepoint.auto-tag' = 'true': ${untagged.join(', ')}`,
+    );
+  }
 }
 
 /** Retention as a child under the job's retention id, so it never runs twice at once for a job. */

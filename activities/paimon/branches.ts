@@ -8,7 +8,7 @@ import { label, paimonContext, type PaimonContext } from './context';
 import { tagMissing, translate } from './failures';
 import { identifier, tableName, type Identifier, type TableName } from './identifiers';
 import { requireTables } from './tables';
-import { readTags } from './tags';
+import { readTags } from './tag-reads';
 
 const tableLiteral = (t: TableName): string => `'${t.database}.${t.table}'`;
 

@@ -7,6 +7,7 @@ import { tableNotFound, translate } from './failures';
 import { tableName, tableNames, type Identifier, type TableName } from './identifiers';
 import { AutoTagOptionRow, LatestSnapshotRow, RowCountRow } from './schemas';
 import type { PaimonSession } from './session';
+import { readTags } from './tag-reads';
 import { countRowsAt, selectAutoTagOption, selectLatestSnapshot, showDatabases, showTables } from './sql';
 
 interface Presence {
@@ -41,7 +42,10 @@ export async function requireTables(session: PaimonSession, tables: TableName[],
   }
 }
 
-export async function describeSinkTables(ctx: PaimonContext, input: { tables: TableRef[] }): Promise<SinkTableInfo[]> {
+export async function describeSinkTables(
+  ctx: PaimonContext,
+  input: { tables: TableRef[]; withSavepointTags?: boolean },
+): Promise<SinkTableInfo[]> {
   const attempted = `describeSinkTables ${label(input?.tables)}`;
   const tables = tableNames(input?.tables, attempted);
   if (tables.length === 0) return [];
@@ -55,7 +59,20 @@ export async function describeSinkTables(ctx: PaimonContext, input: { tables: Ta
         if (row.value.trim().toLowerCase() === 'true') autoTag.add(row.table_ref);
       }
     }
-    return tables.map((t) => ({ table: t.ref, exists: presence.get(t.ref)!.exists, autoTagOnSavepoint: autoTag.has(t.ref) }));
+    const savepointTags = new Map<TableRef, string[]>();
+    if (input.withSavepointTags === true) {
+      for (const t of existing) {
+        const tags = await readTags(session, t).catch((err: unknown) => {
+          throw translate(err, attempted, t, ctx.catalog);
+        });
+        savepointTags.set(t.ref, tags.map((tag) => tag.tagName).filter((name) => name.startsWith('savepoint-')));
+      }
+    }
+    return tables.map((t) => {
+      const info: SinkTableInfo = { table: t.ref, exists: presence.get(t.ref)!.exists, autoTagOnSavepoint: autoTag.has(t.ref) };
+      const names = savepointTags.get(t.ref);
+      return names ? { ...info, savepointTags: names } : info;
+    });
   });
 }
 

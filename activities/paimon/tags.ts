@@ -5,26 +5,11 @@ import type { TableRef, TagInfo } from '../../src/domain';
 import { FailureType, fatal } from '../errors';
 import { label, type PaimonContext } from './context';
 import { tagConflict, tagMissing, translate } from './failures';
-import { identifier, tableName, type TableName } from './identifiers';
-import { RollbackRow, TagRow } from './schemas';
-import type { PaimonSession } from './session';
-import { callCreateTag, callDeleteTag, callRollbackTo, selectTags } from './sql';
+import { identifier, tableName } from './identifiers';
+import { RollbackRow } from './schemas';
+import { callCreateTag, callDeleteTag, callRollbackTo } from './sql';
+import { readTags } from './tag-reads';
 import { requireTables } from './tables';
-
-/** The table's tags, oldest snapshot first. */
-export async function readTags(session: PaimonSession, t: TableName): Promise<TagInfo[]> {
-  const rows = await session.rows(selectTags(t), TagRow);
-  return rows
-    .map((r) => ({
-      tagName: r.tag_name,
-      snapshotId: r.snapshot_id,
-      schemaId: r.schema_id,
-      // Paimon gives a local date-time without a zone (the cluster's time zone).
-      commitTime: r.commit_time,
-      recordCount: r.record_count,
-    }))
-    .sort((a, b) => a.snapshotId - b.snapshotId || a.tagName.localeCompare(b.tagName));
-}
 
 export async function listTags(ctx: PaimonContext, input: { table: TableRef }): Promise<TagInfo[]> {
   const attempted = `listTags of ${label(input?.table)}`;

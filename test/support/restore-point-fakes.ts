@@ -41,11 +41,11 @@ export function fakeJob(jobName: string, knobs: FakeJobKnobs = {}) {
     },
     async describeSinkTables(input) {
       calls.push({ name: 'describeSinkTables', input });
-      return input.tables.map((table) => ({
-        table,
-        exists: !knobs.absent?.includes(table),
-        autoTagOnSavepoint: !knobs.autoTagOff?.includes(table) && !knobs.absent?.includes(table),
-      }));
+      return input.tables.map((table) => {
+        const exists = !knobs.absent?.includes(table);
+        const info = { table, exists, autoTagOnSavepoint: exists && !knobs.autoTagOff?.includes(table) };
+        return input.withSavepointTags && exists ? { ...info, savepointTags: knobs.tagsBefore ?? [] } : info;
+      });
     },
     async listTags(input) {
       calls.push({ name: 'listTags', input });

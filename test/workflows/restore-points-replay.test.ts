@@ -17,6 +17,12 @@ import { DAY, fakeCatalog, fakeJob, point } from '../support/restore-point-fakes
 import { unique } from '../support/temporal-env';
 
 const HISTORIES_DIR = path.join(__dirname, 'histories-restore-points');
+/**
+ * Savepoint runs recorded before their short steps became local activities (patch
+ * 'savepoint-short-steps-local'): runs of that code may still be in flight, so they must replay too.
+ * Never re-recorded.
+ */
+const BEFORE_SHORT_STEPS_LOCAL_DIR = path.join(HISTORIES_DIR, 'before-short-steps-local');
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
 
 interface Scenario {
@@ -96,6 +102,15 @@ describe('recorded savepoint and retention histories', () => {
 
   it('replay without a determinism error on the current workflow code', async () => {
     const histories = await recorded();
+    expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
+  });
+
+  it('recorded before the short steps became local activities: replay on the old branch', async () => {
+    const histories = await recordedHistories(BEFORE_SHORT_STEPS_LOCAL_DIR);
+    expect(histories.map((h) => h.workflowId)).toEqual(['savepoint-restorable', 'savepoint-tag-missing', 'savepoint-then-retention']);
+    // These scheduled every check as an activity; the current ones record them as markers.
+    expect(scheduledActivities(histories[0]!.history).names).toContain('resolveJob');
+    expect(scheduledActivities((await recorded()).find((h) => h.workflowId === 'savepoint-restorable')!.history).names).not.toContain('resolveJob');
     expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
   });
 
