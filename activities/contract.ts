@@ -62,6 +62,8 @@ export interface PaimonActivities {
    */
   describeSinkTables(input: { tables: TableRef[]; withSavepointTags?: boolean }): Promise<SinkTableInfo[]>;
   listTags(input: { table: TableRef }): Promise<TagInfo[]>;
+  /** Each table's tags (as listTags gives them), read with one batch job for all tables. */
+  listTagsOfTables(input: { tables: TableRef[] }): Promise<Record<TableRef, TagInfo[]>>;
   /** Bounded wait until `tag` exists on every table; returns the tables still missing it. */
   awaitTag(input: { tables: TableRef[]; tag: string; timeoutMs: number }): Promise<{ missing: TableRef[] }>;
   createTag(input: { table: TableRef; tag: string; snapshotId?: number }): Promise<void>;

@@ -17,6 +17,11 @@ interface Session {
   operations: Map<string, Result>;
 }
 
+const TAG_COLUMNS = ['tag_name', 'snapshot_id', 'schema_id', 'commit_time', 'record_count'];
+
+/** A fake table's tags as `$tags` rows: savepoint-<id> sits on snapshot <id>. */
+const tagRows = (names: Set<string>): unknown[][] => [...names].map((name) => [name, Number(name.slice('savepoint-'.length)), 0, '2026-01-01T00:00:00', 0]);
+
 const ok = (): Result => ({ columns: ['result'], rows: [['OK']], kind: 'SUCCESS' });
 
 export class FakeGateway {
@@ -84,12 +89,16 @@ export class FakeGateway {
         this.cluster.tables.get(`${m[2]}.${m[3]}`)!.has(m[4]!) ? [[ref]] : [],
       );
     }
+    if (/^SELECT '[^']+' AS table_ref, tag_name, /.test(sql)) {
+      return this.union(sql, /^SELECT '([^']+)' AS table_ref, tag_name, snapshot_id, schema_id, commit_time, record_count FROM `([^`]+)`\.`([^`$]+)\$tags`$/, ['table_ref', ...TAG_COLUMNS], (ref, m) =>
+        tagRows(this.cluster.tables.get(`${m[2]}.${m[3]}`)!).map((row) => [ref, ...row]),
+      );
+    }
     const tags = /^SELECT tag_name, snapshot_id, schema_id, commit_time, record_count FROM `([^`]+)`\.`([^`$]+)\$tags`$/.exec(sql);
     if (tags) {
       const names = this.cluster.tables.get(`${tags[1]}.${tags[2]}`);
       if (!names) throw new Error(`Object '${tags[2]}$tags' not found`);
-      const rows = [...names].map((name) => [name, Number(name.slice('savepoint-'.length)), 0, '2026-01-01T00:00:00', 0]);
-      return { columns: ['tag_name', 'snapshot_id', 'schema_id', 'commit_time', 'record_count'], rows, kind: 'SUCCESS_WITH_CONTENT' };
+      return { columns: TAG_COLUMNS, rows: tagRows(names), kind: 'SUCCESS_WITH_CONTENT' };
     }
     if (/^(INSERT|EXECUTE)\b/i.test(sql)) return this.submit(session, sql);
     throw new Error(`the fake gateway does not understand: ${sql.slice(0, 120)}`);

@@ -9,7 +9,7 @@ import { CatalogFailureType, catalogFailure, RestorePointStore } from './store';
 
 /** What the catalog reads through the Flink and Paimon modules. */
 export interface CatalogDeps {
-  listTags: PaimonActivities['listTags'];
+  listTagsOfTables: PaimonActivities['listTagsOfTables'];
   inspectSavepoint: FlinkActivities['inspectSavepoint'];
 }
 
@@ -89,8 +89,9 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
   /** Which tag `tag` is on each table now: its snapshot and that snapshot's commit time. */
   async function tagIdentities(tables: TableRef[], tag: string): Promise<NonNullable<RestorePointRecord['tagsAtRecord']>> {
     const identities: NonNullable<RestorePointRecord['tagsAtRecord']> = {};
+    const tagsOf = await deps.listTagsOfTables({ tables });
     for (const table of tables) {
-      const found = (await deps.listTags({ table })).find((t) => t.tagName === tag);
+      const found = tagsOf[table]?.find((t) => t.tagName === tag);
       if (found) identities[table] = { snapshotId: found.snapshotId, commitTime: found.commitTime };
     }
     return identities;
@@ -121,8 +122,9 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     const tables = input.tables ?? [...new Set(records.flatMap((r) => r.tables))].sort();
     const tagsByTable = new Map<TableRef, Set<string>>();
     const tagInfos = new Map<TableRef, TagInfo[]>();
+    const tagsOf = await deps.listTagsOfTables({ tables });
     for (const table of tables) {
-      const infos = await deps.listTags({ table });
+      const infos = tagsOf[table] ?? [];
       tagInfos.set(table, infos);
       tagsByTable.set(table, new Set(infos.map((t) => t.tagName)));
     }

@@ -6,7 +6,7 @@ import { awaitTag } from './await-tag';
 import { paimonContext } from './context';
 import type { SqlGateway } from './session';
 import { describeSinkTables, tableState } from './tables';
-import { createTag, deleteTag, listTags, rollbackToTag } from './tags';
+import { createTag, deleteTag, listTags, listTagsOfTables, rollbackToTag } from './tags';
 
 export interface PaimonActivityOptions {
   /** Pause between awaitTag's checks instead of the configured one (each check is a short Flink job). */
@@ -32,6 +32,7 @@ export function createPaimonActivities(
   return {
     describeSinkTables: (input) => describeSinkTables(ctx, input),
     listTags: (input) => listTags(ctx, input),
+    listTagsOfTables: (input) => listTagsOfTables(ctx, input),
     awaitTag: (input) => awaitTag(ctx, input),
     createTag: (input) => createTag(ctx, input),
     deleteTag: (input) => deleteTag(ctx, input),

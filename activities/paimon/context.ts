@@ -1,6 +1,6 @@
-// What every Paimon activity gets: the gateway, the Paimon config, and a session opener.
+// What every Paimon activity gets: the gateway, the Paimon config, and its sessions.
 import type { Config } from '../../src/config';
-import { withPaimonSession, type PaimonSession, type SqlGateway } from './session';
+import { PaimonSessions, type PaimonSession, type SqlGateway } from './session';
 
 export interface PaimonContext {
   readonly catalog: string;
@@ -10,10 +10,11 @@ export interface PaimonContext {
 }
 
 export function paimonContext(gateway: SqlGateway, paimon: Config['paimon'], pollIntervalMs: number): PaimonContext {
+  const sessions = new PaimonSessions(gateway, paimon);
   return {
     catalog: paimon.catalog,
     pollIntervalMs,
-    session: (attempted, work) => withPaimonSession(gateway, paimon, attempted, work),
+    session: (attempted, work) => sessions.use(attempted, work),
   };
 }
 

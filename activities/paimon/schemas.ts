@@ -16,6 +16,9 @@ export const TableRefRow = z.object({ table_ref: z.string() });
 
 export const AutoTagOptionRow = TableRefRow.extend({ value: z.string() });
 
+/** A `<table>$tags` row with its table, from a read of several tables at once. */
+export const TableTagRow = TagRow.extend(TableRefRow.shape);
+
 export const LatestSnapshotRow = z.object({ latest_snapshot_id: z.number().int().nullable() });
 
 export const RowCountRow = z.object({ row_count: z.number().int() });

@@ -1,5 +1,5 @@
-// One SQL gateway session per activity call, with the Paimon catalog in use; closed afterwards,
-// which also cancels a query job still running on the cluster (e.g. after a timeout).
+// SQL gateway sessions for the Paimon activities, with the Paimon catalog in use: one activity at
+// a time each, kept for the next activity after a clean one (PaimonSessions).
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
@@ -27,9 +27,12 @@ const SESSION_PROPERTIES = {
 };
 
 export class PaimonSession {
+  /** Statements that ran to their end in this activity. */
+  statementsDone = 0;
+
   constructor(
     private readonly gateway: SqlGateway,
-    private readonly handle: string,
+    readonly handle: string,
     /** What the activity is doing, e.g. "rollbackToTag demo.seq_a to 'savepoint-12'": every message starts with it. */
     readonly attempted: string,
     private readonly secrets: string[],
@@ -38,7 +41,9 @@ export class PaimonSession {
   async run(statement: string): Promise<SqlResult> {
     const signal = activitySignal();
     try {
-      return await this.gateway.execute(this.handle, statement, { redact: this.secrets, signal });
+      const result = await this.gateway.execute(this.handle, statement, { redact: this.secrets, signal });
+      this.statementsDone++;
+      return result;
     } catch (err) {
       throw withContext(err, this.attempted, signal);
     }
@@ -60,28 +65,109 @@ export class PaimonSession {
   }
 }
 
-export async function withPaimonSession<T>(
-  gateway: SqlGateway,
-  paimon: Config['paimon'],
-  attempted: string,
-  work: (session: PaimonSession) => Promise<T>,
-): Promise<T> {
-  const catalog = identifier('catalog', paimon.catalog, attempted);
-  const secrets = Object.values(paimon.catalogOptions.reveal());
-  let handle: string;
-  try {
-    handle = await gateway.openSession(SESSION_PROPERTIES, 'paimon-activities');
-  } catch (err) {
-    throw withContext(err, attempted, activitySignal());
+/** How many clean sessions wait for the next activity, and for how long at most. */
+export interface IdleSessionLimits {
+  max: number;
+  maxIdleMs: number;
+}
+
+/**
+ * Paimon sessions for activities, one activity at a time each. A session that served an activity
+ * cleanly waits for the next one instead of being closed: opening a session and making the catalog
+ * cost 3 calls and 2 statements (closing one another call), more than most activities' own work.
+ * A session whose activity failed or was cancelled is closed, which also cancels a query job still
+ * running on the cluster (e.g. after a timeout). Idle sessions are closed well within the gateway's
+ * own idle timeout (sql-gateway.session.idle-timeout, 10 minutes by default), and one the gateway
+ * forgot anyway (it restarted) is replaced before any statement of the activity ran.
+ */
+export class PaimonSessions {
+  readonly #idle: { handle: string; since: number }[] = [];
+  #sweep: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly gateway: SqlGateway,
+    private readonly paimon: Config['paimon'],
+    private readonly limits: IdleSessionLimits = { max: 16, maxIdleMs: 60_000 },
+  ) {}
+
+  async use<T>(attempted: string, work: (session: PaimonSession) => Promise<T>): Promise<T> {
+    const catalog = identifier('catalog', this.paimon.catalog, attempted);
+    const secrets = Object.values(this.paimon.catalogOptions.reveal());
+    const idle = this.#takeIdle();
+    if (idle !== undefined) {
+      const session = new PaimonSession(this.gateway, idle, attempted, secrets);
+      try {
+        return await this.#served(session, work);
+      } catch (err) {
+        if (session.statementsDone > 0 || !sessionGone(err)) throw err;
+        // Nothing of the activity ran: the gateway lost its sessions, so every idle one is gone too.
+        this.#idle.length = 0;
+      }
+    }
+    let handle: string;
+    try {
+      handle = await this.gateway.openSession(SESSION_PROPERTIES, 'paimon-activities');
+    } catch (err) {
+      throw withContext(err, attempted, activitySignal());
+    }
+    const session = new PaimonSession(this.gateway, handle, attempted, secrets);
+    return this.#served(session, async () => {
+      await session.run(createCatalog(catalog, this.paimon));
+      await session.run(useCatalog(catalog));
+      return work(session);
+    });
   }
-  try {
-    const session = new PaimonSession(gateway, handle, attempted, secrets);
-    await session.run(createCatalog(catalog, paimon));
-    await session.run(useCatalog(catalog));
-    return await work(session);
-  } finally {
-    await gateway.closeSession(handle).catch(() => undefined);
+
+  async #served<T>(session: PaimonSession, work: (session: PaimonSession) => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await work(session);
+    } catch (err) {
+      await this.gateway.closeSession(session.handle).catch(() => undefined);
+      throw err;
+    }
+    if (this.#idle.length < this.limits.max) {
+      this.#idle.push({ handle: session.handle, since: Date.now() });
+      this.#sweepLater();
+    } else {
+      await this.gateway.closeSession(session.handle).catch(() => undefined);
+    }
+    return result;
   }
+
+  /** Closes sessions past their idle time even when no activity comes to take one. */
+  #sweepLater(): void {
+    if (this.#sweep !== undefined) return;
+    this.#sweep = setTimeout(() => {
+      this.#sweep = undefined;
+      this.#closeExpired();
+      if (this.#idle.length > 0) this.#sweepLater();
+    }, this.limits.maxIdleMs);
+    // Idle sessions never keep a worker (or a script) from exiting.
+    this.#sweep.unref();
+  }
+
+  #closeExpired(): void {
+    const cutoff = Date.now() - this.limits.maxIdleMs;
+    const expired = this.#idle.filter((s) => s.since <= cutoff);
+    if (expired.length === 0) return;
+    this.#idle.splice(0, this.#idle.length, ...this.#idle.filter((s) => s.since > cutoff));
+    for (const s of expired) void this.gateway.closeSession(s.handle).catch(() => undefined);
+  }
+
+  /** The most recently used idle session; ones past their idle time are closed. */
+  #takeIdle(): string | undefined {
+    this.#closeExpired();
+    return this.#idle.pop()?.handle;
+  }
+}
+
+/** The gateway does not know the session (it restarted, or expired it). */
+function sessionGone(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (/Session '[^']*' does not exist/.test(e.message)) return true;
+  }
+  return false;
 }
 
 function activitySignal(): AbortSignal | undefined {

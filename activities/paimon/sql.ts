@@ -48,8 +48,14 @@ export function selectAutoTagOption(tables: TableName[]): string {
     .join(' UNION ALL ');
 }
 
-export const selectTags = (t: TableName): string =>
-  `SELECT tag_name, snapshot_id, schema_id, commit_time, record_count FROM ${system(t, 'tags')}`;
+const TAG_COLUMNS = 'tag_name, snapshot_id, schema_id, commit_time, record_count';
+
+export const selectTags = (t: TableName): string => `SELECT ${TAG_COLUMNS} FROM ${system(t, 'tags')}`;
+
+/** Every table's tags, each row with its table (as 'database.table'): one job for all tables. */
+export function selectTagsOf(tables: TableName[]): string {
+  return tables.map((t) => `SELECT ${tableLiteral(t)} AS table_ref, ${TAG_COLUMNS} FROM ${system(t, 'tags')}`).join(' UNION ALL ');
+}
 
 /** The tables (as 'database.table') on which `tag` exists: one job for all tables. */
 export function selectTablesWithTag(tables: TableName[], tag: Identifier): string {

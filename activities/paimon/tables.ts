@@ -7,7 +7,7 @@ import { tableNotFound, translate } from './failures';
 import { tableName, tableNames, type Identifier, type TableName } from './identifiers';
 import { AutoTagOptionRow, LatestSnapshotRow, RowCountRow } from './schemas';
 import type { PaimonSession } from './session';
-import { readTags } from './tag-reads';
+import { readTagsOfTables } from './tag-reads';
 import { countRowsAt, selectAutoTagOption, selectLatestSnapshot, showDatabases, showTables } from './sql';
 
 interface Presence {
@@ -61,11 +61,8 @@ export async function describeSinkTables(
     }
     const savepointTags = new Map<TableRef, string[]>();
     if (input.withSavepointTags === true) {
-      for (const t of existing) {
-        const tags = await readTags(session, t).catch((err: unknown) => {
-          throw translate(err, attempted, t, ctx.catalog);
-        });
-        savepointTags.set(t.ref, tags.map((tag) => tag.tagName).filter((name) => name.startsWith('savepoint-')));
+      for (const [table, tags] of Object.entries(await readTagsOfTables(session, existing))) {
+        savepointTags.set(table, tags.map((tag) => tag.tagName).filter((name) => name.startsWith('savepoint-')));
       }
     }
     return tables.map((t) => {

@@ -1,21 +1,33 @@
-// Reading a table's tags from its `<table>$tags` system table (a short batch job on the cluster).
-import type { TagInfo } from '../../src/domain';
+// Reading tags from `<table>$tags` system tables (a short batch job on the cluster per read).
+import type { z } from 'zod';
+import type { TableRef, TagInfo } from '../../src/domain';
 import type { TableName } from './identifiers';
-import { TagRow } from './schemas';
+import { TableTagRow, TagRow } from './schemas';
 import type { PaimonSession } from './session';
-import { selectTags } from './sql';
+import { selectTags, selectTagsOf } from './sql';
+
+const tagInfo = (r: z.infer<typeof TagRow>): TagInfo => ({
+  tagName: r.tag_name,
+  snapshotId: r.snapshot_id,
+  schemaId: r.schema_id,
+  // Paimon gives a local date-time without a zone (the cluster's time zone).
+  commitTime: r.commit_time,
+  recordCount: r.record_count,
+});
+
+/** Oldest snapshot first. */
+const bySnapshot = (a: TagInfo, b: TagInfo) => a.snapshotId - b.snapshotId || a.tagName.localeCompare(b.tagName);
 
 /** The table's tags, oldest snapshot first. */
 export async function readTags(session: PaimonSession, t: TableName): Promise<TagInfo[]> {
-  const rows = await session.rows(selectTags(t), TagRow);
-  return rows
-    .map((r) => ({
-      tagName: r.tag_name,
-      snapshotId: r.snapshot_id,
-      schemaId: r.schema_id,
-      // Paimon gives a local date-time without a zone (the cluster's time zone).
-      commitTime: r.commit_time,
-      recordCount: r.record_count,
-    }))
-    .sort((a, b) => a.snapshotId - b.snapshotId || a.tagName.localeCompare(b.tagName));
+  return (await session.rows(selectTags(t), TagRow)).map(tagInfo).sort(bySnapshot);
+}
+
+/** Each table's tags, oldest snapshot first, read with one statement for all tables. */
+export async function readTagsOfTables(session: PaimonSession, tables: TableName[]): Promise<Record<TableRef, TagInfo[]>> {
+  const tags: Record<TableRef, TagInfo[]> = Object.fromEntries(tables.map((t) => [t.ref, []]));
+  if (tables.length === 0) return tags;
+  for (const row of await session.rows(selectTagsOf(tables), TableTagRow)) tags[row.table_ref]?.push(tagInfo(row));
+  for (const list of Object.values(tags)) list.sort(bySnapshot);
+  return tags;
 }

@@ -5,11 +5,11 @@ import type { TableRef, TagInfo } from '../../src/domain';
 import { FailureType, fatal } from '../errors';
 import { label, type PaimonContext } from './context';
 import { tagConflict, tagMissing, translate } from './failures';
-import { identifier, tableName } from './identifiers';
+import { identifier, tableName, tableNames } from './identifiers';
 import { RollbackRow } from './schemas';
 import { callCreateTag, callDeleteTag, callRollbackTo } from './sql';
-import { readTags } from './tag-reads';
-import { requireTables } from './tables';
+import { readTags, readTagsOfTables } from './tag-reads';
+import { requireTables, unique } from './tables';
 
 export async function listTags(ctx: PaimonContext, input: { table: TableRef }): Promise<TagInfo[]> {
   const attempted = `listTags of ${label(input?.table)}`;
@@ -19,6 +19,16 @@ export async function listTags(ctx: PaimonContext, input: { table: TableRef }): 
     return readTags(session, t).catch((err: unknown) => {
       throw translate(err, attempted, t, ctx.catalog);
     });
+  });
+}
+
+export async function listTagsOfTables(ctx: PaimonContext, input: { tables: TableRef[] }): Promise<Record<TableRef, TagInfo[]>> {
+  const attempted = `listTagsOfTables ${label(input?.tables)}`;
+  const tables = unique(tableNames(input?.tables, attempted));
+  if (tables.length === 0) return {};
+  return ctx.session(attempted, async (session) => {
+    await requireTables(session, tables, ctx.catalog);
+    return readTagsOfTables(session, tables);
   });
 }
 

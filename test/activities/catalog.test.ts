@@ -72,9 +72,14 @@ describe('restore-point catalog activities', () => {
     const config = loadConfig({ FLINK_SAVEPOINT_DIR: `file://${savepointDir}`, STACK_HOME: root });
     catalog = createCatalogActivities(config, {
       inspectSavepoint: (input) => inspectSavepoint(input),
-      listTags: async ({ table }) =>
-        [...(tags.get(table) ?? [])].map(
-          (tagName): TagInfo => ({ tagName, snapshotId: 1, commitTime: '', ...tagAt.get(tagName), schemaId: 0, recordCount: 1 }),
+      listTagsOfTables: async ({ tables }) =>
+        Object.fromEntries(
+          tables.map((table) => [
+            table,
+            [...(tags.get(table) ?? [])].map(
+              (tagName): TagInfo => ({ tagName, snapshotId: 1, commitTime: '', ...tagAt.get(tagName), schemaId: 0, recordCount: 1 }),
+            ),
+          ]),
         ),
     });
   });
@@ -239,7 +244,7 @@ describe('restore-point catalog activities', () => {
     const config = loadConfig({ FLINK_SAVEPOINT_DIR: 's3://bucket/savepoints' });
     catalog = createCatalogActivities(config, {
       inspectSavepoint: async () => ({ exists: false, savepointId: -1 }),
-      listTags: async () => [],
+      listTagsOfTables: async () => ({}),
     });
     await expect(call('listRestorePoints', { jobName: 'paimon demo/x' })).rejects.toMatchObject({
       type: 'UnsupportedSavepointStorage',

@@ -95,6 +95,11 @@ export class FakeStack {
     return t;
   }
 
+  /** A table's tags as listTags gives them: rows = 10 per snapshot, as tableState counts them. */
+  tagsOf(table: TableRef): TagInfo[] {
+    return [...this.table(table).tags].map(([tagName, snapshotId]): TagInfo => ({ tagName, snapshotId, schemaId: 0, commitTime: '', recordCount: snapshotId * 10 }));
+  }
+
   running(): FakeJob[] {
     return [...this.jobs.values()].filter((j) => j.state === 'RUNNING');
   }
@@ -194,15 +199,18 @@ export class FakeStack {
         await this.enter('describeSinkTables', input);
         return input.tables.map((table) => {
           const t = this.tables.get(table);
-          return { table, exists: t?.exists ?? false, autoTagOnSavepoint: t?.autoTag ?? false };
+          const info = { table, exists: t?.exists ?? false, autoTagOnSavepoint: t?.autoTag ?? false };
+          if (!input.withSavepointTags || !info.exists) return info;
+          return { ...info, savepointTags: this.tagsOf(table).map((tag) => tag.tagName).filter((name) => name.startsWith('savepoint-')) };
         });
       },
       listTags: async (input) => {
         await this.enter('listTags', input);
-        return [...this.table(input.table).tags].map(
-          // rows = 10 per snapshot, as tableState counts them
-          ([tagName, snapshotId]): TagInfo => ({ tagName, snapshotId, schemaId: 0, commitTime: '', recordCount: snapshotId * 10 }),
-        );
+        return this.tagsOf(input.table);
+      },
+      listTagsOfTables: async (input) => {
+        await this.enter('listTagsOfTables', input);
+        return Object.fromEntries(input.tables.map((table) => [table, this.tagsOf(table)]));
       },
       awaitTag: async (input) => {
         await this.enter('awaitTag', input);
