@@ -8,7 +8,7 @@ import { label, type PaimonContext } from './context';
 import { identifier, tableNames } from './identifiers';
 import { TableRefRow } from './schemas';
 import { selectTablesWithTag } from './sql';
-import { requireTables, unique } from './tables';
+import { readOfTables, unique } from './tables';
 
 /** Heartbeat details: the operator sees which tables still miss the tag; a retry keeps the deadline. */
 const Progress = z.object({ missing: z.array(z.string()), deadline: z.number() });
@@ -31,11 +31,10 @@ export async function awaitTag(
   const deadline = resumed.success ? resumed.data.deadline : Date.now() + timeoutMs;
 
   return ctx.session(attempted, async (session) => {
-    await requireTables(session, tables, ctx.catalog);
     let missing = tables;
     for (;;) {
       // One batch job per round, whatever the number of tables (a UNION ALL of their $tags).
-      const rows = await session.rows(selectTablesWithTag(missing, tag), TableRefRow);
+      const rows = await readOfTables(session, missing, ctx.catalog, () => session.rows(selectTablesWithTag(missing, tag), TableRefRow));
       const tagged = new Set(rows.map((row) => row.table_ref));
       missing = missing.filter((t) => !tagged.has(t.ref));
       const refs = missing.map((t) => t.ref);

@@ -1,7 +1,9 @@
 // Sink tables: whether they exist, whether they tag savepoints, and their latest snapshot and
 // row count. Existence comes from SHOW DATABASES / SHOW TABLES, which run in the gateway without
 // a Flink job; the system-table reads and COUNT(*) are short batch jobs on the cluster.
+import { ApplicationFailure } from '@temporalio/common';
 import type { SinkTableInfo, TableRef, TableState } from '../../src/domain';
+import { FailureType } from '../errors';
 import { label, type PaimonContext } from './context';
 import { tableNotFound, translate } from './failures';
 import { tableName, tableNames, type Identifier, type TableName } from './identifiers';
@@ -39,6 +41,23 @@ export async function requireTables(session: PaimonSession, tables: TableName[],
   for (const t of tables) {
     const p = presence.get(t.ref)!;
     if (!p.exists) throw tableNotFound(session.attempted, t, catalog, p.databaseExists);
+  }
+}
+
+/**
+ * A read of the tables, checked only when it fails: then, if a table is missing, that is the
+ * failure (TableNotFound, naming it), else the read's own. Checking before every read would cost
+ * two statements each time; a read of a missing table changes nothing anyway.
+ */
+export async function readOfTables<T>(session: PaimonSession, tables: TableName[], catalog: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    const missing = await requireTables(session, tables, catalog).then(
+      () => undefined,
+      (failure: unknown) => (failure instanceof ApplicationFailure && failure.type === FailureType.TableNotFound ? failure : undefined),
+    );
+    throw missing ?? err;
   }
 }
 

@@ -9,7 +9,7 @@ import { identifier, tableName, tableNames } from './identifiers';
 import { RollbackRow } from './schemas';
 import { callCreateTag, callDeleteTag, callRollbackTo } from './sql';
 import { readTags, readTagsOfTables } from './tag-reads';
-import { requireTables, unique } from './tables';
+import { readOfTables, requireTables, unique } from './tables';
 
 export async function listTags(ctx: PaimonContext, input: { table: TableRef }): Promise<TagInfo[]> {
   const attempted = `listTags of ${label(input?.table)}`;
@@ -27,8 +27,7 @@ export async function listTagsOfTables(ctx: PaimonContext, input: { tables: Tabl
   const tables = unique(tableNames(input?.tables, attempted));
   if (tables.length === 0) return {};
   return ctx.session(attempted, async (session) => {
-    await requireTables(session, tables, ctx.catalog);
-    return readTagsOfTables(session, tables);
+    return readOfTables(session, tables, ctx.catalog, () => readTagsOfTables(session, tables));
   });
 }
 
