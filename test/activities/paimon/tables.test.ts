@@ -70,9 +70,14 @@ describe('sink tables', () => {
     await expectFatal(run(paimon.createTag, { table, tag: 't1' }), 'TableNotFound');
     await expectFatal(run(paimon.deleteTag, { table, tag: 't1' }), 'TableNotFound');
     await expectFatal(run(paimon.rollbackToTag, { table, tag: 't1' }), 'TableNotFound');
-    await expectFatal(run(paimon.awaitTag, { tables: [`${DB}.tagged`, table], tag: 't1', timeoutMs: 60_000 }), 'TableNotFound');
-    // found out by SHOW DATABASES / SHOW TABLES: no procedure was called, no system table read
-    expect(gateway.statements.filter((s) => /CALL|SELECT/.test(s))).toEqual([]);
+    const waited = await expectFatal(run(paimon.awaitTag, { tables: [`${DB}.tagged`, table], tag: 't1', timeoutMs: 60_000 }), 'TableNotFound');
+    expect(waited.message).toContain(`table ${table} not found`);
+    const listed = await expectFatal(run(paimon.listTagsOfTables, { tables: [`${DB}.tagged`, table] }), 'TableNotFound');
+    expect(listed.message).toContain(`listTagsOfTables ${DB}.tagged, ${table}: table ${table} not found`);
+    // Found out by SHOW DATABASES / SHOW TABLES before anything changes: no procedure was called.
+    expect(gateway.statements.filter((s) => /CALL/.test(s))).toEqual([]);
+    // The reads of several tables read first and look the tables up only when the read fails.
+    expect(gateway.statements.filter((s) => /SELECT/.test(s))).toEqual([expect.stringContaining('`nope$tags`'), expect.stringContaining('`nope$tags`')]);
   });
 
   it('an unreachable SQL gateway is a retryable failure of every activity', async () => {

@@ -126,6 +126,20 @@ describe('tag activities', () => {
       const latest = (await run(paimon.tableState, { table })).latestSnapshotId;
       expect(tagged!.snapshotId).toBe(latest);
     }
+
+    // Every table's tags in one read, as listTags gives them one table at a time.
+    const plain = `${DB}.plain`;
+    const all = await run(paimon.listTagsOfTables, { tables: [A, B, plain] });
+    expect(Object.keys(all)).toEqual([A, B, plain]);
+    for (const table of [A, B, plain]) expect(all[table]).toEqual(await run(paimon.listTags, { table }));
+    expect(all[A]!.map((t) => t.tagName)).toContain(tag);
+    // The savepoint workflow's check reads the savepoint-* names with the tables' description.
+    const described = await run(paimon.describeSinkTables, { tables: [A, plain], withSavepointTags: true });
+    expect(described).toEqual([
+      { table: A, exists: true, autoTagOnSavepoint: true, savepointTags: all[A]!.map((t) => t.tagName).filter((n) => n.startsWith('savepoint-')) },
+      { table: plain, exists: true, autoTagOnSavepoint: false, savepointTags: [] },
+    ]);
+    expect(described[0]!.savepointTags).toContain(tag);
   });
 
   it('awaitTag times out with the tables still missing the tag, heartbeating them', async () => {
