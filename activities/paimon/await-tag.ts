@@ -38,8 +38,9 @@ export async function awaitTag(
       const tagged = new Set(rows.map((row) => row.table_ref));
       missing = missing.filter((t) => !tagged.has(t.ref));
       const refs = missing.map((t) => t.ref);
-      activity.heartbeat({ missing: refs, deadline } satisfies z.infer<typeof Progress>);
       if (missing.length === 0 || Date.now() >= deadline) return { missing: refs };
+      // Only a wait needs a heartbeat: an answer at the first check costs Temporal no extra write.
+      activity.heartbeat({ missing: refs, deadline } satisfies z.infer<typeof Progress>);
       await activity.sleep(Math.min(ctx.pollIntervalMs, deadline - Date.now()));
     }
   });
