@@ -195,6 +195,19 @@ export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteRes
     if (collided.length > 0) throw new Error(`tag ${tag} existed before the savepoint on ${collided.join(', ')}`);
     const { missing } = await step('awaitTag', activities.awaitTag, { tables: p.tables, tag, timeoutMs: TIMEOUTS.tagTimeoutMs });
     if (missing.length > 0) throw new Error(`tag ${tag} missing on ${missing.join(', ')}`);
+    // As workflows/upgrade-restore-point.ts records the savepoint: beside the deploy, awaited after the health gate.
+    const recording = Promise.allSettled([
+      step('recordRestorePoint', activities.recordRestorePoint, {
+        jobName: job.name,
+        jobId: job.jobId,
+        savepoint,
+        tables: p.tables,
+        pinned: true,
+        label: `before upgrade to ${p.v2.version}`,
+        deploymentVersion: p.v1.version,
+        taggedAtRecord: true,
+      }),
+    ]);
     const since = Date.now();
     const { jobId } = await step('deployJob', activities.deployJob, {
       deployment: p.v2,
@@ -203,6 +216,7 @@ export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteRes
     });
     result.newJobId = jobId;
     const health = await step('awaitHealthy', activities.awaitHealthy, { jobId, since, timeoutMs: TIMEOUTS.healthTimeoutMs });
+    await recording;
     if (!health.healthy) throw new Error(`v2 not healthy: ${health.reason}`);
     result.ok = true;
   } catch (err) {

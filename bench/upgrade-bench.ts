@@ -1,6 +1,8 @@
 // P1 (workflow vs the direct floor) and P2 (workflow vs the manual CLI route) on the real stack,
 // measured side by side: each round runs every selected route once, in an order that rotates
 // from round to round, each on a fresh v1 pipeline (own tables, own job), and medians are taken.
+import { rm } from 'node:fs/promises';
+import { RestorePointStore } from '../activities/catalog/store';
 import { manual, MANUAL_COMMANDS, removeManualScripts } from './manual-route';
 import { runRounds } from './rounds';
 import { direct, viaWorkflow, type Route, type RouteResult } from './routes';
@@ -28,9 +30,12 @@ export async function runUpgradeBench({ runs, routes, log }: UpgradeBenchOptions
           ? direct(p, oldJobId)
           : manual(p, oldJobId, route === 'manual-cli' ? 'cli' : 'rest');
     },
-    async cleanUp(_pipelines, results) {
+    async cleanUp(pipelines, results) {
       await removeSavepoints(results.flatMap((r) => (r.savepointPath ? [r.savepointPath] : [])));
       removeManualScripts();
+      // The restore points the upgrades recorded (workflows/upgrade-restore-point.ts).
+      const store = new RestorePointStore(config.flink.savepointDir);
+      for (const p of pipelines) await rm(store.jobDir(p.jobName), { recursive: true, force: true });
     },
   });
 }

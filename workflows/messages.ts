@@ -54,6 +54,10 @@ export interface UpgradeStatus {
   triggerId?: string;
   timings: StepTiming[];
   reason?: string;
+  /** whether the savepoint is in the restore-point catalog (workflows/upgrade-restore-point.ts) */
+  restorePointRecorded?: boolean;
+  /** why it is not, when it could not be recorded; the upgrade went on */
+  restorePointNotRecorded?: string;
 }
 
 export type UpgradeOutcome = 'upgraded' | 'rolled-back' | 'failed';

@@ -21,6 +21,7 @@ import { requireOperationWorkflowId } from './operation-id';
 import { messageOf, Saga } from './saga';
 import { collidingTables, savepointTagsAhead, TagCollision, tagCollisionFailure } from './tag-guard';
 import { stepToken } from './tokens';
+import { recordUpgradeSavepoint } from './upgrade-restore-point';
 
 const rest = proxyActivities<Activities>(restCall);
 const submit = proxyActivities<Activities>(submitCall);
@@ -92,6 +93,13 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
     }
 
     progress.enter('deploying-new-version');
+    const recording = recordUpgradeSavepoint({
+      oldJob,
+      savepoint,
+      tables: sinkTables,
+      oldVersion: oldVersion.version,
+      newVersion: newVersion.version,
+    });
     const since = Date.now();
     const { jobId: newJobId } = await submit.deployJob({
       deployment: newVersion,
@@ -108,6 +116,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
       since,
       timeoutMs: options.healthTimeout,
     });
+    progress.note(await recording);
     upgrade = { newJobId, health, savepoint, tag };
   } catch (err) {
     const reason = messageOf(err);

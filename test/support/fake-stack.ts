@@ -2,6 +2,7 @@
 // tests drive the workflow through it, then check the calls it saw and the state it ends in.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { restorePointRecordOf } from '../../activities/catalog/activities';
 import type { Activities } from '../../activities/contract';
 import { FailureType } from '../../activities/errors';
 import { savepointIdOfTag, tagFor, type JobRef, type JobState, type JobSummary, type Savepoint, type TableRef, type TagInfo } from '../../src/domain';
@@ -63,6 +64,8 @@ export class FakeStack {
   readonly failRollbackOn = new Set<TableRef>();
   /** activities whose first call does its work, then fails as if the answer was lost */
   readonly failOnceAfterWork = new Set<ActivityName>();
+  /** recordRestorePoint fails for good with this message (RestorePointConflict) */
+  refuseRecords: string | undefined;
   /** activities that wait for a gate (see `hold`) */
   private readonly gates = new Map<ActivityName, { opened: Promise<void>; open: () => void }>();
   private readonly savepoints = new Map<string, Savepoint>();
@@ -262,7 +265,13 @@ export class FakeStack {
         await this.enter('listRestorePoints', input);
         return this.restorePoints(input.tables ?? [...this.tables.keys()], input.jobName);
       },
-      recordRestorePoint: (input) => this.notFaked('recordRestorePoint', input),
+      recordRestorePoint: async (input) => {
+        await this.enter('recordRestorePoint', input);
+        if (this.refuseRecords) {
+          throw ApplicationFailure.create({ type: 'RestorePointConflict', message: `fake: ${this.refuseRecords}`, nonRetryable: true });
+        }
+        return restorePointRecordOf(input);
+      },
       pinRestorePoint: (input) => this.notFaked('pinRestorePoint', input),
       unpinRestorePoint: (input) => this.notFaked('unpinRestorePoint', input),
       markRestorePointExpiring: (input) => this.notFaked('markRestorePointExpiring', input),

@@ -85,7 +85,7 @@ describe('upgradeWorkflow', () => {
       PREFLIGHT_READS,
       'stopWithSavepoint',
       'awaitTag',
-      'deployJob',
+      ['deployJob', 'recordRestorePoint'],
       'awaitHealthy',
     ]);
     const [v2] = stack.running();
@@ -110,6 +110,20 @@ describe('upgradeWorkflow', () => {
       tag: `savepoint-${result.savepoint?.id}`,
     });
     expect(result.restoredJobId).toBeUndefined();
+    // The savepoint v1 stopped at is a restore point in the catalog, recorded beside the deploy.
+    expect(stack.callsOf('recordRestorePoint')).toEqual([
+      {
+        jobName,
+        jobId: stack.initialJobId,
+        savepoint: expect.objectContaining({ savepointId: result.savepoint?.id, path: result.savepoint?.path }),
+        tables: TABLES,
+        pinned: true,
+        label: 'before upgrade to v2',
+        deploymentVersion: 'v1',
+        taggedAtRecord: true,
+      },
+    ]);
+    expect(result.restorePointRecorded).toBe(true);
     expect(steps(result)).toEqual([
       'validating-input',
       'preflight',
@@ -123,6 +137,19 @@ describe('upgradeWorkflow', () => {
       expect(t.durationMs).toBeGreaterThanOrEqual(0);
       expect(Number.isNaN(Date.parse(t.startedAt))).toBe(false);
     }
+  });
+
+  it('an upgrade whose savepoint cannot be recorded still upgrades, and says why it is not a restore point', async () => {
+    const jobName = unique('unrecorded');
+    const stack = new FakeStack({ jobName });
+    stack.refuseRecords = "job already has a restore point for savepoint 1 at file:/old; not overwriting it";
+    const result = await withWorker(env, bundle, stack, async (taskQueue) =>
+      (await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result(),
+    );
+    expect(result.status).toBe('upgraded');
+    expect(stack.running().map((j) => j.version)).toEqual(['v2']);
+    expect(result.restorePointRecorded).toBe(false);
+    expect(result.restorePointNotRecorded).toContain('already has a restore point for savepoint 1');
   });
 
   it('refuses bad input typed into the UI with a readable InvalidInput failure, before any activity', async () => {
@@ -270,7 +297,7 @@ describe('upgradeWorkflow', () => {
       PREFLIGHT_READS,
       'stopWithSavepoint',
       'awaitTag',
-      'deployJob',
+      ['deployJob', 'recordRestorePoint'],
       'awaitHealthy',
       'getJob',
       'cancelJob',
@@ -367,7 +394,8 @@ describe('upgradeWorkflow', () => {
 
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
-    expect(stack.callNames().slice(9)).toEqual([
+    // resolveJob, 4 preflight reads, stop, awaitTag, deploy and record, the health gate: then the undo.
+    expect(stack.callNames().slice(10)).toEqual([
       'getJob',
       'cancelJob',
       'getJob',
