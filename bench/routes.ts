@@ -8,6 +8,7 @@ import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/
 import { startUpgrade } from '../src/client/start-upgrade';
 import { tagFor } from '../src/domain';
 import { repoRoot } from '../src/paths';
+import { upgradeSavepointRecord } from '../workflows/upgrade-restore-point';
 import { activityRun } from './activity-timer';
 import { breakdown, type WorkflowBreakdown } from './history';
 import { onInterrupt } from './interrupt';
@@ -197,16 +198,11 @@ export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteRes
     if (missing.length > 0) throw new Error(`tag ${tag} missing on ${missing.join(', ')}`);
     // As workflows/upgrade-restore-point.ts records the savepoint: beside the deploy, awaited after the health gate.
     const recording = Promise.allSettled([
-      step('recordRestorePoint', activities.recordRestorePoint, {
-        jobName: job.name,
-        jobId: job.jobId,
-        savepoint,
-        tables: p.tables,
-        pinned: true,
-        label: `before upgrade to ${p.v2.version}`,
-        deploymentVersion: p.v1.version,
-        taggedAtRecord: true,
-      }),
+      step(
+        'recordRestorePoint',
+        activities.recordRestorePoint,
+        upgradeSavepointRecord({ oldJob: job, savepoint, tables: p.tables, oldVersion: p.v1.version, newVersion: p.v2.version }),
+      ),
     ]);
     const since = Date.now();
     const { jobId } = await step('deployJob', activities.deployJob, {

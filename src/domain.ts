@@ -88,6 +88,10 @@ export interface Savepoint {
 
 export const tagFor = (savepointId: number): string => `savepoint-${savepointId}`;
 
+/** The names among `tags` in Paimon's savepoint-tag namespace: those a savepoint's auto-tag may find taken. */
+export const savepointTagNames = (tags: { tagName: string }[]): string[] =>
+  tags.map((t) => t.tagName).filter((name) => name.startsWith('savepoint-'));
+
 export const savepointIdOfTag = (tag: string): number | undefined => {
   const m = /^savepoint-(\d+)$/.exec(tag);
   return m ? Number(m[1]) : undefined;

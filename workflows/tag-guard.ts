@@ -5,7 +5,7 @@
 // tag name was already taken is refused.
 import { ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import type { TableRef } from '../src/domain';
+import { savepointTagNames, type TableRef } from '../src/domain';
 import { restCall } from './activity-options';
 
 const { listTags } = proxyActivities<Activities>(restCall);
@@ -21,7 +21,7 @@ export const TAGS_READ_AT_ONCE = 'savepoint-tags-read-at-once';
 export async function savepointTagsBefore(tables: TableRef[]): Promise<TagsBefore> {
   const savepointTags = async (table: TableRef): Promise<[TableRef, string[]]> => [
     table,
-    (await listTags({ table })).map((t) => t.tagName).filter((name) => name.startsWith('savepoint-')),
+    savepointTagNames(await listTags({ table })),
   ];
   // Each read is a short batch job of its own; none depends on another, so they run side by side.
   if (patched(TAGS_READ_AT_ONCE)) return Object.fromEntries(await Promise.all(tables.map(savepointTags)));

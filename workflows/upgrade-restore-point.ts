@@ -16,19 +16,17 @@ export const UPGRADE_RECORDS_ITS_SAVEPOINT = 'upgrade-records-its-savepoint';
 
 type UpgradeRestorePoint = Pick<UpgradeStatus, 'restorePointRecorded' | 'restorePointNotRecorded'>;
 
-/**
- * Records the savepoint with its tag on every sink table (checked before this), beside the deploy.
- * Never fails: a savepoint that cannot be recorded is reported, and the upgrade goes on.
- */
-export function recordUpgradeSavepoint(input: {
+export interface UpgradeSavepoint {
   oldJob: JobSummary;
   savepoint: Savepoint;
   tables: TableRef[];
   oldVersion: string;
   newVersion: string;
-}): Promise<UpgradeRestorePoint> {
-  if (!patched(UPGRADE_RECORDS_ITS_SAVEPOINT)) return Promise.resolve({});
-  return recordRestorePoint({
+}
+
+/** The restore point an upgrade records (P1's floor in bench/routes.ts records the same). */
+export function upgradeSavepointRecord(input: UpgradeSavepoint): Parameters<Activities['recordRestorePoint']>[0] {
+  return {
     jobName: input.oldJob.name,
     jobId: input.oldJob.jobId,
     savepoint: input.savepoint,
@@ -39,7 +37,16 @@ export function recordUpgradeSavepoint(input: {
     label: `before upgrade to ${input.newVersion}`,
     deploymentVersion: input.oldVersion,
     taggedAtRecord: true,
-  }).then(
+  };
+}
+
+/**
+ * Records the savepoint with its tag on every sink table (checked before this), beside the deploy.
+ * Never fails: a savepoint that cannot be recorded is reported, and the upgrade goes on.
+ */
+export function recordUpgradeSavepoint(input: UpgradeSavepoint): Promise<UpgradeRestorePoint> {
+  if (!patched(UPGRADE_RECORDS_ITS_SAVEPOINT)) return Promise.resolve({});
+  return recordRestorePoint(upgradeSavepointRecord(input)).then(
     (): UpgradeRestorePoint => ({ restorePointRecorded: true }),
     (err: unknown): UpgradeRestorePoint => ({ restorePointRecorded: false, restorePointNotRecorded: messageOf(err) }),
   );

@@ -2,7 +2,7 @@
 // row count. Existence comes from SHOW DATABASES / SHOW TABLES, which run in the gateway without
 // a Flink job; the system-table reads and COUNT(*) are short batch jobs on the cluster.
 import { ApplicationFailure } from '@temporalio/common';
-import type { SinkTableInfo, TableRef, TableState } from '../../src/domain';
+import { savepointTagNames, type SinkTableInfo, type TableRef, type TableState } from '../../src/domain';
 import { FailureType } from '../errors';
 import { label, type PaimonContext } from './context';
 import { tableNotFound, translate } from './failures';
@@ -78,16 +78,12 @@ export async function describeSinkTables(
         if (row.value.trim().toLowerCase() === 'true') autoTag.add(row.table_ref);
       }
     }
-    const savepointTags = new Map<TableRef, string[]>();
-    if (input.withSavepointTags === true) {
-      for (const [table, tags] of Object.entries(await readTagsOfTables(session, existing))) {
-        savepointTags.set(table, tags.map((tag) => tag.tagName).filter((name) => name.startsWith('savepoint-')));
-      }
-    }
+    const tagsOf = input.withSavepointTags === true ? await readTagsOfTables(session, existing) : {};
     return tables.map((t) => {
       const info: SinkTableInfo = { table: t.ref, exists: presence.get(t.ref)!.exists, autoTagOnSavepoint: autoTag.has(t.ref) };
-      const names = savepointTags.get(t.ref);
-      return names ? { ...info, savepointTags: names } : info;
+      const tags = tagsOf[t.ref];
+      if (!tags) return info;
+      return { ...info, savepointTags: savepointTagNames(tags) };
     });
   });
 }

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { restorePointRecordOf } from '../../activities/catalog/activities';
 import type { Activities } from '../../activities/contract';
 import { FailureType } from '../../activities/errors';
-import { savepointIdOfTag, tagFor, type JobRef, type JobState, type JobSummary, type Savepoint, type TableRef, type TagInfo } from '../../src/domain';
+import { savepointIdOfTag, savepointTagNames, tagFor, type JobRef, type JobState, type JobSummary, type Savepoint, type TableRef, type TagInfo } from '../../src/domain';
 import type { RestorePoint } from '../../src/restore-points';
 
 export type ActivityName = keyof Activities;
@@ -204,7 +204,7 @@ export class FakeStack {
           const t = this.tables.get(table);
           const info = { table, exists: t?.exists ?? false, autoTagOnSavepoint: t?.autoTag ?? false };
           if (!input.withSavepointTags || !info.exists) return info;
-          return { ...info, savepointTags: this.tagsOf(table).map((tag) => tag.tagName).filter((name) => name.startsWith('savepoint-')) };
+          return { ...info, savepointTags: savepointTagNames(this.tagsOf(table)) };
         });
       },
       listTags: async (input) => {
