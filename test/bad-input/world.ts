@@ -42,19 +42,24 @@ const quoted = (table: TableRef, system?: string) => {
   return `\`${db}\`.\`${name}${system ? `$${system}` : ''}\``;
 };
 
-/** Tags, branches, latest snapshot and ids of every sink table: one batch query (one Flink job). */
+/**
+ * Tags, branches, latest snapshot and ids of every sink table. The job keeps committing while we
+ * read, and each scan of a batch query picks its own latest snapshot, so a table's row count and
+ * ids come from one scan of it (one snapshot): two batch queries.
+ */
 async function readTables(tables: TableRef[]): Promise<Record<TableRef, TableWorld>> {
   const parts = tables.flatMap((t) => [
     `SELECT '${t}' AS t, 'tag' AS kind, tag_name AS name, CAST(0 AS BIGINT) AS n FROM ${quoted(t, 'tags')}`,
     `SELECT '${t}', 'branch', branch_name, CAST(0 AS BIGINT) FROM ${quoted(t, 'branches')}`,
     `SELECT '${t}', 'snapshot', '', MAX(snapshot_id) FROM ${quoted(t, 'snapshots')}`,
-    `SELECT '${t}', 'rows', '', COUNT(*) FROM ${quoted(t)}`,
-    `SELECT '${t}', 'min', '', MIN(id) FROM ${quoted(t)}`,
-    `SELECT '${t}', 'max', '', MAX(id) FROM ${quoted(t)}`,
   ]);
   const rows = await paimonQuery(parts.join(' UNION ALL '));
+  const ids = await paimonQuery(
+    tables.map((t) => `SELECT '${t}' AS t, COUNT(*) AS row_count, MIN(id) AS min_id, MAX(id) AS max_id FROM ${quoted(t)}`).join(' UNION ALL '),
+  );
   const of = (t: TableRef, kind: string) => rows.filter((r) => r.t === t && r.kind === kind);
   const number = (t: TableRef, kind: string) => Number(of(t, kind)[0]?.n ?? 0);
+  const idsOf = (t: TableRef, column: string) => Number(ids.find((r) => r.t === t)?.[column] ?? 0);
   return Object.fromEntries(
     tables.map((t): [TableRef, TableWorld] => [
       t,
@@ -62,9 +67,9 @@ async function readTables(tables: TableRef[]): Promise<Record<TableRef, TableWor
         tags: of(t, 'tag').map((r) => String(r.name)).sort(),
         branches: of(t, 'branch').map((r) => String(r.name)).sort(),
         latestSnapshotId: number(t, 'snapshot'),
-        rows: number(t, 'rows'),
-        minId: number(t, 'min'),
-        maxId: number(t, 'max'),
+        rows: idsOf(t, 'row_count'),
+        minId: idsOf(t, 'min_id'),
+        maxId: idsOf(t, 'max_id'),
       },
     ]),
   );
