@@ -69,7 +69,7 @@ export interface PaimonActivities {
   createTag(input: { table: TableRef; tag: string; snapshotId?: number }): Promise<void>;
   deleteTag(input: { table: TableRef; tag: string }): Promise<void>;
   rollbackToTag(input: { table: TableRef; tag: string }): Promise<void>;
-  tableState(input: { table: TableRef }): Promise<TableState>;
+  tableState(input: { table: TableRef; newerThan?: number }): Promise<TableState>;
 }
 
 /**

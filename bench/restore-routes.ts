@@ -10,6 +10,7 @@ import { approveRestore } from '../src/client/approval';
 import { startRestore } from '../src/client/start-restore';
 import { tagFor, type TableRef } from '../src/domain';
 import { planQuery } from '../workflows/restore-messages';
+import { rollbackMismatch } from '../workflows/rollback-check';
 import { breakdown } from './history';
 import { onInterrupt } from './interrupt';
 import { stepper, workflowSteps, type Step } from './routes';
@@ -155,7 +156,8 @@ export async function restoreViaWorkflow(client: Client, taskQueue: string, p: R
 interface TablePlan {
   table: TableRef;
   tagSnapshotId: number;
-  rowsAtTag: number | null;
+  tagSchemaId: number;
+  recordsAtTag: number | null;
   latestSnapshotId: number | null;
   /** tags the rollback would delete (on snapshots newer than A's) */
   newerTags: { tag: string; snapshotId: number }[];
@@ -183,16 +185,23 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
       const tags = await step('listTags', activities.listTags, { table });
       const target = tags.find((t) => t.tagName === point.tag);
       if (!target) throw new Error(`tag ${point.tag} missing on ${table}`);
-      const state = await step('tableState', activities.tableState, { table });
+      const state = await step('tableState', activities.tableState, { table, newerThan: target.snapshotId });
       const newerTags = tags.filter((t) => t.snapshotId > target.snapshotId).map((t) => ({ tag: t.tagName, snapshotId: t.snapshotId }));
-      planned.push({ table, tagSnapshotId: target.snapshotId, rowsAtTag: target.recordCount, latestSnapshotId: state.latestSnapshotId, newerTags });
+      planned.push({
+        table,
+        tagSnapshotId: target.snapshotId,
+        tagSchemaId: target.schemaId,
+        recordsAtTag: target.recordCount,
+        latestSnapshotId: state.latestSnapshotId,
+        newerTags,
+      });
     }
     const files = await step('inspectSavepoint', activities.inspectSavepoint, { path: point.path });
     if (!files.exists || files.savepointId !== point.savepointId) throw new Error(`savepoint files at ${point.path}: ${JSON.stringify(files)}`);
     return planned;
   };
   const sameTags = (x: TablePlan[], y: TablePlan[]) =>
-    x.every((t, i) => t.tagSnapshotId === y[i]!.tagSnapshotId && t.rowsAtTag === y[i]!.rowsAtTag);
+    x.every((t, i) => t.tagSnapshotId === y[i]!.tagSnapshotId && t.recordsAtTag === y[i]!.recordsAtTag);
   try {
     const approved = await plan(true);
     // (the approval, given at once)
@@ -220,9 +229,8 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
     for (const t of approved) {
       await step('rollbackToTag', activities.rollbackToTag, { table: t.table, tag: a.tag });
       const state = await step('tableState', activities.tableState, { table: t.table });
-      if (state.latestSnapshotId !== t.tagSnapshotId || (t.rowsAtTag !== null && state.rowCount !== t.rowsAtTag)) {
-        throw new Error(`after rollback_to ${t.table} is at snapshot ${state.latestSnapshotId} with ${state.rowCount} rows, not the tag's`);
-      }
+      const mismatch = rollbackMismatch(t, state);
+      if (mismatch.length > 0) throw new Error(`after rollback_to ${t.table} is not at tag ${a.tag}: ${mismatch.join('; ')}`);
     }
     await deployAndCheck(p, a, result, step);
   } catch (err) {

@@ -136,10 +136,20 @@ export interface TagInfo {
   recordCount: number | null;
 }
 
+/**
+ * A table as its metadata says, read without scanning data. Records are what Paimon counts in
+ * data files (every version of a key until compaction, deletes included), not merged rows: compare
+ * them only with other record counts, such as a tag's.
+ */
 export interface TableState {
   table: TableRef;
+  /** null for a table never written */
   latestSnapshotId: number | null;
-  rowCount: number;
+  schemaId: number | null;
+  /** the latest snapshot's total_record_count */
+  totalRecordCount: number | null;
+  /** snapshots that exist now with an id above the one asked about (0 when none was asked) */
+  snapshotsNewer: number;
 }
 
 export interface SinkTableInfo {

@@ -4,15 +4,23 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { JobState, TableRef } from '../src/domain';
 
 /** What `rollback_to` will do to one sink table, read before anything is changed. */
+/**
+ * What rollback_to does to one table. Records are Paimon's counts of the records in data files
+ * (every version of a key until compaction, deletes included): they are compared only with each
+ * other, never with a merged COUNT(*), which is smaller on any table whose keys change.
+ */
 export interface TableBlastRadius {
   table: TableRef;
   /** the snapshot the restore point's tag is on: the table's latest snapshot afterwards */
   tagSnapshotId: number;
-  /** the tag's record_count: the table's row count afterwards (null: Paimon did not say) */
-  rowsAtTag: number | null;
+  /** the tag's schema id: the table's schema afterwards */
+  tagSchemaId: number;
+  /** the tag's record_count: records in the tag's data files (null: Paimon did not say) */
+  recordsAtTag: number | null;
   latestSnapshotId: number | null;
-  rowsNow: number;
-  /** snapshots newer than the tag, deleted by rollback_to (at most this many: older ones may have expired) */
+  /** the latest snapshot's total_record_count, counted as recordsAtTag is */
+  recordsNow: number | null;
+  /** snapshots that exist now and are newer than the tag: rollback_to deletes them */
   snapshotsDeleted: number;
   /** tags on newer snapshots, deleted by rollback_to */
   tagsDeleted: { tag: string; snapshotId: number }[];
@@ -108,8 +116,12 @@ export type RestoreStep =
 export interface TableRollback {
   table: TableRef;
   rolledBack: boolean;
-  /** the table as verified after its rollback */
+  /** the table's latest snapshot as verified after its rollback (its metadata, not a scan) */
   snapshotId?: number;
+  schemaId?: number;
+  /** records in the snapshot's data files, as the tag's record_count counts them */
+  records?: number | null;
+  /** histories from before 'rollback-checked-by-metadata': COUNT(*) after the rollback */
   rowCount?: number;
 }
 
@@ -131,6 +143,10 @@ export interface RestoreStatus {
   newJobId?: string;
   /** the writer started again from today's savepoint (a restore that stopped it and then ended) */
   restartedJobId?: string;
+  /** recorded restore points whose tags the rollback deleted, moved aside in the catalog as lost */
+  restorePointsMarkedLost?: { savepointId: number; path: string }[];
+  /** why they could not be marked lost (the restore went on; the catalog lists them as lost regardless where it can tell) */
+  restorePointsNotMarkedLost?: string;
 }
 
 export type RestoreOutcome = 'restored' | 'rejected' | 'expired';

@@ -68,15 +68,17 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
       missingOn.push(table);
       continue;
     }
-    const state = await rest.tableState({ table });
+    const state = await rest.tableState({ table, newerThan: target.snapshotId });
     const newer = tags.filter((t) => t.snapshotId > target.snapshotId).sort((a, b) => a.snapshotId - b.snapshotId);
     radius.push({
       table,
       tagSnapshotId: target.snapshotId,
-      rowsAtTag: target.recordCount,
+      tagSchemaId: target.schemaId,
+      recordsAtTag: target.recordCount,
       latestSnapshotId: state.latestSnapshotId,
-      rowsNow: state.rowCount,
-      snapshotsDeleted: Math.max(0, (state.latestSnapshotId ?? 0) - target.snapshotId),
+      recordsNow: state.totalRecordCount,
+      // Counted from the snapshots there are: expiry may have removed most of the id range.
+      snapshotsDeleted: state.snapshotsNewer,
       tagsDeleted: newer.map((t) => ({ tag: t.tagName, snapshotId: t.snapshotId })),
       restorePointsLost: newer.map((t) => t.tagName).filter((name) => /^savepoint-\d+$/.test(name)),
     });
@@ -144,7 +146,7 @@ export function planChanges(approved: RestorePlan, now: RestorePlan): string[] {
   for (const before of approved.tables) {
     const after = now.tables.find((t) => t.table === before.table);
     if (!after) continue;
-    if (before.tagSnapshotId !== after.tagSnapshotId || before.rowsAtTag !== after.rowsAtTag) {
+    if (before.tagSnapshotId !== after.tagSnapshotId || before.tagSchemaId !== after.tagSchemaId || before.recordsAtTag !== after.recordsAtTag) {
       changes.push(`${before.table}: tag ${b.tag} moved from snapshot ${before.tagSnapshotId} to ${after.tagSnapshotId}`);
     }
     const key = (t: { tag: string; snapshotId: number }) => `${t.tag}@${t.snapshotId}`;
@@ -268,8 +270,9 @@ function summaryText(plan: RestorePlan): string {
   const tables = plan.tables
     .map(
       (t) =>
-        `${t.table}: ${t.rowsNow} rows now -> ${t.rowsAtTag ?? '?'} at the tag; ` +
-        `${t.snapshotsDeleted} snapshot(s) and ${t.tagsDeleted.length} tag(s) deleted${t.restorePointsLost.length ? ` (restore points lost: ${t.restorePointsLost.join(', ')})` : ''}`,
+        `${t.table}: snapshot ${t.latestSnapshotId ?? 'none'} -> ${t.tagSnapshotId}; ` +
+        `${t.snapshotsDeleted} snapshot(s) and ${t.tagsDeleted.length} tag(s) deleted${t.restorePointsLost.length ? ` (restore points lost: ${t.restorePointsLost.join(', ')})` : ''}; ` +
+        `records in data files ${t.recordsNow ?? '?'} now, ${t.recordsAtTag ?? '?'} at the tag (not merged rows)`,
     )
     .join('; ');
   return (

@@ -13,7 +13,7 @@ import {
   upsertMemo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import { tagFor, type TableRef } from '../src/domain';
+import { tagFor, type TableRef, type TableState } from '../src/domain';
 import { longRunning, restCall, submitCall, tableRollback } from './activity-options';
 import { cancelAndWait, fatal } from './job-steps';
 import { jobLabel, WorkflowFailureType } from './messages';
@@ -38,6 +38,7 @@ import {
 } from './restore-messages';
 import { makePlan, planChanges, staleSavepointTag, type PlanFor } from './restore-plan';
 import { messageOf, Saga } from './saga';
+import { rollbackMismatch } from './rollback-check';
 import { stepToken } from './tokens';
 
 const rest = proxyActivities<Activities>(restCall);
@@ -48,6 +49,8 @@ const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(
 /** Histories recorded before this patch made the undo branches one table after another. */
 const UNDO_BRANCHES_AT_ONCE = 'undo-branches-at-once';
 
+/** Histories recorded before this patch checked a rollback with COUNT(*) (legacyRowCheck). */
+const ROLLBACK_CHECKED_BY_METADATA = 'rollback-checked-by-metadata';
 type Decision = { kind: 'approved'; approval: Approval; seq: number } | { kind: 'rejected'; rejection: Rejection };
 
 export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResult> {
@@ -273,8 +276,8 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
 }
 
 /**
- * Roll every table back and check it: latest snapshot = the tag's snapshot, rows = the tag's
- * record_count. A table that fails ends the restore with exactly which tables were rolled back.
+ * Roll every table back and check it from its metadata (rollback-check.ts). A table that fails
+ * ends the restore with exactly which tables were rolled back.
  */
 async function rollBack(plan: RestorePlan, progress: Progress<RestoreStatus>): Promise<TableRef[]> {
   progress.enter('rolling-back-tables');
@@ -287,13 +290,14 @@ async function rollBack(plan: RestorePlan, progress: Progress<RestoreStatus>): P
       tables[i] = { table: t.table, rolledBack: true };
       progress.note({ tables: [...tables] });
       const state = await rollback.tableState({ table: t.table });
-      tables[i] = { table: t.table, rolledBack: true, snapshotId: state.latestSnapshotId ?? undefined, rowCount: state.rowCount };
-      progress.note({ tables: [...tables] });
-      if (state.latestSnapshotId !== t.tagSnapshotId || (t.rowsAtTag !== null && state.rowCount !== t.rowsAtTag)) {
-        throw new Error(
-          `after rollback_to ${t.table} is at snapshot ${state.latestSnapshotId} with ${state.rowCount} rows; ` +
-            `tag ${tag} is snapshot ${t.tagSnapshotId} with ${t.rowsAtTag} rows`,
-        );
+      if (patched(ROLLBACK_CHECKED_BY_METADATA)) {
+        const { latestSnapshotId, schemaId, totalRecordCount } = state;
+        tables[i] = { table: t.table, rolledBack: true, snapshotId: latestSnapshotId ?? undefined, schemaId: schemaId ?? undefined, records: totalRecordCount };
+        progress.note({ tables: [...tables] });
+        const mismatch = rollbackMismatch(t, state);
+        if (mismatch.length > 0) throw new Error(`after rollback_to ${t.table} is not at tag ${tag}: ${mismatch.join('; ')}`);
+      } else {
+        legacyRowCheck(t, state, tables, i, tag, progress);
       }
     } catch (err) {
       const done = tables.filter((r) => r.rolledBack).map((r) => r.table);
@@ -315,6 +319,23 @@ async function rollBack(plan: RestorePlan, progress: Progress<RestoreStatus>): P
 function validated(input: RestoreInput): RestoreParams {
   const parsed = parseRestoreInput(input);
   if (!parsed.ok) throw fatal(WorkflowFailureType.InvalidInput, `invalid restore input: ${parsed.problems.join('; ')}`);
+/**
+ * Histories recorded before 'rollback-checked-by-metadata' compared COUNT(*) with the tag's
+ * record_count, which is wrong for any table whose keys change; kept only so they replay.
+ */
+function legacyRowCheck(t: RestorePlan['tables'][number], state: TableState, tables: TableRollback[], i: number, tag: string, progress: Progress<RestoreStatus>) {
+  const { rowCount } = state as TableState & { rowCount?: number };
+  const rowsAtTag = t.recordsAtTag;
+  tables[i] = { table: t.table, rolledBack: true, snapshotId: state.latestSnapshotId ?? undefined, rowCount };
+  progress.note({ tables: [...tables] });
+  if (state.latestSnapshotId !== t.tagSnapshotId || (rowsAtTag !== null && rowCount !== rowsAtTag)) {
+    throw new Error(
+      `after rollback_to ${t.table} is at snapshot ${state.latestSnapshotId} with ${rowCount} rows; ` +
+        `tag ${tag} is snapshot ${t.tagSnapshotId} with ${rowsAtTag} rows`,
+    );
+  }
+}
+
   return parsed.value;
 }
 

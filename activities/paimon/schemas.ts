@@ -19,9 +19,16 @@ export const AutoTagOptionRow = TableRefRow.extend({ value: z.string() });
 /** A `<table>$tags` row with its table, from a read of several tables at once. */
 export const TableTagRow = TagRow.extend(TableRefRow.shape);
 
-export const LatestSnapshotRow = z.object({ latest_snapshot_id: z.number().int().nullable() });
-
-export const RowCountRow = z.object({ row_count: z.number().int() });
+/**
+ * `<table>$snapshots`' latest row. `total_record_count` counts the records in the snapshot's data
+ * files (every version of a key until compaction, and deletes), as a tag's `record_count` does.
+ */
+export const LatestSnapshotRow = z.object({
+  snapshot_id: z.number().int(),
+  schema_id: z.number().int(),
+  total_record_count: z.number().int().nullable(),
+  newer_snapshots: z.number().int().nullable(),
+});
 
 /** `CALL sys.rollback_to(...)`'s one row. */
 export const RollbackRow = z.object({

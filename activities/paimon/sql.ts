@@ -15,7 +15,6 @@ function wholeNumber(n: number): string {
   return String(n);
 }
 
-const table = (t: TableName): string => `${name(t.database)}.${name(t.table)}`;
 // Paimon's system tables are `<table>$<kind>`; the checked table name holds no '$' or backquote.
 const system = (t: TableName, kind: SystemTable): string => `${name(t.database)}.\`${t.table}$${kind}\``;
 /** Procedures take the table as one string literal, 'database.table'. */
@@ -64,12 +63,22 @@ export function selectTablesWithTag(tables: TableName[], tag: Identifier): strin
     .join(' UNION ALL ');
 }
 
-export const selectLatestSnapshot = (t: TableName): string =>
-  `SELECT MAX(snapshot_id) AS latest_snapshot_id FROM ${system(t, 'snapshots')}`;
-
-/** The row count as of one snapshot, so it matches the snapshot id reported with it. */
-export const countRowsAt = (t: TableName, snapshotId: number): string =>
-  `SELECT COUNT(*) AS row_count FROM ${table(t)} /*+ OPTIONS('scan.snapshot-id' = '${wholeNumber(snapshotId)}') */`;
+/**
+ * The latest snapshot's metadata and, with `newerThan`, how many existing snapshots are newer: one
+ * job. Nothing here pins a snapshot, so expiry running meanwhile cannot fail the read on an id.
+ * The count is a sum, not a WHERE: Paimon 1.3 pushes `snapshot_id > n` down as a range and fails
+ * when n is at or past the latest snapshot.
+ */
+export function selectLatestSnapshot(t: TableName, newerThan?: number): string {
+  const newer =
+    newerThan === undefined
+      ? 'CAST(0 AS BIGINT)'
+      : `(SELECT SUM(CASE WHEN snapshot_id > ${wholeNumber(newerThan)} THEN 1 ELSE 0 END) FROM ${system(t, 'snapshots')})`;
+  return (
+    `SELECT snapshot_id, schema_id, total_record_count, ${newer} AS newer_snapshots ` +
+    `FROM ${system(t, 'snapshots')} ORDER BY snapshot_id DESC LIMIT 1`
+  );
+}
 
 export function callCreateTag(t: TableName, tag: Identifier, snapshotId?: number): string {
   const snapshot = snapshotId === undefined ? '' : `, snapshot_id => ${wholeNumber(snapshotId)}`;

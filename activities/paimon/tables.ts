@@ -1,16 +1,16 @@
-// Sink tables: whether they exist, whether they tag savepoints, and their latest snapshot and
-// row count. Existence comes from SHOW DATABASES / SHOW TABLES, which run in the gateway without
-// a Flink job; the system-table reads and COUNT(*) are short batch jobs on the cluster.
+// Sink tables: whether they exist, whether they tag savepoints, and their latest snapshot's
+// metadata. Existence comes from SHOW DATABASES / SHOW TABLES, which run in the gateway without
+// a Flink job; the system-table reads are short batch jobs on the cluster.
 import { ApplicationFailure } from '@temporalio/common';
 import { savepointTagNames, type SinkTableInfo, type TableRef, type TableState } from '../../src/domain';
-import { FailureType } from '../errors';
+import { FailureType, fatal } from '../errors';
 import { label, type PaimonContext } from './context';
 import { tableNotFound, translate } from './failures';
 import { tableName, tableNames, type Identifier, type TableName } from './identifiers';
-import { AutoTagOptionRow, LatestSnapshotRow, RowCountRow } from './schemas';
+import { AutoTagOptionRow, LatestSnapshotRow } from './schemas';
 import type { PaimonSession } from './session';
 import { readTagsOfTables } from './tag-reads';
-import { countRowsAt, selectAutoTagOption, selectLatestSnapshot, showDatabases, showTables } from './sql';
+import { selectAutoTagOption, selectLatestSnapshot, showDatabases, showTables } from './sql';
 
 interface Presence {
   exists: boolean;
@@ -88,23 +88,55 @@ export async function describeSinkTables(
   });
 }
 
-export async function tableState(ctx: PaimonContext, input: { table: TableRef }): Promise<TableState> {
+/**
+ * The table's latest snapshot from `$snapshots` alone: no data is scanned, so the answer costs the
+ * same for a billion rows, and merged rows are never mistaken for records. `newerThan` asks how many
+ * existing snapshots are newer than that id (what a rollback to it would delete).
+ */
+export async function tableState(ctx: PaimonContext, input: { table: TableRef; newerThan?: number }): Promise<TableState> {
   const attempted = `tableState of ${label(input?.table)}`;
   const t = tableName(input?.table, attempted);
+  const newerThan = input?.newerThan;
+  if (newerThan !== undefined && !(Number.isSafeInteger(newerThan) && newerThan >= 0)) {
+    throw fatal(FailureType.InvalidInput, `${attempted}: newerThan must be a whole number, got ${label(input?.newerThan)}.`);
+  }
   return ctx.session(attempted, async (session) => {
     await requireTables(session, [t], ctx.catalog);
     try {
-      const [latest] = await session.rows(selectLatestSnapshot(t), LatestSnapshotRow);
-      const latestSnapshotId = latest?.latest_snapshot_id ?? null;
-      // A table without a snapshot has never been written: no rows, and nothing to count.
-      if (latestSnapshotId === null) return { table: t.ref, latestSnapshotId, rowCount: 0 };
-      const [count] = await session.rows(countRowsAt(t, latestSnapshotId), RowCountRow);
-      return { table: t.ref, latestSnapshotId, rowCount: count?.row_count ?? 0 };
+      const [latest] = await readAgainIfExpired(() => session.rows(selectLatestSnapshot(t, newerThan), LatestSnapshotRow));
+      // A table without a snapshot has never been written.
+      if (!latest) return { table: t.ref, latestSnapshotId: null, schemaId: null, totalRecordCount: null, snapshotsNewer: 0 };
+      return {
+        table: t.ref,
+        latestSnapshotId: latest.snapshot_id,
+        schemaId: latest.schema_id,
+        totalRecordCount: latest.total_record_count,
+        snapshotsNewer: latest.newer_snapshots ?? 0,
+      };
     } catch (err) {
       throw translate(err, attempted, t, ctx.catalog);
     }
   });
 }
+
+/**
+ * Snapshot expiry deletes snapshot files while a read lists them; such a read fails on a file that
+ * was there when it started. It is read again (at most three times), from the snapshots there are then.
+ */
+export async function readAgainIfExpired<T>(read: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (attempt >= attempts || !snapshotExpiredWhileReading(err)) throw err;
+    }
+  }
+}
+
+const snapshotExpiredWhileReading = (err: unknown): boolean =>
+  err instanceof ApplicationFailure &&
+  err.type === FailureType.SqlFailed &&
+  /FileNotFoundException|out of available snapshotId range|snapshot-\d+ (?:does not exist|not found)/i.test(err.message);
 
 export function unique(tables: TableName[]): TableName[] {
   return [...new Map(tables.map((t) => [t.ref, t])).values()];

@@ -98,7 +98,7 @@ export class FakeStack {
     return t;
   }
 
-  /** A table's tags as listTags gives them: rows = 10 per snapshot, as tableState counts them. */
+  /** A table's tags as listTags gives them: records = 10 per snapshot, as tableState counts them. */
   tagsOf(table: TableRef): TagInfo[] {
     return [...this.table(table).tags].map(([tagName, snapshotId]): TagInfo => ({ tagName, snapshotId, schemaId: 0, commitTime: '', recordCount: snapshotId * 10 }));
   }
@@ -249,7 +249,9 @@ export class FakeStack {
       tableState: async (input) => {
         await this.enter('tableState', input);
         const t = this.table(input.table);
-        return { table: input.table, latestSnapshotId: t.snapshot, rowCount: t.snapshot * 10 };
+        // Snapshot ids run 1..latest here (no expiry); records as tagsOf counts them.
+        const snapshotsNewer = input.newerThan === undefined ? 0 : Math.max(0, t.snapshot - input.newerThan);
+        return { table: input.table, latestSnapshotId: t.snapshot, schemaId: 0, totalRecordCount: t.snapshot * 10, snapshotsNewer };
       },
       createBranch: async (input) => {
         await this.enter('createBranch', input);

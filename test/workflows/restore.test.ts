@@ -72,9 +72,10 @@ describe('restoreWorkflow', () => {
       expect(t).toEqual({
         table: t.table,
         tagSnapshotId: tagSnapshot,
-        rowsAtTag: tagSnapshot * 10,
+        tagSchemaId: 0,
+        recordsAtTag: tagSnapshot * 10,
         latestSnapshotId: at.snapshot,
-        rowsNow: at.snapshot * 10,
+        recordsNow: at.snapshot * 10,
         snapshotsDeleted: at.snapshot - tagSnapshot,
         tagsDeleted: [{ tag: `savepoint-${b.savepointId}`, snapshotId: new Map(at.tags).get(`savepoint-${b.savepointId}`)! }],
         restorePointsLost: [`savepoint-${b.savepointId}`],
@@ -118,7 +119,7 @@ describe('restoreWorkflow', () => {
     });
     expect(result.todaysSavepoint?.savepointId).toBeGreaterThan(b.savepointId);
     expect(result.tables).toEqual(
-      TABLES.map((table) => ({ table, rolledBack: true, snapshotId: stack.rollbacks.find((r) => r.table === table)!.snapshot, rowCount: expect.any(Number) })),
+      TABLES.map((table) => ({ table, rolledBack: true, snapshotId: stack.rollbacks.find((r) => r.table === table)!.snapshot, schemaId: 0, records: expect.any(Number) })),
     );
     expect(steps(result)).toEqual([
       'validating-input',
@@ -267,7 +268,7 @@ describe('restoreWorkflow', () => {
     expect(failure.message).toContain('No job was started');
     const [details] = failure.details as [RestoreStatus];
     expect(details.tables).toEqual([
-      { table: 'demo.orders', rolledBack: true, snapshotId: expect.any(Number), rowCount: expect.any(Number) },
+      { table: 'demo.orders', rolledBack: true, snapshotId: expect.any(Number), schemaId: 0, records: expect.any(Number) },
       { table: 'demo.customers', rolledBack: false },
     ]);
     expect(status).toBe('failed');

@@ -55,9 +55,10 @@ export function describePlan(plan: RestorePlan): string {
     `  writer: ${plan.writer.action}${plan.writer.jobId ? ` (job ${plan.writer.jobId}, ${plan.writer.state})` : ''}`,
     ...plan.tables.map(
       (t) =>
-        `  ${t.table}: snapshot ${t.latestSnapshotId ?? '-'} -> ${t.tagSnapshotId}, rows ${t.rowsNow} -> ${t.rowsAtTag ?? '?'}, ` +
+        `  ${t.table}: snapshot ${t.latestSnapshotId ?? '-'} -> ${t.tagSnapshotId}, ` +
         `${t.snapshotsDeleted} snapshot(s) and ${t.tagsDeleted.length} tag(s) deleted` +
-        (t.restorePointsLost.length > 0 ? ` (restore points lost: ${t.restorePointsLost.join(', ')})` : ''),
+        (t.restorePointsLost.length > 0 ? ` (restore points lost: ${t.restorePointsLost.join(', ')})` : '') +
+        `; records in data files ${t.recordsNow ?? '?'} now, ${t.recordsAtTag ?? '?'} at the tag (every version of a key until compaction, not rows)`,
     ),
     `  cannot be undone: ${plan.irreversible}`,
     `  undo: ${plan.undo}`,
@@ -141,7 +142,7 @@ Prints the plan (what will change, what cannot be undone) and the workflow id to
             `${outcome.status}: job ${outcome.job}`,
             ...(outcome.approval ? [`  approved by ${outcome.approval.approver}${outcome.approval.comment ? ` ("${outcome.approval.comment}")` : ''}`] : []),
             ...(outcome.rejection ? [`  rejected by ${outcome.rejection.rejectedBy}`] : []),
-            ...(outcome.tables ?? []).map((t) => `  ${t.table}: ${t.rolledBack ? `rolled back to snapshot ${t.snapshotId}, ${t.rowCount} rows` : 'not rolled back'}`),
+            ...(outcome.tables ?? []).map((t) => `  ${t.table}: ${t.rolledBack ? `rolled back to snapshot ${t.snapshotId}${t.records != null ? ` (${t.records} records in data files, as at the tag)` : ''}` : 'not rolled back'}`),
             ...(outcome.newJobId ? [`  new job ${outcome.newJobId}`] : []),
             ...(outcome.undo ? [`  undo: ${outcome.undo.instructions}`] : []),
           ].join('\n'),

@@ -1,5 +1,5 @@
 // describeSinkTables and tableState against the real stack: which tables exist and tag savepoints,
-// the latest snapshot and the row count at it, unknown tables, and an unreachable gateway.
+// the latest snapshot's metadata, unknown tables, and an unreachable gateway.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { requireStack } from '../../support/stack';
 import {
@@ -10,6 +10,7 @@ import {
   freshDatabase,
   insertRows,
   paimonActivities,
+  paimonQuery,
   run,
   snapshotIds,
 } from './support';
@@ -42,18 +43,44 @@ describe('sink tables', () => {
     await expect(run(paimon.describeSinkTables, { tables: [] })).resolves.toEqual([]);
   });
 
-  it('tableState: the latest snapshot id and the row count at that snapshot', async () => {
-    const state = await run(paimon.tableState, { table: `${DB}.tagged` });
+  it("tableState: the latest snapshot's metadata, its records counted as a tag counts them, not as merged rows", async () => {
+    const table = `${DB}.tagged`;
     const snapshots = await snapshotIds(DB, 'tagged');
     expect(snapshots.length).toBeGreaterThanOrEqual(2);
-    expect(state).toEqual({ table: `${DB}.tagged`, latestSnapshotId: snapshots.at(-1), rowCount: 4 });
+    const [latest] = await paimonQuery(
+      `SELECT schema_id, total_record_count FROM \`${DB}\`.\`tagged$snapshots\` WHERE snapshot_id = ${snapshots.at(-1)}`,
+    );
+    const state = await run(paimon.tableState, { table, newerThan: snapshots[0]! });
+    expect(state).toEqual({
+      table,
+      latestSnapshotId: snapshots.at(-1),
+      schemaId: Number(latest!.schema_id),
+      totalRecordCount: Number(latest!.total_record_count),
+      snapshotsNewer: snapshots.length - 1,
+    });
+    // Id 3 was written twice: its data files hold 5 records for 4 merged rows, and a tag says 5 too.
+    expect(state.totalRecordCount).toBe(5);
+    const [merged] = await paimonQuery(`SELECT COUNT(*) AS n FROM \`${DB}\`.\`tagged\``);
+    expect(Number(merged!.n)).toBe(4);
+    await run(paimon.createTag, { table, tag: 'at_latest', snapshotId: state.latestSnapshotId! });
+    const tag = (await run(paimon.listTags, { table })).find((t) => t.tagName === 'at_latest')!;
+    expect({ snapshotId: tag.snapshotId, schemaId: tag.schemaId, records: tag.recordCount }).toEqual({
+      snapshotId: state.latestSnapshotId,
+      schemaId: state.schemaId,
+      records: state.totalRecordCount,
+    });
+    // Without newerThan nothing is counted; with the latest id, nothing is newer.
+    expect((await run(paimon.tableState, { table })).snapshotsNewer).toBe(0);
+    expect((await run(paimon.tableState, { table, newerThan: state.latestSnapshotId! })).snapshotsNewer).toBe(0);
   });
 
-  it('tableState: a table never written has no snapshot and no rows', async () => {
-    await expect(run(paimon.tableState, { table: `${DB}.empty` })).resolves.toEqual({
+  it('tableState: a table never written has no snapshot', async () => {
+    await expect(run(paimon.tableState, { table: `${DB}.empty`, newerThan: 0 })).resolves.toEqual({
       table: `${DB}.empty`,
       latestSnapshotId: null,
-      rowCount: 0,
+      schemaId: null,
+      totalRecordCount: null,
+      snapshotsNewer: 0,
     });
   });
 
