@@ -84,7 +84,11 @@ export interface PaimonBranchActivities {
 
 /** The restore-point catalog (activities/catalog): records beside the savepoints, checked against tags and files. */
 export interface CatalogActivities {
-  /** Idempotent for the same savepoint path; another path under the same savepoint id fails (RestorePointConflict). */
+  /**
+   * Idempotent for the same savepoint path. Another path under the same savepoint id moves the old
+   * record aside as lost when its tag is gone from its tables or was made again (a new timeline
+   * after a restore); while its own tag is still there, it fails (RestorePointConflict).
+   */
   recordRestorePoint(input: {
     jobName: string;
     jobId: string;
@@ -95,14 +99,28 @@ export interface CatalogActivities {
     deploymentVersion?: string;
     taggedAtRecord: boolean;
   }): Promise<RestorePointRecord>;
-  /** Recorded points and unrecorded `savepoint-<id>` tags, newest first, each checked for restorability. */
+  /**
+   * A restore's rollback deleted these tags: the records of their savepoint ids move aside as lost
+   * (kept, never restorable, savepoint files untouched). Idempotent; ids without a record are skipped.
+   */
+  markRestorePointsLost(input: {
+    jobName: string;
+    tagsDeleted: { table: TableRef; tag: string; snapshotId: number }[];
+    /** what deleted them, for the record (e.g. "rollback_to savepoint-8 by restore <workflow id>") */
+    deletedBy: string;
+    at: string;
+  }): Promise<{ lost: { savepointId: number; path: string }[] }>;
+  /** Recorded points and unrecorded `savepoint-<id>` tags, newest first, each checked for restorability; lost points last. */
   listRestorePoints(input: { jobName: string; tables?: TableRef[] }): Promise<RestorePoint[]>;
   pinRestorePoint(input: { jobName: string; savepointId: number }): Promise<RestorePointRecord>;
   unpinRestorePoint(input: { jobName: string; savepointId: number }): Promise<RestorePointRecord>;
-  /** Retention's first step: from here on the point is never restorable. Refuses a pinned point. */
-  markRestorePointExpiring(input: { jobName: string; savepointId: number; at: string }): Promise<RestorePointRecord>;
-  /** Retention's last step; only for a point marked expiring. */
-  deleteRestorePointRecord(input: { jobName: string; savepointId: number }): Promise<void>;
+  /**
+   * Retention's first step: from here on the point is never restorable. Refuses a pinned point, and
+   * with `path` a record of that id that is another savepoint now (RestorePointConflict).
+   */
+  markRestorePointExpiring(input: { jobName: string; savepointId: number; at: string; path?: string }): Promise<RestorePointRecord>;
+  /** Retention's last step; only for a point marked expiring. With `path`, leaves another savepoint's record of that id alone. */
+  deleteRestorePointRecord(input: { jobName: string; savepointId: number; path?: string }): Promise<void>;
   /** Deletes a savepoint-* directory directly under the configured savepoint dir, nothing else. */
   deleteSavepointDirectory(input: { path: string }): Promise<{ deleted: boolean }>;
 }

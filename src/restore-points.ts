@@ -94,6 +94,13 @@ export const RestorePointRecordSchema = lazySchema(() =>
       tagsAtRecord: z
         .record(z.string(), z.object({ snapshotId: z.number().int(), commitTime: z.string() }).strict())
         .optional(),
+      /**
+       * Set on a record moved aside because the point left the table's timeline: a restore rolled
+       * the tables back past its tag, or a later savepoint of a restored run took its id. Such
+       * records live in `lost/` beside the job's records, never count as restorable, and keep the
+       * savepoint findable (its files are not deleted).
+       */
+      lost: z.object({ since: isoTime, reason: z.string().min(1) }).strict().optional(),
     })
     .strict(),
 );
@@ -128,6 +135,13 @@ export interface RestorePoint {
   /** `_metadata` exists at `path` and names this savepoint id. */
   savepointPresent: boolean;
   expiring: boolean;
+  /**
+   * Set for a point of an older timeline: its tag was deleted by a restore's rollback or made again
+   * by a later savepoint with the same id. Never restorable; listed after the live points, so a
+   * look-up by savepoint id finds the current timeline's point first. `since` is null when the
+   * listing found it so but no restore or record marked it yet.
+   */
+  lost?: { since: string | null; reason: string };
   /** Tag on every table, savepoint files present, and not being deleted. */
   restorable: boolean;
   /** Why the point is not restorable (empty when it is). */
@@ -226,6 +240,7 @@ export type RetentionReason =
   | 'max-age'
   | 'pending'
   | 'unrecorded'
+  | 'lost'
   | 'expired'
   | 'not-restorable'
   | 'expiring';

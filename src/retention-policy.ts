@@ -14,6 +14,9 @@ const newestFirst = (a: RestorePoint, b: RestorePoint): number =>
  * One decision per point, newest first. A point is kept if any rule keeps it, in this order:
  * - `unrecorded`: a `savepoint-<id>` tag with no record of ours (an upgrade's or someone's manual
  *   savepoint): retention manages only what the savepoint workflow recorded.
+ * - `lost`: a point of an older timeline (a restore's rollback deleted its tag, or a later savepoint
+ *   with the same id made it again). Kept: its savepoint may still be wanted by hand, and deleting it
+ *   by savepoint id (`savepoint-<id>` tag, record) would hit the current timeline's point of that id.
  * - `pinned`: never deleted; pinned points do not count towards keepLast.
  * - `newest-restorable`: whatever the policy says, the newest restorable point stays.
  * - `keep-last`: among the newest `keepLast` restorable, unpinned points.
@@ -27,7 +30,7 @@ const newestFirst = (a: RestorePoint, b: RestorePoint): number =>
  */
 export function decideRetention(points: readonly RestorePoint[], policy: Policy, now: number): RetentionDecision[] {
   const sorted = [...points].sort(newestFirst);
-  const managed = sorted.filter((p) => p.recorded);
+  const managed = sorted.filter((p) => p.recorded && !p.lost);
   const newestRestorable = managed.find((p) => p.restorable);
   const keptByCount = new Set(
     managed
@@ -51,6 +54,7 @@ export function decideRetention(points: readonly RestorePoint[], policy: Policy,
     const age = now - createdMs(p);
 
     if (!p.recorded) return keep('unrecorded');
+    if (p.lost) return keep('lost');
     if (p.pinned) return keep('pinned');
     if (p.expiring) return drop('expiring');
     if (p === newestRestorable) return keep('newest-restorable');

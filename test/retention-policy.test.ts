@@ -39,7 +39,20 @@ type Row = {
   expect: Record<number, string>;
 };
 
+/** A point of an older timeline: a restore's rollback deleted its tag (or a new savepoint made it again). */
+const lost = {
+  restorable: false,
+  tables: { 'demo.seq_a': 'missing', 'demo.seq_b': 'missing' },
+  lost: { since: '2026-02-01T00:00:00.000Z', reason: 'tag deleted by rollback_to' },
+} as const;
+
 const rows: Row[] = [
+  {
+    name: 'lost points are kept at any age, even with their files gone, and never count as restorable',
+    points: [point(1, 30 * DAY, lost), point(2, 20 * DAY, { ...lost, savepointPresent: false }), point(3, 10 * DAY), point(4, DAY), point(5, MIN, lost)],
+    policy: { keepLast: 1, pendingGrace: 0 },
+    expect: { 5: 'keep:lost', 4: 'keep:newest-restorable', 3: 'delete:expired', 2: 'keep:lost', 1: 'keep:lost' },
+  },
   {
     name: 'keepLast keeps the newest N restorable points',
     points: [point(1, 3 * DAY), point(2, 2 * DAY), point(3, DAY), point(4, MIN)],

@@ -33,7 +33,8 @@ export async function retentionWorkflow(input: RetentionInput): Promise<Retentio
   const result: RetentionResult = { jobName, dryRun, decisions, deleted: [], failed: [] };
   if (dryRun) return result;
 
-  const byId = new Map(points.map((p) => [p.savepointId, p]));
+  // Lost points (older timelines) share ids with current ones and are always kept: never by id.
+  const byId = new Map(points.filter((p) => !p.lost).map((p) => [p.savepointId, p]));
   // Oldest first: if the run stops half-way, what is left is the newer, more useful points.
   const expired = decisions
     .filter((d) => d.action === 'delete')
@@ -57,7 +58,8 @@ export async function retentionWorkflow(input: RetentionInput): Promise<Retentio
 async function deleteRestorePoint(jobName: string, point: RestorePoint): Promise<void> {
   const { savepointId, tag } = point;
   // First, so that the catalog never counts this point as restorable again, even if we stop here.
-  await rest.markRestorePointExpiring({ jobName, savepointId, at: new Date().toISOString() });
+  // With the path: a record of this id that a new timeline's savepoint replaced since is refused.
+  await rest.markRestorePointExpiring({ jobName, savepointId, at: new Date().toISOString(), path: point.path ?? undefined });
 
   // Every table of the point, also where the listing saw no tag: an intermediate savepoint's tag
   // can still arrive with a late checkpoint.
@@ -87,7 +89,7 @@ async function deleteRestorePoint(jobName: string, point: RestorePoint): Promise
     await rest.deleteSavepointDirectory({ path: point.path });
   }
 
-  await rest.deleteRestorePointRecord({ jobName, savepointId });
+  await rest.deleteRestorePointRecord({ jobName, savepointId, path: point.path ?? undefined });
 }
 
 function validated(input: RetentionInput): RetentionParams {

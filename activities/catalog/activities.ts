@@ -1,10 +1,12 @@
 // The restore-point catalog: durable records of the savepoints we took, checked against what is
 // really there — `savepoint-<id>` tags on the sink tables and the savepoint's `_metadata`.
+import nodePath from 'node:path';
 import { log } from '@temporalio/activity';
 import type { Config } from '../../src/config';
 import { savepointIdOfTag, tagFor, type TableRef, type TagInfo } from '../../src/domain';
 import { TAG_REMADE, type RestorePoint, type RestorePointRecord, type TagPresence } from '../../src/restore-points';
 import type { CatalogActivities, FlinkActivities, PaimonActivities } from '../contract';
+import { localPath as flinkLocalPath } from '../flink/savepoint-metadata';
 import { CatalogFailureType, catalogFailure, RestorePointStore } from './store';
 
 /** What the catalog reads through the Flink and Paimon modules. */
@@ -34,6 +36,22 @@ export function restorePointRecordOf(input: Parameters<CatalogActivities['record
   };
 }
 
+/** Which tag `tag` is on each table now: its snapshot and that snapshot's commit time. */
+function tagIdentities(tables: TableRef[], tag: string, tagInfos: Map<TableRef, TagInfo[]>): NonNullable<RestorePointRecord['tagsAtRecord']> {
+  const identities: NonNullable<RestorePointRecord['tagsAtRecord']> = {};
+  for (const table of tables) {
+    const found = tagInfos.get(table)?.find((t) => t.tagName === tag);
+    if (found) identities[table] = { snapshotId: found.snapshotId, commitTime: found.commitTime };
+  }
+  return identities;
+}
+
+/** A savepoint location as a local directory; none for one the catalog cannot read. */
+const localDir = (location: string): string[] => {
+  const local = flinkLocalPath(location);
+  return local === undefined ? [] : [nodePath.resolve(local)];
+};
+
 /** The tables where `tag` is no longer the tag recorded with the point (another snapshot or commit). */
 function remadeTags(record: RestorePointRecord, tag: string, tagInfos: Map<TableRef, TagInfo[]>): string[] {
   if (!record.tagsAtRecord) return [];
@@ -42,6 +60,38 @@ function remadeTags(record: RestorePointRecord, tag: string, tagInfos: Map<Table
     if (!now || (now.snapshotId === was.snapshotId && now.commitTime === was.commitTime)) return [];
     return [`${table} (recorded on snapshot ${was.snapshotId} committed ${was.commitTime}, now on snapshot ${now.snapshotId} committed ${now.commitTime})`];
   });
+}
+
+/**
+ * Why a record belongs to an older timeline than the tables now hold, or undefined while it may
+ * not: none of its tables (among those read) still holds the tag it was recorded with, because a
+ * restore's rollback deleted it or a later savepoint with the same id made it again (the restored
+ * run counts checkpoint ids on from its savepoint). A record written without its tag counts only
+ * when `evenUntagged` and the tag is on none of its tables: while the tag is anywhere we cannot tell
+ * whose it is, and a listing cannot tell a tag still to come from one deleted.
+ */
+export function timelineLeft(record: RestorePointRecord, tagInfos: Map<TableRef, TagInfo[]>, evenUntagged = false): string | undefined {
+  const tag = tagFor(record.savepointId);
+  const recorded = Object.entries(record.tagsAtRecord ?? {}).filter(([table]) => tagInfos.has(table));
+  if (recorded.length === 0) {
+    if (!evenUntagged || (record.tagsAtRecord && Object.keys(record.tagsAtRecord).length > 0)) return undefined;
+    const read = record.tables.filter((t) => tagInfos.has(t));
+    if (read.length === 0 || read.some((t) => tagInfos.get(t)!.some((i) => i.tagName === tag))) return undefined;
+    return `recorded before its tag came, and ${tag} is on none of ${read.join(', ')}`;
+  }
+  const gone: string[] = [];
+  const remade: string[] = [];
+  for (const [table, was] of recorded) {
+    const now = tagInfos.get(table)!.find((t) => t.tagName === tag);
+    if (!now) gone.push(table);
+    else if (now.snapshotId !== was.snapshotId || now.commitTime !== was.commitTime) {
+      remade.push(`${table} (recorded on snapshot ${was.snapshotId} committed ${was.commitTime}, now on snapshot ${now.snapshotId} committed ${now.commitTime})`);
+    } else return undefined; // this table still holds the point's own tag
+  }
+  const parts = [];
+  if (remade.length > 0) parts.push(`${TAG_REMADE} on ${remade.join(', ')}`);
+  if (gone.length > 0) parts.push(`tag ${tag} deleted from ${gone.join(', ')} since it was recorded`);
+  return parts.join('; ');
 }
 
 export function createCatalogActivities(config: Config, deps: CatalogDeps): CatalogActivities {
@@ -65,10 +115,11 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     }
   }
 
-  /** Every savepoint directory by the id its `_metadata` names (unreadable ones left out). */
-  async function savepointDirsById(): Promise<Map<number, string[]>> {
+  /** Every savepoint directory by the id its `_metadata` names (unreadable ones and `skip` left out). */
+  async function savepointDirsById(skip: Set<string>): Promise<Map<number, string[]>> {
     const byId = new Map<number, string[]>();
     for (const dir of await store().savepointDirectories()) {
+      if (skip.has(dir)) continue;
       const found = await deps.inspectSavepoint({ path: dir }).catch(() => undefined);
       if (found?.exists) byId.set(found.savepointId, [...(byId.get(found.savepointId) ?? []), dir]);
     }
@@ -86,57 +137,88 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     return pick.length === 1 ? `file:${pick[0]}` : null;
   }
 
-  /** Which tag `tag` is on each table now: its snapshot and that snapshot's commit time. */
-  async function tagIdentities(tables: TableRef[], tag: string): Promise<NonNullable<RestorePointRecord['tagsAtRecord']>> {
-    const identities: NonNullable<RestorePointRecord['tagsAtRecord']> = {};
+  /** Every table's tags, in one read. */
+  async function tagsOfTables(tables: TableRef[]): Promise<Map<TableRef, TagInfo[]>> {
     const tagsOf = await deps.listTagsOfTables({ tables });
-    for (const table of tables) {
-      const found = tagsOf[table]?.find((t) => t.tagName === tag);
-      if (found) identities[table] = { snapshotId: found.snapshotId, commitTime: found.commitTime };
-    }
-    return identities;
+    return new Map(tables.map((table) => [table, tagsOf[table] ?? []]));
   }
 
   async function recordRestorePoint(input: Parameters<CatalogActivities['recordRestorePoint']>[0]): Promise<RestorePointRecord> {
     const record = restorePointRecordOf(input);
-    if (input.taggedAtRecord) record.tagsAtRecord = await tagIdentities(input.tables, tagFor(record.savepointId));
+    const tag = tagFor(record.savepointId);
     const existing = await store().read(input.jobName, record.savepointId);
+    // A retried activity finds its own record.
+    if (existing?.path === record.path) return existing;
+    const tables = [...new Set([...input.tables, ...(existing?.tables ?? [])])];
+    const tagInfos = input.taggedAtRecord || existing ? await tagsOfTables(tables) : new Map<TableRef, TagInfo[]>();
+    if (input.taggedAtRecord) record.tagsAtRecord = tagIdentities(input.tables, tag, tagInfos);
     if (existing) {
-      // A retried activity finds its own record; another savepoint with the same id is a conflict.
-      if (existing.path !== record.path) {
+      // Another savepoint with the same id: of a new timeline (after a restore, ids repeat) when the
+      // recorded one's tag is gone or was made again; else a conflict we must not paper over.
+      const left = timelineLeft(existing, tagInfos, true);
+      if (left === undefined) {
         throw catalogFailure(
           CatalogFailureType.RestorePointConflict,
-          `job '${input.jobName}' already has a restore point for savepoint ${record.savepointId} at ${existing.path}; ` +
-            `not overwriting it with ${record.path}`,
+          `job '${input.jobName}' already has a restore point for savepoint ${record.savepointId} at ${existing.path}, ` +
+            `and its tag ${tag} is still on its tables; not overwriting it with ${record.path}`,
         );
       }
-      return existing;
+      const reason = `${left}; savepoint ${record.savepointId} at ${record.path} took its id`;
+      await store().moveAside(existing, { since: new Date().toISOString(), reason });
+      log.warn('restore point of an older timeline moved aside as lost', { jobName: input.jobName, savepointId: record.savepointId, path: existing.path, reason });
     }
     await store().write(record);
     log.info('restore point recorded', { jobName: input.jobName, savepointId: record.savepointId, path: record.path });
     return record;
   }
 
+  async function markRestorePointsLost(
+    input: Parameters<CatalogActivities['markRestorePointsLost']>[0],
+  ): Promise<{ lost: { savepointId: number; path: string }[] }> {
+    const deletedOn = new Map<number, string[]>();
+    for (const d of input.tagsDeleted) {
+      const id = savepointIdOfTag(d.tag);
+      if (id !== undefined) deletedOn.set(id, [...(deletedOn.get(id) ?? []), `${d.table} (snapshot ${d.snapshotId})`]);
+    }
+    const lost: { savepointId: number; path: string }[] = [];
+    for (const [savepointId, where] of [...deletedOn].sort(([a], [b]) => a - b)) {
+      const record = await store().read(input.jobName, savepointId);
+      // Never recorded, or a retry already moved it; one created after the rollback is the new timeline's.
+      if (!record || Date.parse(record.createdAt) > Date.parse(input.at)) continue;
+      const reason = `tag ${tagFor(savepointId)} deleted from ${where.join(', ')} by ${input.deletedBy}`;
+      await store().moveAside(record, { since: input.at, reason });
+      log.info('restore point lost with a rollback', { jobName: input.jobName, savepointId, path: record.path });
+      lost.push({ savepointId, path: record.path });
+    }
+    return { lost };
+  }
+
   async function listRestorePoints(input: { jobName: string; tables?: TableRef[] }): Promise<RestorePoint[]> {
     const records = await store().list(input.jobName);
+    const lostRecords = await store().listLost(input.jobName);
     const tables = input.tables ?? [...new Set(records.flatMap((r) => r.tables))].sort();
-    const tagsByTable = new Map<TableRef, Set<string>>();
-    const tagInfos = new Map<TableRef, TagInfo[]>();
-    const tagsOf = await deps.listTagsOfTables({ tables });
-    for (const table of tables) {
-      const infos = tagsOf[table] ?? [];
-      tagInfos.set(table, infos);
-      tagsByTable.set(table, new Set(infos.map((t) => t.tagName)));
+    const tagInfos = await tagsOfTables(tables);
+    const tagsByTable = new Map([...tagInfos].map(([table, infos]) => [table, new Set(infos.map((t) => t.tagName))]));
+    // A record whose tag the tables no longer hold (deleted or made again) is of an older timeline:
+    // listed as lost, and its id's tag, if any, as a point of its own.
+    const derivedLost: { record: RestorePointRecord; reason: string }[] = [];
+    const byId = new Map<number, RestorePointRecord>();
+    for (const r of records) {
+      const left = r.expiringSince ? undefined : timelineLeft(r, tagInfos);
+      if (left === undefined) byId.set(r.savepointId, r);
+      else derivedLost.push({ record: r, reason: left });
     }
-    const byId = new Map(records.map((r) => [r.savepointId, r]));
     const taggedIds = [...tagsByTable.values()]
       .flatMap((tags) => [...tags].map(savepointIdOfTag))
       .filter((id): id is number => id !== undefined);
     const ids = [...new Set([...byId.keys(), ...taggedIds])];
-    const knownJobIds = new Set(records.map((r) => r.jobId.slice(0, 6)));
+    const everyRecord = [...records, ...lostRecords];
+    const knownJobIds = new Set(everyRecord.map((r) => r.jobId.slice(0, 6)));
+    // A directory a record names is that record's savepoint, never another timeline's tag's.
+    const recordedDirs = new Set(everyRecord.flatMap((r) => localDir(r.path)));
     // Read the savepoint dir once, and only when some tag has no record.
     const unrecorded = ids.some((id) => !byId.has(id));
-    const dirsById = unrecorded ? await savepointDirsById() : new Map<number, string[]>();
+    const dirsById = unrecorded ? await savepointDirsById(recordedDirs) : new Map<number, string[]>();
 
     const points: RestorePoint[] = [];
     for (const savepointId of ids) {
@@ -178,10 +260,39 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
         problems,
       });
     }
-    // Newest first: by creation time where recorded, else by savepoint id.
-    return points.sort(
-      (a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.savepointId - a.savepointId,
-    );
+    const lostPoints: RestorePoint[] = [];
+    const lostOnes = [
+      ...derivedLost.map(({ record, reason }) => ({ record, lost: { since: null, reason } })),
+      ...lostRecords.map((record) => ({ record, lost: { since: record.lost!.since, reason: record.lost!.reason } })),
+    ];
+    for (const { record, lost } of lostOnes) {
+      if (input.tables && !record.tables.some((t) => input.tables!.includes(t))) continue;
+      const filesProblem = await checkSavepointFiles(record.path, record.savepointId);
+      lostPoints.push({
+        savepointId: record.savepointId,
+        tag: tagFor(record.savepointId),
+        path: record.path,
+        jobName: input.jobName,
+        jobId: record.jobId,
+        deploymentVersion: record.deploymentVersion,
+        label: record.label,
+        createdAt: record.createdAt,
+        pinned: record.pinned,
+        recorded: true,
+        // Whatever tag of that name the tables hold now is another timeline's, not this point's.
+        tables: Object.fromEntries(record.tables.map((t): [TableRef, TagPresence] => [t, 'missing'])),
+        savepointPresent: filesProblem === undefined,
+        expiring: record.expiringSince != null,
+        lost,
+        restorable: false,
+        problems: [`lost${lost.since ? ` since ${lost.since}` : ''}: ${lost.reason}`, ...(filesProblem ? [filesProblem] : [])],
+      });
+    }
+    // Newest first: by creation time where recorded, else by savepoint id. Lost points last, so a
+    // look-up by savepoint id finds the current timeline's point.
+    const newestFirst = (a: RestorePoint, b: RestorePoint) =>
+      (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.savepointId - a.savepointId;
+    return [...points.sort(newestFirst), ...lostPoints.sort(newestFirst)];
   }
 
   async function setPinned(jobName: string, savepointId: number, pinned: boolean): Promise<RestorePointRecord> {
@@ -200,12 +311,20 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
 
   return {
     recordRestorePoint,
+    markRestorePointsLost,
     listRestorePoints,
     pinRestorePoint: ({ jobName, savepointId }) => setPinned(jobName, savepointId, true),
     unpinRestorePoint: ({ jobName, savepointId }) => setPinned(jobName, savepointId, false),
 
-    async markRestorePointExpiring({ jobName, savepointId, at }) {
+    async markRestorePointExpiring({ jobName, savepointId, at, path }) {
       const record = await store().require(jobName, savepointId);
+      // Ids repeat across timelines: the point retention listed may have been moved aside since.
+      if (path !== undefined && record.path !== path) {
+        throw catalogFailure(
+          CatalogFailureType.RestorePointConflict,
+          `restore point ${savepointId} of job '${jobName}' is now the savepoint at ${record.path}, not ${path}; retention leaves it alone`,
+        );
+      }
       // Re-checked here, not only in the decision: a pin that lands after the listing wins.
       if (record.pinned) {
         throw catalogFailure(
@@ -219,9 +338,9 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
       return updated;
     },
 
-    async deleteRestorePointRecord({ jobName, savepointId }) {
+    async deleteRestorePointRecord({ jobName, savepointId, path }) {
       const record = await store().read(jobName, savepointId);
-      if (!record) return;
+      if (!record || (path !== undefined && record.path !== path)) return;
       if (!record.expiringSince) {
         throw catalogFailure(
           CatalogFailureType.RestorePointConflict,

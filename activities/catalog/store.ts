@@ -112,6 +112,61 @@ export class RestorePointStore {
     await rename(temp, file);
   }
 
+  /** Records of points that left the table's timeline (see `moveAside`). */
+  lostDir(jobName: string): string {
+    return path.join(this.jobDir(jobName), 'lost');
+  }
+
+  /** One file per savepoint: the id repeats across timelines, the savepoint's folder does not. */
+  lostFile(record: RestorePointRecord): string {
+    const folder = path.basename(record.path).replace(/[^A-Za-z0-9_-]/g, '_');
+    return path.join(this.lostDir(record.jobName), `${record.savepointId}-${folder}.json`);
+  }
+
+  async listLost(jobName: string): Promise<RestorePointRecord[]> {
+    const dir = this.lostDir(jobName);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if (isMissing(err)) return [];
+      throw err;
+    }
+    const records: RestorePointRecord[] = [];
+    for (const name of names.filter((n) => /^\d+-[A-Za-z0-9_-]+\.json$/.test(n))) {
+      const file = path.join(dir, name);
+      records.push(this.#parse(file, await readFile(file, 'utf8'), true));
+    }
+    return records;
+  }
+
+  /**
+   * Moves the live record of `record.savepointId` aside as lost, with why and since when: written
+   * under `lost/` first, then the live file removed, but only while it is still this savepoint's (a
+   * crash in between leaves both, and a retry finishes). Returns the lost record.
+   */
+  async moveAside(record: RestorePointRecord, lost: { since: string; reason: string }): Promise<RestorePointRecord> {
+    const file = this.lostFile(record);
+    // A retry keeps what the first attempt wrote (its time and reason).
+    let moved = await readFile(file, 'utf8').then(
+      (text) => this.#parse(file, text, true),
+      (err: unknown) => {
+        if (isMissing(err)) return undefined;
+        throw err;
+      },
+    );
+    if (!moved) {
+      moved = RestorePointRecordSchema.parse({ ...record, lost });
+      await mkdir(path.dirname(file), { recursive: true });
+      const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+      await writeFile(temp, `${JSON.stringify(moved, null, 2)}\n`, 'utf8');
+      await rename(temp, file);
+    }
+    const live = await this.read(record.jobName, record.savepointId);
+    if (live?.path === record.path) await this.delete(record.jobName, record.savepointId);
+    return moved;
+  }
+
   /** Idempotent: a record already gone counts as deleted. */
   async delete(jobName: string, savepointId: number): Promise<void> {
     await rm(this.recordFile(jobName, savepointId), { force: true });
@@ -155,7 +210,7 @@ export class RestorePointStore {
     return true;
   }
 
-  #parse(file: string, text: string): RestorePointRecord {
+  #parse(file: string, text: string, inLostDir = false): RestorePointRecord {
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -163,8 +218,16 @@ export class RestorePointStore {
       json = undefined;
     }
     const parsed = RestorePointRecordSchema.safeParse(json);
-    if (!parsed.success || `${parsed.data.savepointId}.json` !== path.basename(file)) {
-      const why = parsed.success ? 'its savepointId does not match the file name' : parsed.error.issues[0]?.message;
+    const nameFits = (id: number) =>
+      inLostDir ? path.basename(file).startsWith(`${id}-`) : `${id}.json` === path.basename(file);
+    if (!parsed.success || !nameFits(parsed.data.savepointId) || inLostDir !== (parsed.data.lost !== undefined)) {
+      const why = !parsed.success
+        ? parsed.error.issues[0]?.message
+        : !nameFits(parsed.data.savepointId)
+          ? 'its savepointId does not match the file name'
+          : inLostDir
+            ? 'a record under lost/ without why it was lost'
+            : 'a live record marked lost';
       throw catalogFailure(
         CatalogFailureType.RestorePointRecordInvalid,
         `restore-point record ${file} is not valid (${why}); fix or remove it`,

@@ -96,13 +96,19 @@ describe('restore-point catalog activities', () => {
     expect(point).toMatchObject({ savepointId: 7, restorable: true, problems: [] });
 
     // A restore to an older point deleted the tag; the restored run's savepoint 7 made it again.
+    // The record is of the older timeline: listed last, as lost; the new tag is a point of its own,
+    // never matched to the old record's savepoint directory.
     tagAt.set('savepoint-7', { snapshotId: 12, commitTime: '2026-01-07T00:09:41' });
-    [point] = await call('listRestorePoints', { jobName: 'paimon demo/x', tables: TABLES });
-    expect(point).toMatchObject({ savepointId: 7, restorable: false, path: record.path });
-    expect(point!.problems).toEqual([
-      `${TAG_REMADE} on demo.seq_a (recorded on snapshot 12 committed 2026-01-07T00:00:03, now on snapshot 12 committed 2026-01-07T00:09:41), ` +
-        'demo.seq_b (recorded on snapshot 12 committed 2026-01-07T00:00:03, now on snapshot 12 committed 2026-01-07T00:09:41)',
+    const points = await call('listRestorePoints', { jobName: 'paimon demo/x', tables: TABLES });
+    expect(points.map((p) => [p.savepointId, p.recorded, p.path, p.restorable])).toEqual([
+      [7, false, null, false],
+      [7, true, record.path, false],
     ]);
+    const why =
+      `${TAG_REMADE} on demo.seq_a (recorded on snapshot 12 committed 2026-01-07T00:00:03, now on snapshot 12 committed 2026-01-07T00:09:41), ` +
+      'demo.seq_b (recorded on snapshot 12 committed 2026-01-07T00:00:03, now on snapshot 12 committed 2026-01-07T00:09:41)';
+    expect(points[1]).toMatchObject({ lost: { since: null, reason: why }, problems: [`lost: ${why}`], savepointPresent: true });
+    expect(points[0]!.lost).toBeUndefined();
   });
 
   it('records a restore point as JSON beside the savepoints, under a safe folder for the job name', async () => {
@@ -120,8 +126,10 @@ describe('restore-point catalog activities', () => {
       createdAt: '2026-01-07T00:00:00.000Z',
       expiringSince: null,
     });
-    // A retried activity finds its own record; a different savepoint under the same id is refused.
+    // A retried activity finds its own record; a different savepoint under the same id is refused
+    // while the recorded one's tag is still on the tables.
     expect(await takeAndRecord(7)).toEqual(record);
+    tagOn('savepoint-7', ...TABLES);
     await expect(
       call('recordRestorePoint', { ...record, savepoint: { savepointId: 7, path: 'file:/elsewhere', triggeredAt: 0 }, label: undefined, deploymentVersion: undefined, taggedAtRecord: true }),
     ).rejects.toMatchObject({ type: 'RestorePointConflict' });

@@ -66,6 +66,8 @@ export class FakeStack {
   readonly failOnceAfterWork = new Set<ActivityName>();
   /** recordRestorePoint fails for good with this message (RestorePointConflict) */
   refuseRecords: string | undefined;
+  /** markRestorePointsLost fails for good with this message */
+  refuseMarkLost: string | undefined;
   /** activities that wait for a gate (see `hold`) */
   private readonly gates = new Map<ActivityName, { opened: Promise<void>; open: () => void }>();
   private readonly savepoints = new Map<string, Savepoint>();
@@ -273,6 +275,14 @@ export class FakeStack {
           throw ApplicationFailure.create({ type: 'RestorePointConflict', message: `fake: ${this.refuseRecords}`, nonRetryable: true });
         }
         return restorePointRecordOf(input);
+      },
+      // Every deleted savepoint tag whose savepoint the fake took counts as a recorded point.
+      markRestorePointsLost: async (input) => {
+        await this.enter('markRestorePointsLost', input);
+        if (this.refuseMarkLost) throw ApplicationFailure.create({ type: 'FakeCatalogDown', message: `fake: ${this.refuseMarkLost}`, nonRetryable: true });
+        const ids = new Set(input.tagsDeleted.map((d) => savepointIdOfTag(d.tag)));
+        const lost = [...this.savepoints.values()].filter((s) => ids.has(s.savepointId)).map(({ savepointId, path }) => ({ savepointId, path }));
+        return { lost: lost.sort((a, b) => a.savepointId - b.savepointId) };
       },
       pinRestorePoint: (input) => this.notFaked('pinRestorePoint', input),
       unpinRestorePoint: (input) => this.notFaked('unpinRestorePoint', input),

@@ -57,6 +57,32 @@ describe('retentionWorkflow', () => {
     expect(fake.calls).toEqual(['list job']);
   });
 
+  it('leaves lost points (older timelines) alone, also one that shares its savepoint id with a point it deletes', async () => {
+    const lost = (id: number, ageMs: number, jobId: string) =>
+      point(id, ageMs, {
+        path: `file:/sp/savepoint-${jobId}-${id}`,
+        jobId: jobId.padEnd(32, '0'),
+        restorable: false,
+        tables: { 'demo.seq_a': 'missing', 'demo.seq_b': 'missing' },
+        lost: { since: new Date().toISOString(), reason: 'tag deleted by rollback_to savepoint-1' },
+      });
+    const fake = fakeCatalog([point(5, 60_000), point(2, 2 * DAY), lost(2, 3 * DAY, '0ld0ld'), lost(3, 4 * DAY, '0ld0ld')]);
+    const marked: unknown[] = [];
+    const mark = fake.activities.markRestorePointExpiring;
+    fake.activities.markRestorePointExpiring = (input) => (marked.push(input), mark(input));
+    const result = await run(fake.activities, { jobName: 'job', policy: { keepLast: 1, pendingGrace: 0 } });
+    expect(result.decisions).toEqual([
+      { savepointId: 5, action: 'keep', reason: 'newest-restorable' },
+      { savepointId: 2, action: 'delete', reason: 'expired' },
+      { savepointId: 2, action: 'keep', reason: 'lost' },
+      { savepointId: 3, action: 'keep', reason: 'lost' },
+    ]);
+    expect(result.deleted).toEqual([2]);
+    expect(fake.calls).toEqual(['list job', ...deletion(2)]);
+    // The mark names the listed savepoint, so a record replaced since (ids repeat) is refused.
+    expect(marked).toEqual([expect.objectContaining({ savepointId: 2, path: 'file:/sp/savepoint-abcdef-2' })]);
+  });
+
   it('deletes expired points oldest first: record marked, tag on every table, savepoint, record deleted', async () => {
     const fake = fakeCatalog([point(1, 3 * DAY), point(2, 2 * DAY), point(3, DAY)]);
     const result = await run(fake.activities, { jobName: 'job', policy: { keepLast: 1 } });
