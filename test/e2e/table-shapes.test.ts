@@ -1,0 +1,275 @@
+// Upgrade, savepoint, restore and compensation on the REAL stack for every Paimon table shape a
+// restore must handle (demo/sql/shapes/tables.sql: primary keys with updates and with deletes,
+// partial-update and aggregation merge engines, lookup changelog, deletion vectors, dynamic and
+// fixed multi-bucket, partitioned and not, append-only), all written by ONE streaming job, in one
+// pass to keep CI time low:
+//   v1 -> v2 upgrade (tag T1) -> intermediate savepoint B -> more rows -> writer stopped by hand
+//   (tag S) -> full compaction of every table -> restore to B with approval -> failed upgrade to a
+//   broken v2 that compensates (tag F) -> retention keepLast 1.
+// Each table is checked by content, never by COUNT(*) against record_count: right before every
+// deploy that follows a rollback (and the upgrade's own deploy), the worker's deployJob first reads
+// every table, and that read must equal the tag's read row by row. Every read is also checked
+// against what ids 1..max give, so an id lost or applied twice shows on every shape.
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { Client, Connection } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities';
+import type { Activities } from '../../activities/contract';
+import { localPath, RestorePointStore } from '../../activities/catalog/store';
+import { approveRestore, restorePlan } from '../../src/client/approval';
+import { startRestore } from '../../src/client/start-restore';
+import { startUpgrade } from '../../src/client/start-upgrade';
+import type { Deployment, TableRef } from '../../src/domain';
+import type { RetentionResult, TakeSavepointResult } from '../../src/restore-points';
+import type { UpgradeResult } from '../../workflows/messages';
+import type { RestoreResult } from '../../workflows/restore-messages';
+import { awaitCheckpointedRun, cancelJobsNamed, jobState } from '../support/demo-pipeline';
+import {
+  compactShapes,
+  createShapeTables,
+  expectedShapes,
+  maxIdOf,
+  readShapes,
+  shapeMetadata,
+  SHAPE_NAMES,
+  shapeScripts,
+  withoutVersion,
+  type TableRows,
+} from '../support/shapes-pipeline';
+import { config, paimonQuery, requireStack, until } from '../support/stack';
+import { bundleWorkflows, unique } from '../support/temporal-env';
+
+const RUN = `${process.pid}_${Date.now().toString(36)}`;
+const DB = `shapes_e2e_${RUN}`;
+const JOB_NAME = `paimon-shapes-e2e-${RUN}`;
+const TABLES: TableRef[] = SHAPE_NAMES.map((s) => `${DB}.${s}`);
+const script = shapeScripts(DB, JOB_NAME);
+const version = (v: string, file: string): Deployment => ({ kind: 'sql', version: v, scriptFile: script(file) });
+const V1 = version('v1', 'pipeline-v1.sql');
+const V2 = version('v2', 'pipeline-v2.sql');
+const BROKEN = version('v2-broken', 'pipeline-broken.sql');
+
+const activities = createActivities(config);
+const activityEnv = new MockActivityEnvironment(undefined, {
+  logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'ERROR') as LogLevel),
+});
+
+/** Every table as the worker found it right before each deploy, in call order. */
+const beforeDeploy: { version: string; savepointPath?: string; rows: TableRows; meta: Metadata }[] = [];
+/** The real activities, except that deployJob first reads every table: nothing else runs then. */
+const observed: Activities = {
+  ...activities,
+  deployJob: async (input) => {
+    const rows = await readShapes(DB);
+    beforeDeploy.push({ version: input.deployment.version, savepointPath: input.savepointPath, rows, meta: await shapeMetadata(DB) });
+    return activities.deployJob(input);
+  },
+};
+
+/** The one read before the deploy from `savepointPath`; there must be exactly one. */
+const readBeforeDeploy = (savepointPath: string, v: string) => {
+  const found = beforeDeploy.filter((d) => d.savepointPath === savepointPath && d.version === v);
+  expect(found.map((d) => d.version)).toEqual([v]);
+  return found[0]!;
+};
+
+/** The table read equals the tag's read, row by row, on every table; and both hold ids 1..max exactly once. */
+async function expectEqualsTag(rows: TableRows, tag: string, v1UpTo: number): Promise<TableRows> {
+  const atTag = await readShapes(DB, tag);
+  for (const s of SHAPE_NAMES) {
+    expect(atTag[s].length, `${s} at ${tag}`).toBeGreaterThan(0);
+    expect(rows[s], `${s} vs ${tag}`).toEqual(atTag[s]);
+  }
+  expect(withoutVersion(atTag)).toEqual(expectedShapes(maxIdOf(atTag), v1UpTo));
+  return atTag;
+}
+
+/** Waits until the live job has written 20 ids past `id`, then checks every table holds ids 1..max exactly once. */
+async function expectExactlyOnceAfter(id: number, v1UpTo: number): Promise<void> {
+  const rows = await until(`the tables to grow past id ${id}`, 90_000, async () => {
+    const r = await readShapes(DB);
+    return maxIdOf(r) > id + 20 ? r : undefined;
+  });
+  expect(withoutVersion(rows)).toEqual(expectedShapes(maxIdOf(rows), v1UpTo));
+}
+
+type Metadata = Awaited<ReturnType<typeof shapeMetadata>>;
+
+/** For docs/paimon-rollback-shapes.md: every table's snapshots, tags and merged rows at one stage, printed at the end. */
+const figures: Record<string, unknown>[] = [];
+async function measure(stage: string, tag: string, at?: { rows: TableRows; meta: Metadata }): Promise<void> {
+  const meta = at?.meta ?? (await shapeMetadata(DB));
+  const rows = at?.rows ?? (await readShapes(DB));
+  for (const s of SHAPE_NAMES) {
+    const t = meta[s].tags.find((x) => x.tag === tag);
+    figures.push({
+      stage,
+      table: s,
+      snapshots: `${meta[s].snapshots.first}..${meta[s].snapshots.latest} (${meta[s].snapshots.snapshots})`,
+      latest: `${meta[s].snapshots.latestKind} ${meta[s].snapshots.latestRecords} records`,
+      mergedRows: rows[s].length,
+      tag: t ? `${tag} on ${t.snapshotId}, ${t.records} records` : `${tag} absent`,
+      tags: meta[s].tags.map((x) => `${x.tag}@${x.snapshotId}`).join(' '),
+    });
+  }
+}
+
+describe('every Paimon table shape through upgrade, savepoint, compaction, restore and compensation', () => {
+  let client: Client;
+  let worker: Worker | undefined;
+  let workerRunning: Promise<void> | undefined;
+  let nativeConnection: NativeConnection | undefined;
+  const taskQueue = unique('e2e-shapes');
+  const savepointPaths: string[] = [];
+
+  beforeAll(async () => {
+    await requireStack();
+    const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5s' });
+    client = new Client({ connection, namespace: config.temporal.namespace });
+    Runtime.install({ logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'WARN') as LogLevel) });
+    await createShapeTables(DB);
+    nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+    worker = await Worker.create({
+      connection: nativeConnection,
+      namespace: config.temporal.namespace,
+      taskQueue,
+      workflowBundle: await bundleWorkflows(),
+      activities: observed,
+    });
+    workerRunning = worker.run();
+  });
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await workerRunning?.catch(() => undefined);
+    await nativeConnection?.close();
+    await cancelJobsNamed(JOB_NAME).catch(() => undefined);
+    for (const p of savepointPaths) await rm(localPath(p, 'savepoint'), { recursive: true, force: true }).catch(() => undefined);
+    await rm(new RestorePointStore(config.flink.savepointDir).jobDir(JOB_NAME), { recursive: true, force: true });
+    if (figures.length > 0) console.info(`shape figures (${DB}):\n${JSON.stringify(figures, null, 1)}`);
+    if (!process.env.SHAPES_KEEP) {
+      await paimonQuery(`DROP DATABASE IF EXISTS \`${config.paimon.catalog}\`.${DB} CASCADE`).catch(() => undefined);
+    }
+    await client?.connection.close();
+  });
+
+  it('rolls every shape back to its tag exactly, and the job resumes with every id once', { timeout: 900_000 }, async () => {
+    const started = Date.now();
+    // v1, started directly (as the demo is), then upgraded to v2 by the workflow.
+    const { jobId: v1JobId } = (await activityEnv.run(activities.deployJob, { deployment: V1, deployToken: `shapes-e2e-${RUN}` })) as { jobId: string };
+    await awaitCheckpointedRun(v1JobId);
+    await until('v1 to write 30 ids', 60_000, async () => (maxIdOf(await readShapes(DB)) > 30 ? true : undefined));
+
+    const upgrade: UpgradeResult = await (
+      await startUpgrade(
+        client,
+        { job: { jobName: JOB_NAME }, newVersion: V2, oldVersion: V1, sinkTables: TABLES, options: { healthTimeout: '90s', tagTimeout: '60s' } },
+        { taskQueue },
+      )
+    ).result();
+    expect(upgrade).toMatchObject({ status: 'upgraded', oldJobId: v1JobId, tag: `savepoint-${upgrade.savepoint!.id}` });
+    savepointPaths.push(upgrade.savepoint!.path);
+    // The stop's final commit is tagged: what v2 starts on is exactly the tag, on every table.
+    const t1 = await expectEqualsTag(readBeforeDeploy(upgrade.savepoint!.path, 'v2').rows, upgrade.tag!, Number.MAX_SAFE_INTEGER);
+    const v1UpTo = maxIdOf(t1);
+    await awaitCheckpointedRun(upgrade.newJobId!);
+
+    // Restore point B: an intermediate savepoint of v2, its tag on every table.
+    await until('v2 to write 30 ids', 60_000, async () => (maxIdOf(await readShapes(DB)) > v1UpTo + 30 ? true : undefined));
+    const pointB: TakeSavepointResult = await client.workflow.execute('takeSavepointWorkflow', {
+      taskQueue,
+      workflowId: unique('e2e-shapes-savepoint'),
+      args: [{ job: { jobName: JOB_NAME }, tables: TABLES, options: { label: 'shapes B', tagTimeout: '2m' } }],
+    });
+    savepointPaths.push(pointB.path);
+    expect(pointB).toMatchObject({ restorable: true, missingTags: [] });
+    const atB = await readShapes(DB, pointB.tag);
+    expect(withoutVersion(atB)).toEqual(expectedShapes(maxIdOf(atB), v1UpTo));
+    await measure('B taken (the job runs on)', pointB.tag);
+    for (const x of SHAPE_NAMES) figures.push({ stage: 'B read by tag', table: x, mergedRows: atB[x].length });
+
+    // More rows after B, then the writer stopped by hand (tag S) so that a full compaction can
+    // commit: a compaction while the writer runs conflicts with the writer's own compactions, and
+    // Paimon fails the writer over ('File deletion conflicts detected').
+    await until('rows past B', 60_000, async () => (maxIdOf(await readShapes(DB)) > maxIdOf(atB) + 30 ? true : undefined));
+    const stop = (await activityEnv.run(activities.stopWithSavepoint, {
+      jobId: upgrade.newJobId!,
+      triggerId: randomBytes(16).toString('hex'),
+      drain: false,
+    })) as { savepointId: number; path: string };
+    savepointPaths.push(stop.path);
+    const tagS = `savepoint-${stop.savepointId}`;
+    expect(await activityEnv.run(activities.awaitTag, { tables: TABLES, tag: tagS, timeoutMs: 60_000 })).toEqual({ missing: [] });
+    await measure('stopped (S), before compaction', pointB.tag);
+    const beforeCompaction = await readShapes(DB);
+    await compactShapes(DB);
+    await measure('after full compaction', pointB.tag);
+    const beforeRestore = await readShapes(DB);
+    expect(beforeRestore).toEqual(beforeCompaction); // compaction changes files, never content
+    for (const s of SHAPE_NAMES) expect(beforeRestore[s], `${s} moved after B`).not.toEqual(atB[s]);
+
+    // Restore to B, approved. No writer runs (stopped above), so the plan has nothing to stop.
+    const handle = await startRestore(
+      client,
+      {
+        job: { jobName: JOB_NAME },
+        deployment: V2,
+        sinkTables: TABLES,
+        restorePoint: { savepointId: pointB.savepointId },
+        options: { approvers: ['ops-bob'], requestedBy: 'ops-alice', approvalTimeout: '5m', savepointTimeout: '3m', tagTimeout: '2m', healthTimeout: '3m' },
+      },
+      { taskQueue },
+    );
+    const plan = await until('the restore to wait for approval', 120_000, async () => restorePlan(client, { jobName: JOB_NAME }).catch(() => undefined));
+    expect(plan.writer.action).toBe('none');
+    expect(await approveRestore(client, { jobName: JOB_NAME }, { approver: 'ops-bob', planVersion: plan.version })).toMatchObject({ outcome: 'proceeding' });
+    const restored: RestoreResult = await handle.result();
+    expect(restored.status).toBe('restored');
+    expect(restored.tables!.map((t) => [t.table, t.rolledBack])).toEqual(TABLES.map((t) => [t, true]));
+    for (const t of plan.tables) expect(restored.tables!.find((r) => r.table === t.table)!.snapshotId).toBe(t.tagSnapshotId);
+    expect(await jobState(restored.newJobId!)).toBe('RUNNING');
+    const afterRollback = readBeforeDeploy(pointB.path, 'v2');
+    await expectEqualsTag(afterRollback.rows, pointB.tag, v1UpTo);
+    await measure('rolled back to B (read before the restored job started)', pointB.tag, afterRollback);
+    await expectExactlyOnceAfter(maxIdOf(atB), v1UpTo);
+
+    // A broken v2 that crash-loops: the upgrade rolls every table back to its own tag F and runs v2 again.
+    await awaitCheckpointedRun(restored.newJobId!);
+    const failed: UpgradeResult = await (
+      await startUpgrade(
+        client,
+        { job: { jobName: JOB_NAME }, newVersion: BROKEN, oldVersion: V2, sinkTables: TABLES, options: { healthTimeout: '20s', tagTimeout: '60s' } },
+        { taskQueue },
+      )
+    ).result();
+    savepointPaths.push(failed.savepoint!.path);
+    expect(failed).toMatchObject({ status: 'rolled-back', oldJobId: restored.newJobId });
+    expect(failed.reason).toMatch(/not healthy/);
+    expect(await jobState(failed.restoredJobId!)).toBe('RUNNING');
+    const atF = await expectEqualsTag(readBeforeDeploy(failed.savepoint!.path, 'v2').rows, failed.tag!, v1UpTo);
+    await expectExactlyOnceAfter(maxIdOf(atF), v1UpTo);
+
+    // Retention over the job's points: every deleted point's tag is gone from every table, every kept one stays.
+    const tagsBefore = await shapeMetadata(DB);
+    const retention: RetentionResult = await client.workflow.execute('retentionWorkflow', {
+      taskQueue,
+      workflowId: unique('e2e-shapes-retention'),
+      args: [{ jobName: JOB_NAME, tables: TABLES, policy: { keepLast: 1 } }],
+    });
+    expect(retention.failed).toEqual([]);
+    expect(retention.deleted).toContain(pointB.savepointId);
+    const tagsAfter = await shapeMetadata(DB);
+    const has = (meta: Metadata, s: (typeof SHAPE_NAMES)[number], id: number) => meta[s].tags.some((t) => t.tag === `savepoint-${id}`);
+    for (const d of retention.decisions) {
+      for (const s of SHAPE_NAMES) {
+        const expected = d.action === 'delete' ? false : has(tagsBefore, s, d.savepointId);
+        expect({ table: s, point: d.savepointId, present: has(tagsAfter, s, d.savepointId) }).toEqual({ table: s, point: d.savepointId, present: expected });
+      }
+    }
+    expect(has(tagsAfter, 'counts', failed.savepoint!.id)).toBe(true);
+    console.info(`table-shapes: one pass in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  });
+});
