@@ -36,6 +36,7 @@ import {
   type RestoreStatus,
   type TableRollback,
 } from './restore-messages';
+import { markLostRestorePoints, RESTORE_MARKS_LOST_POINTS } from './restore-lost-points';
 import { makePlan, planChanges, staleSavepointTag, type PlanFor } from './restore-plan';
 import { messageOf, Saga } from './saga';
 import { rollbackMismatch } from './rollback-check';
@@ -214,6 +215,9 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
   // where the restore stands instead.
   saga.forget();
   const rolled = await rollBack(plan, progress);
+  // The tags the rollback deleted took their restore points with them: the catalog says so now,
+  // before the restored run's savepoints take the same ids again. Never fails the restore.
+  if (patched(RESTORE_MARKS_LOST_POINTS)) progress.note(await markLostRestorePoints(held));
 
   try {
     progress.enter('deploying');
