@@ -9,9 +9,10 @@ export const jobLabel = (job: JobRef): string => ('jobId' in job ? job.jobId : j
 
 /**
  * One workflow id per Flink job for every operation on it (upgrade, restore), so that with the
- * conflict policy FAIL two operations never run on the same job at once.
+ * conflict policy FAIL two operations never run on the same job at once. Keyed by the job's name
+ * however the job was given (an upgrade gives the job a new id; its name stays).
  */
-export const operationWorkflowId = (job: JobRef): string => `flink-job/${jobLabel(job)}`;
+export const operationWorkflowId = (job: { jobName: string }): string => `flink-job/${job.jobName}`;
 
 /** Search attributes (Keyword), registered on the server by scripts/stack.sh. */
 export const flinkJobKey = defineSearchAttributeKey('FlinkJob', 'KEYWORD');

@@ -61,7 +61,7 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
   setHandler(planQuery, () => plan);
 
   const params = validated(input);
-  requireOperationWorkflowId(params.job, 'restore');
+  await requireOperationWorkflowId(params.job, 'restore');
   const { options, sinkTables: tables, deployment } = params;
   progress.forJob(params.job);
   const rules = { approvers: options.approvers, fourEyes: options.fourEyes, requestedBy: options.requestedBy };

@@ -32,7 +32,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
   setHandler(statusQuery, () => progress.snapshot());
 
   const { job, newVersion, oldVersion, sinkTables, options } = validated(input);
-  requireOperationWorkflowId(job, 'upgrade');
+  await requireOperationWorkflowId(job, 'upgrade');
   progress.forJob(job);
 
   progress.enter('preflight');

@@ -6,6 +6,7 @@ import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { JobRef } from '../domain';
 import { operationWorkflowId } from '../../workflows/messages';
+import { jobNameOf, type JobNameOf } from './job-name';
 import {
   approveUpdate,
   planQuery,
@@ -25,20 +26,21 @@ export class ApprovalRefusedError extends Error {
   }
 }
 
-/** The restore of `job`: its workflow id is the job's operation id. */
-const restoreHandle = (client: Client, job: JobRef) => client.workflow.getHandle(operationWorkflowId(job));
+/** The restore of `job`: its workflow id is the job's operation id (by name; a job id is looked up). */
+const restoreHandle = async (client: Client, job: JobRef, lookUp?: JobNameOf) =>
+  client.workflow.getHandle(operationWorkflowId({ jobName: await jobNameOf(job, lookUp) }));
 
 /** The plan the restore of `job` waits to have approved (undefined while it is still planning). */
-export async function restorePlan(client: Client, job: JobRef): Promise<RestorePlan | undefined> {
-  return restoreHandle(client, job).query(planQuery);
+export async function restorePlan(client: Client, job: JobRef, lookUp?: JobNameOf): Promise<RestorePlan | undefined> {
+  return (await restoreHandle(client, job, lookUp)).query(planQuery);
 }
 
 /**
  * Approve the plan; resolves once the restore checked the plan again: 'proceeding', or
  * 'plan-changed' (the plan moved after it was reviewed: review the new one and approve again).
  */
-export async function approveRestore(client: Client, job: JobRef, approval: ApprovalInput): Promise<ApprovalAnswer> {
-  const handle = restoreHandle(client, job);
+export async function approveRestore(client: Client, job: JobRef, approval: ApprovalInput, lookUp?: JobNameOf): Promise<ApprovalAnswer> {
+  const handle = await restoreHandle(client, job, lookUp);
   try {
     return await handle.executeUpdate(approveUpdate, { args: [approval] });
   } catch (err) {
@@ -47,8 +49,13 @@ export async function approveRestore(client: Client, job: JobRef, approval: Appr
 }
 
 /** Reject the plan: the restore ends with nothing changed. */
-export async function rejectRestore(client: Client, job: JobRef, rejection: ApprovalInput): Promise<{ planVersion: number }> {
-  const handle = restoreHandle(client, job);
+export async function rejectRestore(
+  client: Client,
+  job: JobRef,
+  rejection: ApprovalInput,
+  lookUp?: JobNameOf,
+): Promise<{ planVersion: number }> {
+  const handle = await restoreHandle(client, job, lookUp);
   try {
     return await handle.executeUpdate(rejectUpdate, { args: [rejection] });
   } catch (err) {

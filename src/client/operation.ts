@@ -1,5 +1,6 @@
 // What every operation on a Flink job (upgrade, restore) does when a client starts it: one
-// workflow id per job with the conflict policy FAIL, and a refusal that names what holds the id.
+// workflow id per job (by its name, however it was given) with the conflict policy FAIL, and a
+// refusal that names what holds the id.
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdConflictPolicy,
@@ -10,7 +11,8 @@ import {
 } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { JobRef } from '../domain';
-import { flinkJobKey, jobLabel, operationWorkflowId } from '../../workflows/messages';
+import { flinkJobKey, operationWorkflowId } from '../../workflows/messages';
+import { jobNameOf, type JobNameOf } from './job-name';
 
 /** Another operation holds the job's workflow id; the message names it. */
 export class OperationAlreadyRunningError extends Error {
@@ -30,6 +32,8 @@ export interface StartOperationOptions {
   /** The Temporal UI, to print a link to the running workflow in the refusal. */
   uiUrl?: string;
   namespace?: string;
+  /** How a job given by id gets its name (the operation's key); Flink at FLINK_REST_URL by default. */
+  jobNameOf?: JobNameOf;
 }
 
 /** Start `workflowType` for `job` under the job's operation id, or refuse naming what runs. */
@@ -40,7 +44,8 @@ export async function startOperation<W extends Workflow>(
   args: Parameters<W>,
   options: StartOperationOptions,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<W>> {
-  const workflowId = operationWorkflowId(job);
+  const jobName = await jobNameOf(job, options.jobNameOf);
+  const workflowId = operationWorkflowId({ jobName });
   try {
     return await client.workflow.start<W>(workflowType, {
       workflowId,
@@ -49,12 +54,12 @@ export async function startOperation<W extends Workflow>(
       // One operation per job at a time; a finished one leaves the id free for the next.
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      typedSearchAttributes: [{ key: flinkJobKey, value: jobLabel(job) }],
+      typedSearchAttributes: [{ key: flinkJobKey, value: jobName }],
       // TypeScript cannot resolve WorkflowStartOptions' conditional `args` for a generic W.
     } as unknown as WorkflowStartOptions<W>);
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw await alreadyRunning(client, workflowId, jobLabel(job), options);
+      throw await alreadyRunning(client, workflowId, jobName, options);
     }
     throw err;
   }

@@ -263,6 +263,30 @@ describe('bad input to a restore on the real stack: a clear error, nothing chang
       const cli = await stack.cli(...cliRestore('--savepoint-id', String(good.savepointId)));
       expect(cli.code).toBe(1);
       expect(cli.err).toContain(`savepointctl restore: job '${stack.jobName}' already has an operation running: restoreWorkflow`);
+      // The same job by its id: keyed by its name all the same (#16: an upgrade by --job-id ran beside this restore).
+      const byId = await refusal(
+        startUpgrade(
+          stack.client,
+          { job: { jobId: stack.jobId }, newVersion: stack.v2, oldVersion: stack.v1, sinkTables: stack.sinks },
+          { taskQueue: stack.taskQueue },
+        ),
+      );
+      expect(byId.message).toMatch(expected);
+      const cliById = await stack.cli(
+        'upgrade', '--job-id', stack.jobId, '--table', stack.sinks.join(','),
+        '--new-version', 'v2', '--new-sql-file', (stack.v2 as { scriptFile: string }).scriptFile,
+        '--old-version', 'v1', '--old-sql-file', (stack.v1 as { scriptFile: string }).scriptFile,
+      );
+      expect(cliById.code).toBe(1);
+      expect(cliById.err).toContain(`savepointctl upgrade: job '${stack.jobName}' already has an operation running: restoreWorkflow 'flink-job/${stack.jobName}'`);
+      // Typed into the UI under the id the job was given by: it reads the job's name and stops there.
+      const ui = await stack.client.workflow.start('upgradeWorkflow', {
+        taskQueue: stack.taskQueue,
+        workflowId: `flink-job/${stack.jobId}`,
+        args: [{ job: { jobId: stack.jobId }, newVersion: stack.v2, oldVersion: stack.v1, sinkTables: stack.sinks }],
+      });
+      expect(await refusalOf(ui.result())).toMatchObject({ type: 'InvalidInput', message: expect.stringContaining(`must run as 'flink-job/${stack.jobName}'`) });
+      expect(await activitiesRun(ui)).toEqual(['resolveJob']);
 
       await stillWaiting();
       expectNothingChanged(before, await world());

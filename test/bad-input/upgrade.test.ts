@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobLookupError } from '../../src/client/job-name';
 import { InvalidUpgradeInputError, OperationAlreadyRunningError, startUpgrade } from '../../src/client/start-upgrade';
 import type { UpgradeInput } from '../../workflows/input';
 import { operationWorkflowId } from '../../workflows/messages';
@@ -67,12 +68,21 @@ describe('bad input to an upgrade on the real stack: a clear error, nothing chan
     // A fresh id every run: a job id also names the operation's workflow id.
     const ghost = randomBytes(16).toString('hex');
 
-    const byId = await refusedUpgrade(upgradeOf({ job: { jobId: ghost } }));
-    expect(byId.type).toBe('JobNotFound');
-    expect(byId.message).toBe(
+    const unknownId =
       `resolving job ${ghost}: Flink does not know job ${ghost}. Check the job id (GET /jobs/overview lists the jobs) ` +
-        'and that FLINK_REST_URL points at the cluster that runs it.',
+      'and that FLINK_REST_URL points at the cluster that runs it.';
+    // The client looks the job's name up (the operation's key) before it starts anything.
+    await expect(startUpgrade(stack.client, upgradeOf({ job: { jobId: ghost } }), { taskQueue: stack.taskQueue })).rejects.toThrow(
+      new JobLookupError(unknownId),
     );
+    // Typed into the UI: the workflow's own lookup refuses it, having only read.
+    const ui = await stack.client.workflow.start('upgradeWorkflow', {
+      taskQueue: stack.taskQueue,
+      workflowId: `flink-job/${ghost}`,
+      args: [upgradeOf({ job: { jobId: ghost } })],
+    });
+    expect(await refusalOf(ui.result())).toEqual({ type: 'JobNotFound', message: unknownId });
+    expect(await activitiesRun(ui)).toEqual(['resolveJob']);
     const byName = await refusedUpgrade(upgradeOf({ job: { jobName: `${JOB_PREFIX}no-such-job` } }));
     expect(byName).toEqual({
       type: 'JobNotFound',

@@ -194,6 +194,36 @@ describe('upgradeWorkflow', () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName, jobState: 'RESTARTING' });
     const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
+  it('keys a job given by id by its name: a run by id under flink-job/<id> is refused after one read, and a start by id meets a running one by name', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    const byId = upgradeInput(jobName, { job: { jobId: stack.initialJobId } });
+    const release = stack.hold('awaitHealthy');
+    await withWorker(env, bundle, stack, async (taskQueue) => {
+      // Typed into the UI under the id the job was named by: a read of the job's name, and nothing else.
+      const ui = await failureOf(client.workflow.execute('upgradeWorkflow', { taskQueue, workflowId: `flink-job/${stack.initialJobId}`, args: [byId] }));
+      expect(ui.type).toBe('InvalidInput');
+      expect(ui.message).toContain(`must run as 'flink-job/${jobName}'`);
+      expect(stack.callNames()).toEqual(['resolveJob']);
+
+      const first = await startUpgrade(client, upgradeInput(jobName), { taskQueue });
+      expect(first.workflowId).toBe(`flink-job/${jobName}`);
+      await until(() => first.query(statusQuery), (s) => s.step === 'awaiting-health', 'the health gate');
+      const lookedUp: string[] = [];
+      const jobNameOf = async (jobId: string) => (lookedUp.push(jobId), jobName);
+      const refusal = await startUpgrade(client, byId, { taskQueue, jobNameOf }).then(
+        () => expect.fail('an upgrade by job id started beside the one by name'),
+        (e: unknown) => e,
+      );
+      expect(lookedUp).toEqual([stack.initialJobId]);
+      expect(refusal).toBeInstanceOf(OperationAlreadyRunningError);
+      expect((refusal as Error).message).toContain(`job '${jobName}' already has an operation running: upgradeWorkflow 'flink-job/${jobName}'`);
+      release();
+      expect((await first.result()).status).toBe('upgraded');
+      expect(stack.callsOf('stopWithSavepoint')).toHaveLength(1);
+    });
+  });
+
       failureOf((await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result()),
     );
     expect(failure.type).toBe('JobNotRunning');

@@ -1,5 +1,6 @@
 // savepointctl approve|reject JOB --as ID: answer a restore's approval request.
 import { approveRestore, rejectRestore } from '../../client/approval';
+import { flinkJobNames } from '../../client/job-name';
 import type { JobRef } from '../../domain';
 import { positional, required, str, type Parsed } from '../args';
 import { UsageError } from '../errors';
@@ -43,7 +44,7 @@ export const approve: Command = {
   usage: usage('approve', 'must be one of the restore\'s approvers, and not its requester under four-eyes'),
   flags,
   async run(p, ctx) {
-    const result = await approveRestore(await ctx.client(), jobRef(p), answer(p));
+    const result = await approveRestore(await ctx.client(), jobRef(p), answer(p), flinkJobNames(ctx.config.flink));
     if (ctx.json) ctx.out(json(result));
     else if (result.outcome === 'plan-changed') {
       ctx.out(`the plan changed since v${result.planVersion - 1}: ${(result.changes ?? []).join('; ')}; review plan v${result.planVersion} and approve again`);
@@ -58,7 +59,7 @@ export const reject: Command = {
   usage: usage('reject', 'must be one of the restore\'s approvers'),
   flags,
   async run(p, ctx) {
-    const result = await rejectRestore(await ctx.client(), jobRef(p), answer(p));
+    const result = await rejectRestore(await ctx.client(), jobRef(p), answer(p), flinkJobNames(ctx.config.flink));
     ctx.out(ctx.json ? json(result) : `rejected plan v${result.planVersion}: the restore ends with nothing changed`);
     return 0;
   },

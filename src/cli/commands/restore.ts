@@ -1,11 +1,12 @@
 // savepointctl restore: plan a restore to a restore point, show the plan, wait for approval.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { restorePlan } from '../../client/approval';
+import type { WorkflowHandle } from '@temporalio/client';
 import { startRestore } from '../../client/start-restore';
 import type { JobRef } from '../../domain';
-import type { RestorePlan, RestoreResult } from '../../../workflows/restore-messages';
+import { planQuery, type RestorePlan, type RestoreResult } from '../../../workflows/restore-messages';
+import { flinkJobNames } from '../../client/job-name';
 import { bool, compact, list, readJson, str, type Parsed } from '../args';
-import { workflowUrl, type Context } from '../context';
+import { workflowUrl } from '../context';
 import { UsageError } from '../errors';
 import { follow } from '../follow';
 import { json } from '../output';
@@ -65,11 +66,11 @@ export function describePlan(plan: RestorePlan): string {
   ].join('\n');
 }
 
-async function waitForPlan(ctx: Context, job: JobRef, done: Promise<unknown>): Promise<RestorePlan | undefined> {
+async function waitForPlan(handle: WorkflowHandle, done: Promise<unknown>): Promise<RestorePlan | undefined> {
   let finished = false;
   void done.then(() => (finished = true), () => (finished = true));
   while (!finished) {
-    const plan = await restorePlan(await ctx.client(), job).catch(() => undefined);
+    const plan = await handle.query(planQuery).catch(() => undefined);
     if (plan) return plan;
     await sleep(500);
   }
@@ -118,9 +119,10 @@ Prints the plan (what will change, what cannot be undone) and the workflow id to
       taskQueue: ctx.config.temporal.taskQueue,
       uiUrl: ctx.config.temporal.uiUrl,
       namespace: ctx.config.temporal.namespace,
+      jobNameOf: flinkJobNames(ctx.config.flink),
     });
     const result = handle.result() as Promise<RestoreResult>;
-    const plan = await waitForPlan(ctx, input.job, result);
+    const plan = await waitForPlan(handle, result);
     // A restore refused while planning (tag missing, savepoint files gone…) ends before it has a
     // plan: fail with its reason rather than ask for an approval nobody can give.
     if (!plan) await result;

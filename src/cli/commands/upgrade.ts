@@ -2,6 +2,7 @@
 import { startUpgrade } from '../../client/start-upgrade';
 import type { Deployment } from '../../domain';
 import type { UpgradeResult } from '../../../workflows/messages';
+import { flinkJobNames } from '../../client/job-name';
 import { bool, compact, list, readJson, str, type Parsed } from '../args';
 import { workflowUrl } from '../context';
 import { UsageError } from '../errors';
@@ -89,6 +90,7 @@ export const upgrade: Command = {
       taskQueue: ctx.config.temporal.taskQueue,
       uiUrl: ctx.config.temporal.uiUrl,
       namespace: ctx.config.temporal.namespace,
+      jobNameOf: flinkJobNames(ctx.config.flink),
     });
     if (!bool(p, 'wait')) {
       ctx.out(ctx.json ? json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }) : `started ${handle.workflowId}\n  ${workflowUrl(ctx.config, handle.workflowId, handle.firstExecutionRunId)}`);
