@@ -232,6 +232,13 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
       const mismatch = rollbackMismatch(t, state);
       if (mismatch.length > 0) throw new Error(`after rollback_to ${t.table} is not at tag ${a.tag}: ${mismatch.join('; ')}`);
     }
+    // As workflows/restore-lost-points.ts does right after the rollback: the deleted savepoint tags' records go lost.
+    const tagsDeleted = held.flatMap((t) =>
+      t.newerTags.filter((n) => /^savepoint-\d+$/.test(n.tag)).map((n) => ({ table: t.table, tag: n.tag, snapshotId: n.snapshotId })),
+    );
+    if (tagsDeleted.length > 0) {
+      await step('markRestorePointsLost', activities.markRestorePointsLost, { jobName, tagsDeleted, deletedBy: `rollback_to ${a.tag} by the bench`, at: new Date().toISOString() });
+    }
     await deployAndCheck(p, a, result, step);
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
