@@ -4,6 +4,7 @@ import type {
   Deployment,
   HealthReport,
   JobRef,
+  JobState,
   JobSummary,
   Savepoint,
   SinkTableInfo,
@@ -53,6 +54,67 @@ export interface FlinkActivities {
   }): Promise<{ jobId: string }>;
   /** Healthy = RUNNING and a checkpoint completed after `since` (epoch ms), within `timeoutMs`. */
   awaitHealthy(input: { jobId: string; since: number; timeoutMs: number }): Promise<HealthReport>;
+  /**
+   * Every version an operation may start, checked before anything is stopped: the script or jar
+   * is a readable file inside the deployments root, SQL compiles against the live catalog to one job
+   * writing exactly `sinkTables`, a jar's entry class builds a job graph. DeploymentCheckFailed
+   * naming each file and its problem otherwise; changes nothing.
+   */
+  checkDeployments(input: { deployments: Deployment[]; sinkTables: TableRef[] }): Promise<{ checked: DeploymentCheck[] }>;
+  /**
+   * The job completed a checkpoint since it last (re)started, recently enough; NoRecentCheckpoint
+   * with the job's latest exception or checkpoint failure otherwise (activities/flink/checkpoint-recency.ts).
+   */
+  requireRecentCheckpoint(input: { jobId: string }): Promise<RecentCheckpoint>;
+  /**
+   * Every live job whose plan writes or reads any of `tables`, whatever its name
+   * (activities/flink/table-jobs.ts); jobs that touch none are left out.
+   */
+  findTableJobs(input: { tables: TableRef[] }): Promise<TableJob[]>;
+}
+
+/** A live job that writes or reads some of the tables asked about, as its plan in Flink says. */
+export interface TableJob {
+  jobId: string;
+  name: string;
+  state: JobState;
+  /**
+   * Tables it writes. Paimon names its writer after the table alone (`Writer : t`), so these are
+   * the tables asked about whose name it writes: Flink's plan does not say the database.
+   */
+  writes: TableRef[];
+  /** Tables it reads (the planner names the full identifier), with the source's consumer-id hint. */
+  reads: { table: TableRef; consumerId?: string }[];
+}
+
+/** A row of Paimon's `<table>$consumers`: a streaming reader's saved position. */
+export interface TableConsumer {
+  table: TableRef;
+  consumerId: string;
+  /** the snapshot the consumer reads next */
+  nextSnapshotId: number;
+}
+
+/** One version that passed checkDeployments. */
+export interface DeploymentCheck {
+  version: string;
+  kind: 'sql' | 'jar';
+  /** the real path of the script or jar (absent for an inline script) */
+  file?: string;
+  /** the tables its job writes, as the planner names them (SQL only: a jar's job graph does not say) */
+  sinks?: string[];
+  /** the job graph's name (jar only) */
+  jobName?: string;
+  /** statements the check did not run because they would change the catalog (CREATE TABLE, ...) */
+  notRun?: string[];
+  tookMs: number;
+}
+
+export interface RecentCheckpoint {
+  jobId: string;
+  checkpointId: number;
+  /** epoch ms */
+  completedAt: number;
 }
 
 export interface PaimonActivities {
@@ -70,6 +132,8 @@ export interface PaimonActivities {
   deleteTag(input: { table: TableRef; tag: string }): Promise<void>;
   rollbackToTag(input: { table: TableRef; tag: string }): Promise<void>;
   tableState(input: { table: TableRef; newerThan?: number }): Promise<TableState>;
+  /** Every table's consumers (`<table>$consumers`), read with one batch job. */
+  listConsumers(input: { tables: TableRef[] }): Promise<TableConsumer[]>;
 }
 
 /**

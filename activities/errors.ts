@@ -13,6 +13,10 @@ export const FailureType = {
   SavepointFailed: 'SavepointFailed',
   SavepointNotFound: 'SavepointNotFound',
   DeployFailed: 'DeployFailed',
+  /** A version an operation may start fails its check before anything is stopped: path, file, SQL or jar. */
+  DeploymentCheckFailed: 'DeploymentCheckFailed',
+  /** The job has no recent completed checkpoint (crash-looping, checkpoints failing): no savepoint would complete. */
+  NoRecentCheckpoint: 'NoRecentCheckpoint',
   /** A Flink or SQL gateway answer that does not match the schema we know (a version mismatch). */
   UnexpectedResponse: 'UnexpectedResponse',
   // Paimon

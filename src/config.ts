@@ -56,6 +56,18 @@ export interface Config {
     savepointPollIntervalMs: number;
     /** Pause between the health gate's polls of the job state and its checkpoints. */
     healthPollIntervalMs: number;
+    /**
+     * How old a job's latest completed checkpoint may be for a savepoint or upgrade to go ahead
+     * (FLINK_CHECKPOINT_MAX_AGE_MS); unset: three of the job's checkpoint intervals, at least 60 s.
+     */
+    checkpointMaxAgeMs?: number;
+  };
+  deployments: {
+    /**
+     * The folder every script and jar an operation deploys must resolve into, symlinks resolved
+     * (DEPLOYMENTS_ROOT, absolute; default the worker's working directory).
+     */
+    root: string;
   };
   sqlGateway: { url: string };
   paimon: {
@@ -181,6 +193,10 @@ const envSchema = z.object({
   FLINK_SAVEPOINT_DIR: uri('file:///data/savepoints'),
   FLINK_SAVEPOINT_POLL_INTERVAL_MS: pollMillis,
   FLINK_HEALTH_POLL_INTERVAL_MS: pollMillis,
+  FLINK_CHECKPOINT_MAX_AGE_MS: positiveMillis.optional(),
+  DEPLOYMENTS_ROOT: filePath.refine((value) => path.isAbsolute(value), {
+    error: (issue) => `must be an absolute path (the folder scripts and jars are deployed from), got ${shown(issue.input)}`,
+  }),
   SQL_GATEWAY_URL: httpUrl,
   PAIMON_CATALOG: sqlIdentifier,
   PAIMON_WAREHOUSE: uri('file:///data/warehouse or s3://bucket/warehouse'),
@@ -247,7 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value) given[key] = value;
   }
   const stackHome = path.resolve(given.STACK_HOME ?? path.join(repoRoot(), '.stack'));
-  const parsed = envSchema.safeParse({ ...ENV_DEFAULTS, ...stackDefaults(stackHome), ...given });
+  const parsed = envSchema.safeParse({ ...ENV_DEFAULTS, ...stackDefaults(stackHome), DEPLOYMENTS_ROOT: process.cwd(), ...given });
   const problems = parsed.success
     ? []
     : parsed.error.issues.map((issue) => `${String(issue.path[0] ?? 'config')}: ${issue.message}`);
@@ -272,7 +288,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       savepointDir: e.FLINK_SAVEPOINT_DIR,
       savepointPollIntervalMs: e.FLINK_SAVEPOINT_POLL_INTERVAL_MS,
       healthPollIntervalMs: e.FLINK_HEALTH_POLL_INTERVAL_MS,
+      checkpointMaxAgeMs: e.FLINK_CHECKPOINT_MAX_AGE_MS,
     },
+    deployments: { root: e.DEPLOYMENTS_ROOT },
     sqlGateway: { url: e.SQL_GATEWAY_URL },
     paimon: {
       catalog: e.PAIMON_CATALOG,

@@ -15,6 +15,8 @@ const nonRetryableErrorTypes = [
   FailureType.SavepointFailed,
   FailureType.SavepointNotFound,
   FailureType.DeployFailed,
+  FailureType.DeploymentCheckFailed,
+  FailureType.NoRecentCheckpoint,
   FailureType.UnexpectedResponse,
   FailureType.TableNotFound,
   FailureType.TagMissing,

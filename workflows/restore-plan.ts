@@ -7,6 +7,7 @@ import { FailureType } from '../activities/errors';
 import type { JobSummary, TableRef } from '../src/domain';
 import { TAG_REMADE, type RestorePoint } from '../src/restore-points';
 import { restCall } from './activity-options';
+import { checkDeploymentsBeforeStop } from './deployment-check';
 import { fatal, STOPPED } from './job-steps';
 import { WorkflowFailureType } from './messages';
 import type { RestoreParams, RestorePointRef } from './restore-input';
@@ -25,6 +26,8 @@ export interface PlanFor {
 
 export async function makePlan({ params, version, undoName, stopped }: PlanFor): Promise<RestorePlan> {
   const { sinkTables: tables, restorePoint: ref, deployment } = params;
+  // The version the restore will start, checked before the writer is stopped (not again once it is).
+  if (!stopped) await checkDeploymentsBeforeStop([deployment], tables);
   const { writer, jobName } = stopped
     ? {
         writer: {

@@ -5,6 +5,7 @@ import { ApplicationFailure, executeChild, log, proxyActivities, upsertSearchAtt
 import type { Activities } from '../activities/contract';
 import { tagFor, type JobSummary, type SinkTableInfo, type TableRef } from '../src/domain';
 import {
+  pinnedTagExpiryWarning,
   retentionWorkflowId,
   TakeSavepointInputSchema,
   type RetentionResult,
@@ -13,6 +14,7 @@ import {
   type TakeSavepointResult,
 } from '../src/restore-points';
 import { longRunning } from './activity-options';
+import { requireRecentCheckpointOf } from './deployment-check';
 import { describeIssues } from './input';
 import { flinkJobKey, WorkflowFailureType } from './messages';
 import { retentionWorkflow } from './retention';
@@ -44,7 +46,7 @@ export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<
 
   // Recorded even without the tag: the tag may still come, and retention needs the record to
   // clean the savepoint up if it never does.
-  await shortSteps().recordRestorePoint({
+  const record = await shortSteps().recordRestorePoint({
     jobName: running.name,
     jobId: running.jobId,
     savepoint,
@@ -64,6 +66,16 @@ export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<
     restorable: missing.length === 0,
     missingTags: missing,
   };
+  // A pinned point is kept by retention, but Paimon expires its tag by the table's own option.
+  const expiries = Object.entries(record.tagsAtRecord ?? {})
+    .flatMap(([table, t]) => (t.expiresAt ? [{ table, at: t.expiresAt }] : []))
+    .sort((a, b) => a.at.localeCompare(b.at));
+  if (expiries.length > 0) result.tagExpiresAt = expiries[0]!.at;
+  const warning = options.pinned ? pinnedTagExpiryWarning(tag, expiries) : undefined;
+  if (warning) {
+    result.warning = warning;
+    log.warn('pinned savepoint whose tag Paimon will expire', { savepointId: savepoint.savepointId, expiries });
+  }
   if (missing.length > 0) {
     result.reason =
       `tag ${tag} did not appear within ${options.tagTimeout} ms on ${missing.join(', ')}; ` +
@@ -75,13 +87,14 @@ export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<
 }
 
 /**
- * Observe before acting: the job is RUNNING, and every sink table exists and tags savepoints. Also
+ * Observe before acting: the job is RUNNING and has a recent completed checkpoint, and every sink table exists and tags savepoints. Also
  * the `savepoint-*` tag names the tables have before the savepoint (workflows/tag-guard.ts).
  */
 async function checkJobAndTables(job: TakeSavepointParams['job'], tables: TableRef[]): Promise<{ running: JobSummary; tagNamesBefore: TagsBefore }> {
   const steps = shortSteps();
   const running = await steps.resolveJob({ job });
   upsertSearchAttributes([{ key: flinkJobKey, value: running.name }]);
+  await requireRecentCheckpointOf(running, steps);
   if (running.state !== 'RUNNING') {
     throw fatal(WorkflowFailureType.JobNotRunning, `job '${running.name}' (${running.jobId}) is ${running.state}, not RUNNING`);
   }

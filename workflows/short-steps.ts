@@ -9,7 +9,7 @@ import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/work
 import type { Activities } from '../activities/contract';
 import { localCall, restCall } from './activity-options';
 
-export type ShortSteps = Pick<Activities, 'resolveJob' | 'describeSinkTables' | 'recordRestorePoint'>;
+export type ShortSteps = Pick<Activities, 'resolveJob' | 'requireRecentCheckpoint' | 'describeSinkTables' | 'recordRestorePoint'>;
 
 /** Histories recorded before this patch scheduled these steps as activities and read the tags apart. */
 export const SHORT_STEPS_LOCAL = 'savepoint-short-steps-local';

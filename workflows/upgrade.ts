@@ -13,6 +13,7 @@ import {
   type TableRef,
 } from '../src/domain';
 import { longRunning, restCall, submitCall } from './activity-options';
+import { checkDeploymentsBeforeStop, requireRecentCheckpointOf } from './deployment-check';
 import { cancelAndWait, fatal } from './job-steps';
 import { parseUpgradeInput, type UpgradeInput, type UpgradeParams } from './input';
 import { jobLabel, statusQuery, WorkflowFailureType, type UpgradeResult } from './messages';
@@ -39,6 +40,9 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
   const oldJob = await runningJob(job);
   const tagsBefore = savepointTagsAhead(sinkTables);
   await preflight(sinkTables);
+  // The new version, and the old one the compensation would start again: a bad path, an unknown
+  // column or a syntax error is found here, not after the job is stopped.
+  await checkDeploymentsBeforeStop([newVersion, oldVersion], sinkTables);
   progress.note({ oldJobId: oldJob.jobId });
 
   const saga = new Saga(progress);
@@ -160,9 +164,11 @@ function validated(input: UpgradeInput): UpgradeParams {
   return parsed.value;
 }
 
-/** Observe before acting: the job to upgrade exists and is RUNNING. */
+/** Observe before acting: the job to upgrade exists, is RUNNING and checkpoints. */
 async function runningJob(job: JobRef): Promise<JobSummary> {
   const found = await rest.resolveJob({ job });
+  // A savepoint is a checkpoint: a job that completes none would fail the stop in Flink's words.
+  await requireRecentCheckpointOf(found);
   if (found.state !== 'RUNNING') {
     throw fatal(
       WorkflowFailureType.JobNotRunning,

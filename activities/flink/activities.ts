@@ -3,10 +3,13 @@ import type { Config } from '../../src/config';
 import type { FlinkActivities } from '../contract';
 import { SqlGatewayClient } from '../sql-gateway/client';
 import { FlinkClient } from './client';
+import { requireRecentCheckpoint } from './checkpoint-recency';
 import { deployJob } from './deploy';
+import { checkDeployments } from './deployment-check';
 import { awaitHealthy } from './health';
 import { cancelJob, checkFlinkCluster, getJob, resolveJob } from './jobs';
 import { disposeSavepoint, inspectSavepoint, stopWithSavepoint, triggerSavepoint } from './savepoints';
+import { findTableJobs } from './table-jobs';
 
 export interface FlinkActivityOptions {
   /** One pause for every poll (savepoint, disposal, health gate) instead of the configured ones (tests). */
@@ -14,7 +17,7 @@ export interface FlinkActivityOptions {
 }
 
 export function createFlinkActivities(
-  config: Pick<Config, 'flink' | 'sqlGateway' | 'paimon'>,
+  config: Pick<Config, 'flink' | 'sqlGateway' | 'paimon' | 'deployments'>,
   options: FlinkActivityOptions = {},
 ): FlinkActivities {
   const flink = new FlinkClient(config.flink);
@@ -39,5 +42,8 @@ export function createFlinkActivities(
     disposeSavepoint: (input) => disposeSavepoint(flink, savepointPoll, input),
     deployJob: (input) => deployJob(flink, gateway, config.paimon, input),
     awaitHealthy: (input) => awaitHealthy(flink, healthPoll, input),
+    checkDeployments: (input) => checkDeployments(flink, gateway, config, input),
+    requireRecentCheckpoint: (input) => requireRecentCheckpoint(flink, config.flink.checkpointMaxAgeMs, input),
+    findTableJobs: (input) => findTableJobs(flink, input),
   };
 }

@@ -7,6 +7,7 @@ import type { Config } from '../../src/config';
 import { HttpClient } from '../http';
 import {
   AsynchronousOperationResult,
+  CheckpointConfigInfo,
   CheckpointingStatistics,
   ClusterOverviewWithVersion,
   DashboardConfiguration,
@@ -16,6 +17,7 @@ import {
   JobDetailsInfo,
   JobStatusInfo,
   JobExceptionsInfoWithHistory,
+  JobPlanInfo,
   MetricCollectionResponseBody,
   MultipleJobsDetails,
   TriggerResponse,
@@ -82,8 +84,17 @@ export class FlinkClient {
     return this.http.json('GET', `${job(jobId)}/config`, JobConfigInfo);
   }
 
+  /** The job graph of a submitted job: one node per vertex, its `description` naming the operators chained in it. */
+  jobPlan(jobId: string) {
+    return this.http.json('GET', `${job(jobId)}/plan`, JobPlanInfo);
+  }
+
   checkpoints(jobId: string) {
     return this.http.json('GET', `${job(jobId)}/checkpoints`, CheckpointingStatistics);
+  }
+
+  checkpointConfig(jobId: string) {
+    return this.http.json('GET', `${job(jobId)}/checkpoints/config`, CheckpointConfigInfo);
   }
 
   exceptions(jobId: string, maxExceptions: number) {
@@ -147,6 +158,11 @@ export class FlinkClient {
 
   runJar(jarId: string, body: JarRunRequestBody) {
     return this.http.json('POST', `/jars/${encodeURIComponent(jarId)}/run`, JarRunResponseBody, { body });
+  }
+
+  /** The job graph the jar's entry class builds, without running it (the class must exist and its main must build a job). */
+  jarPlan(jarId: string, body: Pick<JarRunRequestBody, 'entryClass' | 'programArgsList' | 'parallelism'>) {
+    return this.http.json('POST', `/jars/${encodeURIComponent(jarId)}/plan`, JobPlanInfo, { body });
   }
 
   async deleteJar(jarId: string): Promise<void> {

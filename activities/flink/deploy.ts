@@ -94,7 +94,7 @@ async function jobExists(flink: FlinkClient, jobId: string): Promise<boolean> {
 
 // Statements that submit a Flink job; a deployment is exactly one job.
 const JOB_STATEMENT = /^(INSERT|EXECUTE|SELECT|WITH)\b/i;
-const isJobStatement = (statement: string) => JOB_STATEMENT.test(statement);
+export const isJobStatement = (statement: string) => JOB_STATEMENT.test(statement);
 
 async function deploySql(
   flink: FlinkClient,
@@ -165,7 +165,7 @@ async function readStatements(sql: SqlDeployment): Promise<string[]> {
 
 const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
-function createCatalogStatement(paimon: Config['paimon']): string {
+export function createCatalogStatement(paimon: Config['paimon']): string {
   const options = { ...paimon.catalogOptions.reveal(), type: 'paimon', warehouse: paimon.warehouse };
   const withClause = Object.entries(options).map(([k, v]) => `${quote(k)} = ${quote(v)}`).join(', ');
   return `CREATE CATALOG IF NOT EXISTS \`${paimon.catalog}\` WITH (${withClause})`;

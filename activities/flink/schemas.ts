@@ -119,6 +119,14 @@ export const CheckpointingStatistics = z.object({
 });
 export type CheckpointingStatistics = z.infer<typeof CheckpointingStatistics>;
 
+/** GET /jobs/:jobid/checkpoints/config (CheckpointConfigInfo); 404 while checkpointing is disabled */
+export const CheckpointConfigInfo = z.object({
+  mode: z.string(),
+  /** ms between checkpoints */
+  interval: z.number(),
+  timeout: z.number(),
+});
+
 /** GET /jobs/:jobid/exceptions */
 export const JobExceptionsInfoWithHistory = z.object({
   'root-exception': z.string().nullish(),
@@ -143,6 +151,15 @@ export const MetricCollectionResponseBody = z.array(z.object({ id: z.string(), v
 
 /** POST /jars/upload */
 export const JarUploadResponseBody = z.object({ filename: z.string(), status: z.literal('success') });
+
+/** POST /jars/:jarid/plan (JobPlanInfo): the job graph the jar's main method builds, not run */
+export const JobPlanInfo = z.object({
+  plan: z.object({
+    jid: z.string(),
+    name: z.string(),
+    nodes: z.array(z.object({ id: z.string(), description: z.string().optional() })).default([]),
+  }),
+});
 
 /** POST /jars/:jarid/run */
 export const JarRunResponseBody = z.object({ jobid: z.string() });

@@ -1,8 +1,7 @@
 // savepointctl end to end on the real stack: a person takes a savepoint, lists restore points,
 // starts a restore, is refused as a wrong approver, approves, and reads the status — all through
 // the CLI's own entry point, against a real worker with the real activities.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
@@ -13,14 +12,14 @@ import type { RestoreResult } from '../../workflows/restore-messages';
 import { connectWorker, createClient } from '../../src/temporal-connection';
 import { createWorker } from '../../src/worker';
 import { activities, run } from '../activities/flink/support';
-import { cancelJobsNamed, createSinkTables, demoScript } from '../support/demo-pipeline';
+import { cancelJobsNamed, createSinkTables, demoScript, deployableDir } from '../support/demo-pipeline';
 import { config, paimonQuery, requireStack, until } from '../support/stack';
 
 const DATABASE = 'cli_e2e';
 const TABLES = ['seq_a', 'seq_b'].map((t) => `${DATABASE}.${t}`);
 const JOB = `cli-e2e-${Date.now().toString(36)}`;
 const taskQueue = `cli-e2e-${Date.now()}`;
-const scripts = mkdtempSync(path.join(tmpdir(), 'cli-e2e-'));
+const scripts = deployableDir('cli-e2e-');
 const v1Script = path.join(scripts, 'pipeline-v1.sql');
 
 let workerConnection: NativeConnection;

@@ -1,7 +1,6 @@
 // The demo pipeline as real-stack tests use it: their own sink tables shaped like the demo's,
 // demo/sql scripts aimed at those tables under the test's job name, and the test's jobs.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { repoRoot } from '../../src/paths';
@@ -28,9 +27,19 @@ export function demoScript(file: string, database: string, jobName: string): str
     .replace(/SET 'pipeline\.name' = '[^']*'/, `SET 'pipeline.name' = '${jobName}'`);
 }
 
-/** Writes demo scripts aimed at `database` into a temporary folder the worker can read. */
+/**
+ * A fresh folder the worker may deploy from: under the deployments root (DEPLOYMENTS_ROOT, by
+ * default the worker's working directory, the repository under vitest), git-ignored.
+ */
+export function deployableDir(prefix: string): string {
+  const parent = path.join(repoRoot(), '.test-results');
+  mkdirSync(parent, { recursive: true });
+  return mkdtempSync(path.join(parent, prefix));
+}
+
+/** Writes demo scripts aimed at `database` into a folder the worker may deploy from. */
 export function demoScripts(database: string): (file: string, jobName: string) => string {
-  const dir = mkdtempSync(path.join(tmpdir(), `${database}-`));
+  const dir = deployableDir(`${database}-`);
   return (file, jobName) => {
     const target = path.join(dir, `${jobName}-${file}`);
     writeFileSync(target, demoScript(file, database, jobName));

@@ -64,6 +64,10 @@ export class FakeStack {
   readonly failRollbackOn = new Set<TableRef>();
   /** activities whose first call does its work, then fails as if the answer was lost */
   readonly failOnceAfterWork = new Set<ActivityName>();
+  /** versions checkDeployments refuses (DeploymentCheckFailed), with the problem it names */
+  readonly badDeployments = new Map<string, string>();
+  /** versions whose jobs have no recent completed checkpoint: requireRecentCheckpoint refuses them with this cause */
+  readonly noRecentCheckpoint = new Map<string, string>();
   /** recordRestorePoint fails for good with this message (RestorePointConflict) */
   refuseRecords: string | undefined;
   /** markRestorePointsLost fails for good with this message */
@@ -199,6 +203,31 @@ export class FakeStack {
         }
         this.afterWork('awaitHealthy');
         return { healthy: true, jobId: job.jobId, state: 'RUNNING', checkpointId: ++this.nextCheckpoint };
+      },
+      checkDeployments: async (input) => {
+        await this.enter('checkDeployments', input);
+        const problems = input.deployments.filter((d) => this.badDeployments.has(d.version)).map((d) => `${d.version}: ${this.badDeployments.get(d.version)}`);
+        if (problems.length > 0) {
+          throw ApplicationFailure.create({
+            type: FailureType.DeploymentCheckFailed,
+            message: `checked before anything is stopped: ${problems.join('; ')}. Nothing was changed.`,
+            nonRetryable: true,
+          });
+        }
+        return { checked: input.deployments.map((d) => ({ version: d.version, kind: d.kind, tookMs: 1 })) };
+      },
+      requireRecentCheckpoint: async (input) => {
+        await this.enter('requireRecentCheckpoint', input);
+        const job = this.job(input.jobId);
+        const cause = this.noRecentCheckpoint.get(job.version);
+        if (cause !== undefined) {
+          throw ApplicationFailure.create({
+            type: FailureType.NoRecentCheckpoint,
+            message: `job '${job.name}' (${job.jobId}) has no recent completed checkpoint: ${cause}`,
+            nonRetryable: true,
+          });
+        }
+        return { jobId: job.jobId, checkpointId: this.nextCheckpoint, completedAt: job.startTime };
       },
       describeSinkTables: async (input) => {
         await this.enter('describeSinkTables', input);

@@ -10,7 +10,7 @@ export const DAY = 24 * 60 * 60_000;
 
 export type FakeJobActivities = Pick<
   Activities,
-  'resolveJob' | 'describeSinkTables' | 'listTags' | 'triggerSavepoint' | 'awaitTag' | 'recordRestorePoint'
+  'resolveJob' | 'requireRecentCheckpoint' | 'describeSinkTables' | 'listTags' | 'triggerSavepoint' | 'awaitTag' | 'recordRestorePoint'
 >;
 
 /** One fake Flink job and its Paimon tables; records every call in order. */
@@ -25,6 +25,8 @@ export interface FakeJobKnobs {
   absent?: TableRef[];
   /** tag names every table already has before the savepoint (left by an earlier job run) */
   tagsBefore?: string[];
+  /** the job has no recent completed checkpoint: requireRecentCheckpoint refuses with this cause */
+  noRecentCheckpoint?: string;
 }
 
 export function fakeJob(jobName: string, knobs: FakeJobKnobs = {}) {
@@ -38,6 +40,17 @@ export function fakeJob(jobName: string, knobs: FakeJobKnobs = {}) {
     async resolveJob(input) {
       calls.push({ name: 'resolveJob', input });
       return { jobId, name: jobName, state: 'RUNNING', startTime: 0 };
+    },
+    async requireRecentCheckpoint(input) {
+      calls.push({ name: 'requireRecentCheckpoint', input });
+      if (knobs.noRecentCheckpoint !== undefined) {
+        throw ApplicationFailure.create({
+          type: 'NoRecentCheckpoint',
+          message: `job '${jobName}' (${jobId}) has no recent completed checkpoint: ${knobs.noRecentCheckpoint}`,
+          nonRetryable: true,
+        });
+      }
+      return { jobId, checkpointId: nextId - 1, completedAt: 0 };
     },
     async describeSinkTables(input) {
       calls.push({ name: 'describeSinkTables', input });

@@ -93,12 +93,20 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     });
 
     // The tag names come with the tables' description (one call); no listTags of its own.
-    expect(fake.calls.slice(0, 5).map((c) => c.name)).toEqual(['resolveJob', 'describeSinkTables', 'triggerSavepoint', 'awaitTag', 'recordRestorePoint']);
+    expect(fake.calls.slice(0, 6).map((c) => c.name)).toEqual([
+      'resolveJob',
+      'requireRecentCheckpoint',
+      'describeSinkTables',
+      'triggerSavepoint',
+      'awaitTag',
+      'recordRestorePoint',
+    ]);
     expect(fake.calls[0]!.input).toEqual({ job: { jobName } });
-    expect(fake.calls[1]!.input).toEqual({ tables: TABLES, withSavepointTags: true });
-    expect(fake.calls[2]!.input).toMatchObject({ jobId: 'c'.repeat(32), formatType: 'CANONICAL' });
+    expect(fake.calls[1]!.input).toEqual({ jobId: 'c'.repeat(32) });
+    expect(fake.calls[2]!.input).toEqual({ tables: TABLES, withSavepointTags: true });
+    expect(fake.calls[3]!.input).toMatchObject({ jobId: 'c'.repeat(32), formatType: 'CANONICAL' });
     expect(fake.triggerIds[0]).toMatch(/^[0-9a-f]{32}$/);
-    expect(fake.calls[3]!.input).toEqual({ tables: TABLES, tag: 'savepoint-40', timeoutMs: 30_000 });
+    expect(fake.calls[4]!.input).toEqual({ tables: TABLES, tag: 'savepoint-40', timeoutMs: 30_000 });
     expect(fake.records[0]).toMatchObject({
       savepointId: 40,
       jobName,
@@ -223,7 +231,22 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
         .catch((e: unknown) => e),
     );
     expect((err as WorkflowFailedError).cause).toMatchObject({ type, message: expect.stringMatching(message) });
-    expect(fake.calls.map((c) => c.name)).toEqual(['resolveJob', 'describeSinkTables']);
+    expect(fake.calls.map((c) => c.name)).toEqual(['resolveJob', 'requireRecentCheckpoint', 'describeSinkTables']);
+  });
+
+  it('refuses a job without a recent completed checkpoint with its cause, before any savepoint is triggered', async () => {
+    const jobName = unique('crash-looping-job');
+    const fake = fakeJob(jobName, { noRecentCheckpoint: 'no checkpoint has completed since it started; its latest exception: ArithmeticException: / by zero' });
+    const err = await withWorker(fake.activities, (taskQueue) =>
+      env.client.workflow
+        .execute('takeSavepointWorkflow', { taskQueue, workflowId: unique('savepoint-refused'), args: [{ job: { jobName }, tables: TABLES }] })
+        .catch((e: unknown) => e),
+    );
+    expect((err as WorkflowFailedError).cause).toMatchObject({
+      type: 'NoRecentCheckpoint',
+      message: expect.stringContaining('ArithmeticException: / by zero'),
+    });
+    expect(fake.calls.map((c) => c.name)).toEqual(['resolveJob', 'requireRecentCheckpoint']);
   });
 
   it('manages one schedule per job: create, duplicate refused, list, pause, unpause, delete', async () => {

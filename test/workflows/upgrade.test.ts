@@ -61,6 +61,9 @@ async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what
 
 const steps = (status: UpgradeStatus) => status.timings.map((t) => t.step);
 
+/** The preflight reads and, once the tables and the cluster are checked, the deployment check (the tag reads may still run). */
+const PREFLIGHT_CHECKS = [...PREFLIGHT_READS, 'checkDeployments'];
+
 describe('upgradeWorkflow', () => {
   it('happy path: stops v1 with a savepoint, checks the tag, deploys v2 from it, waits until healthy', async () => {
     const jobName = unique('orders');
@@ -82,7 +85,8 @@ describe('upgradeWorkflow', () => {
 
     expectCallSteps(stack.callNames(), [
       'resolveJob',
-      PREFLIGHT_READS,
+      'requireRecentCheckpoint',
+      PREFLIGHT_CHECKS,
       'stopWithSavepoint',
       'awaitTag',
       ['deployJob', 'recordRestorePoint'],
@@ -190,10 +194,6 @@ describe('upgradeWorkflow', () => {
     expect(stack.calls).toEqual([]);
   });
 
-  it('refuses a job that is not RUNNING, before stopping anything', async () => {
-    const jobName = unique('orders');
-    const stack = new FakeStack({ jobName, jobState: 'RESTARTING' });
-    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
   it('keys a job given by id by its name: a run by id under flink-job/<id> is refused after one read, and a start by id meets a running one by name', async () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
@@ -224,12 +224,49 @@ describe('upgradeWorkflow', () => {
     });
   });
 
+  it('refuses a job that is not RUNNING, before stopping anything', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName, jobState: 'RESTARTING' });
+    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
       failureOf((await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result()),
     );
     expect(failure.type).toBe('JobNotRunning');
     expect(failure.message).toContain('RESTARTING');
-    expect(stack.callNames()).toEqual(['resolveJob']);
+    // A RESTARTING job that checkpointed lately is refused by its state.
+    expect(stack.callNames()).toEqual(['resolveJob', 'requireRecentCheckpoint']);
     expect(stack.job(stack.initialJobId).state).toBe('RESTARTING');
+  });
+
+  it('refuses a job without a recent completed checkpoint with its own cause, before anything else', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    stack.noRecentCheckpoint.set('v1', 'no checkpoint has completed since it started; its latest exception: ArithmeticException: / by zero');
+    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
+      failureOf((await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result()),
+    );
+    expect(failure.type).toBe('NoRecentCheckpoint');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('ArithmeticException: / by zero');
+    expect(stack.callNames()).toEqual(['resolveJob', 'requireRecentCheckpoint']);
+    expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
+  });
+
+  it('checks the new version and the old one its compensation would start, and refuses a bad one before the stop', async () => {
+    for (const bad of ['v2', 'v1']) {
+      const jobName = unique('orders');
+      const stack = new FakeStack({ jobName });
+      stack.badDeployments.set(bad, `scriptFile ../../etc/passwd resolves outside the deployments root`);
+      const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
+        failureOf((await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result()),
+      );
+      expect(failure.type, bad).toBe('DeploymentCheckFailed');
+      expect(failure.message, bad).toContain(`${bad}: scriptFile ../../etc/passwd`);
+      expect(stack.callsOf('checkDeployments').map((c) => c.deployments.map((d: { version: string }) => d.version))).toEqual([['v2', 'v1']]);
+      expect(stack.callsOf('checkDeployments')[0].sinkTables).toEqual(TABLES);
+      expect(stack.callNames(), bad).not.toContain('stopWithSavepoint');
+      expect(stack.callNames(), bad).not.toContain('deployJob');
+      expect(stack.running().map((j) => j.jobId), bad).toEqual([stack.initialJobId]);
+    }
   });
 
   it('refuses a sink table without sink.savepoint.auto-tag: nothing is stopped', async () => {
@@ -242,7 +279,7 @@ describe('upgradeWorkflow', () => {
     expect(failure.type).toBe('AutoTagDisabled');
     expect(failure.message).toContain('demo.customers');
     expect(failure.message).not.toContain('demo.orders');
-    expect(withoutTagReads(stack.callNames())).toEqual(['resolveJob', 'describeSinkTables']);
+    expect(withoutTagReads(stack.callNames())).toEqual(['resolveJob', 'requireRecentCheckpoint', 'describeSinkTables']);
     expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
   });
 
@@ -256,7 +293,7 @@ describe('upgradeWorkflow', () => {
     );
     expect(failure.type).toBe('TableNotFound');
     expect(failure.message).toContain('demo.nope');
-    expect(withoutTagReads(stack.callNames())).toEqual(['resolveJob', 'describeSinkTables']);
+    expect(withoutTagReads(stack.callNames())).toEqual(['resolveJob', 'requireRecentCheckpoint', 'describeSinkTables']);
     expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
   });
 
@@ -292,7 +329,8 @@ describe('upgradeWorkflow', () => {
     expect(failure.message).not.toContain('demo.orders');
     expectCallSteps(stack.callNames(), [
       'resolveJob',
-      PREFLIGHT_READS,
+      'requireRecentCheckpoint',
+      PREFLIGHT_CHECKS,
       'stopWithSavepoint',
       'awaitTag',
       'deployJob',
@@ -324,7 +362,8 @@ describe('upgradeWorkflow', () => {
     expect(result.reason).toContain('no checkpoint completed since the deploy');
     expectCallSteps(stack.callNames(), [
       'resolveJob',
-      PREFLIGHT_READS,
+      'requireRecentCheckpoint',
+      PREFLIGHT_CHECKS,
       'stopWithSavepoint',
       'awaitTag',
       ['deployJob', 'recordRestorePoint'],
@@ -424,8 +463,9 @@ describe('upgradeWorkflow', () => {
 
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
-    // resolveJob, 4 preflight reads, stop, awaitTag, deploy and record, the health gate: then the undo.
-    expect(stack.callNames().slice(10)).toEqual([
+    // resolveJob, the checkpoint check, 4 preflight reads, the deployment check, stop, awaitTag,
+    // deploy and record, the health gate: then the undo.
+    expect(stack.callNames().slice(12)).toEqual([
       'getJob',
       'cancelJob',
       'getJob',
