@@ -12,6 +12,7 @@
 // against what ids 1..max give, so an id lost or applied twice shows on every shape.
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
@@ -30,8 +31,9 @@ import { awaitCheckpointedRun, cancelJobsNamed, jobState } from '../support/demo
 import {
   compactShapes,
   createShapeTables,
-  expectedShapes,
+  expectedFor,
   maxIdOf,
+  maxIdsOf,
   readShapes,
   shapeMetadata,
   SHAPE_NAMES,
@@ -83,17 +85,24 @@ async function expectEqualsTag(rows: TableRows, tag: string, v1UpTo: number): Pr
     expect(atTag[s].length, `${s} at ${tag}`).toBeGreaterThan(0);
     expect(rows[s], `${s} vs ${tag}`).toEqual(atTag[s]);
   }
-  expect(withoutVersion(atTag)).toEqual(expectedShapes(maxIdOf(atTag), v1UpTo));
+  expectOneCheckpoint(atTag, v1UpTo);
   return atTag;
+}
+
+/** A savepoint's tag: every table written up to the same id, each id exactly once. */
+function expectOneCheckpoint(rows: TableRows, v1UpTo: number): void {
+  const max = maxIdOf(rows);
+  expect(maxIdsOf(rows)).toEqual(Object.fromEntries(SHAPE_NAMES.map((s) => [s, max])));
+  expect(withoutVersion(rows)).toEqual(expectedFor(rows, v1UpTo));
 }
 
 /** Waits until the live job has written 20 ids past `id`, then checks every table holds ids 1..max exactly once. */
 async function expectExactlyOnceAfter(id: number, v1UpTo: number): Promise<void> {
   const rows = await until(`the tables to grow past id ${id}`, 90_000, async () => {
     const r = await readShapes(DB);
-    return maxIdOf(r) > id + 20 ? r : undefined;
+    return Math.min(...Object.values(maxIdsOf(r))) > id + 20 ? r : undefined;
   });
-  expect(withoutVersion(rows)).toEqual(expectedShapes(maxIdOf(rows), v1UpTo));
+  expect(withoutVersion(rows)).toEqual(expectedFor(rows, v1UpTo));
 }
 
 type Metadata = Awaited<ReturnType<typeof shapeMetadata>>;
@@ -149,6 +158,7 @@ describe('every Paimon table shape through upgrade, savepoint, compaction, resto
     await cancelJobsNamed(JOB_NAME).catch(() => undefined);
     for (const p of savepointPaths) await rm(localPath(p, 'savepoint'), { recursive: true, force: true }).catch(() => undefined);
     await rm(new RestorePointStore(config.flink.savepointDir).jobDir(JOB_NAME), { recursive: true, force: true });
+    await rm(path.dirname(script('pipeline-v1.sql')), { recursive: true, force: true });
     if (figures.length > 0) console.info(`shape figures (${DB}):\n${JSON.stringify(figures, null, 1)}`);
     if (!process.env.SHAPES_KEEP) {
       await paimonQuery(`DROP DATABASE IF EXISTS \`${config.paimon.catalog}\`.${DB} CASCADE`).catch(() => undefined);
@@ -187,7 +197,7 @@ describe('every Paimon table shape through upgrade, savepoint, compaction, resto
     savepointPaths.push(pointB.path);
     expect(pointB).toMatchObject({ restorable: true, missingTags: [] });
     const atB = await readShapes(DB, pointB.tag);
-    expect(withoutVersion(atB)).toEqual(expectedShapes(maxIdOf(atB), v1UpTo));
+    expectOneCheckpoint(atB, v1UpTo);
     await measure('B taken (the job runs on)', pointB.tag);
     for (const x of SHAPE_NAMES) figures.push({ stage: 'B read by tag', table: x, mergedRows: atB[x].length });
 
@@ -204,11 +214,29 @@ describe('every Paimon table shape through upgrade, savepoint, compaction, resto
     const tagS = `savepoint-${stop.savepointId}`;
     expect(await activityEnv.run(activities.awaitTag, { tables: TABLES, tag: tagS, timeoutMs: 60_000 })).toEqual({ missing: [] });
     await measure('stopped (S), before compaction', pointB.tag);
-    const beforeCompaction = await readShapes(DB);
+    const beforeCompaction = { rows: await readShapes(DB), meta: await shapeMetadata(DB) };
     await compactShapes(DB);
+    const compacted = await shapeMetadata(DB);
     await measure('after full compaction', pointB.tag);
     const beforeRestore = await readShapes(DB);
-    expect(beforeRestore).toEqual(beforeCompaction); // compaction changes files, never content
+    expect(beforeRestore).toEqual(beforeCompaction.rows); // compaction changes files, never content
+    for (const s of SHAPE_NAMES) {
+      // A compaction committed after B's tag on every table: by sys.compact, or by the writer itself
+      // (lookup changelog and deletion vectors compact on every commit, so a full compaction then
+      // finds nothing to do and commits nothing).
+      const tagged = compacted[s].tags.find((t) => t.tag === pointB.tag)!.snapshotId;
+      expect(compacted[s].snapshots.compactions.filter((id) => id > tagged), `${s}: compactions after ${pointB.tag}`).not.toEqual([]);
+      figures.push({
+        stage: 'full compaction',
+        table: s,
+        committed: compacted[s].snapshots.latest > beforeCompaction.meta[s].snapshots.latest,
+        compactionsAfterB: compacted[s].snapshots.compactions.filter((id) => id > tagged).length,
+      });
+    }
+    // The tables whose writer does not compact on every commit got a full compaction's own commit.
+    for (const s of ['partial', 'agg', 'events'] as const) {
+      expect(compacted[s].snapshots, s).toMatchObject({ latest: beforeCompaction.meta[s].snapshots.latest + 1, latestKind: 'COMPACT' });
+    }
     for (const s of SHAPE_NAMES) expect(beforeRestore[s], `${s} moved after B`).not.toEqual(atB[s]);
 
     // Restore to B, approved. No writer runs (stopped above), so the plan has nothing to stop.
@@ -225,11 +253,26 @@ describe('every Paimon table shape through upgrade, savepoint, compaction, resto
     );
     const plan = await until('the restore to wait for approval', 120_000, async () => restorePlan(client, { jobName: JOB_NAME }).catch(() => undefined));
     expect(plan.writer.action).toBe('none');
+    // The plan's figures, from the tables' metadata: records counted as Paimon counts them.
+    for (const s of SHAPE_NAMES) {
+      const tagged = compacted[s].tags.find((t) => t.tag === pointB.tag)!;
+      expect(plan.tables.find((t) => t.table === `${DB}.${s}`), s).toMatchObject({
+        tagSnapshotId: tagged.snapshotId,
+        recordsAtTag: tagged.records,
+        latestSnapshotId: compacted[s].snapshots.latest,
+        recordsNow: compacted[s].snapshots.latestRecords,
+        snapshotsDeleted: compacted[s].snapshots.latest - tagged.snapshotId,
+        tagsDeleted: [{ tag: tagS, snapshotId: compacted[s].tags.find((t) => t.tag === tagS)!.snapshotId }],
+        restorePointsLost: [tagS],
+      });
+    }
     expect(await approveRestore(client, { jobName: JOB_NAME }, { approver: 'ops-bob', planVersion: plan.version })).toMatchObject({ outcome: 'proceeding' });
     const restored: RestoreResult = await handle.result();
     expect(restored.status).toBe('restored');
     expect(restored.tables!.map((t) => [t.table, t.rolledBack])).toEqual(TABLES.map((t) => [t, true]));
-    for (const t of plan.tables) expect(restored.tables!.find((r) => r.table === t.table)!.snapshotId).toBe(t.tagSnapshotId);
+    for (const t of plan.tables) {
+      expect(restored.tables!.find((r) => r.table === t.table)).toMatchObject({ snapshotId: t.tagSnapshotId, schemaId: t.tagSchemaId, records: t.recordsAtTag });
+    }
     expect(await jobState(restored.newJobId!)).toBe('RUNNING');
     const afterRollback = readBeforeDeploy(pointB.path, 'v2');
     await expectEqualsTag(afterRollback.rows, pointB.tag, v1UpTo);
@@ -241,7 +284,9 @@ describe('every Paimon table shape through upgrade, savepoint, compaction, resto
     const failed: UpgradeResult = await (
       await startUpgrade(
         client,
-        { job: { jobName: JOB_NAME }, newVersion: BROKEN, oldVersion: V2, sinkTables: TABLES, options: { healthTimeout: '20s', tagTimeout: '60s' } },
+        // healthTimeout is also how long v2 has to checkpoint again after the rollback: this job's 10
+        // tasks took over 20 s to start on a loaded 2-core machine (CompensationFailed at 20 s).
+        { job: { jobName: JOB_NAME }, newVersion: BROKEN, oldVersion: V2, sinkTables: TABLES, options: { healthTimeout: '45s', tagTimeout: '60s' } },
         { taskQueue },
       )
     ).result();
@@ -252,15 +297,35 @@ describe('every Paimon table shape through upgrade, savepoint, compaction, resto
     const atF = await expectEqualsTag(readBeforeDeploy(failed.savepoint!.path, 'v2').rows, failed.tag!, v1UpTo);
     await expectExactlyOnceAfter(maxIdOf(atF), v1UpTo);
 
-    // Retention over the job's points: every deleted point's tag is gone from every table, every kept one stays.
+    // Restore point C, taken on the timeline the rollbacks left (checkpoint ids go on from F).
+    await awaitCheckpointedRun(failed.restoredJobId!);
+    const pointC: TakeSavepointResult = await client.workflow.execute('takeSavepointWorkflow', {
+      taskQueue,
+      workflowId: unique('e2e-shapes-savepoint'),
+      args: [{ job: { jobName: JOB_NAME }, tables: TABLES, options: { label: 'shapes C', tagTimeout: '2m' } }],
+    });
+    savepointPaths.push(pointC.path);
+    expect(pointC).toMatchObject({ restorable: true, missingTags: [] });
+    const atC = await readShapes(DB, pointC.tag);
+    expectOneCheckpoint(atC, v1UpTo);
+
+    // Retention over the job's points, keepLast 1: the upgrades' points are pinned, C is the newest,
+    // B goes; its tag leaves every table, every kept point's tag stays.
     const tagsBefore = await shapeMetadata(DB);
     const retention: RetentionResult = await client.workflow.execute('retentionWorkflow', {
       taskQueue,
       workflowId: unique('e2e-shapes-retention'),
       args: [{ jobName: JOB_NAME, tables: TABLES, policy: { keepLast: 1 } }],
     });
-    expect(retention.failed).toEqual([]);
-    expect(retention.deleted).toContain(pointB.savepointId);
+    expect(retention).toMatchObject({ deleted: [pointB.savepointId], failed: [] });
+    expect(retention.decisions).toEqual(
+      expect.arrayContaining([
+        { savepointId: pointC.savepointId, action: 'keep', reason: 'newest-restorable' },
+        { savepointId: failed.savepoint!.id, action: 'keep', reason: 'pinned' },
+        { savepointId: upgrade.savepoint!.id, action: 'keep', reason: 'pinned' },
+        { savepointId: pointB.savepointId, action: 'delete', reason: 'expired' },
+      ]),
+    );
     const tagsAfter = await shapeMetadata(DB);
     const has = (meta: Metadata, s: (typeof SHAPE_NAMES)[number], id: number) => meta[s].tags.some((t) => t.tag === `savepoint-${id}`);
     for (const d of retention.decisions) {
@@ -269,7 +334,7 @@ describe('every Paimon table shape through upgrade, savepoint, compaction, resto
         expect({ table: s, point: d.savepointId, present: has(tagsAfter, s, d.savepointId) }).toEqual({ table: s, point: d.savepointId, present: expected });
       }
     }
-    expect(has(tagsAfter, 'counts', failed.savepoint!.id)).toBe(true);
+    for (const s of SHAPE_NAMES) expect(has(tagsAfter, s, pointC.savepointId) && !has(tagsAfter, s, pointB.savepointId), s).toBe(true);
     console.info(`table-shapes: one pass in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
 });

@@ -2,8 +2,7 @@
 // SQL gateway in the test's own database, its scripts aimed there under the test's job name, reads
 // of every table (now, or as of a tag) in one batch query, the tables' snapshots and tags, and what
 // every table must hold once the job has written the ids 1..max exactly once.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { splitSqlScript } from '../../activities/sql-gateway/script';
 import { repoRoot } from '../../src/paths';
@@ -29,9 +28,14 @@ export async function createShapeTables(database: string): Promise<void> {
   for (const statement of splitSqlScript(aimedAt(shapesFile('tables.sql'), database))) await paimonQuery(statement);
 }
 
-/** Writes shapes scripts aimed at `database`, named `jobName`, into a folder the worker can read. */
+/**
+ * Writes shapes scripts aimed at `database`, named `jobName`, into a folder the worker may deploy
+ * from: under the deployments root (the repository, the worker's working directory), git-ignored.
+ */
 export function shapeScripts(database: string, jobName: string): (file: string) => string {
-  const dir = mkdtempSync(path.join(tmpdir(), `${database}-`));
+  const parent = path.join(repoRoot(), '.test-results');
+  mkdirSync(parent, { recursive: true });
+  const dir = mkdtempSync(path.join(parent, `${database}-`));
   return (file) => {
     const target = path.join(dir, file);
     writeFileSync(target, aimedAt(shapesFile(file), database).replace(/SET 'pipeline\.name' = '[^']*'/, `SET 'pipeline.name' = '${jobName}'`));
@@ -64,6 +68,8 @@ export interface SnapshotFacts {
   latestKind: string;
   /** the latest snapshot's total_record_count: records in its data files, not merged rows */
   latestRecords: number;
+  /** the ids of the snapshots that are compactions (commit_kind COMPACT) */
+  compactions: number[];
 }
 export interface TagFacts {
   tag: string;
@@ -96,6 +102,7 @@ export async function shapeMetadata(database: string): Promise<Record<Shape, { s
             latest: Number(last?.snapshot_id ?? 0),
             latestKind: String(last?.commit_kind ?? ''),
             latestRecords: Number(last?.total_record_count ?? 0),
+            compactions: mine.filter((r) => r.commit_kind === 'COMPACT').map((r) => Number(r.snapshot_id)),
           },
           tags: tags
             .filter((r) => r.t === s)
@@ -114,8 +121,20 @@ export async function compactShapes(database: string): Promise<void> {
   }
 }
 
-/** The largest id the job had written into a read (every table of one checkpoint covers the same ids). */
-export const maxIdOf = (rows: TableRows): number => Math.max(0, ...rows.events.map((r) => Number(r.split('|')[1])));
+/** Columns that hold ids, per table: the largest of them is the last id the table was written. */
+const ID_COLUMNS: Record<Shape, number[]> = { counts: [3], top3: [1], partial: [1, 2], agg: [4], events: [1] };
+
+/**
+ * The largest id written into each table of a read. A live read may see the tables at different
+ * checkpoints (each table commits on its own), so each table is checked against its own.
+ */
+export function maxIdsOf(rows: TableRows): Record<Shape, number> {
+  const ids = (s: Shape) => rows[s].flatMap((r) => ID_COLUMNS[s].map((i) => Number(r.split('|')[i]))).filter((n) => !Number.isNaN(n));
+  return Object.fromEntries(SHAPE_NAMES.map((s) => [s, Math.max(0, ...ids(s))])) as Record<Shape, number>;
+}
+
+/** The largest id in a read: the append-only table's, which holds every id. */
+export const maxIdOf = (rows: TableRows): number => maxIdsOf(rows).events;
 
 /**
  * What every table holds once ids 1..max were each written exactly once, the version strings
@@ -140,6 +159,12 @@ export function expectedShapes(max: number, v1UpTo: number): Record<Shape, strin
     agg: sorted([...groups((id) => `p${id % 3}|${id % 4}`)].map(([pk, xs]) => `${pk}|${xs.length}|${sum(xs)}|${Math.max(...xs)}`)),
     events: sorted(ids.map((id) => `p${id % 2}|${id}|${id <= v1UpTo ? 'v1' : 'v2'}:${id}`)),
   };
+}
+
+/** What each table of a read must hold, given the largest id written into it. */
+export function expectedFor(rows: TableRows, v1UpTo: number): Record<Shape, string[]> {
+  const max = maxIdsOf(rows);
+  return Object.fromEntries(SHAPE_NAMES.map((s) => [s, expectedShapes(max[s], v1UpTo)[s]])) as Record<Shape, string[]>;
 }
 
 /** A read without the version column of the tables whose rows carry one (events keep their payload). */
