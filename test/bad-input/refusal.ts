@@ -64,4 +64,7 @@ export const READ_ONLY_ACTIVITIES = new Set([
   'listTags',
   'tableState',
   'inspectSavepoint',
+  // the checks before anything is stopped: a throwaway gateway session and EXPLAIN, checkpoint statistics
+  'checkDeployments',
+  'requireRecentCheckpoint',
 ]);
