@@ -134,6 +134,11 @@ export interface TagInfo {
   /** ISO timestamp of the tagged snapshot's commit */
   commitTime: string;
   recordCount: number | null;
+  /**
+   * When Paimon expires the tag (its create_time + time_retained, in the cluster's local time like
+   * commitTime); null when it keeps it until someone deletes it. Absent in answers recorded before.
+   */
+  expiresAt?: string | null;
 }
 
 /**

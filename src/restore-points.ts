@@ -92,7 +92,17 @@ export const RestorePointRecordSchema = lazySchema(() =>
        * Absent in records written before it existed, and when the tag was not there yet.
        */
       tagsAtRecord: z
-        .record(z.string(), z.object({ snapshotId: z.number().int(), commitTime: z.string() }).strict())
+        .record(
+          z.string(),
+          z
+            .object({
+              snapshotId: z.number().int(),
+              commitTime: z.string(),
+              /** when Paimon expires the tag (tag.default-time-retained), null when it keeps it */
+              expiresAt: z.string().nullable().optional(),
+            })
+            .strict(),
+        )
         .optional(),
       /**
        * Set on a record moved aside because the point left the table's timeline: a restore rolled
@@ -146,6 +156,39 @@ export interface RestorePoint {
   restorable: boolean;
   /** Why the point is not restorable (empty when it is). */
   problems: string[];
+  /**
+   * The earliest time Paimon expires the point's tag on one of its tables (the table's
+   * 'tag.default-time-retained' when the savepoint was tagged); null when no table expires it.
+   * From then on the point is not restorable, pinned or not.
+   */
+  tagExpiresAt?: string | null;
+  /** What a person should know although the point is restorable now (e.g. a pinned point whose tag expires). */
+  warnings?: string[];
+}
+
+/** The tables that expire `tag`, with when, earliest first. */
+export function tagExpiries(tag: string, tagsOf: (table: TableRef) => { tagName: string; expiresAt?: string | null }[] | undefined, tables: TableRef[]) {
+  return tables
+    .flatMap((table) => {
+      const at = tagsOf(table)?.find((t) => t.tagName === tag)?.expiresAt;
+      return at ? [{ table, at }] : [];
+    })
+    .sort((a, b) => a.at.localeCompare(b.at));
+}
+
+/**
+ * The warning for a pinned point whose tag Paimon will expire: pinning keeps the savepoint and the
+ * record, but not Paimon's tag, and without the tag the point cannot be restored.
+ */
+export function pinnedTagExpiryWarning(tag: string, expiries: { table: TableRef; at: string }[]): string | undefined {
+  if (expiries.length === 0) return undefined;
+  const where = expiries.map((e) => `${e.table} at ${e.at}`).join(', ');
+  return (
+    `pinned, but Paimon expires tag ${tag} (the table's 'tag.default-time-retained') on ${where} (cluster time); ` +
+    'after that this point cannot be restored. To keep it, make the tag again without a retention on the same snapshot ' +
+    `(CALL sys.delete_tag then CALL sys.create_tag(\`table\` => '<table>', tag => '${tag}', snapshot_id => <its snapshot>)) ` +
+    "or unset 'tag.default-time-retained' before the next savepoint"
+  );
 }
 
 export const RestorePointOptionsSchema = lazySchema(() =>
@@ -216,6 +259,10 @@ export interface TakeSavepointResult {
   retention?: RetentionResult;
   /** Why that retention run did not complete (the savepoint is recorded regardless). */
   retentionError?: string;
+  /** When Paimon expires the savepoint's tag on the first of its tables (see RestorePoint.tagExpiresAt). */
+  tagExpiresAt?: string;
+  /** Set for a pinned savepoint whose tag Paimon will expire: it is not a long-retention point. */
+  warning?: string;
 }
 
 export const RetentionInputSchema = lazySchema(() =>

@@ -38,8 +38,8 @@ import {
 } from './restore-messages';
 import { markLostRestorePoints, RESTORE_MARKS_LOST_POINTS } from './restore-lost-points';
 import { makePlan, planChanges, staleSavepointTag, type PlanFor } from './restore-plan';
-import { messageOf, Saga } from './saga';
 import { rollbackMismatch } from './rollback-check';
+import { messageOf, Saga } from './saga';
 import { stepToken } from './tokens';
 
 const rest = proxyActivities<Activities>(restCall);
@@ -49,9 +49,9 @@ const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(
 
 /** Histories recorded before this patch made the undo branches one table after another. */
 const UNDO_BRANCHES_AT_ONCE = 'undo-branches-at-once';
-
 /** Histories recorded before this patch checked a rollback with COUNT(*) (legacyRowCheck). */
 const ROLLBACK_CHECKED_BY_METADATA = 'rollback-checked-by-metadata';
+
 type Decision = { kind: 'approved'; approval: Approval; seq: number } | { kind: 'rejected'; rejection: Rejection };
 
 export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResult> {
@@ -319,10 +319,6 @@ async function rollBack(plan: RestorePlan, progress: Progress<RestoreStatus>): P
   return plan.tables.map((t) => t.table);
 }
 
-/** Input typed into the Temporal UI reaches us unchecked: refuse it before touching anything. */
-function validated(input: RestoreInput): RestoreParams {
-  const parsed = parseRestoreInput(input);
-  if (!parsed.ok) throw fatal(WorkflowFailureType.InvalidInput, `invalid restore input: ${parsed.problems.join('; ')}`);
 /**
  * Histories recorded before 'rollback-checked-by-metadata' compared COUNT(*) with the tag's
  * record_count, which is wrong for any table whose keys change; kept only so they replay.
@@ -340,6 +336,10 @@ function legacyRowCheck(t: RestorePlan['tables'][number], state: TableState, tab
   }
 }
 
+/** Input typed into the Temporal UI reaches us unchecked: refuse it before touching anything. */
+function validated(input: RestoreInput): RestoreParams {
+  const parsed = parseRestoreInput(input);
+  if (!parsed.ok) throw fatal(WorkflowFailureType.InvalidInput, `invalid restore input: ${parsed.problems.join('; ')}`);
   return parsed.value;
 }
 

@@ -4,7 +4,7 @@ import nodePath from 'node:path';
 import { log } from '@temporalio/activity';
 import type { Config } from '../../src/config';
 import { savepointIdOfTag, tagFor, type TableRef, type TagInfo } from '../../src/domain';
-import { TAG_REMADE, type RestorePoint, type RestorePointRecord, type TagPresence } from '../../src/restore-points';
+import { pinnedTagExpiryWarning, TAG_REMADE, tagExpiries, type RestorePoint, type RestorePointRecord, type TagPresence } from '../../src/restore-points';
 import type { CatalogActivities, FlinkActivities, PaimonActivities } from '../contract';
 import { localPath as flinkLocalPath } from '../flink/savepoint-metadata';
 import { CatalogFailureType, catalogFailure, RestorePointStore } from './store';
@@ -41,7 +41,9 @@ function tagIdentities(tables: TableRef[], tag: string, tagInfos: Map<TableRef, 
   const identities: NonNullable<RestorePointRecord['tagsAtRecord']> = {};
   for (const table of tables) {
     const found = tagInfos.get(table)?.find((t) => t.tagName === tag);
-    if (found) identities[table] = { snapshotId: found.snapshotId, commitTime: found.commitTime };
+    if (!found) continue;
+    identities[table] = { snapshotId: found.snapshotId, commitTime: found.commitTime };
+    if (found.expiresAt !== undefined) identities[table].expiresAt = found.expiresAt;
   }
   return identities;
 }
@@ -241,6 +243,8 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
       if (record?.expiringSince) problems.push(`being deleted by retention since ${record.expiringSince}`);
       const remade = record ? remadeTags(record, tag, tagInfos) : [];
       if (remade.length > 0) problems.push(`${TAG_REMADE} on ${remade.join(', ')}`);
+      const expiries = tagExpiries(tag, (t) => tagInfos.get(t), pointTables);
+      const expiryWarning = record?.pinned ? pinnedTagExpiryWarning(tag, expiries) : undefined;
 
       points.push({
         savepointId,
@@ -258,6 +262,8 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
         expiring: record?.expiringSince != null,
         restorable: problems.length === 0,
         problems,
+        tagExpiresAt: expiries[0]?.at ?? null,
+        warnings: expiryWarning ? [expiryWarning] : [],
       });
     }
     const lostPoints: RestorePoint[] = [];

@@ -2,13 +2,18 @@
 // number, TIMESTAMP as an ISO local date-time string). Named after Paimon 1.3's own columns.
 import { z } from 'zod';
 
-/** `<table>$tags` (Paimon 1.3 also has create_time and time_retained, which we do not read). */
+/**
+ * `<table>$tags`. A tag with `time_retained` (e.g. 'PT2H'; a savepoint's tag gets the table's
+ * 'tag.default-time-retained') is expired by Paimon's own commits once `create_time` + that passed.
+ */
 export const TagRow = z.object({
   tag_name: z.string(),
   snapshot_id: z.number().int(),
   schema_id: z.number().int(),
   commit_time: z.string(),
   record_count: z.number().int().nullable(),
+  create_time: z.string().nullable(),
+  time_retained: z.string().nullable(),
 });
 
 /** `SELECT ... AS table_ref` over `<table>$options` or `<table>$tags`. */

@@ -47,7 +47,7 @@ export function selectAutoTagOption(tables: TableName[]): string {
     .join(' UNION ALL ');
 }
 
-const TAG_COLUMNS = 'tag_name, snapshot_id, schema_id, commit_time, record_count';
+const TAG_COLUMNS = 'tag_name, snapshot_id, schema_id, commit_time, record_count, create_time, time_retained';
 
 export const selectTags = (t: TableName): string => `SELECT ${TAG_COLUMNS} FROM ${system(t, 'tags')}`;
 

@@ -13,7 +13,20 @@ const tagInfo = (r: z.infer<typeof TagRow>): TagInfo => ({
   // Paimon gives a local date-time without a zone (the cluster's time zone).
   commitTime: r.commit_time,
   recordCount: r.record_count,
+  expiresAt: expiryOf(r.create_time, r.time_retained),
 });
+
+/** create_time + time_retained (Java's Duration text, e.g. 'PT72H' or 'PT1M30.5S'), as a local date-time; null when kept. */
+export function expiryOf(createTime: string | null, timeRetained: string | null): string | null {
+  if (createTime === null || timeRetained === null) return null;
+  const d = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$/.exec(timeRetained);
+  const created = Date.parse(`${createTime}Z`);
+  if (Number.isNaN(created)) return null;
+  // A retention we cannot read may end at any time: count it as ended at once, never as 'kept'.
+  if (!d) return createTime;
+  const ms = (Number(d[1] ?? 0) * 3600 + Number(d[2] ?? 0) * 60 + Number(d[3] ?? 0)) * 1000;
+  return new Date(created + ms).toISOString().replace(/Z$/, '');
+}
 
 /** Oldest snapshot first. */
 const bySnapshot = (a: TagInfo, b: TagInfo) => a.snapshotId - b.snapshotId || a.tagName.localeCompare(b.tagName);

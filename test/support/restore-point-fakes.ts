@@ -27,6 +27,8 @@ export interface FakeJobKnobs {
   tagsBefore?: string[];
   /** the job has no recent completed checkpoint: requireRecentCheckpoint refuses with this cause */
   noRecentCheckpoint?: string;
+  /** tables whose savepoint tags Paimon expires at this (cluster-local) time, as the catalog records it */
+  tagExpiresAt?: Partial<Record<TableRef, string>>;
 }
 
 export function fakeJob(jobName: string, knobs: FakeJobKnobs = {}) {
@@ -84,6 +86,11 @@ export function fakeJob(jobName: string, knobs: FakeJobKnobs = {}) {
     async recordRestorePoint(input) {
       calls.push({ name: 'recordRestorePoint', input });
       const record = restorePointRecordOf(input);
+      if (input.taggedAtRecord) {
+        record.tagsAtRecord = Object.fromEntries(
+          input.tables.map((t) => [t, { snapshotId: 7, commitTime: '2026-11-30T06:00:00', expiresAt: knobs.tagExpiresAt?.[t] ?? null }]),
+        );
+      }
       records.push(record);
       return record;
     },

@@ -200,6 +200,38 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     expect(fake.records).toEqual([]);
   });
 
+  it("says when Paimon expires the savepoint's tag, and warns when the point is pinned (a long-retention point it is not)", async () => {
+    const jobName = unique('tag-expiry-job');
+    const fake = fakeJob(jobName, { tagExpiresAt: { 'demo.seq_b': '2026-12-01T08:00:00.000', 'demo.seq_a': '2026-12-02T08:00:00.000' } });
+    const take = (pinned: boolean) =>
+      withWorker(fake.activities, (taskQueue) =>
+        env.client.workflow.execute('takeSavepointWorkflow', {
+          taskQueue,
+          workflowId: unique('savepoint-expiry'),
+          args: [{ job: { jobName }, tables: TABLES, options: { pinned } }],
+        }),
+      ) as Promise<TakeSavepointResult>;
+    const pinned = await take(true);
+    expect(pinned).toMatchObject({ restorable: true, tagExpiresAt: '2026-12-01T08:00:00.000' });
+    expect(pinned.warning).toContain(`pinned, but Paimon expires tag ${pinned.tag}`);
+    expect(pinned.warning).toContain('demo.seq_b at 2026-12-01T08:00:00.000, demo.seq_a at 2026-12-02T08:00:00.000');
+    const unpinned = await take(false);
+    expect(unpinned.tagExpiresAt).toBe('2026-12-01T08:00:00.000');
+    expect(unpinned.warning).toBeUndefined();
+    // A table that keeps its tags: nothing to say.
+    const keptJob = unique('tag-kept-job');
+    const keeps = fakeJob(keptJob);
+    const kept = (await withWorker(keeps.activities, (taskQueue) =>
+      env.client.workflow.execute('takeSavepointWorkflow', {
+        taskQueue,
+        workflowId: unique('savepoint-kept'),
+        args: [{ job: { jobName: keptJob }, tables: TABLES, options: { pinned: true } }],
+      }),
+    )) as TakeSavepointResult;
+    expect(kept.tagExpiresAt).toBeUndefined();
+    expect(kept.warning).toBeUndefined();
+  });
+
   it('refuses invalid input in the workflow itself (input typed into the UI), before touching Flink', async () => {
     const jobName = unique('invalid-job');
     const fake = fakeJob(jobName);

@@ -37,7 +37,7 @@ export const restorePoints: Command = {
     }
     ctx.out(
       table(
-        ['SAVEPOINT', 'TAG', 'CREATED', 'VERSION', 'PINNED', 'RESTORABLE', 'TABLES', 'PATH'],
+        ['SAVEPOINT', 'TAG', 'CREATED', 'VERSION', 'PINNED', 'RESTORABLE', 'TAG EXPIRES', 'TABLES', 'PATH'],
         points.map((pt) => [
           String(pt.savepointId),
           pt.tag,
@@ -45,11 +45,13 @@ export const restorePoints: Command = {
           pt.deploymentVersion ?? '-',
           pt.pinned ? 'yes' : 'no',
           pt.restorable ? 'yes' : `no: ${pt.problems.join('; ')}`,
+          pt.tagExpiresAt ?? 'never',
           Object.entries(pt.tables).map(([t, presence]) => `${t}=${presence}`).join(' '),
           pt.path ?? '-',
         ]),
       ),
     );
+    for (const pt of points) for (const warning of pt.warnings ?? []) ctx.out(`warning: restore point ${pt.savepointId}: ${warning}`);
     return 0;
   },
 };

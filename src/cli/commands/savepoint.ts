@@ -73,6 +73,7 @@ export const savepoint: Command = {
           ? `restore point ${result.savepointId}: tag ${result.tag} on every table, savepoint ${result.path}`
           : `savepoint ${result.savepointId} at ${result.path} is NOT restorable: ${result.reason}`,
     );
+    if (!ctx.json && result.warning) ctx.out(`warning: ${result.warning}`);
     return result.restorable ? 0 : 1;
   },
 };
