@@ -68,15 +68,19 @@ function remadeTags(record: RestorePointRecord, tag: string, tagInfos: Map<Table
  * Why a record belongs to an older timeline than the tables now hold, or undefined while it may
  * not: none of its tables (among those read) still holds the tag it was recorded with, because a
  * restore's rollback deleted it or a later savepoint with the same id made it again (the restored
- * run counts checkpoint ids on from its savepoint). A record written without its tag counts only
- * when `evenUntagged` and the tag is on none of its tables: while the tag is anywhere we cannot tell
- * whose it is, and a listing cannot tell a tag still to come from one deleted.
+ * run counts checkpoint ids on from its savepoint).
+ *
+ * When a savepoint with the record's id is being recorded (`recording`), a tag that is gone is
+ * enough, and a record written without its tag counts when the tag is on none of its tables: while
+ * the tag is anywhere we cannot tell whose it is. A listing asks for more: a tag of that name made
+ * again on some table, proof of a newer timeline. A tag only gone (Paimon expired it, someone deleted
+ * it) leaves the point merely not restorable, for retention to clean up as before.
  */
-export function timelineLeft(record: RestorePointRecord, tagInfos: Map<TableRef, TagInfo[]>, evenUntagged = false): string | undefined {
+export function timelineLeft(record: RestorePointRecord, tagInfos: Map<TableRef, TagInfo[]>, recording = false): string | undefined {
   const tag = tagFor(record.savepointId);
   const recorded = Object.entries(record.tagsAtRecord ?? {}).filter(([table]) => tagInfos.has(table));
   if (recorded.length === 0) {
-    if (!evenUntagged || (record.tagsAtRecord && Object.keys(record.tagsAtRecord).length > 0)) return undefined;
+    if (!recording || (record.tagsAtRecord && Object.keys(record.tagsAtRecord).length > 0)) return undefined;
     const read = record.tables.filter((t) => tagInfos.has(t));
     if (read.length === 0 || read.some((t) => tagInfos.get(t)!.some((i) => i.tagName === tag))) return undefined;
     return `recorded before its tag came, and ${tag} is on none of ${read.join(', ')}`;
@@ -90,6 +94,7 @@ export function timelineLeft(record: RestorePointRecord, tagInfos: Map<TableRef,
       remade.push(`${table} (recorded on snapshot ${was.snapshotId} committed ${was.commitTime}, now on snapshot ${now.snapshotId} committed ${now.commitTime})`);
     } else return undefined; // this table still holds the point's own tag
   }
+  if (!recording && remade.length === 0) return undefined;
   const parts = [];
   if (remade.length > 0) parts.push(`${TAG_REMADE} on ${remade.join(', ')}`);
   if (gone.length > 0) parts.push(`tag ${tag} deleted from ${gone.join(', ')} since it was recorded`);
