@@ -110,9 +110,24 @@ describe('loadConfig', () => {
     expect(config.temporal.tls).toEqual({ caFile: undefined, certFile: '/certs/client.pem', keyFile: '/certs/client.key' });
   });
 
+  it('takes the deployments root as an absolute path, by default the working directory, and an optional checkpoint age', () => {
+    const config = loadConfig({});
+    expect(config.deployments.root).toBe(process.cwd());
+    expect(config.flink.checkpointMaxAgeMs).toBeUndefined();
+    const given = loadConfig({ DEPLOYMENTS_ROOT: '/srv/deployments', FLINK_CHECKPOINT_MAX_AGE_MS: '120000' });
+    expect(given.deployments.root).toBe('/srv/deployments');
+    expect(given.flink.checkpointMaxAgeMs).toBe(120000);
+    expect(problemsOf({ DEPLOYMENTS_ROOT: 'deployments', FLINK_CHECKPOINT_MAX_AGE_MS: '2m' })).toEqual([
+      "FLINK_CHECKPOINT_MAX_AGE_MS: must be a positive whole number of milliseconds, got '2m'",
+      "DEPLOYMENTS_ROOT: must be an absolute path (the folder scripts and jars are deployed from), got 'deployments'",
+    ]);
+  });
+
   it('lists every variable it reads', () => {
     expect([...CONFIG_ENV_KEYS].sort()).toEqual(
       [
+        'DEPLOYMENTS_ROOT',
+        'FLINK_CHECKPOINT_MAX_AGE_MS',
         'FLINK_REQUEST_TIMEOUT_MS',
         'FLINK_REST_AUTH_HEADER',
         'FLINK_REST_CA_FILE',
