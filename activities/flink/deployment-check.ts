@@ -32,14 +32,22 @@ export async function checkDeployments(
   input: unknown,
 ): Promise<{ checked: DeploymentCheck[] }> {
   const { deployments, sinkTables } = parseInput('checkDeployments', CheckDeploymentsInput, input);
+  // Side by side: each version has its own gateway session (or jar upload), and most of a check is
+  // waiting for the gateway's answer. The upgrade's two versions cost about one.
+  let done = 0;
+  const results = await Promise.all(
+    deployments.map(async (deployment) => {
+      const started = Date.now();
+      const result = deployment.kind === 'sql' ? await checkSql(gateway, config, deployment, sinkTables) : await checkJar(flink, config, deployment);
+      Context.current().heartbeat({ checked: ++done, of: deployments.length });
+      return { deployment, result, tookMs: Date.now() - started };
+    }),
+  );
   const checked: DeploymentCheck[] = [];
   const problems: Problem[] = [];
-  for (const deployment of deployments) {
-    const started = Date.now();
-    const result = deployment.kind === 'sql' ? await checkSql(gateway, config, deployment, sinkTables) : await checkJar(flink, config, deployment);
+  for (const { deployment, result, tookMs } of results) {
     if (typeof result === 'string') problems.push(`${label(deployment)}: ${result}`);
-    else checked.push({ ...result, version: deployment.version, kind: deployment.kind, tookMs: Date.now() - started });
-    Context.current().heartbeat({ checked: checked.length + problems.length, of: deployments.length });
+    else checked.push({ ...result, version: deployment.version, kind: deployment.kind, tookMs });
   }
   if (problems.length > 0) {
     throw fatal(FailureType.DeploymentCheckFailed, `checked before anything is stopped: ${problems.join('; ')}. Nothing was changed.`);
