@@ -37,6 +37,12 @@ export const RestoreOptionsSchema = lazySchema(() =>
       tagTimeout: duration('2m'),
       /** how long the restarted job has to be RUNNING with a completed checkpoint */
       healthTimeout: duration('5m'),
+      /**
+       * Live jobs (id or name) that write a table of a sink table's name in another database.
+       * Flink's plan names a Paimon writer by table name only, so such a job refuses the restore
+       * (OtherWriters) unless named here; the plan lists it as left running.
+       */
+      notWriters: z.array(z.string().trim().min(1)).default([]),
     })
     .strict()
     .superRefine((o, ctx) => {

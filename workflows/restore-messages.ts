@@ -30,6 +30,20 @@ export interface TableBlastRadius {
 
 export type WriterAction = 'stop-with-savepoint' | 'cancel' | 'none';
 
+/** A reader of a sink table: a live job (by its plan in Flink) or a consumer in `<table>$consumers`. */
+export interface PlanReader {
+  table: TableRef;
+  /** the live job that reads it (absent for a consumer no running job uses now) */
+  job?: { jobId: string; name: string; state: string };
+  consumerId?: string;
+  /** the consumer's saved position, when `$consumers` has one */
+  nextSnapshotId?: number;
+  /** what the reader will see after the rollback */
+  sees: string;
+  /** what to do so that it reads the restored table again without gaps */
+  remedy: string;
+}
+
 export interface RestorePlan {
   /** 1 for the first plan; +1 each time the plan changed and is asked for again */
   version: number;
@@ -55,6 +69,13 @@ export interface RestorePlan {
   };
   deploymentVersion: string;
   tables: TableBlastRadius[];
+  /**
+   * Live jobs other than the writer that write a table named like a sink table, left running
+   * because `options.notWriters` names them (any other refuses the restore: OtherWriters).
+   */
+  otherWriters?: { jobId: string; name: string; state: string; tables: TableRef[]; note: string }[];
+  /** Every reader of the sink tables (live jobs, Paimon consumers), what it will see and the remedy. */
+  readers?: PlanReader[];
   /** How the restore itself can be undone. */
   undo: string;
   /** What cannot be undone, in plain words, for the approver. */

@@ -12,6 +12,7 @@ import { fatal, STOPPED } from './job-steps';
 import { WorkflowFailureType } from './messages';
 import type { RestoreParams, RestorePointRef } from './restore-input';
 import type { RestorePlan, TableBlastRadius } from './restore-messages';
+import { BY_NAME_ONLY, observeTableUsers, otherWritersFailure, PLAN_FINDS_TABLE_USERS, planReaders, shortName, type TableUsers } from './table-users';
 
 const rest = proxyActivities<Activities>(restCall);
 
@@ -39,6 +40,24 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
         jobName: await nameOf(params),
       }
     : await observeWriter(params);
+  // Every other job writing the tables, whatever its name, refuses the restore before anything is
+  // stopped: it would write on over the rolled-back tables. Behind patched: running restores replay.
+  const users = patched(PLAN_FINDS_TABLE_USERS) ? await observeTableUsers(tables, writer.jobId, true) : undefined;
+  const leftRunning = users ? users.otherWriters.filter((j) => params.options.notWriters.some((n) => n === j.jobId || n === j.name)) : [];
+  const otherWriters = users ? users.otherWriters.filter((j) => !leftRunning.includes(j)) : [];
+  if (otherWriters.length > 0) {
+    const own = stopped
+      ? `this restore stopped job '${jobName}' (${stopped.jobId})`
+      : writer.jobId
+        ? `the restore's writer is job '${jobName}' (${writer.jobId}, ${writer.state})`
+        : `no live job is named '${jobName}'`;
+    throw otherWritersFailure(
+      otherWriters,
+      own,
+      'A restore would roll the tables back under them: what they committed since the tag would be lost for good, and they would go on ' +
+        "writing over the restored tables. If one writes a table of that name in another database, name it in options.notWriters",
+    );
+  }
 
   const described = await rest.describeSinkTables({ tables });
   const notFound = described.filter((d) => !d.exists).map((d) => d.table);
@@ -115,6 +134,7 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
     restorePoint,
     deploymentVersion: deployment.version,
     tables: radius,
+    ...(users ? tableUsersOfPlan(users, leftRunning, radius) : {}),
     undo: undoText(undoName, tables),
     irreversible: irreversibleText(radius, writer.action === 'stop-with-savepoint'),
     summary: '',
@@ -231,6 +251,22 @@ function pick(points: RestorePoint[], ref: RestorePointRef, jobName: string): Re
   return point;
 }
 
+/** The plan's otherWriters (left running by request) and readers, with what each will see. */
+function tableUsersOfPlan(users: TableUsers, leftRunning: TableUsers['otherWriters'], radius: TableBlastRadius[]): Pick<RestorePlan, 'otherWriters' | 'readers'> {
+  return {
+    otherWriters: leftRunning.map((j) => ({
+      jobId: j.jobId,
+      name: j.name,
+      state: j.state,
+      tables: j.writes,
+      note:
+        `left running because options.notWriters names it: it writes a table named ${j.writes.map(shortName).join(', ')} (${BY_NAME_ONLY}); ` +
+        'if that is one of these tables, it writes on over the restored table',
+    })),
+    readers: planReaders(users, (table) => radius.find((r) => r.table === table)?.tagSnapshotId),
+  };
+}
+
 function undoText(undoName: string, tables: TableRef[]): string {
   const copy = tables
     .map((t) => {
@@ -270,6 +306,9 @@ function summaryText(plan: RestorePlan): string {
       : plan.writer.action === 'cancel'
         ? `cancel job ${plan.writer.jobId} (${plan.writer.state}: no savepoint possible)`
         : 'no writer to stop';
+  const others = (plan.otherWriters ?? []).map((j) => `; job '${j.name}' (${j.jobId}) is left running by request (options.notWriters)`).join('');
+  const readers = (plan.readers ?? []).map((r) => `${r.job ? `job '${r.job.name}'` : 'consumer'}${r.consumerId ? ` (consumer ${r.consumerId})` : ''} reads ${r.table}`);
+  const readersText = readers.length > 0 ? ` Readers, each with its remedy in the plan: ${readers.join('; ')}.` : '';
   const tables = plan.tables
     .map(
       (t) =>
@@ -279,7 +318,7 @@ function summaryText(plan: RestorePlan): string {
     )
     .join('; ');
   return (
-    `Plan v${plan.version} for job '${plan.job}': ${writer}; roll ${plan.tables.length} table(s) back to ${plan.restorePoint.tag}; ` +
-    `start ${plan.deploymentVersion} from ${plan.restorePoint.path}. ${tables}.`
+    `Plan v${plan.version} for job '${plan.job}': ${writer}${others}; roll ${plan.tables.length} table(s) back to ${plan.restorePoint.tag}; ` +
+    `start ${plan.deploymentVersion} from ${plan.restorePoint.path}. ${tables}.${readersText}`
   );
 }

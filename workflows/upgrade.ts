@@ -21,6 +21,7 @@ import { Progress } from './progress';
 import { requireOperationWorkflowId } from './operation-id';
 import { messageOf, Saga } from './saga';
 import { collidingTables, savepointTagsAhead, TagCollision, tagCollisionFailure } from './tag-guard';
+import { refuseOtherWritersOfUpgrade } from './table-users';
 import { stepToken } from './tokens';
 import { recordUpgradeSavepoint } from './upgrade-restore-point';
 
@@ -40,6 +41,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
   const oldJob = await runningJob(job);
   const tagsBefore = savepointTagsAhead(sinkTables);
   await preflight(sinkTables);
+  await refuseOtherWritersOfUpgrade(sinkTables, oldJob);
   // The new version, and the old one the compensation would start again: a bad path, an unknown
   // column or a syntax error is found here, not after the job is stopped.
   await checkDeploymentsBeforeStop([newVersion, oldVersion], sinkTables);

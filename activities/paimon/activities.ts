@@ -3,6 +3,7 @@ import type { Config } from '../../src/config';
 import type { PaimonActivities } from '../contract';
 import { SqlGatewayClient } from '../sql-gateway/client';
 import { awaitTag } from './await-tag';
+import { listConsumers } from './consumers';
 import { paimonContext } from './context';
 import type { SqlGateway } from './session';
 import { describeSinkTables, tableState } from './tables';
@@ -38,5 +39,6 @@ export function createPaimonActivities(
     deleteTag: (input) => deleteTag(ctx, input),
     rollbackToTag: (input) => rollbackToTag(ctx, input),
     tableState: (input) => tableState(ctx, input),
+    listConsumers: (input) => listConsumers(ctx, input),
   };
 }

@@ -40,3 +40,9 @@ export const RollbackRow = z.object({
   previous_snapshot_id: z.number().int(),
   current_snapshot_id: z.number().int(),
 });
+
+/** A `<table>$consumers` row with its table: a streaming reader (consumer-id) and the snapshot it reads next. */
+export const TableConsumerRow = TableRefRow.extend({
+  consumer_id: z.string(),
+  next_snapshot_id: z.number().int(),
+});

@@ -4,7 +4,7 @@
 import type { Config } from '../../src/config';
 import type { Identifier, TableName } from './identifiers';
 
-type SystemTable = 'tags' | 'options' | 'snapshots';
+type SystemTable = 'tags' | 'options' | 'snapshots' | 'consumers';
 
 const name = (id: Identifier): string => `\`${id}\``;
 const literal = (id: Identifier): string => `'${id}'`;
@@ -90,3 +90,10 @@ export const callDeleteTag = (t: TableName, tag: Identifier): string =>
 
 export const callRollbackTo = (t: TableName, tag: Identifier): string =>
   `CALL sys.rollback_to(\`table\` => ${tableLiteral(t)}, tag => ${literal(tag)})`;
+
+/** Every table's consumers (streaming readers' saved positions), each row with its table: one job for all tables. */
+export function selectConsumersOf(tables: TableName[]): string {
+  return tables
+    .map((t) => `SELECT ${tableLiteral(t)} AS table_ref, consumer_id, next_snapshot_id FROM ${system(t, 'consumers')}`)
+    .join(' UNION ALL ');
+}

@@ -3,7 +3,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { restorePointRecordOf } from '../../activities/catalog/activities';
-import type { Activities } from '../../activities/contract';
+import type { Activities, TableConsumer, TableJob } from '../../activities/contract';
 import { FailureType } from '../../activities/errors';
 import { savepointIdOfTag, savepointTagNames, tagFor, type JobRef, type JobState, type JobSummary, type Savepoint, type TableRef, type TagInfo } from '../../src/domain';
 import type { RestorePoint } from '../../src/restore-points';
@@ -68,6 +68,10 @@ export class FakeStack {
   readonly badDeployments = new Map<string, string>();
   /** versions whose jobs have no recent completed checkpoint: requireRecentCheckpoint refuses them with this cause */
   readonly noRecentCheckpoint = new Map<string, string>();
+  /** live jobs of other names that write or read the tables (findTableJobs); the fake's own live jobs write every table */
+  readonly otherJobs: TableJob[] = [];
+  /** rows of the tables' `$consumers` (listConsumers) */
+  readonly consumers: TableConsumer[] = [];
   /** recordRestorePoint fails for good with this message (RestorePointConflict) */
   refuseRecords: string | undefined;
   /** markRestorePointsLost fails for good with this message */
@@ -228,6 +232,21 @@ export class FakeStack {
           });
         }
         return { jobId: job.jobId, checkpointId: this.nextCheckpoint, completedAt: job.startTime };
+      },
+      findTableJobs: async (input) => {
+        await this.enter('findTableJobs', input);
+        const asked = new Set(input.tables);
+        const own = [...this.jobs.values()]
+          .filter((j) => j.name === this.options.jobName && !TERMINAL.includes(j.state))
+          .map((j): TableJob => ({ jobId: j.jobId, name: j.name, state: j.state, writes: [...input.tables], reads: [] }));
+        const others = this.otherJobs
+          .map((j) => ({ ...j, writes: j.writes.filter((t) => asked.has(t)), reads: j.reads.filter((r) => asked.has(r.table)) }))
+          .filter((j) => j.writes.length > 0 || j.reads.length > 0);
+        return [...own, ...others];
+      },
+      listConsumers: async (input) => {
+        await this.enter('listConsumers', input);
+        return this.consumers.filter((c) => input.tables.includes(c.table));
       },
       describeSinkTables: async (input) => {
         await this.enter('describeSinkTables', input);

@@ -62,7 +62,8 @@ async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what
 const steps = (status: UpgradeStatus) => status.timings.map((t) => t.step);
 
 /** The preflight reads and, once the tables and the cluster are checked, the deployment check (the tag reads may still run). */
-const PREFLIGHT_CHECKS = [...PREFLIGHT_READS, 'checkDeployments'];
+// findTableJobs: another job writing the sink tables refuses the upgrade (workflows/table-users.ts).
+const PREFLIGHT_CHECKS = [...PREFLIGHT_READS, 'findTableJobs', 'checkDeployments'];
 
 describe('upgradeWorkflow', () => {
   it('happy path: stops v1 with a savepoint, checks the tag, deploys v2 from it, waits until healthy', async () => {
@@ -463,9 +464,9 @@ describe('upgradeWorkflow', () => {
 
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
-    // resolveJob, the checkpoint check, 4 preflight reads, the deployment check, stop, awaitTag,
-    // deploy and record, the health gate: then the undo.
-    expect(stack.callNames().slice(12)).toEqual([
+    // resolveJob, the checkpoint check, 4 preflight reads, the other-writers read, the deployment
+    // check, stop, awaitTag, deploy and record, the health gate: then the undo.
+    expect(stack.callNames().slice(13)).toEqual([
       'getJob',
       'cancelJob',
       'getJob',

@@ -61,6 +61,13 @@ export function describePlan(plan: RestorePlan): string {
         (t.restorePointsLost.length > 0 ? ` (restore points lost: ${t.restorePointsLost.join(', ')})` : '') +
         `; records in data files ${t.recordsNow ?? '?'} now, ${t.recordsAtTag ?? '?'} at the tag (every version of a key until compaction, not rows)`,
     ),
+    ...(plan.otherWriters ?? []).map((w) => `  other writer: job '${w.name}' (${w.jobId}, ${w.state}) ${w.note}`),
+    ...(plan.readers ?? []).flatMap((r) => [
+      `  reader of ${r.table}: ${r.job ? `job '${r.job.name}' (${r.job.jobId}, ${r.job.state})` : 'no running job'}` +
+        `${r.consumerId ? `, consumer ${r.consumerId}` : ''}${r.nextSnapshotId !== undefined ? ` (next snapshot ${r.nextSnapshotId})` : ''}`,
+      `    sees: ${r.sees}`,
+      `    remedy: ${r.remedy}`,
+    ]),
     `  cannot be undone: ${plan.irreversible}`,
     `  undo: ${plan.undo}`,
   ].join('\n');

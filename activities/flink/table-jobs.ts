@@ -1,0 +1,74 @@
+// Which live jobs write or read the sink tables, whatever their names: read from each job's plan
+// (GET /jobs/:jobid/plan), the only place Flink's REST API says what a job touches.
+import type { TableJob } from '../contract';
+import { TableRefSchema } from '../../src/domain';
+import { z } from 'zod';
+import { HttpStatusError } from '../http';
+import type { FlinkClient } from './client';
+import { parseInput } from './inputs';
+import { summary, TERMINAL_STATES } from './jobs';
+
+const FindTableJobsInput = z.object({ tables: z.array(TableRefSchema).min(1) });
+
+/**
+ * Paimon names its sink operators after the table alone (FlinkSink: `Writer : t`,
+ * `Writer(write-only) : t`, `Global Committer : t`; append tables add `Compact Coordinator: t` and
+ * `Compact Worker: t`), without the database: a writer is matched by table name. Measured on
+ * Flink 1.20.3 + Paimon 1.3.1 (docs/restore.md).
+ */
+const PAIMON_SINK_OPERATOR = /^(?:Writer(?:\(write-only\))?|Global Committer|Compact Coordinator|Compact Worker)\s*:\s*([^\s<]+)\s*$/;
+/** The planner names a source by its full identifier: `TableSourceScan(table=[[catalog, db, t]], ...)`. */
+const SOURCE_SCAN = /\b(?:TableSourceScan|LookupJoin)\(table=\[\[?([^,\]\s]+)(?:,\s*|\.)([^,\]\s]+)(?:,\s*|\.)([^,\]\s]+)\]\]?([^<]*)/g;
+const CONSUMER_ID = /consumer-id=([^,}\s\]]+)/;
+
+export async function findTableJobs(flink: FlinkClient, input: unknown): Promise<TableJob[]> {
+  const { tables } = parseInput('findTableJobs', FindTableJobsInput, input);
+  const byName = new Map<string, string[]>();
+  for (const t of tables) {
+    const name = t.slice(t.indexOf('.') + 1);
+    byName.set(name, [...(byName.get(name) ?? []), t]);
+  }
+  const wanted = new Set(tables);
+  const { jobs } = await flink.jobsOverview();
+  const found: TableJob[] = [];
+  for (const job of jobs.filter((j) => !TERMINAL_STATES.has(j.state))) {
+    const nodes = await planNodes(flink, job.jid);
+    // The job ended between the overview and its plan: it writes nothing any more.
+    if (!nodes) continue;
+    const writes = new Set<string>();
+    const reads = new Map<string, string | undefined>();
+    for (const description of nodes) {
+      const lines = description.split(/<br\/>/).map((l) => l.replace(/^[\s:|+-]+/, '').trim());
+      for (const line of lines) {
+        const sink = PAIMON_SINK_OPERATOR.exec(line);
+        for (const t of sink ? (byName.get(sink[1]!) ?? []) : []) writes.add(t);
+        for (const m of line.matchAll(SOURCE_SCAN)) {
+          const ref = `${m[2]}.${m[3]}`;
+          if (!wanted.has(ref)) continue;
+          const consumerId = CONSUMER_ID.exec(m[4] ?? '')?.[1];
+          reads.set(ref, reads.get(ref) ?? consumerId);
+        }
+      }
+    }
+    if (writes.size === 0 && reads.size === 0) continue;
+    const { jobId, name, state } = summary(job);
+    found.push({
+      jobId,
+      name,
+      state,
+      writes: tables.filter((t) => writes.has(t)),
+      reads: tables.filter((t) => reads.has(t)).map((table) => ({ table, ...(reads.get(table) ? { consumerId: reads.get(table)! } : {}) })),
+    });
+  }
+  return found;
+}
+
+async function planNodes(flink: FlinkClient, jobId: string): Promise<string[] | undefined> {
+  try {
+    const { plan } = await flink.jobPlan(jobId);
+    return plan.nodes.map((n) => n.description ?? '');
+  } catch (err) {
+    if (err instanceof HttpStatusError && err.status === 404) return undefined;
+    throw err;
+  }
+}

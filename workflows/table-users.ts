@@ -1,0 +1,143 @@
+// Who else writes or reads the sink tables, whatever the jobs are called: a second writer would
+// keep writing over a rolled-back table (its commits since the tag lost for good), and a streaming
+// reader keeps its read position past the restored table's snapshots and silently skips the
+// snapshots the new commits take (measured, docs/restore.md). Writers are refused before anything
+// is stopped; readers are named in the plan with what they will see and the remedy.
+import { patched, proxyActivities } from '@temporalio/workflow';
+import type { Activities, TableConsumer, TableJob } from '../activities/contract';
+import type { JobSummary, TableRef } from '../src/domain';
+import type { PlanReader } from './restore-messages';
+import { restCall } from './activity-options';
+import { fatal } from './job-steps';
+
+const rest = proxyActivities<Activities>(restCall);
+
+/** Histories recorded before the restore plan looked for other writers and readers. */
+export const PLAN_FINDS_TABLE_USERS = 'plan-finds-other-writers-and-readers';
+/** Histories recorded before the upgrade's preflight refused a second writer. */
+export const UPGRADE_REFUSES_OTHER_WRITERS = 'upgrade-refuses-other-writers';
+
+/** The failure type of a refusal: another job writes the sink tables. */
+export const OtherWriters = 'OtherWriters';
+
+/** Flink's plan names a Paimon writer by its table name only, so every writer match is by name. */
+export const BY_NAME_ONLY = "Flink's plan names a Paimon writer by table name only, not its database";
+
+export interface TableUsers {
+  /** live jobs other than the operation's own writer that write a table of that name */
+  otherWriters: TableJob[];
+  /** live jobs other than the writer that read the tables */
+  readerJobs: TableJob[];
+  consumers: TableConsumer[];
+}
+
+/** One read of every live job's plan and of the tables' consumers; `writerJobId` is the operation's own job. */
+export async function observeTableUsers(tables: TableRef[], writerJobId: string | undefined, readConsumers: boolean): Promise<TableUsers> {
+  const [jobs, consumers] = await Promise.all([
+    rest.findTableJobs({ tables }),
+    readConsumers ? rest.listConsumers({ tables }) : Promise.resolve([]),
+  ]);
+  const others = jobs.filter((j) => j.jobId !== writerJobId);
+  return {
+    otherWriters: others.filter((j) => j.writes.length > 0),
+    readerJobs: others.filter((j) => j.reads.length > 0),
+    consumers,
+  };
+}
+
+/**
+ * The upgrade's preflight: another job writing the sink tables refuses the upgrade before the
+ * stop. Its compensation rolls the tables back to the savepoint's tag under that writer.
+ */
+export async function refuseOtherWritersOfUpgrade(tables: TableRef[], job: JobSummary): Promise<void> {
+  if (!patched(UPGRADE_REFUSES_OTHER_WRITERS)) return;
+  const { otherWriters } = await observeTableUsers(tables, job.jobId, false);
+  if (otherWriters.length === 0) return;
+  throw otherWritersFailure(
+    otherWriters,
+    `the upgrade stops job '${job.name}' (${job.jobId})`,
+    "An upgrade that fails is undone by rolling the tables back to the savepoint's tag, under them: what they committed meanwhile " +
+      'would be lost, so the upgrade is not safe to start',
+  );
+}
+
+/** `name (id, STATE) writes a table named t1, t2` for each job. */
+export function writersText(writers: TableJob[]): string {
+  return writers.map((j) => `'${j.name}' (${j.jobId}, ${j.state}) writes a table named ${j.writes.map(shortName).join(', ')}`).join('; ');
+}
+
+/**
+ * OtherWriters (non-retryable) naming each job. `what` says what would go wrong, e.g. "a restore
+ * would roll the tables back under it".
+ */
+export function otherWritersFailure(writers: TableJob[], ownWriter: string, what: string) {
+  return fatal(
+    OtherWriters,
+    `${ownWriter}, but other job(s) write the sink tables: ${writersText(writers)} (${BY_NAME_ONLY}). ${what}. ` +
+      'Stop them first, or name the job that writes these tables. Nothing was changed.',
+  );
+}
+
+/** The part of `database.table` Flink's plan shows for a Paimon writer. */
+export const shortName = (table: TableRef): string => table.slice(table.indexOf('.') + 1);
+
+/**
+ * Every reader of each table (live jobs by their plans, consumers by `$consumers`), with what it
+ * sees and the remedy, given the snapshot each table is rolled back to.
+ */
+export function planReaders(users: TableUsers, tagSnapshotOf: (table: TableRef) => number | undefined): PlanReader[] {
+  const readers: PlanReader[] = [];
+  const covered = new Set<string>();
+  for (const job of users.readerJobs) {
+    for (const read of job.reads) {
+      const tagSnapshot = tagSnapshotOf(read.table);
+      const consumer = users.consumers.find((c) => c.table === read.table && c.consumerId === read.consumerId);
+      if (consumer) covered.add(`${consumer.table}/${consumer.consumerId}`);
+      readers.push({
+        table: read.table,
+        job: { jobId: job.jobId, name: job.name, state: job.state },
+        ...(read.consumerId ? { consumerId: read.consumerId } : {}),
+        ...(consumer ? { nextSnapshotId: consumer.nextSnapshotId } : {}),
+        sees: seesText(read.table, tagSnapshot, consumer?.nextSnapshotId),
+        remedy: remedyText(read.table, tagSnapshot, { job, consumerId: read.consumerId }),
+      });
+    }
+  }
+  for (const consumer of users.consumers) {
+    if (covered.has(`${consumer.table}/${consumer.consumerId}`)) continue;
+    const tagSnapshot = tagSnapshotOf(consumer.table);
+    readers.push({
+      table: consumer.table,
+      consumerId: consumer.consumerId,
+      nextSnapshotId: consumer.nextSnapshotId,
+      sees: seesText(consumer.table, tagSnapshot, consumer.nextSnapshotId),
+      remedy: remedyText(consumer.table, tagSnapshot, { consumerId: consumer.consumerId }),
+    });
+  }
+  return readers;
+}
+
+function seesText(table: TableRef, tagSnapshot: number | undefined, nextSnapshotId: number | undefined): string {
+  const at = tagSnapshot === undefined ? 'the tag' : `snapshot ${tagSnapshot}`;
+  const position = nextSnapshotId === undefined ? 'its read position' : `its position (next snapshot ${nextSnapshotId})`;
+  return (
+    `the rows committed to ${table} after ${at} disappear; a streaming read keeps ${position}, which rollback_to does not move, so it ` +
+    'stays RUNNING and silently skips the snapshots the restored job commits under the same ids, and keeps what it already read from the rolled-back ones'
+  );
+}
+
+function remedyText(table: TableRef, tagSnapshot: number | undefined, reader: { job?: TableJob; consumerId?: string }): string {
+  const next = tagSnapshot === undefined ? '<tag snapshot + 1>' : String(tagSnapshot + 1);
+  const stop = reader.job ? `stop job '${reader.job.name}' (${reader.job.jobId}) before the rollback; after the restore ` : 'before a reader with this consumer id starts again, ';
+  const start = reader.job
+    ? `, then start it again without its savepoint (its Flink state holds the old read position, which wins over the consumer)`
+    : '';
+  const rows = 'rows it already wrote from the rolled-back snapshots stay in its output: delete them there, or restore that output too';
+  if (reader.consumerId) {
+    return (
+      `${stop}run CALL sys.reset_consumer(\`table\` => '${table}', consumer_id => '${reader.consumerId}', next_snapshot_id => CAST(${next} AS BIGINT))` +
+      `${start}; ${rows}`
+    );
+  }
+  return `${stop}start it again without its state, reading ${table} from snapshot ${next} ('scan.mode' = 'from-snapshot', 'scan.snapshot-id' = '${next}'); ${rows}`;
+}
