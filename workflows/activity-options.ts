@@ -81,3 +81,11 @@ export const longRunning = (timeoutMs: number): ActivityOptions => ({
     nonRetryableErrorTypes,
   },
 });
+
+/**
+ * A savepoint's wait (stop-with-savepoint, or an intermediate one): with a stop the job is down
+ * meanwhile, so a worker that dies mid-wait must be noticed in seconds, not half a minute. The
+ * activity heartbeats before its first call and at every poll (FLINK_SAVEPOINT_POLL_INTERVAL_MS),
+ * well inside 10 s; the retry resumes the same trigger id from Flink's answer.
+ */
+export const savepointWait = (timeoutMs: number): ActivityOptions => ({ ...longRunning(timeoutMs), heartbeatTimeout: '10s' });

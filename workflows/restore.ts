@@ -14,7 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import { tagFor, type TableRef, type TableState } from '../src/domain';
-import { longRunning, restCall, submitCall, tableRollback } from './activity-options';
+import { longRunning, restCall, savepointWait, submitCall, tableRollback } from './activity-options';
 import { cancelAndWait, fatal } from './job-steps';
 import { jobLabel, WorkflowFailureType } from './messages';
 import { requireOperationWorkflowId } from './operation-id';
@@ -41,11 +41,13 @@ import { makePlan, planChanges, staleSavepointTag, type PlanFor } from './restor
 import { rollbackMismatch } from './rollback-check';
 import { messageOf, Saga } from './saga';
 import { stepToken } from './tokens';
+import { humanDuration } from '../src/durations';
 
 const rest = proxyActivities<Activities>(restCall);
 const submit = proxyActivities<Activities>(submitCall);
 const rollback = proxyActivities<Activities>(tableRollback);
 const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
+const savepointUpTo = (timeoutMs: number) => proxyActivities<Activities>(savepointWait(timeoutMs));
 
 /** Histories recorded before this patch made the undo branches one table after another. */
 const UNDO_BRANCHES_AT_ONCE = 'undo-branches-at-once';
@@ -148,7 +150,7 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
         const outcome = decided ? 'rejected' : 'expired';
         const reason = decided
           ? `rejected by ${(decision as { rejection: Rejection }).rejection.rejectedBy}`
-          : `no approval within ${options.approvalTimeout} ms`;
+          : `no approval within ${humanDuration(options.approvalTimeout)}`;
         if (decided) progress.note({ rejection: (decision as { rejection: Rejection }).rejection });
         if (!saga.isEmpty) await saga.compensate(reason);
         log.info(`restore ${outcome}`, { job: jobLabel(params.job), reason });
@@ -233,7 +235,7 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
     if (!health.healthy) {
       throw fatal(
         WorkflowFailureType.RestoreUnhealthy,
-        `${deployment.version} (job ${newJobId}) was not healthy within ${options.healthTimeout} ms: ${health.reason ?? health.state}`,
+        `${deployment.version} (job ${newJobId}) was not healthy within ${humanDuration(options.healthTimeout)}: ${health.reason ?? health.state}`,
       );
     }
   } catch (err) {
@@ -256,7 +258,7 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
       await cancelAndWait(jobId);
       return { jobId };
     }
-    const savepoint = await waitUpTo(options.savepointTimeout).stopWithSavepoint({
+    const savepoint = await savepointUpTo(options.savepointTimeout).stopWithSavepoint({
       jobId,
       triggerId: stepToken('stop-with-savepoint'),
       drain: options.drain,
@@ -272,7 +274,7 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
       throw fatal(
         WorkflowFailureType.TagMissing,
         `the writer stopped with savepoint ${savepoint.savepointId}, but tag '${tag}' did not appear on ${missing.join(', ')} ` +
-          `within ${options.tagTimeout} ms; nothing was rolled back`,
+          `within ${humanDuration(options.tagTimeout)}; nothing was rolled back`,
       );
     }
     return { jobId, savepoint: { savepointId: savepoint.savepointId, path: savepoint.path, tag } };

@@ -21,6 +21,7 @@ import { retentionWorkflow } from './retention';
 import { shortSteps, shortStepsRunLocally } from './short-steps';
 import { collidingTables, savepointTagsAhead, tagCollisionFailure, type TagsBefore } from './tag-guard';
 import { stepToken } from './tokens';
+import { humanDuration } from '../src/durations';
 
 const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
 
@@ -78,7 +79,7 @@ export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<
   }
   if (missing.length > 0) {
     result.reason =
-      `tag ${tag} did not appear within ${options.tagTimeout} ms on ${missing.join(', ')}; ` +
+      `tag ${tag} did not appear within ${humanDuration(options.tagTimeout)} on ${missing.join(', ')}; ` +
       'Paimon tags an intermediate savepoint only after the next checkpoint commits — is the job checkpointing?';
     log.warn('savepoint taken but not restorable yet', { savepointId: savepoint.savepointId, missing });
   }

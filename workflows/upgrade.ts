@@ -12,7 +12,7 @@ import {
   type Savepoint,
   type TableRef,
 } from '../src/domain';
-import { longRunning, restCall, submitCall } from './activity-options';
+import { longRunning, restCall, savepointWait, submitCall } from './activity-options';
 import { checkDeploymentsBeforeStop, requireRecentCheckpointOf } from './deployment-check';
 import { cancelAndWait, fatal } from './job-steps';
 import { parseUpgradeInput, type UpgradeInput, type UpgradeParams } from './input';
@@ -24,10 +24,12 @@ import { collidingTables, savepointTagsAhead, TagCollision, tagCollisionFailure 
 import { refuseOtherWritersOfUpgrade } from './table-users';
 import { stepToken } from './tokens';
 import { recordUpgradeSavepoint } from './upgrade-restore-point';
+import { humanDuration } from '../src/durations';
 
 const rest = proxyActivities<Activities>(restCall);
 const submit = proxyActivities<Activities>(submitCall);
 const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
+const savepointUpTo = (timeoutMs: number) => proxyActivities<Activities>(savepointWait(timeoutMs));
 
 export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResult> {
   const progress = new Progress();
@@ -75,7 +77,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
     progress.enter('stopping-with-savepoint');
     const triggerId = stepToken('stop-with-savepoint');
     progress.note({ triggerId });
-    const savepoint = await waitUpTo(options.savepointTimeout).stopWithSavepoint({
+    const savepoint = await savepointUpTo(options.savepointTimeout).stopWithSavepoint({
       jobId: oldJob.jobId,
       triggerId,
       drain: options.drain,
@@ -94,7 +96,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
     if (missing.length > 0) {
       throw fatal(
         WorkflowFailureType.TagMissing,
-        `tag '${tag}' did not appear on ${missing.join(', ')} within ${options.tagTimeout} ms, so ${newVersion.version} was not deployed`,
+        `tag '${tag}' did not appear on ${missing.join(', ')} within ${humanDuration(options.tagTimeout)}, so ${newVersion.version} was not deployed`,
       );
     }
 
@@ -146,7 +148,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
     return progress.finish('upgraded');
   }
 
-  const reason = `${newVersion.version} (job ${newJobId}) was not healthy within ${options.healthTimeout} ms: ${health.reason ?? health.state}`;
+  const reason = `${newVersion.version} (job ${newJobId}) was not healthy within ${humanDuration(options.healthTimeout)}: ${health.reason ?? health.state}`;
   if (!options.compensate) {
     const instructions = manualRollback(newJobId, tag, sinkTables, oldVersion, savepoint.path);
     const result = progress.finish('failed', { reason, instructions });
@@ -206,7 +208,7 @@ async function requireHealthy(jobId: string, version: Deployment, since: number,
   if (!health.healthy) {
     throw fatal(
       WorkflowFailureType.RollbackUnhealthy,
-      `${version.version} (job ${jobId}) was not healthy within ${timeoutMs} ms: ${health.reason ?? health.state}`,
+      `${version.version} (job ${jobId}) was not healthy within ${humanDuration(timeoutMs)}: ${health.reason ?? health.state}`,
     );
   }
 }

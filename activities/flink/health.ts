@@ -7,6 +7,7 @@ import type { FlinkClient } from './client';
 import { AwaitHealthyInput, parseInput } from './inputs';
 import { TERMINAL_STATES, jobState } from './jobs';
 import type { PollOptions } from './savepoints';
+import { humanDuration } from '../../src/durations';
 
 export async function awaitHealthy(flink: FlinkClient, poll: PollOptions, input: unknown): Promise<HealthReport> {
   const { jobId, since, timeoutMs } = parseInput('awaitHealthy', AwaitHealthyInput, input);
@@ -24,7 +25,7 @@ export async function awaitHealthy(flink: FlinkClient, poll: PollOptions, input:
     }
     const now = Date.now();
     if (TERMINAL_STATES.has(state) || now >= deadline) {
-      const waited = TERMINAL_STATES.has(state) ? '' : ` within ${timeoutMs} ms`;
+      const waited = TERMINAL_STATES.has(state) ? '' : ` within ${humanDuration(timeoutMs)}`;
       const reason = `job ${jobId} is ${state}; no checkpoint completed since ${new Date(since).toISOString()}${waited}; ${await trouble(flink, jobId)}`;
       return { healthy: false, jobId, state, reason };
     }

@@ -41,6 +41,8 @@ export async function triggerSavepoint(flink: FlinkClient, poll: PollOptions, in
 async function takeSavepoint(flink: FlinkClient, poll: PollOptions, order: SavepointOrder): Promise<Savepoint> {
   const { jobId, triggerId } = order;
   const attempted = `${order.stop ? 'stop-with-savepoint of' : 'savepoint of'} job ${jobId} (trigger ${triggerId})`;
+  // From the first call on: a worker that dies here is noticed within the heartbeat timeout.
+  Context.current().heartbeat({ triggerId, status: 'LOOKING-UP', waitedMs: 0 });
   const job = await jobDetails(flink, jobId, attempted);
   let result = await knownTrigger(flink, jobId, triggerId);
   if (result === undefined) {

@@ -82,6 +82,26 @@ export async function activityRunning(handle: WorkflowHandle, type: string, time
   }
 }
 
+/**
+ * How long after `since` (a worker's death) a later attempt of the pending `type` activity
+ * started: the heartbeat timeout plus the retry's backoff. Undefined when the activity ended
+ * first (its attempt had finished its work before the kill).
+ */
+export async function retryStartedAfter(handle: WorkflowHandle, type: string, since: number, timeoutMs = 120_000): Promise<number | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const { raw } = await handle.describe();
+    const pending = (raw.pendingActivities ?? []).find((a) => a.activityType?.name === type);
+    if (!pending) return undefined;
+    const startedAt = pending.lastStartedTime?.seconds;
+    if ((pending.attempt ?? 1) > 1 && pending.state === STARTED && startedAt != null) {
+      return Number(startedAt) * 1000 + Math.floor((pending.lastStartedTime?.nanos ?? 0) / 1e6) - since;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no later attempt of ${type} started within ${timeoutMs} ms of the kill`);
+}
+
 /** The attempt number of every ActivityTaskStarted of `type` in the history (written when the attempt ends). */
 export async function startedAttempts(handle: WorkflowHandle, type: string): Promise<number[]> {
   const { events } = await handle.fetchHistory();

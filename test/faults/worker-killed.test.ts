@@ -14,6 +14,7 @@ import {
   faultScene,
   maxIds,
   resultOf,
+  retryStartedAfter,
   startedAttempts,
   startV1,
   upgradeToV2,
@@ -39,8 +40,13 @@ describe('fault: worker SIGKILLed mid-upgrade, a new worker resumes (real stack,
 
       const handle = await upgradeToV2(scene.client, JOB_NAME, taskQueue, from, label);
       await activityRunning(handle, activity);
+      const killedAt = Date.now();
       await scene.worker!.kill();
       scene.worker = await startWorkerProcess(taskQueue);
+      // Measured, not asserted (timing goals live in `npm run bench`): the stop-with-savepoint's
+      // heartbeat timeout is 10 s, the other waits' 30 s.
+      const takeover = await retryStartedAfter(handle, activity, killedAt);
+      console.log(`worker killed during ${activity}: the next attempt started ${takeover === undefined ? '(none: it had finished)' : `${(takeover / 1000).toFixed(1)} s`} after the kill`);
 
       const result = await resultOf(handle);
       // The killed attempt never reported back: a later attempt, started after the heartbeat

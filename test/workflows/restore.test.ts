@@ -159,7 +159,7 @@ describe('restoreWorkflow', () => {
       (await startRestore(client, restoreInput(jobName, a.savepointId, { approvalTimeout: '2s' }), { taskQueue })).result(),
     );
     expect(result.status).toBe('expired');
-    expect(result.reason).toContain('no approval within 2000 ms');
+    expect(result.reason).toContain('no approval within 2s');
     expect(stack.callNames().filter((n) => CHANGING.includes(n))).toEqual([]);
     expect(tablesOf(stack)).toEqual(before);
     expect(stack.job(stack.initialJobId).state).toBe('RUNNING');

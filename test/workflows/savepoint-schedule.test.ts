@@ -160,7 +160,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     });
     expect(result.restorable).toBe(false);
     expect(result.missingTags).toEqual(['demo.seq_b']);
-    expect(result.reason).toMatch(/savepoint-40 did not appear within 5000 ms on demo\.seq_b/);
+    expect(result.reason).toMatch(/savepoint-40 did not appear within 5s on demo\.seq_b/);
     expect(fake.records[0]).toMatchObject({ savepointId: 40, taggedAtRecord: false });
   });
 

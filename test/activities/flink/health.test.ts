@@ -70,7 +70,7 @@ describe('awaitHealthy', () => {
     const waited = Date.now() - started;
     expect(report.healthy).toBe(false);
     expect(report.checkpointId).toBeUndefined();
-    expect(report.reason).toMatch(/no checkpoint completed since .* within 12000 ms/);
+    expect(report.reason).toMatch(/no checkpoint completed since .* within 12s/);
     expect(report.reason).toMatch(/restarted [1-9]\d* times; last exception: .*(ArithmeticException|by zero)/);
     expect(waited).toBeGreaterThanOrEqual(12_000);
     expect(waited).toBeLessThan(30_000);
