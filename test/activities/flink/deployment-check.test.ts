@@ -1,13 +1,15 @@
 // checkDeployments and requireRecentCheckpoint against the real stack (own database
 // flinktest_checks, own job): what passes, what is refused and in which words, that the check
 // changes nothing, and what each costs (printed: the figures the upgrade's preflight adds).
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../src/domain';
 import { awaitCheckpointedRun, deployableDir } from '../../support/demo-pipeline';
-import { paimonQuery, requireStack } from '../../support/stack';
+import { repoRoot } from '../../../src/paths';
+import { flinkGet, liveJobNamed, paimonQuery, requireStack } from '../../support/stack';
 import { activities, cancelJobsNamed, config, createSinkTables, demoScript, expectFatal, run, runToken } from './support';
 
 const DATABASE = 'flinktest_checks';
@@ -90,6 +92,42 @@ describe('the checks before anything is stopped, on the real stack', () => {
     expect(checked[0]!.notRun).toEqual([`CREATE TABLE IF NOT EXISTS paimon.${DATABASE}.${table} (id BIGINT)`]);
     const tables = await paimonQuery(`SHOW TABLES IN \`${DATABASE}\``);
     expect(tables.map((r) => Object.values(r)[0])).not.toContain(table);
+  });
+
+  it('a jar: uploaded, its entry class planned without running, the upload deleted; a missing class or bad arguments refused', async () => {
+    execFileSync('bash', [path.join(repoRoot(), 'scripts', 'build-demo-jar.sh')], { stdio: 'ignore' });
+    // Under $STACK_HOME, inside the repository (the deployments root) with the default stack.
+    const jarFile = path.join(config.stackHome, 'demo', 'demo-job.jar');
+    const name = `${jobName}-jar`;
+    const args = ['--version', 'v1', '--database', DATABASE, '--warehouse', config.paimon.warehouse, '--name', name];
+    const jars = async () => (await flinkGet<{ files: { id: string }[] }>('/jars')).files.map((f) => f.id).sort();
+    const jarsBefore = await jars();
+
+    const started = performance.now();
+    const { checked } = await run(activities().checkDeployments, {
+      deployments: [{ kind: 'jar', version: 'v1', jarFile, entryClass: 'demo.DemoJob', args }],
+      sinkTables: SINKS,
+    });
+    console.log(`checkDeployments of the demo jar: ${(performance.now() - started).toFixed(0)} ms`);
+    expect(checked).toMatchObject([{ version: 'v1', kind: 'jar', file: jarFile, jobName: name }]);
+    expect(checked[0]!.sinks).toBeUndefined();
+    expect(await liveJobNamed(name)).toBeUndefined();
+
+    const failure = await expectFatal(
+      run(activities().checkDeployments, {
+        deployments: [
+          { kind: 'jar', version: 'no-class', jarFile, entryClass: 'demo.NoSuchJob', args },
+          { kind: 'jar', version: 'no-args', jarFile, entryClass: 'demo.DemoJob', args: ['--version', 'v1'] },
+        ],
+        sinkTables: SINKS,
+      }),
+      'DeploymentCheckFailed',
+    );
+    expect(failure.message).toContain(`no-class (jar ${jarFile}): its entry class demo.NoSuchJob does not build a job: `);
+    expect(failure.message).toMatch(/ClassNotFoundException|NoSuchJob/);
+    expect(failure.message).toContain(`no-args (jar ${jarFile}): its entry class demo.DemoJob does not build a job: `);
+    expect(failure.message).toContain('missing --database');
+    expect(await jars()).toEqual(jarsBefore);
   });
 
   it('requireRecentCheckpoint passes a checkpointing job and refuses one whose latest checkpoint is older than the limit', async () => {
