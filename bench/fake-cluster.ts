@@ -81,6 +81,8 @@ export class FakeCluster {
       const job = this.newJob(name, tables, {}, now - FAKE_LATENCY.jobStartMs, 1);
       job.state = 'RUNNING';
       job.lastPeriodic = now;
+      // A job that has been running has checkpointed: the checks before a savepoint look for one.
+      this.record(job, { id: job.nextId++, is_savepoint: false, trigger_timestamp: now - 50, latest_ack_timestamp: now, checkpoint_type: 'CHECKPOINT', external_path: null });
       return { jid: job.jid, name };
     });
   }

@@ -38,6 +38,11 @@ function flinkRoutes(h: Holder): [string, RegExp, (m: RegExpExecArray, url: URL,
     ['GET /jobs/:id/status', /^GET \/jobs\/(\w+)\/status$/, (m) => withJob(m[1]!, (j) => ({ json: { status: j.state } }))],
     ['GET /jobs/:id/config', /^GET \/jobs\/(\w+)\/config$/, (m) => withJob(m[1]!, (j) => ({ json: h.cluster.config(j) }))],
     ['GET /jobs/:id/checkpoints', /^GET \/jobs\/(\w+)\/checkpoints$/, (m) => withJob(m[1]!, (j) => ({ json: h.cluster.checkpoints(j) }))],
+    [
+      'GET /jobs/:id/checkpoints/config',
+      /^GET \/jobs\/(\w+)\/checkpoints\/config$/,
+      (m) => withJob(m[1]!, () => ({ json: { mode: 'exactly_once', interval: FAKE_LATENCY.checkpointIntervalMs, timeout: 600_000 } })),
+    ],
     ['GET /jobs/:id/metrics', /^GET \/jobs\/(\w+)\/metrics$/, (m) => withJob(m[1]!, () => ({ json: [{ id: 'numRestarts', value: '0' }] }))],
     [
       'GET /jobs/:id/exceptions',

@@ -100,6 +100,12 @@ export class FakeGateway {
       if (!names) throw new Error(`Object '${tags[2]}$tags' not found`);
       return { columns: TAG_COLUMNS, rows: tagRows(names), kind: 'SUCCESS_WITH_CONTENT' };
     }
+    if (/^EXPLAIN\b/i.test(sql)) {
+      // The deployment check: a plan whose sinks are the tables the INSERTs name.
+      const sinks = [...sql.matchAll(/INSERT\s+INTO\s+([\w.`-]+)/gi)].map((m) => `Sink(table=[${m[1]!.replace(/`/g, '')}], fields=[id, payload])`);
+      const plan = `== Abstract Syntax Tree ==\n\n== Optimized Physical Plan ==\n${sinks.join('\n\n')}\n\n== Optimized Execution Plan ==\n`;
+      return { columns: ['result'], rows: [[plan]], kind: 'SUCCESS_WITH_CONTENT' };
+    }
     if (/^(INSERT|EXECUTE)\b/i.test(sql)) return this.submit(session, sql);
     throw new Error(`the fake gateway does not understand: ${sql.slice(0, 120)}`);
   }
