@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../src/paths';
-import { TakeSavepointInputSchema } from '../src/restore-points';
+import { RetentionInputSchema, TakeSavepointInputSchema } from '../src/restore-points';
 import { describeIssues, parseUpgradeInput } from '../workflows/input';
 import { parseRestoreInput } from '../workflows/restore-input';
 
@@ -27,11 +27,15 @@ const problems: Record<string, (input: unknown) => string[]> = {
     const parsed = TakeSavepointInputSchema.safeParse(input);
     return parsed.success ? [] : describeIssues(parsed.error.issues);
   },
+  retentionWorkflow: (input) => {
+    const parsed = RetentionInputSchema.safeParse(input);
+    return parsed.success ? [] : describeIssues(parsed.error.issues);
+  },
 };
 
 describe('README example inputs', () => {
   it('has one for each workflow a person starts from the UI', () => {
-    expect(examples.map((e) => e.workflow).sort()).toEqual(['restoreWorkflow', 'takeSavepointWorkflow', 'upgradeWorkflow']);
+    expect(examples.map((e) => e.workflow).sort()).toEqual(['restoreWorkflow', 'retentionWorkflow', 'takeSavepointWorkflow', 'upgradeWorkflow']);
   });
 
   it.each(examples)('$workflow: the example parses with the workflow\'s own schema', ({ workflow, input }) => {

@@ -154,6 +154,8 @@ export interface RestoreStatus {
   plan?: RestorePlan;
   /** approvals given to plans that changed before the restore acted on them */
   supersededApprovals?: (Approval & { changes: string[] })[];
+  /** approval signals refused (a signal gets no answer): who, why, when; the last 10 */
+  refusedSignals?: { approver: string; problem: string; at: string }[];
   approval?: Approval;
   rejection?: Rejection;
   /** the savepoint the running writer was stopped with: today's state, itself a restore point */

@@ -106,8 +106,12 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
   );
   setHandler(approveSignal, (given) => {
     const problem = approvalProblem(given, rules, { awaiting, planVersion: plan?.version }, 'approve');
-    if (problem) log.warn('approval signal ignored', { approver: String(given?.approver), problem });
-    else approve(given, 'signal');
+    if (problem) {
+      // A signal gets no answer: the refusal goes into the status (and `savepointctl status`), not only the log.
+      log.warn('approval signal ignored', { approver: String(given?.approver), problem });
+      const refused = { approver: String(given?.approver ?? ''), problem, at: now() };
+      progress.note({ refusedSignals: [...(progress.snapshot().refusedSignals ?? []).slice(-9), refused] });
+    } else approve(given, 'signal');
   });
   const answer = (outcome: ApprovalAnswer['outcome'], changes?: string[]) => {
     if (decision?.kind === 'approved' && !answers.has(decision.seq)) {

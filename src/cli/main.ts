@@ -7,6 +7,7 @@ import { approve, reject } from './commands/approval';
 import type { Command } from './commands/command';
 import { restore } from './commands/restore';
 import { restorePoints } from './commands/restore-points';
+import { retention } from './commands/retention';
 import { savepoint } from './commands/savepoint';
 import { schedule } from './commands/schedule';
 import { status } from './commands/status';
@@ -15,7 +16,7 @@ import { createContext } from './context';
 import { UsageError } from './errors';
 import { failureReason } from './follow';
 
-export const COMMANDS: Command[] = [upgrade, restore, approve, reject, savepoint, schedule, restorePoints, status];
+export const COMMANDS: Command[] = [upgrade, restore, approve, reject, savepoint, schedule, restorePoints, retention, status];
 
 const CONNECTION_HELP = `Connection (flags override the env variables of the same meaning):
   --temporal-address HOST:PORT   TEMPORAL_ADDRESS (default 127.0.0.1:7233)

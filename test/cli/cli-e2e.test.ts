@@ -110,6 +110,11 @@ describe('savepointctl on the real stack', () => {
     expect(status.code).toBe(0);
     expect(status.out).toContain('restoreWorkflow');
     expect(status.out).toContain('step: awaiting-approval');
+    // In sections, the plan in words (not a JSON blob), with the step it waits in marked as now.
+    expect(status.out).toMatch(/^ {2}plan:$/m);
+    expect(status.out).toContain(`restore point: savepoint ${savepointId} (savepoint-${savepointId})`);
+    expect(status.out).toMatch(/awaiting-approval\s+\S+\s+\(now\)/);
+    expect(status.out).not.toContain('"restorePoint"');
 
     const approved = await cli('approve', JOB, '--as', 'alice', '--comment', 'release rollback');
     expect(approved).toMatchObject({ code: 0, out: expect.stringContaining('the restore is proceeding') });
@@ -118,5 +123,34 @@ describe('savepointctl on the real stack', () => {
     expect(result.status).toBe('restored');
     expect(result.approval).toMatchObject({ approver: 'alice', comment: 'release rollback' });
     expect(result.tables?.every((t) => t.rolledBack)).toBe(true);
+  });
+
+  it('retention: a dry run by default that shows each decision and changes nothing; --apply deletes what the policy drops', async () => {
+    expect(await cli('retention', JOB)).toMatchObject({ code: 2, err: expect.stringContaining('a retention policy needs keepLast, maxAge or both') });
+    expect(await cli('retention', JOB, '--keep-last', '0')).toMatchObject({ code: 2, err: expect.stringContaining('policy.keepLast') });
+    // Two more points, on the restored job: with --keep-last 1 the older one is dropped, the newest kept.
+    const older = await cli('savepoint', '--job-name', JOB, '--table', TABLES.join(','), '--label', 'retention older', '--wait');
+    const newer = await cli('savepoint', '--job-name', JOB, '--table', TABLES.join(','), '--label', 'retention newer', '--wait');
+    const [olderId, newerId] = [older, newer].map((r) => Number(/restore point (\d+):/.exec(r.out)?.[1]));
+    expect(newerId).toBeGreaterThan(olderId!);
+    const restorable = async () =>
+      (JSON.parse((await cli('restore-points', JOB, '--json')).out) as { savepointId: number; restorable: boolean }[])
+        .filter((p) => p.restorable)
+        .map((p) => p.savepointId);
+
+    const before = await restorable();
+    const dry = await cli('retention', JOB, '--keep-last', '1', '--table', TABLES.join(','));
+    expect(dry.code).toBe(0);
+    expect(dry.out).toMatch(new RegExp(`^${newerId}\\s+keep\\s+the newest restorable point is always kept`, 'm'));
+    expect(dry.out).toMatch(new RegExp(`^${olderId}\\s+would delete\\s+restorable, but outside every keep rule`, 'm'));
+    expect(dry.out).toContain('run again with --apply to delete');
+    expect(await restorable()).toEqual(before);
+
+    const applied = await cli('retention', JOB, '--keep-last', '1', '--table', TABLES.join(','), '--apply');
+    expect(applied.code).toBe(0);
+    expect(applied.out).toMatch(/^deleted: .*\b/m);
+    const after = await restorable();
+    expect(after).toContain(newerId);
+    expect(after).not.toContain(olderId);
   });
 });

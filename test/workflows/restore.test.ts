@@ -186,6 +186,8 @@ describe('restoreWorkflow', () => {
     expect(accepted).toHaveLength(1);
     expect(JSON.stringify(history)).not.toContain(Buffer.from('"trust me"').toString('base64'));
     expect(result).toMatchObject({ status: 'rejected', rejection: { rejectedBy: 'bob' } });
+    // The refused signal got no answer, so the status says it was refused, and why.
+    expect(result.refusedSignals).toEqual([{ approver: 'mallory', problem: expect.stringContaining("'mallory' is not an approver"), at: expect.any(String) }]);
     expect(stack.callNames().filter((n) => CHANGING.includes(n))).toEqual([]);
   });
 

@@ -3,7 +3,9 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { positional } from '../args';
 import { workflowUrl } from '../context';
 import { UsageError } from '../errors';
+import type { RestorePlan, TableRollback } from '../../../workflows/restore-messages';
 import { json } from '../output';
+import { describePlan } from './restore';
 import type { Command } from './command';
 
 export const status: Command = {
@@ -30,16 +32,46 @@ export const status: Command = {
     }
     ctx.out(`${description.type} ${workflowId}: ${description.status.name}`);
     ctx.out(`  ${workflowUrl(ctx.config, workflowId, description.runId)}`);
-    for (const [key, value] of Object.entries(state as Record<string, unknown>)) {
-      if (key === 'timings' && Array.isArray(value)) {
-        ctx.out('  timings:');
-        for (const t of value as { step: string; startedAt: string; durationMs?: number }[]) {
-          ctx.out(`    ${t.step.padEnd(28)} ${t.startedAt}${t.durationMs !== undefined ? `  ${(t.durationMs / 1000).toFixed(1)}s` : '  (now)'}`);
-        }
-      } else {
-        ctx.out(`  ${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
-      }
-    }
+    for (const line of sections(state as Record<string, unknown>, description.status.name === 'RUNNING')) ctx.out(line);
     return 0;
   },
 };
+
+/** The status for people: the step, its timings, the plan in words, the tables, the undo, then the rest. */
+function sections(state: Record<string, unknown>, running: boolean): string[] {
+  const { step, timings, plan, undo, tables, refusedSignals, unavailable, ...rest } = state as {
+    step?: string;
+    timings?: { step: string; startedAt: string; durationMs?: number }[];
+    plan?: RestorePlan;
+    undo?: { instructions: string };
+    tables?: TableRollback[];
+    refusedSignals?: { approver: string; problem: string; at: string }[];
+    unavailable?: string;
+  } & Record<string, unknown>;
+  const lines: string[] = [];
+  if (unavailable !== undefined) lines.push(`  status: not available (${unavailable})`);
+  if (step !== undefined) lines.push(`  step: ${step}`);
+  if (Array.isArray(timings) && timings.length > 0) {
+    lines.push('  timings:');
+    for (const t of timings) {
+      // A step without a duration is the one the run is in, or the one it ended in.
+      const took = t.durationMs !== undefined ? `${(t.durationMs / 1000).toFixed(1)}s` : running ? '(now)' : '(ended here)';
+      lines.push(`    ${t.step.padEnd(28)} ${t.startedAt}  ${took}`);
+    }
+  }
+  for (const [key, value] of Object.entries(rest)) {
+    if (value === undefined) continue;
+    lines.push(`  ${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
+  }
+  if (Array.isArray(tables) && tables.length > 0) {
+    lines.push('  tables:');
+    for (const t of tables) {
+      const at = t.snapshotId !== undefined ? ` to snapshot ${t.snapshotId}${t.records != null ? ` (${t.records} records in data files)` : ''}` : '';
+      lines.push(`    ${t.table}: ${t.rolledBack ? `rolled back${at}` : 'not rolled back'}`);
+    }
+  }
+  for (const r of refusedSignals ?? []) lines.push(`  refused approval signal from '${r.approver}' at ${r.at}: ${r.problem}`);
+  if (plan) lines.push('  plan:', ...describePlan(plan).split('\n').map((l) => `  ${l}`));
+  if (undo?.instructions) lines.push(`  undo: ${undo.instructions}`);
+  return lines;
+}

@@ -1,0 +1,99 @@
+// savepointctl retention JOB: decide which of a job's restore points a policy keeps, and with
+// --apply delete the others (tag on every table, savepoint files, record). Works whether the job
+// runs or not: it reads only the catalog, Paimon's tags and the savepoint directory.
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy } from '@temporalio/client';
+import { describeIssues } from '../../../workflows/input';
+import { RetentionInputSchema, retentionWorkflowId, type RetentionParams, type RetentionResult } from '../../restore-points';
+import { bool, compact, list, positional, str } from '../args';
+import { UsageError } from '../errors';
+import { json, table } from '../output';
+import type { Command } from './command';
+
+const WHY: Record<RetentionResult['decisions'][number]['reason'], string> = {
+  pinned: 'pinned by a person or an upgrade',
+  'newest-restorable': 'the newest restorable point is always kept',
+  'keep-last': 'among the newest --keep-last',
+  'max-age': 'younger than --max-age',
+  pending: 'not restorable yet, inside --pending-grace (its tag may still come)',
+  unrecorded: 'a tag no record of ours describes: never deleted by retention',
+  lost: "of an older timeline (a restore rolled its tag away): kept, never restored",
+  expired: 'restorable, but outside every keep rule',
+  'not-restorable': 'not restorable (tag or savepoint files missing) past the grace period',
+  expiring: 'a deletion an earlier run started: finished now',
+};
+
+export const retention: Command = {
+  name: 'retention',
+  summary: "apply a retention policy to a job's restore points (a dry run unless --apply)",
+  usage: `savepointctl retention JOB_NAME (--keep-last N | --max-age D) [--table DB.T...] [--pending-grace D] [--apply] [--json]
+
+  Shows what the policy keeps and deletes, and why; changes nothing unless --apply.
+  Pinned points are always kept. Works whether the job runs or not.
+
+  --keep-last N        keep the newest N restorable points
+  --max-age D          keep restorable points younger than D (e.g. 7d)
+  --pending-grace D    keep a point that is not restorable yet for this long (default 15m)
+  --table DB.TABLE     the sink tables to check tags on (default: those recorded with each point)
+  --apply              delete what the policy does not keep (tag on every table, savepoint files, record)
+  --json               the decisions as JSON, for scripts`,
+  flags: {
+    table: { type: 'string', multiple: true },
+    'keep-last': { type: 'string' },
+    'max-age': { type: 'string' },
+    'pending-grace': { type: 'string' },
+    apply: { type: 'boolean' },
+  },
+  async run(p, ctx) {
+    const jobName = positional(p, 0, 'job-name');
+    const keepLast = str(p, 'keep-last');
+    const tables = list(p, 'table');
+    const parsed = RetentionInputSchema.safeParse({
+      jobName,
+      ...(tables.length > 0 ? { tables } : {}),
+      policy: compact({
+        keepLast: keepLast === undefined ? undefined : Number(keepLast),
+        maxAge: str(p, 'max-age'),
+        pendingGrace: str(p, 'pending-grace'),
+      }),
+      dryRun: !bool(p, 'apply'),
+    });
+    if (!parsed.success) throw new UsageError(describeIssues(parsed.error.issues).join('; '));
+    const input: RetentionParams = parsed.data;
+    const client = await ctx.client();
+    let result: RetentionResult;
+    try {
+      result = await client.workflow.execute<(i: RetentionParams) => Promise<RetentionResult>>('retentionWorkflow', {
+        workflowId: retentionWorkflowId(jobName),
+        taskQueue: ctx.config.temporal.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new Error(`a retention of job '${jobName}' runs already (${retentionWorkflowId(jobName)}); wait for it and run again`);
+      }
+      throw err;
+    }
+    if (ctx.json) {
+      ctx.out(json(result));
+      return result.failed.length === 0 ? 0 : 1;
+    }
+    if (result.decisions.length === 0) ctx.out(`no restore points for '${jobName}'`);
+    else {
+      ctx.out(
+        table(
+          ['SAVEPOINT', 'DECISION', 'WHY'],
+          result.decisions.map((d) => [String(d.savepointId), d.action === 'keep' ? 'keep' : result.dryRun ? 'would delete' : 'delete', WHY[d.reason]]),
+        ),
+      );
+    }
+    const doomed = result.decisions.filter((d) => d.action === 'delete').map((d) => d.savepointId);
+    if (result.dryRun) {
+      ctx.out(doomed.length === 0 ? 'dry run: nothing to delete' : `dry run: would delete ${doomed.join(', ')}; run again with --apply to delete`);
+      return 0;
+    }
+    ctx.out(`deleted: ${result.deleted.join(', ') || 'none'}`);
+    for (const f of result.failed) ctx.out(`not deleted: ${f.savepointId}: ${f.error}`);
+    return result.failed.length === 0 ? 0 : 1;
+  },
+};
