@@ -77,6 +77,14 @@ function p1Rows(p1: ReturnType<typeof summariseP1>): Row[] {
     { part: 'P1', metric: `savepoint poll lag (${config.flink.savepointPollIntervalMs} ms polls), wf / direct`, value: `${millis(p1.pollLagMedianMs.savepoint.workflow)} / ${millis(p1.pollLagMedianMs.savepoint.direct)}` },
     { part: 'P1', metric: 'health gate lag after 1st checkpoint, wf / direct', value: `${millis(p1.pollLagMedianMs.health.workflow)} / ${millis(p1.pollLagMedianMs.health.direct)}` },
     { part: 'P1', metric: `awaitTag (${config.paimon.tagPollIntervalMs} ms polls), wf / direct`, value: `${millis(p1.stepMedianMs.workflow.awaitTag ?? NaN)} / ${millis(p1.stepMedianMs.direct.awaitTag ?? NaN)}` },
+    // The checks before the stop (issue 16): preflight time, not downtime.
+    {
+      part: 'P1',
+      metric: 'checks before the stop: checkDeployments / requireRecentCheckpoint, wf / direct',
+      value:
+        `${millis(p1.stepMedianMs.workflow.checkDeployments ?? NaN)} / ${millis(p1.stepMedianMs.workflow.requireRecentCheckpoint ?? NaN)}, ` +
+        `${millis(p1.stepMedianMs.direct.checkDeployments ?? NaN)} / ${millis(p1.stepMedianMs.direct.requireRecentCheckpoint ?? NaN)}`,
+    },
   ];
 }
 

@@ -171,6 +171,8 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
   const t0 = Date.now();
   /** makePlan: the writer (unless this restore stopped it), the tables, the restore point, the tag on each table, the files. */
   const plan = async (writerRunning: boolean) => {
+    // As makePlan checks the version the restore will start, before the writer is stopped.
+    if (writerRunning) await step('checkDeployments', activities.checkDeployments, { deployments: [p.v1], sinkTables: tables });
     if (writerRunning) {
       const job = await step('resolveJob', activities.resolveJob, { job: { jobName } });
       if (job.state !== 'RUNNING' || job.jobId !== oldJobId) throw new Error(`the writer is ${job.jobId} ${job.state}, expected ${oldJobId} RUNNING`);

@@ -172,6 +172,8 @@ export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteRes
   const t0 = Date.now();
   try {
     const job = await step('resolveJob', activities.resolveJob, { job: { jobName: p.jobName } });
+    // As workflows/deployment-check.ts refuses a job that has not checkpointed lately.
+    await step('requireRecentCheckpoint', activities.requireRecentCheckpoint, { jobId: job.jobId });
     if (job.state !== 'RUNNING') throw new Error(`job ${job.jobId} is ${job.state}`);
     // As workflows/tag-guard.ts reads the tag names: every table at once, beside the checks.
     const tagsRead = WORKFLOW_TAG_GUARD
@@ -180,6 +182,8 @@ export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteRes
     const described = await step('describeSinkTables', activities.describeSinkTables, { tables: p.tables });
     if (!described.every((d) => d.exists && d.autoTagOnSavepoint)) throw new Error(`sink tables not ready: ${JSON.stringify(described)}`);
     await step('checkFlinkCluster', activities.checkFlinkCluster, undefined as never);
+    // The new version and the old one the compensation would start: checked before the stop.
+    await step('checkDeployments', activities.checkDeployments, { deployments: [p.v2, p.v1], sinkTables: p.tables });
     const tagsBefore = new Map<string, string[]>();
     for (const [i, read] of (await tagsRead).entries()) {
       if (read.status === 'rejected') throw read.reason;
