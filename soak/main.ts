@@ -28,17 +28,18 @@ async function main(): Promise<number> {
   console.log(`soak seed=${seed} (replay with SOAK_SEED=${seed}) cycles=${cycles} minutes=${minutes}`);
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
+  const runId = Date.now().toString(36);
   let stopping = false;
   const interrupted = (signal: string) => {
     if (stopping) process.exit(130);
     stopping = true;
-    process.stderr.write(`${signal}: cancelling the soak's jobs (send it again to quit at once)\n`);
-    void cancelJobsNamed(PREFIX).finally(() => process.exit(130));
+    process.stderr.write(`${signal}: cancelling this soak's job (send it again to quit at once)\n`);
+    void cancelJobsNamed(`${PREFIX}${runId}`).finally(() => process.exit(130));
   };
   process.on('SIGINT', interrupted);
   process.on('SIGTERM', interrupted);
 
-  const report = await runSoak({ seed, cycles, minutes, database: 'soak', prefix: PREFIX, everyAction: cycles >= 3 });
+  const report = await runSoak({ seed, cycles, minutes, database: 'soak', prefix: PREFIX, runId, everyAction: cycles >= 3 });
   const dir = path.join(repoRoot(), 'soak-results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${seed}.json`);

@@ -1,7 +1,9 @@
 // The randomized exactly-once soak: N cycles of upgrade / savepoint / restore-to-a-random-point on
-// the demo pipeline (our own tables, job and task queue, an in-process worker running the real
-// workflows and activities), each followed by a check of both sink tables against the history the
-// soak worked out itself (model.ts). The seed decides every choice, so a failure replays.
+// the soak's pipeline (soak/sql: the demo's sequence plus its aggregates; our own tables, job and
+// task queue, an in-process worker running the real workflows and activities), each followed by a
+// check of the sequence tables against the history the soak worked out itself (model.ts) and of the
+// aggregate table against the sequence at the same checkpoint (aggregates.ts). The seed decides
+// every choice, so a failure replays.
 import { rm } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -12,11 +14,13 @@ import type { TableRef } from '../src/domain';
 import type { RestorePoint } from '../src/restore-points';
 import { connectWorker, createClient } from '../src/temporal-connection';
 import { createWorker } from '../src/worker';
-import { awaitCheckpointedRun, cancelJobsNamed, createSinkTables, demoScripts } from '../test/support/demo-pipeline';
+import { awaitCheckpointedRun, cancelJobsNamed, liveJobsNamed } from '../test/support/demo-pipeline';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../test/support/stack';
 import { restore, restorePoints, takeSavepoint, upgrade, type Operator } from './actions';
+import { checkAggregates, latestSharedCheckpoint, type AggregateCheck, type ReadPoint } from './aggregates';
 import { checkTables, diagnose, tableFacts, tagContents, type Diagnosis, type TableCheck } from './check';
 import { describeSegments, ExpectedHistory, type Version } from './model';
+import { createSoakTables, KEYS, soakScripts, soakTableNames } from './pipeline';
 import { mulberry32, type Random } from './prng';
 
 export type Action = 'savepoint' | 'upgrade' | 'restore';
@@ -27,10 +31,12 @@ export interface SoakOptions {
   cycles: number;
   /** No cycle starts after this many minutes. */
   minutes: number;
-  /** Our own Paimon database; its seq_a and seq_b are dropped and made afresh. */
+  /** Our own Paimon database; the run makes its own seq_a_<run>, seq_b_<run> and seq_agg_<run> there. */
   database: string;
-  /** Our job names and task queues start with it; live jobs of that prefix are ours and get cancelled. */
+  /** Our job names and task queues are <prefix><run id>. */
   prefix: string;
+  /** Names this run's job, task queue and tables (default: the start time in base 36). */
+  runId?: string;
   /** Each action at least once (needs cycles >= 3). */
   everyAction?: boolean;
   log?: (line: string) => void;
@@ -43,6 +49,8 @@ export interface CycleReport {
   /** the history the check expected: 'v1 1..120, v2 121..' */
   expected: string;
   checks: TableCheck[];
+  /** seq_agg against seq_a's ids 1..max: at each tag this cycle made, and at the latest checkpoint both tables share */
+  aggregates: AggregateCheck[];
   rowsChecked: number;
   tagRowsChecked: number;
   seconds: number;
@@ -58,6 +66,10 @@ export interface SoakReport {
   lost: number;
   duplicated: number;
   wrongVersion: number;
+  /** keys of seq_agg compared with what ids 1..max give, over every read point */
+  aggregatesChecked: number;
+  /** of those, keys whose count, sum or max differed (or a read point where seq_a was not ids 1..max) */
+  aggregatesWrong: number;
   /** Everything that is not as the soak expected, besides the counts: failed actions, catalog mismatches, vanished tags. */
   findings: string[];
   /** The tables' ids around a failed check. */
@@ -73,6 +85,7 @@ export interface SoakReport {
 
 export const summaryLine = (r: SoakReport): string =>
   `soak seed=${r.seed} cycles=${r.cyclesRun} rows checked=${r.rowsChecked} lost=${r.lost} duplicated=${r.duplicated} wrong-version=${r.wrongVersion}` +
+  ` aggregates checked=${r.aggregatesChecked} wrong=${r.aggregatesWrong}` +
   (r.findings.length > 0 ? ` findings=${r.findings.length}` : '');
 
 const other = (v: Version): Version => (v === 'v1' ? 'v2' : 'v1');
@@ -97,9 +110,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const deadline = started + options.minutes * 60_000;
   const rng = mulberry32(options.seed);
   const plan = planActions(rng, options.cycles, options.everyAction ?? false);
-  const runId = `${Date.now().toString(36)}`;
+  const runId = options.runId ?? Date.now().toString(36);
   const jobName = `${options.prefix}${runId}`;
-  const tables: TableRef[] = ['seq_a', 'seq_b'].map((t) => `${options.database}.${t}`);
+  // The sequence tables get the id checks; every sink table, the aggregates too, is rolled back and tagged.
+  // Table names of their own: a restore and an upgrade refuse while another live job writes a
+  // table of a sink table's name in any database (Flink's plan names a Paimon writer by table name
+  // only), so the demo's seq_a / seq_b of other tests, or of another soak, would stop ours and ours theirs.
+  const names = soakTableNames(runId);
+  const tables: TableRef[] = names.sequence.map((t) => `${options.database}.${t}`);
+  const aggregateTable: TableRef = `${options.database}.${names.aggregate}`;
+  const sinkTables: TableRef[] = [...tables, aggregateTable];
   const report: SoakReport = {
     seed: options.seed,
     cyclesPlanned: options.cycles,
@@ -110,6 +130,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     lost: 0,
     duplicated: 0,
     wrongVersion: 0,
+    aggregatesChecked: 0,
+    aggregatesWrong: 0,
     findings: [],
     diagnoses: [],
     ok: false,
@@ -119,19 +141,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     keptForInspection: false,
     seconds: 0,
   };
-  log(`soak: plan ${plan.join(', ')}; job ${jobName}, tables ${tables.join(', ')}`);
+  log(`soak: plan ${plan.join(', ')}; job ${jobName}, tables ${sinkTables.join(', ')}`);
 
   await requireStack();
-  // A live job of our prefix is a crashed soak's: it must be gone before its tables are dropped.
-  await cancelJobsNamed(options.prefix);
-  await createSinkTables(options.database, ['seq_a', 'seq_b']);
-  // The duplicate check sums every commit of the tables' history: no snapshot may expire meanwhile.
-  for (const table of tables) {
-    const [db, name] = table.split('.');
-    await paimonQuery(`ALTER TABLE \`${db}\`.\`${name}\` SET ('snapshot.time-retained' = '7 d')`);
-  }
+  // Live jobs of our prefix are another soak's (or a killed one's): not ours to cancel, and they
+  // write tables of other names.
+  const others = await liveJobsNamed(options.prefix);
+  if (others.length > 0) log(`soak: left running: ${others.map((j) => `${j.name} (${j.jid})`).join(', ')}`);
+  await createSoakTables(options.database, names);
 
-  const script = demoScripts(options.database);
+  const script = soakScripts(options.database, runId);
   const taskQueue = `${options.prefix}${runId}`;
   let workerConnection: NativeConnection | undefined;
   let worker: Worker | undefined;
@@ -149,7 +168,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       client,
       taskQueue,
       jobName,
-      tables,
+      tables: sinkTables,
       scriptFile: (v) => script(`pipeline-${v}.sql`, jobName),
       runId,
     };
@@ -222,17 +241,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
       // Let the running job commit a few more checkpoints (how many, the seed says).
       await checkpointsMore(jobId, rng.int(1, 3));
-      const facts = await tableFacts(tables);
-      const tagRows = await syncTags(tables, facts, model, madeBy, cycle, report);
+      const facts = await tableFacts(sinkTables);
+      const { rows: tagRows, tags: newTags } = await syncTags(sinkTables, tables, facts, model, madeBy, cycle, report);
       afterTags?.();
       const latest = (t: TableRef) => facts.get(t)!.latestSnapshotId;
       const checks = await checkTables(tables, latest, model);
+      // The aggregates at every new tag, and at the latest checkpoint both tables hold (a restore
+      // makes no tag that stays: the rollback deletes the one its stop made).
+      const shared = await latestSharedCheckpoint(tables[0]!, aggregateTable);
+      const points: ReadPoint[] = [...newTags.map((tag) => ({ kind: 'tag' as const, tag })), ...(shared ? [shared] : [])];
+      const aggregates = await checkAggregates(tables[0]!, aggregateTable, KEYS, points);
+      if (!shared) report.findings.push(`cycle ${cycle}: ${tables[0]} and ${aggregateTable} share no checkpoint`);
       const cycleReport: CycleReport = {
         cycle,
         action: done,
         what,
         expected: describeSegments(model.history()),
         checks,
+        aggregates,
         rowsChecked: checks.reduce((n, c) => n + c.rows, 0),
         tagRowsChecked: tagRows,
         seconds: Math.round((Date.now() - t0) / 1000),
@@ -246,9 +272,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         report.duplicated += c.duplicated;
         report.wrongVersion += c.wrongVersion;
       }
+      for (const a of aggregates) {
+        report.aggregatesChecked += a.keys;
+        report.aggregatesWrong += a.wrong.length;
+        for (const w of a.wrong) report.findings.push(`cycle ${cycle}: ${aggregateTable} as of ${a.at} (ids 1..${a.maxId}): ${w}`);
+      }
       log(
         `soak: cycle ${cycle} ${what}; expected ${cycleReport.expected}; ` +
           checks.map((c) => `${c.table} ids 1..${c.maxId} rows ${c.rows} lost ${c.lost} dup ${c.duplicated} wrong ${c.wrongVersion}`).join('; ') +
+          `; ${aggregateTable} ` +
+          aggregates.map((a) => `at ${a.at} ids 1..${a.maxId} keys ${a.keys} wrong ${a.wrong.length}`).join(', ') +
           ` (${cycleReport.seconds}s)`,
       );
       const bad = checks.filter((c) => c.lost > 0 || c.duplicated > 0 || c.wrongVersion > 0 || c.maxId < model.runningSince);
@@ -256,22 +289,27 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         if (c.maxId < model.runningSince) report.findings.push(`cycle ${cycle}: ${c.table} has nothing from the running ${model.running} yet (max id ${c.maxId})`);
         if (c.earliestSnapshotId > 1) report.findings.push(`cycle ${cycle}: ${c.table}'s history starts at snapshot ${c.earliestSnapshotId}: the duplicate count misses the commits before`);
       }
+      if (aggregates.some((a) => a.wrong.length > 0)) {
+        log(`soak: cycle ${cycle} FAILED the aggregate check: ${aggregates.flatMap((a) => a.wrong.map((w) => `${a.at}: ${w}`)).join('; ')}`);
+        break;
+      }
       if (bad.length > 0) {
         for (const c of bad) report.diagnoses.push(await diagnose(c.table, c.snapshotId, model));
         log(`soak: cycle ${cycle} FAILED the check; ids: ${JSON.stringify(report.diagnoses)}`);
         break;
       }
     }
-    report.ok = report.cyclesRun > 0 && report.lost === 0 && report.duplicated === 0 && report.wrongVersion === 0 && report.findings.length === 0;
+    report.ok = report.cyclesRun > 0 && report.lost === 0 && report.duplicated === 0 && report.wrongVersion === 0 &&
+      report.aggregatesWrong === 0 && report.findings.length === 0;
   } finally {
     worker?.shutdown();
     await workerRunning?.catch(() => undefined);
     await workerConnection?.close();
     await client?.connection.close();
-    await cancelJobsNamed(options.prefix).catch((err) => log(`soak: cancelling our jobs failed: ${String(err)}`));
+    await cancelJobsNamed(jobName).catch((err) => log(`soak: cancelling our jobs failed: ${String(err)}`));
     report.keptForInspection = !report.ok;
-    if (report.ok) await cleanUp(tables, jobName, savepointPaths);
-    else log(`soak: kept for a look: tables ${tables.join(', ')}, savepoints ${[...savepointPaths].join(', ')}`);
+    if (report.ok) await cleanUp(sinkTables, jobName, savepointPaths);
+    else log(`soak: kept for a look: tables ${sinkTables.join(', ')}, savepoints ${[...savepointPaths].join(', ')}`);
     report.seconds = Math.round((Date.now() - started) / 1000);
   }
   return report;
@@ -317,26 +355,28 @@ function restorablePoints(points: RestorePoint[], model: ExpectedHistory, report
 }
 
 /**
- * Brings the model's tags in line with the tables: a tag the soak expected but that is gone is a
- * finding; a new tag is read (ids 1..max once each, payloads as the model says, the same max in
- * every table) and becomes a restore point of the model. Returns the rows read.
+ * Brings the model's tags in line with the tables: a tag the soak expected but that is gone from a
+ * sink table is a finding; a new tag on every sink table is read (the sequence tables' ids 1..max
+ * once each, payloads as the model says, the same max in each) and becomes a restore point of the
+ * model. Returns the sequence rows read and the new tags.
  */
 async function syncTags(
+  sinkTables: TableRef[],
   tables: TableRef[],
   facts: Awaited<ReturnType<typeof tableFacts>>,
   model: ExpectedHistory,
   madeBy: Map<string, string>,
   cycle: number,
   report: SoakReport,
-): Promise<number> {
-  const onEvery = (tag: string) => tables.every((t) => facts.get(t)!.tags.has(tag));
+): Promise<{ rows: number; tags: string[] }> {
+  const onEvery = (tag: string) => sinkTables.every((t) => facts.get(t)!.tags.has(tag));
   for (const fact of [...model.tags]) {
     if (!onEvery(fact.tag)) {
-      report.findings.push(`cycle ${cycle}: tag ${fact.tag} vanished from ${tables.filter((t) => !facts.get(t)!.tags.has(fact.tag)).join(', ')}`);
+      report.findings.push(`cycle ${cycle}: tag ${fact.tag} vanished from ${sinkTables.filter((t) => !facts.get(t)!.tags.has(fact.tag)).join(', ')}`);
       model.forget(fact.tag);
     }
   }
-  const seen = new Set(tables.flatMap((t) => [...facts.get(t)!.tags.keys()]));
+  const seen = new Set(sinkTables.flatMap((t) => [...facts.get(t)!.tags.keys()]));
   const fresh = [...seen].filter((tag) => !model.tag(tag));
   for (const tag of fresh.filter((t) => !onEvery(t))) report.findings.push(`cycle ${cycle}: tag ${tag} is on some sink tables only`);
   const tags = fresh.filter(onEvery).sort((a, b) => facts.get(tables[0]!)!.tags.get(a)! - facts.get(tables[0]!)!.tags.get(b)!);
@@ -358,7 +398,7 @@ async function syncTags(
     if (maxIds.size > 1) report.findings.push(`cycle ${cycle}: the sink tables disagree on ${tag}'s max id: ${[...maxIds].join(' vs ')}`);
     model.tagged(tag, madeBy.get(tag) ?? null, Math.min(...maxIds));
   }
-  return rows;
+  return { rows, tags };
 }
 
 /** What a passed soak leaves nowhere: its tables, savepoints and restore-point records. */
