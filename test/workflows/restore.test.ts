@@ -152,6 +152,21 @@ describe('restoreWorkflow', () => {
     expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
   });
 
+  it('a version that fails the deployment check is refused while planning: no plan to approve, nothing stopped', async () => {
+    const { jobName, stack, a } = stackWithRestorePoints();
+    const before = tablesOf(stack);
+    stack.badDeployments.set('v1', 'scriptFile ../../etc/passwd resolves outside the deployments root');
+    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
+      failureOf((await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue })).result()),
+    );
+    expect(failure.type).toBe('DeploymentCheckFailed');
+    expect(failure.message).toContain('v1: scriptFile ../../etc/passwd');
+    expect(stack.callsOf('checkDeployments')).toEqual([{ deployments: [restoreInput(jobName, a.savepointId).deployment], sinkTables: TABLES }]);
+    expect(stack.callNames().filter((n) => CHANGING.includes(n))).toEqual([]);
+    expect(tablesOf(stack)).toEqual(before);
+    expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
+  });
+
   it('expired: no decision within approvalTimeout ends expired with nothing changed', async () => {
     const { jobName, stack, a } = stackWithRestorePoints();
     const before = tablesOf(stack);
