@@ -39,6 +39,8 @@ import {
   SHAPE_NAMES,
   shapeScripts,
   withoutVersion,
+  stageFigures,
+  type Metadata,
   type TableRows,
 } from '../support/shapes-pipeline';
 import { config, paimonQuery, requireStack, until } from '../support/stack';
@@ -110,24 +112,9 @@ async function expectExactlyOnceAfter(id: number, v1UpTo: number): Promise<void>
   expect(withoutVersion(rows)).toEqual(expectedFor(rows, v1UpTo));
 }
 
-type Metadata = Awaited<ReturnType<typeof shapeMetadata>>;
-
-/** For docs/paimon-rollback-shapes.md: every table's snapshots, tags and merged rows at one stage, printed at the end. */
+/** For docs/paimon-rollback-shapes.md, printed at the end. */
 const figures: Record<string, unknown>[] = [];
-function measure(stage: string, tag: string, { rows, meta }: { rows: TableRows; meta: Metadata }): void {
-  for (const s of SHAPE_NAMES) {
-    const t = meta[s].tags.find((x) => x.tag === tag);
-    figures.push({
-      stage,
-      table: s,
-      snapshots: `${meta[s].snapshots.first}..${meta[s].snapshots.latest} (${meta[s].snapshots.snapshots})`,
-      latest: `${meta[s].snapshots.latestKind} ${meta[s].snapshots.latestRecords} records`,
-      mergedRows: rows[s].length,
-      tag: t ? `${tag} on ${t.snapshotId}, ${t.records} records` : `${tag} absent`,
-      tags: meta[s].tags.map((x) => `${x.tag}@${x.snapshotId}`).join(' '),
-    });
-  }
-}
+const measure = (stage: string, tag: string, at: { rows: TableRows; meta: Metadata }) => figures.push(...stageFigures(stage, tag, at));
 
 describe('every Paimon table shape through upgrade, savepoint, compaction, restore and compensation', () => {
   let client: Client;

@@ -114,6 +114,24 @@ export async function shapeMetadata(database: string): Promise<Record<Shape, { s
   ) as Record<Shape, { snapshots: SnapshotFacts; tags: TagFacts[] }>;
 }
 
+export type Metadata = Awaited<ReturnType<typeof shapeMetadata>>;
+
+/** Every table's snapshots, latest records, merged rows and tags at one stage of a run (docs/paimon-rollback-shapes.md). */
+export function stageFigures(stage: string, tag: string, { rows, meta }: { rows: TableRows; meta: Metadata }): Record<string, unknown>[] {
+  return SHAPE_NAMES.map((s) => {
+    const t = meta[s].tags.find((x) => x.tag === tag);
+    return {
+      stage,
+      table: s,
+      snapshots: `${meta[s].snapshots.first}..${meta[s].snapshots.latest} (${meta[s].snapshots.snapshots})`,
+      latest: `${meta[s].snapshots.latestKind} ${meta[s].snapshots.latestRecords} records`,
+      mergedRows: rows[s].length,
+      tag: t ? `${tag} on ${t.snapshotId}, ${t.records} records` : `${tag} absent`,
+      tags: meta[s].tags.map((x) => `${x.tag}@${x.snapshotId}`).join(' '),
+    };
+  });
+}
+
 /** A full compaction of every table, each waited for (the writer must be stopped: its own compactions conflict). */
 export async function compactShapes(database: string): Promise<void> {
   for (const s of SHAPE_NAMES) {
