@@ -1,12 +1,13 @@
 // The restore-point catalog follows the table's timeline, on the REAL stack (scripts/stack.sh).
-// Our own job writes ids into our own two Paimon tables (auto-tag on). We record restore points A,
-// B and C, restore to A (rollback_to deletes B's and C's tags), and the restored run counts
-// checkpoint ids on from A, so its next savepoints take B's and C's ids again: a scheduled-style
-// savepoint aimed at B's id and an upgrade whose stop is aimed at C's id. Each is recorded and
-// restorable, and the old timeline's B and C are kept in the catalog as lost, never restorable.
+// Our own job writes ids into our own two Paimon tables (auto-tag on). We record restore point A
+// and four later points, restore to A (rollback_to deletes the later points' tags, and the restore
+// marks their records lost), and the restored run counts checkpoint ids on from A, so its next
+// savepoints take those ids again: a scheduled-style savepoint and an upgrade's stop-with-savepoint,
+// each aimed at such an id. Each is recorded and restorable; the old points are kept as lost.
 //
-// The job checkpoints every 10 s (not the stack's 3 s), so that the test can trigger a savepoint
-// right after checkpoint <id - 1> and have Flink give it exactly the id it aims at.
+// The job checkpoints every 20 s (not the stack's 3 s), so that the test can trigger a savepoint
+// right after checkpoint <id - 1> and have Flink give it exactly the id it aims at (mostly: on a busy
+// machine a periodic checkpoint may come first, and the test aims at the next id a lost point had).
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -32,21 +33,23 @@ const RUN = `${process.pid}_${Date.now().toString(36)}`;
 /** Our own database and job: the shared demo job and other tests' tables are never touched. */
 const DB = `timeline_e2e_${RUN}`;
 const JOB_NAME = `timeline-e2e-${RUN}`;
-const TABLES: TableRef[] = [`${DB}.seq_a`, `${DB}.seq_b`];
+// Table names of our own too: Flink's plan names a Paimon writer by table name only, so the restore
+// refuses to roll back tables whose names other tests' running jobs also write.
+const NAMES = [`tl_a_${RUN}`, `tl_b_${RUN}`] as const;
+const TABLES: TableRef[] = NAMES.map((name) => `${DB}.${name}`);
 const STACK_DOWN = "run 'bash scripts/stack.sh up' (npm test does)";
 
 const deployment = (version: 'v1' | 'v2'): Deployment => ({
   kind: 'sql',
   version,
   script: `SET 'pipeline.name' = '${JOB_NAME}';
-SET 'execution.checkpointing.interval' = '10s';
+SET 'execution.checkpointing.interval' = '20s';
 CREATE TEMPORARY TABLE timeline_sequence (id BIGINT) WITH (
   'connector' = 'datagen', 'rows-per-second' = '10',
   'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '500000'
 );
 EXECUTE STATEMENT SET BEGIN
-  INSERT INTO \`${config.paimon.catalog}\`.${DB}.seq_a SELECT id, CONCAT('${version}:', CAST(id AS STRING)) FROM timeline_sequence;
-  INSERT INTO \`${config.paimon.catalog}\`.${DB}.seq_b SELECT id, CONCAT('${version}:', CAST(id AS STRING)) FROM timeline_sequence;
+${TABLES.map((t) => `  INSERT INTO \`${config.paimon.catalog}\`.${t} SELECT id, CONCAT('${version}:', CAST(id AS STRING)) FROM timeline_sequence;`).join('\n')}
 END;`,
 });
 
@@ -114,7 +117,7 @@ describe('the restore-point catalog across a restore on the real stack', () => {
     const table = (name: string) =>
       `CREATE TABLE IF NOT EXISTS \`${catalog}\`.${DB}.${name} (id BIGINT NOT NULL, payload STRING, PRIMARY KEY (id) NOT ENFORCED)
        WITH ('bucket' = '1', 'sink.savepoint.auto-tag' = 'true')`;
-    await paimonQuery(`CREATE DATABASE IF NOT EXISTS \`${catalog}\`.${DB}`, table('seq_a'), table('seq_b'));
+    await paimonQuery(`CREATE DATABASE IF NOT EXISTS \`${catalog}\`.${DB}`, ...NAMES.map(table));
 
     const { jobId } = (await activityEnv.run(activities.deployJob, { deployment: deployment('v1'), deployToken: `e2e-timeline-${RUN}` })) as { jobId: string };
     ourJobs.push(jobId);
@@ -143,78 +146,91 @@ describe('the restore-point catalog across a restore on the real stack', () => {
     await client?.connection.close();
   });
 
-  it('after a restore to A, savepoints and an upgrade that reuse B\'s and C\'s ids are recorded and restorable; B and C are kept as lost', { timeout: 900_000 }, async () => {
-    // The first timeline: A, B, C, all recorded with their tags.
+  it('after a restore to A, a savepoint and an upgrade that reuse the ids of lost points are recorded and restorable; the old points are kept as lost', { timeout: 1_500_000 }, async () => {
+    // The first timeline: A, then four more points, all recorded with their tags.
     const a = await takeSavepoint('timeline A');
-    const b = await takeSavepoint('timeline B');
-    const c = await takeSavepoint('timeline C');
-    for (const p of [a, b, c]) expect(p).toMatchObject({ restorable: true, missingTags: [] });
-    expect(b.savepointId).toBeGreaterThan(a.savepointId);
-    expect(c.savepointId).toBeGreaterThan(b.savepointId);
+    const later: TakeSavepointResult[] = [];
+    for (let i = 1; i <= 4; i++) later.push(await takeSavepoint(`timeline ${i}`));
+    for (const p of [a, ...later]) expect(p).toMatchObject({ restorable: true, missingTags: [] });
+    const oldIds = later.map((p) => p.savepointId);
+    expect(oldIds[0]).toBeGreaterThan(a.savepointId);
+    const oldById = new Map(later.map((p) => [p.savepointId, p]));
 
-    // Restore to A: the rollback deletes B's and C's tags (and today's), and the restore marks their records lost.
+    // Restore to A: the rollback deletes the later points' tags (and today's), and the restore marks their records lost.
     const handle = await startRestore(client, restoreInput(a.savepointId), { taskQueue });
     const plan = await until('the restore to wait for approval', 120_000, async () => restorePlan(client, { jobName: JOB_NAME }).catch(() => undefined));
-    for (const t of plan.tables) expect(t.restorePointsLost).toEqual(expect.arrayContaining([b.tag, c.tag]));
+    for (const t of plan.tables) expect(t.restorePointsLost).toEqual(expect.arrayContaining(later.map((p) => p.tag)));
     await approveRestore(client, { jobName: JOB_NAME }, { approver: 'ops-bob', planVersion: plan.version });
     const restored: RestoreResult = await handle.result();
     ourJobs.push(restored.newJobId!);
     savepointPaths.push(restored.todaysSavepoint!.path);
     expect(restored.status).toBe('restored');
     expect(restored.restorePointsNotMarkedLost).toBeUndefined();
-    expect(restored.restorePointsMarkedLost).toEqual([
-      { savepointId: b.savepointId, path: b.path },
-      { savepointId: c.savepointId, path: c.path },
-    ]);
+    expect(restored.restorePointsMarkedLost).toEqual(later.map((p) => ({ savepointId: p.savepointId, path: p.path })));
     const afterRestore = await listRestorePoints();
     expect(afterRestore.map((p) => [p.savepointId, p.path, p.restorable, p.lost?.reason ?? null])).toEqual([
       [a.savepointId, a.path, true, null],
-      [c.savepointId, c.path, false, expect.stringContaining(`by rollback_to ${a.tag} by restore `)],
-      [b.savepointId, b.path, false, expect.stringContaining(`by rollback_to ${a.tag} by restore `)],
+      ...[...later].reverse().map((p) => [p.savepointId, p.path, false, expect.stringContaining(`by rollback_to ${a.tag} by restore `)]),
     ]);
 
-    // The restored run counts checkpoint ids on from A: a savepoint aimed at B's id gets it.
-    const restoredJob = restored.newJobId!;
-    expect(await nextIdWillBe(restoredJob, b.savepointId)).toBe(true);
-    const b2 = await takeSavepoint('timeline B again');
-    expect(b2.savepointId).toBe(b.savepointId); // if not, Flink took a checkpoint first: timing, not the catalog
-    expect(b2).toMatchObject({ restorable: true, missingTags: [] });
-    expect(b2.path).not.toBe(b.path);
+    // The restored run counts checkpoint ids on from A. Aim at the next id a lost point had: wait
+    // for the checkpoint before it, then trigger (a periodic checkpoint may still come first: aim again).
+    let jobId = restored.newJobId!;
+    const aim = async (): Promise<number | undefined> => {
+      for (const id of oldIds) if ((await checkpointIds(jobId)).highest < id && (await nextIdWillBe(jobId, id))) return id;
+      return undefined;
+    };
+    const taken: TakeSavepointResult[] = [];
+    while (!taken.some((p) => oldById.has(p.savepointId)) && (await aim()) !== undefined) {
+      const sp = await takeSavepoint('timeline again');
+      expect(sp).toMatchObject({ restorable: true, missingTags: [] });
+      taken.push(sp);
+    }
+    const reused = taken.find((p) => oldById.has(p.savepointId));
+    expect(reused, `no savepoint of the restored run got one of the ids ${oldIds.join(', ')}: ${taken.map((p) => p.savepointId).join(', ')}`).toBeDefined();
 
-    // And an upgrade whose stop-with-savepoint is aimed at C's id: it records its savepoint too.
-    expect(await nextIdWillBe(restoredJob, c.savepointId)).toBe(true);
-    const upgrade = await startUpgrade(
-      client,
-      { job: { jobName: JOB_NAME }, newVersion: deployment('v2'), oldVersion: deployment('v1'), sinkTables: TABLES, options: { healthTimeout: '3m', tagTimeout: '2m' } },
-      { taskQueue },
-    );
-    const upgraded: UpgradeResult = await upgrade.result();
-    if (upgraded.newJobId) ourJobs.push(upgraded.newJobId);
-    if (upgraded.savepoint) savepointPaths.push(upgraded.savepoint.path);
-    expect(upgraded).toMatchObject({ status: 'upgraded', restorePointRecorded: true });
-    expect(upgraded.restorePointNotRecorded).toBeUndefined();
-    expect(upgraded.savepoint!.id).toBe(c.savepointId);
-    expect(upgraded.savepoint!.path).not.toBe(c.path);
+    // Upgrades (v1 -> v2 -> v1 ...) whose stop-with-savepoint is aimed the same way: each records its savepoint.
+    const upgrades: UpgradeResult[] = [];
+    let from: 'v1' | 'v2' = 'v1';
+    while (!upgrades.some((u) => oldById.has(u.savepoint!.id)) && (await aim()) !== undefined) {
+      const to: 'v1' | 'v2' = from === 'v1' ? 'v2' : 'v1';
+      const upgrade = await startUpgrade(
+        client,
+        { job: { jobName: JOB_NAME }, newVersion: deployment(to), oldVersion: deployment(from), sinkTables: TABLES, options: { healthTimeout: '3m', tagTimeout: '2m' } },
+        { taskQueue },
+      );
+      const upgraded: UpgradeResult = await upgrade.result();
+      if (upgraded.newJobId) ourJobs.push(upgraded.newJobId);
+      if (upgraded.savepoint) savepointPaths.push(upgraded.savepoint.path);
+      expect(upgraded).toMatchObject({ status: 'upgraded', restorePointRecorded: true });
+      expect(upgraded.restorePointNotRecorded).toBeUndefined();
+      upgrades.push(upgraded);
+      jobId = upgraded.newJobId!;
+      from = to;
+    }
+    const reusedByUpgrade = upgrades.find((u) => oldById.has(u.savepoint!.id));
+    expect(reusedByUpgrade, `no upgrade stopped at one of the ids ${oldIds.join(', ')}: ${upgrades.map((u) => u.savepoint!.id).join(', ')}`).toBeDefined();
 
-    // Every point of the current timeline is recorded and restorable; the old B and C are lost, never restorable.
+    // Every point of the current timeline is recorded and restorable; the old ones are lost, never restorable.
     const points = await listRestorePoints();
     const live = points.filter((p) => !p.lost);
     const lost = points.filter((p) => p.lost);
+    const current = [
+      { savepointId: a.savepointId, path: a.path },
+      ...taken.map((p) => ({ savepointId: p.savepointId, path: p.path })),
+      ...upgrades.map((u) => ({ savepointId: u.savepoint!.id, path: u.savepoint!.path })),
+    ];
     expect(live.map((p) => [p.savepointId, p.path, p.recorded, p.restorable])).toEqual(
-      expect.arrayContaining([
-        [a.savepointId, a.path, true, true],
-        [b.savepointId, b2.path, true, true],
-        [c.savepointId, upgraded.savepoint!.path, true, true],
-      ]),
+      expect.arrayContaining(current.map((p) => [p.savepointId, p.path, true, true])),
     );
-    expect(live.find((p) => p.savepointId === c.savepointId)).toMatchObject({ pinned: true, label: 'before upgrade to v2' });
-    expect(lost.map((p) => [p.savepointId, p.path, p.restorable])).toEqual([
-      [c.savepointId, c.path, false],
-      [b.savepointId, b.path, false],
-    ]);
+    expect(live.find((p) => p.savepointId === reusedByUpgrade!.savepoint!.id)).toMatchObject({ pinned: true, path: reusedByUpgrade!.savepoint!.path });
+    expect(lost.map((p) => [p.savepointId, p.path, p.restorable])).toEqual([...later].reverse().map((p) => [p.savepointId, p.path, false]));
     // Lost, not forgotten: the records stay under lost/, the savepoint files are untouched.
-    expect((await readdir(store.lostDir(JOB_NAME))).length).toBe(2);
-    for (const p of [b, c]) expect(existsSync(path.join(localPath(p.path, 'savepoint'), '_metadata'))).toBe(true);
+    expect((await readdir(store.lostDir(JOB_NAME))).length).toBe(later.length);
+    for (const p of later) expect(existsSync(path.join(localPath(p.path, 'savepoint'), '_metadata'))).toBe(true);
+    const b = oldById.get(reused!.savepointId)!;
+    const b2 = reused!;
+    expect(b2.path).not.toBe(b.path);
 
     // A restore to the reused id plans with the new timeline's savepoint, not the old one's.
     const again = await startRestore(client, restoreInput(b.savepointId), { taskQueue });
