@@ -56,6 +56,7 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
       own,
       'A restore would roll the tables back under them: what they committed since the tag would be lost for good, and they would go on ' +
         "writing over the restored tables. If one writes a table of that name in another database, name it in options.notWriters",
+      stopped ? "Nothing was rolled back; the writer this restore stopped is started again from today's savepoint." : undefined,
     );
   }
 
@@ -134,7 +135,7 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
     restorePoint,
     deploymentVersion: deployment.version,
     tables: radius,
-    ...(users ? tableUsersOfPlan(users, leftRunning, radius) : {}),
+    ...(users ? tableUsersOfPlan(users, leftRunning, radius, tag) : {}),
     undo: undoText(undoName, tables),
     irreversible: irreversibleText(radius, writer.action === 'stop-with-savepoint'),
     summary: '',
@@ -252,7 +253,12 @@ function pick(points: RestorePoint[], ref: RestorePointRef, jobName: string): Re
 }
 
 /** The plan's otherWriters (left running by request) and readers, with what each will see. */
-function tableUsersOfPlan(users: TableUsers, leftRunning: TableUsers['otherWriters'], radius: TableBlastRadius[]): Pick<RestorePlan, 'otherWriters' | 'readers'> {
+function tableUsersOfPlan(
+  users: TableUsers,
+  leftRunning: TableUsers['otherWriters'],
+  radius: TableBlastRadius[],
+  tag: string,
+): Pick<RestorePlan, 'otherWriters' | 'readers'> {
   return {
     otherWriters: leftRunning.map((j) => ({
       jobId: j.jobId,
@@ -263,7 +269,7 @@ function tableUsersOfPlan(users: TableUsers, leftRunning: TableUsers['otherWrite
         `left running because options.notWriters names it: it writes a table named ${j.writes.map(shortName).join(', ')} (${BY_NAME_ONLY}); ` +
         'if that is one of these tables, it writes on over the restored table',
     })),
-    readers: planReaders(users, (table) => radius.find((r) => r.table === table)?.tagSnapshotId),
+    readers: planReaders(users, tag, (table) => radius.find((r) => r.table === table)?.tagSnapshotId),
   };
 }
 

@@ -70,11 +70,11 @@ export function writersText(writers: TableJob[]): string {
  * OtherWriters (non-retryable) naming each job. `what` says what would go wrong, e.g. "a restore
  * would roll the tables back under it".
  */
-export function otherWritersFailure(writers: TableJob[], ownWriter: string, what: string) {
+export function otherWritersFailure(writers: TableJob[], ownWriter: string, what: string, outcome = 'Nothing was changed.') {
   return fatal(
     OtherWriters,
     `${ownWriter}, but other job(s) write the sink tables: ${writersText(writers)} (${BY_NAME_ONLY}). ${what}. ` +
-      'Stop them first, or name the job that writes these tables. Nothing was changed.',
+      `Stop them first, or name the job that writes these tables. ${outcome}`,
   );
 }
 
@@ -85,7 +85,7 @@ export const shortName = (table: TableRef): string => table.slice(table.indexOf(
  * Every reader of each table (live jobs by their plans, consumers by `$consumers`), with what it
  * sees and the remedy, given the snapshot each table is rolled back to.
  */
-export function planReaders(users: TableUsers, tagSnapshotOf: (table: TableRef) => number | undefined): PlanReader[] {
+export function planReaders(users: TableUsers, tag: string, tagSnapshotOf: (table: TableRef) => number | undefined): PlanReader[] {
   const readers: PlanReader[] = [];
   const covered = new Set<string>();
   for (const job of users.readerJobs) {
@@ -99,7 +99,7 @@ export function planReaders(users: TableUsers, tagSnapshotOf: (table: TableRef) 
         ...(read.consumerId ? { consumerId: read.consumerId } : {}),
         ...(consumer ? { nextSnapshotId: consumer.nextSnapshotId } : {}),
         sees: seesText(read.table, tagSnapshot, consumer?.nextSnapshotId),
-        remedy: remedyText(read.table, tagSnapshot, { job, consumerId: read.consumerId }),
+        remedy: remedyText(read.table, tag, tagSnapshot, { job, consumerId: read.consumerId }),
       });
     }
   }
@@ -111,7 +111,7 @@ export function planReaders(users: TableUsers, tagSnapshotOf: (table: TableRef) 
       consumerId: consumer.consumerId,
       nextSnapshotId: consumer.nextSnapshotId,
       sees: seesText(consumer.table, tagSnapshot, consumer.nextSnapshotId),
-      remedy: remedyText(consumer.table, tagSnapshot, { consumerId: consumer.consumerId }),
+      remedy: remedyText(consumer.table, tag, tagSnapshot, { consumerId: consumer.consumerId }),
     });
   }
   return readers;
@@ -126,13 +126,16 @@ function seesText(table: TableRef, tagSnapshot: number | undefined, nextSnapshot
   );
 }
 
-function remedyText(table: TableRef, tagSnapshot: number | undefined, reader: { job?: TableJob; consumerId?: string }): string {
+function remedyText(table: TableRef, tag: string, tagSnapshot: number | undefined, reader: { job?: TableJob; consumerId?: string }): string {
   const next = tagSnapshot === undefined ? '<tag snapshot + 1>' : String(tagSnapshot + 1);
   const stop = reader.job ? `stop job '${reader.job.name}' (${reader.job.jobId}) before the rollback; after the restore ` : 'before a reader with this consumer id starts again, ';
   const start = reader.job
-    ? `, then start it again without its savepoint (its Flink state holds the old read position, which wins over the consumer)`
+    ? `, then start it again without its savepoint (its savepoint holds the read position from before the rollback)`
     : '';
-  const rows = 'rows it already wrote from the rolled-back snapshots stay in its output: delete them there, or restore that output too';
+  // Measured: without this its output keeps the values the rollback removed (docs/restore.md).
+  const rows =
+    `its output still holds what it read from the rolled-back snapshots: before it starts again, rebuild that output as of ${tag} ` +
+    `(for a copy: INSERT OVERWRITE <its output> SELECT * FROM ${table} /*+ OPTIONS('scan.tag-name' = '${tag}') */), or restore it too`;
   if (reader.consumerId) {
     return (
       `${stop}run CALL sys.reset_consumer(\`table\` => '${table}', consumer_id => '${reader.consumerId}', next_snapshot_id => CAST(${next} AS BIGINT))` +

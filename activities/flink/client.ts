@@ -20,6 +20,7 @@ import {
   JobPlanInfo,
   MetricCollectionResponseBody,
   MultipleJobsDetails,
+  SubmittedJobPlanInfo,
   TriggerResponse,
 } from './schemas';
 
@@ -86,7 +87,7 @@ export class FlinkClient {
 
   /** The job graph of a submitted job: one node per vertex, its `description` naming the operators chained in it. */
   jobPlan(jobId: string) {
-    return this.http.json('GET', `${job(jobId)}/plan`, JobPlanInfo);
+    return this.http.json('GET', `${job(jobId)}/plan`, SubmittedJobPlanInfo);
   }
 
   checkpoints(jobId: string) {

@@ -161,5 +161,16 @@ export const JobPlanInfo = z.object({
   }),
 });
 
+/**
+ * GET /jobs/:jobid/plan: Flink's JobPlanInfo of a submitted job, `{"plan": {}}` while it is still
+ * INITIALIZING (seen on Flink 1.20.3), so nothing but the nodes is required.
+ */
+export const SubmittedJobPlanInfo = z.object({
+  plan: z.object({
+    jid: z.string().optional(),
+    nodes: z.array(z.object({ id: z.string(), description: z.string().optional() })).optional(),
+  }),
+});
+
 /** POST /jars/:jarid/run */
 export const JarRunResponseBody = z.object({ jobid: z.string() });

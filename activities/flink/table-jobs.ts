@@ -1,5 +1,7 @@
 // Which live jobs write or read the sink tables, whatever their names: read from each job's plan
 // (GET /jobs/:jobid/plan), the only place Flink's REST API says what a job touches.
+import { setTimeout } from 'node:timers/promises';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TableJob } from '../contract';
 import { TableRefSchema } from '../../src/domain';
 import { z } from 'zod';
@@ -63,12 +65,27 @@ export async function findTableJobs(flink: FlinkClient, input: unknown): Promise
   return found;
 }
 
+/**
+ * The descriptions of the job's plan nodes; undefined for a job Flink no longer knows. A job still
+ * INITIALIZING has no plan yet: it is read again, and a job that stays without one fails the read
+ * (retryable): it may be a writer, and a plan that cannot see it must not say there is none.
+ */
 async function planNodes(flink: FlinkClient, jobId: string): Promise<string[] | undefined> {
-  try {
-    const { plan } = await flink.jobPlan(jobId);
-    return plan.nodes.map((n) => n.description ?? '');
-  } catch (err) {
-    if (err instanceof HttpStatusError && err.status === 404) return undefined;
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    let nodes: { description?: string }[] | undefined;
+    try {
+      nodes = (await flink.jobPlan(jobId)).plan.nodes;
+    } catch (err) {
+      if (err instanceof HttpStatusError && err.status === 404) return undefined;
+      throw err;
+    }
+    if (nodes) return nodes.map((n) => n.description ?? '');
+    if (attempt >= PLAN_READS) {
+      throw ApplicationFailure.retryable(`job ${jobId} has no plan in Flink yet (still initializing): cannot tell which tables it writes`, 'JobPlanNotReady');
+    }
+    await setTimeout(PLAN_PAUSE_MS);
   }
 }
+
+const PLAN_READS = 10;
+const PLAN_PAUSE_MS = 500;

@@ -67,4 +67,7 @@ export const READ_ONLY_ACTIVITIES = new Set([
   // the checks before anything is stopped: a throwaway gateway session and EXPLAIN, checkpoint statistics
   'checkDeployments',
   'requireRecentCheckpoint',
+  // other writers and readers of the sink tables: each live job's plan, the tables' $consumers
+  'findTableJobs',
+  'listConsumers',
 ]);

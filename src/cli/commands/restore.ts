@@ -44,6 +44,7 @@ function inputFromFlags(p: Parsed): unknown {
       approvalTimeout: str(p, 'approval-timeout'),
       healthTimeout: str(p, 'health-timeout'),
       drain: bool(p, 'drain') || undefined,
+      notWriters: list(p, 'not-writer').length > 0 ? list(p, 'not-writer') : undefined,
     }),
   };
 }
@@ -98,6 +99,8 @@ export const restore: Command = {
   --approval-timeout D   how long the plan waits for an approval (default 24h); then nothing changes
   --health-timeout D     how long the restarted job has to checkpoint (default 5m)
   --drain                stop the writer with --drain
+  --not-writer JOB       a live job (id or name) that writes a table of a sink table's name in another
+                         database (Flink's plan names the table only): left running instead of refusing
   --wait                 after showing the plan, wait until the restore ends and print its result
 
 Prints the plan (what will change, what cannot be undone) and the workflow id to approve:
@@ -118,6 +121,7 @@ Prints the plan (what will change, what cannot be undone) and the workflow id to
     'approval-timeout': { type: 'string' },
     'health-timeout': { type: 'string' },
     drain: { type: 'boolean' },
+    'not-writer': { type: 'string', multiple: true },
     wait: { type: 'boolean' },
   },
   async run(p, ctx) {
