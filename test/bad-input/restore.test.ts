@@ -2,7 +2,9 @@
 // tag gone from one of the two tables, savepoint files gone, no such point), input the UI or the
 // CLI gets wrong, and answers to a waiting restore from identities that may not give them. Each is
 // refused with an error naming the offending input, and nothing changes (world.ts).
+import { writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localPath } from '../../activities/catalog/store';
@@ -13,6 +15,7 @@ import type { TakeSavepointResult } from '../../src/restore-points';
 import { operationWorkflowId } from '../../workflows/messages';
 import type { RestoreInput, RestorePointRef } from '../../workflows/restore-input';
 import { approveSignal, restoreStatusQuery, type RestorePlan, type RestoreResult } from '../../workflows/restore-messages';
+import { demoScript, deployableDir } from '../support/demo-pipeline';
 import { paimonQuery, until } from '../support/stack';
 import { unique } from '../support/temporal-env';
 import { startBadInputStack, type BadInputStack } from './fixture';
@@ -126,7 +129,11 @@ describe('bad input to a restore on the real stack: a clear error, nothing chang
 
   it("a sink table without 'sink.savepoint.auto-tag': AutoTagDisabled naming it, before the writer is stopped", async () => {
     const before = await world();
-    expect(await refusedRestore(restoreOf({ savepointId: good.savepointId }, { sinkTables: [stack.sinks[0]!, stack.noAutoTag] }))).toEqual({
+    // A version that writes exactly the declared tables, so that the deployment check passes.
+    const file = path.join(deployableDir('badinput-restore-'), 'v1-no-autotag.sql');
+    writeFileSync(file, demoScript('pipeline-v1.sql', stack.database, stack.jobName).replace(`paimon.${stack.sinks[1]}`, `paimon.${stack.noAutoTag}`));
+    const deployment = { kind: 'sql' as const, version: 'v1', scriptFile: file };
+    expect(await refusedRestore(restoreOf({ savepointId: good.savepointId }, { deployment, sinkTables: [stack.sinks[0]!, stack.noAutoTag] }))).toEqual({
       type: 'AutoTagDisabled',
       message:
         `sink table(s) without 'sink.savepoint.auto-tag' = 'true': ${stack.noAutoTag}; the writer's savepoint would not be a ` +
