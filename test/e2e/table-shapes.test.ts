@@ -43,7 +43,7 @@ import {
   type Metadata,
   type TableRows,
 } from '../support/shapes-pipeline';
-import { config, paimonQuery, requireStack, until } from '../support/stack';
+import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
 import { bundleWorkflows, unique } from '../support/temporal-env';
 
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
@@ -112,6 +112,17 @@ async function expectExactlyOnceAfter(id: number, v1UpTo: number): Promise<void>
   expect(withoutVersion(rows)).toEqual(expectedFor(rows, v1UpTo));
 }
 
+/** The paths of the completed savepoints of every job (running or ended) named `name`. */
+async function savepointsOfJobsNamed(name: string): Promise<string[]> {
+  const { jobs } = await flinkGet<{ jobs: { jid: string; name: string }[] }>('/jobs/overview');
+  const paths: string[] = [];
+  for (const job of jobs.filter((j) => j.name === name)) {
+    const { history } = await flinkGet<{ history: { is_savepoint: boolean; status: string; external_path?: string }[] }>(`/jobs/${job.jid}/checkpoints`);
+    for (const h of history) if (h.is_savepoint && h.status === 'COMPLETED' && h.external_path) paths.push(h.external_path);
+  }
+  return paths;
+}
+
 /** For docs/paimon-rollback-shapes.md, printed at the end. */
 const figures: Record<string, unknown>[] = [];
 const measure = (stage: string, tag: string, at: { rows: TableRows; meta: Metadata }) => figures.push(...stageFigures(stage, tag, at));
@@ -146,6 +157,8 @@ describe('every Paimon table shape through upgrade, savepoint, compaction, resto
     await workerRunning?.catch(() => undefined);
     await nativeConnection?.close();
     await cancelJobsNamed(JOB_NAME).catch(() => undefined);
+    // Every savepoint our jobs took, also those of a workflow that failed before returning its path.
+    savepointPaths.push(...(await savepointsOfJobsNamed(JOB_NAME).catch(() => [])));
     for (const p of savepointPaths) await rm(localPath(p, 'savepoint'), { recursive: true, force: true }).catch(() => undefined);
     await rm(new RestorePointStore(config.flink.savepointDir).jobDir(JOB_NAME), { recursive: true, force: true });
     await rm(path.dirname(script('pipeline-v1.sql')), { recursive: true, force: true });
