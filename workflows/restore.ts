@@ -13,24 +13,18 @@ import {
   upsertMemo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
+import { humanDuration } from '../src/durations';
 import { tagFor, type TableRef, type TableState } from '../src/domain';
 import { longRunning, restCall, savepointWait, submitCall, tableRollback } from './activity-options';
+import { ApprovalGate } from './approval-gate';
 import { cancelAndWait, fatal } from './job-steps';
 import { jobLabel, WorkflowFailureType } from './messages';
 import { requireOperationWorkflowId } from './operation-id';
 import { Progress } from './progress';
 import { parseRestoreInput, type RestoreInput, type RestoreParams } from './restore-input';
 import {
-  approvalProblem,
-  approveSignal,
-  approveUpdate,
   planQuery,
-  rejectUpdate,
   restoreStatusQuery,
-  type Approval,
-  type ApprovalAnswer,
-  type ApprovalInput,
-  type Rejection,
   type RestorePlan,
   type RestoreResult,
   type RestoreStatus,
@@ -41,7 +35,6 @@ import { makePlan, planChanges, staleSavepointTag, type PlanFor } from './restor
 import { rollbackMismatch } from './rollback-check';
 import { messageOf, Saga } from './saga';
 import { stepToken } from './tokens';
-import { humanDuration } from '../src/durations';
 
 const rest = proxyActivities<Activities>(restCall);
 const submit = proxyActivities<Activities>(submitCall);
@@ -53,8 +46,6 @@ const savepointUpTo = (timeoutMs: number) => proxyActivities<Activities>(savepoi
 const UNDO_BRANCHES_AT_ONCE = 'undo-branches-at-once';
 /** Histories recorded before this patch checked a rollback with COUNT(*) (legacyRowCheck). */
 const ROLLBACK_CHECKED_BY_METADATA = 'rollback-checked-by-metadata';
-
-type Decision = { kind: 'approved'; approval: Approval; seq: number } | { kind: 'rejected'; rejection: Rejection };
 
 export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResult> {
   const progress = new Progress<RestoreStatus>();
@@ -68,56 +59,9 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
   progress.forJob(params.job);
   const rules = { approvers: options.approvers, fourEyes: options.fourEyes, requestedBy: options.requestedBy };
 
-  // Approval: updates are checked by their validators (a refused one is never recorded), the
-  // signal form by the same check here (a refused one is logged and dropped).
-  let awaiting = false;
-  let decision: Decision | undefined;
-  let seq = 0;
-  const answers = new Map<number, ApprovalAnswer>();
-  const refuse = (kind: 'approve' | 'reject') => (given: ApprovalInput) => {
-    const problem = approvalProblem(given, rules, { awaiting, planVersion: plan?.version }, kind);
-    if (problem) throw ApplicationFailure.create({ type: 'ApprovalRefused', message: problem, nonRetryable: true });
-  };
-  const approve = (given: ApprovalInput, via: Approval['via']): number => {
-    const approval: Approval = { approver: given.approver.trim(), comment: given.comment, planVersion: plan!.version, via, at: now() };
-    decision = { kind: 'approved', approval, seq: ++seq };
-    awaiting = false;
-    return seq;
-  };
-  setHandler(
-    approveUpdate,
-    async (given) => {
-      const mine = approve(given, 'update');
-      // Answer once the plan was checked again: the approver learns whether the restore goes on.
-      await condition(() => answers.has(mine));
-      return answers.get(mine)!;
-    },
-    { validator: refuse('approve') },
+  const gate = new ApprovalGate(rules, () => plan?.version, (refused) =>
+    progress.note({ refusedSignals: [...(progress.snapshot().refusedSignals ?? []).slice(-9), refused] }),
   );
-  setHandler(
-    rejectUpdate,
-    (given) => {
-      const rejection: Rejection = { rejectedBy: given.approver.trim(), comment: given.comment, planVersion: plan!.version, at: now() };
-      decision = { kind: 'rejected', rejection };
-      awaiting = false;
-      return { planVersion: rejection.planVersion };
-    },
-    { validator: refuse('reject') },
-  );
-  setHandler(approveSignal, (given) => {
-    const problem = approvalProblem(given, rules, { awaiting, planVersion: plan?.version }, 'approve');
-    if (problem) {
-      // A signal gets no answer: the refusal goes into the status (and `savepointctl status`), not only the log.
-      log.warn('approval signal ignored', { approver: String(given?.approver), problem });
-      const refused = { approver: String(given?.approver ?? ''), problem, at: now() };
-      progress.note({ refusedSignals: [...(progress.snapshot().refusedSignals ?? []).slice(-9), refused] });
-    } else approve(given, 'signal');
-  });
-  const answer = (outcome: ApprovalAnswer['outcome'], changes?: string[]) => {
-    if (decision?.kind === 'approved' && !answers.has(decision.seq)) {
-      answers.set(decision.seq, { planVersion: decision.approval.planVersion, outcome, changes });
-    }
-  };
 
   const undoName = `before_restore_${stepToken('undo').slice(0, 8)}`;
   const planFor = (version: number, stopped?: PlanFor['stopped']) => makePlan({ params, version, undoName, stopped });
@@ -147,21 +91,16 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
     for (;;) {
       progress.enter('awaiting-approval');
       upsertMemo({ restorePlan: plan.summary, irreversible: plan.irreversible, planVersion: plan.version });
-      awaiting = true;
-      const decided = await condition(() => decision !== undefined, options.approvalTimeout);
-      awaiting = false;
-      if (!decided || decision?.kind === 'rejected') {
-        const outcome = decided ? 'rejected' : 'expired';
-        const reason = decided
-          ? `rejected by ${(decision as { rejection: Rejection }).rejection.rejectedBy}`
-          : `no approval within ${humanDuration(options.approvalTimeout)}`;
-        if (decided) progress.note({ rejection: (decision as { rejection: Rejection }).rejection });
+      const decision = await gate.decide(options.approvalTimeout);
+      if (decision?.kind !== 'approved') {
+        const outcome = decision ? 'rejected' : 'expired';
+        const reason = decision ? `rejected by ${decision.rejection.rejectedBy}` : `no approval within ${humanDuration(options.approvalTimeout)}`;
+        if (decision) progress.note({ rejection: decision.rejection });
         if (!saga.isEmpty) await saga.compensate(reason);
         log.info(`restore ${outcome}`, { job: jobLabel(params.job), reason });
         await condition(allHandlersFinished);
         return progress.finish(outcome, { reason });
       }
-      const approved = decision!;
 
       // Never act on a stale plan: look again, and ask again if anything material moved.
       progress.enter('re-planning');
@@ -183,15 +122,15 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
       }
       if (changes.length > 0) {
         log.warn('plan changed after approval; asking again', { changes });
-        progress.note({ supersededApprovals: [...(progress.snapshot().supersededApprovals ?? []), { ...approved.approval, changes }] });
-        answer('plan-changed', changes);
+        progress.note({ supersededApprovals: [...(progress.snapshot().supersededApprovals ?? []), { ...decision.approval, changes }] });
+        gate.answer('plan-changed', changes);
         plan = fresh;
         progress.note({ plan });
-        decision = undefined;
+        gate.reopen();
         continue;
       }
-      progress.note({ approval: approved.approval });
-      answer('proceeding');
+      progress.note({ approval: decision.approval });
+      gate.answer('proceeding');
       held = fresh;
       break;
     }
@@ -207,7 +146,7 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
     else for (const t of held.tables) await undoOf(t);
   } catch (err) {
     // Nothing rolled back yet: restart the writer if this restore stopped it.
-    answer('ended');
+    gate.answer('ended');
     const reason = messageOf(err);
     await saga.compensate(reason);
     progress.finish('failed', { reason });
@@ -349,4 +288,3 @@ function validated(input: RestoreInput): RestoreParams {
   return parsed.value;
 }
 
-const now = () => new Date().toISOString();
