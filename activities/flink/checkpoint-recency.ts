@@ -64,7 +64,7 @@ export async function requireRecentCheckpoint(
       : `no exception or failed checkpoint recorded (state ${details.state})`;
   throw fatal(
     FailureType.NoRecentCheckpoint,
-    `${job} has no recent completed checkpoint: ${why}; ${cause}. A savepoint would not complete either, so nothing was ` +
+    `${job} has no recent completed checkpoint: ${why}; ${cause.replace(/\.$/, '')}. A savepoint would not complete either, so nothing was ` +
       'triggered. Fix the job (or wait for a checkpoint) and start again.',
   );
 }
