@@ -1,34 +1,9 @@
-// Failure types our activities raise as non-retryable ApplicationFailures. Workflows match on
-// these strings (`err.cause.type`), so they are spelled once, here. Pure: no Node built-ins, so
-// workflow code may import it.
+// How our activities raise a failure that retrying cannot fix. The types themselves live in the
+// domain (src/failure-types.ts), where workflows read them too.
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../src/failure-types';
 
-export const FailureType = {
-  // Flink
-  JobNotFound: 'JobNotFound',
-  JobNotRunning: 'JobNotRunning',
-  JobNameAmbiguous: 'JobNameAmbiguous',
-  InvalidInput: 'InvalidInput',
-  UnsupportedFlinkVersion: 'UnsupportedFlinkVersion',
-  SavepointFailed: 'SavepointFailed',
-  SavepointNotFound: 'SavepointNotFound',
-  DeployFailed: 'DeployFailed',
-  /** A version an operation may start fails its check before anything is stopped: path, file, SQL or jar. */
-  DeploymentCheckFailed: 'DeploymentCheckFailed',
-  /** The job has no recent completed checkpoint (crash-looping, checkpoints failing): no savepoint would complete. */
-  NoRecentCheckpoint: 'NoRecentCheckpoint',
-  /** A Flink or SQL gateway answer that does not match the schema we know (a version mismatch). */
-  UnexpectedResponse: 'UnexpectedResponse',
-  // Paimon
-  TableNotFound: 'TableNotFound',
-  TagMissing: 'TagMissing',
-  /** createTag: the tag name is taken by another snapshot. */
-  TagConflict: 'TagConflict',
-  InvalidIdentifier: 'InvalidIdentifier',
-  SqlFailed: 'SqlFailed',
-} as const;
-
-export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+export { FailureType } from '../src/failure-types';
 
 /** A failure that retrying cannot fix: the workflow decides what happens next. */
 export function fatal(type: FailureType, message: string): ApplicationFailure {

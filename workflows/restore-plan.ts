@@ -3,7 +3,7 @@
 // files exist, and the blast radius of `rollback_to` per table.
 import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import { FailureType } from '../activities/errors';
+import { FailureType } from '../src/failure-types';
 import type { JobSummary, TableRef } from '../src/domain';
 import { TAG_REMADE, type RestorePoint } from '../src/restore-points';
 import { restCall } from './activity-options';

@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { restorePointRecordOf } from '../../activities/catalog/activities';
 import type { Activities, TableConsumer, TableJob } from '../../activities/contract';
-import { FailureType } from '../../activities/errors';
+import { FailureType } from '../../src/failure-types';
 import { savepointIdOfTag, savepointTagNames, tagFor, type JobRef, type JobState, type JobSummary, type Savepoint, type TableRef, type TagInfo } from '../../src/domain';
 import type { RestorePoint } from '../../src/restore-points';
 
@@ -62,6 +62,8 @@ export class FakeStack {
   readonly tagNeverAppearsOn = new Set<TableRef>();
   /** tables whose rollbackToTag fails for good (SqlFailed), changing nothing */
   readonly failRollbackOn = new Set<TableRef>();
+  /** tables whose tableState, after their rollback, counts one record more than their tag (a rollback that did not land) */
+  readonly offAfterRollback = new Set<TableRef>();
   /** activities whose first call does its work, then fails as if the answer was lost */
   readonly failOnceAfterWork = new Set<ActivityName>();
   /** versions checkDeployments refuses (DeploymentCheckFailed), with the problem it names */
@@ -301,7 +303,8 @@ export class FakeStack {
         const t = this.table(input.table);
         // Snapshot ids run 1..latest here (no expiry); records as tagsOf counts them.
         const snapshotsNewer = input.newerThan === undefined ? 0 : Math.max(0, t.snapshot - input.newerThan);
-        return { table: input.table, latestSnapshotId: t.snapshot, schemaId: 0, totalRecordCount: t.snapshot * 10, snapshotsNewer };
+        const off = this.offAfterRollback.has(input.table) && this.rollbacks.some((r) => r.table === input.table) ? 1 : 0;
+        return { table: input.table, latestSnapshotId: t.snapshot, schemaId: 0, totalRecordCount: t.snapshot * 10 + off, snapshotsNewer };
       },
       createBranch: async (input) => {
         await this.enter('createBranch', input);

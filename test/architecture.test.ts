@@ -1,0 +1,71 @@
+// The layers of docs/architecture.md, checked on every import: the domain at the bottom,
+// activities (observe and act) and workflows (decide) above it, client helpers above those, the
+// entry points on top. Imports only run downwards; workflows take activities as types only, and
+// the two never import each other otherwise.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../src/paths';
+
+const ENTRY_FILES = ['src/cli.ts', 'src/worker.ts', 'src/main-worker.ts', 'src/start.ts', 'src/banner.ts', 'src/temporal-connection.ts', 'src/workflow-bundle.ts'];
+
+type Layer = 'domain' | 'activities' | 'workflows' | 'client' | 'entry';
+const RANK: Record<Layer, number> = { domain: 0, activities: 1, workflows: 1, client: 2, entry: 3 };
+
+export function layerOf(file: string): Layer | undefined {
+  if (file.startsWith('src/cli/') || ENTRY_FILES.includes(file)) return 'entry';
+  if (file.startsWith('src/client/')) return 'client';
+  if (file.startsWith('workflows/')) return 'workflows';
+  if (file.startsWith('activities/')) return 'activities';
+  if (file.startsWith('src/')) return 'domain';
+  return undefined;
+}
+
+function sources(dir: string): string[] {
+  return readdirSync(path.join(repoRoot(), dir)).flatMap((name) => {
+    const rel = `${dir}/${name}`;
+    if (statSync(path.join(repoRoot(), rel)).isDirectory()) return sources(rel);
+    return rel.endsWith('.ts') ? [rel] : [];
+  });
+}
+
+/** Every relative import of `file`: the file it names and whether it is `import type`. */
+function importsOf(file: string): { target: string; typeOnly: boolean }[] {
+  const text = readFileSync(path.join(repoRoot(), file), 'utf8');
+  return [...text.matchAll(/^(?:import|export)\s+(type\s+)?[^;]*?from\s+'(\.[^']+)'/gm)].map((m) => {
+    let target = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[2]!));
+    if (!existsSync(path.join(repoRoot(), `${target}.ts`)) && existsSync(path.join(repoRoot(), target, 'index.ts'))) target = `${target}/index`;
+    return { target: `${target}.ts`, typeOnly: m[1] !== undefined };
+  });
+}
+
+/** What is wrong with an import from `from` to `to`, or undefined. */
+export function wrongImport(from: string, to: string, typeOnly: boolean): string | undefined {
+  const a = layerOf(from);
+  const b = layerOf(to);
+  if (!a || !b) return undefined;
+  if (RANK[b] > RANK[a]) return `${from} (${a}) imports ${to} (${b}), a layer above it`;
+  if (a === 'workflows' && b === 'activities' && !typeOnly) return `${from} imports ${to} as a value: workflows take activities as types only`;
+  if (a === 'activities' && b === 'workflows') return `${from} imports ${to}: activities do not know the workflows`;
+  return undefined;
+}
+
+describe('layers', () => {
+  const files = ['src', 'workflows', 'activities'].flatMap(sources);
+
+  it('every import runs downwards (domain <- activities, workflows <- client helpers <- entry points)', () => {
+    const wrong = files.flatMap((file) => importsOf(file).flatMap(({ target, typeOnly }) => wrongImport(file, target, typeOnly) ?? []));
+    expect(wrong).toEqual([]);
+    // The check sees the imports it judges: workflows do import activities' types.
+    expect(importsOf('workflows/restore.ts')).toContainEqual({ target: 'activities/contract.ts', typeOnly: true });
+  });
+
+  it('would catch an import that runs upwards or a workflow importing an activity module', () => {
+    expect(wrongImport('src/domain.ts', 'workflows/messages.ts', false)).toContain('a layer above it');
+    expect(wrongImport('activities/flink/jobs.ts', 'src/client/job-name.ts', false)).toContain('a layer above it');
+    expect(wrongImport('workflows/restore.ts', 'activities/errors.ts', false)).toContain('types only');
+    expect(wrongImport('workflows/restore.ts', 'activities/contract.ts', true)).toBeUndefined();
+    expect(wrongImport('activities/paimon/tables.ts', 'workflows/restore-plan.ts', true)).toContain('do not know the workflows');
+    expect(wrongImport('src/cli/commands/status.ts', 'workflows/restore-messages.ts', true)).toBeUndefined();
+  });
+});
