@@ -252,9 +252,13 @@ async function rollBack(plan: RestorePlan, progress: Progress<RestoreStatus>): P
       const done = tables.filter((r) => r.rolledBack).map((r) => r.table);
       const notDone = tables.filter((r) => !r.rolledBack).map((r) => r.table);
       const byHand = notDone.map((table) => `CALL sys.rollback_to(\`table\` => '${table}', tag => '${tag}')`).join('; ');
+      const where =
+        notDone.length === 0
+          ? `every sink table was rolled back to ${tag}, but the check after the rollback of ${t.table} failed: ${messageOf(err)}. `
+          : `the restore stopped half-way at ${t.table}: ${messageOf(err)}. ` +
+            `Rolled back to ${tag}: ${done.join(', ') || 'none'}; NOT rolled back: ${notDone.join(', ')}. `;
       const reason =
-        `the restore stopped half-way at ${t.table}: ${messageOf(err)}. ` +
-        `Rolled back to ${tag}: ${done.join(', ') || 'none'}; NOT rolled back: ${notDone.join(', ') || 'none'}. No job was started. ` +
+        `${where}No job was started. ` +
         (notDone.length > 0 ? `To finish by hand: ${byHand}; ` : 'To finish by hand: check the tables, ') +
         `then start ${plan.deploymentVersion} from ${plan.restorePoint.path}. Or undo what was done: ${progress.snapshot().undo?.instructions ?? plan.undo}`;
       const status = progress.finish('failed', { reason });

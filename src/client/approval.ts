@@ -2,7 +2,7 @@
 // identity and a comment. The workflow's validator refuses an identity that may not approve
 // (not an approver, or the requester under four-eyes) without recording it; that refusal comes
 // back here as ApprovalRefusedError with the workflow's reason.
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { JobRef } from '../domain';
 import { operationWorkflowId } from '../../workflows/messages';
@@ -65,11 +65,15 @@ export async function rejectRestore(
 
 /** A validator's refusal (ApplicationFailure ApprovalRefused) or an update the workflow does not know. */
 function refused(err: unknown, workflowId: string): ApprovalRefusedError | undefined {
+  // An update to a run that has ended, or to an id with no run at all: nothing waits for an answer.
+  if (err instanceof WorkflowNotFoundError || /already completed|not found/i.test(String((err as Error)?.message))) {
+    return new ApprovalRefusedError(`there is no restore waiting for approval under ${workflowId}: no workflow runs under that id now`, workflowId);
+  }
   if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
   const cause = err.cause;
   if (cause instanceof ApplicationFailure && cause.type === 'ApprovalRefused') return new ApprovalRefusedError(cause.message, workflowId);
   if (cause instanceof Error && /handler|unknown update/i.test(cause.message)) {
-    return new ApprovalRefusedError(`no restore is waiting for approval under ${workflowId} (${cause.message})`, workflowId);
+    return new ApprovalRefusedError(`there is no restore to approve under ${workflowId}: the workflow there is not a restore`, workflowId);
   }
   return undefined;
 }

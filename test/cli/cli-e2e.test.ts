@@ -75,6 +75,16 @@ describe('savepointctl on the real stack', () => {
     expect(badTable.code).toBe(2);
     expect(badTable.err).toMatch(/tables\[0\]: a sink table is written 'database.table'/);
     expect(badTable.err.split('\n')).toHaveLength(1);
+    // A run typed into the UI that failed before it could answer a query: status says how it ended.
+    const id = `cli-e2e-bad-savepoint-${Date.now()}`;
+    await client.workflow
+      .execute('takeSavepointWorkflow', { taskQueue, workflowId: id, args: [{ job: { jobName: JOB }, tables: ['no-dot'] }] })
+      .catch(() => undefined);
+    const failed = await cli('status', id);
+    expect(failed.code).toBe(0);
+    expect(failed.out).toContain(`takeSavepointWorkflow ${id}: FAILED`);
+    expect(failed.out).toMatch(/reason: .*tables\[0\]: a sink table is written 'database.table'/);
+    expect(failed.out).not.toContain('did not register a handler');
   });
 
   it('takes a savepoint, lists it as restorable, restores to it after a refused and an accepted approval', async () => {

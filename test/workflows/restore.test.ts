@@ -295,6 +295,27 @@ describe('restoreWorkflow', () => {
     expect(stack.running()).toEqual([]);
   });
 
+  it('a table not at its tag after every rollback ran: the failure says all were rolled back and which check failed, from metadata', async () => {
+    const { jobName, stack, a } = stackWithRestorePoints();
+    stack.offAfterRollback.add('demo.customers');
+    const failure = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(client, jobName);
+      await approveRestore(client, { jobName }, { approver: 'bob' });
+      return failureOf(handle.result());
+    });
+    const tag = `savepoint-${a.savepointId}`;
+    const atTag = stack.rollbacks.find((r) => r.table === 'demo.customers')!.snapshot;
+    expect(failure.type).toBe('RestoreIncomplete');
+    expect(failure.message).toContain(
+      `every sink table was rolled back to ${tag}, but the check after the rollback of demo.customers failed: after rollback_to demo.customers ` +
+        `is not at tag ${tag}: its snapshot counts ${atTag * 10 + 1} records in data files, the tag ${atTag * 10}. No job was started.`,
+    );
+    expect(failure.message).not.toContain('NOT rolled back');
+    expect(stack.rollbacks.map((r) => r.table)).toEqual(['demo.orders', 'demo.customers']);
+    expect(stack.running()).toEqual([]);
+  });
+
   it("today's tag is an older one of the same name: fails before any rollback and restarts the writer from today's savepoint", async () => {
     const { jobName, stack, a } = stackWithRestorePoints();
     // An earlier run of the job (started afresh, so counting checkpoints from 1 again) left the

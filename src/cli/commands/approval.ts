@@ -1,5 +1,6 @@
 // savepointctl approve|reject JOB --as ID: answer a restore's approval request.
 import { approveRestore, rejectRestore } from '../../client/approval';
+import type { ApprovalAnswer } from '../../../workflows/restore-messages';
 import { flinkJobNames } from '../../client/job-name';
 import type { JobRef } from '../../domain';
 import { positional, required, str, type Parsed } from '../args';
@@ -46,12 +47,20 @@ export const approve: Command = {
   async run(p, ctx) {
     const result = await approveRestore(await ctx.client(), jobRef(p), answer(p), flinkJobNames(ctx.config.flink));
     if (ctx.json) ctx.out(json(result));
-    else if (result.outcome === 'plan-changed') {
-      ctx.out(`the plan changed since v${result.planVersion - 1}: ${(result.changes ?? []).join('; ')}; review plan v${result.planVersion} and approve again`);
-    } else ctx.out(`approved plan v${result.planVersion}: the restore is ${result.outcome}`);
+    else ctx.out(answerText(result));
     return result.outcome === 'proceeding' ? 0 : 1;
   },
 };
+
+/** What the restore said to an approval, for the approver. The answer names the plan version approved. */
+export function answerText(result: ApprovalAnswer): string {
+  const v = result.planVersion;
+  if (result.outcome === 'plan-changed') {
+    return `not approved: plan v${v} changed after you reviewed it (${(result.changes ?? []).join('; ')}); review plan v${v + 1} and approve again`;
+  }
+  if (result.outcome === 'ended') return `approved plan v${v}, but the restore ended before it acted on it: see savepointctl status for why`;
+  return `approved plan v${v}: the restore is proceeding`;
+}
 
 export const reject: Command = {
   name: 'reject',

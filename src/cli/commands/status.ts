@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { positional } from '../args';
 import { workflowUrl } from '../context';
 import { UsageError } from '../errors';
+import { failureReason } from '../follow';
 import type { RestorePlan, TableRollback } from '../../../workflows/restore-messages';
 import { json } from '../output';
 import { describePlan } from './restore';
@@ -25,14 +26,24 @@ export const status: Command = {
       if (err instanceof WorkflowNotFoundError) throw new UsageError(`no workflow '${workflowId}' in namespace '${ctx.config.temporal.namespace}'`);
       throw err;
     }
-    const state = await handle.query('status').catch((err: Error) => ({ unavailable: err.message }));
+    const running = description.status.name === 'RUNNING';
+    // A run that failed before it could answer (bad input, a refusal in its first step) has no
+    // status to query: say how it ended instead.
+    const state = await handle.query('status').catch(async (err: Error) =>
+      running
+        ? { unavailable: err.message }
+        : handle.result().then(
+            (result: unknown) => ({ result }),
+            (e: unknown) => ({ reason: failureReason(e) }),
+          ),
+    );
     if (ctx.json) {
       ctx.out(json({ workflowId, runId: description.runId, type: description.type, execution: description.status.name, status: state }));
       return 0;
     }
     ctx.out(`${description.type} ${workflowId}: ${description.status.name}`);
     ctx.out(`  ${workflowUrl(ctx.config, workflowId, description.runId)}`);
-    for (const line of sections(state as Record<string, unknown>, description.status.name === 'RUNNING')) ctx.out(line);
+    for (const line of sections(state as Record<string, unknown>, running)) ctx.out(line);
     return 0;
   },
 };
