@@ -40,8 +40,23 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
         jobName: await nameOf(params),
       }
     : await observeWriter(params);
+
+  const described = await rest.describeSinkTables({ tables });
+  const notFound = described.filter((d) => !d.exists).map((d) => d.table);
+  if (notFound.length > 0) throw fatal(WorkflowFailureType.TableNotFound, `sink table(s) not found: ${notFound.join(', ')}. Nothing was changed.`);
+  // The writer's stop-with-savepoint is today's restore point only if Paimon tags it.
+  const untagged = described.filter((d) => !d.autoTagOnSavepoint).map((d) => d.table);
+  if (writer.action === 'stop-with-savepoint' && untagged.length > 0) {
+    throw fatal(
+      WorkflowFailureType.AutoTagDisabled,
+      `sink table(s) without 'sink.savepoint.auto-tag' = 'true': ${untagged.join(', ')}; the writer's savepoint would not be a ` +
+        'restore point. Nothing was changed.',
+    );
+  }
+
   // Every other job writing the tables, whatever its name, refuses the restore before anything is
-  // stopped: it would write on over the rolled-back tables. Behind patched: running restores replay.
+  // stopped: it would write on over the rolled-back tables (after the tables' checks: `$consumers`
+  // of a missing table fails). Behind patched: running restores replay.
   const users = patched(PLAN_FINDS_TABLE_USERS) ? await observeTableUsers(tables, writer.jobId, true) : undefined;
   const leftRunning = users ? users.otherWriters.filter((j) => params.options.notWriters.some((n) => n === j.jobId || n === j.name)) : [];
   const otherWriters = users ? users.otherWriters.filter((j) => !leftRunning.includes(j)) : [];
@@ -57,19 +72,6 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
       'A restore would roll the tables back under them: what they committed since the tag would be lost for good, and they would go on ' +
         "writing over the restored tables. If one writes a table of that name in another database, name it in options.notWriters",
       stopped ? "Nothing was rolled back; the writer this restore stopped is started again from today's savepoint." : undefined,
-    );
-  }
-
-  const described = await rest.describeSinkTables({ tables });
-  const notFound = described.filter((d) => !d.exists).map((d) => d.table);
-  if (notFound.length > 0) throw fatal(WorkflowFailureType.TableNotFound, `sink table(s) not found: ${notFound.join(', ')}. Nothing was changed.`);
-  // The writer's stop-with-savepoint is today's restore point only if Paimon tags it.
-  const untagged = described.filter((d) => !d.autoTagOnSavepoint).map((d) => d.table);
-  if (writer.action === 'stop-with-savepoint' && untagged.length > 0) {
-    throw fatal(
-      WorkflowFailureType.AutoTagDisabled,
-      `sink table(s) without 'sink.savepoint.auto-tag' = 'true': ${untagged.join(', ')}; the writer's savepoint would not be a ` +
-        'restore point. Nothing was changed.',
     );
   }
 
