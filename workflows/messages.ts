@@ -93,4 +93,6 @@ export const WorkflowFailureType = {
   RestoreIncomplete: 'RestoreIncomplete',
   /** restore: every table was rolled back, the restarted job did not become healthy */
   RestoreUnhealthy: 'RestoreUnhealthy',
+  /** upgrade, restore: another live job writes (a table of the name of) a sink table; nothing was stopped */
+  OtherWriters: 'OtherWriters',
 } as const;

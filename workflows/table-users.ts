@@ -9,6 +9,7 @@ import type { JobSummary, TableRef } from '../src/domain';
 import type { PlanReader } from './restore-messages';
 import { restCall } from './activity-options';
 import { fatal } from './job-steps';
+import { WorkflowFailureType } from './messages';
 
 const rest = proxyActivities<Activities>(restCall);
 
@@ -16,9 +17,6 @@ const rest = proxyActivities<Activities>(restCall);
 export const PLAN_FINDS_TABLE_USERS = 'plan-finds-other-writers-and-readers';
 /** Histories recorded before the upgrade's preflight refused a second writer. */
 export const UPGRADE_REFUSES_OTHER_WRITERS = 'upgrade-refuses-other-writers';
-
-/** The failure type of a refusal: another job writes the sink tables. */
-export const OtherWriters = 'OtherWriters';
 
 /** Flink's plan names a Paimon writer by its table name only, so every writer match is by name. */
 export const BY_NAME_ONLY = "Flink's plan names a Paimon writer by table name only, not its database";
@@ -72,7 +70,7 @@ export function writersText(writers: TableJob[]): string {
  */
 export function otherWritersFailure(writers: TableJob[], ownWriter: string, what: string, outcome = 'Nothing was changed.') {
   return fatal(
-    OtherWriters,
+    WorkflowFailureType.OtherWriters,
     `${ownWriter}, but other job(s) write the sink tables: ${writersText(writers)} (${BY_NAME_ONLY}). ${what}. ` +
       `Stop them first, or name the job that writes these tables. ${outcome}`,
   );
