@@ -45,6 +45,11 @@ export const UpgradeOptionsSchema = lazySchema(() =>
        * failure always restarts the old version from the savepoint: nothing new has run.
        */
       compensate: z.boolean().default(true),
+      /**
+       * Live jobs (id or name) that write a table of a sink table's name in another database
+       * (Flink's plan names a Paimon writer by table name only): not refused as other writers.
+       */
+      notWriters: z.array(z.string().trim().min(1)).default([]),
     })
     .strict(),
 );

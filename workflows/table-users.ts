@@ -47,15 +47,16 @@ export async function observeTableUsers(tables: TableRef[], writerJobId: string 
  * The upgrade's preflight: another job writing the sink tables refuses the upgrade before the
  * stop. Its compensation rolls the tables back to the savepoint's tag under that writer.
  */
-export async function refuseOtherWritersOfUpgrade(tables: TableRef[], job: JobSummary): Promise<void> {
+export async function refuseOtherWritersOfUpgrade(tables: TableRef[], job: JobSummary, notWriters: string[]): Promise<void> {
   if (!patched(UPGRADE_REFUSES_OTHER_WRITERS)) return;
-  const { otherWriters } = await observeTableUsers(tables, job.jobId, false);
+  const found = (await observeTableUsers(tables, job.jobId, false)).otherWriters;
+  const otherWriters = found.filter((j) => !notWriters.some((n) => n === j.jobId || n === j.name));
   if (otherWriters.length === 0) return;
   throw otherWritersFailure(
     otherWriters,
     `the upgrade stops job '${job.name}' (${job.jobId})`,
     "An upgrade that fails is undone by rolling the tables back to the savepoint's tag, under them: what they committed meanwhile " +
-      'would be lost, so the upgrade is not safe to start',
+      'would be lost, so the upgrade is not safe to start. If one writes a table of that name in another database, name it in options.notWriters',
   );
 }
 

@@ -43,7 +43,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
   const oldJob = await runningJob(job);
   const tagsBefore = savepointTagsAhead(sinkTables);
   await preflight(sinkTables);
-  await refuseOtherWritersOfUpgrade(sinkTables, oldJob);
+  await refuseOtherWritersOfUpgrade(sinkTables, oldJob, options.notWriters);
   // The new version, and the old one the compensation would start again: a bad path, an unknown
   // column or a syntax error is found here, not after the job is stopped.
   await checkDeploymentsBeforeStop([newVersion, oldVersion], sinkTables);

@@ -9,7 +9,7 @@ import { checkDeployments } from './deployment-check';
 import { awaitHealthy } from './health';
 import { cancelJob, checkFlinkCluster, getJob, resolveJob } from './jobs';
 import { disposeSavepoint, inspectSavepoint, stopWithSavepoint, triggerSavepoint } from './savepoints';
-import { findTableJobs } from './table-jobs';
+import { findTableJobs, type PlanCache } from './table-jobs';
 
 export interface FlinkActivityOptions {
   /** One pause for every poll (savepoint, disposal, health gate) instead of the configured ones (tests). */
@@ -31,6 +31,8 @@ export function createFlinkActivities(
   // Savepoint and disposal status are asynchronous-operation lookups, cheap for the JobManager.
   const savepointPoll = { pollIntervalMs: options.pollIntervalMs ?? config.flink.savepointPollIntervalMs };
   const healthPoll = { pollIntervalMs: options.pollIntervalMs ?? config.flink.healthPollIntervalMs };
+  /** Each live job's plan, read once (findTableJobs). */
+  const plans: PlanCache = new Map();
   return {
     checkFlinkCluster: () => checkFlinkCluster(flink),
     resolveJob: (input) => resolveJob(flink, input),
@@ -44,6 +46,6 @@ export function createFlinkActivities(
     awaitHealthy: (input) => awaitHealthy(flink, healthPoll, input),
     checkDeployments: (input) => checkDeployments(flink, gateway, config, input),
     requireRecentCheckpoint: (input) => requireRecentCheckpoint(flink, config.flink.checkpointMaxAgeMs, input),
-    findTableJobs: (input) => findTableJobs(flink, input),
+    findTableJobs: (input) => findTableJobs(flink, input, plans),
   };
 }

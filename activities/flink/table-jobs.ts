@@ -23,7 +23,14 @@ const PAIMON_SINK_OPERATOR = /^(?:Writer(?:\(write-only\))?|Global Committer|Com
 const SOURCE_SCAN = /\b(?:TableSourceScan|LookupJoin)\(table=\[\[?([^,\]\s]+)(?:,\s*|\.)([^,\]\s]+)(?:,\s*|\.)([^,\]\s]+)\]\]?([^<]*)/g;
 const CONSUMER_ID = /consumer-id=([^,}\s\]]+)/;
 
-export async function findTableJobs(flink: FlinkClient, input: unknown): Promise<TableJob[]> {
+/**
+ * A job's plan never changes while it lives (a new version is a new job id), so the descriptions
+ * are kept by job id for the next call: concurrent operations on a cluster of N jobs read each
+ * plan once, not N times each. Entries of jobs no longer live are dropped on every call.
+ */
+export type PlanCache = Map<string, string[]>;
+
+export async function findTableJobs(flink: FlinkClient, input: unknown, plans: PlanCache = new Map()): Promise<TableJob[]> {
   const { tables } = parseInput('findTableJobs', FindTableJobsInput, input);
   const byName = new Map<string, string[]>();
   for (const t of tables) {
@@ -32,11 +39,14 @@ export async function findTableJobs(flink: FlinkClient, input: unknown): Promise
   }
   const wanted = new Set(tables);
   const { jobs } = await flink.jobsOverview();
+  const live = jobs.filter((j) => !TERMINAL_STATES.has(j.state));
+  for (const jobId of plans.keys()) if (!live.some((j) => j.jid === jobId)) plans.delete(jobId);
   const found: TableJob[] = [];
-  for (const job of jobs.filter((j) => !TERMINAL_STATES.has(j.state))) {
-    const nodes = await planNodes(flink, job.jid);
+  for (const job of live) {
+    const nodes = plans.get(job.jid) ?? (await planNodes(flink, job.jid));
     // The job ended between the overview and its plan: it writes nothing any more.
     if (!nodes) continue;
+    plans.set(job.jid, nodes);
     const writes = new Set<string>();
     const reads = new Map<string, string | undefined>();
     for (const description of nodes) {

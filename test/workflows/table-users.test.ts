@@ -166,4 +166,15 @@ describe('other writers and readers of the sink tables', () => {
     expect(stack.callNames()).not.toContain('deployJob');
     expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
   });
+
+  it('upgrade: a writer named in options.notWriters (a same-named table elsewhere) does not refuse it', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName, tables: TABLES });
+    stack.otherJobs.push(otherJob('other-db-writer', { writes: [CUSTOMERS] }));
+    const input = upgradeInput(jobName);
+    const result = await withWorker(env, bundle, stack, async (taskQueue) =>
+      (await startUpgrade(client, { ...input, options: { ...input.options, notWriters: ['other-db-writer'] } }, { taskQueue })).result(),
+    );
+    expect(result.status).toBe('upgraded');
+  });
 });

@@ -40,6 +40,7 @@ function inputFromFlags(p: Parsed): unknown {
       savepointTimeout: str(p, 'savepoint-timeout'),
       healthTimeout: str(p, 'health-timeout'),
       tagTimeout: str(p, 'tag-timeout'),
+      notWriters: list(p, 'not-writer').length > 0 ? list(p, 'not-writer') : undefined,
     }),
   };
 }
@@ -59,6 +60,8 @@ export const upgrade: Command = {
   --old-version LABEL      the running version's label, to redeploy it if the upgrade does not go through
   --old-sql-file FILE | --old-jar FILE
   --drain                  stop with --drain (fires event-time timers)
+  --not-writer JOB         a live job (id or name) that writes a table of a sink table's name in another
+                           database (Flink's plan names the table only): not refused as another writer
   --no-compensate          leave an unhealthy new version running instead of rolling back
   --savepoint-timeout D --health-timeout D --tag-timeout D   e.g. 10m, 5m, 2m
   --wait                   follow the steps and print the result`,
@@ -78,6 +81,7 @@ export const upgrade: Command = {
     'old-entry-class': { type: 'string' },
     'old-arg': { type: 'string', multiple: true },
     drain: { type: 'boolean' },
+    'not-writer': { type: 'string', multiple: true },
     'no-compensate': { type: 'boolean' },
     'savepoint-timeout': { type: 'string' },
     'health-timeout': { type: 'string' },

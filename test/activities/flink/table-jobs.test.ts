@@ -81,6 +81,27 @@ describe('findTableJobs', () => {
     expect(reads).toBe(3);
   });
 
+  it("keeps each live job's plan for the next call and forgets the jobs that ended", async () => {
+    const reads: string[] = [];
+    let jobs = [id(9), id(10)];
+    const flink = {
+      jobsOverview: async () => ({ jobs: jobs.map((jid) => ({ jid, name: jid.slice(-2), state: 'RUNNING', 'start-time': 1 })) }),
+      jobPlan: async (jobId: string) => {
+        reads.push(jobId);
+        return { plan: { jid: jobId, nodes: [{ id: '0', description: 'Writer : seq_a<br/>' }] } };
+      },
+    } as unknown as FlinkClient;
+    const plans = new Map<string, string[]>();
+    await findTableJobs(flink, { tables: ['demo.seq_a'] }, plans);
+    const again = await findTableJobs(flink, { tables: ['demo.seq_b', 'demo.seq_a'] }, plans);
+    expect(again.map((j) => j.jobId)).toEqual([id(9), id(10)]);
+    expect(reads).toEqual([id(9), id(10)]);
+    jobs = [id(10)];
+    await findTableJobs(flink, { tables: ['demo.seq_a'] }, plans);
+    expect([...plans.keys()]).toEqual([id(10)]);
+    expect(reads).toEqual([id(9), id(10)]);
+  });
+
   it('refuses input that is not a list of tables', async () => {
     await expect(findTableJobs(flinkWith([]), { tables: [] })).rejects.toMatchObject({ type: 'InvalidInput' });
   });
