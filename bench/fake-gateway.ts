@@ -17,10 +17,10 @@ interface Session {
   operations: Map<string, Result>;
 }
 
-const TAG_COLUMNS = ['tag_name', 'snapshot_id', 'schema_id', 'commit_time', 'record_count'];
+const TAG_COLUMNS = ['tag_name', 'snapshot_id', 'schema_id', 'commit_time', 'record_count', 'create_time', 'time_retained'];
 
-/** A fake table's tags as `$tags` rows: savepoint-<id> sits on snapshot <id>. */
-const tagRows = (names: Set<string>): unknown[][] => [...names].map((name) => [name, Number(name.slice('savepoint-'.length)), 0, '2026-01-01T00:00:00', 0]);
+/** A fake table's tags as `$tags` rows: savepoint-<id> sits on snapshot <id>, kept for good (no time_retained). */
+const tagRows = (names: Set<string>): unknown[][] => [...names].map((name) => [name, Number(name.slice('savepoint-'.length)), 0, '2026-01-01T00:00:00', 0, null, null]);
 
 const ok = (): Result => ({ columns: ['result'], rows: [['OK']], kind: 'SUCCESS' });
 
@@ -90,11 +90,11 @@ export class FakeGateway {
       );
     }
     if (/^SELECT '[^']+' AS table_ref, tag_name, /.test(sql)) {
-      return this.union(sql, /^SELECT '([^']+)' AS table_ref, tag_name, snapshot_id, schema_id, commit_time, record_count FROM `([^`]+)`\.`([^`$]+)\$tags`$/, ['table_ref', ...TAG_COLUMNS], (ref, m) =>
+      return this.union(sql, /^SELECT '([^']+)' AS table_ref, tag_name, snapshot_id, schema_id, commit_time, record_count, create_time, time_retained FROM `([^`]+)`\.`([^`$]+)\$tags`$/, ['table_ref', ...TAG_COLUMNS], (ref, m) =>
         tagRows(this.cluster.tables.get(`${m[2]}.${m[3]}`)!).map((row) => [ref, ...row]),
       );
     }
-    const tags = /^SELECT tag_name, snapshot_id, schema_id, commit_time, record_count FROM `([^`]+)`\.`([^`$]+)\$tags`$/.exec(sql);
+    const tags = /^SELECT tag_name, snapshot_id, schema_id, commit_time, record_count, create_time, time_retained FROM `([^`]+)`\.`([^`$]+)\$tags`$/.exec(sql);
     if (tags) {
       const names = this.cluster.tables.get(`${tags[1]}.${tags[2]}`);
       if (!names) throw new Error(`Object '${tags[2]}$tags' not found`);
