@@ -44,6 +44,7 @@ async function main(): Promise<number> {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${seed}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  for (const reused of report.reusedSavepointIds) console.log(`  savepoint id of an older timeline made again: ${reused}`);
   for (const finding of report.findings) console.log(`  finding: ${finding}`);
   for (const d of report.diagnoses) console.log(`  ${d.table}: present ${d.present.join(' ')}; committed twice ${d.committedTwice.join(' ') || 'none'}; wrong version ${d.wrongVersion.join(' ') || 'none'}`);
   console.log(`${summaryLine(report)} (${report.seconds}s, ${file})`);

@@ -68,13 +68,19 @@ export class ExpectedHistory {
     this.segments = [...this.upTo(maxId), { version: to, from: maxId + 1 }];
   }
 
-  /** Every table rolled back to `tag`; `version` restarted from its savepoint, emitting from its max id + 1. */
-  restored(tag: string, version: Version): void {
+  /**
+   * Every table rolled back to `tag`; `version` restarted from its savepoint, emitting from its max
+   * id + 1. Returns the newer tags the rollback deleted (their ids come again: Flink counts on from
+   * the restored savepoint's checkpoint id).
+   */
+  restored(tag: string, version: Version): TagFact[] {
     const i = this.tagFacts.findIndex((t) => t.tag === tag);
     if (i < 0) throw new Error(`the soak knows no tag ${tag} in the tables' current history`);
     const point = this.tagFacts[i]!;
+    const deleted = this.tagFacts.slice(i + 1);
     this.tagFacts = this.tagFacts.slice(0, i + 1);
     this.segments = [...point.segments, { version, from: point.maxId + 1 }];
+    return deleted;
   }
 
   /** A tag the soak expected is gone (reported as a finding, dropped from the model). */

@@ -70,6 +70,12 @@ export interface SoakReport {
   aggregatesChecked: number;
   /** of those, keys whose count, sum or max differed (or a read point where seq_a was not ids 1..max) */
   aggregatesWrong: number;
+  /**
+   * Savepoint ids that came again on a later timeline ('savepoint-17: deleted by cycle 18's
+   * restore, made again in cycle 19'): the catalog must take the new one (issue 15 item 8). Not a
+   * failure; it says whether this run met that case at all (cluster timing decides the ids).
+   */
+  reusedSavepointIds: string[];
   /** Everything that is not as the soak expected, besides the counts: failed actions, catalog mismatches, vanished tags. */
   findings: string[];
   /** The tables' ids around a failed check. */
@@ -132,6 +138,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     wrongVersion: 0,
     aggregatesChecked: 0,
     aggregatesWrong: 0,
+    reusedSavepointIds: [],
     findings: [],
     diagnoses: [],
     ok: false,
@@ -174,6 +181,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
 
     const model = new ExpectedHistory('v1');
+    /** tags a restore's rollback deleted -> that cycle */
+    const deletedBy = new Map<string, number>();
     let jobId = await startFirstJob(op);
     log(`soak: v1 running as job ${jobId}`);
 
@@ -230,7 +239,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             ` [restorable were ${pointsNow.map((p) => p.tag).join(', ')}]`;
           if (result.status !== 'restored') throw new Error(what);
           jobId = result.newJobId!;
-          model.restored(point.tag, version);
+          for (const gone of model.restored(point.tag, version)) deletedBy.set(gone.tag, cycle);
         }
       } catch (err) {
         report.findings.push(`cycle ${cycle}: ${done} failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -244,6 +253,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       const facts = await tableFacts(sinkTables);
       const { rows: tagRows, tags: newTags } = await syncTags(sinkTables, tables, facts, model, madeBy, cycle, report);
       afterTags?.();
+      for (const tag of newTags.filter((t) => deletedBy.has(t))) {
+        report.reusedSavepointIds.push(`${tag}: deleted by cycle ${deletedBy.get(tag)}'s restore, made again in cycle ${cycle}`);
+        deletedBy.delete(tag);
+      }
       const latest = (t: TableRef) => facts.get(t)!.latestSnapshotId;
       const checks = await checkTables(tables, latest, model);
       // The aggregates at every new tag, and at the latest checkpoint both tables hold (a restore
