@@ -72,9 +72,9 @@ describe('bad input to an upgrade on the real stack: a clear error, nothing chan
       `resolving job ${ghost}: Flink does not know job ${ghost}. Check the job id (GET /jobs/overview lists the jobs) ` +
       'and that FLINK_REST_URL points at the cluster that runs it.';
     // The client looks the job's name up (the operation's key) before it starts anything.
-    await expect(startUpgrade(stack.client, upgradeOf({ job: { jobId: ghost } }), { taskQueue: stack.taskQueue })).rejects.toThrow(
-      new JobLookupError(unknownId),
-    );
+    const lookup = await startUpgrade(stack.client, upgradeOf({ job: { jobId: ghost } }), { taskQueue: stack.taskQueue }).catch((e: unknown) => e);
+    expect(lookup).toBeInstanceOf(JobLookupError);
+    expect(lookup).toMatchObject({ message: unknownId, type: 'JobNotFound' });
     // Typed into the UI: the workflow's own lookup refuses it, having only read.
     const ui = await stack.client.workflow.start('upgradeWorkflow', {
       taskQueue: stack.taskQueue,
