@@ -302,15 +302,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         if (c.maxId < model.runningSince) report.findings.push(`cycle ${cycle}: ${c.table} has nothing from the running ${model.running} yet (max id ${c.maxId})`);
         if (c.earliestSnapshotId > 1) report.findings.push(`cycle ${cycle}: ${c.table}'s history starts at snapshot ${c.earliestSnapshotId}: the duplicate count misses the commits before`);
       }
-      if (aggregates.some((a) => a.wrong.length > 0)) {
-        log(`soak: cycle ${cycle} FAILED the aggregate check: ${aggregates.flatMap((a) => a.wrong.map((w) => `${a.at}: ${w}`)).join('; ')}`);
-        break;
-      }
       if (bad.length > 0) {
         for (const c of bad) report.diagnoses.push(await diagnose(c.table, c.snapshotId, model));
         log(`soak: cycle ${cycle} FAILED the check; ids: ${JSON.stringify(report.diagnoses)}`);
-        break;
       }
+      const wrongAggregates = aggregates.flatMap((a) => a.wrong.map((w) => `${a.at}: ${w}`));
+      if (wrongAggregates.length > 0) log(`soak: cycle ${cycle} FAILED the aggregate check: ${wrongAggregates.join('; ')}`);
+      if (bad.length > 0 || wrongAggregates.length > 0) break;
     }
     report.ok = report.cyclesRun > 0 && report.lost === 0 && report.duplicated === 0 && report.wrongVersion === 0 &&
       report.aggregatesWrong === 0 && report.findings.length === 0;
