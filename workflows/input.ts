@@ -50,6 +50,12 @@ export const UpgradeOptionsSchema = lazySchema(() =>
        * (Flink's plan names a Paimon writer by table name only): not refused as other writers.
        */
       notWriters: z.array(z.string().trim().min(1)).default([]),
+      /**
+       * Start the version even when the savepoint holds state that none of its operators claims
+       * (Flink's --allowNonRestoredState): that state is dropped for good, and the status and the
+       * result say so. Off by default: a program change that orphans state fails the deploy instead.
+       */
+      allowNonRestoredState: z.boolean().default(false),
     })
     .strict(),
 );

@@ -59,7 +59,14 @@ export interface UpgradeStatus {
   restorePointRecorded?: boolean;
   /** why it is not, when it could not be recorded; the upgrade went on */
   restorePointNotRecorded?: string;
+  /** set when the new version was started with allowNonRestoredState: what may have been dropped */
+  droppedState?: string;
 }
+
+/** What allowNonRestoredState means for the operator who asked for it. */
+export const droppedStateText = (version: string, savepointPath: string): string =>
+  `${version} was started with allowNonRestoredState: any state in ${savepointPath} that none of its operators claims ` +
+  'was dropped for good (Flink does not say which); the savepoint itself still holds it';
 
 export type UpgradeOutcome = 'upgraded' | 'rolled-back' | 'failed';
 

@@ -149,6 +149,8 @@ export interface TableRollback {
 export interface RestoreStatus {
   step: RestoreStep;
   job: string;
+  /** set when the restored version was started with allowNonRestoredState: what may have been dropped */
+  droppedState?: string;
   timings: { step: RestoreStep; startedAt: string; durationMs?: number }[];
   reason?: string;
   plan?: RestorePlan;

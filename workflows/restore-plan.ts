@@ -139,7 +139,7 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
     tables: radius,
     ...(users ? tableUsersOfPlan(users, leftRunning, radius, tag) : {}),
     undo: undoText(undoName, tables),
-    irreversible: irreversibleText(radius, writer.action === 'stop-with-savepoint'),
+    irreversible: irreversibleText(radius, writer.action === 'stop-with-savepoint', params.options.allowNonRestoredState ? deployment.version : undefined),
     summary: '',
   };
   plan.summary = summaryText(plan);
@@ -291,7 +291,7 @@ function undoText(undoName: string, tables: TableRef[]): string {
   );
 }
 
-function irreversibleText(tables: TableBlastRadius[], writerStopsWithSavepoint: boolean): string {
+function irreversibleText(tables: TableBlastRadius[], writerStopsWithSavepoint: boolean, dropsStateOf?: string): string {
   const lost = tables.flatMap((t) => t.tagsDeleted.map((d) => `${d.tag} on ${t.table}`));
   const parts: string[] = [];
   if (lost.length > 0) {
@@ -302,6 +302,9 @@ function irreversibleText(tables: TableBlastRadius[], writerStopsWithSavepoint: 
   }
   if (writerStopsWithSavepoint) {
     parts.push("the tag of today's savepoint (taken when the writer stops) is deleted by the rollback too; today's rows stay only in the undo branch");
+  }
+  if (dropsStateOf !== undefined) {
+    parts.push(`${dropsStateOf} starts with allowNonRestoredState: state in the restore point's savepoint that none of its operators claims is dropped`);
   }
   parts.push('anything that reads the tables (downstream jobs, queries) sees the rows after the tag disappear at once');
   return `${parts.join('. ')}.`;

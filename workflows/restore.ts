@@ -18,7 +18,7 @@ import { tagFor, type TableRef, type TableState } from '../src/domain';
 import { longRunning, restCall, savepointWait, submitCall, tableRollback } from './activity-options';
 import { ApprovalGate } from './approval-gate';
 import { cancelAndWait, fatal } from './job-steps';
-import { jobLabel, WorkflowFailureType } from './messages';
+import { droppedStateText, jobLabel, WorkflowFailureType } from './messages';
 import { requireOperationWorkflowId } from './operation-id';
 import { Progress } from './progress';
 import { parseRestoreInput, type RestoreInput, type RestoreParams } from './restore-input';
@@ -171,8 +171,10 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
       deployment,
       deployToken: stepToken('deploy-restored'),
       savepointPath: plan.restorePoint.path,
+      ...(options.allowNonRestoredState ? { allowNonRestoredState: true } : {}),
     });
     progress.note({ newJobId });
+    if (options.allowNonRestoredState) progress.note({ droppedState: droppedStateText(deployment.version, plan.restorePoint.path) });
     progress.enter('awaiting-health');
     const health = await waitUpTo(options.healthTimeout).awaitHealthy({ jobId: newJobId, since, timeoutMs: options.healthTimeout });
     if (!health.healthy) {

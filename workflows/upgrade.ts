@@ -16,7 +16,7 @@ import { longRunning, restCall, savepointWait, submitCall } from './activity-opt
 import { checkDeploymentsBeforeStop, requireRecentCheckpointOf } from './deployment-check';
 import { cancelAndWait, fatal } from './job-steps';
 import { parseUpgradeInput, type UpgradeInput, type UpgradeParams } from './input';
-import { jobLabel, statusQuery, WorkflowFailureType, type UpgradeResult } from './messages';
+import { droppedStateText, jobLabel, statusQuery, WorkflowFailureType, type UpgradeResult } from './messages';
 import { Progress } from './progress';
 import { requireOperationWorkflowId } from './operation-id';
 import { messageOf, Saga } from './saga';
@@ -113,8 +113,10 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
       deployment: newVersion,
       deployToken: stepToken('deploy-new-version'),
       savepointPath: savepoint.path,
+      ...(options.allowNonRestoredState ? { allowNonRestoredState: true } : {}),
     });
     progress.note({ newJobId });
+    if (options.allowNonRestoredState) progress.note({ droppedState: droppedStateText(newVersion.version, savepoint.path) });
     if (options.compensate) saga.add(() => withdrawNewVersion(newJobId, tag));
     else saga.forget();
 

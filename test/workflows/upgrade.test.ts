@@ -350,6 +350,30 @@ describe('upgradeWorkflow', () => {
     expect(steps(status)).toContain('redeploying-old-version');
   });
 
+  it('allowNonRestoredState: only the new version may drop state, and the result says it did; the old version back never may', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    stack.unhealthyVersions.add('v2');
+    const input = upgradeInput(jobName);
+    const result = await withWorker(env, bundle, stack, async (taskQueue) =>
+      (await startUpgrade(client, { ...input, options: { ...input.options, allowNonRestoredState: true } }, { taskQueue })).result(),
+    );
+    expect(result.status).toBe('rolled-back');
+    const [v2Deploy, v1Back] = stack.callsOf('deployJob');
+    expect(v2Deploy).toMatchObject({ deployment: { version: 'v2' }, allowNonRestoredState: true });
+    expect(v1Back).toMatchObject({ deployment: { version: 'v1' } });
+    expect(v1Back).not.toHaveProperty('allowNonRestoredState');
+    expect(result.droppedState).toContain('v2 was started with allowNonRestoredState');
+    expect(result.droppedState).toContain(result.savepoint!.path);
+    // Without the option nothing is dropped and nothing is said.
+    const plain = new FakeStack({ jobName: unique('orders') });
+    const upgraded = await withWorker(env, bundle, plain, async (taskQueue) =>
+      (await startUpgrade(client, upgradeInput(plain.options.jobName), { taskQueue })).result(),
+    );
+    expect(plain.callsOf('deployJob')[0]).not.toHaveProperty('allowNonRestoredState');
+    expect(upgraded.droppedState).toBeUndefined();
+  });
+
   it('health gate fails with compensate: cancels v2, rolls every table back to the tag, redeploys v1', async () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });

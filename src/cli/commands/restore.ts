@@ -45,6 +45,7 @@ function inputFromFlags(p: Parsed): unknown {
       healthTimeout: str(p, 'health-timeout'),
       drain: bool(p, 'drain') || undefined,
       notWriters: list(p, 'not-writer').length > 0 ? list(p, 'not-writer') : undefined,
+      allowNonRestoredState: bool(p, 'allow-non-restored-state') || undefined,
     }),
   };
 }
@@ -101,6 +102,8 @@ export const restore: Command = {
   --drain                stop the writer with --drain
   --not-writer JOB       a live job (id or name) that writes a table of a sink table's name in another
                          database (Flink's plan names the table only): left running instead of refusing
+  --allow-non-restored-state   start the version even if it leaves savepoint state unclaimed: that state
+                         is dropped for good (the result says so)
   --wait                 after showing the plan, wait until the restore ends and print its result
 
 Prints the plan (what will change, what cannot be undone) and the workflow id to approve:
@@ -122,6 +125,7 @@ Prints the plan (what will change, what cannot be undone) and the workflow id to
     'health-timeout': { type: 'string' },
     drain: { type: 'boolean' },
     'not-writer': { type: 'string', multiple: true },
+    'allow-non-restored-state': { type: 'boolean' },
     wait: { type: 'boolean' },
   },
   async run(p, ctx) {

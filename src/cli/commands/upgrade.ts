@@ -41,6 +41,7 @@ function inputFromFlags(p: Parsed): unknown {
       healthTimeout: str(p, 'health-timeout'),
       tagTimeout: str(p, 'tag-timeout'),
       notWriters: list(p, 'not-writer').length > 0 ? list(p, 'not-writer') : undefined,
+      allowNonRestoredState: bool(p, 'allow-non-restored-state') || undefined,
     }),
   };
 }
@@ -62,6 +63,8 @@ export const upgrade: Command = {
   --drain                  stop with --drain (fires event-time timers)
   --not-writer JOB         a live job (id or name) that writes a table of a sink table's name in another
                            database (Flink's plan names the table only): not refused as another writer
+  --allow-non-restored-state   start the new version even if it leaves savepoint state unclaimed: that
+                           state is dropped for good (the result says so)
   --no-compensate          leave an unhealthy new version running instead of rolling back
   --savepoint-timeout D --health-timeout D --tag-timeout D   e.g. 10m, 5m, 2m
   --wait                   follow the steps and print the result`,
@@ -82,6 +85,7 @@ export const upgrade: Command = {
     'old-arg': { type: 'string', multiple: true },
     drain: { type: 'boolean' },
     'not-writer': { type: 'string', multiple: true },
+    'allow-non-restored-state': { type: 'boolean' },
     'no-compensate': { type: 'boolean' },
     'savepoint-timeout': { type: 'string' },
     'health-timeout': { type: 'string' },
