@@ -6,7 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { localPath, RestorePointStore } from '../../activities/catalog/store';
@@ -16,9 +16,10 @@ import type { Deployment, TableRef } from '../../src/domain';
 import type { TakeSavepointResult } from '../../src/restore-points';
 import type { RestoreInput } from '../../workflows/restore-input';
 import type { RestorePlan, RestoreResult } from '../../workflows/restore-messages';
+import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
 import { awaitCheckpointedRun, cancelAndWait, jobState } from '../support/demo-pipeline';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
-import { bundleWorkflows, unique } from '../support/temporal-env';
+import { unique } from '../support/temporal-env';
 
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
 /** Our own database and job: the shared demo job and its tables are never touched. */
@@ -109,9 +110,7 @@ async function awaitPlan(client: Client): Promise<RestorePlan> {
 
 describe('restore to a tag on the real stack', () => {
   let client: Client;
-  let worker: Worker | undefined;
-  let workerRunning: Promise<void> | undefined;
-  let nativeConnection: NativeConnection | undefined;
+  let worker: InProcessWorker | undefined;
   const taskQueue = unique('e2e-restore');
   /** every job this test started (its own writer and the restored ones): cancelled in afterAll */
   const ourJobs: string[] = [];
@@ -151,21 +150,11 @@ describe('restore to a tag on the real stack', () => {
     ourJobs.push(jobId);
     await awaitCheckpointedRun(jobId);
 
-    nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-    worker = await Worker.create({
-      connection: nativeConnection,
-      namespace: config.temporal.namespace,
-      taskQueue,
-      workflowBundle: await bundleWorkflows(),
-      activities,
-    });
-    workerRunning = worker.run();
+    worker = await startInProcessWorker(config, taskQueue, activities);
   });
 
   afterAll(async () => {
-    worker?.shutdown();
-    await workerRunning?.catch(() => undefined);
-    await nativeConnection?.close();
+    await worker?.stop();
     for (const jobId of ourJobs) await cancelAndWait(jobId).catch(() => undefined);
     // What this test left in the shared savepoint dir and warehouse.
     for (const p of savepointPaths) await rm(localPath(p, 'savepoint'), { recursive: true, force: true }).catch(() => undefined);

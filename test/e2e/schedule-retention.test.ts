@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { localPath, RestorePointStore } from '../../activities/catalog/store';
@@ -26,9 +26,10 @@ import {
   type RetentionResult,
   type TakeSavepointResult,
 } from '../../src/restore-points';
+import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
 import { awaitCheckpointedRun, tagNames } from '../support/demo-pipeline';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
-import { bundleWorkflows, unique } from '../support/temporal-env';
+import { unique } from '../support/temporal-env';
 
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
 /** Our own database and job, so the shared demo job and its tables are never touched. */
@@ -76,9 +77,7 @@ async function startOwnJob(): Promise<string> {
 describe('scheduled savepoints and retention on the real stack', () => {
   let jobId: string | undefined;
   let client: Client;
-  let worker: Worker | undefined;
-  let workerRunning: Promise<void> | undefined;
-  let nativeConnection: NativeConnection | undefined;
+  let worker: InProcessWorker | undefined;
   const taskQueue = unique('e2e-schedule');
   const taken: TakeSavepointResult[] = [];
 
@@ -101,22 +100,12 @@ describe('scheduled savepoints and retention on the real stack', () => {
     jobId = await startOwnJob();
     await awaitCheckpointedRun(jobId);
 
-    nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-    worker = await Worker.create({
-      connection: nativeConnection,
-      namespace: config.temporal.namespace,
-      taskQueue,
-      workflowBundle: await bundleWorkflows(),
-      activities,
-    });
-    workerRunning = worker.run();
+    worker = await startInProcessWorker(config, taskQueue, activities);
   });
 
   afterAll(async () => {
     await deleteSavepointSchedule(client, JOB_NAME).catch(() => undefined);
-    worker?.shutdown();
-    await workerRunning?.catch(() => undefined);
-    await nativeConnection?.close();
+    await worker?.stop();
     if (jobId) {
       // Only the job this test started.
       await fetch(`${config.flink.restUrl}/jobs/${jobId}?mode=cancel`, { method: 'PATCH' }).catch(() => undefined);

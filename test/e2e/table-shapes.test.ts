@@ -15,7 +15,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import type { Activities } from '../../activities/contract';
@@ -27,6 +27,7 @@ import type { Deployment, TableRef } from '../../src/domain';
 import type { RetentionResult, TakeSavepointResult } from '../../src/restore-points';
 import type { UpgradeResult } from '../../workflows/messages';
 import type { RestoreResult } from '../../workflows/restore-messages';
+import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
 import { awaitCheckpointedRun, cancelJobsNamed, jobState } from '../support/demo-pipeline';
 import {
   compactShapes,
@@ -44,7 +45,7 @@ import {
   type TableRows,
 } from '../support/shapes-pipeline';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
-import { bundleWorkflows, unique } from '../support/temporal-env';
+import { unique } from '../support/temporal-env';
 
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
 const DB = `shapes_e2e_${RUN}`;
@@ -129,9 +130,7 @@ const measure = (stage: string, tag: string, at: { rows: TableRows; meta: Metada
 
 describe('every Paimon table shape through upgrade, savepoint, compaction, restore and compensation', () => {
   let client: Client;
-  let worker: Worker | undefined;
-  let workerRunning: Promise<void> | undefined;
-  let nativeConnection: NativeConnection | undefined;
+  let worker: InProcessWorker | undefined;
   const taskQueue = unique('e2e-shapes');
   const savepointPaths: string[] = [];
 
@@ -141,21 +140,11 @@ describe('every Paimon table shape through upgrade, savepoint, compaction, resto
     client = new Client({ connection, namespace: config.temporal.namespace });
     Runtime.install({ logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'WARN') as LogLevel) });
     await createShapeTables(DB);
-    nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-    worker = await Worker.create({
-      connection: nativeConnection,
-      namespace: config.temporal.namespace,
-      taskQueue,
-      workflowBundle: await bundleWorkflows(),
-      activities: observed,
-    });
-    workerRunning = worker.run();
+    worker = await startInProcessWorker(config, taskQueue, observed);
   });
 
   afterAll(async () => {
-    worker?.shutdown();
-    await workerRunning?.catch(() => undefined);
-    await nativeConnection?.close();
+    await worker?.stop();
     await cancelJobsNamed(JOB_NAME).catch(() => undefined);
     // Every savepoint our jobs took, also those of a workflow that failed before returning its path.
     savepointPaths.push(...(await savepointsOfJobsNamed(JOB_NAME).catch(() => [])));

@@ -13,7 +13,7 @@ import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { localPath, RestorePointStore } from '../../activities/catalog/store';
@@ -25,9 +25,10 @@ import type { RestorePoint, TakeSavepointResult } from '../../src/restore-points
 import type { UpgradeResult } from '../../workflows/messages';
 import type { RestoreInput } from '../../workflows/restore-input';
 import type { RestoreResult } from '../../workflows/restore-messages';
+import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
 import { awaitCheckpointedRun, cancelAndWait } from '../support/demo-pipeline';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
-import { bundleWorkflows, unique } from '../support/temporal-env';
+import { unique } from '../support/temporal-env';
 
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
 /** Our own database and job: the shared demo job and other tests' tables are never touched. */
@@ -79,9 +80,7 @@ async function nextIdWillBe(jobId: string, id: number): Promise<boolean> {
 
 describe('the restore-point catalog across a restore on the real stack', () => {
   let client: Client;
-  let worker: Worker | undefined;
-  let workerRunning: Promise<void> | undefined;
-  let nativeConnection: NativeConnection | undefined;
+  let worker: InProcessWorker | undefined;
   const taskQueue = unique('e2e-timeline');
   const ourJobs: string[] = [];
   const savepointPaths: string[] = [];
@@ -123,21 +122,11 @@ describe('the restore-point catalog across a restore on the real stack', () => {
     ourJobs.push(jobId);
     await awaitCheckpointedRun(jobId);
 
-    nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-    worker = await Worker.create({
-      connection: nativeConnection,
-      namespace: config.temporal.namespace,
-      taskQueue,
-      workflowBundle: await bundleWorkflows(),
-      activities,
-    });
-    workerRunning = worker.run();
+    worker = await startInProcessWorker(config, taskQueue, activities);
   });
 
   afterAll(async () => {
-    worker?.shutdown();
-    await workerRunning?.catch(() => undefined);
-    await nativeConnection?.close();
+    await worker?.stop();
     for (const jobId of ourJobs) await cancelAndWait(jobId).catch(() => undefined);
     // What this test left in the shared savepoint dir and warehouse: savepoints, records (lost ones too), tables.
     for (const p of savepointPaths) await rm(localPath(p, 'savepoint'), { recursive: true, force: true }).catch(() => undefined);
