@@ -80,6 +80,8 @@ export interface Config {
     /** Pause between checks for a savepoint's tag (each check is a short batch job on the cluster). */
     tagPollIntervalMs: number;
   };
+  /** Where the worker serves Prometheus metrics (/metrics), e.g. 127.0.0.1:9464; unset: no endpoint. */
+  metrics: { prometheusAddress?: string };
   /** The local stack's folder (downloads, data, logs), as scripts/stack.sh uses it. */
   stackHome: string;
 }
@@ -194,6 +196,7 @@ const envSchema = z.object({
   FLINK_SAVEPOINT_POLL_INTERVAL_MS: pollMillis,
   FLINK_HEALTH_POLL_INTERVAL_MS: pollMillis,
   FLINK_CHECKPOINT_MAX_AGE_MS: positiveMillis.optional(),
+  METRICS_PROMETHEUS_ADDRESS: hostPort.optional(),
   DEPLOYMENTS_ROOT: filePath.refine((value) => path.isAbsolute(value), {
     error: (issue) => `must be an absolute path (the folder scripts and jars are deployed from), got ${shown(issue.input)}`,
   }),
@@ -291,6 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       checkpointMaxAgeMs: e.FLINK_CHECKPOINT_MAX_AGE_MS,
     },
     deployments: { root: e.DEPLOYMENTS_ROOT },
+    metrics: { prometheusAddress: e.METRICS_PROMETHEUS_ADDRESS },
     sqlGateway: { url: e.SQL_GATEWAY_URL },
     paimon: {
       catalog: e.PAIMON_CATALOG,

@@ -1,4 +1,4 @@
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Config } from './config';
 import { connectWorker } from './temporal-connection';
@@ -42,11 +42,23 @@ export async function createWorker(config: Config, connection: NativeConnection,
 }
 
 /**
+ * With METRICS_PROMETHEUS_ADDRESS, the Temporal runtime serves /metrics there: the SDK's own
+ * (workflow and activity counts, latencies, task slots) and ours (docs/metrics.md). The runtime is
+ * installed once per process, before the first connection.
+ */
+export function installMetrics(config: Pick<Config, 'metrics'>): void {
+  const bindAddress = config.metrics.prometheusAddress;
+  if (!bindAddress) return;
+  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress, countersTotalSuffix: true, useSecondsForDurations: true } } } });
+}
+
+/**
  * Connects, runs a worker until SIGINT or SIGTERM, then closes the connection. The signals are
  * the Temporal Runtime's default shutdownSignals: the worker stops polling, in-flight activities
  * are cancelled (they heartbeat, so a later attempt resumes), and run() resolves.
  */
 export async function runWorker(config: Config, onRunning?: () => void): Promise<void> {
+  installMetrics(config);
   const connection = await connectWorker(config);
   try {
     const worker = await createWorker(config, connection);

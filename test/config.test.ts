@@ -123,6 +123,12 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('METRICS_PROMETHEUS_ADDRESS: a host:port for the worker\'s /metrics, or nothing', () => {
+    expect(loadConfig({ METRICS_PROMETHEUS_ADDRESS: '127.0.0.1:9464' }).metrics).toEqual({ prometheusAddress: '127.0.0.1:9464' });
+    expect(loadConfig({}).metrics).toEqual({ prometheusAddress: undefined });
+    expect(() => loadConfig({ METRICS_PROMETHEUS_ADDRESS: 'http://x:1/metrics' })).toThrow(/METRICS_PROMETHEUS_ADDRESS/);
+  });
+
   it('lists every variable it reads', () => {
     expect([...CONFIG_ENV_KEYS].sort()).toEqual(
       [
@@ -135,6 +141,7 @@ describe('loadConfig', () => {
         'FLINK_REST_URL',
         'FLINK_SAVEPOINT_DIR',
         'FLINK_SAVEPOINT_POLL_INTERVAL_MS',
+        'METRICS_PROMETHEUS_ADDRESS',
         'PAIMON_CATALOG',
         'PAIMON_CATALOG_OPTIONS',
         'PAIMON_DATABASE',

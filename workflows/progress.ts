@@ -5,6 +5,7 @@
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import type { JobRef } from '../src/domain';
 import { flinkJobKey, jobLabel, operationStepKey, type UpgradeStatus } from './messages';
+import { countOperation, recordStep } from './metrics';
 
 /** What every operation's status has: its step, the job, and when each step ran. */
 export interface OperationStatus {
@@ -52,6 +53,7 @@ export class Progress<S extends OperationStatus = UpgradeStatus> {
   ): S & { status: O; instructions?: string } {
     this.enter(outcome);
     this.closeCurrent(Date.now());
+    countOperation(String(outcome));
     if (extra.reason !== undefined) this.status.reason = extra.reason;
     return { ...this.snapshot(), status: outcome, ...(extra.instructions ? { instructions: extra.instructions } : {}) };
   }
@@ -62,6 +64,9 @@ export class Progress<S extends OperationStatus = UpgradeStatus> {
 
   private closeCurrent(now: number): void {
     const current = this.status.timings[this.status.timings.length - 1];
-    if (current && current.durationMs === undefined) current.durationMs = now - Date.parse(current.startedAt);
+    if (current && current.durationMs === undefined) {
+      current.durationMs = now - Date.parse(current.startedAt);
+      recordStep(current.step, current.durationMs);
+    }
   }
 }

@@ -14,6 +14,7 @@ import {
   type TakeSavepointResult,
 } from '../src/restore-points';
 import { longRunning } from './activity-options';
+import { countOperation } from './metrics';
 import { requireRecentCheckpointOf } from './deployment-check';
 import { describeIssues } from './input';
 import { flinkJobKey, WorkflowFailureType } from './messages';
@@ -84,6 +85,7 @@ export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<
     log.warn('savepoint taken but not restorable yet', { savepointId: savepoint.savepointId, missing });
   }
   if (retention) Object.assign(result, await runRetention(running.name, tables, retention));
+  countOperation(result.restorable ? 'restorable' : 'not-restorable');
   return result;
 }
 

@@ -7,6 +7,7 @@ import { savepointIdOfTag, tagFor, type TableRef, type TagInfo } from '../../src
 import { pinnedTagExpiryWarning, TAG_REMADE, tagExpiries, type RestorePoint, type RestorePointRecord, type TagPresence } from '../../src/restore-points';
 import type { CatalogActivities, FlinkActivities, PaimonActivities } from '../contract';
 import { localPath as flinkLocalPath } from '../flink/savepoint-metadata';
+import { reportNewestRestorable, reportRestorePoints } from './metrics';
 import { CatalogFailureType, catalogFailure, RestorePointStore } from './store';
 
 /** What the catalog reads through the Flink and Paimon modules. */
@@ -175,6 +176,7 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
       log.warn('restore point of an older timeline moved aside as lost', { jobName: input.jobName, savepointId: record.savepointId, path: existing.path, reason });
     }
     await store().write(record);
+    if (record.taggedAtRecord) reportNewestRestorable(input.jobName, Date.parse(record.createdAt));
     log.info('restore point recorded', { jobName: input.jobName, savepointId: record.savepointId, path: record.path });
     return record;
   }
@@ -303,7 +305,9 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     // look-up by savepoint id finds the current timeline's point.
     const newestFirst = (a: RestorePoint, b: RestorePoint) =>
       (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.savepointId - a.savepointId;
-    return [...points.sort(newestFirst), ...lostPoints.sort(newestFirst)];
+    const listed = [...points.sort(newestFirst), ...lostPoints.sort(newestFirst)];
+    reportRestorePoints(input.jobName, listed);
+    return listed;
   }
 
   async function setPinned(jobName: string, savepointId: number, pinned: boolean): Promise<RestorePointRecord> {
