@@ -10,6 +10,10 @@ export function createActivities(config: Config): Activities {
   const flink = createFlinkActivities(config);
   const paimon = createPaimonActivities(config);
   // The restore-point catalog reads tags and savepoint headers through the other two modules.
-  const catalog = createCatalogActivities(config, { listTagsOfTables: paimon.listTagsOfTables, inspectSavepoint: flink.inspectSavepoint });
+  const catalog = createCatalogActivities(config, {
+    listTagsOfTables: paimon.listTagsOfTables,
+    inspectSavepoint: flink.inspectSavepoint,
+    getJob: flink.getJob,
+  });
   return { ...flink, ...paimon, ...createPaimonBranchActivities(config), ...catalog };
 }

@@ -156,6 +156,8 @@ export interface RestorePoint {
   restorable: boolean;
   /** Why the point is not restorable (empty when it is). */
   problems: string[];
+  /** Set when its tag will never come (the job that took it ended before its next checkpoint): not pending. */
+  neverTagged?: string;
   /**
    * The earliest time Paimon expires the point's tag on one of its tables (the table's
    * 'tag.default-time-retained' when the savepoint was tagged); null when no table expires it.
@@ -290,6 +292,7 @@ export type RetentionReason =
   | 'lost'
   | 'expired'
   | 'not-restorable'
+  | 'never-tagged'
   | 'expiring';
 
 export interface RetentionDecision {

@@ -60,6 +60,7 @@ export function decideRetention(points: readonly RestorePoint[], policy: Policy,
     if (p === newestRestorable) return keep('newest-restorable');
     if (keptByCount.has(p.savepointId)) return keep('keep-last');
     if (p.restorable && policy.maxAge !== undefined && age <= policy.maxAge) return keep('max-age');
+    if (!p.restorable && p.neverTagged) return drop('never-tagged');
     if (!p.restorable && age < grace) return keep('pending');
     return drop(p.restorable ? 'expired' : 'not-restorable');
   });

@@ -108,6 +108,12 @@ const rows: Row[] = [
     expect: { 2: 'keep:pending', 3: 'delete:not-restorable', 1: 'keep:newest-restorable' },
   },
   {
+    name: "a fresh point whose tag will never come (its job ended before its next checkpoint) is not pending: it goes",
+    points: [point(1, DAY), point(2, 2 * MIN, { ...broken, neverTagged: 'never tagged: job x is CANCELED' }), point(3, 3 * MIN, broken)],
+    policy: { keepLast: 1, pendingGrace: 15 * MIN },
+    expect: { 2: 'delete:never-tagged', 3: 'keep:pending', 1: 'keep:newest-restorable' },
+  },
+  {
     name: 'maxAge keeps restorable points only: a young broken point past the grace period goes',
     points: [point(1, 2 * DAY), point(2, DAY, broken), point(3, DAY, filesGone), point(4, 3 * MIN)],
     policy: { maxAge: 7 * DAY, pendingGrace: 15 * MIN },

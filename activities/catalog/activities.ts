@@ -14,7 +14,11 @@ import { CatalogFailureType, catalogFailure, RestorePointStore } from './store';
 export interface CatalogDeps {
   listTagsOfTables: PaimonActivities['listTagsOfTables'];
   inspectSavepoint: FlinkActivities['inspectSavepoint'];
+  /** The job that took a savepoint, to tell a tag still to come from one that never will; absent: not asked. */
+  getJob?: FlinkActivities['getJob'];
 }
+
+const TERMINAL = new Set(['FINISHED', 'CANCELED', 'FAILED']);
 
 /** Flink names savepoint directories savepoint-<first 6 chars of the job id>-<random>. */
 const jobIdPrefixOf = (dir: string): string | undefined => /(?:^|\/)savepoint-([0-9a-f]{6})-[^/]*$/.exec(dir)?.[1];
@@ -246,6 +250,8 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
       const problems: string[] = [];
       const missing = pointTables.filter((t) => presence[t] === 'missing');
       if (missing.length > 0) problems.push(`tag ${tag} missing on ${missing.join(', ')}`);
+      const neverTagged = missing.length > 0 && record && !record.taggedAtRecord && !record.expiringSince ? await tagNeverComes(record.jobId) : undefined;
+      if (neverTagged) problems.push(neverTagged);
       if (filesProblem) problems.push(filesProblem);
       if (record?.expiringSince) problems.push(`being deleted by retention since ${record.expiringSince}`);
       const remade = record ? remadeTags(record, tag, tagInfos) : [];
@@ -269,6 +275,7 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
         expiring: record?.expiringSince != null,
         restorable: problems.length === 0,
         problems,
+        ...(neverTagged ? { neverTagged } : {}),
         tagExpiresAt: expiries[0]?.at ?? null,
         warnings: expiryWarning ? [expiryWarning] : [],
       });
@@ -308,6 +315,26 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     const listed = [...points.sort(newestFirst), ...lostPoints.sort(newestFirst)];
     reportRestorePoints(input.jobName, listed);
     return listed;
+  }
+
+  /**
+   * Why the tag of an intermediate savepoint will never come, or undefined while it may: Paimon makes
+   * it when the job's next checkpoint commits (a stop-with-savepoint's commit counts), so once the
+   * job ended without that, nothing will.
+   */
+  async function tagNeverComes(jobId: string): Promise<string | undefined> {
+    if (!deps.getJob) return undefined;
+    let state: string;
+    try {
+      state = (await deps.getJob({ jobId })).state;
+    } catch (err) {
+      const { type } = err as { type?: string };
+      // Flink no longer knows the job (a new cluster, or its history expired): it ended long ago.
+      if (type === 'JobNotFound') state = 'unknown to Flink';
+      else return undefined;
+    }
+    if (state !== 'unknown to Flink' && !TERMINAL.has(state)) return undefined;
+    return `never tagged: job ${jobId} is ${state}, and the tag of an intermediate savepoint comes only with the job's next checkpoint`;
   }
 
   async function setPinned(jobName: string, savepointId: number, pinned: boolean): Promise<RestorePointRecord> {

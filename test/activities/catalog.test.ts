@@ -3,6 +3,7 @@
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogLevel } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -39,6 +40,8 @@ describe('restore-point catalog activities', () => {
   /** The snapshot and commit time a tag is on, when a test moves it (default snapshot 1, no time). */
   let tagAt: Map<string, { snapshotId: number; commitTime: string }>;
   let catalog: CatalogActivities;
+  /** The state getJob answers for a job id (JobNotFound when absent). */
+  let jobStates: Map<string, string>;
 
   /** Runs an activity in an activity context, as the worker would. */
   const call = <K extends keyof CatalogActivities>(name: K, input: Parameters<CatalogActivities[K]>[0]) =>
@@ -69,9 +72,15 @@ describe('restore-point catalog activities', () => {
     await mkdir(savepointDir);
     tags = new Map(TABLES.map((t) => [t, new Set<string>()]));
     tagAt = new Map();
+    jobStates = new Map();
     const config = loadConfig({ FLINK_SAVEPOINT_DIR: `file://${savepointDir}`, STACK_HOME: root });
     catalog = createCatalogActivities(config, {
       inspectSavepoint: (input) => inspectSavepoint(input),
+      getJob: async ({ jobId }) => {
+        const state = jobStates.get(jobId);
+        if (!state) throw ApplicationFailure.create({ type: 'JobNotFound', message: `no job ${jobId}`, nonRetryable: true });
+        return { jobId, name: 'paimon demo/x', state: state as 'RUNNING', startTime: 0 };
+      },
       listTagsOfTables: async ({ tables }) =>
         Object.fromEntries(
           tables.map((table) => [
@@ -85,6 +94,30 @@ describe('restore-point catalog activities', () => {
   });
   afterEach(async () => {
     await rm(root, { recursive: true, force: true });
+  });
+
+  it("an intermediate savepoint without its tag: pending while its job runs, never tagged once the job ended or Flink forgot it", async () => {
+    const sp = await writeSavepoint(path.join(savepointDir, 'savepoint-ab12cd-900000000'), 9);
+    await call('recordRestorePoint', {
+      jobName: 'paimon demo/x',
+      jobId: JOB_ID,
+      savepoint: { savepointId: 9, path: sp, triggeredAt: Date.UTC(2026, 0, 9) },
+      tables: TABLES,
+      pinned: false,
+      taggedAtRecord: false,
+    });
+    const listed = async () => (await call('listRestorePoints', { jobName: 'paimon demo/x', tables: TABLES }))[0]!;
+    jobStates.set(JOB_ID, 'RUNNING');
+    expect(await listed()).toMatchObject({ savepointId: 9, restorable: false });
+    expect((await listed()).neverTagged).toBeUndefined();
+    jobStates.set(JOB_ID, 'CANCELED');
+    expect(await listed()).toMatchObject({ restorable: false, neverTagged: expect.stringContaining(`job ${JOB_ID} is CANCELED`) });
+    jobStates.clear();
+    expect((await listed()).neverTagged).toContain('unknown to Flink');
+    // Its tag on every table after all: restorable, nothing said.
+    tagOn('savepoint-9', ...TABLES);
+    expect(await listed()).toMatchObject({ restorable: true, problems: [] });
+    expect((await listed()).neverTagged).toBeUndefined();
   });
 
   it('a tag deleted by a restore and made again by a later savepoint with the same id is not the restore point', async () => {

@@ -19,6 +19,7 @@ const WHY: Record<RetentionResult['decisions'][number]['reason'], string> = {
   lost: "of an older timeline (a restore rolled its tag away): kept, never restored",
   expired: 'restorable, but outside every keep rule',
   'not-restorable': 'not restorable (tag or savepoint files missing) past the grace period',
+  'never-tagged': 'its tag will never come: the job that took it ended before its next checkpoint',
   expiring: 'a deletion an earlier run started: finished now',
 };
 
