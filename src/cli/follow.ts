@@ -8,12 +8,27 @@ const POLL_MS = 1_000;
 
 interface Stepped {
   step?: string;
+  timings?: { step: string }[];
 }
 
-/** Prints each step the workflow enters (from its `status` query) until it closes; returns its result. */
+/** With nothing new to say for this long, a line that the step still runs. */
+const STILL_MS = 30_000;
+
+/**
+ * Prints each step the workflow enters (from its `status` query's timings, so a step that began
+ * and ended between two polls is printed too) until it closes; while one step lasts, the long
+ * activity's progress, and at least every STILL_MS a line saying how long it has waited.
+ */
 export async function follow<T>(ctx: Context, handle: WorkflowHandle, describe?: (status: any) => string | undefined): Promise<T> {
+  let stepsShown = 0;
   let shown: string | undefined;
   let shownProgress: string | undefined;
+  let lastPrinted = Date.now();
+  const print = (line: string) => {
+    if (ctx.json) return;
+    ctx.out(line);
+    lastPrinted = Date.now();
+  };
   const result = handle.result() as Promise<T>;
   let done = false;
   void result.then(
@@ -23,15 +38,21 @@ export async function follow<T>(ctx: Context, handle: WorkflowHandle, describe?:
   while (!done) {
     try {
       const status = (await handle.query('status')) as Stepped;
-      const line = status.step ? `  ${status.step}${describe ? (describe(status) ?? '') : ''}` : undefined;
-      if (line && line !== shown && !ctx.json) ctx.out(line);
+      const extra = describe ? (describe(status) ?? '') : '';
+      const timings = status.timings ?? [];
+      // Steps the poll missed come first, in order; the current one with what it learnt.
+      for (const t of timings.slice(stepsShown, -1)) print(`  ${t.step}`);
+      const line = status.step ? `  ${status.step}${extra}` : undefined;
+      if (line && line !== shown) print(line);
+      stepsShown = Math.max(stepsShown, timings.length);
       shown = line ?? shown;
     } catch {
       // Not every workflow answers `status`, and a closing one may not answer at all.
     }
     const progress = await heartbeatProgress(handle);
-    if (progress && progress !== shownProgress && !ctx.json) ctx.out(`    ${progress}`);
+    if (progress && progress !== shownProgress) print(`    ${progress}`);
     shownProgress = progress ?? shownProgress;
+    if (Date.now() - lastPrinted >= STILL_MS && shown) print(`    still ${shown.trim().split(' ')[0]} (${Math.round((Date.now() - lastPrinted) / 1000)} s since the last line)`);
     await Promise.race([sleep(POLL_MS), result.catch(() => undefined)]);
   }
   return result;
