@@ -53,8 +53,9 @@ describe('tag activities', () => {
     await run(paimon.createTag, { table, tag: 'at-first', snapshotId: first! });
     const tags = await run(paimon.listTags, { table });
     expect(tags).toEqual([
-      { tagName: 'at-first', snapshotId: first, schemaId: 0, commitTime: expect.any(String), recordCount: 2 },
-      { tagName: 'at-latest', snapshotId: latest, schemaId: 0, commitTime: expect.any(String), recordCount: 6 },
+      // No time_retained on the table or the call: Paimon keeps them (expiresAt null).
+      { tagName: 'at-first', snapshotId: first, schemaId: 0, commitTime: expect.any(String), recordCount: 2, expiresAt: null },
+      { tagName: 'at-latest', snapshotId: latest, schemaId: 0, commitTime: expect.any(String), recordCount: 6, expiresAt: null },
     ]);
     // a local date-time, as Paimon gives it
     expect(tags[0]!.commitTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?$/);
