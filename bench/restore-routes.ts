@@ -179,6 +179,13 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
     }
     const described = await step('describeSinkTables', activities.describeSinkTables, { tables });
     if (!described.every((d) => d.exists && d.autoTagOnSavepoint)) throw new Error(`sink tables not ready: ${JSON.stringify(described)}`);
+    // As makePlan: every other writer and reader of the tables (workflows/table-users.ts).
+    const [jobs] = await Promise.all([
+      step('findTableJobs', activities.findTableJobs, { tables }),
+      step('listConsumers', activities.listConsumers, { tables }),
+    ]);
+    const others = jobs.filter((j) => j.jobId !== oldJobId && j.writes.length > 0);
+    if (others.length > 0) throw new Error(`other jobs write the sink tables: ${others.map((j) => j.name).join(', ')}`);
     const points = await step('listRestorePoints', activities.listRestorePoints, { jobName, tables });
     const point = points.find((pt) => pt.savepointId === a.savepointId);
     if (!point?.path) throw new Error(`restore point ${a.tag} not found with a path: ${JSON.stringify(point ?? points.map((x) => x.tag))}`);

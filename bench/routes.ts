@@ -182,6 +182,9 @@ export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteRes
     const described = await step('describeSinkTables', activities.describeSinkTables, { tables: p.tables });
     if (!described.every((d) => d.exists && d.autoTagOnSavepoint)) throw new Error(`sink tables not ready: ${JSON.stringify(described)}`);
     await step('checkFlinkCluster', activities.checkFlinkCluster, undefined as never);
+    // As workflows/table-users.ts: no other live job may write the sink tables.
+    const others = (await step('findTableJobs', activities.findTableJobs, { tables: p.tables })).filter((j) => j.jobId !== job.jobId && j.writes.length > 0);
+    if (others.length > 0) throw new Error(`other jobs write the sink tables: ${others.map((j) => j.name).join(', ')}`);
     // The new version and the old one the compensation would start: checked before the stop.
     await step('checkDeployments', activities.checkDeployments, { deployments: [p.v2, p.v1], sinkTables: p.tables });
     const tagsBefore = new Map<string, string[]>();
