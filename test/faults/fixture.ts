@@ -16,12 +16,14 @@ import { unique } from '../support/temporal-env';
 import type { WorkerProcess } from '../support/worker-process';
 
 export const DATABASE = 'faults';
-export const TABLES = ['seq_a', 'seq_b'];
+// Names no other test's job writes: the demo job (left by `stack.sh demo`) writes seq_a and seq_b,
+// and an upgrade refuses tables of a name another live job writes.
+export const TABLES = ['faults_seq_a', 'faults_seq_b'];
 export const SINKS = TABLES.map((t) => `${DATABASE}.${t}`);
 /** Every job a fault test starts is named faults-...; cleanup cancels only those. */
 export const JOB_PREFIX = 'faults-';
 
-const script = demoScripts(DATABASE);
+const script = demoScripts(DATABASE, { seq_a: TABLES[0]!, seq_b: TABLES[1]! });
 
 export async function connectClient(): Promise<Client> {
   const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5s' });

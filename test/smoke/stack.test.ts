@@ -1,6 +1,7 @@
 // Smoke test of the real stack started by scripts/stack.sh: the demo pipeline runs, checkpoints,
 // writes both Paimon tables, and stop-with-savepoint makes Paimon tag both tables.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cancelAndWait } from '../support/demo-pipeline';
 import { flinkGet, flinkPost, idRange, liveJobNamed, paimonQuery, requireStack, stackScript, until } from '../support/stack';
 
 const TABLES = ['demo.seq_a', 'demo.seq_b'];
@@ -41,14 +42,24 @@ async function tagNames(table: string): Promise<string[]> {
 
 describe('the local stack', () => {
   let jobId: string;
+  /** A demo someone runs (npm start, stack.sh demo) stays; one this test started goes with it. */
+  let demoWasRunning = false;
 
   beforeAll(async () => {
     await requireStack();
+    demoWasRunning = (await liveJobNamed('paimon-demo')) !== undefined;
     stackScript('demo');
     jobId = (await until('the demo job to run', 60_000, async () => {
       const job = await liveJobNamed('paimon-demo');
       return job?.state === 'RUNNING' ? job : undefined;
     })).jid;
+  });
+
+  // Left running, the demo job writes tables named seq_a and seq_b, and upgrades and restores of
+  // other tests' tables of those names would be refused (another job writes a table of the name).
+  afterAll(async () => {
+    const demo = demoWasRunning ? undefined : await liveJobNamed('paimon-demo');
+    if (demo) await cancelAndWait(demo.jid);
   });
 
   it('runs the demo job, completes checkpoints and writes ids into both Paimon tables', async () => {

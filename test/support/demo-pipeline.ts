@@ -20,11 +20,17 @@ export async function createSinkTables(database: string, tables: string[]): Prom
   }
 }
 
-/** A demo pipeline script (demo/sql/<file>) aimed at our database and named after our test. */
-export function demoScript(file: string, database: string, jobName: string): string {
-  return readFileSync(path.join(repoRoot(), 'demo', 'sql', file), 'utf8')
+/**
+ * A demo pipeline script (demo/sql/<file>) aimed at our database and named after our test; with
+ * `tables`, its seq_a and seq_b renamed (upgrades and restores refuse tables of a name another
+ * live job writes, and the demo's own job writes seq_a and seq_b).
+ */
+export function demoScript(file: string, database: string, jobName: string, tables?: { seq_a: string; seq_b: string }): string {
+  let text = readFileSync(path.join(repoRoot(), 'demo', 'sql', file), 'utf8')
     .replaceAll('paimon.demo.', `paimon.${database}.`)
     .replace(/SET 'pipeline\.name' = '[^']*'/, `SET 'pipeline.name' = '${jobName}'`);
+  if (tables) text = text.replaceAll(`paimon.${database}.seq_a `, `paimon.${database}.${tables.seq_a} `).replaceAll(`paimon.${database}.seq_b `, `paimon.${database}.${tables.seq_b} `);
+  return text;
 }
 
 /**
@@ -38,11 +44,11 @@ export function deployableDir(prefix: string): string {
 }
 
 /** Writes demo scripts aimed at `database` into a folder the worker may deploy from. */
-export function demoScripts(database: string): (file: string, jobName: string) => string {
+export function demoScripts(database: string, tables?: { seq_a: string; seq_b: string }): (file: string, jobName: string) => string {
   const dir = deployableDir(`${database}-`);
   return (file, jobName) => {
     const target = path.join(dir, `${jobName}-${file}`);
-    writeFileSync(target, demoScript(file, database, jobName));
+    writeFileSync(target, demoScript(file, database, jobName, tables));
     return target;
   };
 }

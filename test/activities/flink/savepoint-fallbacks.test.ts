@@ -81,6 +81,8 @@ describe('savepoints against a scripted fake Flink — fault injection: statisti
     const savepoint = await run(flink.stopWithSavepoint, { jobId: JOB, triggerId: TRIGGER, drain: false }, env);
     expect(savepoint).toMatchObject({ savepointId: 77, path: location, jobId: JOB, stopped: true });
     expect(heartbeats).toEqual([
+      // From the first call on, so a worker that dies before Flink answers is noticed too.
+      { triggerId: TRIGGER, status: 'LOOKING-UP', waitedMs: 0 },
       expect.objectContaining({ triggerId: TRIGGER, status: 'IN_PROGRESS' }),
       expect.objectContaining({ triggerId: TRIGGER, status: 'IN_PROGRESS' }),
       expect.objectContaining({ triggerId: TRIGGER, status: 'COMPLETED', jobState: 'RUNNING' }),
