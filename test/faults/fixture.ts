@@ -23,7 +23,8 @@ export const SINKS = TABLES.map((t) => `${DATABASE}.${t}`);
 /** Every job a fault test starts is named faults-...; cleanup cancels only those. */
 export const JOB_PREFIX = 'faults-';
 
-const script = demoScripts(DATABASE, { seq_a: TABLES[0]!, seq_b: TABLES[1]! });
+/** The demo pipeline's scripts on the fault tests' own tables. */
+export const script = demoScripts(DATABASE, { seq_a: TABLES[0]!, seq_b: TABLES[1]! });
 
 export async function connectClient(): Promise<Client> {
   const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5s' });

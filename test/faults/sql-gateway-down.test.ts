@@ -11,14 +11,13 @@ import { approveRestore, restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import type { TakeSavepointResult } from '../../src/restore-points';
 import type { RestoreResult } from '../../workflows/restore-messages';
-import { demoScripts, liveJobsNamed } from '../support/demo-pipeline';
+import { liveJobsNamed } from '../support/demo-pipeline';
 import { pidOf, stackUp, stopProcess } from '../support/stack-process';
 import { config, paimonQuery, until } from '../support/stack';
 import { unique } from '../support/temporal-env';
 import { startWorkerProcess } from '../support/worker-process';
-import { activityRunning, DATABASE, expectIdsOnce, faultScene, JOB_PREFIX, maxIds, SINKS, startV1, TABLES } from './fixture';
+import { activityRunning, DATABASE, expectIdsOnce, faultScene, JOB_PREFIX, maxIds, script, SINKS, startV1, TABLES } from './fixture';
 
-const script = demoScripts(DATABASE);
 
 /** Latest snapshot of each table, and the snapshot a tag points at. */
 async function snapshots(tag: string): Promise<{ latest: Map<string, number>; atTag: Map<string, number> }> {
