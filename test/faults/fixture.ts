@@ -95,14 +95,19 @@ export async function retryStartedAfter(handle: WorkflowHandle, type: string, si
   while (Date.now() < deadline) {
     const { raw } = await handle.describe();
     const pending = (raw.pendingActivities ?? []).find((a) => a.activityType?.name === type);
-    if (!pending) return undefined;
-    const startedAt = pending.lastStartedTime?.seconds;
-    if ((pending.attempt ?? 1) > 1 && pending.state === STARTED && startedAt != null) {
-      return Number(startedAt) * 1000 + Math.floor((pending.lastStartedTime?.nanos ?? 0) / 1e6) - since;
-    }
+    // A later attempt scheduled or started: the server noticed the dead worker (heartbeat timeout).
+    if (pending && (pending.attempt ?? 1) > 1) return Date.now() - since;
+    if (!pending) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`no later attempt of ${type} started within ${timeoutMs} ms of the kill`);
+  // The retry ran and finished between two looks: its ActivityTaskStarted carries when it started.
+  const { events } = await handle.fetchHistory();
+  const scheduled = new Set((events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).map((e) => String(e.eventId)));
+  const started = (events ?? []).filter(
+    (e) => e.activityTaskStartedEventAttributes && scheduled.has(String(e.activityTaskStartedEventAttributes.scheduledEventId)) && (e.activityTaskStartedEventAttributes.attempt ?? 1) > 1,
+  );
+  const at = started.at(-1)?.eventTime;
+  return at?.seconds != null ? Number(at.seconds) * 1000 + Math.floor((at.nanos ?? 0) / 1e6) - since : undefined;
 }
 
 /** The attempt number of every ActivityTaskStarted of `type` in the history (written when the attempt ends). */
