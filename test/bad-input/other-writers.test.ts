@@ -98,14 +98,16 @@ describe('other writers and readers of the sink tables on the real stack', () =>
       const before = await world();
       const restore = await refused(await startRestore(stack.client, restoreOf(), { taskQueue: stack.taskQueue }));
       expect(restore.type).toBe('OtherWriters');
-      expect(restore.message).toContain(`'${secondName}' (${secondId}, RUNNING) writes a table named seq_a`);
+      expect(restore.message).toMatch(new RegExp(`'${secondName}' \\(${secondId}, (RUNNING|RESTARTING|INITIALIZING|CREATED)\\) writes a table named seq_a`));
       expect(restore.message).toContain(`the restore's writer is job '${stack.jobName}' (${stack.jobId}, RUNNING)`);
       expect(restore.message).not.toContain(`'${stack.jobName}' (${stack.jobId}, RUNNING) writes`);
 
       const upgrade = await refused(await startUpgrade(stack.client, upgradeOf(), { taskQueue: stack.taskQueue }));
       expect(upgrade.type).toBe('OtherWriters');
       expect(upgrade.message).toContain(`the upgrade stops job '${stack.jobName}' (${stack.jobId})`);
-      expect(upgrade.message).toContain(`'${secondName}' (${secondId}, RUNNING) writes a table named seq_a`);
+      // Two jobs committing to one table conflict, and Paimon fails one over: the second writer may
+      // be RESTARTING by now. Live either way, and named.
+      expect(upgrade.message).toMatch(new RegExp(`'${secondName}' \\(${secondId}, (RUNNING|RESTARTING|INITIALIZING|CREATED)\\) writes a table named seq_a`));
       expectNothingChanged(before, await world());
       expect((await liveJobsNamed(secondName)).map((j) => j.jid)).toEqual([secondId]);
     } finally {
