@@ -233,6 +233,9 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     const unrecorded = ids.some((id) => !byId.has(id));
     const dirsById = unrecorded ? await savepointDirsById(recordedDirs) : new Map<number, string[]>();
 
+    // One look at Flink per job, however many of its untagged savepoints are listed.
+    const asked = new Map<string, Promise<string | undefined>>();
+    const neverTaggedOf = (jobId: string) => asked.get(jobId) ?? asked.set(jobId, tagNeverComes(jobId)).get(jobId)!;
     const points: RestorePoint[] = [];
     for (const savepointId of ids) {
       const record = byId.get(savepointId);
@@ -250,7 +253,7 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
       const problems: string[] = [];
       const missing = pointTables.filter((t) => presence[t] === 'missing');
       if (missing.length > 0) problems.push(`tag ${tag} missing on ${missing.join(', ')}`);
-      const neverTagged = missing.length > 0 && record && !record.taggedAtRecord && !record.expiringSince ? await tagNeverComes(record.jobId) : undefined;
+      const neverTagged = missing.length > 0 && record && !record.taggedAtRecord && !record.expiringSince ? await neverTaggedOf(record.jobId) : undefined;
       if (neverTagged) problems.push(neverTagged);
       if (filesProblem) problems.push(filesProblem);
       if (record?.expiringSince) problems.push(`being deleted by retention since ${record.expiringSince}`);
