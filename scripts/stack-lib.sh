@@ -2,8 +2,33 @@
 # Functions behind scripts/stack.sh. Every version is pinned here; every download goes through a
 # package registry client (pip for PyPI, mvn for Maven Central) into $STACK_HOME/downloads.
 
-FLINK_VERSION=1.20.3
-PAIMON_VERSION=1.3.1
+# Known-good Flink/Paimon pairs: the one table of versions (README's compatibility table says the
+# same; CI runs the whole suite on the first and the end-to-end suite on the others, .ci/run).
+# STACK_PAIR names a row (default: the first); FLINK_VERSION and PAIMON_VERSION, when set, override
+# it (a pair not in this table is untested). Paimon's Flink connector is paimon-flink-<flink minor>.
+#   name       flink   paimon   why these
+STACK_PAIRS=(
+  "flink1.20   1.20.3  1.3.1" # newest 1.20 patch on both PyPI and Maven Central (flink-sql-gateway
+  #                             1.20.4 and 1.20.5 are not on Maven Central)
+  "flink2      2.1.3   1.3.0" # newest Flink 2.x with a Paimon connector on Maven Central
+  #                             (paimon-flink-2.1 1.3.0; paimon-flink-2.2 has no release there)
+)
+stack_pair() { # name -> "flink paimon", or nothing
+  local row name flink paimon
+  for row in "${STACK_PAIRS[@]}"; do
+    read -r name flink paimon <<<"$row"
+    [[ "$name" == "$1" ]] && echo "$flink $paimon" && return 0
+  done
+  return 1
+}
+STACK_PAIR="${STACK_PAIR:-flink1.20}"
+_pair=$(stack_pair "$STACK_PAIR") ||
+  { printf "[stack] error: unknown STACK_PAIR '%s'; known pairs: %s\n" "$STACK_PAIR" \
+    "$(printf '%s\n' "${STACK_PAIRS[@]}" | awk '{print $1}' | xargs)" >&2; exit 1; }
+read -r _pair_flink _pair_paimon <<<"$_pair"
+FLINK_VERSION="${FLINK_VERSION:-$_pair_flink}"
+PAIMON_VERSION="${PAIMON_VERSION:-$_pair_paimon}"
+PAIMON_FLINK_ARTIFACT="paimon-flink-${FLINK_VERSION%.*}"
 # Paimon's Flink jar needs Hadoop's Configuration class even for a local warehouse; this is the
 # pre-bundled Hadoop that Paimon's docs recommend when no Hadoop is installed. It stays out of lib/
 # (its old commons-cli breaks Flink's own CLI, e.g. `flink stop`) and reaches the cluster processes
@@ -30,7 +55,8 @@ LOGS="$STACK_HOME/logs"
 PAIMON_WAREHOUSE="${PAIMON_WAREHOUSE:-file://$DATA/warehouse}"
 FLINK_SAVEPOINT_DIR="${FLINK_SAVEPOINT_DIR:-file://$DATA/savepoints}"
 
-# Search attributes our workflows write, registered on the dev server at start.
+# Search attributes our workflows write, registered on the dev server at start (and on the
+# server of STACK_TEMPORAL=server once).
 SEARCH_ATTRIBUTES=(FlinkJob=Keyword OperationStep=Keyword)
 
 say() { printf '[stack] %s\n' "$*"; }
@@ -95,21 +121,25 @@ stack_fetch() {
       --platform manylinux2014_x86_64 --python-version 3.11
     pip_fetch "apache-flink-libraries==$FLINK_VERSION"
     maven_fetch "org.apache.flink:flink-sql-gateway:$FLINK_VERSION"
-    maven_fetch "org.apache.paimon:paimon-flink-1.20:$PAIMON_VERSION"
+    maven_fetch "org.apache.paimon:$PAIMON_FLINK_ARTIFACT:$PAIMON_VERSION"
     maven_fetch "org.apache.flink:flink-shaded-hadoop-2-uber:$HADOOP_UBER_VERSION"
 
     say "assembling Flink $FLINK_VERSION with Paimon $PAIMON_VERSION in $FLINK_HOME"
     local tmp; tmp=$(mktemp -d)
     unzip -q "$DOWNLOADS"/apache_flink-"$FLINK_VERSION"-*.whl 'pyflink/bin/*' 'pyflink/conf/*' -d "$tmp"
-    tar -xzf "$DOWNLOADS/apache-flink-libraries-$FLINK_VERSION.tar.gz" -C "$tmp" \
-      "apache-flink-libraries-$FLINK_VERSION/deps"
+    # The sdist is apache-flink-libraries-<v>.tar.gz up to 1.20, apache_flink_libraries-<v>.tar.gz
+    # from 2.0 on (PyPI's normalised names); its top folder is named as the file.
+    local libraries
+    libraries=$(compgen -G "$DOWNLOADS/apache[-_]flink[-_]libraries-$FLINK_VERSION.tar.gz" | head -1)
+    libraries=$(basename "$libraries" .tar.gz)
+    tar -xzf "$DOWNLOADS/$libraries.tar.gz" -C "$tmp" "$libraries/deps"
     rm -rf "$FLINK_HOME"; mkdir -p "$FLINK_HOME"
     mv "$tmp/pyflink/bin" "$tmp/pyflink/conf" "$FLINK_HOME/"
-    local deps="$tmp/apache-flink-libraries-$FLINK_VERSION/deps"
+    local deps="$tmp/$libraries/deps"
     mv "$deps/lib" "$deps/opt" "$deps/plugins" "$FLINK_HOME/"
     cp "$deps/bin/bash-java-utils.jar" "$FLINK_HOME/bin/"
     cp "$DOWNLOADS/flink-sql-gateway-$FLINK_VERSION.jar" "$FLINK_HOME/opt/"
-    cp "$DOWNLOADS/paimon-flink-1.20-$PAIMON_VERSION.jar" "$FLINK_HOME/lib/"
+    cp "$DOWNLOADS/$PAIMON_FLINK_ARTIFACT-$PAIMON_VERSION.jar" "$FLINK_HOME/lib/"
     mkdir -p "$FLINK_HOME/hadoop"
     cp "$DOWNLOADS/flink-shaded-hadoop-2-uber-$HADOOP_UBER_VERSION.jar" "$FLINK_HOME/hadoop/"
     chmod +x "$FLINK_HOME"/bin/*.sh "$FLINK_HOME/bin/flink"
@@ -118,6 +148,8 @@ stack_fetch() {
     echo "$assembled" >"$FLINK_HOME/.assembled"
   fi
   write_flink_config
+  reads_cluster_write_config
+  temporal_server_fetch
 }
 
 write_flink_config() {
@@ -151,8 +183,8 @@ execution.checkpointing.mode: EXACTLY_ONCE
 execution.checkpointing.num-retained: 3
 execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION
 state.backend.type: hashmap
-state.checkpoints.dir: file://$DATA/checkpoints
-state.savepoints.dir: $FLINK_SAVEPOINT_DIR
+execution.checkpointing.dir: file://$DATA/checkpoints
+execution.checkpointing.savepoint-dir: $FLINK_SAVEPOINT_DIR
 restart-strategy.type: fixed-delay
 restart-strategy.fixed-delay.attempts: 1000000
 restart-strategy.fixed-delay.delay: 2s
@@ -186,7 +218,7 @@ start_process() { # name port command...
     die "port $STACK_BIND:$port is already taken by another process, so $name cannot start. Stop that process or choose another port (see scripts/stack.sh env names)."
   fi
   say "starting $name on $STACK_BIND:$port"
-  FLINK_CONF_DIR="$FLINK_HOME/conf" FLINK_LOG_DIR="$LOGS" \
+  FLINK_CONF_DIR="${STACK_PROCESS_CONF_DIR:-$FLINK_HOME/conf}" FLINK_LOG_DIR="$LOGS" \
     HADOOP_CLASSPATH="$FLINK_HOME/hadoop/flink-shaded-hadoop-2-uber-$HADOOP_UBER_VERSION.jar" \
     setsid nohup "$@" >"$LOGS/$name.out" 2>&1 </dev/null &
   echo $! >"$RUN/$name.pid"
@@ -217,7 +249,8 @@ stack_up() {
   require_tool curl "curl checks that the services are up"
   local sa_flags=() sa
   for sa in "${SEARCH_ATTRIBUTES[@]}"; do sa_flags+=(--search-attribute "$sa"); done
-  start_process temporal "$TEMPORAL_PORT" "$TEMPORAL_BIN" server start-dev \
+  temporal_server_start
+  temporal_server_mode || start_process temporal "$TEMPORAL_PORT" "$TEMPORAL_BIN" server start-dev \
     --ip "$STACK_BIND" --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
     --db-filename "$DATA/temporal.db" --log-level warn "${sa_flags[@]}"
   start_process jobmanager "$FLINK_REST_PORT" "$FLINK_HOME/bin/jobmanager.sh" start-foreground
@@ -228,7 +261,9 @@ stack_up() {
   wait_until "Flink TaskManager" 90 taskmanager_registered
   wait_until "Flink SQL gateway ($STACK_BIND:$SQL_GATEWAY_PORT)" 90 \
     http_ok "http://$STACK_BIND:$SQL_GATEWAY_PORT/v1/info"
-  wait_until "Temporal dev server ($STACK_BIND:$TEMPORAL_PORT)" 60 temporal_healthy
+  temporal_server_mode || wait_until "Temporal dev server ($STACK_BIND:$TEMPORAL_PORT)" 60 temporal_healthy
+  temporal_server_ready
+  reads_cluster_up
   stack_status
 }
 
@@ -249,10 +284,12 @@ stop_process() {
 }
 
 stack_down() {
+  reads_cluster_down
   stop_process sql-gateway
   stop_process taskmanager
   stop_process jobmanager
   stop_process temporal
+  temporal_server_down
 }
 
 stack_status() {
@@ -268,6 +305,8 @@ stack_status() {
       printf '  %-12s stopped\n' "$name"
     fi
   done
+  reads_cluster_status
+  temporal_server_status
   printf '  warehouse    %s\n  savepoints   %s\n  logs         %s\n' "$PAIMON_WAREHOUSE" "$FLINK_SAVEPOINT_DIR" "$LOGS"
 }
 
@@ -281,8 +320,18 @@ PAIMON_WAREHOUSE=$PAIMON_WAREHOUSE
 FLINK_SAVEPOINT_DIR=$FLINK_SAVEPOINT_DIR
 FLINK_HOME=$FLINK_HOME
 STACK_HOME=$STACK_HOME
+FLINK_VERSION=$FLINK_VERSION
+PAIMON_VERSION=$PAIMON_VERSION
 EOF
+  reads_cluster_env
+  temporal_server_env
 }
+
+# shellcheck source=scripts/stack-reads-cluster.sh
+source "$REPO_ROOT/scripts/stack-reads-cluster.sh"
+# STACK_TEMPORAL=server: Temporal's server on PostgreSQL instead of the dev server.
+# shellcheck source=scripts/stack-temporal-server.sh
+source "$REPO_ROOT/scripts/stack-temporal-server.sh"
 
 # --------------------------------------------------------------------------------------- demo
 

@@ -79,6 +79,11 @@ export interface Config {
     catalogOptions: Secret<Readonly<Record<string, string>>>;
     /** Pause between checks for a savepoint's tag (each check is a short batch job on the cluster). */
     tagPollIntervalMs: number;
+    /**
+     * The Flink cluster the Paimon reads' batch jobs run on (PAIMON_READS_FLINK_REST_URL): unset,
+     * the cluster the SQL gateway submits to by default, which is commonly the production one.
+     */
+    readsRestUrl?: string;
   };
   /** Where the worker serves Prometheus metrics (/metrics), e.g. 127.0.0.1:9464; unset: no endpoint. */
   metrics: { prometheusAddress?: string };
@@ -151,6 +156,17 @@ const pollMillis = z
 
 const filePath = z.string();
 
+/** The stack's reads cluster (scripts/stack-reads-cluster.sh), the default beside the stack's gateway. */
+export const STACK_READS_FLINK_REST_URL = 'http://127.0.0.1:8091';
+
+// The SQL gateway is told the cluster as rest.address and rest.port, so a path cannot be said.
+const readsRestUrl = z.union([
+  z.literal('gateway'),
+  httpUrl.refine((value) => ['', '/'].includes(new URL(value).pathname), {
+    error: (issue) => `must be 'gateway' or http(s)://host:port with no path (a Flink REST endpoint), got ${shown(issue.input)}`,
+  }),
+]);
+
 // Secrets never appear in messages, not even when they are malformed.
 const secret = z
   .string()
@@ -206,6 +222,7 @@ const envSchema = z.object({
   PAIMON_CATALOG_OPTIONS: catalogOptions,
   PAIMON_DATABASE: sqlIdentifier,
   PAIMON_TAG_POLL_INTERVAL_MS: pollMillis,
+  PAIMON_READS_FLINK_REST_URL: readsRestUrl,
   STACK_HOME: filePath,
 });
 
@@ -266,7 +283,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value) given[key] = value;
   }
   const stackHome = path.resolve(given.STACK_HOME ?? path.join(repoRoot(), '.stack'));
-  const parsed = envSchema.safeParse({ ...ENV_DEFAULTS, ...stackDefaults(stackHome), DEPLOYMENTS_ROOT: process.cwd(), ...given });
+  const parsed = envSchema.safeParse({
+    ...ENV_DEFAULTS,
+    ...stackDefaults(stackHome),
+    DEPLOYMENTS_ROOT: process.cwd(),
+    // Beside the stack's gateway, its reads cluster; beside another gateway, that gateway's cluster.
+    PAIMON_READS_FLINK_REST_URL: given.SQL_GATEWAY_URL === undefined ? STACK_READS_FLINK_REST_URL : 'gateway',
+    ...given,
+  });
   const problems = parsed.success
     ? []
     : parsed.error.issues.map((issue) => `${String(issue.path[0] ?? 'config')}: ${issue.message}`);
@@ -302,6 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       database: e.PAIMON_DATABASE,
       catalogOptions: e.PAIMON_CATALOG_OPTIONS,
       tagPollIntervalMs: e.PAIMON_TAG_POLL_INTERVAL_MS,
+      readsRestUrl: e.PAIMON_READS_FLINK_REST_URL === 'gateway' ? undefined : e.PAIMON_READS_FLINK_REST_URL,
     },
     stackHome: e.STACK_HOME,
   };

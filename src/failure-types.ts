@@ -24,6 +24,8 @@ export const FailureType = {
   TagConflict: 'TagConflict',
   InvalidIdentifier: 'InvalidIdentifier',
   SqlFailed: 'SqlFailed',
+  /** A Paimon read (a Flink batch job) would wait for a task slot that every running job holds. */
+  NoFreeTaskSlot: 'NoFreeTaskSlot',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

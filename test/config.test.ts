@@ -129,6 +129,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ METRICS_PROMETHEUS_ADDRESS: 'http://x:1/metrics' })).toThrow(/METRICS_PROMETHEUS_ADDRESS/);
   });
 
+  it("PAIMON_READS_FLINK_REST_URL: the stack's reads cluster beside the stack's gateway, else the gateway's own cluster", () => {
+    expect(loadConfig({}).paimon.readsRestUrl).toBe('http://127.0.0.1:8091');
+    expect(loadConfig({ SQL_GATEWAY_URL: 'http://gw:8083' }).paimon.readsRestUrl).toBeUndefined();
+    expect(loadConfig({ PAIMON_READS_FLINK_REST_URL: 'gateway' }).paimon.readsRestUrl).toBeUndefined();
+    expect(
+      loadConfig({ SQL_GATEWAY_URL: 'http://gw:8083', PAIMON_READS_FLINK_REST_URL: 'http://reads-jm:8081/' }).paimon.readsRestUrl,
+    ).toBe('http://reads-jm:8081');
+    expect(problemsOf({ PAIMON_READS_FLINK_REST_URL: 'http://jm:8081/proxy/flink' })).toEqual([
+      "PAIMON_READS_FLINK_REST_URL: must be 'gateway' or http(s)://host:port with no path (a Flink REST endpoint), got 'http://jm:8081/proxy/flink'",
+    ]);
+    expect(() => loadConfig({ PAIMON_READS_FLINK_REST_URL: 'jm:8081' })).toThrow(/PAIMON_READS_FLINK_REST_URL/);
+  });
+
   it('lists every variable it reads', () => {
     expect([...CONFIG_ENV_KEYS].sort()).toEqual(
       [
@@ -145,6 +158,7 @@ describe('loadConfig', () => {
         'PAIMON_CATALOG',
         'PAIMON_CATALOG_OPTIONS',
         'PAIMON_DATABASE',
+        'PAIMON_READS_FLINK_REST_URL',
         'PAIMON_TAG_POLL_INTERVAL_MS',
         'PAIMON_WAREHOUSE',
         'SQL_GATEWAY_URL',

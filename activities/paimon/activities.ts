@@ -5,6 +5,7 @@ import { SqlGatewayClient } from '../sql-gateway/client';
 import { awaitTag } from './await-tag';
 import { listConsumers } from './consumers';
 import { paimonContext } from './context';
+import { ReadSlots } from './read-cluster';
 import type { SqlGateway } from './session';
 import { describeSinkTables, tableState } from './tables';
 import { createTag, deleteTag, listTags, listTagsOfTables, rollbackToTag } from './tags';
@@ -29,7 +30,7 @@ export function createPaimonActivities(
       authHeader: config.flink.authHeader,
       caFile: config.flink.caFile,
     });
-  const ctx = paimonContext(gateway, config.paimon, options.pollIntervalMs ?? config.paimon.tagPollIntervalMs);
+  const ctx = paimonContext(gateway, config.paimon, options.pollIntervalMs ?? config.paimon.tagPollIntervalMs, new ReadSlots(config));
   return {
     describeSinkTables: (input) => describeSinkTables(ctx, input),
     listTags: (input) => listTags(ctx, input),

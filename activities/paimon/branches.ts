@@ -5,6 +5,7 @@ import type { TableRef } from '../../src/domain';
 import type { PaimonBranchActivities } from '../contract';
 import { rowObjects, SqlGatewayClient } from '../sql-gateway/client';
 import { label, paimonContext, type PaimonContext } from './context';
+import { ReadSlots } from './read-cluster';
 import { tagMissing, translate } from './failures';
 import { identifier, tableName, type Identifier, type TableName } from './identifiers';
 import { requireTables } from './tables';
@@ -46,6 +47,6 @@ export function createPaimonBranchActivities(config: Pick<Config, 'flink' | 'sql
     authHeader: config.flink.authHeader,
     caFile: config.flink.caFile,
   });
-  const ctx = paimonContext(gateway, config.paimon, 2_000);
+  const ctx = paimonContext(gateway, config.paimon, 2_000, new ReadSlots(config));
   return { createBranch: (input) => createBranch(ctx, input) };
 }

@@ -1,5 +1,6 @@
 // What every Paimon activity gets: the gateway, the Paimon config, and its sessions.
 import type { Config } from '../../src/config';
+import { readClusterProperties, type ReadSlots } from './read-cluster';
 import { PaimonSessions, type PaimonSession, type SqlGateway } from './session';
 
 export interface PaimonContext {
@@ -9,8 +10,17 @@ export interface PaimonContext {
   session<T>(attempted: string, work: (session: PaimonSession) => Promise<T>): Promise<T>;
 }
 
-export function paimonContext(gateway: SqlGateway, paimon: Config['paimon'], pollIntervalMs: number): PaimonContext {
-  const sessions = new PaimonSessions(gateway, paimon);
+/** Sessions whose jobs run on the reads cluster when one is configured, each read checked for a slot first. */
+export function paimonContext(
+  gateway: SqlGateway,
+  paimon: Config['paimon'],
+  pollIntervalMs: number,
+  slots?: ReadSlots,
+): PaimonContext {
+  const sessions = new PaimonSessions(gateway, paimon, undefined, {
+    properties: readClusterProperties(paimon.readsRestUrl),
+    slotCheck: slots ? (attempted, signal) => slots.require(attempted, signal) : undefined,
+  });
   return {
     catalog: paimon.catalog,
     pollIntervalMs,

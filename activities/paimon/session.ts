@@ -7,6 +7,7 @@ import type { Config } from '../../src/config';
 import { FailureType, fatal } from '../errors';
 import { rowObjects, type ExecuteOptions, type SqlResult } from '../sql-gateway/client';
 import { identifier } from './identifiers';
+import { READ_JOB_NAME } from './read-cluster';
 import { createCatalog, useCatalog } from './sql';
 
 /** What we need of activities/sql-gateway's SqlGatewayClient (tests wrap it to count calls). */
@@ -16,6 +17,9 @@ export interface SqlGateway {
   closeSession(sessionHandle: string): Promise<void>;
 }
 
+/** Before a statement that starts a Flink job: throws when the job could not get a task slot. */
+export type SlotCheck = (attempted: string, signal?: AbortSignal) => Promise<void>;
+
 const SESSION_PROPERTIES = {
   // Batch: a SELECT on a Paimon table or system table is a bounded job that ends with its
   // result; in streaming mode COUNT(*) would read the table continuously and never finish.
@@ -24,7 +28,13 @@ const SESSION_PROPERTIES = {
   // restarted by the cluster's restart strategy (scripts/stack.sh: fixed-delay, 1000000 attempts)
   // until the statement timeout, as a read of a missing snapshot file otherwise is.
   'restart-strategy.type': 'none',
+  // Names every read's job in the Flink UI, and tells the slot check our reads from others' jobs.
+  'pipeline.name': READ_JOB_NAME,
 };
+
+// Of our statements only queries start a job; CREATE CATALOG, USE, SHOW and the procedures
+// (CALL sys.create_tag, delete_tag, rollback_to) run inside the gateway.
+const startsJob = (statement: string): boolean => /^\s*SELECT\b/i.test(statement);
 
 export class PaimonSession {
   /** Statements that ran to their end in this activity. */
@@ -36,10 +46,12 @@ export class PaimonSession {
     /** What the activity is doing, e.g. "rollbackToTag demo.seq_a to 'savepoint-12'": every message starts with it. */
     readonly attempted: string,
     private readonly secrets: string[],
+    private readonly slotCheck?: SlotCheck,
   ) {}
 
   async run(statement: string): Promise<SqlResult> {
     const signal = activitySignal();
+    if (this.slotCheck && startsJob(statement)) await this.slotCheck(this.attempted, signal);
     try {
       const result = await this.gateway.execute(this.handle, statement, { redact: this.secrets, signal });
       this.statementsDone++;
@@ -88,6 +100,8 @@ export class PaimonSessions {
     private readonly gateway: SqlGateway,
     private readonly paimon: Config['paimon'],
     private readonly limits: IdleSessionLimits = { max: 16, maxIdleMs: 60_000 },
+    /** Where the reads' jobs go (read-cluster.ts), and the check that they can get a slot there. */
+    private readonly cluster: { properties?: Record<string, string>; slotCheck?: SlotCheck } = {},
   ) {}
 
   async use<T>(attempted: string, work: (session: PaimonSession) => Promise<T>): Promise<T> {
@@ -95,7 +109,7 @@ export class PaimonSessions {
     const secrets = Object.values(this.paimon.catalogOptions.reveal());
     const idle = this.#takeIdle();
     if (idle !== undefined) {
-      const session = new PaimonSession(this.gateway, idle, attempted, secrets);
+      const session = new PaimonSession(this.gateway, idle, attempted, secrets, this.cluster.slotCheck);
       try {
         return await this.#served(session, work);
       } catch (err) {
@@ -106,11 +120,11 @@ export class PaimonSessions {
     }
     let handle: string;
     try {
-      handle = await this.gateway.openSession(SESSION_PROPERTIES, 'paimon-activities');
+      handle = await this.gateway.openSession({ ...SESSION_PROPERTIES, ...this.cluster.properties }, 'paimon-activities');
     } catch (err) {
       throw withContext(err, attempted, activitySignal());
     }
-    const session = new PaimonSession(this.gateway, handle, attempted, secrets);
+    const session = new PaimonSession(this.gateway, handle, attempted, secrets, this.cluster.slotCheck);
     return this.#served(session, async () => {
       await session.run(createCatalog(catalog, this.paimon));
       await session.run(useCatalog(catalog));

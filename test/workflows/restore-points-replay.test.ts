@@ -23,6 +23,11 @@ const HISTORIES_DIR = path.join(__dirname, 'histories-restore-points');
  * Never re-recorded.
  */
 const BEFORE_SHORT_STEPS_LOCAL_DIR = path.join(HISTORIES_DIR, 'before-short-steps-local');
+/**
+ * Savepoint runs recorded with every short step local, Paimon reads included (before patch
+ * 'savepoint-paimon-reads-scheduled'). Never re-recorded.
+ */
+const BEFORE_PAIMON_READS_SCHEDULED_DIR = path.join(HISTORIES_DIR, 'before-paimon-reads-scheduled');
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
 
 interface Scenario {
@@ -111,6 +116,17 @@ describe('recorded savepoint and retention histories', () => {
     // These scheduled every check as an activity; the current ones record them as markers.
     expect(scheduledActivities(histories[0]!.history).names).toContain('resolveJob');
     expect(scheduledActivities((await recorded()).find((h) => h.workflowId === 'savepoint-restorable')!.history).names).not.toContain('resolveJob');
+    expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
+  });
+
+  it('recorded while the Paimon reads were local activities: replay on that branch', async () => {
+    const histories = await recordedHistories(BEFORE_PAIMON_READS_SCHEDULED_DIR);
+    expect(histories.map((h) => h.workflowId)).toEqual(['savepoint-restorable', 'savepoint-tag-missing', 'savepoint-then-retention']);
+    // Those read the tables as a marker; the current ones schedule the read, and keep the REST lookups local.
+    expect(scheduledActivities(histories[0]!.history).names).not.toContain('describeSinkTables');
+    const current = scheduledActivities((await recorded()).find((h) => h.workflowId === 'savepoint-restorable')!.history).names;
+    expect(current).toEqual(expect.arrayContaining(['describeSinkTables', 'recordRestorePoint']));
+    expect(current).not.toContain('resolveJob');
     expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
   });
 
