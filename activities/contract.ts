@@ -12,7 +12,7 @@ import type {
   TableState,
   TagInfo,
 } from '../src/domain';
-import type { RestorePoint, RestorePointRecord } from '../src/restore-points';
+import type { PointInUse, RestorePoint, RestorePointRecord, UpgradeOfPoint } from '../src/restore-points';
 
 export interface FlinkActivities {
   /** Cluster overview; fails non-retryably (type UnsupportedFlinkVersion) unless Flink is 1.20.x. */
@@ -182,7 +182,14 @@ export interface CatalogActivities {
    * Retention's first step: from here on the point is never restorable. Refuses a pinned point, and
    * with `path` a record of that id that is another savepoint now (RestorePointConflict).
    */
-  markRestorePointExpiring(input: { jobName: string; savepointId: number; at: string; path?: string }): Promise<RestorePointRecord>;
+  markRestorePointExpiring(input: {
+    jobName: string;
+    savepointId: number;
+    at: string;
+    path?: string;
+    /** retention found the upgrade's pin on it released (RetentionPolicy.upgradePins) */
+    upgradePinReleased?: boolean;
+  }): Promise<RestorePointRecord>;
   /** Retention's last step; only for a point marked expiring. With `path`, leaves another savepoint's record of that id alone. */
   deleteRestorePointRecord(input: { jobName: string; savepointId: number; path?: string }): Promise<void>;
   /** Deletes a savepoint-* directory directly under the configured savepoint dir, nothing else. */
@@ -190,3 +197,19 @@ export interface CatalogActivities {
 }
 
 export type Activities = FlinkActivities & PaimonActivities & PaimonBranchActivities & CatalogActivities;
+    /** who holds the pin (default a person); an upgrade's pin expires by RetentionPolicy.upgradePins */
+    pinnedBy?: 'person' | 'upgrade';
+    upgrade?: UpgradeOfPoint;
+  /** The upgrade that recorded `savepointId` (at `path`) ended so; a failed one's label says so. Idempotent. */
+  recordUpgradeOutcome(input: {
+    jobName: string;
+    savepointId: number;
+    path: string;
+    outcome: 'succeeded' | 'failed';
+    at: string;
+  }): Promise<RestorePointRecord | undefined>;
+  /**
+   * The restore points the operation in flight on this job uses (flink-job/<job name>: a restore's
+   * planned point and the savepoint it stopped with, an upgrade's savepoint), from its status query.
+   */
+  restorePointsInUse(input: { jobName: string }): Promise<PointInUse[]>;

@@ -62,6 +62,30 @@ export const duration = (what: string, options: { min?: number; max?: number } =
     return ms;
   });
 
+/** The upgrade a restore point was taken for: the savepoint its old version stopped at. */
+export const UpgradeOfPointSchema = lazySchema(() =>
+  z
+    .object({
+      fromVersion: z.string().min(1).max(64),
+      toVersion: z.string().min(1).max(64),
+      /** in-flight until the upgrade ends; its point is kept while it is */
+      outcome: z.enum(['in-flight', 'succeeded', 'failed']),
+      workflowId: z.string().min(1).optional(),
+      endedAt: isoTime.optional(),
+    })
+    .strict(),
+);
+export type UpgradeOfPoint = z.infer<typeof UpgradeOfPointSchema>;
+
+/**
+ * The label of an upgrade's restore point. Its VERSION is the version that was running when the
+ * job stopped (the state the savepoint holds); the label names where the upgrade went.
+ */
+export function upgradePointLabel(upgrade: Pick<UpgradeOfPoint, 'fromVersion' | 'toVersion' | 'outcome'>): string {
+  if (upgrade.fromVersion === upgrade.toVersion) return `before redeploying ${upgrade.toVersion}${upgrade.outcome === 'failed' ? ' (failed)' : ''}`;
+  return `before ${upgrade.outcome === 'failed' ? 'failed ' : ''}upgrade to ${upgrade.toVersion}`;
+}
+
 /**
  * The durable record of a restore point, one JSON file per savepoint next to the savepoints
  * (docs/restore-points.md says why there). `expiringSince` is set by retention before it deletes
@@ -80,6 +104,14 @@ export const RestorePointRecordSchema = lazySchema(() =>
       label: z.string().min(1).max(256).nullable(),
       tables: z.array(TableRefSchema).min(1),
       pinned: z.boolean(),
+      /**
+       * Who holds the pin: a person (savepointctl pin, a savepoint taken with a pin) never lets go;
+       * an upgrade lets go after enough later successful upgrades and an age (RetentionPolicy.upgradePins).
+       * Absent in records written before it existed: a person's, so nothing pinned then expires now.
+       */
+      pinnedBy: z.enum(['person', 'upgrade']).optional(),
+      /** For the savepoint an upgrade stopped its old version at: the upgrade and how it ended. */
+      upgrade: UpgradeOfPointSchema.optional(),
       /** When the savepoint was triggered (Flink's trigger time). */
       createdAt: isoTime,
       /** Whether `savepoint-<id>` was on every table when the point was recorded. */
@@ -137,8 +169,16 @@ export interface RestorePoint {
   jobId: string | null;
   deploymentVersion: string | null;
   label: string | null;
+  /**
+   * When the savepoint was taken: Flink's trigger time for a recorded point; for a savepoint taken
+   * outside our workflows (Flink's own CLI), when its `_metadata` was written. null when unknown.
+   */
   createdAt: string | null;
   pinned: boolean;
+  /** Who holds the pin (see RestorePointRecord.pinnedBy); absent when not pinned. */
+  pinnedBy?: 'person' | 'upgrade';
+  /** The upgrade this point was taken for, and how it ended. */
+  upgrade?: UpgradeOfPoint;
   /** false for a `savepoint-<id>` tag that no record of ours describes (e.g. an upgrade's savepoint). */
   recorded: boolean;
   tables: Record<TableRef, TagPresence>;
@@ -223,6 +263,18 @@ export const RetentionPolicySchema = lazySchema(() =>
        * savepoint's tag appears only after the next checkpoint, so a fresh point may still be on its way.
        */
       pendingGrace: duration('pendingGrace', { min: 0 }).default(15 * 60_000),
+      /**
+       * The savepoints upgrades pin (the way back to before each upgrade, failed ones included) are
+       * kept until the job has had `keepAfter` later successful upgrades AND the point is older than
+       * `minAge`; then the rules above decide. A person's pin never expires.
+       */
+      upgradePins: z
+        .object({
+          keepAfter: z.number().int().nonnegative().default(3),
+          minAge: duration('upgradePins.minAge', { min: 0 }).default(30 * 24 * 60 * 60_000),
+        })
+        .strict()
+        .prefault({}),
     })
     .strict()
     .refine((p) => p.keepLast !== undefined || p.maxAge !== undefined, {
@@ -284,6 +336,10 @@ export type RetentionParams = z.output<typeof RetentionInputSchema>;
 
 export type RetentionReason =
   | 'pinned'
+  | 'upgrade-pin'
+  | 'upgrade-in-flight'
+  | 'in-use'
+  | 'upgrade-pin-expired'
   | 'newest-restorable'
   | 'keep-last'
   | 'max-age'
@@ -299,6 +355,16 @@ export interface RetentionDecision {
   savepointId: number;
   action: 'keep' | 'delete';
   reason: RetentionReason;
+  /** For people: the figures behind the reason (e.g. an upgrade pin's later upgrades and age). */
+  detail?: string;
+}
+
+/** A restore point an operation in flight uses (its plan's point, its savepoint): never deleted. */
+export interface PointInUse {
+  savepointId: number;
+  path?: string;
+  /** the operation, e.g. 'restoreWorkflow flink-job/paimon-demo' */
+  by: string;
 }
 
 export interface RetentionResult {
@@ -307,4 +373,6 @@ export interface RetentionResult {
   decisions: RetentionDecision[];
   deleted: number[];
   failed: { savepointId: number; error: string }[];
+  /** Points that operations in flight use, as found before deciding (kept whatever the policy says). */
+  inUse?: PointInUse[];
 }

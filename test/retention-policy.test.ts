@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RetentionPolicySchema, type RestorePoint } from '../src/restore-points';
+import { RetentionPolicySchema, type RestorePoint, type UpgradeOfPoint } from '../src/restore-points';
 import { decideRetention } from '../src/retention-policy';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
@@ -34,7 +34,8 @@ const filesGone = { restorable: false, savepointPresent: false } as const;
 type Row = {
   name: string;
   points: RestorePoint[];
-  policy: { keepLast?: number; maxAge?: number; pendingGrace?: number };
+  policy: { keepLast?: number; maxAge?: number; pendingGrace?: number; upgradePins?: { keepAfter: number; minAge: number } };
+  inUse?: { savepointId: number; path?: string; by: string }[];
   /** savepoint id -> expected action:reason */
   expect: Record<number, string>;
 };
@@ -144,11 +145,86 @@ const rows: Row[] = [
     expect: { 6: 'keep:newest-restorable', 5: 'delete:expired' },
   },
   { name: 'no points, no decisions', points: [], policy: { keepLast: 1 }, expect: {} },
+  {
+    name: "an upgrade's pin holds until enough later successful upgrades AND the age; failed upgrades do not count",
+    points: [
+      upgradePoint(1, 60 * DAY, 'succeeded'), // three later successful upgrades (3, 5, 6), 60 days old: released
+      upgradePoint(2, 50 * DAY, 'failed'), // later successful: 3, 5, 6: released too, failed or not
+      upgradePoint(3, 40 * DAY, 'succeeded'), // later successful: 5, 6: held
+      upgradePoint(4, 35 * DAY, 'failed'),
+      upgradePoint(5, 20 * DAY, 'succeeded'),
+      upgradePoint(6, 10 * DAY, 'succeeded'),
+      point(7, DAY),
+    ],
+    policy: { keepLast: 1, upgradePins: { keepAfter: 3, minAge: 30 * DAY } },
+    expect: {
+      7: 'keep:newest-restorable',
+      6: 'keep:upgrade-pin',
+      5: 'keep:upgrade-pin',
+      4: 'keep:upgrade-pin',
+      3: 'keep:upgrade-pin',
+      2: 'delete:upgrade-pin-expired',
+      1: 'delete:upgrade-pin-expired',
+    },
+  },
+  {
+    name: "an upgrade's pin holds while the point is younger than minAge, however many upgrades came after",
+    points: [upgradePoint(1, 5 * DAY, 'succeeded'), upgradePoint(2, 4 * DAY, 'succeeded'), upgradePoint(3, 3 * DAY, 'succeeded'), point(4, DAY)],
+    policy: { keepLast: 1, upgradePins: { keepAfter: 1, minAge: 30 * DAY } },
+    expect: { 4: 'keep:newest-restorable', 3: 'keep:upgrade-pin', 2: 'keep:upgrade-pin', 1: 'keep:upgrade-pin' },
+  },
+  {
+    name: "a person's pin never expires, an upgrade in flight keeps its point, and without the lifecycle an upgrade's pin holds",
+    points: [
+      point(1, 400 * DAY, { pinned: true, pinnedBy: 'person' }),
+      point(2, 300 * DAY, { pinned: true }), // a record from before pinnedBy: a person's
+      upgradePoint(3, 200 * DAY, 'in-flight'),
+      upgradePoint(4, 100 * DAY, 'succeeded'),
+      upgradePoint(5, 90 * DAY, 'succeeded'),
+      point(6, DAY),
+    ],
+    policy: { keepLast: 1, upgradePins: { keepAfter: 1, minAge: DAY } },
+    expect: { 6: 'keep:newest-restorable', 5: 'keep:upgrade-pin', 4: 'delete:upgrade-pin-expired', 3: 'keep:upgrade-in-flight', 2: 'keep:pinned', 1: 'keep:pinned' },
+  },
+  {
+    name: 'a released upgrade pin is an ordinary point: keep-last, max-age and newest-restorable still keep it',
+    points: [upgradePoint(1, 90 * DAY, 'succeeded'), upgradePoint(2, 80 * DAY, 'succeeded'), upgradePoint(3, 70 * DAY, 'succeeded'), upgradePoint(4, 60 * DAY, 'succeeded')],
+    policy: { keepLast: 2, upgradePins: { keepAfter: 1, minAge: DAY } },
+    // 4 has no later upgrade: held. 3, 2 and 1 are released: the newest two of them are the keepLast 2.
+    expect: { 4: 'keep:upgrade-pin', 3: 'keep:keep-last', 2: 'keep:keep-last', 1: 'delete:upgrade-pin-expired' },
+  },
+  {
+    name: 'without the upgrade-pin rule (runs recorded before it) every pin holds',
+    points: [upgradePoint(1, 90 * DAY, 'succeeded'), upgradePoint(2, 80 * DAY, 'succeeded'), point(3, DAY)],
+    policy: { keepLast: 1 },
+    expect: { 3: 'keep:newest-restorable', 2: 'keep:pinned', 1: 'keep:pinned' },
+  },
+  {
+    name: 'a point an operation in flight uses is kept, matched by savepoint id and path (ids repeat across timelines)',
+    points: [point(1, 30 * DAY), point(2, 20 * DAY), upgradePoint(3, 60 * DAY, 'succeeded'), point(4, DAY)],
+    policy: { keepLast: 1, upgradePins: { keepAfter: 0, minAge: 0 } },
+    inUse: [
+      { savepointId: 1, path: 'file:/sp/savepoint-abcdef-1', by: 'restoreWorkflow flink-job/paimon-demo' },
+      { savepointId: 2, path: 'file:/sp/savepoint-other-2', by: 'restoreWorkflow flink-job/paimon-demo' },
+      { savepointId: 3, by: 'upgradeWorkflow flink-job/paimon-demo' },
+    ],
+    expect: { 4: 'keep:newest-restorable', 3: 'keep:in-use', 2: 'delete:expired', 1: 'keep:in-use' },
+  },
 ];
 
+/** The savepoint an upgrade stopped at, pinned by it, with how the upgrade ended. */
+function upgradePoint(savepointId: number, ageMs: number, outcome: UpgradeOfPoint['outcome']): RestorePoint {
+  return point(savepointId, ageMs, {
+    pinned: true,
+    pinnedBy: 'upgrade',
+    label: outcome === 'failed' ? 'before failed upgrade to v2' : 'before upgrade to v2',
+    upgrade: { fromVersion: 'v1', toVersion: 'v2', outcome },
+  });
+}
+
 describe('decideRetention', () => {
-  it.each(rows)('$name', ({ points, policy, expect: expected }) => {
-    const decisions = decideRetention(points, policy, NOW);
+  it.each(rows)('$name', ({ points, policy, inUse, expect: expected }) => {
+    const decisions = decideRetention(points, policy, NOW, inUse);
     expect(Object.fromEntries(decisions.map((d) => [d.savepointId, `${d.action}:${d.reason}`]))).toEqual(
       Object.fromEntries(Object.entries(expected).map(([id, v]) => [id, v])),
     );
@@ -161,6 +237,18 @@ describe('decideRetention', () => {
     expect(points.map((p) => p.savepointId)).toEqual(before);
   });
 
+  it("says why an upgrade's pin holds or let go, in figures a person can check", () => {
+    const points = [upgradePoint(1, 40 * DAY, 'succeeded'), upgradePoint(2, 20 * DAY, 'succeeded'), point(3, DAY)];
+    const decisions = decideRetention(points, { keepLast: 1, upgradePins: { keepAfter: 1, minAge: 30 * DAY } }, NOW);
+    expect(decisions.find((d) => d.savepointId === 1)).toEqual({
+      savepointId: 1,
+      action: 'delete',
+      reason: 'upgrade-pin-expired',
+      detail: '1 later successful upgrade(s) of 1 needed, 40d old of 30d',
+    });
+    expect(decisions.find((d) => d.savepointId === 2)?.detail).toBe('0 later successful upgrade(s) of 1 needed, 20d old of 30d');
+  });
+
   it('never deletes the newest restorable point, over many random catalogs', () => {
     let seed = 7;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
@@ -170,15 +258,24 @@ describe('decideRetention', () => {
           restorable: rand() > 0.3,
           pinned: rand() > 0.8,
           recorded: rand() > 0.1,
+          ...(rand() > 0.6 ? { pinned: true, pinnedBy: 'upgrade' as const, upgrade: { fromVersion: 'v1', toVersion: 'v2', outcome: (['in-flight', 'succeeded', 'failed'] as const)[Math.floor(rand() * 3)]! } } : {}),
         }),
       );
-      const policy = { keepLast: rand() > 0.5 ? 1 + Math.floor(rand() * 3) : undefined, maxAge: rand() > 0.5 ? DAY : undefined };
-      const decisions = new Map(decideRetention(points, policy, NOW).map((d) => [d.savepointId, d]));
+      const policy = {
+        keepLast: rand() > 0.5 ? 1 + Math.floor(rand() * 3) : undefined,
+        maxAge: rand() > 0.5 ? DAY : undefined,
+        upgradePins: { keepAfter: Math.floor(rand() * 3), minAge: rand() > 0.5 ? 0 : 10 * DAY },
+      };
+      const inUse = points.filter(() => rand() > 0.9).map((p) => ({ savepointId: p.savepointId, path: p.path!, by: 'an operation' }));
+      const decisions = new Map(decideRetention(points, policy, NOW, inUse).map((d) => [d.savepointId, d]));
       const newest = points
         .filter((p) => p.recorded && p.restorable)
         .sort((a, b) => Date.parse(b.createdAt!) - Date.parse(a.createdAt!) || b.savepointId - a.savepointId)[0];
       if (newest) expect(decisions.get(newest.savepointId)?.action).toBe('keep');
-      for (const p of points.filter((p) => p.pinned || !p.recorded)) expect(decisions.get(p.savepointId)?.action).toBe('keep');
+      // A person's pin, an upgrade in flight, a point in use and an unrecorded tag are never deleted.
+      const neverDeleted = (p: RestorePoint) =>
+        !p.recorded || (p.pinned && p.pinnedBy !== 'upgrade') || p.upgrade?.outcome === 'in-flight' || inUse.some((u) => u.savepointId === p.savepointId);
+      for (const p of points.filter(neverDeleted)) expect(decisions.get(p.savepointId)?.action).toBe('keep');
     }
   });
 });
@@ -189,7 +286,9 @@ describe('RetentionPolicySchema', () => {
       keepLast: 3,
       maxAge: 30 * DAY,
       pendingGrace: 15 * MIN,
+      upgradePins: { keepAfter: 3, minAge: 30 * DAY },
     });
+    expect(RetentionPolicySchema.parse({ keepLast: 1, upgradePins: { keepAfter: 0, minAge: '7d' } }).upgradePins).toEqual({ keepAfter: 0, minAge: 7 * DAY });
   });
 
   it('needs at least one keep rule, and rejects nonsense', () => {
@@ -197,5 +296,7 @@ describe('RetentionPolicySchema', () => {
     expect(RetentionPolicySchema.safeParse({ keepLast: 0 }).success).toBe(false);
     expect(RetentionPolicySchema.safeParse({ maxAge: 'soon' }).success).toBe(false);
     expect(RetentionPolicySchema.safeParse({ keepLast: 1, extra: true }).success).toBe(false);
+    expect(RetentionPolicySchema.safeParse({ keepLast: 1, upgradePins: { keepAfter: -1 } }).success).toBe(false);
+    expect(RetentionPolicySchema.safeParse({ keepLast: 1, upgradePins: { minAge: 'soon' } }).success).toBe(false);
   });
 });

@@ -2,5 +2,5 @@
 export { upgradeWorkflow } from './upgrade';
 export { takeSavepointWorkflow } from './savepoint';
 export { retentionWorkflow } from './retention';
-export { listRestorePointsWorkflow } from './restore-points';
+export { listRestorePointsWorkflow, pinRestorePointWorkflow } from './restore-points';
 export { restoreWorkflow } from './restore';

@@ -1,7 +1,7 @@
 // Retention for one job's restore points: decide (a pure function of the catalog), then delete
 // each expired point in the one order that never leaves a half-deleted point looking restorable:
 // mark the record expiring, delete the tag on every table, dispose the savepoint, drop the record.
-import { ApplicationFailure, log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, log, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import type { TableRef } from '../src/domain';
 import {
@@ -21,6 +21,12 @@ const rest = proxyActivities<Activities>(restCall);
 const DISPOSE_TIMEOUT_MS = 5 * 60_000;
 const disposal = proxyActivities<Activities>(longRunning(DISPOSE_TIMEOUT_MS));
 
+/**
+ * Runs recorded before it held an upgrade's pin for good and did not ask which points the
+ * operation in flight uses; from it on, an upgrade's pin expires by policy.upgradePins.
+ */
+export const RETENTION_UPGRADE_PIN_LIFECYCLE = 'retention-upgrade-pin-lifecycle';
+
 /** What deleteTag raises for a tag that is not there (already deleted): the goal is reached. */
 const TAG_ALREADY_GONE = 'TagMissing';
 
@@ -29,8 +35,11 @@ export async function retentionWorkflow(input: RetentionInput): Promise<Retentio
   upsertSearchAttributes([{ key: flinkJobKey, value: jobName }]);
 
   const points = await rest.listRestorePoints({ jobName, tables });
-  const decisions = decideRetention(points, policy, Date.now());
-  const result: RetentionResult = { jobName, dryRun, decisions, deleted: [], failed: [] };
+  const lifecycle = patched(RETENTION_UPGRADE_PIN_LIFECYCLE);
+  // After the listing: a point an operation took up meanwhile is known before anything is decided.
+  const inUse = lifecycle ? await rest.restorePointsInUse({ jobName }) : [];
+  const decisions = decideRetention(points, lifecycle ? policy : { ...policy, upgradePins: undefined }, Date.now(), inUse);
+  const result: RetentionResult = { jobName, dryRun, decisions, deleted: [], failed: [], ...(lifecycle ? { inUse } : {}) };
   if (dryRun) return result;
 
   // Lost points (older timelines) share ids with current ones and are always kept: never by id.
@@ -38,11 +47,11 @@ export async function retentionWorkflow(input: RetentionInput): Promise<Retentio
   // Oldest first: if the run stops half-way, what is left is the newer, more useful points.
   const expired = decisions
     .filter((d) => d.action === 'delete')
-    .map((d) => byId.get(d.savepointId)!)
+    .map((d) => ({ point: byId.get(d.savepointId)!, upgradePinReleased: d.reason === 'upgrade-pin-expired' }))
     .reverse();
-  for (const point of expired) {
+  for (const { point, upgradePinReleased } of expired) {
     try {
-      await deleteRestorePoint(jobName, point);
+      await deleteRestorePoint(jobName, point, upgradePinReleased);
       result.deleted.push(point.savepointId);
     } catch (err) {
       // One point that cannot go (pinned meanwhile, Flink away) does not keep the others; it stays
@@ -55,11 +64,17 @@ export async function retentionWorkflow(input: RetentionInput): Promise<Retentio
   return result;
 }
 
-async function deleteRestorePoint(jobName: string, point: RestorePoint): Promise<void> {
+async function deleteRestorePoint(jobName: string, point: RestorePoint, upgradePinReleased: boolean): Promise<void> {
   const { savepointId, tag } = point;
   // First, so that the catalog never counts this point as restorable again, even if we stop here.
   // With the path: a record of this id that a new timeline's savepoint replaced since is refused.
-  await rest.markRestorePointExpiring({ jobName, savepointId, at: new Date().toISOString(), path: point.path ?? undefined });
+  await rest.markRestorePointExpiring({
+    jobName,
+    savepointId,
+    at: new Date().toISOString(),
+    path: point.path ?? undefined,
+    ...(upgradePinReleased ? { upgradePinReleased } : {}),
+  });
 
   // Every table of the point, also where the listing saw no tag: an intermediate savepoint's tag
   // can still arrive with a late checkpoint.

@@ -1,7 +1,7 @@
 // A long-retention savepoint of a running job, the way the runbook takes one: an intermediate
 // savepoint (the job keeps running), wait for Paimon's `savepoint-<id>` tag on every sink table,
 // then record the restore point so the catalog and retention know it. Schedules start this.
-import { ApplicationFailure, executeChild, log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, log, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import { tagFor, type JobSummary, type SinkTableInfo, type TableRef } from '../src/domain';
 import {
@@ -19,17 +19,64 @@ import { requireRecentCheckpointOf } from './deployment-check';
 import { describeIssues } from './input';
 import { flinkJobKey, WorkflowFailureType } from './messages';
 import { retentionWorkflow } from './retention';
+import { messageOf } from './saga';
 import { shortSteps, shortStepsRunLocally } from './short-steps';
 import { collidingTables, savepointTagsAhead, tagCollisionFailure, type TagsBefore } from './tag-guard';
 import { stepToken } from './tokens';
 import { humanDuration } from '../src/durations';
+import { FailureType } from '../src/failure-types';
 
 const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
 
 const fatal = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
+/**
+ * Runs recorded before it ran retention only after a savepoint was taken; from it on, retention
+ * also runs when the savepoint step fails (the job stopped, its name not running).
+ */
+export const RETENTION_WHEN_SAVEPOINT_FAILS = 'retention-when-savepoint-fails';
+
 export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<TakeSavepointResult> {
-  const { job, tables, options, retention } = validated(input);
+  const params = validated(input);
+  const { job, tables, retention } = params;
+  if (!retention || !patched(RETENTION_WHEN_SAVEPOINT_FAILS)) return takeSavepoint(params);
+  let result: TakeSavepointResult;
+  try {
+    result = await takeSavepoint({ ...params, retention: undefined });
+  } catch (err) {
+    // Retention needs no running job: it reads the records, Paimon's tags and the savepoint dir.
+    // A job named by id only has no name to run it for once the job is gone.
+    if (!('jobName' in job)) throw err;
+    const ran = await runRetention(job.jobName, tables, retention);
+    const savepointError = messageOf(err);
+    const retentionText =
+      'retention' in ran
+        ? `retention ran anyway: deleted ${ran.retention.deleted.join(', ') || 'none'}` +
+          `${ran.retention.failed.length > 0 ? `, not deleted ${ran.retention.failed.map((f) => f.savepointId).join(', ')}` : ''}`
+        : `retention did not complete either: ${ran.retentionError}`;
+    throw ApplicationFailure.create({
+      type: failureTypeOf(err) ?? FailureType.SavepointFailed,
+      message: `savepoint of job '${job.jobName}' not taken: ${savepointError}; ${retentionText}`,
+      nonRetryable: true,
+      details: [{ savepointError, ...ran }],
+    });
+  }
+  return { ...result, ...(await runRetention(result.jobName, tables, retention)) };
+}
+
+/** The failure type of the innermost ApplicationFailure (e.g. JobNotFound), kept for clients that match on it. */
+function failureTypeOf(err: unknown): string | undefined {
+  let current: unknown = err;
+  let type: string | undefined;
+  while (current instanceof Error) {
+    if (current instanceof ApplicationFailure && current.type) type = current.type;
+    current = current.cause;
+  }
+  return type ?? undefined;
+}
+
+async function takeSavepoint(params: TakeSavepointParams): Promise<TakeSavepointResult> {
+  const { job, tables, options, retention } = params;
 
   const { running, tagNamesBefore } = await checkJobAndTables(job, tables);
   const savepoint = await waitUpTo(options.savepointTimeout).triggerSavepoint({

@@ -1,7 +1,7 @@
 // Upgrade a Flink job that writes to Paimon: stop it with a savepoint, check that every sink table
 // tagged the savepoint, start the new version from the savepoint, and let a health gate decide
 // whether it stays. The tag is the tables' restore point; the savepoint is the job's.
-import { ApplicationFailure, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import {
   tagFor,
@@ -23,7 +23,7 @@ import { messageOf, Saga } from './saga';
 import { collidingTables, savepointTagsAhead, TagCollision, tagCollisionFailure } from './tag-guard';
 import { refuseOtherWritersOfUpgrade } from './table-users';
 import { stepToken } from './tokens';
-import { recordUpgradeSavepoint } from './upgrade-restore-point';
+import { recordUpgradeOutcomeOf, recordUpgradeSavepoint } from './upgrade-restore-point';
 import { humanDuration } from '../src/durations';
 
 const rest = proxyActivities<Activities>(restCall);
@@ -72,6 +72,8 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
   };
 
   let upgrade: { newJobId: string; health: HealthReport; savepoint: Savepoint; tag: string };
+  let recording: ReturnType<typeof recordUpgradeSavepoint> | undefined;
+  let stopped: Savepoint | undefined;
   try {
     const tagNamesBefore = await tagsBefore();
     progress.enter('stopping-with-savepoint');
@@ -83,6 +85,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
       drain: options.drain,
     });
     const tag = tagFor(savepoint.savepointId);
+    stopped = savepoint;
     progress.note({ savepoint: { id: savepoint.savepointId, path: savepoint.path }, tag });
     saga.add(() => restoreOldVersion(savepoint));
 
@@ -101,12 +104,13 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
     }
 
     progress.enter('deploying-new-version');
-    const recording = recordUpgradeSavepoint({
+    recording = recordUpgradeSavepoint({
       oldJob,
       savepoint,
       tables: sinkTables,
       oldVersion: oldVersion.version,
       newVersion: newVersion.version,
+      workflowId: workflowInfo().workflowId,
     });
     const since = Date.now();
     const { jobId: newJobId } = await submit.deployJob({
@@ -132,6 +136,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
     const reason = messageOf(err);
     const undone = !saga.isEmpty;
     await saga.compensate(reason);
+    if (stopped) await recordUpgradeOutcomeOf(recording, { oldJob, savepoint: stopped }, 'failed');
     progress.finish('failed', { reason });
     if (undone && err instanceof ApplicationFailure && (err.type === WorkflowFailureType.TagMissing || err.type === TagCollision)) {
       const { restoredJobId, savepoint } = progress.snapshot();
@@ -145,18 +150,22 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
   }
 
   const { newJobId, health, savepoint, tag } = upgrade;
+  const outcome = (ended: 'succeeded' | 'failed') => recordUpgradeOutcomeOf(recording, { oldJob, savepoint }, ended);
   if (health.healthy) {
+    await outcome('succeeded');
     log.info('upgraded', { job: jobLabel(job), newJobId });
     return progress.finish('upgraded');
   }
 
   const reason = `${newVersion.version} (job ${newJobId}) was not healthy within ${humanDuration(options.healthTimeout)}: ${health.reason ?? health.state}`;
   if (!options.compensate) {
+    await outcome('failed');
     const instructions = manualRollback(newJobId, tag, sinkTables, oldVersion, savepoint.path);
     const result = progress.finish('failed', { reason, instructions });
     throw fatal(WorkflowFailureType.UpgradeUnhealthy, `${reason}. compensate is off, so it is left as it is. ${instructions}`, [result]);
   }
   await saga.compensate(reason);
+  await outcome('failed');
   log.warn('rolled back', { job: jobLabel(job), reason });
   return progress.finish('rolled-back', { reason });
 }

@@ -2,11 +2,14 @@
 // really there — `savepoint-<id>` tags on the sink tables and the savepoint's `_metadata`.
 import nodePath from 'node:path';
 import { log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../src/failure-types';
 import type { Config } from '../../src/config';
 import { savepointIdOfTag, tagFor, type TableRef, type TagInfo } from '../../src/domain';
-import { pinnedTagExpiryWarning, TAG_REMADE, tagExpiries, type RestorePoint, type RestorePointRecord, type TagPresence } from '../../src/restore-points';
+import { pinnedTagExpiryWarning, TAG_REMADE, tagExpiries, upgradePointLabel, type RestorePoint, type RestorePointRecord, type TagPresence } from '../../src/restore-points';
 import type { CatalogActivities, FlinkActivities, PaimonActivities } from '../contract';
 import { localPath as flinkLocalPath } from '../flink/savepoint-metadata';
+import { restorePointsInUse } from './in-use';
 import { reportNewestRestorable, reportRestorePoints } from './metrics';
 import { CatalogFailureType, catalogFailure, RestorePointStore } from './store';
 
@@ -35,6 +38,8 @@ export function restorePointRecordOf(input: Parameters<CatalogActivities['record
     label: input.label ?? null,
     tables: input.tables,
     pinned: input.pinned,
+    ...(input.pinned ? { pinnedBy: input.pinnedBy ?? 'person' } : {}),
+    ...(input.upgrade ? { upgrade: input.upgrade } : {}),
     createdAt: new Date(input.savepoint.triggeredAt).toISOString(),
     taggedAtRecord: input.taggedAtRecord,
     expiringSince: null,
@@ -117,13 +122,18 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
    * not count); else why not.
    */
   async function checkSavepointFiles(path: string, savepointId: number): Promise<string | undefined> {
+    return (await inspectFiles(path, savepointId)).problem;
+  }
+
+  /** The files' problem, if any, and when `_metadata` was written (the savepoint completed). */
+  async function inspectFiles(path: string, savepointId: number): Promise<{ problem?: string; writtenAt?: number }> {
     try {
       const found = await deps.inspectSavepoint({ path });
-      if (!found.exists) return `savepoint files missing at ${path}`;
-      if (found.savepointId !== savepointId) return `${path} holds savepoint ${found.savepointId}, not ${savepointId}`;
-      return undefined;
+      if (!found.exists) return { problem: `savepoint files missing at ${path}` };
+      if (found.savepointId !== savepointId) return { problem: `${path} holds savepoint ${found.savepointId}, not ${savepointId}` };
+      return { writtenAt: await store().metadataWrittenAt(path) };
     } catch (err) {
-      return `savepoint metadata at ${path} unreadable: ${err instanceof Error ? err.message : String(err)}`;
+      return { problem: `savepoint metadata at ${path} unreadable: ${err instanceof Error ? err.message : String(err)}` };
     }
   }
 
@@ -151,7 +161,13 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
 
   /** Every table's tags, in one read. */
   async function tagsOfTables(tables: TableRef[]): Promise<Map<TableRef, TagInfo[]>> {
-    const tagsOf = await deps.listTagsOfTables({ tables });
+    const tagsOf = await deps.listTagsOfTables({ tables }).catch((err: unknown) => {
+      // The table's own problem, in the words of the catalog rather than of the activity it called.
+      if (err instanceof ApplicationFailure && err.type === FailureType.TableNotFound) {
+        throw ApplicationFailure.create({ type: err.type, nonRetryable: true, message: err.message.replace(/^listTagsOfTables [^:]*: /, '') });
+      }
+      throw err;
+    });
     return new Map(tables.map((table) => [table, tagsOf[table] ?? []]));
   }
 
@@ -245,10 +261,14 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
         pointTables.map((t): [TableRef, TagPresence] => [t, tagsByTable.get(t)?.has(tag) ? 'present' : 'missing']),
       );
       const path = record ? record.path : findSavepoint(dirsById.get(savepointId) ?? [], knownJobIds);
-      const filesProblem =
+      const files =
         path === null
-          ? `no record, and no single savepoint directory in ${store().savepointDir} has id ${savepointId}`
-          : await checkSavepointFiles(path, savepointId);
+          ? { problem: `no record, and no single savepoint directory in ${store().savepointDir} has id ${savepointId}` }
+          : await inspectFiles(path, savepointId);
+      const filesProblem = files.problem;
+      // A savepoint taken outside our workflows (Flink's own CLI) has no record: its `_metadata`
+      // says when it completed, so it sorts among the others by time, not last.
+      const createdAt = record?.createdAt ?? (files.writtenAt !== undefined ? new Date(files.writtenAt).toISOString() : null);
 
       const problems: string[] = [];
       const missing = pointTables.filter((t) => presence[t] === 'missing');
@@ -270,8 +290,10 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
         jobId: record?.jobId ?? null,
         deploymentVersion: record?.deploymentVersion ?? null,
         label: record?.label ?? null,
-        createdAt: record?.createdAt ?? null,
+        createdAt,
         pinned: record?.pinned ?? false,
+        ...(record?.pinned ? { pinnedBy: record.pinnedBy ?? 'person' } : {}),
+        ...(record?.upgrade ? { upgrade: record.upgrade } : {}),
         recorded: record !== undefined,
         tables: presence,
         savepointPresent: filesProblem === undefined,
@@ -301,6 +323,8 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
         label: record.label,
         createdAt: record.createdAt,
         pinned: record.pinned,
+        ...(record.pinned ? { pinnedBy: record.pinnedBy ?? 'person' } : {}),
+        ...(record.upgrade ? { upgrade: record.upgrade } : {}),
         recorded: true,
         // Whatever tag of that name the tables hold now is another timeline's, not this point's.
         tables: Object.fromEntries(record.tables.map((t): [TableRef, TagPresence] => [t, 'missing'])),
@@ -313,8 +337,8 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     }
     // Newest first: by creation time where recorded, else by savepoint id. Lost points last, so a
     // look-up by savepoint id finds the current timeline's point.
-    const newestFirst = (a: RestorePoint, b: RestorePoint) =>
-      (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.savepointId - a.savepointId;
+    const at = (p: RestorePoint) => (p.createdAt === null ? -Infinity : Date.parse(p.createdAt));
+    const newestFirst = (a: RestorePoint, b: RestorePoint) => at(b) - at(a) || b.savepointId - a.savepointId;
     const listed = [...points.sort(newestFirst), ...lostPoints.sort(newestFirst)];
     reportRestorePoints(input.jobName, listed);
     return listed;
@@ -348,9 +372,29 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
         `restore point ${savepointId} of job '${jobName}' is being deleted by retention (since ${record.expiringSince}); it cannot be pinned`,
       );
     }
-    if (record.pinned === pinned) return record;
-    const updated = { ...record, pinned };
+    // Pinning by hand makes the pin a person's, also on an upgrade's point: it never expires then.
+    const already = pinned ? record.pinned && (record.pinnedBy ?? 'person') === 'person' : !record.pinned;
+    if (already) return record;
+    const { pinnedBy: _was, ...rest } = record;
+    const updated: RestorePointRecord = { ...rest, pinned, ...(pinned ? { pinnedBy: 'person' as const } : {}) };
     await store().write(updated);
+    return updated;
+  }
+
+  /** How the upgrade that recorded this point ended; a failed one's label says so. */
+  async function recordUpgradeOutcome(
+    input: Parameters<CatalogActivities['recordUpgradeOutcome']>[0],
+  ): Promise<RestorePointRecord | undefined> {
+    const record = await store().read(input.jobName, input.savepointId);
+    // Moved aside or replaced by another timeline's point of that id meanwhile: nothing of ours to update.
+    if (!record || record.path !== input.path || !record.upgrade) return record;
+    if (record.upgrade.outcome === input.outcome) return record;
+    const upgrade = { ...record.upgrade, outcome: input.outcome, endedAt: input.at };
+    // The label was ours ('before upgrade to v2'); a person's label stays as written.
+    const label = record.label === upgradePointLabel({ ...record.upgrade, outcome: 'in-flight' }) ? upgradePointLabel(upgrade) : record.label;
+    const updated: RestorePointRecord = { ...record, upgrade, label };
+    await store().write(updated);
+    log.info('upgrade outcome recorded with its restore point', { jobName: input.jobName, savepointId: input.savepointId, outcome: input.outcome });
     return updated;
   }
 
@@ -361,7 +405,10 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     pinRestorePoint: ({ jobName, savepointId }) => setPinned(jobName, savepointId, true),
     unpinRestorePoint: ({ jobName, savepointId }) => setPinned(jobName, savepointId, false),
 
-    async markRestorePointExpiring({ jobName, savepointId, at, path }) {
+    recordUpgradeOutcome,
+    restorePointsInUse,
+
+    async markRestorePointExpiring({ jobName, savepointId, at, path, upgradePinReleased }) {
       const record = await store().require(jobName, savepointId);
       // Ids repeat across timelines: the point retention listed may have been moved aside since.
       if (path !== undefined && record.path !== path) {
@@ -370,11 +417,13 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
           `restore point ${savepointId} of job '${jobName}' is now the savepoint at ${record.path}, not ${path}; retention leaves it alone`,
         );
       }
-      // Re-checked here, not only in the decision: a pin that lands after the listing wins.
-      if (record.pinned) {
+      // Re-checked here, not only in the decision: a pin that lands after the listing wins. Only an
+      // upgrade's pin that retention found released (and that is still an upgrade's) lets go.
+      const releasable = upgradePinReleased === true && record.pinnedBy === 'upgrade' && (record.upgrade?.outcome === 'succeeded' || record.upgrade?.outcome === 'failed');
+      if (record.pinned && !releasable) {
         throw catalogFailure(
           CatalogFailureType.RestorePointPinned,
-          `restore point ${savepointId} of job '${jobName}' is pinned; retention does not delete it`,
+          `restore point ${savepointId} of job '${jobName}' is pinned${record.pinnedBy === 'upgrade' ? ' by an upgrade' : ''}; retention does not delete it`,
         );
       }
       if (record.expiringSince) return record;

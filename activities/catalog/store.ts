@@ -1,7 +1,7 @@
 // Where restore points live on disk: one JSON record per savepoint in
 // <savepoint dir>/../restore-points/<job key>/<savepoint id>.json (docs/restore-points.md says why),
 // and the savepoint directories themselves. Only local `file:` savepoint dirs are supported.
-import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { localPath as flinkLocalPath } from '../flink/savepoint-metadata';
@@ -170,6 +170,16 @@ export class RestorePointStore {
   /** Idempotent: a record already gone counts as deleted. */
   async delete(jobName: string, savepointId: number): Promise<void> {
     await rm(this.recordFile(jobName, savepointId), { force: true });
+  }
+
+  /** When a savepoint's `_metadata` was written (Flink writes it last, as the savepoint completes); undefined when unknown. */
+  async metadataWrittenAt(location: string): Promise<number | undefined> {
+    const local = flinkLocalPath(location);
+    if (local === undefined) return undefined;
+    return stat(path.join(path.resolve(local), '_metadata')).then(
+      (s) => Math.floor(s.mtimeMs),
+      () => undefined,
+    );
   }
 
   /** The savepoint directories (`savepoint-*`) directly under the savepoint dir. */

@@ -1,10 +1,11 @@
 // savepointctl: start, approve and watch the workflows from a terminal or a script.
-// Exit codes: 0 done, 1 the operation did not succeed (one-line reason), 2 wrong usage.
+// Exit codes: 0 done, 1 refused or failed (one line on stderr), 2 wrong usage (EXIT_CODES_HELP).
 import { InvalidRestoreInputError } from '../client/start-restore';
 import { InvalidUpgradeInputError } from '../client/start-upgrade';
 import { parse } from './args';
 import { approve, reject } from './commands/approval';
 import type { Command } from './commands/command';
+import { pin, unpin } from './commands/pin';
 import { restore } from './commands/restore';
 import { restorePoints } from './commands/restore-points';
 import { retention } from './commands/retention';
@@ -13,10 +14,11 @@ import { schedule } from './commands/schedule';
 import { status } from './commands/status';
 import { upgrade } from './commands/upgrade';
 import { createContext } from './context';
-import { UsageError } from './errors';
+import { InvalidScheduleInputError } from '../client/schedules';
+import { EXIT_CODES_HELP, UsageError } from './errors';
 import { failureReason } from './follow';
 
-export const COMMANDS: Command[] = [upgrade, restore, approve, reject, savepoint, schedule, restorePoints, retention, status];
+export const COMMANDS: Command[] = [upgrade, restore, approve, reject, savepoint, schedule, restorePoints, pin, unpin, retention, status];
 
 const CONNECTION_HELP = `Connection (flags override the env variables of the same meaning):
   --temporal-address HOST:PORT   TEMPORAL_ADDRESS (default 127.0.0.1:7233)
@@ -35,6 +37,8 @@ export function usage(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     CONNECTION_HELP,
+    '',
+    EXIT_CODES_HELP,
   ].join('\n');
 }
 
@@ -56,18 +60,18 @@ export async function main(
   try {
     const parsed = parse(rest, command.flags);
     if (parsed.values.help) {
-      io.out(`${command.usage}\n\n${CONNECTION_HELP}`);
+      io.out(`${command.usage}\n\n${CONNECTION_HELP}\n\n${EXIT_CODES_HELP}`);
       return 0;
     }
     ctx = createContext(parsed, process.env, io.out);
     return await command.run(parsed, ctx);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`savepointctl ${name}: ${err.message}`);
+      io.err(`savepointctl ${name}: ${oneLine(err.message)}`);
       return 2;
     }
     // Input that does not fit the workflow's schema (flags or --input JSON) is wrong usage too.
-    if (err instanceof InvalidUpgradeInputError || err instanceof InvalidRestoreInputError) {
+    if (err instanceof InvalidUpgradeInputError || err instanceof InvalidRestoreInputError || err instanceof InvalidScheduleInputError) {
       io.err(`savepointctl ${name}: ${err.problems.join('; ')}`);
       return 2;
     }

@@ -180,9 +180,10 @@ describe('restore-point catalog across timelines', () => {
     const stop = await writeSavepoint(path.join(savepointDir, 'savepoint-bbbbbb-stop31'), 31);
     tagOnEveryTable(31);
     const points = await list();
+    // Newest first: the restored run's stop (its _metadata written now) before point 30; the lost 31 last.
     expect(points.map((p) => [p.savepointId, p.recorded, p.path, p.restorable])).toEqual([
-      [30, true, expect.stringContaining('savepoint-aaaaaa-30'), true],
       [31, false, stop, true],
+      [30, true, expect.stringContaining('savepoint-aaaaaa-30'), true],
       [31, true, expect.stringContaining('savepoint-aaaaaa-31'), false],
     ]);
   });

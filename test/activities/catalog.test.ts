@@ -1,6 +1,6 @@
 // The restore-point catalog on a real (temporary) savepoint dir, with Flink's real `_metadata`
 // reader and fake Paimon tags: what counts as restorable, and what the deletions refuse to do.
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -13,8 +13,10 @@ import { inspectSavepoint } from '../../activities/flink/savepoints';
 import { loadConfig } from '../../src/config';
 import type { TableRef, TagInfo } from '../../src/domain';
 import { TAG_REMADE } from '../../src/restore-points';
+import { upgradeSavepointRecord } from '../../workflows/upgrade-restore-point';
 
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
+const localDir = (uri: string) => uri.replace(/^file:/, '');
 const JOB_ID = 'ab12cd'.padEnd(32, '0');
 // The refusals these tests expect log at WARN; only ERROR shows (TEST_LOG_LEVEL=INFO for all).
 const env = new MockActivityEnvironment(undefined, {
@@ -212,9 +214,94 @@ describe('restore-point catalog activities', () => {
 
     const points = await call('listRestorePoints', { jobName: 'paimon demo/x', tables: TABLES });
     const byId = new Map(points.map((p) => [p.savepointId, p]));
-    expect(byId.get(9)).toMatchObject({ recorded: false, path: upgradeSp, restorable: true, pinned: false, createdAt: null });
-    expect(byId.get(12)).toMatchObject({ recorded: false, path: null, restorable: false });
+    // Taken now, outside our workflows: when its `_metadata` was written is when it was taken.
+    const { mtimeMs } = await stat(path.join(localDir(upgradeSp), '_metadata'));
+    expect(byId.get(9)).toMatchObject({ recorded: false, path: upgradeSp, restorable: true, pinned: false, createdAt: new Date(Math.floor(mtimeMs)).toISOString() });
+    expect(byId.get(12)).toMatchObject({ recorded: false, path: null, restorable: false, createdAt: null });
     expect(byId.get(12)!.problems).toHaveLength(2);
+    expect(points.map((p) => p.savepointId)).toEqual([9, 1, 12]);
+  });
+
+  it("lists newest first by when each savepoint was taken, also one taken with Flink's own CLI (no record: its _metadata's time)", async () => {
+    await takeAndRecord(3, { triggeredAt: Date.parse('2026-01-01T00:00:00Z') });
+    await takeAndRecord(4, { triggeredAt: Date.parse('2026-01-10T00:00:00Z') });
+    // A lower id than both, taken in between by `flink savepoint` (a fresh job counts ids from 1).
+    const cli = await writeSavepoint(path.join(savepointDir, 'savepoint-ab12cd-flinkcli0002'), 2);
+    await utimes(path.join(localDir(cli), '_metadata'), new Date('2026-01-05T00:00:00Z'), new Date('2026-01-05T00:00:00Z'));
+    for (const id of [2, 3, 4]) tagOn(`savepoint-${id}`, ...TABLES);
+    const points = await call('listRestorePoints', { jobName: 'paimon demo/x', tables: TABLES });
+    expect(points.map((p) => [p.savepointId, p.createdAt, p.recorded])).toEqual([
+      [4, '2026-01-10T00:00:00.000Z', true],
+      [2, '2026-01-05T00:00:00.000Z', false],
+      [3, '2026-01-01T00:00:00.000Z', true],
+    ]);
+  });
+
+  /** What an upgrade records (workflows/upgrade-restore-point.ts), for the savepoint it stopped v1 at. */
+  async function recordUpgradePoint(savepointId: number, toVersion = 'v2-badcol') {
+    const sp = await writeSavepoint(path.join(savepointDir, `savepoint-ab12cd-upgrade${savepointId}`), savepointId);
+    tagOn(`savepoint-${savepointId}`, ...TABLES);
+    return call('recordRestorePoint', {
+      ...upgradeSavepointRecord({
+        oldJob: { jobId: JOB_ID, name: 'paimon demo/x', state: 'RUNNING', startTime: 0 },
+        savepoint: { savepointId, path: sp, jobId: JOB_ID, stopped: true, triggeredAt: Date.UTC(2026, 0, savepointId) },
+        tables: TABLES,
+        oldVersion: 'v1',
+        newVersion: toVersion,
+        workflowId: 'flink-job/paimon demo/x',
+      }),
+    });
+  }
+
+  it("an upgrade's point: pinned by the upgrade, in flight until it ends, a failed one labelled so; retention may take it only once released", async () => {
+    const record = await recordUpgradePoint(5);
+    expect(record).toMatchObject({
+      pinned: true,
+      pinnedBy: 'upgrade',
+      label: 'before upgrade to v2-badcol',
+      deploymentVersion: 'v1',
+      upgrade: { fromVersion: 'v1', toVersion: 'v2-badcol', outcome: 'in-flight', workflowId: 'flink-job/paimon demo/x' },
+    });
+    const mark = (over: { upgradePinReleased?: boolean } = {}) =>
+      call('markRestorePointExpiring', { jobName: 'paimon demo/x', savepointId: 5, at: new Date().toISOString(), path: record.path, ...over });
+    // In flight: not even a released pin lets retention take it.
+    await expect(mark({ upgradePinReleased: true })).rejects.toMatchObject({ type: 'RestorePointPinned', message: expect.stringContaining('pinned by an upgrade') });
+
+    const ended = await call('recordUpgradeOutcome', { jobName: 'paimon demo/x', savepointId: 5, path: record.path, outcome: 'failed', at: '2026-01-05T00:10:00.000Z' });
+    expect(ended).toMatchObject({ label: 'before failed upgrade to v2-badcol', upgrade: { outcome: 'failed', endedAt: '2026-01-05T00:10:00.000Z' } });
+    // Another savepoint's record of that id (a new timeline) is left alone.
+    expect(await call('recordUpgradeOutcome', { jobName: 'paimon demo/x', savepointId: 5, path: 'file:/elsewhere', outcome: 'succeeded', at: '2026-01-06T00:00:00.000Z' })).toMatchObject({ upgrade: { outcome: 'failed' } });
+    const [listed] = await call('listRestorePoints', { jobName: 'paimon demo/x', tables: TABLES });
+    expect(listed).toMatchObject({ savepointId: 5, pinned: true, pinnedBy: 'upgrade', label: 'before failed upgrade to v2-badcol', deploymentVersion: 'v1', upgrade: { outcome: 'failed' } });
+
+    await expect(mark()).rejects.toMatchObject({ type: 'RestorePointPinned' });
+    expect(await mark({ upgradePinReleased: true })).toMatchObject({ expiringSince: expect.any(String) });
+  });
+
+  it("pinning an upgrade's point by hand makes the pin a person's: retention can no longer release it", async () => {
+    const record = await recordUpgradePoint(6, 'v2');
+    await call('recordUpgradeOutcome', { jobName: 'paimon demo/x', savepointId: 6, path: record.path, outcome: 'succeeded', at: new Date().toISOString() });
+    expect(await call('pinRestorePoint', { jobName: 'paimon demo/x', savepointId: 6 })).toMatchObject({ pinned: true, pinnedBy: 'person', label: 'before upgrade to v2' });
+    await expect(
+      call('markRestorePointExpiring', { jobName: 'paimon demo/x', savepointId: 6, at: new Date().toISOString(), upgradePinReleased: true }),
+    ).rejects.toMatchObject({ type: 'RestorePointPinned' });
+    const unpinned = await call('unpinRestorePoint', { jobName: 'paimon demo/x', savepointId: 6 });
+    expect(unpinned.pinned).toBe(false);
+    expect(unpinned).not.toHaveProperty('pinnedBy');
+  });
+
+  it("a pinned record from before pinnedBy is a person's pin; a redeploy of the same version is not labelled 'upgrade to' it", async () => {
+    await takeAndRecord(7, { pinned: true });
+    const file = path.join(root, 'restore-points', encodeURIComponent('paimon demo/x').replace(/[^A-Za-z0-9_%-]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`), '7.json');
+    const { pinnedBy: _dropped, ...legacy } = JSON.parse(await readFile(file, 'utf8'));
+    await writeFile(file, JSON.stringify(legacy));
+    tagOn('savepoint-7', ...TABLES);
+    const [point] = await call('listRestorePoints', { jobName: 'paimon demo/x', tables: TABLES });
+    expect(point).toMatchObject({ savepointId: 7, pinned: true, pinnedBy: 'person' });
+    expect(upgradeSavepointRecord({ oldJob: { jobId: JOB_ID, name: 'j', state: 'RUNNING', startTime: 0 }, savepoint: { savepointId: 8, path: 'file:/x', jobId: JOB_ID, stopped: true, triggeredAt: 0 }, tables: TABLES, oldVersion: 'v1', newVersion: 'v1' })).toMatchObject({
+      deploymentVersion: 'v1',
+      label: 'before redeploying v1',
+    });
   });
 
   it('pins and unpins; a pinned point cannot be marked expiring', async () => {

@@ -335,6 +335,14 @@ export class FakeStack {
         const lost = [...this.savepoints.values()].filter((s) => ids.has(s.savepointId)).map(({ savepointId, path }) => ({ savepointId, path }));
         return { lost: lost.sort((a, b) => a.savepointId - b.savepointId) };
       },
+      recordUpgradeOutcome: async (input) => {
+        await this.enter('recordUpgradeOutcome', input);
+        return undefined;
+      },
+      restorePointsInUse: async (input) => {
+        await this.enter('restorePointsInUse', input);
+        return [];
+      },
       pinRestorePoint: (input) => this.notFaked('pinRestorePoint', input),
       unpinRestorePoint: (input) => this.notFaked('unpinRestorePoint', input),
       markRestorePointExpiring: (input) => this.notFaked('markRestorePointExpiring', input),

@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { restorePointRecordOf } from '../../activities/catalog/activities';
 import type { Activities } from '../../activities/contract';
 import type { Savepoint, TableRef } from '../../src/domain';
-import type { RestorePoint, RestorePointRecord } from '../../src/restore-points';
+import type { PointInUse, RestorePoint, RestorePointRecord } from '../../src/restore-points';
 
 export const DAY = 24 * 60 * 60_000;
 
@@ -29,6 +29,8 @@ export interface FakeJobKnobs {
   noRecentCheckpoint?: string;
   /** tables whose savepoint tags Paimon expires at this (cluster-local) time, as the catalog records it */
   tagExpiresAt?: Partial<Record<TableRef, string>>;
+  /** no job of that name runs (stopped): resolveJob refuses as Flink's activity does */
+  notRunning?: boolean;
 }
 
 export function fakeJob(jobName: string, knobs: FakeJobKnobs = {}) {
@@ -41,6 +43,9 @@ export function fakeJob(jobName: string, knobs: FakeJobKnobs = {}) {
   const activities: FakeJobActivities = {
     async resolveJob(input) {
       calls.push({ name: 'resolveJob', input });
+      if (knobs.notRunning) {
+        throw ApplicationFailure.create({ type: 'JobNotFound', message: `no running job has that name: '${jobName}'`, nonRetryable: true });
+      }
       return { jobId, name: jobName, state: 'RUNNING', startTime: 0 };
     },
     async requireRecentCheckpoint(input) {
@@ -126,11 +131,14 @@ export type CatalogKnobs = {
   disposeFails?: number[];
   /** deleteTag says the tag is not there */
   tagAlreadyGone?: { table: TableRef; savepointId: number }[];
+  /** the points the operation in flight uses */
+  inUse?: PointInUse[];
 };
 
 export type CatalogFake = Pick<
   Activities,
   | 'listRestorePoints'
+  | 'restorePointsInUse'
   | 'markRestorePointExpiring'
   | 'deleteTag'
   | 'disposeSavepoint'
@@ -147,13 +155,17 @@ export function fakeCatalog(points: RestorePoint[], knobs: CatalogKnobs = {}) {
       calls.push(`list ${input.jobName}`);
       return points;
     },
-    async markRestorePointExpiring({ savepointId, at }) {
+    async restorePointsInUse(input) {
+      calls.push(`inUse ${input.jobName}`);
+      return knobs.inUse ?? [];
+    },
+    async markRestorePointExpiring({ savepointId, at, upgradePinReleased }) {
       if (knobs.pinnedMeanwhile?.includes(savepointId)) {
         calls.push(`mark-refused ${savepointId}`);
         throw fatal('RestorePointPinned', `restore point ${savepointId} is pinned`);
       }
       if (Number.isNaN(Date.parse(at))) throw new Error(`markRestorePointExpiring: 'at' is not a time: ${at}`);
-      calls.push(`mark ${savepointId}`);
+      calls.push(`mark ${savepointId}${upgradePinReleased ? ' (upgrade pin released)' : ''}`);
       return {} as never;
     },
     async deleteTag({ table, tag }) {

@@ -53,8 +53,9 @@ describe('retentionWorkflow', () => {
       ],
       deleted: [],
       failed: [],
+      inUse: [],
     });
-    expect(fake.calls).toEqual(['list job']);
+    expect(fake.calls).toEqual(['list job', 'inUse job']);
   });
 
   it('leaves lost points (older timelines) alone, also one that shares its savepoint id with a point it deletes', async () => {
@@ -78,7 +79,7 @@ describe('retentionWorkflow', () => {
       { savepointId: 3, action: 'keep', reason: 'lost' },
     ]);
     expect(result.deleted).toEqual([2]);
-    expect(fake.calls).toEqual(['list job', ...deletion(2)]);
+    expect(fake.calls).toEqual(['list job', 'inUse job', ...deletion(2)]);
     // The mark names the listed savepoint, so a record replaced since (ids repeat) is refused.
     expect(marked).toEqual([expect.objectContaining({ savepointId: 2, path: 'file:/sp/savepoint-abcdef-2' })]);
   });
@@ -88,7 +89,7 @@ describe('retentionWorkflow', () => {
     const result = await run(fake.activities, { jobName: 'job', policy: { keepLast: 1 } });
     expect(result.deleted).toEqual([1, 2]);
     expect(result.failed).toEqual([]);
-    expect(fake.calls).toEqual(['list job', ...deletion(1), ...deletion(2)]);
+    expect(fake.calls).toEqual(['list job', 'inUse job', ...deletion(1), ...deletion(2)]);
   });
 
   it('keeps pinned points, and the newest restorable one even when every rule would drop it', async () => {
@@ -108,7 +109,7 @@ describe('retentionWorkflow', () => {
     expect(result.deleted).toEqual([2, 4]);
     // The not-restorable point's tag is deleted on every table, also where the listing missed it:
     // a late checkpoint could still create it.
-    expect(fake.calls).toEqual(['list job', ...deletion(2), ...deletion(4)]);
+    expect(fake.calls).toEqual(['list job', 'inUse job', ...deletion(2), ...deletion(4)]);
   });
 
   it('a point pinned after the listing is not touched; the others still go', async () => {
@@ -116,7 +117,7 @@ describe('retentionWorkflow', () => {
     const result = await run(fake.activities, { jobName: 'job', policy: { keepLast: 1 } });
     expect(result.deleted).toEqual([2]);
     expect(result.failed).toEqual([{ savepointId: 1, error: 'restore point 1 is pinned' }]);
-    expect(fake.calls).toEqual(['list job', 'mark-refused 1', ...deletion(2)]);
+    expect(fake.calls).toEqual(['list job', 'inUse job', 'mark-refused 1', ...deletion(2)]);
   });
 
   it('when Flink cannot dispose the savepoint, deletes its directory; a tag already gone is fine', async () => {
@@ -126,7 +127,7 @@ describe('retentionWorkflow', () => {
     });
     const result = await run(fake.activities, { jobName: 'job', policy: { keepLast: 1 } });
     expect(result.deleted).toEqual([1]);
-    expect(fake.calls).toEqual(['list job', ...deletion(1)]);
+    expect(fake.calls).toEqual(['list job', 'inUse job', ...deletion(1)]);
   });
 
   it('does not ask Flink to dispose a savepoint whose files are gone; finishes a deletion an earlier run began', async () => {
@@ -140,7 +141,29 @@ describe('retentionWorkflow', () => {
       { savepointId: 2, action: 'delete', reason: 'expiring' },
       { savepointId: 1, action: 'delete', reason: 'not-restorable' },
     ]);
-    expect(fake.calls).toEqual(['list job', ...deletion(1, false), ...deletion(2)]);
+    expect(fake.calls).toEqual(['list job', 'inUse job', ...deletion(1, false), ...deletion(2)]);
+  });
+
+  it("deletes an upgrade's point once its pin let go, keeps the ones it holds and the points an operation in flight uses", async () => {
+    const upgrade = (id: number, ageMs: number, outcome: 'succeeded' | 'failed' | 'in-flight') =>
+      point(id, ageMs, { pinned: true, pinnedBy: 'upgrade', upgrade: { fromVersion: 'v1', toVersion: 'v2', outcome } });
+    const inUse = [{ savepointId: 2, path: 'file:/sp/savepoint-abcdef-2', by: 'restoreWorkflow flink-job/job' }];
+    const fake = fakeCatalog(
+      [upgrade(1, 90 * DAY, 'failed'), point(2, 80 * DAY), upgrade(3, 60 * DAY, 'succeeded'), upgrade(4, 50 * DAY, 'in-flight'), point(5, 40 * DAY, { pinned: true }), point(6, DAY)],
+      { inUse },
+    );
+    const result = await run(fake.activities, { jobName: 'job', policy: { keepLast: 1, upgradePins: { keepAfter: 1, minAge: '30d' } } });
+    expect(result.decisions).toEqual([
+      { savepointId: 6, action: 'keep', reason: 'newest-restorable' },
+      { savepointId: 5, action: 'keep', reason: 'pinned' },
+      { savepointId: 4, action: 'keep', reason: 'upgrade-in-flight' },
+      { savepointId: 3, action: 'keep', reason: 'upgrade-pin', detail: '0 later successful upgrade(s) of 1 needed, 60d old of 30d' },
+      { savepointId: 2, action: 'keep', reason: 'in-use', detail: 'restoreWorkflow flink-job/job' },
+      { savepointId: 1, action: 'delete', reason: 'upgrade-pin-expired', detail: '1 later successful upgrade(s) of 1 needed, 90d old of 30d' },
+    ]);
+    expect(result.inUse).toEqual(inUse);
+    expect(result.deleted).toEqual([1]);
+    expect(fake.calls).toEqual(['list job', 'inUse job', 'mark 1 (upgrade pin released)', ...deletion(1).slice(1)]);
   });
 
   it('passes the tables through to the listing and refuses a policy without a rule', async () => {

@@ -183,6 +183,42 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     expect(child).toMatchObject({ type: 'retentionWorkflow', parentExecution: { workflowId } });
   });
 
+  it('with the job stopped, the savepoint step fails with its reason and retention still runs; the run reports both', async () => {
+    const jobName = unique('stopped-job');
+    const fake = fakeJob(jobName, { notRunning: true });
+    const catalog = fakeCatalog([point(1, 3 * DAY), point(2, 2 * DAY), point(3, DAY)]);
+    const workflowId = unique('stopped-savepoint-then-retention');
+    const err = await withWorker({ ...fake.activities, ...catalog.activities }, (taskQueue) =>
+      env.client.workflow
+        .execute('takeSavepointWorkflow', { taskQueue, workflowId, args: [{ job: { jobName }, tables: TABLES, retention: { keepLast: 2 } }] })
+        .catch((e: unknown) => e),
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const failure = (err as WorkflowFailedError).cause as ApplicationFailure;
+    // The savepoint's own failure type, so clients that match on it still do.
+    expect(failure).toMatchObject({ type: 'JobNotFound' });
+    expect(failure.message).toBe(`savepoint of job '${jobName}' not taken: no running job has that name: '${jobName}'; retention ran anyway: deleted 1`);
+    expect(failure.details?.[0]).toMatchObject({
+      savepointError: `no running job has that name: '${jobName}'`,
+      retention: { jobName, dryRun: false, deleted: [1], failed: [] },
+    });
+    expect(fake.calls.map((c) => c.name)).toEqual(['resolveJob']);
+    expect(catalog.calls.slice(0, 2)).toEqual([`list ${jobName}`, `inUse ${jobName}`]);
+    const child = await env.client.workflow.getHandle(retentionWorkflowId(jobName)).describe();
+    expect(child).toMatchObject({ type: 'retentionWorkflow', parentExecution: { workflowId } });
+  });
+
+  it('with the job stopped and no retention asked, fails as before: nothing else runs', async () => {
+    const jobName = unique('stopped-no-retention');
+    const fake = fakeJob(jobName, { notRunning: true });
+    const err = await withWorker(fake.activities, (taskQueue) =>
+      env.client.workflow
+        .execute('takeSavepointWorkflow', { taskQueue, workflowId: unique('stopped-savepoint'), args: [{ job: { jobName }, tables: TABLES }] })
+        .catch((e: unknown) => e),
+    );
+    expect((err as WorkflowFailedError).cause).toMatchObject({ type: 'JobNotFound', message: `no running job has that name: '${jobName}'` });
+  });
+
   it('refuses a savepoint whose tag name an earlier job run already took, and records no restore point', async () => {
     const jobName = unique('collided-job');
     // The fake's first savepoint id is 40; an old run of the job left savepoint-40 on the tables.

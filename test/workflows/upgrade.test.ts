@@ -92,6 +92,7 @@ describe('upgradeWorkflow', () => {
       'awaitTag',
       ['deployJob', 'recordRestorePoint'],
       'awaitHealthy',
+      'recordUpgradeOutcome',
     ]);
     const [v2] = stack.running();
     expect(stack.running()).toHaveLength(1);
@@ -123,10 +124,17 @@ describe('upgradeWorkflow', () => {
         savepoint: expect.objectContaining({ savepointId: result.savepoint?.id, path: result.savepoint?.path }),
         tables: TABLES,
         pinned: true,
+        // Pinned by the upgrade: retention lets go of it after enough later successful upgrades.
+        pinnedBy: 'upgrade',
+        upgrade: { fromVersion: 'v1', toVersion: 'v2', outcome: 'in-flight', workflowId: expect.stringMatching(/^flink-job\//) },
         label: 'before upgrade to v2',
+        // The version whose state the savepoint holds: the one that was running.
         deploymentVersion: 'v1',
         taggedAtRecord: true,
       },
+    ]);
+    expect(stack.callsOf('recordUpgradeOutcome')).toEqual([
+      { jobName, savepointId: result.savepoint?.id, path: result.savepoint?.path, outcome: 'succeeded', at: expect.any(String) },
     ]);
     expect(result.restorePointRecorded).toBe(true);
     expect(steps(result)).toEqual([
@@ -400,7 +408,9 @@ describe('upgradeWorkflow', () => {
       'rollbackToTag',
       'deployJob',
       'awaitHealthy',
+      'recordUpgradeOutcome',
     ]);
+    expect(stack.callsOf('recordUpgradeOutcome')).toEqual([expect.objectContaining({ outcome: 'failed', savepointId: result.savepoint?.id })]);
     const v2 = stack.job(result.newJobId!);
     expect(v2).toMatchObject({ version: 'v2', state: 'CANCELED' });
     expect(stack.callsOf('cancelJob')).toEqual([{ jobId: v2.jobId }]);
@@ -498,6 +508,8 @@ describe('upgradeWorkflow', () => {
       'rollbackToTag',
       'deployJob',
       'awaitHealthy',
+      // then the outcome with the restore point, also for a cancelled upgrade: no longer in flight
+      'recordUpgradeOutcome',
     ]);
     expect(stack.running().map((j) => j.version)).toEqual(['v1']);
   });

@@ -4,7 +4,7 @@ import type { ApprovalAnswer } from '../../../workflows/restore-messages';
 import { flinkJobNames } from '../../client/job-name';
 import type { JobRef } from '../../domain';
 import { positional, required, str, type Parsed } from '../args';
-import { UsageError } from '../errors';
+import { CommandFailed, UsageError } from '../errors';
 import { json } from '../output';
 import type { Command } from './command';
 
@@ -47,8 +47,9 @@ export const approve: Command = {
   async run(p, ctx) {
     const result = await approveRestore(await ctx.client(), jobRef(p), answer(p), flinkJobNames(ctx.config.flink));
     if (ctx.json) ctx.out(json(result));
-    else ctx.out(answerText(result));
-    return result.outcome === 'proceeding' ? 0 : 1;
+    if (result.outcome !== 'proceeding') throw new CommandFailed(answerText(result));
+    if (!ctx.json) ctx.out(answerText(result));
+    return 0;
   },
 };
 

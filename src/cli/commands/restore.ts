@@ -7,7 +7,7 @@ import { planQuery, type RestorePlan, type RestoreResult } from '../../../workfl
 import { flinkJobNames } from '../../client/job-name';
 import { bool, compact, list, readJson, str, type Parsed } from '../args';
 import { workflowUrl } from '../context';
-import { UsageError } from '../errors';
+import { CommandFailed, UsageError } from '../errors';
 import { follow } from '../follow';
 import { json } from '../output';
 import type { Command } from './command';
@@ -164,6 +164,7 @@ Prints the plan (what will change, what cannot be undone) and the workflow id to
             ...(outcome.undo ? [`  undo: ${outcome.undo.instructions}`] : []),
           ].join('\n'),
     );
-    return outcome.status === 'restored' ? 0 : 1;
+    if (outcome.status !== 'restored') throw new CommandFailed(`${outcome.status}: ${outcome.reason ?? 'the restore did not restore'}`);
+    return 0;
   },
 };

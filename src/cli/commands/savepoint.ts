@@ -5,7 +5,7 @@ import { flinkJobKey } from '../../../workflows/messages';
 import { savepointWorkflowId, TakeSavepointInputSchema, type TakeSavepointResult } from '../../restore-points';
 import { bool, compact, list, required, str, type Parsed } from '../args';
 import { workflowUrl } from '../context';
-import { UsageError } from '../errors';
+import { CommandFailed, UsageError } from '../errors';
 import { follow } from '../follow';
 import { json } from '../output';
 import type { Command } from './command';
@@ -66,14 +66,10 @@ export const savepoint: Command = {
     }
     if (!ctx.json) ctx.out(`taking a savepoint of '${jobName}' (${handle.workflowId})`);
     const result = await follow<TakeSavepointResult>(ctx, handle);
-    ctx.out(
-      ctx.json
-        ? json(result)
-        : result.restorable
-          ? `restore point ${result.savepointId}: tag ${result.tag} on every table, savepoint ${result.path}`
-          : `savepoint ${result.savepointId} at ${result.path} is NOT restorable: ${result.reason}`,
-    );
+    if (ctx.json) ctx.out(json(result));
+    else if (result.restorable) ctx.out(`restore point ${result.savepointId}: tag ${result.tag} on every table, savepoint ${result.path}`);
     if (!ctx.json && result.warning) ctx.out(`warning: ${result.warning}`);
-    return result.restorable ? 0 : 1;
+    if (!result.restorable) throw new CommandFailed(`savepoint ${result.savepointId} at ${result.path} is NOT restorable: ${result.reason}`);
+    return 0;
   },
 };

@@ -5,7 +5,7 @@ import type { UpgradeResult } from '../../../workflows/messages';
 import { flinkJobNames } from '../../client/job-name';
 import { bool, compact, list, readJson, str, type Parsed } from '../args';
 import { workflowUrl } from '../context';
-import { UsageError } from '../errors';
+import { CommandFailed, UsageError } from '../errors';
 import { follow } from '../follow';
 import { json } from '../output';
 import type { Command } from './command';
@@ -107,7 +107,8 @@ export const upgrade: Command = {
     if (!ctx.json) ctx.out(`started ${handle.workflowId}; following its steps (Ctrl-C stops following, not the upgrade)`);
     const result = await follow<UpgradeResult>(ctx, handle, (s) => (s.savepoint ? `  (savepoint ${s.savepoint.id}, tag ${s.tag})` : ''));
     ctx.out(ctx.json ? json(result) : summary(result));
-    return result.status === 'upgraded' ? 0 : 1;
+    if (result.status !== 'upgraded') throw new CommandFailed(`${result.status}: ${result.reason ?? 'the upgrade did not go through'}`);
+    return 0;
   },
 };
 

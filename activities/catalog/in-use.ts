@@ -1,0 +1,42 @@
+// The restore points an operation in flight uses, so retention never deletes them under it. Every
+// upgrade and restore of a job runs as flink-job/<job name> (one at a time, workflows/messages.ts),
+// and its `status` query names the points it works with.
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { z } from 'zod';
+import type { PointInUse } from '../../src/restore-points';
+
+const point = z.object({ savepointId: z.number().int(), path: z.string() }).loose();
+
+/** Only what names a point: a restore's planned point and today's savepoint, an upgrade's savepoint. */
+const OperationStatus = z
+  .object({
+    plan: z.object({ restorePoint: point.optional(), writer: z.object({ stoppedWithSavepoint: point.optional() }).loose().optional() }).loose().optional(),
+    todaysSavepoint: point.optional(),
+    savepoint: z.object({ id: z.number().int(), path: z.string() }).loose().optional(),
+  })
+  .loose();
+
+export async function restorePointsInUse({ jobName }: { jobName: string }): Promise<PointInUse[]> {
+  const workflowId = `flink-job/${jobName}`;
+  const handle = Context.current().client.workflow.getHandle(workflowId);
+  let description;
+  try {
+    description = await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return [];
+    throw err;
+  }
+  if (description.status.name !== 'RUNNING') return [];
+  // A run that cannot answer yet (its first task not done) works with no point yet either; any
+  // other error is retried: deciding without knowing could delete the point it is about to use.
+  const status = OperationStatus.parse(await handle.query('status'));
+  const by = `${description.type} ${workflowId}`;
+  const used: PointInUse[] = [];
+  const add = (p: { savepointId: number; path: string } | undefined) => p && used.push({ savepointId: p.savepointId, path: p.path, by });
+  add(status.plan?.restorePoint);
+  add(status.plan?.writer?.stoppedWithSavepoint);
+  add(status.todaysSavepoint);
+  if (status.savepoint) add({ savepointId: status.savepoint.id, path: status.savepoint.path });
+  return used;
+}
