@@ -159,10 +159,26 @@ export interface CatalogActivities {
     savepoint: Pick<Savepoint, 'savepointId' | 'path' | 'triggeredAt'>;
     tables: TableRef[];
     pinned: boolean;
+    /** who holds the pin (default a person); an upgrade's pin expires by RetentionPolicy.upgradePins */
+    pinnedBy?: 'person' | 'upgrade';
+    upgrade?: UpgradeOfPoint;
     label?: string;
     deploymentVersion?: string;
     taggedAtRecord: boolean;
   }): Promise<RestorePointRecord>;
+  /** The upgrade that recorded `savepointId` (at `path`) ended so; a failed one's label says so. Idempotent. */
+  recordUpgradeOutcome(input: {
+    jobName: string;
+    savepointId: number;
+    path: string;
+    outcome: 'succeeded' | 'failed';
+    at: string;
+  }): Promise<RestorePointRecord | undefined>;
+  /**
+   * The restore points the operation in flight on this job uses (flink-job/<job name>: a restore's
+   * planned point and the savepoint it stopped with, an upgrade's savepoint), from its status query.
+   */
+  restorePointsInUse(input: { jobName: string }): Promise<PointInUse[]>;
   /**
    * A restore's rollback deleted these tags: the records of their savepoint ids move aside as lost
    * (kept, never restorable, savepoint files untouched). Idempotent; ids without a record are skipped.
@@ -197,19 +213,3 @@ export interface CatalogActivities {
 }
 
 export type Activities = FlinkActivities & PaimonActivities & PaimonBranchActivities & CatalogActivities;
-    /** who holds the pin (default a person); an upgrade's pin expires by RetentionPolicy.upgradePins */
-    pinnedBy?: 'person' | 'upgrade';
-    upgrade?: UpgradeOfPoint;
-  /** The upgrade that recorded `savepointId` (at `path`) ended so; a failed one's label says so. Idempotent. */
-  recordUpgradeOutcome(input: {
-    jobName: string;
-    savepointId: number;
-    path: string;
-    outcome: 'succeeded' | 'failed';
-    at: string;
-  }): Promise<RestorePointRecord | undefined>;
-  /**
-   * The restore points the operation in flight on this job uses (flink-job/<job name>: a restore's
-   * planned point and the savepoint it stopped with, an upgrade's savepoint), from its status query.
-   */
-  restorePointsInUse(input: { jobName: string }): Promise<PointInUse[]>;

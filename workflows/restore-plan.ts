@@ -12,7 +12,8 @@ import { fatal, STOPPED } from './job-steps';
 import { WorkflowFailureType } from './messages';
 import type { RestoreParams, RestorePointRef } from './restore-input';
 import type { RestorePlan, TableBlastRadius } from './restore-messages';
-import { BY_NAME_ONLY, observeTableUsers, otherWritersFailure, PLAN_FINDS_TABLE_USERS, planReaders, shortName, type TableUsers } from './table-users';
+import { PLAN_READS_AT_ONCE, planReads } from './restore-plan-reads';
+import { BY_NAME_ONLY, otherWritersFailure, planReaders, RESTORE_UNDER_OTHER_WRITERS, shortName, type TableUsers } from './table-users';
 
 const rest = proxyActivities<Activities>(restCall);
 
@@ -25,10 +26,16 @@ export interface PlanFor {
   stopped?: { jobId: string; savepoint?: { savepointId: number; path: string; tag: string } };
 }
 
+/** Histories recorded before this patch re-asked forever once a plan made after the stop was approved. */
+const TODAYS_TAG_EXPECTED_IN_BOTH_PLANS = 'todays-tag-expected-in-both-plans';
+
 export async function makePlan({ params, version, undoName, stopped }: PlanFor): Promise<RestorePlan> {
   const { sinkTables: tables, restorePoint: ref, deployment } = params;
+  const atOnce = patched(PLAN_READS_AT_ONCE);
   // The version the restore will start, checked before the writer is stopped (not again once it is).
-  if (!stopped) await checkDeploymentsBeforeStop([deployment], tables);
+  const deploymentsChecked = stopped ? Promise.resolve() : checkDeploymentsBeforeStop([deployment], tables);
+  if (atOnce) deploymentsChecked.catch(() => undefined);
+  else await deploymentsChecked;
   const { writer, jobName } = stopped
     ? {
         writer: {
@@ -40,8 +47,10 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
         jobName: await nameOf(params),
       }
     : await observeWriter(params);
+  const reads = planReads(tables, jobName, writer.jobId, atOnce);
+  await deploymentsChecked;
 
-  const described = await rest.describeSinkTables({ tables });
+  const described = await reads.described();
   const notFound = described.filter((d) => !d.exists).map((d) => d.table);
   if (notFound.length > 0) throw fatal(WorkflowFailureType.TableNotFound, `sink table(s) not found: ${notFound.join(', ')}. Nothing was changed.`);
   // The writer's stop-with-savepoint is today's restore point only if Paimon tags it.
@@ -57,7 +66,7 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
   // Every other job writing the tables, whatever its name, refuses the restore before anything is
   // stopped: it would write on over the rolled-back tables (after the tables' checks: `$consumers`
   // of a missing table fails). Behind patched: running restores replay.
-  const users = patched(PLAN_FINDS_TABLE_USERS) ? await observeTableUsers(tables, writer.jobId, true) : undefined;
+  const users = await reads.users();
   const leftRunning = users ? users.otherWriters.filter((j) => params.options.notWriters.some((n) => n === j.jobId || n === j.name)) : [];
   const otherWriters = users ? users.otherWriters.filter((j) => !leftRunning.includes(j)) : [];
   if (otherWriters.length > 0) {
@@ -69,13 +78,12 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
     throw otherWritersFailure(
       otherWriters,
       own,
-      'A restore would roll the tables back under them: what they committed since the tag would be lost for good, and they would go on ' +
-        "writing over the restored tables. If one writes a table of that name in another database, name it in options.notWriters",
+      RESTORE_UNDER_OTHER_WRITERS,
       stopped ? "Nothing was rolled back; the writer this restore stopped is started again from today's savepoint." : undefined,
     );
   }
 
-  const point = pick(await rest.listRestorePoints({ jobName, tables }), ref, jobName);
+  const point = pick(await reads.restorePoints(), ref, jobName);
   const tag = point.tag;
   // Tag names repeat after a restore (the restored run counts checkpoint ids on), so a point's tag
   // may now hold other rows than its savepoint's state. Behind patched: running restores replay.
@@ -83,17 +91,18 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
   if (remade && patched('refuse-remade-tag')) {
     throw fatal(WorkflowFailureType.TagMissing, `restore point ${tag} of job '${jobName}' cannot be restored: ${remade}. Nothing was changed.`);
   }
+  await reads.startSecondRound(tag, point.path);
   const problems: string[] = [];
   const radius: TableBlastRadius[] = [];
   const missingOn: TableRef[] = [];
   for (const table of tables) {
-    const tags = await rest.listTags({ table });
+    const tags = await reads.tags(table);
     const target = tags.find((t) => t.tagName === tag);
     if (!target) {
       missingOn.push(table);
       continue;
     }
-    const state = await rest.tableState({ table, newerThan: target.snapshotId });
+    const state = await reads.state(table, target.snapshotId);
     const newer = tags.filter((t) => t.snapshotId > target.snapshotId).sort((a, b) => a.snapshotId - b.snapshotId);
     radius.push({
       table,
@@ -112,7 +121,7 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
   if (point.path === null) {
     problems.push(`no record says where savepoint ${point.savepointId} is (${point.problems.join('; ') || 'path unknown'})`);
   } else {
-    const files = await rest.inspectSavepoint({ path: point.path });
+    const files = await reads.savepointFiles(point.path);
     if (!files.exists) problems.push(`savepoint files missing at ${point.path}`);
     else if (files.savepointId !== point.savepointId) problems.push(`${point.path} holds savepoint ${files.savepointId}, not ${point.savepointId}`);
   }
@@ -153,6 +162,8 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
  * the tag of its savepoint, are expected changes.
  */
 export function planChanges(approved: RestorePlan, now: RestorePlan): string[] {
+  // Before this patch a plan made after the stop, approved, saw today's tag as gone at its re-check.
+  const todaysTagInBoth = patched(TODAYS_TAG_EXPECTED_IN_BOTH_PLANS);
   const changes: string[] = [];
   const a = approved.restorePoint;
   const b = now.restorePoint;
@@ -176,7 +187,8 @@ export function planChanges(approved: RestorePlan, now: RestorePlan): string[] {
       changes.push(`${before.table}: tag ${b.tag} moved from snapshot ${before.tagSnapshotId} to ${after.tagSnapshotId}`);
     }
     const key = (t: { tag: string; snapshotId: number }) => `${t.tag}@${t.snapshotId}`;
-    const was = new Set(before.tagsDeleted.map(key));
+    // Today's tag is in every plan made after the stop, and in none before it.
+    const was = new Set(before.tagsDeleted.filter((t) => !todaysTagInBoth || t.tag !== expectedTag).map(key));
     const is = new Set(after.tagsDeleted.filter((t) => t.tag !== expectedTag).map(key));
     const appeared = [...is].filter((k) => !was.has(k));
     const vanished = [...was].filter((k) => !is.has(k));
@@ -283,7 +295,7 @@ function undoText(undoName: string, tables: TableRef[]): string {
     })
     .join('; ');
   return (
-    `Before the rollback every sink table gets tag and branch '${undoName}' on its latest snapshot (after the writer stopped). ` +
+    `Before the rollback every sink table gets branch '${undoName}' on its latest snapshot (once the writer stopped; made from today's savepoint tag, or a tag of the same name). ` +
     'rollback_to deletes newer tags but not branches, so the rows from before the restore stay readable in ' +
     `<table>$branch_${undoName}. To undo the restore: stop the job, copy the rows back (with 'table.dml-sync' = 'true': ${copy}), ` +
     "then start the job from today's savepoint (in the result). Not CALL sys.fast_forward: in Paimon 1.3.1 it leaves a gap in " +

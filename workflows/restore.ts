@@ -31,6 +31,7 @@ import {
   type TableRollback,
 } from './restore-messages';
 import { markLostRestorePoints, RESTORE_MARKS_LOST_POINTS } from './restore-lost-points';
+import { CHECK_AFTER_STOP_ONLY_WHAT_IT_CHANGES, planAfterStop, type StoppedWithSavepoint } from './restore-after-stop';
 import { makePlan, planChanges, staleSavepointTag, type PlanFor } from './restore-plan';
 import { rollbackMismatch } from './rollback-check';
 import { messageOf, Saga } from './saga';
@@ -44,6 +45,10 @@ const savepointUpTo = (timeoutMs: number) => proxyActivities<Activities>(savepoi
 
 /** Histories recorded before this patch made the undo branches one table after another. */
 const UNDO_BRANCHES_AT_ONCE = 'undo-branches-at-once';
+/** Histories recorded before this patch made each undo branch from a tag of its own. */
+const UNDO_FROM_TODAYS_TAG = 'undo-branch-from-todays-tag';
+/** Histories recorded before this patch rolled the tables back one after another. */
+const ROLLBACKS_AT_ONCE = 'rollbacks-at-once';
 /** Histories recorded before this patch checked a rollback with COUNT(*) (legacyRowCheck). */
 const ROLLBACK_CHECKED_BY_METADATA = 'rollback-checked-by-metadata';
 
@@ -74,6 +79,8 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
   let stopped: PlanFor['stopped'];
   /** The tables as they are once the approved plan held, after the writer stopped: what the undo branches keep. */
   let held: RestorePlan = plan;
+  /** The tag the undo branches were made from. */
+  let undoTag = undoName;
   /** Today's savepoint is the state the writer stopped with: start it again from there. */
   const restartWriter = async (savepoint: { path: string }) => {
     progress.enter('restarting-writer');
@@ -108,7 +115,10 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
       let changes = planChanges(plan, fresh);
       if (changes.length === 0 && !stopped && plan.writer.action !== 'none') {
         stopped = await stopWriter(plan);
-        fresh = await planFor(plan.version + 1, stopped);
+        const quick = stopped.savepoint && patched(CHECK_AFTER_STOP_ONLY_WHAT_IT_CHANGES);
+        fresh = quick ? await planAfterStop(fresh, stopped as StoppedWithSavepoint, params) : await planFor(plan.version + 1, stopped);
+        // What changed is shown to the approver in a whole plan.
+        if (quick && planChanges(plan, fresh).length > 0) fresh = await planFor(plan.version + 1, stopped);
         const stale = stopped.savepoint ? staleSavepointTag(plan, fresh, stopped.savepoint.tag) : [];
         if (stale.length > 0) {
           throw fatal(
@@ -137,9 +147,13 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
 
     // The undo, before anything is deleted: a branch survives rollback_to (docs/restore.md).
     progress.enter('creating-undo-branches');
+    // Today's tag is on every table's latest snapshot once the writer stopped (planAfterStop): the
+    // branch is made from it, with no tag of its own. Behind patched: running restores replay.
+    const fromTodaysTag = stopped?.savepoint && patched(UNDO_FROM_TODAYS_TAG) ? stopped.savepoint.tag : undefined;
+    undoTag = fromTodaysTag ?? undoName;
     const undoOf = async (t: RestorePlan['tables'][number]) => {
-      await rest.createTag({ table: t.table, tag: undoName, snapshotId: t.latestSnapshotId ?? undefined });
-      await rest.createBranch({ table: t.table, branch: undoName, tag: undoName });
+      if (!fromTodaysTag) await rest.createTag({ table: t.table, tag: undoName, snapshotId: t.latestSnapshotId ?? undefined });
+      await rest.createBranch({ table: t.table, branch: undoName, tag: undoTag });
     };
     // The job is down meanwhile, and each table's undo is its own: all tables at once.
     if (patched(UNDO_BRANCHES_AT_ONCE)) await Promise.all(held.tables.map(undoOf));
@@ -154,7 +168,7 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
   }
   const todays = progress.snapshot().todaysSavepoint;
   const undoInstructions = plan.undo + (todays ? ` Today's savepoint: ${todays.path}.` : '');
-  progress.note({ undo: { branch: undoName, tag: undoName, instructions: undoInstructions } });
+  progress.note({ undo: { branch: undoName, tag: undoTag, instructions: undoInstructions } });
 
   // From the first rollback on, restarting the old writer would be wrong: failures say exactly
   // where the restore stands instead.
@@ -227,47 +241,60 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
 }
 
 /**
- * Roll every table back and check it from its metadata (rollback-check.ts). A table that fails
- * ends the restore with exactly which tables were rolled back.
+ * Roll every table back and check it from its metadata (rollback-check.ts): all tables at once,
+ * each table's rollback being its own. A table that fails ends the restore with exactly which
+ * tables were rolled back.
  */
 async function rollBack(plan: RestorePlan, progress: Progress<RestoreStatus>): Promise<TableRef[]> {
   progress.enter('rolling-back-tables');
   const tag = plan.restorePoint.tag;
   const tables: TableRollback[] = plan.tables.map((t) => ({ table: t.table, rolledBack: false }));
   progress.note({ tables });
-  for (const [i, t] of plan.tables.entries()) {
-    try {
-      await rollback.rollbackToTag({ table: t.table, tag });
-      tables[i] = { table: t.table, rolledBack: true };
+  const rollBackOne = async (t: RestorePlan['tables'][number], i: number): Promise<void> => {
+    await rollback.rollbackToTag({ table: t.table, tag });
+    tables[i] = { table: t.table, rolledBack: true };
+    progress.note({ tables: [...tables] });
+    const state = await rollback.tableState({ table: t.table });
+    if (patched(ROLLBACK_CHECKED_BY_METADATA)) {
+      const { latestSnapshotId, schemaId, totalRecordCount } = state;
+      tables[i] = { table: t.table, rolledBack: true, snapshotId: latestSnapshotId ?? undefined, schemaId: schemaId ?? undefined, records: totalRecordCount };
       progress.note({ tables: [...tables] });
-      const state = await rollback.tableState({ table: t.table });
-      if (patched(ROLLBACK_CHECKED_BY_METADATA)) {
-        const { latestSnapshotId, schemaId, totalRecordCount } = state;
-        tables[i] = { table: t.table, rolledBack: true, snapshotId: latestSnapshotId ?? undefined, schemaId: schemaId ?? undefined, records: totalRecordCount };
-        progress.note({ tables: [...tables] });
-        const mismatch = rollbackMismatch(t, state);
-        if (mismatch.length > 0) throw new Error(`after rollback_to ${t.table} is not at tag ${tag}: ${mismatch.join('; ')}`);
-      } else {
-        legacyRowCheck(t, state, tables, i, tag, progress);
-      }
-    } catch (err) {
-      const done = tables.filter((r) => r.rolledBack).map((r) => r.table);
-      const notDone = tables.filter((r) => !r.rolledBack).map((r) => r.table);
-      const byHand = notDone.map((table) => `CALL sys.rollback_to(\`table\` => '${table}', tag => '${tag}')`).join('; ');
-      const where =
-        notDone.length === 0
-          ? `every sink table was rolled back to ${tag}, but the check after the rollback of ${t.table} failed: ${messageOf(err)}. `
-          : `the restore stopped half-way at ${t.table}: ${messageOf(err)}. ` +
-            `Rolled back to ${tag}: ${done.join(', ') || 'none'}; NOT rolled back: ${notDone.join(', ')}. `;
-      const reason =
-        `${where}No job was started. ` +
-        (notDone.length > 0 ? `To finish by hand: ${byHand}; ` : 'To finish by hand: check the tables, ') +
-        `then start ${plan.deploymentVersion} from ${plan.restorePoint.path}. Or undo what was done: ${progress.snapshot().undo?.instructions ?? plan.undo}`;
-      const status = progress.finish('failed', { reason });
-      throw fatal(WorkflowFailureType.RestoreIncomplete, reason, [status]);
+      const mismatch = rollbackMismatch(t, state);
+      if (mismatch.length > 0) throw new Error(`after rollback_to ${t.table} is not at tag ${tag}: ${mismatch.join('; ')}`);
+    } else {
+      legacyRowCheck(t, state, tables, i, tag, progress);
+    }
+  };
+  const failures: { table: TableRef; err: unknown }[] = [];
+  if (patched(ROLLBACKS_AT_ONCE)) {
+    const outcomes = await Promise.allSettled(plan.tables.map(rollBackOne));
+    outcomes.forEach((o, i) => o.status === 'rejected' && failures.push({ table: plan.tables[i]!.table, err: o.reason }));
+  } else {
+    for (const [i, t] of plan.tables.entries()) {
+      const failed = await rollBackOne(t, i).then(
+        () => false,
+        (err: unknown) => failures.push({ table: t.table, err }) > 0,
+      );
+      if (failed) break;
     }
   }
-  return plan.tables.map((t) => t.table);
+  if (failures.length === 0) return plan.tables.map((t) => t.table);
+
+  const done = tables.filter((r) => r.rolledBack).map((r) => r.table);
+  const notDone = tables.filter((r) => !r.rolledBack).map((r) => r.table);
+  const byHand = notDone.map((table) => `CALL sys.rollback_to(\`table\` => '${table}', tag => '${tag}')`).join('; ');
+  const what = failures.map((f) => messageOf(f.err)).join('; ');
+  const where =
+    notDone.length === 0
+      ? `every sink table was rolled back to ${tag}, but the check after the rollback of ${failures.map((f) => f.table).join(', ')} failed: ${what}. `
+      : `the restore stopped half-way at ${failures.map((f) => f.table).join(', ')}: ${what}. ` +
+        `Rolled back to ${tag}: ${done.join(', ') || 'none'}; NOT rolled back: ${notDone.join(', ')}. `;
+  const reason =
+    `${where}No job was started. ` +
+    (notDone.length > 0 ? `To finish by hand: ${byHand}; ` : 'To finish by hand: check the tables, ') +
+    `then start ${plan.deploymentVersion} from ${plan.restorePoint.path}. Or undo what was done: ${progress.snapshot().undo?.instructions ?? plan.undo}`;
+  const status = progress.finish('failed', { reason });
+  throw fatal(WorkflowFailureType.RestoreIncomplete, reason, [status]);
 }
 
 /**

@@ -60,6 +60,11 @@ export async function refuseOtherWritersOfUpgrade(tables: TableRef[], job: JobSu
   );
 }
 
+/** What a restore would do to another writer's tables, for its refusal. */
+export const RESTORE_UNDER_OTHER_WRITERS =
+  'A restore would roll the tables back under them: what they committed since the tag would be lost for good, and they would go on ' +
+  'writing over the restored tables. If one writes a table of that name in another database, name it in options.notWriters';
+
 /** `name (id, STATE) writes a table named t1, t2` for each job. */
 export function writersText(writers: TableJob[]): string {
   return writers.map((j) => `'${j.name}' (${j.jobId}, ${j.state}) writes a table named ${j.writes.map(shortName).join(', ')}`).join('; ');

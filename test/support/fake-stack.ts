@@ -127,6 +127,11 @@ export class FakeStack {
     return this.calls.filter((c) => c.name === name).map((c) => c.input);
   }
 
+  /** Someone deletes a savepoint's files. */
+  removeSavepointFiles(path: string): void {
+    for (const [key, s] of this.savepoints) if (s.path === path) this.savepoints.delete(key);
+  }
+
   /**
    * An intermediate savepoint of the running job (its tag on every table at once, as if the next
    * checkpoint had committed), then `commits` more commits: a restore point with newer rows.

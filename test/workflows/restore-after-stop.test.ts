@@ -1,0 +1,138 @@
+// The restore after the writer stopped: the job is down, so only what the stop could change is
+// read again (workflows/restore-after-stop.ts), the undo branch comes from today's tag, and every
+// table is rolled back at once. Anything that moved still goes back to a person, or restarts the
+// writer, before any table is touched.
+import type { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approveRestore } from '../../src/client/approval';
+import { startRestore } from '../../src/client/start-restore';
+import { restoreStatusQuery } from '../../workflows/restore-messages';
+import { FakeStack } from '../support/fake-stack';
+import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
+import { withWorker } from './fixtures';
+import { awaitingApproval, failureOf, restoreInput, TABLES } from './restore-fixtures';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let client: Client;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  bundle = await bundleWorkflows();
+  client = env.client;
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const [ORDERS, CUSTOMERS] = TABLES as [string, string];
+const TOUCHING_TABLES = ['createTag', 'createBranch', 'rollbackToTag'];
+
+function stackWithRestorePoint() {
+  const jobName = unique('orders');
+  const stack = new FakeStack({ jobName, tables: TABLES });
+  const a = stack.seedRestorePoint(2);
+  return { jobName, stack, a };
+}
+
+/** Approves plan 1 and lets `duringStop` act while stop-with-savepoint runs. */
+async function approveAndActDuringStop(stack: FakeStack, jobName: string, duringStop: () => void): Promise<void> {
+  const release = stack.hold('stopWithSavepoint');
+  const approving = approveRestore(client, { jobName }, { approver: 'bob', planVersion: 1 });
+  for (let i = 0; i < 400 && stack.callsOf('stopWithSavepoint').length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+  expect(stack.callsOf('stopWithSavepoint')).toHaveLength(1);
+  duringStop();
+  release();
+  await approving;
+}
+
+describe('restore after the stop', () => {
+  it('reads only tags, writers and the savepoint again; branches from today\'s tag; rolls every table back at once', async () => {
+    const { jobName, stack, a } = stackWithRestorePoint();
+    const result = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(client, jobName);
+      await approveRestore(client, { jobName }, { approver: 'bob', planVersion: 1 });
+      return handle.result();
+    });
+    expect(result.status).toBe('restored');
+    const names = stack.callNames();
+    const afterStop = names.slice(names.indexOf('awaitTag') + 1);
+    // No whole plan after the stop: no catalog listing, no table options, no consumers, no COUNT of snapshots.
+    expect(afterStop.slice(0, afterStop.indexOf('createBranch'))).toEqual(
+      expect.arrayContaining(['listTagsOfTables', 'findTableJobs', 'inspectSavepoint']),
+    );
+    expect(afterStop.slice(0, afterStop.indexOf('createBranch'))).toHaveLength(3);
+    // The undo is a branch from today's tag: no tag of its own.
+    expect(names).not.toContain('createTag');
+    const todaysTag = result.todaysSavepoint!.tag;
+    expect(stack.callsOf('createBranch').map((c) => c.tag)).toEqual([todaysTag, todaysTag]);
+    expect(result.undo).toMatchObject({ tag: todaysTag });
+    for (const table of TABLES) {
+      const branch = stack.table(table).branches.get(result.undo!.branch);
+      expect(branch).toBe(stack.rollbacks.find((r) => r.table === table)!.snapshot + 3); // A + 2 commits + today's stop
+    }
+    // Both rollbacks were scheduled together, before either table's check.
+    const rollbacks = afterStop.slice(afterStop.indexOf('rollbackToTag'));
+    expect(rollbacks.slice(0, 4)).toEqual(['rollbackToTag', 'rollbackToTag', 'tableState', 'tableState']);
+  });
+
+  it('a tag that appears while the writer stops: the whole plan is made again and asked again, nothing rolled back', async () => {
+    const { jobName, stack, a } = stackWithRestorePoint();
+    const { second, touchedBeforeSecond, result } = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(client, jobName);
+      await approveAndActDuringStop(stack, jobName, () => stack.table(ORDERS).tags.set('nightly-export', stack.table(ORDERS).snapshot));
+      const second = await awaitingApproval(client, jobName, 2);
+      const touchedBeforeSecond = stack.callNames().filter((n) => TOUCHING_TABLES.includes(n));
+      await approveRestore(client, { jobName }, { approver: 'carol', planVersion: 2 });
+      return { second, touchedBeforeSecond, result: await handle.result() };
+    });
+    expect(touchedBeforeSecond).toEqual([]);
+    expect(second.writer).toMatchObject({ stoppedByRestore: true, action: 'none' });
+    expect(second.tables.find((t) => t.table === ORDERS)!.tagsDeleted.map((t) => t.tag)).toContain('nightly-export');
+    expect(result.supersededApprovals).toEqual([
+      expect.objectContaining({ approver: 'bob', planVersion: 1, changes: [expect.stringContaining(`${ORDERS}: new tag(s) the rollback would delete: nightly-export@`)] }),
+    ]);
+    expect(result).toMatchObject({ status: 'restored', approval: { approver: 'carol', planVersion: 2 } });
+  });
+
+  it('a writer that starts while the writer stops: refused, nothing rolled back, the writer restarted from today\'s savepoint', async () => {
+    const { jobName, stack, a } = stackWithRestorePoint();
+    const { failure, status } = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(client, jobName);
+      await approveAndActDuringStop(stack, jobName, () =>
+        stack.otherJobs.push({ jobId: 'f'.repeat(32), name: 'late-writer', state: 'RUNNING', writes: [CUSTOMERS], reads: [] }),
+      );
+      const failure = await failureOf(handle.result());
+      return { failure, status: await handle.query(restoreStatusQuery) };
+    });
+    expect(failure.type).toBe('OtherWriters');
+    expect(failure.message).toContain(`this restore stopped job '${jobName}'`);
+    expect(failure.message).toContain("'late-writer'");
+    expect(failure.message).toContain("Nothing was rolled back; the writer this restore stopped is started again from today's savepoint.");
+    expect(stack.callNames().filter((n) => TOUCHING_TABLES.includes(n))).toEqual([]);
+    const [writer] = stack.running();
+    expect(writer).toMatchObject({ restoredFrom: status.todaysSavepoint!.path });
+  });
+
+  it("the restore point's savepoint files deleted while the writer stops: refused, nothing rolled back, the writer restarted", async () => {
+    const { jobName, stack, a } = stackWithRestorePoint();
+    const { failure, status } = await withWorker(env, bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(client, jobName);
+      await approveAndActDuringStop(stack, jobName, () => stack.removeSavepointFiles(a.path));
+      const failure = await failureOf(handle.result());
+      return { failure, status: await handle.query(restoreStatusQuery) };
+    });
+    expect(failure.type).toBe('SavepointMissing');
+    expect(failure.message).toContain(`while the writer stopped, ${a.path} changed (its files are gone)`);
+    expect(stack.callNames().filter((n) => TOUCHING_TABLES.includes(n))).toEqual([]);
+    const [writer] = stack.running();
+    expect(writer).toMatchObject({ restoredFrom: status.todaysSavepoint!.path });
+  });
+});
