@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // test/production needs Temporal's server on PostgreSQL: `npm run test:production` runs it.
+    exclude: [...configDefaults.exclude, 'test/production/**'],
     // Tests share one real Flink cluster and Temporal server, so files run one at a time.
     fileParallelism: false,
     pool: 'forks',
