@@ -6,12 +6,16 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../src/failure-types';
 import type { Config } from '../../src/config';
 import { savepointIdOfTag, tagFor, type TableRef, type TagInfo } from '../../src/domain';
-import { pinnedTagExpiryWarning, TAG_REMADE, tagExpiries, upgradePointLabel, type RestorePoint, type RestorePointRecord, type TagPresence } from '../../src/restore-points';
+import { pinnedTagExpiryWarning, TAG_REMADE, tagExpiries, type RestorePoint, type RestorePointRecord, type TagPresence } from '../../src/restore-points';
 import type { CatalogActivities, FlinkActivities, PaimonActivities } from '../contract';
 import { localPath as flinkLocalPath } from '../flink/savepoint-metadata';
 import { restorePointsInUse } from './in-use';
+import { createLifecycleActivities } from './lifecycle';
 import { reportNewestRestorable, reportRestorePoints } from './metrics';
 import { CatalogFailureType, catalogFailure, RestorePointStore } from './store';
+import { remadeTags, restorePointRecordOf, tagIdentities, timelineLeft } from './timeline';
+
+export { restorePointRecordOf, timelineLeft };
 
 /** What the catalog reads through the Flink and Paimon modules. */
 export interface CatalogDeps {
@@ -26,90 +30,11 @@ const TERMINAL = new Set(['FINISHED', 'CANCELED', 'FAILED']);
 /** Flink names savepoint directories savepoint-<first 6 chars of the job id>-<random>. */
 const jobIdPrefixOf = (dir: string): string | undefined => /(?:^|\/)savepoint-([0-9a-f]{6})-[^/]*$/.exec(dir)?.[1];
 
-/** The record a new restore point starts with. */
-export function restorePointRecordOf(input: Parameters<CatalogActivities['recordRestorePoint']>[0]): RestorePointRecord {
-  return {
-    format: 1,
-    savepointId: input.savepoint.savepointId,
-    path: input.savepoint.path,
-    jobName: input.jobName,
-    jobId: input.jobId,
-    deploymentVersion: input.deploymentVersion ?? null,
-    label: input.label ?? null,
-    tables: input.tables,
-    pinned: input.pinned,
-    ...(input.pinned ? { pinnedBy: input.pinnedBy ?? 'person' } : {}),
-    ...(input.upgrade ? { upgrade: input.upgrade } : {}),
-    createdAt: new Date(input.savepoint.triggeredAt).toISOString(),
-    taggedAtRecord: input.taggedAtRecord,
-    expiringSince: null,
-  };
-}
-
-/** Which tag `tag` is on each table now: its snapshot and that snapshot's commit time. */
-function tagIdentities(tables: TableRef[], tag: string, tagInfos: Map<TableRef, TagInfo[]>): NonNullable<RestorePointRecord['tagsAtRecord']> {
-  const identities: NonNullable<RestorePointRecord['tagsAtRecord']> = {};
-  for (const table of tables) {
-    const found = tagInfos.get(table)?.find((t) => t.tagName === tag);
-    if (!found) continue;
-    identities[table] = { snapshotId: found.snapshotId, commitTime: found.commitTime };
-    if (found.expiresAt !== undefined) identities[table].expiresAt = found.expiresAt;
-  }
-  return identities;
-}
-
 /** A savepoint location as a local directory; none for one the catalog cannot read. */
 const localDir = (location: string): string[] => {
   const local = flinkLocalPath(location);
   return local === undefined ? [] : [nodePath.resolve(local)];
 };
-
-/** The tables where `tag` is no longer the tag recorded with the point (another snapshot or commit). */
-function remadeTags(record: RestorePointRecord, tag: string, tagInfos: Map<TableRef, TagInfo[]>): string[] {
-  if (!record.tagsAtRecord) return [];
-  return Object.entries(record.tagsAtRecord).flatMap(([table, was]) => {
-    const now = tagInfos.get(table)?.find((t) => t.tagName === tag);
-    if (!now || (now.snapshotId === was.snapshotId && now.commitTime === was.commitTime)) return [];
-    return [`${table} (recorded on snapshot ${was.snapshotId} committed ${was.commitTime}, now on snapshot ${now.snapshotId} committed ${now.commitTime})`];
-  });
-}
-
-/**
- * Why a record belongs to an older timeline than the tables now hold, or undefined while it may
- * not: none of its tables (among those read) still holds the tag it was recorded with, because a
- * restore's rollback deleted it or a later savepoint with the same id made it again (the restored
- * run counts checkpoint ids on from its savepoint).
- *
- * When a savepoint with the record's id is being recorded (`recording`), a tag that is gone is
- * enough, and a record written without its tag counts when the tag is on none of its tables: while
- * the tag is anywhere we cannot tell whose it is. A listing asks for more: a tag of that name made
- * again on some table, proof of a newer timeline. A tag only gone (Paimon expired it, someone deleted
- * it) leaves the point merely not restorable, for retention to clean up as before.
- */
-export function timelineLeft(record: RestorePointRecord, tagInfos: Map<TableRef, TagInfo[]>, recording = false): string | undefined {
-  const tag = tagFor(record.savepointId);
-  const recorded = Object.entries(record.tagsAtRecord ?? {}).filter(([table]) => tagInfos.has(table));
-  if (recorded.length === 0) {
-    if (!recording || (record.tagsAtRecord && Object.keys(record.tagsAtRecord).length > 0)) return undefined;
-    const read = record.tables.filter((t) => tagInfos.has(t));
-    if (read.length === 0 || read.some((t) => tagInfos.get(t)!.some((i) => i.tagName === tag))) return undefined;
-    return `recorded before its tag came, and ${tag} is on none of ${read.join(', ')}`;
-  }
-  const gone: string[] = [];
-  const remade: string[] = [];
-  for (const [table, was] of recorded) {
-    const now = tagInfos.get(table)!.find((t) => t.tagName === tag);
-    if (!now) gone.push(table);
-    else if (now.snapshotId !== was.snapshotId || now.commitTime !== was.commitTime) {
-      remade.push(`${table} (recorded on snapshot ${was.snapshotId} committed ${was.commitTime}, now on snapshot ${now.snapshotId} committed ${now.commitTime})`);
-    } else return undefined; // this table still holds the point's own tag
-  }
-  if (!recording && remade.length === 0) return undefined;
-  const parts = [];
-  if (remade.length > 0) parts.push(`${TAG_REMADE} on ${remade.join(', ')}`);
-  if (gone.length > 0) parts.push(`tag ${tag} deleted from ${gone.join(', ')} since it was recorded`);
-  return parts.join('; ');
-}
 
 export function createCatalogActivities(config: Config, deps: CatalogDeps): CatalogActivities {
   // Made on first use: with an object-store savepoint dir the worker still starts (upgrades work),
@@ -364,90 +289,11 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     return `never tagged: job ${jobId} is ${state}, and the tag of an intermediate savepoint comes only with the job's next checkpoint`;
   }
 
-  async function setPinned(jobName: string, savepointId: number, pinned: boolean): Promise<RestorePointRecord> {
-    const record = await store().require(jobName, savepointId);
-    if (pinned && record.expiringSince) {
-      throw catalogFailure(
-        CatalogFailureType.RestorePointExpiring,
-        `restore point ${savepointId} of job '${jobName}' is being deleted by retention (since ${record.expiringSince}); it cannot be pinned`,
-      );
-    }
-    // Pinning by hand makes the pin a person's, also on an upgrade's point: it never expires then.
-    const already = pinned ? record.pinned && (record.pinnedBy ?? 'person') === 'person' : !record.pinned;
-    if (already) return record;
-    const { pinnedBy: _was, ...rest } = record;
-    const updated: RestorePointRecord = { ...rest, pinned, ...(pinned ? { pinnedBy: 'person' as const } : {}) };
-    await store().write(updated);
-    return updated;
-  }
-
-  /** How the upgrade that recorded this point ended; a failed one's label says so. */
-  async function recordUpgradeOutcome(
-    input: Parameters<CatalogActivities['recordUpgradeOutcome']>[0],
-  ): Promise<RestorePointRecord | undefined> {
-    const record = await store().read(input.jobName, input.savepointId);
-    // Moved aside or replaced by another timeline's point of that id meanwhile: nothing of ours to update.
-    if (!record || record.path !== input.path || !record.upgrade) return record;
-    if (record.upgrade.outcome === input.outcome) return record;
-    const upgrade = { ...record.upgrade, outcome: input.outcome, endedAt: input.at };
-    // The label was ours ('before upgrade to v2'); a person's label stays as written.
-    const label = record.label === upgradePointLabel({ ...record.upgrade, outcome: 'in-flight' }) ? upgradePointLabel(upgrade) : record.label;
-    const updated: RestorePointRecord = { ...record, upgrade, label };
-    await store().write(updated);
-    log.info('upgrade outcome recorded with its restore point', { jobName: input.jobName, savepointId: input.savepointId, outcome: input.outcome });
-    return updated;
-  }
-
   return {
     recordRestorePoint,
     markRestorePointsLost,
     listRestorePoints,
-    pinRestorePoint: ({ jobName, savepointId }) => setPinned(jobName, savepointId, true),
-    unpinRestorePoint: ({ jobName, savepointId }) => setPinned(jobName, savepointId, false),
-
-    recordUpgradeOutcome,
     restorePointsInUse,
-
-    async markRestorePointExpiring({ jobName, savepointId, at, path, upgradePinReleased }) {
-      const record = await store().require(jobName, savepointId);
-      // Ids repeat across timelines: the point retention listed may have been moved aside since.
-      if (path !== undefined && record.path !== path) {
-        throw catalogFailure(
-          CatalogFailureType.RestorePointConflict,
-          `restore point ${savepointId} of job '${jobName}' is now the savepoint at ${record.path}, not ${path}; retention leaves it alone`,
-        );
-      }
-      // Re-checked here, not only in the decision: a pin that lands after the listing wins. Only an
-      // upgrade's pin that retention found released (and that is still an upgrade's) lets go.
-      const releasable = upgradePinReleased === true && record.pinnedBy === 'upgrade' && (record.upgrade?.outcome === 'succeeded' || record.upgrade?.outcome === 'failed');
-      if (record.pinned && !releasable) {
-        throw catalogFailure(
-          CatalogFailureType.RestorePointPinned,
-          `restore point ${savepointId} of job '${jobName}' is pinned${record.pinnedBy === 'upgrade' ? ' by an upgrade' : ''}; retention does not delete it`,
-        );
-      }
-      if (record.expiringSince) return record;
-      const updated = { ...record, expiringSince: at };
-      await store().write(updated);
-      return updated;
-    },
-
-    async deleteRestorePointRecord({ jobName, savepointId, path }) {
-      const record = await store().read(jobName, savepointId);
-      if (!record || (path !== undefined && record.path !== path)) return;
-      if (!record.expiringSince) {
-        throw catalogFailure(
-          CatalogFailureType.RestorePointConflict,
-          `refusing to delete the record of restore point ${savepointId} of job '${jobName}': it was not marked expiring first`,
-        );
-      }
-      await store().delete(jobName, savepointId);
-    },
-
-    async deleteSavepointDirectory({ path }) {
-      const deleted = await store().deleteSavepointDirectory(path);
-      if (deleted) log.info('savepoint directory deleted', { path });
-      return { deleted };
-    },
+    ...createLifecycleActivities(store),
   };
 }

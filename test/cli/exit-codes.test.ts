@@ -82,6 +82,11 @@ describe('savepointctl exit codes', () => {
       const dry = await cli(taskQueue, 'retention', JOB, '--keep-last', '1', '--json');
       expect(dry.code).toBe(0);
       expect(JSON.parse(dry.out)).toMatchObject({ jobName: JOB, dryRun: true, decisions: [], deleted: [], inUse: [] });
+      const unknown = await cli(taskQueue, 'status', `flink-job/${JOB}`);
+      expect(unknown).toMatchObject({ code: 1, err: [`savepointctl status: no workflow 'flink-job/${JOB}' in namespace '${config.temporal.namespace}'`] });
+      const noSchedule = await cli(taskQueue, 'schedule', 'trigger', JOB);
+      expect(noSchedule.code).toBe(1);
+      expect(noSchedule.err).toHaveLength(1);
       const pinned = await cli(taskQueue, 'pin', JOB, '99');
       expect(pinned.code).toBe(1);
       expect(pinned.err).toEqual([expect.stringMatching(/^savepointctl pin: job '.*' has no recorded restore point for savepoint 99/)]);

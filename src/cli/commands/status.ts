@@ -2,7 +2,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { positional } from '../args';
 import { workflowUrl } from '../context';
-import { UsageError } from '../errors';
+import { CommandFailed } from '../errors';
 import { failureReason } from '../follow';
 import type { RestorePlan, TableRollback } from '../../../workflows/restore-messages';
 import { json } from '../output';
@@ -23,7 +23,7 @@ export const status: Command = {
     try {
       description = await handle.describe();
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new UsageError(`no workflow '${workflowId}' in namespace '${ctx.config.temporal.namespace}'`);
+      if (err instanceof WorkflowNotFoundError) throw new CommandFailed(`no workflow '${workflowId}' in namespace '${ctx.config.temporal.namespace}'`);
       throw err;
     }
     const running = description.status.name === 'RUNNING';
