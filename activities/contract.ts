@@ -51,6 +51,8 @@ export interface FlinkActivities {
     deployToken: string;
     savepointPath?: string;
     allowNonRestoredState?: boolean;
+    /** build the graph at `graphParallelism`, then set each vertex's (planUpgradeShape) */
+    parallelism?: DeployParallelism;
   }): Promise<{ jobId: string }>;
   /** Healthy = RUNNING and a checkpoint completed after `since` (epoch ms), within `timeoutMs`. */
   awaitHealthy(input: { jobId: string; since: number; timeoutMs: number }): Promise<HealthReport>;
@@ -66,6 +68,18 @@ export interface FlinkActivities {
    * with the job's latest exception or checkpoint failure otherwise (activities/flink/checkpoint-recency.ts).
    */
   requireRecentCheckpoint(input: { jobId: string }): Promise<RecentCheckpoint>;
+  /**
+   * Before an upgrade's stop: the new version's parallelism per vertex, and whether its job graph
+   * claims the state the running job keeps (activities/flink/upgrade-shape.ts). DeploymentCheckFailed
+   * naming each problem otherwise; changes nothing.
+   */
+  planUpgradeShape(input: {
+    jobId: string;
+    newVersion: Deployment;
+    parallelism?: number;
+    vertexParallelism?: Record<string, number>;
+    allowNonRestoredState?: boolean;
+  }): Promise<UpgradeShape>;
   /**
    * Every live job whose plan writes or reads any of `tables`, whatever its name
    * (activities/flink/table-jobs.ts); jobs that touch none are left out.
@@ -93,6 +107,30 @@ export interface TableConsumer {
   consumerId: string;
   /** the snapshot the consumer reads next */
   nextSnapshotId: number;
+}
+
+export interface DeployParallelism {
+  /** the running job's parallelism, at which the new graph is built so that every operator keeps its id */
+  graphParallelism: number;
+  /** pipeline.jobvertex-parallelism-overrides: vertex id to parallelism */
+  overrides: Record<string, number>;
+}
+
+/** What an upgrade's new version does with the running job's state, as checked before the stop. */
+export interface StateCheck {
+  /** false where Flink gives no way to check before the stop (SQL, no checkpoint yet); `text` says why */
+  checked: boolean;
+  text: string;
+  /** vertices with state in the latest checkpoint that the new job graph does not have */
+  unclaimed?: { id: string; name: string }[];
+}
+
+export interface UpgradeShape {
+  /** the parallelism asked for, per vertex */
+  parallelism?: DeployParallelism & { vertices: { id: string; name: string; from: number; to: number; kept?: string }[] };
+  /** the running job's graph parallelism and each vertex's parallelism now */
+  running: DeployParallelism;
+  stateCheck: StateCheck;
 }
 
 /** One version that passed checkDeployments. */

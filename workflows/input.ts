@@ -56,6 +56,16 @@ export const UpgradeOptionsSchema = lazySchema(() =>
        * result say so. Off by default: a program change that orphans state fails the deploy instead.
        */
       allowNonRestoredState: z.boolean().default(false),
+      /**
+       * The new version's parallelism, every vertex that can take it (Paimon's committer stays at 1).
+       * The graph is built at the running job's parallelism, so every operator keeps its id and its
+       * state, and each vertex is set through pipeline.jobvertex-parallelism-overrides.
+       */
+      parallelism: z.number().int().min(1).max(32768).optional(),
+      /** Per vertex of the running job (GET /jobs/:id/plan ids): wins over parallelism for that vertex. */
+      vertexParallelism: z
+        .record(z.string().regex(/^[0-9a-f]{32}$/, 'a vertex id is 32 hex characters (GET /jobs/:id/plan)'), z.number().int().min(1).max(32768))
+        .optional(),
     })
     .strict(),
 );

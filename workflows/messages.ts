@@ -61,6 +61,10 @@ export interface UpgradeStatus {
   restorePointNotRecorded?: string;
   /** set when the new version was started with allowNonRestoredState: what may have been dropped */
   droppedState?: string;
+  /** before the stop: whether the new version claims the running job's state, or why that was not checkable */
+  stateCheck?: string;
+  /** before the stop: each vertex's parallelism now and in the new version (options.parallelism, vertexParallelism) */
+  parallelism?: { id: string; name: string; from: number; to: number; kept?: string }[];
 }
 
 /** What allowNonRestoredState means for the operator who asked for it. */

@@ -23,6 +23,7 @@ import { messageOf, Saga } from './saga';
 import { collidingTables, savepointTagsAhead, TagCollision, tagCollisionFailure } from './tag-guard';
 import { refuseOtherWritersOfUpgrade } from './table-users';
 import { stepToken } from './tokens';
+import { newVersionParallelism, oldVersionParallelism, planUpgradeShapeBeforeStop } from './upgrade-shape';
 import { recordUpgradeOutcomeOf, recordUpgradeSavepoint } from './upgrade-restore-point';
 import { humanDuration } from '../src/durations';
 
@@ -47,7 +48,15 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
   // The new version, and the old one the compensation would start again: a bad path, an unknown
   // column or a syntax error is found here, not after the job is stopped.
   await checkDeploymentsBeforeStop([newVersion, oldVersion], sinkTables);
+  // The parallelism asked for fits every vertex, and the new version claims the job's state.
+  const shape = await planUpgradeShapeBeforeStop(oldJob, newVersion, options);
   progress.note({ oldJobId: oldJob.jobId });
+  if (shape) {
+    progress.note({
+      stateCheck: shape.stateCheck.text,
+      ...(shape.parallelism ? { parallelism: shape.parallelism.vertices } : {}),
+    });
+  }
 
   const saga = new Saga(progress);
   /** Put the old version back on the savepoint it stopped at (the undo of stopping it). */
@@ -58,6 +67,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
       deployment: oldVersion,
       deployToken: stepToken('redeploy-old-version'),
       savepointPath: savepoint.path,
+      ...oldVersionParallelism(shape),
     });
     progress.note({ restoredJobId: jobId });
     progress.enter('awaiting-old-version-health');
@@ -118,6 +128,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
       deployToken: stepToken('deploy-new-version'),
       savepointPath: savepoint.path,
       ...(options.allowNonRestoredState ? { allowNonRestoredState: true } : {}),
+      ...newVersionParallelism(shape),
     });
     progress.note({ newJobId });
     if (options.allowNonRestoredState) progress.note({ droppedState: droppedStateText(newVersion.version, savepoint.path) });

@@ -10,6 +10,7 @@ import { awaitHealthy } from './health';
 import { cancelJob, checkFlinkCluster, getJob, resolveJob } from './jobs';
 import { disposeSavepoint, inspectSavepoint, stopWithSavepoint, triggerSavepoint } from './savepoints';
 import { findTableJobs, type PlanCache } from './table-jobs';
+import { planUpgradeShape } from './upgrade-shape';
 
 export interface FlinkActivityOptions {
   /** One pause for every poll (savepoint, disposal, health gate) instead of the configured ones (tests). */
@@ -47,5 +48,6 @@ export function createFlinkActivities(
     checkDeployments: (input) => checkDeployments(flink, gateway, config, input),
     requireRecentCheckpoint: (input) => requireRecentCheckpoint(flink, config.flink.checkpointMaxAgeMs, input),
     findTableJobs: (input) => findTableJobs(flink, input, plans),
+    planUpgradeShape: (input) => planUpgradeShape(flink, config, input),
   };
 }

@@ -39,6 +39,8 @@ export interface JarRunRequestBody {
   jobId: string;
   savepointPath?: string;
   allowNonRestoredState?: boolean;
+  /** configuration for this job only (JarRunRequestBody's flinkConfiguration) */
+  flinkConfiguration?: Record<string, string>;
 }
 
 const job = (jobId: string) => `/jobs/${encodeURIComponent(jobId)}`;

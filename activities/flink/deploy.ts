@@ -13,6 +13,7 @@ import { splitSqlScript } from '../sql-gateway/script';
 import type { FlinkClient } from './client';
 import { DeployJobInput, parseInput } from './inputs';
 import { liveJobWithMarker, pipelineNameOf } from './earlier-deploy';
+import { overridesOption } from './parallelism';
 import { localPath, readSavepointHeader } from './savepoint-metadata';
 
 type DeployRequest = z.output<typeof DeployJobInput>;
@@ -64,7 +65,8 @@ async function deployJar(flink: FlinkClient, request: DeployRequest, jar: JarDep
     await flink.runJar(jarId, {
       entryClass: jar.entryClass,
       programArgsList: jar.args,
-      parallelism: jar.parallelism,
+      parallelism: request.parallelism?.graphParallelism ?? jar.parallelism,
+      ...(request.parallelism ? { flinkConfiguration: parallelismProperties(request.parallelism) } : {}),
       // A fixed job id makes a second submission of the same deploy a duplicate Flink refuses.
       jobId,
       savepointPath: request.savepointPath,
@@ -108,6 +110,7 @@ async function deploySql(
   const existing = await liveJobWithMarker(flink, DEPLOY_ID_KEY, deployId, pipelineNameOf(statements, isJobStatement));
   if (existing) return { jobId: existing };
   const properties: Record<string, string> = { 'pipeline.global-job-parameters': `${DEPLOY_ID_KEY}:${deployId}` };
+  if (request.parallelism) Object.assign(properties, parallelismProperties(request.parallelism));
   if (request.savepointPath) {
     // Flink 1.20's names (StateRecoveryOptions). Through the SQL gateway the deprecated
     // execution.savepoint.ignore-unclaimed-state is not honoured (verified on 1.20.3): the job
@@ -161,6 +164,18 @@ async function readStatements(sql: SqlDeployment): Promise<string[]> {
     );
   }
   return statements;
+}
+
+/**
+ * The graph built at the running job's parallelism keeps every operator id; the scheduler then
+ * sets each vertex's parallelism from the job's pipeline.jobvertex-parallelism-overrides (seen on
+ * 1.20.3 through both the SQL gateway's session and the jar's flinkConfiguration).
+ */
+function parallelismProperties(parallelism: NonNullable<DeployRequest['parallelism']>): Record<string, string> {
+  return {
+    'parallelism.default': String(parallelism.graphParallelism),
+    'pipeline.jobvertex-parallelism-overrides': overridesOption(parallelism.overrides),
+  };
 }
 
 const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;

@@ -33,6 +33,12 @@ export const DeployJobInput = z.object({
   deployToken: z.string().min(1).max(512),
   savepointPath: PathSchema.optional(),
   allowNonRestoredState: z.boolean().default(false),
+  parallelism: z
+    .object({
+      graphParallelism: z.number().int().min(1),
+      overrides: z.record(z.string().regex(/^[0-9a-f]{32}$/), z.number().int().min(1)),
+    })
+    .optional(),
 });
 
 export const AwaitHealthyInput = z.object({

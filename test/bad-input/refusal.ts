@@ -67,6 +67,8 @@ export const READ_ONLY_ACTIVITIES = new Set([
   // the checks before anything is stopped: a throwaway gateway session and EXPLAIN, checkpoint statistics
   'checkDeployments',
   'requireRecentCheckpoint',
+  // the upgrade's parallelism per vertex and its claim on the job's state: the job's plan and checkpoint statistics
+  'planUpgradeShape',
   // other writers and readers of the sink tables: each live job's plan, the tables' $consumers
   'findTableJobs',
   'listConsumers',

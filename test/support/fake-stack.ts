@@ -68,6 +68,8 @@ export class FakeStack {
   readonly failOnceAfterWork = new Set<ActivityName>();
   /** versions checkDeployments refuses (DeploymentCheckFailed), with the problem it names */
   readonly badDeployments = new Map<string, string>();
+  /** new versions planUpgradeShape refuses (DeploymentCheckFailed: parallelism or state), with the problem it names */
+  readonly badShapes = new Map<string, string>();
   /** versions whose jobs have no recent completed checkpoint: requireRecentCheckpoint refuses them with this cause */
   readonly noRecentCheckpoint = new Map<string, string>();
   /** live jobs of other names that write or read the tables (findTableJobs); the fake's own live jobs write every table */
@@ -226,6 +228,24 @@ export class FakeStack {
           });
         }
         return { checked: input.deployments.map((d) => ({ version: d.version, kind: d.kind, tookMs: 1 })) };
+      },
+      planUpgradeShape: async (input) => {
+        await this.enter('planUpgradeShape', input);
+        const problem = this.badShapes.get(input.newVersion.version);
+        if (problem !== undefined) {
+          throw ApplicationFailure.create({
+            type: FailureType.DeploymentCheckFailed,
+            message: `checked before anything is stopped: ${problem}. Nothing was changed.`,
+            nonRetryable: true,
+          });
+        }
+        const vertex = 'a'.repeat(32);
+        const to = input.vertexParallelism?.[vertex] ?? input.parallelism;
+        return {
+          running: { graphParallelism: 1, overrides: { [vertex]: 1 } },
+          ...(to !== undefined ? { parallelism: { graphParallelism: 1, overrides: { [vertex]: to }, vertices: [{ id: vertex, name: 'fake vertex', from: 1, to }] } } : {}),
+          stateCheck: { checked: false, text: 'the fake stack checks no state' },
+        };
       },
       requireRecentCheckpoint: async (input) => {
         await this.enter('requireRecentCheckpoint', input);

@@ -63,7 +63,8 @@ const steps = (status: UpgradeStatus) => status.timings.map((t) => t.step);
 
 /** The preflight reads and, once the tables and the cluster are checked, the deployment check (the tag reads may still run). */
 // findTableJobs: another job writing the sink tables refuses the upgrade (workflows/table-users.ts).
-const PREFLIGHT_CHECKS = [...PREFLIGHT_READS, 'findTableJobs', 'checkDeployments'];
+// planUpgradeShape: the new version's parallelism and its claim on the job's state (workflows/upgrade-shape.ts).
+const PREFLIGHT_CHECKS = [...PREFLIGHT_READS, 'findTableJobs', 'checkDeployments', 'planUpgradeShape'];
 
 describe('upgradeWorkflow', () => {
   it('happy path: stops v1 with a savepoint, checks the tag, deploys v2 from it, waits until healthy', async () => {
@@ -276,6 +277,30 @@ describe('upgradeWorkflow', () => {
       expect(stack.callNames(), bad).not.toContain('deployJob');
       expect(stack.running().map((j) => j.jobId), bad).toEqual([stack.initialJobId]);
     }
+  });
+
+  it('plans the new version\'s parallelism before the stop, deploys it per vertex, and refuses what the plan refuses before stopping anything', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    const vertex = 'a'.repeat(32);
+    const result = await withWorker(env, bundle, stack, async (taskQueue) =>
+      (await startUpgrade(client, upgradeInput(jobName, { options: { ...upgradeInput(jobName).options, parallelism: 2 } }), { taskQueue })).result(),
+    );
+    expect(result.status).toBe('upgraded');
+    expect(stack.callsOf('planUpgradeShape')[0]).toMatchObject({ newVersion: { version: 'v2' }, parallelism: 2, allowNonRestoredState: false });
+    expect(result.parallelism).toEqual([{ id: vertex, name: 'fake vertex', from: 1, to: 2 }]);
+    expect(result.stateCheck).toBe('the fake stack checks no state');
+    expect(stack.callsOf('deployJob')[0].parallelism).toEqual({ graphParallelism: 1, overrides: { [vertex]: 2 } });
+
+    const refused = new FakeStack({ jobName: unique('orders') });
+    refused.badShapes.set('v2', `vertexParallelism: ${vertex} is not a vertex of the running job`);
+    const failure = await withWorker(env, bundle, refused, async (taskQueue) =>
+      failureOf((await startUpgrade(client, upgradeInput(refused.options.jobName, { options: { vertexParallelism: { [vertex]: 3 } } }), { taskQueue })).result()),
+    );
+    expect(failure.type).toBe('DeploymentCheckFailed');
+    expect(failure.message).toContain('is not a vertex of the running job');
+    expect(refused.callNames()).not.toContain('stopWithSavepoint');
+    expect(refused.running().map((j) => j.jobId)).toEqual([refused.initialJobId]);
   });
 
   it('refuses a sink table without sink.savepoint.auto-tag: nothing is stopped', async () => {
@@ -499,8 +524,8 @@ describe('upgradeWorkflow', () => {
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
     // resolveJob, the checkpoint check, 4 preflight reads, the other-writers read, the deployment
-    // check, stop, awaitTag, deploy and record, the health gate: then the undo.
-    expect(stack.callNames().slice(13)).toEqual([
+    // check, the shape plan, stop, awaitTag, deploy and record, the health gate: then the undo.
+    expect(stack.callNames().slice(14)).toEqual([
       'getJob',
       'cancelJob',
       'getJob',

@@ -23,6 +23,18 @@ function deployment(p: Parsed, which: 'new' | 'old'): Deployment {
     : { kind: 'jar', version, jarFile: jar!, entryClass: str(p, `${which}-entry-class`), args: list(p, `${which}-arg`) };
 }
 
+/** `--vertex-parallelism ID=N` (repeatable): N for the running job's vertex ID. */
+function vertexParallelism(pairs: string[]): Record<string, number> | undefined {
+  if (pairs.length === 0) return undefined;
+  const map: Record<string, number> = {};
+  for (const pair of pairs) {
+    const m = /^([0-9a-f]{32})=(\d+)$/.exec(pair.trim());
+    if (!m) throw new UsageError(`--vertex-parallelism takes VERTEX_ID=N (a vertex id from GET /jobs/<id>/plan); got '${pair}'`);
+    map[m[1]!] = Number(m[2]);
+  }
+  return map;
+}
+
 function inputFromFlags(p: Parsed): unknown {
   const jobId = str(p, 'job-id');
   const jobName = str(p, 'job-name');
@@ -42,6 +54,8 @@ function inputFromFlags(p: Parsed): unknown {
       tagTimeout: str(p, 'tag-timeout'),
       notWriters: list(p, 'not-writer').length > 0 ? list(p, 'not-writer') : undefined,
       allowNonRestoredState: bool(p, 'allow-non-restored-state') || undefined,
+      parallelism: str(p, 'parallelism') !== undefined ? Number(str(p, 'parallelism')) : undefined,
+      vertexParallelism: vertexParallelism(list(p, 'vertex-parallelism')),
     }),
   };
 }
@@ -65,6 +79,9 @@ export const upgrade: Command = {
                            database (Flink's plan names the table only): not refused as another writer
   --allow-non-restored-state   start the new version even if it leaves savepoint state unclaimed: that
                            state is dropped for good (the result says so)
+  --parallelism N          run the new version's vertices at N (Paimon's committer stays at 1); the graph is
+                           built as the running job's, so every operator keeps its state
+  --vertex-parallelism ID=N   N for one vertex of the running job (ids: GET /jobs/<id>/plan); repeat
   --no-compensate          leave an unhealthy new version running instead of rolling back
   --savepoint-timeout D --health-timeout D --tag-timeout D   e.g. 10m, 5m, 2m
   --wait                   follow the steps and print the result`,
@@ -86,6 +103,8 @@ export const upgrade: Command = {
     drain: { type: 'boolean' },
     'not-writer': { type: 'string', multiple: true },
     'allow-non-restored-state': { type: 'boolean' },
+    parallelism: { type: 'string' },
+    'vertex-parallelism': { type: 'string', multiple: true },
     'no-compensate': { type: 'boolean' },
     'savepoint-timeout': { type: 'string' },
     'health-timeout': { type: 'string' },
@@ -117,6 +136,9 @@ function summary(r: UpgradeResult): string {
     `${r.status}: job ${r.job}`,
     `  old job ${r.oldJobId ?? '-'}  new job ${r.newJobId ?? '-'}${r.restoredJobId ? `  restored job ${r.restoredJobId}` : ''}`,
     `  savepoint ${r.savepoint ? `${r.savepoint.id} at ${r.savepoint.path}` : '-'}  tag ${r.tag ?? '-'}`,
+    ...(r.parallelism ? r.parallelism.map((v) => `  vertex ${v.id} ${v.name}: ${v.from} -> ${v.to}${v.kept ? ` (kept: ${v.kept})` : ''}`) : []),
+    ...(r.stateCheck ? [`  state: ${r.stateCheck}`] : []),
+    ...(r.droppedState ? [`  DROPPED STATE: ${r.droppedState}`] : []),
     ...(r.reason ? [`  reason: ${r.reason}`] : []),
     ...(r.instructions ? [`  next: ${r.instructions}`] : []),
   ].join('\n');
