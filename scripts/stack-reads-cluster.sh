@@ -34,9 +34,16 @@ jobmanager.memory.process.size: 768m
 taskmanager.host: $STACK_BIND
 taskmanager.bind-host: $STACK_BIND
 taskmanager.numberOfTaskSlots: $READS_TASK_SLOTS
-taskmanager.memory.process.size: 1024m
+taskmanager.memory.process.size: 1280m
 # Reads of system tables sort and join little: most of the small TaskManager goes to task heap.
 taskmanager.memory.managed.fraction: 0.1
+# A batch job's blocking exchanges are sort-shuffle partitions, each taking
+# taskmanager.network.sort-shuffle.min-buffers (512) network buffers. With the default 64 MB of
+# network memory (2048 buffers of 32 KB) 3 of 8 reads at once failed with "Insufficient number of
+# network buffers: required 512, but only 511 available" (a read with a subquery has two exchanges).
+taskmanager.network.sort-shuffle.min-buffers: 64
+taskmanager.memory.network.min: 128m
+taskmanager.memory.network.max: 128m
 parallelism.default: 1
 rest.address: $STACK_BIND
 rest.bind-address: $STACK_BIND
