@@ -1,5 +1,6 @@
 // Cluster and job lookups, and cancel: observe first, then act.
 import type { JobSummary } from '../../src/domain';
+import { flinkLine, supportedFlinkLines } from '../compat';
 import { FailureType, fatal } from '../errors';
 import type { FlinkClient } from './client';
 import { onJob } from './errors';
@@ -8,19 +9,17 @@ import type { JobDetailsInfo } from './schemas';
 
 export const TERMINAL_STATES: ReadonlySet<string> = new Set(['FAILED', 'CANCELED', 'FINISHED']);
 
-const SUPPORTED_FLINK = /^1\.20\./;
-
 export function summary(job: { jid: string; name: string; state: JobSummary['state']; 'start-time': number }): JobSummary {
   return { jobId: job.jid, name: job.name, state: job.state, startTime: job['start-time'] };
 }
 
 export async function checkFlinkCluster(flink: FlinkClient) {
   const { 'flink-version': flinkVersion } = await flink.config();
-  if (!SUPPORTED_FLINK.test(flinkVersion)) {
+  if (flinkLine(flinkVersion) === undefined) {
     throw fatal(
       FailureType.UnsupportedFlinkVersion,
       `checking the Flink cluster at ${flink.http.baseUrl}: it runs Flink ${flinkVersion}, and these workflows ` +
-        'support Flink 1.20.x only (savepoint REST API and Paimon 1.3 connector). Point FLINK_REST_URL at a 1.20 cluster.',
+        `support Flink ${supportedFlinkLines()} (README: compatibility). Point FLINK_REST_URL at a cluster of one of those.`,
     );
   }
   const overview = await flink.overview();

@@ -1,6 +1,7 @@
-// Flink 1.20 JobManager REST payloads we read, named after Flink's own classes and fields
+// Flink JobManager REST payloads we read, named after Flink's own classes and fields
 // (flink-runtime-web rest_v1_dispatcher.yml). Unknown fields are ignored, so a newer patch
-// release that adds fields still parses.
+// release that adds fields still parses; the same schemas hold for every line in
+// activities/compat.ts (Flink 2.x removed none of the fields read here).
 import { z } from 'zod';
 
 export const JobStatus = z.enum([

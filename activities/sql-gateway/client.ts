@@ -1,6 +1,7 @@
 // A thin client for Flink's SQL gateway REST API: sessions, statements, paged results.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Secret } from '../../src/config';
+import { SQL_GATEWAY_API } from '../compat';
 import { FailureType, fatal } from '../errors';
 import { HttpClient, HttpStatusError } from '../http';
 import {
@@ -45,6 +46,8 @@ const TRANSIENT =
 
 const FIRST_PAUSE_MS = 10;
 
+const SESSIONS = `/${SQL_GATEWAY_API}/sessions`;
+
 export class SqlGatewayClient {
   readonly #http: HttpClient;
   readonly #statementTimeoutMs: number;
@@ -66,14 +69,14 @@ export class SqlGatewayClient {
   /** Opens a session; `properties` are session config (e.g. execution.savepoint.path). */
   async openSession(properties: Record<string, string> = {}, sessionName?: string): Promise<string> {
     const body = { properties, ...(sessionName ? { sessionName } : {}) };
-    const res = await this.#http.json('POST', '/v1/sessions', OpenSessionResponseBody, { body });
+    const res = await this.#http.json('POST', SESSIONS, OpenSessionResponseBody, { body });
     return res.sessionHandle;
   }
 
   /** Closes a session; a session the gateway no longer knows counts as closed. */
   async closeSession(sessionHandle: string): Promise<void> {
     try {
-      await this.#http.text('DELETE', `/v1/sessions/${encodeURIComponent(sessionHandle)}`);
+      await this.#http.text('DELETE', `${SESSIONS}/${encodeURIComponent(sessionHandle)}`);
     } catch (err) {
       if (!(err instanceof HttpStatusError && /does not exist/.test(err.detail))) throw err;
     }
@@ -81,7 +84,7 @@ export class SqlGatewayClient {
 
   /** Runs one statement and reads its result until the end (or `maxRows`). */
   async execute(sessionHandle: string, statement: string, options: ExecuteOptions = {}): Promise<SqlResult> {
-    const session = `/v1/sessions/${encodeURIComponent(sessionHandle)}`;
+    const session = `${SESSIONS}/${encodeURIComponent(sessionHandle)}`;
     const describe = (detail: string) => redact(`${firstLine(statement)}: ${detail}`, options.redact);
     const { operationHandle } = await this.#call(describe, () =>
       this.#http.json('POST', `${session}/statements`, ExecuteStatementResponseBody, {
@@ -130,7 +133,7 @@ export class SqlGatewayClient {
   }
 
   async status(sessionHandle: string, operationHandle: string): Promise<string> {
-    const path = `/v1/sessions/${encodeURIComponent(sessionHandle)}/operations/${encodeURIComponent(operationHandle)}/status`;
+    const path = `${SESSIONS}/${encodeURIComponent(sessionHandle)}/operations/${encodeURIComponent(operationHandle)}/status`;
     return (await this.#http.json('GET', path, OperationStatusResponseBody)).status;
   }
 

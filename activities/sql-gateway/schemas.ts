@@ -1,4 +1,5 @@
-// The SQL gateway REST API (v1, Flink 1.20) payloads we read, named after the gateway's fields.
+// The SQL gateway REST API payloads we read (API version: activities/compat.ts), named after the
+// gateway's fields.
 import { z } from 'zod';
 
 export const OpenSessionResponseBody = z.object({ sessionHandle: z.string() });
@@ -9,7 +10,7 @@ export const ColumnInfo = z.object({ name: z.string() });
 
 export const RowData = z.object({ kind: z.string(), fields: z.array(z.unknown()) });
 
-/** GET /v1/sessions/:session/operations/:operation/result/:token?rowFormat=JSON */
+/** GET /<api>/sessions/:session/operations/:operation/result/:token?rowFormat=JSON */
 export const FetchResultsResponseBody = z.object({
   resultType: z.enum(['NOT_READY', 'PAYLOAD', 'EOS']),
   isQueryResult: z.boolean().optional(),

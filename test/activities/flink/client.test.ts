@@ -39,7 +39,7 @@ describe('Flink REST transport — fault injection with a fake HTTP server (hang
   });
   afterAll(() => server.close());
 
-  it('sends the Authorization header from config, and refuses a Flink that is not 1.20.x', async () => {
+  it('sends the Authorization header from config, and refuses a Flink line that activities/compat.ts does not list', async () => {
     handler = (req, res) => {
       seenAuth.push(req.headers.authorization);
       json(res, 200, FLINK_119);
