@@ -82,7 +82,8 @@ reads_cluster_status() {
   for name in reads-jobmanager reads-taskmanager; do
     if pid=$(pid_of "$name"); then
       printf '  %-17s running  pid %-8s %s\n' "$name" "$pid" \
-        "$([[ $name == reads-jobmanager ]] && echo "http://$STACK_BIND:$READS_FLINK_REST_PORT (Paimon reads)")"
+        "$([[ $name == reads-jobmanager ]] && echo "http://$STACK_BIND:$READS_FLINK_REST_PORT (Paimon reads)" ||
+          echo "(registers with the reads JobManager)")"
     else
       printf '  %-17s stopped\n' "$name"
     fi

@@ -36,10 +36,21 @@ describe('scripts/stack.sh', () => {
     expect(result.stdout).toContain('scripts/stack.sh up');
   });
 
+  it("names the reads cluster in its env, on its own port, and 'gateway' when it starts none", () => {
+    const moved = run(['env'], { READS_FLINK_REST_PORT: '18091' });
+    expect(moved.stdout).toContain('PAIMON_READS_FLINK_REST_URL=http://127.0.0.1:18091\n');
+    const off = run(['env'], { STACK_READS_CLUSTER: 'off' });
+    expect(off.stdout).toContain('PAIMON_READS_FLINK_REST_URL=gateway\n');
+    // What the worker makes of each.
+    const env = (text: string) => Object.fromEntries(text.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+    expect(loadConfig(env(moved.stdout)).paimon.readsRestUrl).toBe('http://127.0.0.1:18091');
+    expect(loadConfig(env(off.stdout)).paimon.readsRestUrl).toBeUndefined();
+  });
+
   it('reports what runs and where', () => {
     const result = run(['status']);
     expect(result.status).toBe(0);
-    for (const service of ['temporal', 'jobmanager', 'taskmanager', 'sql-gateway']) {
+    for (const service of ['temporal', 'jobmanager', 'taskmanager', 'sql-gateway', 'reads-jobmanager', 'reads-taskmanager']) {
       expect(result.stdout).toMatch(new RegExp(`${service}\\s+running\\s+pid \\d+`));
     }
   });
