@@ -116,15 +116,16 @@ export class FakeCluster {
         FINISHED: j.state === 'FINISHED' ? j.endTime : 0,
         CANCELED: j.state === 'CANCELED' ? j.endTime : 0,
       },
+      // ids, parallelism and max parallelism: the upgrade's parallelism plan reads them (planUpgradeShape)
       vertices: [
-        { name: 'Source: demo_sequence', status: vertex },
-        { name: 'Writer and committer', status: vertex },
+        { id: 'cbc357ccb763df2852fee8c4fc7d55f2', name: 'Source: demo_sequence', status: vertex, parallelism: 1, maxParallelism: 128 },
+        { id: '177a807937d8ad9ed9f35e0821bd8d05', name: 'Writer : seq_a -> Global Committer : seq_a', status: vertex, parallelism: 1, maxParallelism: 128 },
       ],
     };
   }
 
   config(j: FakeJob) {
-    return { jid: j.jid, name: j.name, 'execution-config': { 'user-config': j.userConfig } };
+    return { jid: j.jid, name: j.name, 'execution-config': { 'job-parallelism': 1, 'user-config': j.userConfig } };
   }
 
   checkpoints(j: FakeJob) {

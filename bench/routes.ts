@@ -187,6 +187,8 @@ export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteRes
     if (others.length > 0) throw new Error(`other jobs write the sink tables: ${others.map((j) => j.name).join(', ')}`);
     // The new version and the old one the compensation would start: checked before the stop.
     await step('checkDeployments', activities.checkDeployments, { deployments: [p.v2, p.v1], sinkTables: p.tables });
+    // The new version's parallelism per vertex and its claim on the job's state (workflows/upgrade-shape.ts).
+    await step('planUpgradeShape', activities.planUpgradeShape, { jobId: job.jobId, newVersion: p.v2, allowNonRestoredState: false });
     const tagsBefore = new Map<string, string[]>();
     for (const [i, read] of (await tagsRead).entries()) {
       if (read.status === 'rejected') throw read.reason;
