@@ -58,7 +58,7 @@ temporal_server_build() {
   mkdir -p "$TEMPORAL_SERVER_HOME/bin"
   # Module and build caches under $STACK_HOME; GOTOOLCHAIN=local: never fetch another Go.
   GOMODCACHE="${STACK_GOMODCACHE:-$STACK_HOME/go/mod}" GOCACHE="${STACK_GOCACHE:-$STACK_HOME/go/cache}" \
-    GOFLAGS=-modcacherw GOTOOLCHAIN=local GOBIN="$TEMPORAL_SERVER_HOME/bin" CGO_ENABLED=0 \
+    GOFLAGS=-modcacherw GOTOOLCHAIN=local GOBIN="$TEMPORAL_SERVER_HOME/bin" \
     go install "go.temporal.io/server/cmd/server@v$TEMPORAL_SERVER_VERSION" \
     "go.temporal.io/server/cmd/tools/sql@v$TEMPORAL_SERVER_VERSION" >"$LOGS/temporal-server-build.log" 2>&1 ||
     die "building Temporal server v$TEMPORAL_SERVER_VERSION failed (see $LOGS/temporal-server-build.log)"
