@@ -37,8 +37,8 @@ describe('Flink job activities', () => {
 
   it('checkFlinkCluster reports the cluster, of a supported line, with its task managers and free slots', async () => {
     const cluster = await run(flink.checkFlinkCluster, undefined);
-    // npm test takes FLINK_VERSION from `stack.sh env`: the version the stack was assembled from.
-    expect(cluster.flinkVersion).toBe(process.env.FLINK_VERSION ?? cluster.flinkVersion);
+    // npm test takes STACK_FLINK_VERSION from `stack.sh env`: the version the stack was assembled from.
+    expect(cluster.flinkVersion).toBe(process.env.STACK_FLINK_VERSION ?? cluster.flinkVersion);
     expect(flinkLine(cluster.flinkVersion)).toBeDefined();
     expect(cluster.taskManagers).toBeGreaterThanOrEqual(1);
     expect(cluster.slotsAvailable).toBeGreaterThanOrEqual(0);
