@@ -1,26 +1,19 @@
-// What the restore plan reads. Each read is made once; after the stop the job is down while the
-// plan is made again, so the reads that do not need another's answer start together: the
-// tables' options, their other users, the catalog's restore points and every table's tags; then
-// every table's snapshots and the savepoint's files.
+// What the restore plan reads. After the stop the job is down while the plan is made again, so
+// the reads that do not need another's answer start together: the tables' options, their other
+// users, the catalog's restore points and the tables' tags; then the tables' snapshots and the
+// savepoint's files. Per-table reads run a few tables at a time (fan-out.ts).
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import type { TableRef, TableState, TagInfo } from '../src/domain';
 import type { RestorePoint } from '../src/restore-points';
 import { restCall } from './activity-options';
+import { settledAtMost, TABLES_AT_ONCE, valueOf } from './fan-out';
 import { observeTableUsers, PLAN_FINDS_TABLE_USERS, type TableUsers } from './table-users';
 
 const rest = proxyActivities<Activities>(restCall);
 
 /** Histories recorded before this patch made the plan's reads one after another. */
 export const PLAN_READS_AT_ONCE = 'restore-plan-reads-at-once';
-
-/** A read started at most once: on first use, or at once when the plan reads at once. */
-function once<T>(read: () => Promise<T>): { get: () => Promise<T>; start: () => void } {
-  let started: Promise<T> | undefined;
-  const get = () => (started ??= read());
-  // Its failure is met where the plan uses it, in the plan's order of checks.
-  return { get, start: () => void get().catch(() => undefined) };
-}
 
 export interface PlanReads {
   described(): ReturnType<Activities['describeSinkTables']>;
@@ -34,39 +27,56 @@ export interface PlanReads {
   savepointFiles(path: string): ReturnType<Activities['inspectSavepoint']>;
 }
 
+/** A read made once, when first asked for; `start` asks for it now. */
+function once<T>(read: () => Promise<T>): { get: () => Promise<T>; start: () => void } {
+  let started: Promise<T> | undefined;
+  const get = () => (started ??= read());
+  // Its failure is met where the plan uses it, in the plan's order of checks.
+  return { get, start: () => void get().catch(() => undefined) };
+}
+
 /**
- * The reads of one plan, started together when `atOnce` (patch PLAN_READS_AT_ONCE). `jobName` and
- * `writerJobId` come from the writer, observed first.
+ * The reads of one plan, started together when `atOnce` (patch PLAN_READS_AT_ONCE), else each when
+ * the plan asks for it, as histories recorded before made them. `jobName` and `writerJobId` come
+ * from the writer, observed first.
  */
 export function planReads(tables: TableRef[], jobName: string, writerJobId: string | undefined, atOnce: boolean): PlanReads {
   const described = once(() => rest.describeSinkTables({ tables }));
   const users = once(async () => (patched(PLAN_FINDS_TABLE_USERS) ? observeTableUsers(tables, writerJobId, true) : undefined));
   const restorePoints = once(() => rest.listRestorePoints({ jobName, tables }));
-  const tags = new Map(tables.map((table) => [table, once(() => rest.listTags({ table }))]));
-  const states = new Map<TableRef, ReturnType<typeof once<TableState>>>();
-  const files = new Map<string, ReturnType<typeof once<{ savepointId: number; exists: boolean }>>>();
-  const state = (table: TableRef, newerThan: number) => {
-    if (!states.has(table)) states.set(table, once(() => rest.tableState({ table, newerThan })));
-    return states.get(table)!;
+  const savepointFiles = new Map<string, ReturnType<typeof once<{ savepointId: number; exists: boolean }>>>();
+  const filesAt = (path: string) => {
+    if (!savepointFiles.has(path)) savepointFiles.set(path, once(() => rest.inspectSavepoint({ path })));
+    return savepointFiles.get(path)!;
   };
-  const savepointFiles = (path: string) => {
-    if (!files.has(path)) files.set(path, once(() => rest.inspectSavepoint({ path })));
-    return files.get(path)!;
-  };
-  if (atOnce) for (const read of [described, users, restorePoints, ...tags.values()]) read.start();
+  const common = { described: described.get, users: users.get, restorePoints: restorePoints.get, savepointFiles: (path: string) => filesAt(path).get() };
+  if (!atOnce) {
+    return {
+      ...common,
+      tags: (table) => rest.listTags({ table }),
+      startSecondRound: async () => undefined,
+      state: (table, newerThan) => rest.tableState({ table, newerThan }),
+    };
+  }
 
+  for (const read of [described, users, restorePoints]) read.start();
+  const allTags = settledAtMost(tables, TABLES_AT_ONCE, (table) => rest.listTags({ table }));
+  const tagsOf = async (table: TableRef) => valueOf((await allTags)[tables.indexOf(table)]!);
+  let allStates: Promise<Map<TableRef, PromiseSettledResult<TableState>>> | undefined;
   return {
-    described: described.get,
-    users: users.get,
-    restorePoints: restorePoints.get,
-    tags: (table) => tags.get(table)!.get(),
+    ...common,
+    tags: tagsOf,
     async startSecondRound(tag, path) {
-      if (!atOnce) return;
-      const tagged = await Promise.all(tables.map(async (table) => ({ table, target: (await tags.get(table)!.get()).find((t) => t.tagName === tag) })));
-      for (const { table, target } of tagged) if (target) state(table, target.snapshotId).start();
-      if (path !== null) savepointFiles(path).start();
+      const targets = (await Promise.all(tables.map(async (table) => ({ table, target: (await tagsOf(table)).find((t) => t.tagName === tag) }))))
+        .filter((t) => t.target !== undefined);
+      allStates = settledAtMost(targets, TABLES_AT_ONCE, ({ table, target }) => rest.tableState({ table, newerThan: target!.snapshotId })).then(
+        (outcomes) => new Map(targets.map(({ table }, i) => [table, outcomes[i]!])),
+      );
+      if (path !== null) filesAt(path).start();
     },
-    state: (table, newerThan) => state(table, newerThan).get(),
-    savepointFiles: (path) => savepointFiles(path).get(),
+    async state(table, newerThan) {
+      const outcome = (await allStates)?.get(table);
+      return outcome ? valueOf(outcome) : rest.tableState({ table, newerThan });
+    },
   };
 }

@@ -17,6 +17,7 @@ import { humanDuration } from '../src/durations';
 import { tagFor, type TableRef, type TableState } from '../src/domain';
 import { longRunning, restCall, savepointWait, submitCall, tableRollback } from './activity-options';
 import { ApprovalGate } from './approval-gate';
+import { allAtMost, settledAtMost, TABLES_AT_ONCE } from './fan-out';
 import { cancelAndWait, fatal } from './job-steps';
 import { droppedStateText, jobLabel, WorkflowFailureType } from './messages';
 import { requireOperationWorkflowId } from './operation-id';
@@ -156,7 +157,8 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
       await rest.createBranch({ table: t.table, branch: undoName, tag: undoTag });
     };
     // The job is down meanwhile, and each table's undo is its own: all tables at once.
-    if (patched(UNDO_BRANCHES_AT_ONCE)) await Promise.all(held.tables.map(undoOf));
+    if (fromTodaysTag) await allAtMost(held.tables, TABLES_AT_ONCE, undoOf);
+    else if (patched(UNDO_BRANCHES_AT_ONCE)) await Promise.all(held.tables.map(undoOf));
     else for (const t of held.tables) await undoOf(t);
   } catch (err) {
     // Nothing rolled back yet: restart the writer if this restore stopped it.
@@ -267,7 +269,7 @@ async function rollBack(plan: RestorePlan, progress: Progress<RestoreStatus>): P
   };
   const failures: { table: TableRef; err: unknown }[] = [];
   if (patched(ROLLBACKS_AT_ONCE)) {
-    const outcomes = await Promise.allSettled(plan.tables.map(rollBackOne));
+    const outcomes = await settledAtMost(plan.tables, TABLES_AT_ONCE, rollBackOne);
     outcomes.forEach((o, i) => o.status === 'rejected' && failures.push({ table: plan.tables[i]!.table, err: o.reason }));
   } else {
     for (const [i, t] of plan.tables.entries()) {

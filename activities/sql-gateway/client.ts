@@ -40,9 +40,10 @@ export interface ExecuteOptions {
 }
 
 // Failures where the same statement can succeed later: the gateway lost the session (it
-// restarted), or it could not reach the JobManager.
+// restarted), it could not reach the JobManager, or a batch read found the TaskManager's network
+// buffers taken by other reads running at the same time.
 const TRANSIENT =
-  /Session '[^']*' does not exist|ConnectException|Connection refused|TimeoutException|NoResourceAvailableException|RecipientUnreachableException/;
+  /Session '[^']*' does not exist|ConnectException|Connection refused|TimeoutException|NoResourceAvailableException|RecipientUnreachableException|Insufficient number of network buffers/;
 
 const FIRST_PAUSE_MS = 10;
 

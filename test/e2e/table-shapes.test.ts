@@ -232,9 +232,14 @@ describe('every Paimon table shape through upgrade, savepoint, compaction, resto
         compactionsAfterB: compacted[s].snapshots.compactions.filter((id) => id > tagged).length,
       });
     }
-    // The tables whose writer does not compact on every commit got a full compaction's own commit.
+    // The tables whose writer does not compact on every commit end on a full compaction: its own
+    // commit, or (seen on the append-only table) the writer's own compaction at the stop's final
+    // commit, after which sys.compact finds nothing to do.
     for (const s of ['partial', 'agg', 'events'] as const) {
-      expect(compacted[s].snapshots, s).toMatchObject({ latest: beforeCompaction.meta[s].snapshots.latest + 1, latestKind: 'COMPACT' });
+      const was = beforeCompaction.meta[s].snapshots;
+      const latest = was.latestKind === 'COMPACT' ? [was.latest, was.latest + 1] : [was.latest + 1];
+      expect(compacted[s].snapshots.latestKind, s).toBe('COMPACT');
+      expect(latest, `${s}: latest snapshot after the full compaction (was ${was.latest}, ${was.latestKind})`).toContain(compacted[s].snapshots.latest);
     }
     for (const s of SHAPE_NAMES) expect(beforeRestore[s], `${s} moved after B`).not.toEqual(atB[s]);
     lap('rows past B, stop, full compaction');
