@@ -14,6 +14,7 @@ export function createActivities(config: Config): Activities {
     listTagsOfTables: paimon.listTagsOfTables,
     inspectSavepoint: flink.inspectSavepoint,
     getJob: flink.getJob,
+    resolveJob: flink.resolveJob,
   });
   return { ...flink, ...paimon, ...createPaimonBranchActivities(config), ...catalog };
 }

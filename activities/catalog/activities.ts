@@ -23,6 +23,8 @@ export interface CatalogDeps {
   inspectSavepoint: FlinkActivities['inspectSavepoint'];
   /** The job that took a savepoint, to tell a tag still to come from one that never will; absent: not asked. */
   getJob?: FlinkActivities['getJob'];
+  /** The live job of a name, whose savepoints taken outside our workflows are the name's too; absent: not asked. */
+  resolveJob?: FlinkActivities['resolveJob'];
 }
 
 const TERMINAL = new Set(['FINISHED', 'CANCELED', 'FAILED']);
@@ -173,6 +175,12 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     // Read the savepoint dir once, and only when some tag has no record.
     const unrecorded = ids.some((id) => !byId.has(id));
     const dirsById = unrecorded ? await savepointDirsById(recordedDirs) : new Map<number, string[]>();
+    // The job running under this name now took no recorded savepoint yet (an upgrade records the
+    // job it stopped), but a savepoint taken of it with Flink's own CLI is this job's too.
+    if (unrecorded) {
+      const running = await runningJobIdOf(input.jobName);
+      if (running) knownJobIds.add(running.slice(0, 6));
+    }
 
     // One look at Flink per job, however many of its untagged savepoints are listed.
     const asked = new Map<string, Promise<string | undefined>>();
@@ -267,6 +275,15 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     const listed = [...points.sort(newestFirst), ...lostPoints.sort(newestFirst)];
     reportRestorePoints(input.jobName, listed);
     return listed;
+  }
+
+  /** The id of the live job of this name, if Flink runs one (and the catalog may ask). */
+  async function runningJobIdOf(jobName: string): Promise<string | undefined> {
+    if (!deps.resolveJob) return undefined;
+    return deps.resolveJob({ job: { jobName } }).then(
+      (job) => job.jobId,
+      () => undefined,
+    );
   }
 
   /**

@@ -2,7 +2,8 @@
 // upgrade and restore of a job runs as flink-job/<job name> (one at a time, workflows/messages.ts),
 // and its `status` query names the points it works with.
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { z } from 'zod';
 import type { PointInUse } from '../../src/restore-points';
 
@@ -38,5 +39,30 @@ export async function restorePointsInUse({ jobName }: { jobName: string }): Prom
   add(status.plan?.writer?.stoppedWithSavepoint);
   add(status.todaysSavepoint);
   if (status.savepoint) add({ savepointId: status.savepoint.id, path: status.savepoint.path });
+  // A restore still planning has no plan to show yet, but its input names the point it will plan
+  // with ('latest-restorable' is the newest restorable point, which retention always keeps).
+  if (description.type === 'restoreWorkflow' && !status.plan) {
+    const savepointId = await requestedPoint(handle);
+    if (savepointId !== undefined) used.push({ savepointId, by });
+  }
   return used;
+}
+
+const RestoreRequest = z.object({ restorePoint: z.union([z.object({ savepointId: z.number().int() }).loose(), z.object({ tag: z.string() }).loose(), z.string()]) }).loose();
+
+/** The savepoint id a restore's input asks for, from the first event of its history. */
+async function requestedPoint(handle: WorkflowHandle): Promise<number | undefined> {
+  const { client } = Context.current();
+  const { history } = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId: handle.workflowId },
+    maximumPageSize: 1,
+  });
+  const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload) return undefined;
+  const parsed = RestoreRequest.safeParse(defaultPayloadConverter.fromPayload(payload));
+  if (!parsed.success || typeof parsed.data.restorePoint === 'string') return undefined;
+  const ref = parsed.data.restorePoint;
+  const id = 'savepointId' in ref ? Number(ref.savepointId) : Number(/^savepoint-(\d+)$/.exec(String(ref.tag))?.[1]);
+  return Number.isInteger(id) ? id : undefined;
 }
