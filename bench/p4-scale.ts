@@ -1,12 +1,14 @@
-// P4: one worker (the production createWorker, in a process of its own) against the FAKE Flink of
-// fake-flink-server.ts and a private Temporal dev server. Two phases, each with a fresh worker
-// and a fresh fake cluster holding only its own N jobs (one database with two sink tables per
-// job): a fan-out of N savepoint workflows started through their schedules' triggers, then N
-// concurrent upgrades. A phase that runs past its time is cut short and says so.
+// P4: the production worker (createWorker, in a process of its own; BENCH_P4_WORKERS of them on one
+// task queue, default 1) against the FAKE Flink of fake-flink-server.ts and a private Temporal dev
+// server, or the server BENCH_P4_TEMPORAL_ADDRESS names (e.g. STACK_TEMPORAL=server's, on
+// PostgreSQL). Two phases, each with fresh workers and a fresh fake cluster holding only its own
+// N jobs (one database with two sink tables per job): a fan-out of N savepoint workflows started
+// through their schedules' triggers, then N concurrent upgrades. A phase that runs past its time
+// is cut short and says so.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createSavepointSchedule, deleteSavepointSchedule, triggerSavepointSchedule } from '../src/client/schedules';
 import { startUpgrade } from '../src/client/start-upgrade';
@@ -31,6 +33,8 @@ export interface ScaleOptions {
 }
 
 const RSS_TARGET = 512 * 2 ** 20;
+/** In job names: a shared server (BENCH_P4_TEMPORAL_ADDRESS) keeps earlier runs' schedules and ids. */
+const RUN = Date.now().toString(36).slice(-4);
 const FAN_OUT_TARGET_MS = 60_000;
 
 interface Phase {
@@ -52,7 +56,7 @@ async function seedJobs(fakePort: number, prefix: string, n: number) {
 }
 
 async function fanOutPhase({ client, taskQueue, fakePort, n }: Phase, mode: ScaleOptions['fanOut'], timeoutMs: number) {
-  const jobs = await seedJobs(fakePort, 'sp', n);
+  const jobs = await seedJobs(fakePort, `sp${RUN}`, n);
   let schedulesCreatedMs: number | undefined;
   if (mode === 'schedule') {
     const c0 = Date.now();
@@ -79,9 +83,9 @@ async function fanOutPhase({ client, taskQueue, fakePort, n }: Phase, mode: Scal
     ),
   );
   const triggerCallsMs = Date.now() - t0;
-  const allClosed = await waitClosed(client, 'takeSavepointWorkflow', n, timeoutMs);
-  const runs = await closedRuns(client, 'takeSavepointWorkflow');
-  const terminated = allClosed ? 0 : await terminateRunning(client, 'takeSavepointWorkflow');
+  const allClosed = await waitClosed(client, 'takeSavepointWorkflow', n, timeoutMs, taskQueue);
+  const runs = await closedRuns(client, 'takeSavepointWorkflow', taskQueue);
+  const terminated = allClosed ? 0 : await terminateRunning(client, 'takeSavepointWorkflow', taskQueue);
   const restorable = await Promise.all(
     runs.filter((r) => r.status === 'COMPLETED').map((r) => client.workflow.getHandle(r.workflowId, r.runId).result().then((v: { restorable: boolean }) => v.restorable)),
   );
@@ -104,7 +108,7 @@ async function fanOutPhase({ client, taskQueue, fakePort, n }: Phase, mode: Scal
 }
 
 async function upgradePhase({ client, taskQueue, fakePort, n }: Phase, timeoutMs: number) {
-  const jobs = await seedJobs(fakePort, 'up', n);
+  const jobs = await seedJobs(fakePort, `up${RUN}`, n);
   const t0 = Date.now();
   await Promise.all(
     jobs.map((job) => {
@@ -123,9 +127,9 @@ async function upgradePhase({ client, taskQueue, fakePort, n }: Phase, timeoutMs
     }),
   );
   const startCallsMs = Date.now() - t0;
-  const allClosed = await waitClosed(client, 'upgradeWorkflow', n, timeoutMs);
-  const runs = await closedRuns(client, 'upgradeWorkflow');
-  const terminated = allClosed ? 0 : await terminateRunning(client, 'upgradeWorkflow');
+  const allClosed = await waitClosed(client, 'upgradeWorkflow', n, timeoutMs, taskQueue);
+  const runs = await closedRuns(client, 'upgradeWorkflow', taskQueue);
+  const terminated = allClosed ? 0 : await terminateRunning(client, 'upgradeWorkflow', taskQueue);
   const outcomes = await Promise.all(
     runs.filter((r) => r.status === 'COMPLETED').map((r) => client.workflow.getHandle(r.workflowId, r.runId).result().then((v: { status: string }) => v.status)),
   );
@@ -146,13 +150,11 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
   const cli = process.env.TEMPORAL_CLI ?? path.join(repoRoot(), '.stack', 'bin', 'temporal');
   if (!existsSync(cli)) throw new Error(`P4 needs the Temporal CLI at ${cli} (bash scripts/stack.sh up installs it) or TEMPORAL_CLI`);
   const tmp = mkdtempSync(path.join(tmpdir(), 'bench-p4-'));
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: cli }, searchAttributes: [flinkJobKey, operationStepKey], log: { format: 'pretty', level: 'error' } },
-  });
+  const env = await temporalServer(cli);
   const fake = forkChild('fake-flink-server.js', process.env);
-  let worker: Child | undefined;
+  let workers: Child[] = [];
   const forget = onInterrupt(async () => {
-    worker?.process.kill();
+    for (const w of workers) w.process.kill();
     fake.process.kill();
     await env.teardown();
     rmSync(tmp, { recursive: true, force: true });
@@ -162,42 +164,46 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
   const withWorker = async <T>(label: string, body: (phase: Phase) => Promise<T>) => {
     const { restPort, gatewayPort } = ports;
     const taskQueue = `bench-p4-${label}-${Date.now()}`;
-    worker = forkChild('scale-worker.js', {
-      ...process.env,
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: 'default',
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      FLINK_REST_URL: `http://127.0.0.1:${restPort}`,
-      SQL_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
-      FLINK_SAVEPOINT_DIR: `file://${tmp}/${label}/savepoints`,
-      PAIMON_WAREHOUSE: 's3://bench-fake/warehouse',
-      // The production worker's heap limit (scripts/start.sh, the Dockerfile), then Node flags for
-      // the worker only, e.g. BENCH_P4_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (a
-      // later --max-old-space-size wins).
-    }, [`--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`, ...(process.env.BENCH_P4_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean)]);
-    const report = async () => {
-      const answer = worker!.next<WorkerReport>('report');
-      worker!.process.send({ type: 'report' });
+    workers = Array.from({ length: WORKERS }, () =>
+      forkChild('scale-worker.js', {
+        ...process.env,
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_NAMESPACE: 'default',
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        FLINK_REST_URL: `http://127.0.0.1:${restPort}`,
+        SQL_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
+        FLINK_SAVEPOINT_DIR: `file://${tmp}/${label}/savepoints`,
+        PAIMON_WAREHOUSE: 's3://bench-fake/warehouse',
+        // The production worker's heap limit (scripts/start.sh, the Dockerfile), then Node flags for
+        // the worker only, e.g. BENCH_P4_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (a
+        // later --max-old-space-size wins).
+      }, [`--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`, ...(process.env.BENCH_P4_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean)]),
+    );
+    const report = (w: Child) => {
+      const answer = w.next<WorkerReport>('report');
+      w.process.send({ type: 'report' });
       return answer;
     };
-    await worker.next('ready');
-    const idle = await report();
+    await Promise.all(workers.map((w) => w.next('ready')));
+    const idle = await Promise.all(workers.map(report));
     const serverPid = devServerPid(env.address);
     const cpuBefore = { devServer: processCpuMs(serverPid), fake: processCpuMs(fake.process.pid) };
     try {
       const result = await body({ client: env.client, taskQueue, fakePort: restPort, n });
-      const busy = await report();
+      const busy = await Promise.all(workers.map(report));
       // Where the phase's CPU went, per workflow: on 2 cores this, not waiting, bounds throughput.
       const perWorkflow = (ms: number) => Math.round((ms / n) * 10) / 10;
       const cpuPerWorkflowMs = {
         devServer: perWorkflow(processCpuMs(serverPid) - cpuBefore.devServer),
-        worker: perWorkflow(busy.cpuUserMs + busy.cpuSystemMs),
+        worker: perWorkflow(busy.reduce((sum, b) => sum + b.cpuUserMs + b.cpuSystemMs, 0)),
         fake: perWorkflow(processCpuMs(fake.process.pid) - cpuBefore.fake),
       };
-      log(`  P4: CPU per workflow: dev server ${cpuPerWorkflowMs.devServer} ms, worker ${cpuPerWorkflowMs.worker} ms, fake ${cpuPerWorkflowMs.fake} ms`);
-      return { ...result, cpuPerWorkflowMs, worker: { idleAfterStart: idle, duringPhase: busy, peakRss: Math.max(idle.peakRss, busy.peakRss) } };
+      log(`  P4: CPU per workflow: Temporal server ${cpuPerWorkflowMs.devServer} ms, worker${WORKERS > 1 ? 's (summed)' : ''} ${cpuPerWorkflowMs.worker} ms, fake ${cpuPerWorkflowMs.fake} ms`);
+      const peakRssEach = idle.map((i, k) => Math.max(i.peakRss, busy[k]!.peakRss));
+      return { ...result, cpuPerWorkflowMs, worker: { idleAfterStart: idle[0]!, duringPhase: busy[0]!, peakRss: Math.max(...peakRssEach) }, workers: { count: WORKERS, peakRssEach } };
     } finally {
-      await stopChild(worker);
+      await Promise.all(workers.map((w) => stopChild(w)));
+      workers = [];
     }
   };
 
@@ -234,9 +240,27 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
     };
   } finally {
     forget();
-    if (worker) await stopChild(worker);
+    await Promise.all(workers.map((w) => stopChild(w)));
     await stopChild(fake, 2_000);
     await env.teardown();
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** BENCH_P4_WORKERS (default 1): worker processes on the phase's task queue. */
+const WORKERS = Number(process.env.BENCH_P4_WORKERS ?? '1');
+
+/**
+ * The Temporal server P4 runs on: a private dev server (default), or with BENCH_P4_TEMPORAL_ADDRESS
+ * an existing one, e.g. the PostgreSQL-backed server of STACK_TEMPORAL=server (docs/production.md).
+ */
+async function temporalServer(cli: string): Promise<{ address: string; client: Client; teardown(): Promise<void> }> {
+  const address = process.env.BENCH_P4_TEMPORAL_ADDRESS;
+  if (!address) {
+    return TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: cli }, searchAttributes: [flinkJobKey, operationStepKey], log: { format: 'pretty', level: 'error' } },
+    });
+  }
+  const connection = await Connection.connect({ address });
+  return { address, client: new Client({ connection, namespace: 'default' }), teardown: () => connection.close() };
 }

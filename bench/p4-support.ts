@@ -55,20 +55,23 @@ export interface ClosedRun {
   closeMs: number;
 }
 
+/** The phase's workflows of a type: on a server of its own, every one; on a shared server, its task queue's. */
+const ofPhase = (type: string, taskQueue?: string) => `WorkflowType = '${type}'${taskQueue ? ` AND TaskQueue = '${taskQueue}'` : ''}`;
+
 /** Closed workflows of a type, with their server start and close times. */
-export async function closedRuns(client: Client, type: string): Promise<ClosedRun[]> {
+export async function closedRuns(client: Client, type: string, taskQueue?: string): Promise<ClosedRun[]> {
   const runs: ClosedRun[] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType = '${type}' AND ExecutionStatus != 'Running'` })) {
+  for await (const wf of client.workflow.list({ query: `${ofPhase(type, taskQueue)} AND ExecutionStatus != 'Running'` })) {
     runs.push({ workflowId: wf.workflowId, runId: wf.runId, status: wf.status.name, startMs: wf.startTime.getTime(), closeMs: wf.closeTime?.getTime() ?? Number.NaN });
   }
   return runs;
 }
 
 /** Waits until `n` workflows of a type have closed; false when `timeoutMs` passed first. */
-export async function waitClosed(client: Client, type: string, n: number, timeoutMs: number): Promise<boolean> {
+export async function waitClosed(client: Client, type: string, n: number, timeoutMs: number, taskQueue?: string): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const { count } = await client.workflow.count(`WorkflowType = '${type}' AND ExecutionStatus != 'Running'`);
+    const { count } = await client.workflow.count(`${ofPhase(type, taskQueue)} AND ExecutionStatus != 'Running'`);
     if (count >= n) return true;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -76,9 +79,9 @@ export async function waitClosed(client: Client, type: string, n: number, timeou
 }
 
 /** Terminates what still runs when a phase's time is up; returns how many. */
-export async function terminateRunning(client: Client, type: string): Promise<number> {
+export async function terminateRunning(client: Client, type: string, taskQueue?: string): Promise<number> {
   const running: { workflowId: string; runId: string }[] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType = '${type}' AND ExecutionStatus = 'Running'` })) running.push(wf);
+  for await (const wf of client.workflow.list({ query: `${ofPhase(type, taskQueue)} AND ExecutionStatus = 'Running'` })) running.push(wf);
   await Promise.all(running.map((wf) => client.workflow.getHandle(wf.workflowId, wf.runId).terminate('benchmark phase time is up').catch(() => undefined)));
   return running.length;
 }
@@ -138,9 +141,22 @@ export function processCpuMs(pid: number | undefined): number {
   }
 }
 
-/** The pid of the Temporal dev server listening on `address`'s port, found by its command line. */
+/**
+ * The pid of the Temporal server listening on `address`'s port, found by its command line: the
+ * dev server (`start-dev … <port>`), else the server scripts/stack.sh started with
+ * STACK_TEMPORAL=server (its pid file in $STACK_HOME/run).
+ */
 export function devServerPid(address: string): number | undefined {
   const port = address.split(':').pop();
+  const stackHome = process.env.STACK_HOME;
+  if (stackHome) {
+    try {
+      const pid = Number(readFileSync(`${stackHome}/run/temporal-server.pid`, 'utf8').trim());
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('temporal-server') && process.env.BENCH_P4_TEMPORAL_ADDRESS === address) return pid;
+    } catch {
+      // no such server
+    }
+  }
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
