@@ -12,7 +12,8 @@ import { main } from '../../src/cli/main';
 import type { Deployment, TableRef } from '../../src/domain';
 import { connectWorker, createClient } from '../../src/temporal-connection';
 import { createWorker } from '../../src/worker';
-import { activities, run } from '../activities/flink/support';
+import { run } from '../support/activity-calls';
+import { activities } from '../support/flink-activities';
 import { awaitCheckpointedRun, cancelJobsNamed, createSinkTables, demoScripts, jobState } from '../support/demo-pipeline';
 import { config, paimonQuery, requireStack, until } from '../support/stack';
 

@@ -11,7 +11,8 @@ import { operationWorkflowId } from '../../workflows/messages';
 import type { RestoreResult } from '../../workflows/restore-messages';
 import { connectWorker, createClient } from '../../src/temporal-connection';
 import { createWorker } from '../../src/worker';
-import { activities, run } from '../activities/flink/support';
+import { run } from '../support/activity-calls';
+import { activities } from '../support/flink-activities';
 import { cancelJobsNamed, createSinkTables, demoScript, deployableDir } from '../support/demo-pipeline';
 import { config, paimonQuery, requireStack, until } from '../support/stack';
 

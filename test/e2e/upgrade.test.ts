@@ -8,7 +8,8 @@ import { startUpgrade } from '../../src/client/start-upgrade';
 import { createClient, connectWorker } from '../../src/temporal-connection';
 import { createWorker } from '../../src/worker';
 import type { UpgradeResult } from '../../workflows/messages';
-import { activities, run } from '../activities/flink/support';
+import { run } from '../support/activity-calls';
+import { activities } from '../support/flink-activities';
 import { cancelJobsNamed, createSinkTables, demoScripts, jobState } from '../support/demo-pipeline';
 import { config, paimonQuery, requireStack, until } from '../support/stack';
 
