@@ -13,6 +13,13 @@ export interface FlinkLine {
   readonly paimonConnector: string;
   /** REST API versions the SQL gateway serves (GET /api_versions), as measured. */
   readonly sqlGatewayApiVersions: readonly string[];
+  /**
+   * Whether a job started with pipeline.jobvertex-parallelism-overrides runs at those parallelisms
+   * (the upgrade's parallelism option). 1.20: yes (test/e2e/parallelism*). 2.1: no; its Dispatcher
+   * applies the overrides only to a submitted JobGraph, and the SQL gateway submits a StreamGraph
+   * (measured: an upgrade planned at 2 ran every vertex at 1), so the upgrade refuses the option.
+   */
+  readonly parallelismOverrides: boolean;
 }
 
 export const FLINK_LINES: readonly FlinkLine[] = [
@@ -21,12 +28,14 @@ export const FLINK_LINES: readonly FlinkLine[] = [
     provenWith: { flink: '1.20.3', paimon: '1.3.1' },
     paimonConnector: 'paimon-flink-1.20',
     sqlGatewayApiVersions: ['V1', 'V2', 'V3'],
+    parallelismOverrides: true,
   },
   {
     line: '2.1',
     provenWith: { flink: '2.1.3', paimon: '1.3.0' },
     paimonConnector: 'paimon-flink-2.1',
     sqlGatewayApiVersions: ['V1', 'V2', 'V3', 'V4'],
+    parallelismOverrides: false,
   },
 ];
 
@@ -40,6 +49,18 @@ export const SQL_GATEWAY_API = 'v1';
 /** The supported line of a Flink version string such as '2.1.3', or undefined. */
 export function flinkLine(flinkVersion: string): FlinkLine | undefined {
   return FLINK_LINES.find((l) => flinkVersion === l.line || flinkVersion.startsWith(`${l.line}.`));
+}
+
+/** Why an upgrade cannot change parallelism on this Flink, or undefined when it can. */
+export function parallelismRefusal(flinkVersion: string): string | undefined {
+  const line = flinkLine(flinkVersion);
+  if (line?.parallelismOverrides !== false) return undefined;
+  return (
+    `the cluster runs Flink ${flinkVersion}, which starts a job at its graph's parallelism whatever ` +
+    "pipeline.jobvertex-parallelism-overrides says (Flink 2.1 applies it only to a submitted JobGraph), so the " +
+    'upgrade cannot change parallelism there without renaming operators and leaving their state unclaimed. ' +
+    'Upgrade without the parallelism option (README: compatibility)'
+  );
 }
 
 export function supportedFlinkLines(): string {

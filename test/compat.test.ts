@@ -16,7 +16,7 @@ interface Pair {
 }
 const key = (p: Pair) => `flink ${p.flink} + paimon ${p.paimon}`;
 
-/** README's rows under "## Compatibility": | `name` | flink | paimon (`connector`) | API versions | rollback_to_as_latest | … */
+/** README's rows under "## Compatibility": | `name` | flink | paimon (`connector`) | API versions | rollback_to_as_latest | --parallelism | … */
 function readmeRows() {
   const readme = readFileSync(path.join(repoRoot(), 'README.md'), 'utf8');
   const section = readme.split('\n## Compatibility\n')[1]?.split('\n## ')[0] ?? '';
@@ -33,6 +33,7 @@ function readmeRows() {
         connector: connector!,
         apiVersions: cells[3]!.split(',').map((v) => v.trim()),
         rollbackToAsLatest: cells[4] === 'yes',
+        parallelismOverrides: cells[5] === 'yes',
       };
     });
 }
@@ -63,6 +64,7 @@ describe('compatibility table', () => {
       expect(row.connector).toBe(line.paimonConnector);
       expect(row.apiVersions).toEqual(line.sqlGatewayApiVersions);
       expect(row.apiVersions).toContain(SQL_GATEWAY_API.toUpperCase());
+      expect(row.parallelismOverrides).toBe(line.parallelismOverrides);
     }
   });
 });

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Config } from '../../src/config';
 import { DeploymentSchema, JobIdSchema, type Deployment } from '../../src/domain';
 import type { StateCheck, UpgradeShape } from '../contract';
+import { parallelismRefusal } from '../compat';
 import { FailureType, fatal } from '../errors';
 import { HttpStatusError } from '../http';
 import { splitSqlScript } from '../sql-gateway/script';
@@ -49,7 +50,9 @@ export async function planUpgradeShape(flink: FlinkClient, config: Pick<Config, 
   let parallelism: UpgradeShape['parallelism'];
   if (request.parallelism !== undefined || request.vertexParallelism !== undefined) {
     const planned = planParallelism(vertices as RunningVertex[], request);
-    if (!planned.ok) problems.push(...planned.problems);
+    const refusal = parallelismRefusal((await flink.config())['flink-version']);
+    if (refusal !== undefined) problems.push(refusal);
+    else if (!planned.ok) problems.push(...planned.problems);
     else parallelism = { graphParallelism, overrides: planned.overrides, vertices: planned.vertices };
   }
 

@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
+import { flinkLine } from '../../activities/compat';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import { createClient } from '../../src/temporal-connection';
 import type { UpgradeResult } from '../../workflows/messages';
@@ -17,7 +18,7 @@ import { run } from '../support/activity-calls';
 import { activities } from '../support/flink-activities';
 import { cancelJobsNamed, deployableDir, jobState } from '../support/demo-pipeline';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
-import { config, paimonQuery, requireStack, until } from '../support/stack';
+import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
 import { checkExactlyOnce, grows, vertices } from './parallelism-checks';
 
 const DATABASE = 'par_e2e';
@@ -60,6 +61,11 @@ async function createTables(): Promise<void> {
   );
 }
 
+/** A failure's message with its causes' (WorkflowFailedError -> ActivityFailure -> ApplicationFailure). */
+const messages = (err: unknown): string => {
+  const e = err as { message?: string; cause?: unknown } | undefined;
+  return e ? `${e.message ?? ''} ${messages(e.cause)}` : '';
+};
 const q = (table: string) => `\`${DATABASE}\`.\`${table}\``;
 const maxId = async (table: string) => Number((await paimonQuery(`SELECT MAX(id) AS hi FROM ${q(table)}`))[0]?.hi ?? 0);
 
@@ -93,7 +99,26 @@ describe('upgrade with parallelism on the real stack', () => {
     await client?.connection.close();
   });
 
-  it('v1 at 1 to v2 at 2 and back to v1 at 1: state kept, every id exactly once', async () => {
+  it('on a Flink line that ignores per-vertex overrides (compat.ts), refuses the parallelism option before the stop', async (ctx) => {
+    const flinkVersion = (await flinkGet<{ 'flink-version': string }>('/config'))['flink-version'];
+    if (flinkLine(flinkVersion)?.parallelismOverrides !== false) ctx.skip(`Flink ${flinkVersion} applies the overrides`);
+    const { jobId } = await run(activities().deployJob, {
+      deployment: { kind: 'sql', version: 'v1', scriptFile: script('v1') },
+      deployToken: `par-e2e/${Date.now()}`,
+    });
+    await grows(q(CHAINED), 50);
+    const refused = await upgrade('v1', 'v2', 2).then(
+      () => undefined,
+      (err: unknown) => messages(err),
+    );
+    expect(refused).toMatch(/pipeline\.jobvertex-parallelism-overrides.*Nothing was changed/);
+    expect(await jobState(jobId)).toBe('RUNNING');
+    await cancelJobsNamed(JOB);
+  }, 300_000);
+
+  it('v1 at 1 to v2 at 2 and back to v1 at 1: state kept, every id exactly once', async (ctx) => {
+    const flinkVersion = (await flinkGet<{ 'flink-version': string }>('/config'))['flink-version'];
+    if (flinkLine(flinkVersion)?.parallelismOverrides === false) ctx.skip(`Flink ${flinkVersion} ignores per-vertex overrides: the upgrade refuses the option (test above)`);
     const { jobId: v1JobId } = await run(activities().deployJob, {
       deployment: { kind: 'sql', version: 'v1', scriptFile: script('v1') },
       deployToken: `par-e2e/${Date.now()}`,
