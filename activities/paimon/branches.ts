@@ -18,7 +18,11 @@ const selectBranches = (t: TableName): string => `SELECT branch_name FROM \`${t.
 const callCreateBranch = (t: TableName, branch: Identifier, tag: Identifier): string =>
   `CALL sys.create_branch(\`table\` => ${tableLiteral(t)}, branch => '${branch}', tag => '${tag}')`;
 
-/** Idempotent: Paimon refuses a second create_branch of a name ("already exists"), so look first. */
+/**
+ * Idempotent: Paimon refuses a second create_branch of a name ("already exists"), so a refusal
+ * looks whether the branch is there. The branches and tags are read only then: a restore makes
+ * its undo branches while the job is down, and each read is a batch job.
+ */
 export async function createBranch(ctx: PaimonContext, input: { table: TableRef; branch: string; tag: string }): Promise<void> {
   const attempted = `createBranch '${label(input?.branch)}' of ${label(input?.table)} from tag '${label(input?.tag)}'`;
   const t = tableName(input?.table, attempted);
@@ -27,15 +31,19 @@ export async function createBranch(ctx: PaimonContext, input: { table: TableRef;
   await ctx.session(attempted, async (session) => {
     await requireTables(session, [t], ctx.catalog);
     try {
-      const branches = rowObjects(await session.run(selectBranches(t))).map((r) => String(r.branch_name));
-      if (branches.includes(branch)) return;
-      const tags = await readTags(session, t);
-      if (!tags.some((info) => info.tagName === tag)) {
-        throw tagMissing(attempted, t, tag, tags.map((info) => info.tagName), 'No branch was made.');
-      }
       await session.run(callCreateBranch(t, branch, tag));
-    } catch (err) {
-      throw translate(err, attempted, t, ctx.catalog);
+    } catch (refused) {
+      try {
+        const branches = rowObjects(await session.run(selectBranches(t))).map((r) => String(r.branch_name));
+        if (branches.includes(branch)) return;
+        const tags = await readTags(session, t);
+        if (!tags.some((info) => info.tagName === tag)) {
+          throw tagMissing(attempted, t, tag, tags.map((info) => info.tagName), 'No branch was made.');
+        }
+      } catch (err) {
+        throw translate(err, attempted, t, ctx.catalog);
+      }
+      throw translate(refused, attempted, t, ctx.catalog);
     }
   });
 }

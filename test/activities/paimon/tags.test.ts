@@ -2,12 +2,14 @@
 // rollbackToTag refusing a missing tag, and awaitTag on the savepoint-<id> tag that a real
 // stop-with-savepoint makes on two auto-tag tables at once (and timing out on one that never comes).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPaimonBranchActivities } from '../../../activities/paimon/branches';
 import { tagFor } from '../../../src/domain';
 import { requireStack } from '../../support/stack';
 import {
   CountingGateway,
   activityEnv,
   cancelOurJobs,
+  config,
   createTable,
   expectFatal,
   freshDatabase,
@@ -108,6 +110,22 @@ describe('tag activities', () => {
     expect(failure.message).toContain('Nothing was rolled back.');
     expect(gateway.statements.filter((s) => s.includes('rollback_to'))).toEqual([]);
     await expect(run(paimon.tableState, { table })).resolves.toEqual(before);
+  });
+
+  it('createBranch makes the branch from the tag; again is a no-op; a missing tag is named', async () => {
+    const table = `${DB}.plain`;
+    const branches = createPaimonBranchActivities(config);
+    await run(paimon.createTag, { table, tag: 'branch-base' });
+    const base = (await run(paimon.listTags, { table })).find((t) => t.tagName === 'branch-base')!;
+    await run(branches.createBranch, { table, branch: 'undo_here', tag: 'branch-base' });
+    await run(branches.createBranch, { table, branch: 'undo_here', tag: 'branch-base' });
+    const made = await paimonQuery(`SELECT branch_name FROM \`${DB}\`.\`plain$branches\``);
+    expect(made.map((r) => r.branch_name)).toEqual(['undo_here']);
+    const rows = await paimonQuery(`SELECT COUNT(*) AS n FROM \`${DB}\`.\`plain$branch_undo_here\``);
+    expect(Number(rows[0]!.n)).toBe(base.recordCount);
+    const failure = await expectFatal(run(branches.createBranch, { table, branch: 'undo_other', tag: 'savepoint-424242' }), 'TagMissing');
+    expect(failure.message).toContain(`table ${table} has no tag 'savepoint-424242'`);
+    expect(failure.message).toContain('No branch was made.');
   });
 
   it('awaitTag: stop-with-savepoint tags savepoint-<id> on both tables, and awaitTag sees it', async () => {
