@@ -6,11 +6,13 @@
 // our search attributes registered, and keep workflow timeouts short instead of skipping time.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { flinkJobKey, operationStepKey } from '../../workflows/messages';
 import { repoRoot } from '../../src/paths';
 import { workflowBundleOptions } from '../../src/workflow-bundle';
+import { afterAll, beforeAll } from 'vitest';
 
 /** The CLI to run the dev server from: TEMPORAL_CLI, else the stack's, else a download. */
 function temporalCli(): string | undefined {
@@ -60,3 +62,41 @@ const quietLogger = {
 let counter = 0;
 /** Unique per test: task queues and workflow ids never collide across tests or reruns. */
 export const unique = (prefix: string): string => `${prefix}-${process.pid}-${Date.now().toString(36)}-${++counter}`;
+
+export interface WorkflowTestEnv {
+  readonly env: TestWorkflowEnvironment;
+  readonly bundle: WorkflowBundleWithSourceMap;
+  readonly client: Client;
+}
+
+/**
+ * A test file's dev server and workflow bundle: started in beforeAll, torn down in afterAll. The
+ * getters throw if read before beforeAll has run.
+ */
+export function useWorkflowTestEnv(
+  bundleOf: () => Promise<WorkflowBundleWithSourceMap> = bundleWorkflows,
+): WorkflowTestEnv {
+  let env: TestWorkflowEnvironment | undefined;
+  let bundle: WorkflowBundleWithSourceMap | undefined;
+  beforeAll(async () => {
+    [env, bundle] = await Promise.all([createTestEnv(), bundleOf()]);
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the workflow test env is used before beforeAll ran');
+    return value;
+  };
+  return {
+    get env() {
+      return started(env);
+    },
+    get bundle() {
+      return started(bundle);
+    },
+    get client() {
+      return started(env).client;
+    },
+  };
+}

@@ -1,27 +1,17 @@
 // The approval gate on its own (workflows/approval-gate.ts): who may answer, what an approver is
 // told, a plan that changes under an approval, a refused signal, and no decision in time.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { approveSignal, approveUpdate, rejectUpdate } from '../../workflows/restore-messages';
-import { createTestEnv, unique } from '../support/temporal-env';
+import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 import { finishSignal, planChangedSignal, type approvalGateWorkflow, type GateRun } from './gate/workflow';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  env = await createTestEnv();
-  bundle = await bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'gate', 'workflow.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+const temporal = useWorkflowTestEnv(() => bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'gate', 'workflow.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } }));
 
 async function withGate<T>(input: Parameters<typeof approvalGateWorkflow>[0], fn: (h: Awaited<ReturnType<typeof start>>) => Promise<T>): Promise<{ out: T; run: GateRun }> {
   const taskQueue = unique('gate');
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle });
+  const worker = await Worker.create({ connection: temporal.env.nativeConnection, taskQueue, workflowBundle: temporal.bundle });
   return worker.runUntil(async () => {
     const handle = await start(taskQueue, input);
     const out = await fn(handle);
@@ -30,7 +20,7 @@ async function withGate<T>(input: Parameters<typeof approvalGateWorkflow>[0], fn
   });
 }
 const start = (taskQueue: string, input: Parameters<typeof approvalGateWorkflow>[0]) =>
-  env.client.workflow.start<typeof approvalGateWorkflow>('approvalGateWorkflow', { taskQueue, workflowId: unique('gate'), args: [input] });
+  temporal.env.client.workflow.start<typeof approvalGateWorkflow>('approvalGateWorkflow', { taskQueue, workflowId: unique('gate'), args: [input] });
 
 /**
  * Until the gate waits: a validator says 'not an approver' only then (it checks that it waits

@@ -2,31 +2,16 @@
 // read again (workflows/restore-after-stop.ts), the undo branch comes from today's tag, and every
 // table is rolled back at once. Anything that moved still goes back to a person, or restarts the
 // writer, before any table is touched.
-import type { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { approveRestore } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { restoreStatusQuery } from '../../workflows/restore-messages';
 import { FakeStack } from '../support/fake-stack';
-import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
+import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 import { withWorker } from './fixtures';
 import { awaitingApproval, failureOf, restoreInput, TABLES } from './restore-fixtures';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-let client: Client;
-
-beforeAll(async () => {
-  env = await createTestEnv();
-  bundle = await bundleWorkflows();
-  client = env.client;
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const temporal = useWorkflowTestEnv();
 
 const [ORDERS, CUSTOMERS] = TABLES as [string, string];
 const TOUCHING_TABLES = ['createTag', 'createBranch', 'rollbackToTag'];
@@ -41,7 +26,7 @@ function stackWithRestorePoint() {
 /** Approves plan 1 and lets `duringStop` act while stop-with-savepoint runs. */
 async function approveAndActDuringStop(stack: FakeStack, jobName: string, duringStop: () => void): Promise<void> {
   const release = stack.hold('stopWithSavepoint');
-  const approving = approveRestore(client, { jobName }, { approver: 'bob', planVersion: 1 });
+  const approving = approveRestore(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
   for (let i = 0; i < 400 && stack.callsOf('stopWithSavepoint').length === 0; i++) await new Promise((r) => setTimeout(r, 25));
   expect(stack.callsOf('stopWithSavepoint')).toHaveLength(1);
   duringStop();
@@ -52,10 +37,10 @@ async function approveAndActDuringStop(stack: FakeStack, jobName: string, during
 describe('restore after the stop', () => {
   it('reads only tags, writers and the savepoint again; branches from today\'s tag; rolls every table back at once', async () => {
     const { jobName, stack, a } = stackWithRestorePoint();
-    const result = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
-      await awaitingApproval(client, jobName);
-      await approveRestore(client, { jobName }, { approver: 'bob', planVersion: 1 });
+    const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
+      await approveRestore(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
       return handle.result();
     });
     expect(result.status).toBe('restored');
@@ -82,13 +67,13 @@ describe('restore after the stop', () => {
 
   it('a tag that appears while the writer stops: the whole plan is made again and asked again, nothing rolled back', async () => {
     const { jobName, stack, a } = stackWithRestorePoint();
-    const { second, touchedBeforeSecond, result } = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
-      await awaitingApproval(client, jobName);
+    const { second, touchedBeforeSecond, result } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
       await approveAndActDuringStop(stack, jobName, () => stack.table(ORDERS).tags.set('nightly-export', stack.table(ORDERS).snapshot));
-      const second = await awaitingApproval(client, jobName, 2);
+      const second = await awaitingApproval(temporal.client, jobName, 2);
       const touchedBeforeSecond = stack.callNames().filter((n) => TOUCHING_TABLES.includes(n));
-      await approveRestore(client, { jobName }, { approver: 'carol', planVersion: 2 });
+      await approveRestore(temporal.client, { jobName }, { approver: 'carol', planVersion: 2 });
       return { second, touchedBeforeSecond, result: await handle.result() };
     });
     expect(touchedBeforeSecond).toEqual([]);
@@ -102,9 +87,9 @@ describe('restore after the stop', () => {
 
   it('a writer that starts while the writer stops: refused, nothing rolled back, the writer restarted from today\'s savepoint', async () => {
     const { jobName, stack, a } = stackWithRestorePoint();
-    const { failure, status } = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
-      await awaitingApproval(client, jobName);
+    const { failure, status } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
       await approveAndActDuringStop(stack, jobName, () =>
         stack.otherJobs.push({ jobId: 'f'.repeat(32), name: 'late-writer', state: 'RUNNING', writes: [CUSTOMERS], reads: [] }),
       );
@@ -122,9 +107,9 @@ describe('restore after the stop', () => {
 
   it("the restore point's savepoint files deleted while the writer stops: refused, nothing rolled back, the writer restarted", async () => {
     const { jobName, stack, a } = stackWithRestorePoint();
-    const { failure, status } = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
-      await awaitingApproval(client, jobName);
+    const { failure, status } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
       await approveAndActDuringStop(stack, jobName, () => stack.removeSavepointFiles(a.path));
       const failure = await failureOf(handle.result());
       return { failure, status: await handle.query(restoreStatusQuery) };

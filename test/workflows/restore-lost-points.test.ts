@@ -1,35 +1,22 @@
 // The restore marks the restore points its rollback deleted as lost in the catalog, right after
 // the rollback and before the restored job starts (so its savepoints, which take the same ids, are
 // not refused); a catalog that cannot be written never fails the restore. Against the fake stack.
-import type { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { approveRestore } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { FakeStack } from '../support/fake-stack';
-import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
+import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 import { withWorker } from './fixtures';
 import { awaitingApproval, restoreInput, TABLES } from './restore-fixtures';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-let client: Client;
-
-beforeAll(async () => {
-  [env, bundle] = await Promise.all([createTestEnv(), bundleWorkflows()]);
-  client = env.client;
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+const temporal = useWorkflowTestEnv();
 
 /** A running job with restore points A, B and C, and commits between them; restore to A. */
 async function restoreToA(stack: FakeStack, jobName: string, a: number) {
-  return withWorker(env, bundle, stack, async (taskQueue) => {
-    const handle = await startRestore(client, restoreInput(jobName, a), { taskQueue });
-    await awaitingApproval(client, jobName);
-    await approveRestore(client, { jobName }, { approver: 'bob', planVersion: 1 });
+  return withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+    const handle = await startRestore(temporal.client, restoreInput(jobName, a), { taskQueue });
+    await awaitingApproval(temporal.client, jobName);
+    await approveRestore(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
     return handle.result();
   });
 }

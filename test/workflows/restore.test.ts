@@ -1,32 +1,17 @@
 // The restore workflow against the in-memory Flink and Paimon (test/support/fake-stack.ts): each
 // test drives the approval through the client helpers and checks the calls and the end state.
-import type { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApprovalRefusedError, approveRestore, rejectRestore, restorePlan } from '../../src/client/approval';
 import { OperationAlreadyRunningError } from '../../src/client/operation';
 import { InvalidRestoreInputError, startRestore } from '../../src/client/start-restore';
 import { flinkJobKey, operationStepKey, operationWorkflowId } from '../../workflows/messages';
 import { approveSignal, restoreStatusQuery, type RestoreResult, type RestoreStatus } from '../../workflows/restore-messages';
 import { FakeStack } from '../support/fake-stack';
-import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
+import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 import { withWorker } from './fixtures';
 import { awaitingApproval, CHANGING, failureOf, restoreInput, TABLES } from './restore-fixtures';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-let client: Client;
-
-beforeAll(async () => {
-  env = await createTestEnv();
-  bundle = await bundleWorkflows();
-  client = env.client;
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const temporal = useWorkflowTestEnv();
 
 /** A running job with restore point A, rows after it, and a newer restore point B. */
 function stackWithRestorePoints(tables = TABLES) {
@@ -47,18 +32,18 @@ describe('restoreWorkflow', () => {
   it('approved: plans, waits, stops the writer with a savepoint, branches, rolls back every table, restarts from A', async () => {
     const { jobName, stack, a, b } = stackWithRestorePoints();
     const before = tablesOf(stack);
-    const { result, plan, answer, memo } = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
+    const { result, plan, answer, memo } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
       expect(handle.workflowId).toBe(operationWorkflowId({ jobName }));
-      const plan = await awaitingApproval(client, jobName);
+      const plan = await awaitingApproval(temporal.client, jobName);
       // Nothing changes while the plan waits.
       expect(stack.callNames().filter((n) => CHANGING.includes(n))).toEqual([]);
       expect(tablesOf(stack)).toEqual(before);
       const { memo, typedSearchAttributes } = await handle.describe();
       expect(typedSearchAttributes.get(flinkJobKey)).toBe(jobName);
-      expect(await restorePlan(client, { jobName })).toEqual(plan);
+      expect(await restorePlan(temporal.client, { jobName })).toEqual(plan);
 
-      const answer = await approveRestore(client, { jobName }, { approver: 'bob', comment: 'checked the blast radius', planVersion: 1 });
+      const answer = await approveRestore(temporal.client, { jobName }, { approver: 'bob', comment: 'checked the blast radius', planVersion: 1 });
       return { result: await handle.result(), plan, answer, memo };
     });
 
@@ -139,10 +124,10 @@ describe('restoreWorkflow', () => {
   it('rejected: ends rejected, nothing stopped, no table changed', async () => {
     const { jobName, stack, a } = stackWithRestorePoints();
     const before = tablesOf(stack);
-    const result = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
-      await awaitingApproval(client, jobName);
-      await rejectRestore(client, { jobName }, { approver: 'carol', comment: 'not during business hours' });
+    const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
+      await rejectRestore(temporal.client, { jobName }, { approver: 'carol', comment: 'not during business hours' });
       return handle.result();
     });
     expect(result).toMatchObject({ status: 'rejected', rejection: { rejectedBy: 'carol', comment: 'not during business hours', planVersion: 1 } });
@@ -156,8 +141,8 @@ describe('restoreWorkflow', () => {
     const { jobName, stack, a } = stackWithRestorePoints();
     const before = tablesOf(stack);
     stack.badDeployments.set('v1', 'scriptFile ../../etc/passwd resolves outside the deployments root');
-    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
-      failureOf((await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue })).result()),
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      failureOf((await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue })).result()),
     );
     expect(failure.type).toBe('DeploymentCheckFailed');
     expect(failure.message).toContain('v1: scriptFile ../../etc/passwd');
@@ -170,8 +155,8 @@ describe('restoreWorkflow', () => {
   it('expired: no decision within approvalTimeout ends expired with nothing changed', async () => {
     const { jobName, stack, a } = stackWithRestorePoints();
     const before = tablesOf(stack);
-    const result = await withWorker(env, bundle, stack, async (taskQueue) =>
-      (await startRestore(client, restoreInput(jobName, a.savepointId, { approvalTimeout: '2s' }), { taskQueue })).result(),
+    const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      (await startRestore(temporal.client, restoreInput(jobName, a.savepointId, { approvalTimeout: '2s' }), { taskQueue })).result(),
     );
     expect(result.status).toBe('expired');
     expect(result.reason).toContain('no approval within 2s');
@@ -182,15 +167,15 @@ describe('restoreWorkflow', () => {
 
   it('an identity that is not an approver is refused by the validator and never recorded; an invalid signal is ignored', async () => {
     const { jobName, stack, a } = stackWithRestorePoints();
-    const { refusal, history, result } = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
-      await awaitingApproval(client, jobName);
-      const refusal = await approveRestore(client, { jobName }, { approver: 'mallory', comment: 'trust me' }).catch((e: unknown) => e);
+    const { refusal, history, result } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
+      const refusal = await approveRestore(temporal.client, { jobName }, { approver: 'mallory', comment: 'trust me' }).catch((e: unknown) => e);
       await handle.signal(approveSignal, { approver: 'mallory' });
       // Still waiting: neither the update nor the signal approved anything.
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect((await handle.describe()).typedSearchAttributes.get(operationStepKey)).toBe('awaiting-approval');
-      await rejectRestore(client, { jobName }, { approver: 'bob' });
+      await rejectRestore(temporal.client, { jobName }, { approver: 'bob' });
       const result = await handle.result();
       return { refusal, history: await handle.fetchHistory(), result };
     });
@@ -208,10 +193,10 @@ describe('restoreWorkflow', () => {
 
   it('four-eyes: the requester cannot approve; another approver can, also by signal', async () => {
     const { jobName, stack, a } = stackWithRestorePoints();
-    const result = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
-      await awaitingApproval(client, jobName);
-      await expect(approveRestore(client, { jobName }, { approver: 'alice' })).rejects.toThrow(
+    const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
+      await expect(approveRestore(temporal.client, { jobName }, { approver: 'alice' })).rejects.toThrow(
         "four-eyes: 'alice' asked for this restore and cannot approve it too",
       );
       await handle.signal(approveSignal, { approver: 'alice' }); // ignored the same way
@@ -225,29 +210,29 @@ describe('restoreWorkflow', () => {
 
     // The input itself refuses four-eyes without a requester, or with nobody else to approve.
     await expect(
-      startRestore(client, restoreInput(jobName, a.savepointId, { requestedBy: undefined }), { taskQueue: 'unused' }),
+      startRestore(temporal.client, restoreInput(jobName, a.savepointId, { requestedBy: undefined }), { taskQueue: 'unused' }),
     ).rejects.toThrow('options.requestedBy: fourEyes needs requestedBy');
     await expect(
-      startRestore(client, restoreInput(jobName, a.savepointId, { approvers: ['alice'] }), { taskQueue: 'unused' }),
+      startRestore(temporal.client, restoreInput(jobName, a.savepointId, { approvers: ['alice'] }), { taskQueue: 'unused' }),
     ).rejects.toThrow(InvalidRestoreInputError);
   });
 
   it('stale plan: a tag that appears after the approval sends the new plan back for approval', async () => {
     const { jobName, stack, a } = stackWithRestorePoints();
-    const { first, second, stale, result } = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
-      await awaitingApproval(client, jobName);
+    const { first, second, stale, result } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
       // The re-plan after the approval waits until a new tag appeared on one table.
       const release = stack.hold('listTags');
-      const approving = approveRestore(client, { jobName }, { approver: 'bob', planVersion: 1 });
+      const approving = approveRestore(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
       for (let i = 0; i < 200 && stack.callsOf('listTags').length <= TABLES.length; i++) await new Promise((r) => setTimeout(r, 25));
       const orders = stack.table('demo.orders');
       orders.tags.set('nightly-export', orders.snapshot);
       release();
       const first = await approving;
-      const second = await awaitingApproval(client, jobName, 2);
-      const stale = await approveRestore(client, { jobName }, { approver: 'bob', planVersion: 1 }).catch((e: unknown) => e);
-      await approveRestore(client, { jobName }, { approver: 'carol', comment: 'the export is not needed', planVersion: 2 });
+      const second = await awaitingApproval(temporal.client, jobName, 2);
+      const stale = await approveRestore(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 }).catch((e: unknown) => e);
+      await approveRestore(temporal.client, { jobName }, { approver: 'carol', comment: 'the export is not needed', planVersion: 2 });
       return { first, second, stale, result: await handle.result() };
     });
     expect(first).toMatchObject({ planVersion: 1, outcome: 'plan-changed' });
@@ -270,10 +255,10 @@ describe('restoreWorkflow', () => {
   it('failure midway: the 2nd table fails to roll back; the failure names what was and was not rolled back, no job starts', async () => {
     const { jobName, stack, a } = stackWithRestorePoints();
     stack.failRollbackOn.add('demo.customers');
-    const { failure, status } = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
-      await awaitingApproval(client, jobName);
-      await approveRestore(client, { jobName }, { approver: 'bob' });
+    const { failure, status } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
+      await approveRestore(temporal.client, { jobName }, { approver: 'bob' });
       const failure = await failureOf(handle.result());
       return { failure, status: (await handle.describe()).typedSearchAttributes.get(operationStepKey) };
     });
@@ -298,10 +283,10 @@ describe('restoreWorkflow', () => {
   it('a table not at its tag after every rollback ran: the failure says all were rolled back and which check failed, from metadata', async () => {
     const { jobName, stack, a } = stackWithRestorePoints();
     stack.offAfterRollback.add('demo.customers');
-    const failure = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
-      await awaitingApproval(client, jobName);
-      await approveRestore(client, { jobName }, { approver: 'bob' });
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
+      await approveRestore(temporal.client, { jobName }, { approver: 'bob' });
       return failureOf(handle.result());
     });
     const tag = `savepoint-${a.savepointId}`;
@@ -322,10 +307,10 @@ describe('restoreWorkflow', () => {
     // name the stop's savepoint will get, on an old snapshot: Paimon keeps it and tags nothing.
     const taken = `savepoint-${stack.nextSavepointId}`;
     stack.table('demo.customers').tags.set(taken, 1);
-    const { failure, status } = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
-      await awaitingApproval(client, jobName);
-      await approveRestore(client, { jobName }, { approver: 'bob' });
+    const { failure, status } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
+      await approveRestore(temporal.client, { jobName }, { approver: 'bob' });
       const failure = await failureOf(handle.result());
       return { failure, status: await handle.query(restoreStatusQuery) };
     });
@@ -346,8 +331,8 @@ describe('restoreWorkflow', () => {
   it('refuses a run typed into the UI under another workflow id than flink-job/<job>, before any activity', async () => {
     const { jobName, stack, a } = stackWithRestorePoints();
     const before = tablesOf(stack);
-    const failure = await withWorker(env, bundle, stack, (taskQueue) =>
-      failureOf(client.workflow.execute('restoreWorkflow', { taskQueue, workflowId: unique('ui'), args: [restoreInput(jobName, a.savepointId)] })),
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, (taskQueue) =>
+      failureOf(temporal.client.workflow.execute('restoreWorkflow', { taskQueue, workflowId: unique('ui'), args: [restoreInput(jobName, a.savepointId)] })),
     );
     expect(failure.type).toBe('InvalidInput');
     expect(failure.message).toContain(`must run as 'flink-job/${jobName}'`);
@@ -359,8 +344,8 @@ describe('restoreWorkflow', () => {
     const { jobName, stack, a } = stackWithRestorePoints();
     stack.table('demo.customers').tags.delete(`savepoint-${a.savepointId}`);
     const before = tablesOf(stack);
-    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
-      failureOf((await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue })).result()),
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      failureOf((await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue })).result()),
     );
     expect(failure.type).toBe('TagMissing');
     expect(failure.message).toContain(`tag 'savepoint-${a.savepointId}' is missing on demo.customers`);
@@ -373,15 +358,15 @@ describe('restoreWorkflow', () => {
 
   it("'latest-restorable' picks the newest restore point; a second operation on the job is refused", async () => {
     const { jobName, stack, b } = stackWithRestorePoints();
-    await withWorker(env, bundle, stack, async (taskQueue) => {
+    await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
       const input = { ...restoreInput(jobName, 0), restorePoint: 'latest-restorable' as const };
-      const handle = await startRestore(client, input, { taskQueue });
-      const plan = await awaitingApproval(client, jobName);
+      const handle = await startRestore(temporal.client, input, { taskQueue });
+      const plan = await awaitingApproval(temporal.client, jobName);
       expect(plan.restorePoint.savepointId).toBe(b.savepointId);
-      const refusal = await startRestore(client, input, { taskQueue }).catch((e: unknown) => e);
+      const refusal = await startRestore(temporal.client, input, { taskQueue }).catch((e: unknown) => e);
       expect(refusal).toBeInstanceOf(OperationAlreadyRunningError);
       expect((refusal as Error).message).toContain(`restoreWorkflow '${operationWorkflowId({ jobName })}'`);
-      await rejectRestore(client, { jobName }, { approver: 'alice', comment: 'withdrawn by the requester' });
+      await rejectRestore(temporal.client, { jobName }, { approver: 'alice', comment: 'withdrawn by the requester' });
       expect((await handle.result()).status).toBe('rejected');
     });
   });

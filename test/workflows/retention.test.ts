@@ -1,13 +1,12 @@
 // retentionWorkflow against a fake catalog: what it deletes, in which order, and what it leaves
 // alone (dry run, pinned, newest restorable), on a real dev server.
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
 import type { TableRef } from '../../src/domain';
 import type { RetentionInput, RetentionResult } from '../../src/restore-points';
 import { DAY, fakeCatalog, point, type CatalogFake } from '../support/restore-point-fakes';
-import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
+import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
 
@@ -22,21 +21,13 @@ const deletion = (id: number, dispose = true) => [
 ];
 
 describe('retentionWorkflow', () => {
-  let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundleWithSourceMap;
-
-  beforeAll(async () => {
-    [env, bundle] = await Promise.all([createTestEnv(), bundleWorkflows()]);
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  const temporal = useWorkflowTestEnv();
 
   async function run(activities: CatalogFake, input: RetentionInput): Promise<RetentionResult> {
     const taskQueue = unique('retention');
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+    const worker = await Worker.create({ connection: temporal.env.nativeConnection, taskQueue, workflowBundle: temporal.bundle, activities });
     return worker.runUntil(
-      env.client.workflow.execute('retentionWorkflow', { taskQueue, workflowId: unique('retention'), args: [input] }),
+      temporal.env.client.workflow.execute('retentionWorkflow', { taskQueue, workflowId: unique('retention'), args: [input] }),
     );
   }
 

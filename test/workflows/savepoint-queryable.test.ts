@@ -1,13 +1,12 @@
 // A scheduled savepoint whose table check waits (a Paimon read waiting for a task slot) still
 // answers queries (#17 item 4): the check is a scheduled activity, not a local one that would hold
 // the workflow task. Fake activities on a real dev server; no Flink behaviour is claimed here.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
 import type { TableRef } from '../../src/domain';
 import { fakeJob } from '../support/restore-point-fakes';
 import { scheduledActivities } from '../support/replay';
-import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
+import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
 // Shorter than the workflow task's heartbeat (8 s of its 10 s timeout): a local activity in flight
@@ -15,15 +14,7 @@ const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
 const CHECK_WAITS_MS = 5_000;
 
 describe('takeSavepointWorkflow while its table check waits', () => {
-  let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundleWithSourceMap;
-
-  beforeAll(async () => {
-    [env, bundle] = await Promise.all([createTestEnv(), bundleWorkflows()]);
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  const temporal = useWorkflowTestEnv();
 
   it('answers a query while the check still waits, and schedules the check and the record as activities', async () => {
     const jobName = unique('queryable-job');
@@ -39,13 +30,13 @@ describe('takeSavepointWorkflow while its table check waits', () => {
     };
     const taskQueue = unique('queryable');
     const worker = await Worker.create({
-      connection: env.nativeConnection,
+      connection: temporal.env.nativeConnection,
       taskQueue,
-      workflowBundle: bundle,
+      workflowBundle: temporal.bundle,
       activities: { ...fake.activities, describeSinkTables },
     });
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start('takeSavepointWorkflow', {
+      const handle = await temporal.env.client.workflow.start('takeSavepointWorkflow', {
         taskQueue,
         workflowId: unique('queryable-savepoint'),
         args: [{ job: { jobName }, tables: TABLES, options: { tagTimeout: '30s' } }],

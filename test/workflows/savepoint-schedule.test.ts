@@ -2,9 +2,8 @@
 // job's Temporal Schedule (src/client/schedules.ts), on a real dev server.
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
 import type { Activities } from '../../activities/contract';
 import type { TableRef } from '../../src/domain';
 import {
@@ -20,28 +19,20 @@ import {
 } from '../../src/client/schedules';
 import { retentionWorkflowId, savepointScheduleId, type TakeSavepointResult } from '../../src/restore-points';
 import { DAY, fakeCatalog, fakeJob, point, type FakeJobKnobs } from '../support/restore-point-fakes';
-import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
+import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
 
 describe('takeSavepointWorkflow, started by its schedule', () => {
-  let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundleWithSourceMap;
-
-  beforeAll(async () => {
-    [env, bundle] = await Promise.all([createTestEnv(), bundleWorkflows()]);
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  const temporal = useWorkflowTestEnv();
 
   /** Runs a worker with these activities while `fn` runs. */
   async function withWorker<T>(activities: Partial<Activities>, fn: (taskQueue: string) => Promise<T>): Promise<T> {
     const taskQueue = unique('savepoint');
     const worker = await Worker.create({
-      connection: env.nativeConnection,
+      connection: temporal.env.nativeConnection,
       taskQueue,
-      workflowBundle: bundle,
+      workflowBundle: temporal.bundle,
       activities,
     });
     return worker.runUntil(fn(taskQueue));
@@ -51,10 +42,10 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
   async function nextScheduledResult(jobName: string, known: number): Promise<TakeSavepointResult> {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const { recentActions } = await describeSavepointSchedule(env.client, jobName);
+      const { recentActions } = await describeSavepointSchedule(temporal.env.client, jobName);
       if (recentActions.length > known) {
         const { workflowId, runId } = recentActions[known]!;
-        return env.client.workflow.getHandle(workflowId, runId).result();
+        return temporal.env.client.workflow.getHandle(workflowId, runId).result();
       }
       if (Date.now() > deadline) throw new Error(`schedule of ${jobName} took no action ${known + 1} within 60s`);
       await new Promise((r) => setTimeout(r, 250));
@@ -66,7 +57,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     const fake = fakeJob(jobName);
     await withWorker(fake.activities, async (taskQueue) => {
       await createSavepointSchedule(
-        env.client,
+        temporal.env.client,
         {
           savepoint: {
             job: { jobName },
@@ -88,7 +79,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
         });
         expect(result.reason).toBeUndefined();
       } finally {
-        await deleteSavepointSchedule(env.client, jobName);
+        await deleteSavepointSchedule(temporal.env.client, jobName);
       }
     });
 
@@ -123,16 +114,16 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     const fake = fakeJob(jobName, { failFirstTrigger: true });
     const result = await withWorker(fake.activities, async (taskQueue) => {
       await createSavepointSchedule(
-        env.client,
+        temporal.env.client,
         { savepoint: { job: { jobName }, tables: TABLES }, cron: '0 3 * * *', paused: true },
         { taskQueue },
       );
       try {
         // A paused schedule still runs on demand: the operator's "savepoint now".
-        await triggerSavepointSchedule(env.client, jobName);
+        await triggerSavepointSchedule(temporal.env.client, jobName);
         return await nextScheduledResult(jobName, 0);
       } finally {
-        await deleteSavepointSchedule(env.client, jobName);
+        await deleteSavepointSchedule(temporal.env.client, jobName);
       }
     });
     expect(fake.triggerIds).toHaveLength(2);
@@ -147,15 +138,15 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     const fake = fakeJob(jobName, { tagNeverOn: ['demo.seq_b'] });
     const result = await withWorker(fake.activities, async (taskQueue) => {
       await createSavepointSchedule(
-        env.client,
+        temporal.env.client,
         { savepoint: { job: { jobName }, tables: TABLES, options: { tagTimeout: '5s' } }, every: '1h', paused: true },
         { taskQueue },
       );
       try {
-        await triggerSavepointSchedule(env.client, jobName);
+        await triggerSavepointSchedule(temporal.env.client, jobName);
         return await nextScheduledResult(jobName, 0);
       } finally {
-        await deleteSavepointSchedule(env.client, jobName);
+        await deleteSavepointSchedule(temporal.env.client, jobName);
       }
     });
     expect(result.restorable).toBe(false);
@@ -170,7 +161,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     const catalog = fakeCatalog([point(1, 3 * DAY), point(2, 2 * DAY), point(3, DAY)]);
     const workflowId = unique('savepoint-then-retention');
     const result: TakeSavepointResult = await withWorker({ ...fake.activities, ...catalog.activities }, (taskQueue) =>
-      env.client.workflow.execute('takeSavepointWorkflow', {
+      temporal.env.client.workflow.execute('takeSavepointWorkflow', {
         taskQueue,
         workflowId,
         args: [{ job: { jobName }, tables: TABLES, retention: { keepLast: 2 } }],
@@ -179,7 +170,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     expect(result).toMatchObject({ savepointId: 40, restorable: true });
     expect(result.retention).toMatchObject({ jobName, dryRun: false, deleted: [1], failed: [] });
     expect(catalog.calls[0]).toBe(`list ${jobName}`);
-    const child = await env.client.workflow.getHandle(retentionWorkflowId(jobName)).describe();
+    const child = await temporal.env.client.workflow.getHandle(retentionWorkflowId(jobName)).describe();
     expect(child).toMatchObject({ type: 'retentionWorkflow', parentExecution: { workflowId } });
   });
 
@@ -189,7 +180,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     const catalog = fakeCatalog([point(1, 3 * DAY), point(2, 2 * DAY), point(3, DAY)]);
     const workflowId = unique('stopped-savepoint-then-retention');
     const err = await withWorker({ ...fake.activities, ...catalog.activities }, (taskQueue) =>
-      env.client.workflow
+      temporal.env.client.workflow
         .execute('takeSavepointWorkflow', { taskQueue, workflowId, args: [{ job: { jobName }, tables: TABLES, retention: { keepLast: 2 } }] })
         .catch((e: unknown) => e),
     );
@@ -204,7 +195,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     });
     expect(fake.calls.map((c) => c.name)).toEqual(['resolveJob']);
     expect(catalog.calls.slice(0, 2)).toEqual([`list ${jobName}`, `inUse ${jobName}`]);
-    const child = await env.client.workflow.getHandle(retentionWorkflowId(jobName)).describe();
+    const child = await temporal.env.client.workflow.getHandle(retentionWorkflowId(jobName)).describe();
     expect(child).toMatchObject({ type: 'retentionWorkflow', parentExecution: { workflowId } });
   });
 
@@ -212,7 +203,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     const jobName = unique('stopped-no-retention');
     const fake = fakeJob(jobName, { notRunning: true });
     const err = await withWorker(fake.activities, (taskQueue) =>
-      env.client.workflow
+      temporal.env.client.workflow
         .execute('takeSavepointWorkflow', { taskQueue, workflowId: unique('stopped-savepoint'), args: [{ job: { jobName }, tables: TABLES }] })
         .catch((e: unknown) => e),
     );
@@ -224,7 +215,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     // The fake's first savepoint id is 40; an old run of the job left savepoint-40 on the tables.
     const fake = fakeJob(jobName, { tagsBefore: ['savepoint-12', 'savepoint-40'] });
     const err = await withWorker(fake.activities, (taskQueue) =>
-      env.client.workflow
+      temporal.env.client.workflow
         .execute('takeSavepointWorkflow', { taskQueue, workflowId: unique('savepoint-collided'), args: [{ job: { jobName }, tables: TABLES }] })
         .catch((e: unknown) => e),
     );
@@ -241,7 +232,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     const fake = fakeJob(jobName, { tagExpiresAt: { 'demo.seq_b': '2026-12-01T08:00:00.000', 'demo.seq_a': '2026-12-02T08:00:00.000' } });
     const take = (pinned: boolean) =>
       withWorker(fake.activities, (taskQueue) =>
-        env.client.workflow.execute('takeSavepointWorkflow', {
+        temporal.env.client.workflow.execute('takeSavepointWorkflow', {
           taskQueue,
           workflowId: unique('savepoint-expiry'),
           args: [{ job: { jobName }, tables: TABLES, options: { pinned } }],
@@ -258,7 +249,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     const keptJob = unique('tag-kept-job');
     const keeps = fakeJob(keptJob);
     const kept = (await withWorker(keeps.activities, (taskQueue) =>
-      env.client.workflow.execute('takeSavepointWorkflow', {
+      temporal.env.client.workflow.execute('takeSavepointWorkflow', {
         taskQueue,
         workflowId: unique('savepoint-kept'),
         args: [{ job: { jobName: keptJob }, tables: TABLES, options: { pinned: true } }],
@@ -272,7 +263,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     const jobName = unique('invalid-job');
     const fake = fakeJob(jobName);
     const err = await withWorker(fake.activities, (taskQueue) =>
-      env.client.workflow
+      temporal.env.client.workflow
         .execute('takeSavepointWorkflow', {
           taskQueue,
           workflowId: unique('savepoint-invalid'),
@@ -294,7 +285,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     const jobName = unique('refused-job');
     const fake = fakeJob(jobName, knobs as FakeJobKnobs);
     const err = await withWorker(fake.activities, (taskQueue) =>
-      env.client.workflow
+      temporal.env.client.workflow
         .execute('takeSavepointWorkflow', { taskQueue, workflowId: unique('savepoint-refused'), args: [{ job: { jobName }, tables: TABLES }] })
         .catch((e: unknown) => e),
     );
@@ -306,7 +297,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     const jobName = unique('crash-looping-job');
     const fake = fakeJob(jobName, { noRecentCheckpoint: 'no checkpoint has completed since it started; its latest exception: ArithmeticException: / by zero' });
     const err = await withWorker(fake.activities, (taskQueue) =>
-      env.client.workflow
+      temporal.env.client.workflow
         .execute('takeSavepointWorkflow', { taskQueue, workflowId: unique('savepoint-refused'), args: [{ job: { jobName }, tables: TABLES }] })
         .catch((e: unknown) => e),
     );
@@ -320,30 +311,30 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
   it('manages one schedule per job: create, duplicate refused, list, pause, unpause, delete', async () => {
     const jobName = unique('managed-job');
     await createSavepointSchedule(
-      env.client,
+      temporal.env.client,
       { savepoint: { job: { jobName }, tables: TABLES }, cron: '30 2 * * *', timezone: 'Europe/Berlin', catchupWindow: '15m' },
       { taskQueue: 'unused' },
     );
     try {
       await expect(
-        createSavepointSchedule(env.client, { savepoint: { job: { jobName }, tables: TABLES }, every: '1h' }, { taskQueue: 'unused' }),
+        createSavepointSchedule(temporal.env.client, { savepoint: { job: { jobName }, tables: TABLES }, every: '1h' }, { taskQueue: 'unused' }),
       ).rejects.toBeInstanceOf(ScheduleExistsError);
 
-      const described = await env.client.schedule.getHandle(savepointScheduleId(jobName)).describe();
+      const described = await temporal.env.client.schedule.getHandle(savepointScheduleId(jobName)).describe();
       expect(described.policies).toMatchObject({ overlap: 'SKIP', catchupWindow: 15 * 60_000 });
       expect(described.spec.timezone).toBe('Europe/Berlin');
       expect(described.action).toMatchObject({ workflowType: 'takeSavepointWorkflow', taskQueue: 'unused' });
 
-      await pauseSavepointSchedule(env.client, jobName, 'maintenance window');
-      expect(await describeSavepointSchedule(env.client, jobName)).toMatchObject({ paused: true, note: 'maintenance window' });
-      await unpauseSavepointSchedule(env.client, jobName);
+      await pauseSavepointSchedule(temporal.env.client, jobName, 'maintenance window');
+      expect(await describeSavepointSchedule(temporal.env.client, jobName)).toMatchObject({ paused: true, note: 'maintenance window' });
+      await unpauseSavepointSchedule(temporal.env.client, jobName);
       const mine = await waitForListed(jobName);
       expect(mine).toMatchObject({ scheduleId: savepointScheduleId(jobName), jobName, paused: false });
       expect(mine.nextActionTimes.length).toBeGreaterThan(0);
     } finally {
-      await deleteSavepointSchedule(env.client, jobName);
+      await deleteSavepointSchedule(temporal.env.client, jobName);
     }
-    await expect(describeSavepointSchedule(env.client, jobName)).rejects.toThrow();
+    await expect(describeSavepointSchedule(temporal.env.client, jobName)).rejects.toThrow();
   });
 
   it('refuses a schedule by job id, or with both or neither of cron and every', async () => {
@@ -354,7 +345,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
       base,
       { ...base, every: 'often' },
     ]) {
-      await expect(createSavepointSchedule(env.client, bad as never, { taskQueue: 'unused' })).rejects.toBeInstanceOf(
+      await expect(createSavepointSchedule(temporal.env.client, bad as never, { taskQueue: 'unused' })).rejects.toBeInstanceOf(
         InvalidScheduleInputError,
       );
     }
@@ -364,7 +355,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
   async function waitForListed(jobName: string) {
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const mine = (await listSavepointSchedules(env.client)).find((s) => s.jobName === jobName);
+      const mine = (await listSavepointSchedules(temporal.env.client)).find((s) => s.jobName === jobName);
       if (mine && !mine.paused) return mine;
       if (Date.now() > deadline) throw new Error(`schedule of ${jobName} not listed (unpaused) within 20s`);
       await new Promise((r) => setTimeout(r, 250));

@@ -1,32 +1,17 @@
 // Other writers and readers of the sink tables (issue 16, item 4), on the in-memory stack: a job of
 // another name writing a sink table refuses the restore and the upgrade before anything is
 // stopped; readers and consumers are named in the plan with what they see and the remedy.
-import type { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TableJob } from '../../activities/contract';
 import { approveRestore } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import { FakeStack } from '../support/fake-stack';
-import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
+import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 import { upgradeInput, withWorker } from './fixtures';
 import { awaitingApproval, CHANGING, failureOf, restoreInput, TABLES } from './restore-fixtures';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-let client: Client;
-
-beforeAll(async () => {
-  env = await createTestEnv();
-  bundle = await bundleWorkflows();
-  client = env.client;
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const temporal = useWorkflowTestEnv();
 
 const [ORDERS, CUSTOMERS] = TABLES as [string, string];
 
@@ -54,8 +39,8 @@ describe('other writers and readers of the sink tables', () => {
     const { jobName, stack, a } = stackWithRestorePoint();
     stack.otherJobs.push(otherJob('backfill', { writes: [ORDERS] }));
     const before = tablesOf(stack);
-    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
-      failureOf((await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue })).result()),
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      failureOf((await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue })).result()),
     );
     expect(failure.type).toBe('OtherWriters');
     expect(failure.nonRetryable).toBe(true);
@@ -71,8 +56,8 @@ describe('other writers and readers of the sink tables', () => {
     const { stack, a } = stackWithRestorePoint();
     const missing = unique('no-such-job');
     stack.otherJobs.push(otherJob('the-real-writer', { writes: [ORDERS, CUSTOMERS] }));
-    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
-      failureOf((await startRestore(client, restoreInput(missing, a.savepointId), { taskQueue })).result()),
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      failureOf((await startRestore(temporal.client, restoreInput(missing, a.savepointId), { taskQueue })).result()),
     );
     expect(failure.type).toBe('OtherWriters');
     expect(failure.message).toContain(`no live job is named '${missing}'`);
@@ -85,10 +70,10 @@ describe('other writers and readers of the sink tables', () => {
     const { jobName, stack, a } = stackWithRestorePoint();
     const elsewhere = otherJob('other-db-writer', { writes: [ORDERS] });
     stack.otherJobs.push(elsewhere);
-    const { plan, result } = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(client, restoreInput(jobName, a.savepointId, { notWriters: ['other-db-writer'] }), { taskQueue });
-      const plan = await awaitingApproval(client, jobName);
-      await approveRestore(client, { jobName }, { approver: 'bob', planVersion: 1 });
+    const { plan, result } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId, { notWriters: ['other-db-writer'] }), { taskQueue });
+      const plan = await awaitingApproval(temporal.client, jobName);
+      await approveRestore(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
       return { plan, result: await handle.result() };
     });
     expect(plan.otherWriters).toEqual([
@@ -108,9 +93,9 @@ describe('other writers and readers of the sink tables', () => {
     );
     const tagSnapshot = stack.table(ORDERS).tags.get(`savepoint-${a.savepointId}`)!;
     const customersTag = stack.table(CUSTOMERS).tags.get(`savepoint-${a.savepointId}`)!;
-    const plan = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
-      const plan = await awaitingApproval(client, jobName);
+    const plan = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      const plan = await awaitingApproval(temporal.client, jobName);
       await handle.terminate('seen the plan');
       return plan;
     });
@@ -138,11 +123,11 @@ describe('other writers and readers of the sink tables', () => {
 
   it('restore: a writer that starts after the approval is found when the plan is made again, before the stop', async () => {
     const { jobName, stack, a } = stackWithRestorePoint();
-    const failure = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(client, restoreInput(jobName, a.savepointId), { taskQueue });
-      await awaitingApproval(client, jobName);
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
       stack.otherJobs.push(otherJob('late-writer', { writes: [CUSTOMERS] }));
-      await approveRestore(client, { jobName }, { approver: 'bob', planVersion: 1 }).catch(() => undefined);
+      await approveRestore(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 }).catch(() => undefined);
       return failureOf(handle.result());
     });
     expect(failure.type).toBe('OtherWriters');
@@ -155,8 +140,8 @@ describe('other writers and readers of the sink tables', () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName, tables: TABLES });
     stack.otherJobs.push(otherJob('second-writer', { writes: [CUSTOMERS] }), otherJob('reader-only', { reads: [{ table: ORDERS }] }));
-    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
-      failureOf((await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result()),
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      failureOf((await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue })).result()),
     );
     expect(failure.type).toBe('OtherWriters');
     expect(failure.message).toContain(`the upgrade stops job '${jobName}' (${stack.initialJobId})`);
@@ -172,8 +157,8 @@ describe('other writers and readers of the sink tables', () => {
     const stack = new FakeStack({ jobName, tables: TABLES });
     stack.otherJobs.push(otherJob('other-db-writer', { writes: [CUSTOMERS] }));
     const input = upgradeInput(jobName);
-    const result = await withWorker(env, bundle, stack, async (taskQueue) =>
-      (await startUpgrade(client, { ...input, options: { ...input.options, notWriters: ['other-db-writer'] } }, { taskQueue })).result(),
+    const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      (await startUpgrade(temporal.client, { ...input, options: { ...input.options, notWriters: ['other-db-writer'] } }, { taskQueue })).result(),
     );
     expect(result.status).toBe('upgraded');
   });

@@ -1,24 +1,13 @@
 // The tag guard before a savepoint reads every sink table's tags at once: each read is a short
 // batch job on the cluster, and reading them one after another put one per table on the upgrade's path.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import { FakeStack } from '../support/fake-stack';
-import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
+import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 import { TABLES, upgradeInput } from './fixtures';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  env = await createTestEnv();
-  bundle = await bundleWorkflows();
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const temporal = useWorkflowTestEnv();
 
 describe('tag guard', () => {
   it("reads every sink table's tags side by side, then stops the job", async () => {
@@ -40,13 +29,13 @@ describe('tag guard', () => {
     };
     const taskQueue = unique('tag-guard');
     const worker = await Worker.create({
-      connection: env.nativeConnection,
-      namespace: env.namespace ?? 'default',
+      connection: temporal.env.nativeConnection,
+      namespace: temporal.env.namespace ?? 'default',
       taskQueue,
-      workflowBundle: bundle,
+      workflowBundle: temporal.bundle,
       activities: { ...activities, listTags },
     });
-    const result = await worker.runUntil(async () => (await startUpgrade(env.client, upgradeInput(jobName), { taskQueue })).result());
+    const result = await worker.runUntil(async () => (await startUpgrade(temporal.env.client, upgradeInput(jobName), { taskQueue })).result());
 
     expect(result.status).toBe('upgraded');
     expect(stack.callsOf('listTags').map((c) => c.table).sort()).toEqual([...TABLES].sort());

@@ -1,9 +1,8 @@
 // The upgrade workflow against an in-memory Flink and Paimon (test/support/fake-stack.ts): each
 // test checks the calls the workflow made and the state the fake stack ends in.
-import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
 import {
   InvalidUpgradeInputError,
   OperationAlreadyRunningError,
@@ -20,22 +19,10 @@ import {
 import { hash128 } from '../../workflows/tokens';
 import { expectCallSteps, PREFLIGHT_READS, withoutTagReads } from '../support/call-steps';
 import { FakeStack } from '../support/fake-stack';
-import { bundleWorkflows, createTestEnv, unique } from '../support/temporal-env';
+import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 import { TABLES, upgradeInput, withWorker } from './fixtures';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-let client: Client;
-
-beforeAll(async () => {
-  env = await createTestEnv();
-  bundle = await bundleWorkflows();
-  client = env.client;
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const temporal = useWorkflowTestEnv();
 
 /** The workflow's failure: its own ApplicationFailure, or the one an activity raised. */
 async function failureOf(result: Promise<unknown>): Promise<ApplicationFailure> {
@@ -70,8 +57,8 @@ describe('upgradeWorkflow', () => {
   it('happy path: stops v1 with a savepoint, checks the tag, deploys v2 from it, waits until healthy', async () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
-    const result = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startUpgrade(client, upgradeInput(jobName), { taskQueue });
+    const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue });
       expect(handle.workflowId).toBe(operationWorkflowId({ jobName }));
       const result = await handle.result();
 
@@ -157,8 +144,8 @@ describe('upgradeWorkflow', () => {
     const jobName = unique('unrecorded');
     const stack = new FakeStack({ jobName });
     stack.refuseRecords = "job already has a restore point for savepoint 1 at file:/old; not overwriting it";
-    const result = await withWorker(env, bundle, stack, async (taskQueue) =>
-      (await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result(),
+    const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      (await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue })).result(),
     );
     expect(result.status).toBe('upgraded');
     expect(stack.running().map((j) => j.version)).toEqual(['v2']);
@@ -175,9 +162,9 @@ describe('upgradeWorkflow', () => {
       sinkTables: ['demo.orders', 'demo.orders'],
       options: { healthTimeout: 'soon' },
     };
-    const failure = await withWorker(env, bundle, stack, (taskQueue) =>
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, (taskQueue) =>
       // What the Temporal UI does: start the workflow type with raw JSON, no client-side check.
-      failureOf(client.workflow.execute('upgradeWorkflow', { taskQueue, workflowId: unique('ui'), args: [bad] })),
+      failureOf(temporal.client.workflow.execute('upgradeWorkflow', { taskQueue, workflowId: unique('ui'), args: [bad] })),
     );
     expect(failure.type).toBe('InvalidInput');
     expect(failure.nonRetryable).toBe(true);
@@ -187,15 +174,15 @@ describe('upgradeWorkflow', () => {
     expect(failure.message).not.toMatch(/invalid_union|"code"|ZodError/);
     expect(stack.calls).toEqual([]);
 
-    // The client helper refuses the same input before starting anything.
-    await expect(startUpgrade(client, bad as never, { taskQueue: 'unused' })).rejects.toThrow(InvalidUpgradeInputError);
+    // The temporal.client helper refuses the same input before starting anything.
+    await expect(startUpgrade(temporal.client, bad as never, { taskQueue: 'unused' })).rejects.toThrow(InvalidUpgradeInputError);
   });
 
   it('refuses a run typed into the UI under another workflow id than flink-job/<job>, before any activity', async () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
-    const failure = await withWorker(env, bundle, stack, (taskQueue) =>
-      failureOf(client.workflow.execute('upgradeWorkflow', { taskQueue, workflowId: unique('ui'), args: [upgradeInput(jobName)] })),
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, (taskQueue) =>
+      failureOf(temporal.client.workflow.execute('upgradeWorkflow', { taskQueue, workflowId: unique('ui'), args: [upgradeInput(jobName)] })),
     );
     expect(failure.type).toBe('InvalidInput');
     expect(failure.nonRetryable).toBe(true);
@@ -209,19 +196,19 @@ describe('upgradeWorkflow', () => {
     const stack = new FakeStack({ jobName });
     const byId = upgradeInput(jobName, { job: { jobId: stack.initialJobId } });
     const release = stack.hold('awaitHealthy');
-    await withWorker(env, bundle, stack, async (taskQueue) => {
+    await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
       // Typed into the UI under the id the job was named by: a read of the job's name, and nothing else.
-      const ui = await failureOf(client.workflow.execute('upgradeWorkflow', { taskQueue, workflowId: `flink-job/${stack.initialJobId}`, args: [byId] }));
+      const ui = await failureOf(temporal.client.workflow.execute('upgradeWorkflow', { taskQueue, workflowId: `flink-job/${stack.initialJobId}`, args: [byId] }));
       expect(ui.type).toBe('InvalidInput');
       expect(ui.message).toContain(`must run as 'flink-job/${jobName}'`);
       expect(stack.callNames()).toEqual(['resolveJob']);
 
-      const first = await startUpgrade(client, upgradeInput(jobName), { taskQueue });
+      const first = await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue });
       expect(first.workflowId).toBe(`flink-job/${jobName}`);
       await until(() => first.query(statusQuery), (s) => s.step === 'awaiting-health', 'the health gate');
       const lookedUp: string[] = [];
       const jobNameOf = async (jobId: string) => (lookedUp.push(jobId), jobName);
-      const refusal = await startUpgrade(client, byId, { taskQueue, jobNameOf }).then(
+      const refusal = await startUpgrade(temporal.client, byId, { taskQueue, jobNameOf }).then(
         () => expect.fail('an upgrade by job id started beside the one by name'),
         (e: unknown) => e,
       );
@@ -237,8 +224,8 @@ describe('upgradeWorkflow', () => {
   it('refuses a job that is not RUNNING, before stopping anything', async () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName, jobState: 'RESTARTING' });
-    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
-      failureOf((await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result()),
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      failureOf((await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue })).result()),
     );
     expect(failure.type).toBe('JobNotRunning');
     expect(failure.message).toContain('RESTARTING');
@@ -251,8 +238,8 @@ describe('upgradeWorkflow', () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
     stack.noRecentCheckpoint.set('v1', 'no checkpoint has completed since it started; its latest exception: ArithmeticException: / by zero');
-    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
-      failureOf((await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result()),
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      failureOf((await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue })).result()),
     );
     expect(failure.type).toBe('NoRecentCheckpoint');
     expect(failure.nonRetryable).toBe(true);
@@ -266,8 +253,8 @@ describe('upgradeWorkflow', () => {
       const jobName = unique('orders');
       const stack = new FakeStack({ jobName });
       stack.badDeployments.set(bad, `scriptFile ../../etc/passwd resolves outside the deployments root`);
-      const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
-        failureOf((await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result()),
+      const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+        failureOf((await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue })).result()),
       );
       expect(failure.type, bad).toBe('DeploymentCheckFailed');
       expect(failure.message, bad).toContain(`${bad}: scriptFile ../../etc/passwd`);
@@ -283,8 +270,8 @@ describe('upgradeWorkflow', () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
     const vertex = 'a'.repeat(32);
-    const result = await withWorker(env, bundle, stack, async (taskQueue) =>
-      (await startUpgrade(client, upgradeInput(jobName, { options: { ...upgradeInput(jobName).options, parallelism: 2 } }), { taskQueue })).result(),
+    const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      (await startUpgrade(temporal.client, upgradeInput(jobName, { options: { ...upgradeInput(jobName).options, parallelism: 2 } }), { taskQueue })).result(),
     );
     expect(result.status).toBe('upgraded');
     expect(stack.callsOf('planUpgradeShape')[0]).toMatchObject({ newVersion: { version: 'v2' }, parallelism: 2, allowNonRestoredState: false });
@@ -294,8 +281,8 @@ describe('upgradeWorkflow', () => {
 
     const refused = new FakeStack({ jobName: unique('orders') });
     refused.badShapes.set('v2', `vertexParallelism: ${vertex} is not a vertex of the running job`);
-    const failure = await withWorker(env, bundle, refused, async (taskQueue) =>
-      failureOf((await startUpgrade(client, upgradeInput(refused.options.jobName, { options: { vertexParallelism: { [vertex]: 3 } } }), { taskQueue })).result()),
+    const failure = await withWorker(temporal.env, temporal.bundle, refused, async (taskQueue) =>
+      failureOf((await startUpgrade(temporal.client, upgradeInput(refused.options.jobName, { options: { vertexParallelism: { [vertex]: 3 } } }), { taskQueue })).result()),
     );
     expect(failure.type).toBe('DeploymentCheckFailed');
     expect(failure.message).toContain('is not a vertex of the running job');
@@ -307,8 +294,8 @@ describe('upgradeWorkflow', () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
     stack.table('demo.customers').autoTag = false;
-    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
-      failureOf((await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result()),
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      failureOf((await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue })).result()),
     );
     expect(failure.type).toBe('AutoTagDisabled');
     expect(failure.message).toContain('demo.customers');
@@ -320,9 +307,9 @@ describe('upgradeWorkflow', () => {
   it('refuses a sink table that does not exist (TableNotFound): nothing is stopped', async () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
-    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
       failureOf(
-        (await startUpgrade(client, upgradeInput(jobName, { sinkTables: ['demo.orders', 'demo.nope'] }), { taskQueue })).result(),
+        (await startUpgrade(temporal.client, upgradeInput(jobName, { sinkTables: ['demo.orders', 'demo.nope'] }), { taskQueue })).result(),
       ),
     );
     expect(failure.type).toBe('TableNotFound');
@@ -336,8 +323,8 @@ describe('upgradeWorkflow', () => {
     const stack = new FakeStack({ jobName });
     // The next savepoint is 41; an earlier run (checkpoint ids from 1 again) left savepoint-41 on one table.
     stack.table('demo.customers').tags.set('savepoint-41', 1);
-    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
-      failureOf((await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result()),
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      failureOf((await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue })).result()),
     );
     expect(failure.type).toBe('TagCollision');
     expect(failure.message).toMatch(/tag 'savepoint-41' already existed on demo\.customers before this savepoint/);
@@ -351,8 +338,8 @@ describe('upgradeWorkflow', () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
     stack.tagNeverAppearsOn.add('demo.customers');
-    const { failure, status } = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startUpgrade(client, upgradeInput(jobName), { taskQueue });
+    const { failure, status } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue });
       const failure = await failureOf(handle.result());
       return { failure, status: await handle.query(statusQuery) };
     });
@@ -388,8 +375,8 @@ describe('upgradeWorkflow', () => {
     const stack = new FakeStack({ jobName });
     stack.unhealthyVersions.add('v2');
     const input = upgradeInput(jobName);
-    const result = await withWorker(env, bundle, stack, async (taskQueue) =>
-      (await startUpgrade(client, { ...input, options: { ...input.options, allowNonRestoredState: true } }, { taskQueue })).result(),
+    const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      (await startUpgrade(temporal.client, { ...input, options: { ...input.options, allowNonRestoredState: true } }, { taskQueue })).result(),
     );
     expect(result.status).toBe('rolled-back');
     const [v2Deploy, v1Back] = stack.callsOf('deployJob');
@@ -400,8 +387,8 @@ describe('upgradeWorkflow', () => {
     expect(result.droppedState).toContain(result.savepoint!.path);
     // Without the option nothing is dropped and nothing is said.
     const plain = new FakeStack({ jobName: unique('orders') });
-    const upgraded = await withWorker(env, bundle, plain, async (taskQueue) =>
-      (await startUpgrade(client, upgradeInput(plain.options.jobName), { taskQueue })).result(),
+    const upgraded = await withWorker(temporal.env, temporal.bundle, plain, async (taskQueue) =>
+      (await startUpgrade(temporal.client, upgradeInput(plain.options.jobName), { taskQueue })).result(),
     );
     expect(plain.callsOf('deployJob')[0]).not.toHaveProperty('allowNonRestoredState');
     expect(upgraded.droppedState).toBeUndefined();
@@ -411,8 +398,8 @@ describe('upgradeWorkflow', () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
     stack.unhealthyVersions.add('v2');
-    const result = await withWorker(env, bundle, stack, async (taskQueue) =>
-      (await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result(),
+    const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      (await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue })).result(),
     );
 
     expect(result.status).toBe('rolled-back');
@@ -464,8 +451,8 @@ describe('upgradeWorkflow', () => {
     stack.unhealthyVersions.add('v2');
     const input = upgradeInput(jobName);
     input.options = { ...input.options, compensate: false };
-    const failure = await withWorker(env, bundle, stack, async (taskQueue) =>
-      failureOf((await startUpgrade(client, input, { taskQueue })).result()),
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      failureOf((await startUpgrade(temporal.client, input, { taskQueue })).result()),
     );
 
     expect(failure.type).toBe('UpgradeUnhealthy');
@@ -488,8 +475,8 @@ describe('upgradeWorkflow', () => {
     const stack = new FakeStack({ jobName });
     stack.unhealthyVersions.add('v2');
     stack.unhealthyVersions.add('v1');
-    const { failure, status } = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startUpgrade(client, upgradeInput(jobName), { taskQueue });
+    const { failure, status } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue });
       return { failure: await failureOf(handle.result()), status: await handle.query(statusQuery) };
     });
 
@@ -508,8 +495,8 @@ describe('upgradeWorkflow', () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
     const release = stack.hold('awaitHealthy');
-    const err = await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startUpgrade(client, upgradeInput(jobName), { taskQueue });
+    const err = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue });
       await until(() => handle.query(statusQuery), (s) => s.step === 'awaiting-health', 'the health gate');
       await handle.cancel();
       // The undo runs although the workflow is cancelled; let its health check of v1 through.
@@ -543,8 +530,8 @@ describe('upgradeWorkflow', () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
     const release = stack.hold('awaitHealthy');
-    await withWorker(env, bundle, stack, async (taskQueue) => {
-      const handle = await startUpgrade(client, upgradeInput(jobName), { taskQueue });
+    await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue });
       const status = await until(
         () => handle.query(statusQuery),
         (s) => s.step === 'awaiting-health',
@@ -583,11 +570,11 @@ describe('upgradeWorkflow', () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
     const release = stack.hold('awaitHealthy');
-    await withWorker(env, bundle, stack, async (taskQueue) => {
-      const first = await startUpgrade(client, upgradeInput(jobName), { taskQueue });
+    await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const first = await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue });
       await until(() => first.query(statusQuery), (s) => s.step === 'awaiting-health', 'the health gate');
 
-      const refusal = await startUpgrade(client, upgradeInput(jobName), {
+      const refusal = await startUpgrade(temporal.client, upgradeInput(jobName), {
         taskQueue,
         uiUrl: 'http://127.0.0.1:8233',
       }).then(
@@ -607,7 +594,7 @@ describe('upgradeWorkflow', () => {
 
       // Once it is over the id is free again: the next upgrade (v2 → v3) starts.
       const next = await startUpgrade(
-        client,
+        temporal.client,
         upgradeInput(jobName, {
           newVersion: { kind: 'sql', version: 'v3', script: 'INSERT INTO demo.orders SELECT 3' },
           oldVersion: { kind: 'sql', version: 'v2', script: 'INSERT INTO demo.orders SELECT 2' },
@@ -625,8 +612,8 @@ describe('upgradeWorkflow', () => {
     const stack = new FakeStack({ jobName });
     stack.failOnceAfterWork.add('stopWithSavepoint');
     stack.failOnceAfterWork.add('deployJob');
-    const result = await withWorker(env, bundle, stack, async (taskQueue) =>
-      (await startUpgrade(client, upgradeInput(jobName), { taskQueue })).result(),
+    const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      (await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue })).result(),
     );
 
     expect(result.status).toBe('upgraded');
@@ -648,21 +635,21 @@ describe('upgradeWorkflow', () => {
     const taskQueue = unique('upgrade');
 
     const first = await Worker.create({
-      connection: env.nativeConnection,
+      connection: temporal.env.nativeConnection,
       taskQueue,
-      workflowBundle: bundle,
+      workflowBundle: temporal.bundle,
       activities: stack.activities(),
       shutdownGraceTime: '100ms',
     });
     const handle = await first.runUntil(async () => {
-      const handle = await startUpgrade(client, upgradeInput(jobName), { taskQueue });
+      const handle = await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue });
       await until(() => handle.query(statusQuery), (s) => s.step === 'awaiting-health', 'the health gate');
       return handle;
     });
     // runUntil shut the first worker down: its awaitHealthy attempt was cancelled mid-wait.
     release();
 
-    const result = await withWorker(env, bundle, stack, () => handle.result(), taskQueue);
+    const result = await withWorker(temporal.env, temporal.bundle, stack, () => handle.result(), taskQueue);
     expect(result.status).toBe('upgraded');
     expect(stack.callsOf('stopWithSavepoint')).toHaveLength(1);
     expect(stack.callsOf('deployJob')).toHaveLength(1);
