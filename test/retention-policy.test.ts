@@ -1,32 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { RetentionPolicySchema, type RestorePoint, type UpgradeOfPoint } from '../src/restore-points';
 import { decideRetention } from '../src/retention-policy';
+import { point as fakePoint } from './support/restore-point-fakes';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
 
-/** A recorded, restorable point `ageMs` old; override what a row needs. */
-function point(savepointId: number, ageMs: number, over: Partial<RestorePoint> = {}): RestorePoint {
-  return {
-    savepointId,
-    tag: `savepoint-${savepointId}`,
-    path: `file:/sp/savepoint-abcdef-${savepointId}`,
-    jobName: 'paimon-demo',
-    jobId: 'a'.repeat(32),
-    deploymentVersion: 'v1',
-    label: null,
-    createdAt: new Date(NOW - ageMs).toISOString(),
-    pinned: false,
-    recorded: true,
-    tables: { 'demo.seq_a': 'present', 'demo.seq_b': 'present' },
-    savepointPresent: true,
-    expiring: false,
-    restorable: true,
-    problems: [],
-    ...over,
-  };
-}
+/** A recorded, restorable point of the demo job `ageMs` old at NOW; override what a row needs. */
+const point = (savepointId: number, ageMs: number, over: Partial<RestorePoint> = {}): RestorePoint =>
+  fakePoint(savepointId, ageMs, { jobName: 'paimon-demo', deploymentVersion: 'v1', ...over }, NOW);
 
 const broken = { restorable: false, tables: { 'demo.seq_a': 'present', 'demo.seq_b': 'missing' } } as const;
 const filesGone = { restorable: false, savepointPresent: false } as const;

@@ -103,7 +103,8 @@ export function fakeJob(jobName: string, knobs: FakeJobKnobs = {}) {
   return { activities, calls, triggerIds, records, savepoints: byTrigger };
 }
 
-export function point(savepointId: number, ageMs: number, over: Partial<RestorePoint> = {}): RestorePoint {
+/** A recorded, restorable point `ageMs` old at `now`; override what a case needs. */
+export function point(savepointId: number, ageMs: number, over: Partial<RestorePoint> = {}, now = Date.now()): RestorePoint {
   return {
     savepointId,
     tag: `savepoint-${savepointId}`,
@@ -112,7 +113,7 @@ export function point(savepointId: number, ageMs: number, over: Partial<RestoreP
     jobId: 'a'.repeat(32),
     deploymentVersion: null,
     label: null,
-    createdAt: new Date(Date.now() - ageMs).toISOString(),
+    createdAt: new Date(now - ageMs).toISOString(),
     pinned: false,
     recorded: true,
     tables: { 'demo.seq_a': 'present', 'demo.seq_b': 'present' },
