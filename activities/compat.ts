@@ -16,8 +16,9 @@ export interface FlinkLine {
   /**
    * Whether a job started with pipeline.jobvertex-parallelism-overrides runs at those parallelisms
    * (the upgrade's parallelism option). 1.20: yes (test/e2e/parallelism*). 2.1: no; its Dispatcher
-   * applies the overrides only to a submitted JobGraph, and the SQL gateway submits a StreamGraph
-   * (measured: an upgrade planned at 2 ran every vertex at 1), so the upgrade refuses the option.
+   * applies the overrides only to a submitted JobGraph, and the SQL gateway and a jar run submit a
+   * StreamGraph (measured for both: an upgrade planned at 2 ran every vertex at 1), so the upgrade
+   * refuses the option.
    */
   readonly parallelismOverrides: boolean;
 }
