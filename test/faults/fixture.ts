@@ -2,16 +2,17 @@
 // of it to v2 started through src/client/start-upgrade.ts, a way to catch the workflow inside a
 // given activity (from Temporal's own record of it), and the end-state checks every fault must
 // pass: exactly one savepoint, exactly one live job, every id exactly once.
-import { readdir } from 'node:fs/promises';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { localPath } from '../../activities/catalog/store';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import type { UpgradeResult } from '../../workflows/messages';
 import { run } from '../support/activity-calls';
 import { activities } from '../support/flink-activities';
 import { awaitCheckpointedRun, cancelJobsNamed, createSinkTables, demoScripts, liveJobsNamed } from '../support/demo-pipeline';
+import { expectIdsOnceIn, maxIdsOf } from '../support/demo-rows';
+import { resultThroughRestarts, terminateIfRunning as terminateWorkflowIfRunning } from '../support/operation-handles';
+import { savepointDirsOf } from '../support/savepoint-dirs';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
 import { unique } from '../support/temporal-env';
 import type { WorkerProcess } from '../support/worker-process';
@@ -44,13 +45,7 @@ export async function startV1(jobName: string): Promise<string> {
   return jobId;
 }
 
-export async function maxIds(tag?: string): Promise<number[]> {
-  const at = tag ? ` /*+ OPTIONS('scan.tag-name' = '${tag}') */` : '';
-  const rows = await paimonQuery(
-    TABLES.map((t) => `SELECT '${t}' AS t, MAX(id) AS hi FROM \`${DATABASE}\`.\`${t}\`${at}`).join(' UNION ALL '),
-  );
-  return TABLES.map((t) => Number(rows.find((r) => r.t === t)?.hi ?? 0));
-}
+export const maxIds = (tag?: string): Promise<number[]> => maxIdsOf(DATABASE, TABLES, tag);
 
 /**
  * Upgrade `jobName` to v2 on `taskQueue`, from v1 or (`label` other than 'v2') from the v2 an
@@ -125,25 +120,10 @@ export async function startedAttempts(handle: WorkflowHandle, type: string): Pro
   return attempts;
 }
 
-/** The workflow's result, waiting through a Temporal server that is away for a while. */
-export async function resultOf(handle: WorkflowHandle, timeoutMs = 300_000): Promise<UpgradeResult> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return (await handle.result()) as UpgradeResult;
-    } catch (err) {
-      const unavailable = /UNAVAILABLE|ECONNREFUSED|connect|deadline/i.test(String((err as Error)?.message));
-      if (!unavailable || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
-  }
-}
+/** The upgrade's result, waiting through a Temporal server that is away for a while. */
+export const resultOf = (handle: WorkflowHandle, timeoutMs = 300_000): Promise<UpgradeResult> => resultThroughRestarts<UpgradeResult>(handle, timeoutMs);
 
-/** Savepoint directories Flink wrote for a job: savepoint-<first 6 hex of the job id>-<random>. */
-export async function savepointDirsOf(jobId: string): Promise<string[]> {
-  const entries = await readdir(localPath(config.flink.savepointDir, 'savepoint dir')).catch(() => [] as string[]);
-  return entries.filter((name) => name.startsWith(`savepoint-${jobId.slice(0, 6)}-`));
-}
+export { savepointDirsOf };
 
 /**
  * What every upgrade that survived a fault must show: `upgraded`; the old job stopped by exactly
@@ -177,33 +157,11 @@ export async function expectCleanUpgrade(
 }
 
 /** Every id from 1 to the largest exactly once; `v1:` payloads up to `v1UpTo[i]`, `later:` after. */
-export async function expectIdsOnce(v1UpTo: number[], later: 'v1' | 'v2'): Promise<void> {
-  const rows = await paimonQuery(
-    TABLES.map(
-      (t, i) =>
-        `SELECT '${t}' AS t, COUNT(*) AS n, MIN(id) AS lo, MAX(id) AS hi, ` +
-        `SUM(CASE WHEN id <= ${v1UpTo[i]} AND payload <> CONCAT('v1:', CAST(id AS STRING)) THEN 1 ` +
-        `WHEN id > ${v1UpTo[i]} AND payload <> CONCAT('${later}:', CAST(id AS STRING)) THEN 1 ELSE 0 END) AS wrong ` +
-        `FROM \`${DATABASE}\`.\`${t}\``,
-    ).join(' UNION ALL '),
-  );
-  for (const t of TABLES) {
-    const r = rows.find((row) => row.t === t)!;
-    expect({ table: t, rows: Number(r.n), min: Number(r.lo), wrong: Number(r.wrong ?? 0) }).toEqual({
-      table: t,
-      rows: Number(r.hi),
-      min: 1,
-      wrong: 0,
-    });
-  }
-}
+export const expectIdsOnce = (v1UpTo: number[], later: 'v1' | 'v2'): Promise<void> => expectIdsOnceIn(DATABASE, TABLES, v1UpTo, later);
 
 /** After a failed test: end our upgrade or restore if it still runs, so a rerun can start one. */
-export async function terminateIfRunning(client: Client, jobName: string): Promise<void> {
-  const handle = client.workflow.getHandle(`flink-job/${jobName}`);
-  const { status } = await handle.describe().catch(() => ({ status: { name: 'NOT_FOUND' } }));
-  if (status.name === 'RUNNING') await handle.terminate('fault test cleanup');
-}
+export const terminateIfRunning = (client: Client, jobName: string): Promise<void> =>
+  terminateWorkflowIfRunning(client, `flink-job/${jobName}`, 'fault test cleanup');
 
 /** What one fault test file works with; `worker` is the file's worker process once it started one. */
 export interface FaultScene {

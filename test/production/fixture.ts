@@ -5,13 +5,15 @@
 // restart of the Temporal server through `stack.sh up`; and the row checks every case ends with.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { run } from '../support/activity-calls';
 import { activities } from '../support/flink-activities';
-import { awaitCheckpointedRun, createSinkTables, demoScripts } from '../support/demo-pipeline';
-import { config, paimonQuery, until } from '../support/stack';
+import { awaitCheckpointedRun, cancelJobsNamed, createSinkTables, demoScripts } from '../support/demo-pipeline';
+import { expectIdsOnceIn, maxIdsOf } from '../support/demo-rows';
+import { resultThroughRestarts, terminateIfRunning as terminateWorkflowIfRunning } from '../support/operation-handles';
+import { config, paimonQuery, requireStack, until } from '../support/stack';
 import { stackUp } from '../support/stack-process';
 import { unique } from '../support/temporal-env';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
@@ -55,30 +57,9 @@ export async function startV1(p: Pipeline): Promise<string> {
   return jobId;
 }
 
-export async function maxIds(p: Pipeline, tag?: string): Promise<number[]> {
-  const at = tag ? ` /*+ OPTIONS('scan.tag-name' = '${tag}') */` : '';
-  const rows = await paimonQuery(p.tables.map((t) => `SELECT '${t}' AS t, MAX(id) AS hi FROM \`${DATABASE}\`.\`${t}\`${at}`).join(' UNION ALL '));
-  return p.tables.map((t) => Number(rows.find((r) => r.t === t)?.hi ?? 0));
-}
+export const maxIds = (p: Pipeline, tag?: string): Promise<number[]> => maxIdsOf(DATABASE, p.tables, tag);
 
-/** Every id from 1 to the largest exactly once; `v1:` payloads up to `v1UpTo[i]`, `later:` after. */
-export async function expectIdsOnce(p: Pipeline, v1UpTo: number[], later: 'v1' | 'v2'): Promise<void> {
-  const rows = await paimonQuery(
-    p.tables
-      .map(
-        (t, i) =>
-          `SELECT '${t}' AS t, COUNT(*) AS n, MIN(id) AS lo, MAX(id) AS hi, ` +
-          `SUM(CASE WHEN id <= ${v1UpTo[i]} AND payload <> CONCAT('v1:', CAST(id AS STRING)) THEN 1 ` +
-          `WHEN id > ${v1UpTo[i]} AND payload <> CONCAT('${later}:', CAST(id AS STRING)) THEN 1 ELSE 0 END) AS wrong ` +
-          `FROM \`${DATABASE}\`.\`${t}\``,
-      )
-      .join(' UNION ALL '),
-  );
-  for (const t of p.tables) {
-    const r = rows.find((row) => row.t === t)!;
-    expect({ table: t, rows: Number(r.n), min: Number(r.lo), wrong: Number(r.wrong ?? 0) }).toEqual({ table: t, rows: Number(r.hi), min: 1, wrong: 0 });
-  }
-}
+export const expectIdsOnce = (p: Pipeline, v1UpTo: number[], later: 'v1' | 'v2'): Promise<void> => expectIdsOnceIn(DATABASE, p.tables, v1UpTo, later);
 
 /** The `savepoint-*` tags of each of the pipeline's tables, sorted. */
 export async function savepointTags(p: Pipeline): Promise<string[][]> {
@@ -159,23 +140,35 @@ export async function restartTemporalServer(signal: 'SIGTERM' | 'SIGKILL'): Prom
   return { downMs: Date.now() - t0 };
 }
 
-/** The workflow's result, waiting through a Temporal server that is away for a while. */
-export async function resultThroughRestarts<T>(handle: WorkflowHandle, timeoutMs = 300_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return (await handle.result()) as T;
-    } catch (err) {
-      const unavailable = /UNAVAILABLE|ECONNREFUSED|connect|deadline/i.test(String((err as Error)?.message));
-      if (!unavailable || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
-  }
-}
+export { resultThroughRestarts };
 
 /** After a failed case: end its operation if it still runs, so a rerun can start one. */
-export async function terminateIfRunning(client: Client, workflowId: string): Promise<void> {
-  const handle = client.workflow.getHandle(workflowId);
-  const { status } = await handle.describe().catch(() => ({ status: { name: 'NOT_FOUND' } }));
-  if (status.name === 'RUNNING') await handle.terminate('production test cleanup');
+export const terminateIfRunning = (client: Client, workflowId: string): Promise<void> =>
+  terminateWorkflowIfRunning(client, workflowId, 'production test cleanup');
+
+/** One operation case on a pipeline: its worker pool and a client to the PostgreSQL-backed server. */
+export interface OperationScene {
+  pool: WorkerPool;
+  client: Client;
+}
+
+/**
+ * The case's pool (task queue `<queue>-…`) and client, made in beforeAll; afterAll stops the
+ * pool, ends the pipeline's operation if it still runs and cancels the pipeline's jobs.
+ */
+export function operationScene(p: Pipeline, queue: string): OperationScene {
+  const scene = { pool: new WorkerPool(unique(queue)) } as OperationScene;
+  beforeAll(async () => {
+    requireServerMode();
+    await requireStack();
+    scene.client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+    await cancelJobsNamed(p.jobName);
+  });
+  afterAll(async () => {
+    await scene.pool.stop();
+    if (scene.client) await terminateIfRunning(scene.client, `flink-job/${p.jobName}`).catch(() => undefined);
+    await cancelJobsNamed(p.jobName);
+    await scene.client?.connection.close();
+  });
+  return scene;
 }

@@ -5,18 +5,17 @@
 // run goes on: `restored`, one savepoint per trigger (A's, and today's at the writer's stop),
 // A's tag once per table, one live job, and every id once, continuing right after A.
 import { readdir } from 'node:fs/promises';
-import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { localPath } from '../../activities/catalog/store';
 import { approveRestore, restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import type { TakeSavepointResult } from '../../src/restore-points';
 import type { RestoreResult } from '../../workflows/restore-messages';
-import { cancelJobsNamed, liveJobsNamed } from '../support/demo-pipeline';
-import { config, flinkGet, requireStack, until } from '../support/stack';
+import { liveJobsNamed } from '../support/demo-pipeline';
+import { config, flinkGet, until } from '../support/stack';
 import { bundleWorkflows, unique } from '../support/temporal-env';
-import { anyActivityRunning, expectIdsOnce, maxIds, pipeline, requireServerMode, restartTemporalServer, resultThroughRestarts, savepointTags, startV1, terminateIfRunning, WorkerPool } from './fixture';
+import { anyActivityRunning, expectIdsOnce, maxIds, operationScene, pipeline, restartTemporalServer, resultThroughRestarts, savepointTags, startV1 } from './fixture';
 
 const P = pipeline('restore');
 
@@ -25,26 +24,12 @@ const whenServerAnswers = <T>(what: string, ask: () => Promise<T | undefined>) =
   until(what, 180_000, () => ask().catch(() => undefined));
 
 describe('production: the Temporal server restarted during a restore (3 workers, PostgreSQL-backed server)', () => {
-  const pool = new WorkerPool(unique('prod-restore'));
-  let client: Client;
-
-  beforeAll(async () => {
-    requireServerMode();
-    await requireStack();
-    client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
-    await cancelJobsNamed(P.jobName);
-  });
-
-  afterAll(async () => {
-    await pool.stop();
-    if (client) await terminateIfRunning(client, `flink-job/${P.jobName}`).catch(() => undefined);
-    await cancelJobsNamed(P.jobName);
-    await client?.connection.close();
-  });
+  const scene = operationScene(P, 'prod-restore');
+  const { pool } = scene;
 
   it('restored after a restart while it waits for approval and a crash mid-run: the same run, ids once', { timeout: 900_000 }, async () => {
     const [oldJobId] = await Promise.all([startV1(P), pool.fill()]);
-    const pointA: TakeSavepointResult = await client.workflow.execute('takeSavepointWorkflow', {
+    const pointA: TakeSavepointResult = await scene.client.workflow.execute('takeSavepointWorkflow', {
       taskQueue: pool.taskQueue,
       workflowId: unique('prod-restore-point'),
       args: [{ job: { jobName: P.jobName }, tables: P.sinks, options: { label: 'prod restore A', tagTimeout: '2m' } }],
@@ -54,7 +39,7 @@ describe('production: the Temporal server restarted during a restore (3 workers,
     await until('rows past A', 90_000, async () => ((await maxIds(P)).every((hi, i) => hi > atA[i]! + 20) ? true : undefined));
 
     const handle = await startRestore(
-      client,
+      scene.client,
       {
         job: { jobName: P.jobName },
         deployment: { kind: 'sql', version: 'v1', scriptFile: P.script('pipeline-v1.sql') },
@@ -64,14 +49,14 @@ describe('production: the Temporal server restarted during a restore (3 workers,
       },
       { taskQueue: pool.taskQueue },
     );
-    const plan = await whenServerAnswers('the restore to wait for approval', () => restorePlan(client, { jobName: P.jobName }));
+    const plan = await whenServerAnswers('the restore to wait for approval', () => restorePlan(scene.client, { jobName: P.jobName }));
 
     const waiting = await restartTemporalServer('SIGTERM');
     console.log(`restore: Temporal server restarted (SIGTERM) while waiting for approval, back after ${(waiting.downMs / 1000).toFixed(1)} s`);
-    const planAfter = await whenServerAnswers('the plan after the restart', () => restorePlan(client, { jobName: P.jobName }));
+    const planAfter = await whenServerAnswers('the plan after the restart', () => restorePlan(scene.client, { jobName: P.jobName }));
     expect(planAfter?.version).toBe(plan!.version);
     const answer = await whenServerAnswers('the approval', () =>
-      approveRestore(client, { jobName: P.jobName }, { approver: 'ops-bob', comment: 'prod suite', planVersion: plan!.version }),
+      approveRestore(scene.client, { jobName: P.jobName }, { approver: 'ops-bob', comment: 'prod suite', planVersion: plan!.version }),
     );
     expect(answer).toEqual({ planVersion: plan!.version, outcome: 'proceeding' });
 
@@ -83,7 +68,7 @@ describe('production: the Temporal server restarted during a restore (3 workers,
     console.log(`restore: Temporal server SIGKILLed during ${step}, back after ${(crashed.downMs / 1000).toFixed(1)} s`);
 
     const result = await resultThroughRestarts<RestoreResult>(handle);
-    const { runId, status } = await client.workflow.getHandle(handle.workflowId).describe();
+    const { runId, status } = await scene.client.workflow.getHandle(handle.workflowId).describe();
     expect({ runId, status: status.name }).toEqual({ runId: handle.firstExecutionRunId, status: 'COMPLETED' });
     expect(result).toMatchObject({ status: 'restored', approval: { approver: 'ops-bob' } });
 

@@ -4,7 +4,7 @@
 // mid-activity. The two others take its work over from the history: every run completes with a
 // restorable point, each trigger made exactly one savepoint (on disk and in the catalog), each
 // table has exactly one savepoint tag, and every id is in every table exactly once.
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { localPath, RestorePointStore } from '../../activities/catalog/store';
 import { createSavepointSchedule, deleteSavepointSchedule, describeSavepointSchedule, triggerSavepointSchedule } from '../../src/client/schedules';
 import type { RestorePoint, TakeSavepointResult } from '../../src/restore-points';
 import { cancelJobsNamed } from '../support/demo-pipeline';
+import { savepointDirsOf } from '../support/savepoint-dirs';
 import { config, requireStack, until } from '../support/stack';
 import { unique } from '../support/temporal-env';
 import { anyActivityRunning, expectIdsOnce, maxIds, pipeline, requireServerMode, savepointTags, startV1, WorkerPool } from './fixture';
@@ -20,11 +21,6 @@ import { anyActivityRunning, expectIdsOnce, maxIds, pipeline, requireServerMode,
 const PIPELINES = [0, 1, 2, 3].map((i) => pipeline(`fan${i}`));
 const activityEnv = new MockActivityEnvironment();
 const listRestorePoints = createActivities(config).listRestorePoints;
-
-async function savepointDirsOf(jobId: string): Promise<string[]> {
-  const entries = await readdir(localPath(config.flink.savepointDir, 'savepoint dir')).catch(() => [] as string[]);
-  return entries.filter((name) => name.startsWith(`savepoint-${jobId.slice(0, 6)}-`));
-}
 
 describe('production: a worker SIGKILLed during a fan-out of scheduled savepoints (3 workers, PostgreSQL-backed server)', () => {
   const pool = new WorkerPool(unique('prod-fanout'));

@@ -4,40 +4,24 @@
 // under way (the trigger is idempotent): the upgrade ends `upgraded` with one savepoint, one
 // tag per table, one live job of the name, and every id exactly once (v1's up to the tag, v2's after).
 import { readdir } from 'node:fs/promises';
-import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { localPath } from '../../activities/catalog/store';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import type { UpgradeResult } from '../../workflows/messages';
-import { cancelJobsNamed, liveJobsNamed } from '../support/demo-pipeline';
-import { config, flinkGet, requireStack, until } from '../support/stack';
-import { unique } from '../support/temporal-env';
-import { anyActivityRunning, expectIdsOnce, maxIds, pipeline, requireServerMode, savepointTags, startV1, terminateIfRunning, WorkerPool } from './fixture';
+import { liveJobsNamed } from '../support/demo-pipeline';
+import { config, flinkGet, until } from '../support/stack';
+import { anyActivityRunning, expectIdsOnce, maxIds, operationScene, pipeline, savepointTags, startV1 } from './fixture';
 
 const P = pipeline('upgrade');
 
 describe('production: the worker running an upgrade\'s stop-with-savepoint SIGKILLed (3 workers, PostgreSQL-backed server)', () => {
-  const pool = new WorkerPool(unique('prod-upgrade'));
-  let client: Client;
-
-  beforeAll(async () => {
-    requireServerMode();
-    await requireStack();
-    client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
-    await cancelJobsNamed(P.jobName);
-  });
-
-  afterAll(async () => {
-    await pool.stop();
-    if (client) await terminateIfRunning(client, `flink-job/${P.jobName}`).catch(() => undefined);
-    await cancelJobsNamed(P.jobName);
-    await client?.connection.close();
-  });
+  const scene = operationScene(P, 'prod-upgrade');
+  const { pool } = scene;
 
   it('upgraded: one savepoint, one tag per table, one live job, ids once', { timeout: 600_000 }, async () => {
     const [oldJobId] = await Promise.all([startV1(P), pool.fill()]);
     const handle = await startUpgrade(
-      client,
+      scene.client,
       {
         job: { jobName: P.jobName },
         newVersion: { kind: 'sql', version: 'v2', scriptFile: P.script('pipeline-v2.sql') },
