@@ -4,8 +4,7 @@
 // more rows in, and restore to A through an in-process worker with the real activities, approved
 // through src/client/approval.ts. Then a rejected restore, with no writer running, changes nothing.
 import { rm } from 'node:fs/promises';
-import { Client, Connection } from '@temporalio/client';
-import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
@@ -17,8 +16,10 @@ import type { TakeSavepointResult } from '../../src/restore-points';
 import type { RestoreInput } from '../../workflows/restore-input';
 import type { RestorePlan, RestoreResult } from '../../workflows/restore-messages';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
-import { awaitCheckpointedRun, cancelAndWait, jobState } from '../support/demo-pipeline';
+import { awaitCheckpointedRun, cancelAndWait, jobState, ensureSinkTables } from '../support/demo-pipeline';
+import { activityEnv as testActivityEnv } from '../support/activity-calls';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
+import { connectStackClient } from '../support/stack-client';
 import { unique } from '../support/temporal-env';
 
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
@@ -26,7 +27,6 @@ const RUN = `${process.pid}_${Date.now().toString(36)}`;
 const DB = `restoretest_${RUN}`;
 const JOB_NAME = `restore-e2e-${RUN}`;
 const TABLES: TableRef[] = [`${DB}.seq_a`, `${DB}.seq_b`];
-const STACK_DOWN = "run 'bash scripts/stack.sh up' (npm test does)";
 
 /** The demo pipeline (demo/sql/pipeline-v1.sql) on our tables and under our job name. */
 const deployment: Deployment = {
@@ -44,9 +44,7 @@ END;`,
 };
 
 const activities = createActivities(config);
-const activityEnv = new MockActivityEnvironment(undefined, {
-  logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'ERROR') as LogLevel),
-});
+const activityEnv = testActivityEnv();
 
 const sql = (table: TableRef) => {
   const [db, name] = table.split('.');
@@ -133,17 +131,10 @@ describe('restore to a tag on the real stack', () => {
 
   beforeAll(async () => {
     await requireStack();
-    const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5s' }).catch((err: Error) => {
-      throw new Error(`Temporal is not reachable at ${config.temporal.address} (${err.message}): ${STACK_DOWN}`);
-    });
-    client = new Client({ connection, namespace: config.temporal.namespace });
+    client = await connectStackClient();
     Runtime.install({ logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'WARN') as LogLevel) });
 
-    const { catalog } = config.paimon;
-    const table = (name: string) =>
-      `CREATE TABLE IF NOT EXISTS \`${catalog}\`.${DB}.${name} (id BIGINT NOT NULL, payload STRING, PRIMARY KEY (id) NOT ENFORCED)
-       WITH ('bucket' = '1', 'sink.savepoint.auto-tag' = 'true')`;
-    await paimonQuery(`CREATE DATABASE IF NOT EXISTS \`${catalog}\`.${DB}`, table('seq_a'), table('seq_b'));
+    await ensureSinkTables(DB, ['seq_a', 'seq_b']);
 
     // The writer, deployed the way the restore will redeploy it.
     const { jobId } = (await activityEnv.run(activities.deployJob, { deployment, deployToken: `e2e-restore-${RUN}` })) as { jobId: string };

@@ -6,8 +6,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
@@ -27,8 +26,10 @@ import {
   type TakeSavepointResult,
 } from '../../src/restore-points';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
-import { awaitCheckpointedRun, tagNames } from '../support/demo-pipeline';
+import { awaitCheckpointedRun, tagNames, ensureSinkTables } from '../support/demo-pipeline';
+import { activityEnv as testActivityEnv } from '../support/activity-calls';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
+import { connectStackClient } from '../support/stack-client';
 import { unique } from '../support/temporal-env';
 
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
@@ -36,12 +37,9 @@ const RUN = `${process.pid}_${Date.now().toString(36)}`;
 const DB = `sched_e2e_${RUN}`;
 const JOB_NAME = `schedule-e2e-${RUN}`;
 const TABLES: TableRef[] = [`${DB}.seq_a`, `${DB}.seq_b`];
-const STACK_DOWN = "run 'bash scripts/stack.sh up' (npm test does)";
 
 const activities = createActivities(config);
-const activityEnv = new MockActivityEnvironment(undefined, {
-  logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'ERROR') as LogLevel),
-});
+const activityEnv = testActivityEnv();
 const tagsOf = (table: TableRef) => tagNames(...(table.split('.') as [string, string]));
 const listRestorePoints = (): Promise<RestorePoint[]> =>
   activityEnv.run(activities.listRestorePoints, { jobName: JOB_NAME, tables: TABLES });
@@ -83,19 +81,10 @@ describe('scheduled savepoints and retention on the real stack', () => {
 
   beforeAll(async () => {
     await requireStack();
-    const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5s' }).catch(
-      (err: Error) => {
-        throw new Error(`Temporal is not reachable at ${config.temporal.address} (${err.message}): ${STACK_DOWN}`);
-      },
-    );
-    client = new Client({ connection, namespace: config.temporal.namespace });
+    client = await connectStackClient();
     Runtime.install({ logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'WARN') as LogLevel) });
 
-    const { catalog } = config.paimon;
-    const table = (name: string) =>
-      `CREATE TABLE IF NOT EXISTS \`${catalog}\`.${DB}.${name} (id BIGINT NOT NULL, payload STRING, PRIMARY KEY (id) NOT ENFORCED)
-       WITH ('bucket' = '1', 'sink.savepoint.auto-tag' = 'true')`;
-    await paimonQuery(`CREATE DATABASE IF NOT EXISTS \`${catalog}\`.${DB}`, table('seq_a'), table('seq_b'));
+    await ensureSinkTables(DB, ['seq_a', 'seq_b']);
 
     jobId = await startOwnJob();
     await awaitCheckpointedRun(jobId);

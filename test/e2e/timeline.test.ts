@@ -11,8 +11,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
@@ -26,8 +25,10 @@ import type { UpgradeResult } from '../../workflows/messages';
 import type { RestoreInput } from '../../workflows/restore-input';
 import type { RestoreResult } from '../../workflows/restore-messages';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
-import { awaitCheckpointedRun, cancelAndWait } from '../support/demo-pipeline';
+import { awaitCheckpointedRun, cancelAndWait, ensureSinkTables } from '../support/demo-pipeline';
+import { activityEnv as testActivityEnv } from '../support/activity-calls';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
+import { connectStackClient } from '../support/stack-client';
 import { unique } from '../support/temporal-env';
 
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
@@ -38,7 +39,6 @@ const JOB_NAME = `timeline-e2e-${RUN}`;
 // refuses to roll back tables whose names other tests' running jobs also write.
 const NAMES = [`tl_a_${RUN}`, `tl_b_${RUN}`] as const;
 const TABLES: TableRef[] = NAMES.map((name) => `${DB}.${name}`);
-const STACK_DOWN = "run 'bash scripts/stack.sh up' (npm test does)";
 
 const deployment = (version: 'v1' | 'v2'): Deployment => ({
   kind: 'sql',
@@ -55,9 +55,7 @@ END;`,
 });
 
 const activities = createActivities(config);
-const activityEnv = new MockActivityEnvironment(undefined, {
-  logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'ERROR') as LogLevel),
-});
+const activityEnv = testActivityEnv();
 const listRestorePoints = (): Promise<RestorePoint[]> => activityEnv.run(activities.listRestorePoints, { jobName: JOB_NAME, tables: TABLES });
 
 /** The highest checkpoint id (savepoints included) Flink has given out for the job, and whether one is running. */
@@ -106,17 +104,10 @@ describe('the restore-point catalog across a restore on the real stack', () => {
 
   beforeAll(async () => {
     await requireStack();
-    const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5s' }).catch((err: Error) => {
-      throw new Error(`Temporal is not reachable at ${config.temporal.address} (${err.message}): ${STACK_DOWN}`);
-    });
-    client = new Client({ connection, namespace: config.temporal.namespace });
+    client = await connectStackClient();
     Runtime.install({ logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'WARN') as LogLevel) });
 
-    const { catalog } = config.paimon;
-    const table = (name: string) =>
-      `CREATE TABLE IF NOT EXISTS \`${catalog}\`.${DB}.${name} (id BIGINT NOT NULL, payload STRING, PRIMARY KEY (id) NOT ENFORCED)
-       WITH ('bucket' = '1', 'sink.savepoint.auto-tag' = 'true')`;
-    await paimonQuery(`CREATE DATABASE IF NOT EXISTS \`${catalog}\`.${DB}`, ...NAMES.map(table));
+    await ensureSinkTables(DB, NAMES);
 
     const { jobId } = (await activityEnv.run(activities.deployJob, { deployment: deployment('v1'), deployToken: `e2e-timeline-${RUN}` })) as { jobId: string };
     ourJobs.push(jobId);

@@ -20,6 +20,15 @@ export async function createSinkTables(database: string, tables: string[]): Prom
   }
 }
 
+/** Sink tables `<database>.<name>` shaped like the demo's, created only where they are missing. */
+export async function ensureSinkTables(database: string, names: readonly string[]): Promise<void> {
+  const { catalog } = config.paimon;
+  const table = (name: string) =>
+    `CREATE TABLE IF NOT EXISTS \`${catalog}\`.${database}.${name} (id BIGINT NOT NULL, payload STRING, PRIMARY KEY (id) NOT ENFORCED)
+       WITH ('bucket' = '1', 'sink.savepoint.auto-tag' = 'true')`;
+  await paimonQuery(`CREATE DATABASE IF NOT EXISTS \`${catalog}\`.${database}`, ...names.map(table));
+}
+
 /**
  * A demo pipeline script (demo/sql/<file>) aimed at our database and named after our test; with
  * `tables`, its seq_a and seq_b renamed (upgrades and restores refuse tables of a name another
