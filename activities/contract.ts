@@ -165,7 +165,11 @@ export interface PaimonActivities {
   /** Each table's tags (as listTags gives them), read with one batch job for all tables. */
   listTagsOfTables(input: { tables: TableRef[] }): Promise<Record<TableRef, TagInfo[]>>;
   /** Bounded wait until `tag` exists on every table; returns the tables still missing it. */
-  awaitTag(input: { tables: TableRef[]; tag: string; timeoutMs: number }): Promise<{ missing: TableRef[] }>;
+  /** With `withTags`, also every table's tags as read when the tag was found on all (one read per round either way). */
+  awaitTag(input: { tables: TableRef[]; tag: string; timeoutMs: number; withTags?: boolean }): Promise<{
+    missing: TableRef[];
+    tags?: Record<TableRef, TagInfo[]>;
+  }>;
   createTag(input: { table: TableRef; tag: string; snapshotId?: number }): Promise<void>;
   deleteTag(input: { table: TableRef; tag: string }): Promise<void>;
   rollbackToTag(input: { table: TableRef; tag: string }): Promise<void>;

@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import { sameLocation } from '../activities/flink/savepoint-metadata';
 import { approveRestore } from '../src/client/approval';
 import { startRestore } from '../src/client/start-restore';
-import { tagFor, type TableRef } from '../src/domain';
+import { tagFor, type TableRef, type TagInfo } from '../src/domain';
 import { planQuery } from '../workflows/restore-messages';
 import { rollbackMismatch } from '../workflows/rollback-check';
 import { breakdown } from './history';
@@ -212,10 +212,9 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
       }),
     );
   };
-  /** After the stop (workflows/restore-after-stop.ts): every table's tags, the writers and the savepoint's files, at once. */
-  const afterStop = async (before: TablePlan[], pointPath: string): Promise<TablePlan[]> => {
-    const [tagsOf, jobs, files] = await Promise.all([
-      step('listTagsOfTables', activities.listTagsOfTables, { tables }),
+  /** After the stop (workflows/restore-after-stop.ts): the tags the wait for today's tag read; the writers and the savepoint's files, at once. */
+  const afterStop = async (before: TablePlan[], pointPath: string, tagsOf: Record<string, TagInfo[]>): Promise<TablePlan[]> => {
+    const [jobs, files] = await Promise.all([
       step('findTableJobs', activities.findTableJobs, { tables }),
       step('inspectSavepoint', activities.inspectSavepoint, { path: pointPath }),
     ]);
@@ -239,9 +238,9 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
     const savepoint = await step('stopWithSavepoint', activities.stopWithSavepoint, { jobId: oldJobId, triggerId: hex(16), drain: false });
     result.todaysSavepointPath = savepoint.path;
     const todaysTag = tagFor(savepoint.savepointId);
-    const { missing } = await step('awaitTag', activities.awaitTag, { tables, tag: todaysTag, timeoutMs: RESTORE_TIMEOUTS.tagMs });
+    const { missing, tags } = await step('awaitTag', activities.awaitTag, { tables, tag: todaysTag, timeoutMs: RESTORE_TIMEOUTS.tagMs, withTags: true });
     if (missing.length > 0) throw new Error(`tag ${todaysTag} missing on ${missing.join(', ')}`);
-    const held = await afterStop(approved, a.path);
+    const held = await afterStop(approved, a.path, tags!);
     if (!sameTags(approved, held)) throw new Error('the plan changed after the writer stopped');
     // Today's tag must be on a snapshot at least as new as the latest one before the stop.
     const stale = held.filter((t, i) => (t.newerTags.find((n) => n.tag === todaysTag)?.snapshotId ?? -1) < (approved[i]!.latestSnapshotId ?? 0));

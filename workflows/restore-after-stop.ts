@@ -2,10 +2,11 @@
 // whole plan was made again just before the stop, so what is read now is what the stop's few
 // seconds could change: the tags on every table (today's tag came; the restore point's tag did not
 // move; no other tag came or went), the jobs writing the tables, and the restore point's savepoint
-// files. When anything differs, the whole plan is made again for a new approval.
+// files. The tags are the ones the wait for today's tag read. When anything differs, the whole
+// plan is made again for a new approval.
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import type { TagInfo } from '../src/domain';
+import type { TableRef, TagInfo } from '../src/domain';
 import { restCall } from './activity-options';
 import { fatal } from './job-steps';
 import { WorkflowFailureType } from './messages';
@@ -21,6 +22,8 @@ export const CHECK_AFTER_STOP_ONLY_WHAT_IT_CHANGES = 'restore-checks-after-stop-
 export interface StoppedWithSavepoint {
   jobId: string;
   savepoint: { savepointId: number; path: string; tag: string };
+  /** every table's tags as the wait for today's tag read them (awaitTag withTags) */
+  tagsAfterStop?: Record<TableRef, TagInfo[]>;
 }
 
 /**
@@ -32,7 +35,7 @@ export async function planAfterStop(before: RestorePlan, stopped: StoppedWithSav
   const tables = params.sinkTables;
   const { restorePoint } = before;
   const [tagsOf, jobs, files] = await Promise.all([
-    rest.listTagsOfTables({ tables }),
+    stopped.tagsAfterStop ? Promise.resolve(stopped.tagsAfterStop) : rest.listTagsOfTables({ tables }),
     rest.findTableJobs({ tables }),
     rest.inspectSavepoint({ path: restorePoint.path }),
   ]);

@@ -4,7 +4,7 @@
 import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import { FailureType } from '../src/failure-types';
-import type { JobSummary, TableRef } from '../src/domain';
+import type { JobSummary, TableRef, TagInfo } from '../src/domain';
 import { TAG_REMADE, type RestorePoint } from '../src/restore-points';
 import { restCall } from './activity-options';
 import { checkDeploymentsBeforeStop } from './deployment-check';
@@ -23,7 +23,12 @@ export interface PlanFor {
   /** the branch (and tag) this restore makes on every table before the rollback */
   undoName: string;
   /** set once this restore has stopped the writer (with a savepoint, or cancelled it) */
-  stopped?: { jobId: string; savepoint?: { savepointId: number; path: string; tag: string } };
+  stopped?: {
+    jobId: string;
+    savepoint?: { savepointId: number; path: string; tag: string };
+    /** every table's tags, read once today's tag was on all of them */
+    tagsAfterStop?: Record<TableRef, TagInfo[]>;
+  };
 }
 
 /** Histories recorded before this patch re-asked forever once a plan made after the stop was approved. */

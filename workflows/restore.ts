@@ -230,7 +230,8 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
     // Paimon tags a stop-with-savepoint when the commit of its final checkpoint lands: until the
     // tag is there, that commit may still come, and it must not land after the rollback.
     progress.enter('awaiting-savepoint-tag');
-    const { missing } = await waitUpTo(options.tagTimeout).awaitTag({ tables, tag, timeoutMs: options.tagTimeout });
+    // The tables' tags as read when today's tag was there: what planAfterStop checks.
+    const { missing, tags: tagsAfterStop } = await waitUpTo(options.tagTimeout).awaitTag({ tables, tag, timeoutMs: options.tagTimeout, withTags: true });
     if (missing.length > 0) {
       throw fatal(
         WorkflowFailureType.TagMissing,
@@ -238,7 +239,7 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
           `within ${humanDuration(options.tagTimeout)}; nothing was rolled back`,
       );
     }
-    return { jobId, savepoint: { savepointId: savepoint.savepointId, path: savepoint.path, tag } };
+    return { jobId, savepoint: { savepointId: savepoint.savepointId, path: savepoint.path, tag }, tagsAfterStop };
   }
 }
 

@@ -2,12 +2,13 @@
 // but after an intermediate savepoint the tag appears only when the next checkpoint commits.
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
-import type { TableRef } from '../../src/domain';
+import type { TableRef, TagInfo } from '../../src/domain';
 import { FailureType, fatal } from '../errors';
 import { label, type PaimonContext } from './context';
 import { identifier, tableNames } from './identifiers';
 import { TableRefRow } from './schemas';
 import { selectTablesWithTag } from './sql';
+import { readTagsOfTables } from './tag-reads';
 import { readOfTables, unique } from './tables';
 
 /** Heartbeat details: the operator sees which tables still miss the tag; a retry keeps the deadline. */
@@ -15,8 +16,8 @@ const Progress = z.object({ missing: z.array(z.string()), deadline: z.number() }
 
 export async function awaitTag(
   ctx: PaimonContext,
-  input: { tables: TableRef[]; tag: string; timeoutMs: number },
-): Promise<{ missing: TableRef[] }> {
+  input: { tables: TableRef[]; tag: string; timeoutMs: number; withTags?: boolean },
+): Promise<{ missing: TableRef[]; tags?: Record<TableRef, TagInfo[]> }> {
   const attempted = `awaitTag '${label(input?.tag)}' on ${label(input?.tables)}`;
   const tables = unique(tableNames(input?.tables, attempted));
   const tag = identifier('tag', input?.tag, attempted);
@@ -24,7 +25,7 @@ export async function awaitTag(
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
     throw fatal(FailureType.InvalidInput, `${attempted}: timeoutMs must be a number of milliseconds >= 0, got ${label(timeoutMs)}.`);
   }
-  if (tables.length === 0) return { missing: [] };
+  if (tables.length === 0) return input?.withTags === true ? { missing: [], tags: {} } : { missing: [] };
 
   const activity = Context.current();
   const resumed = Progress.safeParse(activity.info.heartbeatDetails);
@@ -33,12 +34,20 @@ export async function awaitTag(
   return ctx.session(attempted, async (session) => {
     let missing = tables;
     for (;;) {
-      // One batch job per round, whatever the number of tables (a UNION ALL of their $tags).
-      const rows = await readOfTables(session, missing, ctx.catalog, () => session.rows(selectTablesWithTag(missing, tag), TableRefRow));
-      const tagged = new Set(rows.map((row) => row.table_ref));
+      // One batch job per round, whatever the number of tables (a UNION ALL of their $tags); with
+      // `withTags` every table's tags, so the caller needs no read of its own after.
+      let tags: Record<TableRef, TagInfo[]> | undefined;
+      let tagged: Set<TableRef>;
+      if (input.withTags === true) {
+        tags = await readOfTables(session, tables, ctx.catalog, () => readTagsOfTables(session, tables));
+        tagged = new Set(tables.filter((t) => tags![t.ref]?.some((info) => info.tagName === tag)).map((t) => t.ref));
+      } else {
+        const rows = await readOfTables(session, missing, ctx.catalog, () => session.rows(selectTablesWithTag(missing, tag), TableRefRow));
+        tagged = new Set(rows.map((row) => row.table_ref));
+      }
       missing = missing.filter((t) => !tagged.has(t.ref));
       const refs = missing.map((t) => t.ref);
-      if (missing.length === 0 || Date.now() >= deadline) return { missing: refs };
+      if (missing.length === 0 || Date.now() >= deadline) return tags ? { missing: refs, tags } : { missing: refs };
       // Only a wait needs a heartbeat: an answer at the first check costs Temporal no extra write.
       activity.heartbeat({ missing: refs, deadline } satisfies z.infer<typeof Progress>);
       await activity.sleep(Math.min(ctx.pollIntervalMs, deadline - Date.now()));

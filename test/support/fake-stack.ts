@@ -294,7 +294,8 @@ export class FakeStack {
       },
       awaitTag: async (input) => {
         await this.enter('awaitTag', input);
-        return { missing: input.tables.filter((table) => !this.table(table).tags.has(input.tag)) };
+        const missing = input.tables.filter((table) => !this.table(table).tags.has(input.tag));
+        return input.withTags ? { missing, tags: Object.fromEntries(input.tables.map((table) => [table, this.tagsOf(table)])) } : { missing };
       },
       createTag: async (input) => {
         await this.enter('createTag', input);

@@ -153,6 +153,10 @@ describe('tag activities', () => {
     expect(Object.keys(all)).toEqual([A, B, plain]);
     for (const table of [A, B, plain]) expect(all[table]).toEqual(await run(paimon.listTags, { table }));
     expect(all[A]!.map((t) => t.tagName)).toContain(tag);
+    // awaitTag withTags answers with the same tags (a restore checks them after its stop).
+    expect(await run(paimon.awaitTag, { tables: [A, B], tag, timeoutMs: 30_000, withTags: true })).toEqual({ missing: [], tags: { [A]: all[A], [B]: all[B] } });
+    const notYet = await run(paimon.awaitTag, { tables: [A, plain], tag, timeoutMs: 0, withTags: true });
+    expect(notYet).toEqual({ missing: [plain], tags: { [A]: all[A], [plain]: all[plain] } });
     // The savepoint workflow's check reads the savepoint-* names with the tables' description.
     const described = await run(paimon.describeSinkTables, { tables: [A, plain], withSavepointTags: true });
     expect(described).toEqual([
