@@ -6,6 +6,7 @@
 // @temporalio/proto a nested protobufjs 8 each; common's protojson then refuses proto's types
 // ("type must be a Type"). Here the protojson extension is loaded from the very protobufjs copy
 // that @temporalio/proto uses, whatever the layout.
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as Proto from '@temporalio/proto';
 import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
@@ -36,4 +37,9 @@ export function historyFromJson(json: unknown): History {
   const history = protojson.fromJson(historyType, json, { ignoreUnknownFields: true });
   if (!history) throw new TypeError('not a workflow history');
   return history as History;
+}
+
+/** Writes a recorded history as the JSON Temporal's tools write, for the replay tests. */
+export async function writeHistoryJson(file: string, history: History): Promise<void> {
+  await writeFile(file, `${JSON.stringify(historyToJson(history), null, 2)}\n`);
 }

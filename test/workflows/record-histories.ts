@@ -1,13 +1,12 @@
 // Records the histories the replay test replays: `RECORD_HISTORIES=1 npx vitest run
 // test/workflows/replay.test.ts`. Re-record only for an intended, compatible change of the
 // workflow (a new branch behind patched(), say), and commit the histories with that change.
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import { FakeStack } from '../support/fake-stack';
-import { historyToJson } from '../support/history-json';
+import { writeHistoryJson } from '../support/history-json';
 import { unique } from '../support/temporal-env';
 import { upgradeInput, withWorker } from './fixtures';
 
@@ -41,7 +40,7 @@ export async function recordHistories(env: TestWorkflowEnvironment, bundle: Work
       return handle.fetchHistory();
     });
     const file = path.join(HISTORIES_DIR, `${scenario.name}.json`);
-    await writeFile(file, `${JSON.stringify(historyToJson(history), null, 2)}\n`);
+    await writeHistoryJson(file, history);
     written.push(file);
   }
   return written;

@@ -1,14 +1,13 @@
 // Records the restore histories the restore replay test replays: `RECORD_HISTORIES=1 npx vitest
 // run test/workflows/restore-replay.test.ts`. Re-record only for an intended, compatible change of
 // the workflow (a new branch behind patched(), say), and commit the histories with that change.
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { approveRestore, rejectRestore } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { FakeStack } from '../support/fake-stack';
-import { historyToJson } from '../support/history-json';
+import { writeHistoryJson } from '../support/history-json';
 import { unique } from '../support/temporal-env';
 import { withWorker } from './fixtures';
 import { awaitingApproval, restoreInput } from './restore-fixtures';
@@ -78,7 +77,7 @@ export async function recordRestoreHistories(env: TestWorkflowEnvironment, bundl
       return handle.fetchHistory();
     });
     const file = path.join(RESTORE_HISTORIES_DIR, `${scenario.name}.json`);
-    await writeFile(file, `${JSON.stringify(historyToJson(history), null, 2)}\n`);
+    await writeHistoryJson(file, history);
     written.push(file);
   }
   return written;
