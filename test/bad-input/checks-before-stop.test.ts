@@ -18,8 +18,8 @@ import type { RestoreInput } from '../../workflows/restore-input';
 import { cancelJobsNamed, createSinkTables, demoScript, deployableDir, jobState } from '../support/demo-pipeline';
 import { config, flinkGet, paimonQuery, until } from '../support/stack';
 import { unique } from '../support/temporal-env';
-import { startBadInputStack, type BadInputStack } from './fixture';
-import { activitiesRun, READ_ONLY_ACTIVITIES, refusalOf } from './refusal';
+import { startBadInputStack, upgradeOf as validUpgrade, type BadInputStack } from './fixture';
+import { activitiesRun, READ_ONLY_ACTIVITIES, refusalOf, refusedAfterReadsOnly } from './refusal';
 import { expectNothingChanged, snapshotOfTheWorld, type World } from './world';
 
 let stack: BadInputStack;
@@ -33,24 +33,9 @@ function v2With(name: string, edit: (sql: string) => string): Deployment {
   return { kind: 'sql', version: 'v2', scriptFile: file };
 }
 
-const upgradeOf = (changes: Partial<UpgradeInput> = {}): UpgradeInput => ({
-  job: { jobName: stack.jobName },
-  newVersion: stack.v2,
-  oldVersion: stack.v1,
-  sinkTables: stack.sinks,
-  options: { healthTimeout: '60s', tagTimeout: '60s' },
-  ...changes,
-});
+const upgradeOf = (changes: Partial<UpgradeInput> = {}): UpgradeInput => validUpgrade(stack, changes);
 
-/** Starts `start`, expects a refusal after read-only activities only, and returns it. */
-async function refused(handle: Awaited<ReturnType<typeof startUpgrade>>) {
-  const refusal = await refusalOf(handle.result());
-  const ran = await activitiesRun(handle);
-  expect(ran.filter((a) => !READ_ONLY_ACTIVITIES.has(a)), `activities run before refusing: ${ran.join(', ')}`).toEqual([]);
-  return { refusal, ran };
-}
-
-const upgradeRefused = async (input: UpgradeInput) => refused(await startUpgrade(stack.client, input, { taskQueue: stack.taskQueue }));
+const upgradeRefused = async (input: UpgradeInput) => refusedAfterReadsOnly(await startUpgrade(stack.client, input, { taskQueue: stack.taskQueue }));
 
 describe('checks before anything is stopped, on the real stack: refused before the stop, nothing changed', () => {
   beforeAll(async () => {
@@ -166,7 +151,7 @@ describe('checks before anything is stopped, on the real stack: refused before t
         workflowId: unique('badinput-checks-savepoint'),
         args: [{ job: { jobId: brokenId }, tables: sinks, options: { label: 'crash-looping', tagTimeout: '30s' } }],
       });
-      const sp = await refused(savepoint as never);
+      const sp = await refusedAfterReadsOnly(savepoint);
       expect(sp.refusal.type).toBe('NoRecentCheckpoint');
       expect(sp.refusal.message).toContain(`(${brokenId}) has no recent completed checkpoint: no checkpoint has completed since it started`);
       expect(sp.refusal.message).toContain('ArithmeticException: / by zero');

@@ -10,6 +10,7 @@ import { DefaultLogger, Runtime, type LogLevel, type NativeConnection } from '@t
 import { localPath, RestorePointStore } from '../../activities/catalog/store';
 import { main } from '../../src/cli/main';
 import type { Deployment, TableRef } from '../../src/domain';
+import type { UpgradeInput } from '../../workflows/input';
 import { connectWorker, createClient } from '../../src/temporal-connection';
 import { createWorker } from '../../src/worker';
 import { run } from '../support/activity-calls';
@@ -40,6 +41,16 @@ export interface BadInputStack {
   savepoints: string[];
   close(): Promise<void>;
 }
+
+/** A valid upgrade of the stack's job v1 -> v2, with what a case changes. */
+export const upgradeOf = (stack: BadInputStack, changes: Partial<UpgradeInput> = {}): UpgradeInput => ({
+  job: { jobName: stack.jobName },
+  newVersion: stack.v2,
+  oldVersion: stack.v1,
+  sinkTables: stack.sinks,
+  options: { healthTimeout: '60s', tagTimeout: '60s' },
+  ...changes,
+});
 
 export async function startBadInputStack(name: string): Promise<BadInputStack> {
   await requireStack();

@@ -17,8 +17,8 @@ import { startWriter } from '../activities/paimon/support';
 import { awaitCheckpointedRun, cancelAndWait, liveJobsNamed } from '../support/demo-pipeline';
 import { config, paimonQuery, until } from '../support/stack';
 import { unique } from '../support/temporal-env';
-import { startBadInputStack, type BadInputStack } from './fixture';
-import { activitiesRun, READ_ONLY_ACTIVITIES, refusalOf } from './refusal';
+import { startBadInputStack, upgradeOf as validUpgrade, type BadInputStack } from './fixture';
+import { refusedAfterReadsOnly } from './refusal';
 import { expectNothingChanged, snapshotOfTheWorld, type World } from './world';
 
 const APPROVER = 'badinput-alice';
@@ -38,19 +38,11 @@ const restoreOf = (changes: Partial<RestoreInput> = {}): RestoreInput => ({
   ...changes,
 });
 
-const upgradeOf = (): UpgradeInput => ({
-  job: { jobName: stack.jobName },
-  newVersion: stack.v2,
-  oldVersion: stack.v1,
-  sinkTables: stack.sinks,
-  options: { healthTimeout: '60s', tagTimeout: '60s' },
-});
+const upgradeOf = (changes: Partial<UpgradeInput> = {}): UpgradeInput => validUpgrade(stack, changes);
 
 /** Runs a workflow to its refusal; checks it ran only reads before it. */
 async function refused(handle: Awaited<ReturnType<typeof startRestore>> | Awaited<ReturnType<typeof startUpgrade>>) {
-  const refusal = await refusalOf(handle.result());
-  const ran = await activitiesRun(handle);
-  expect(ran.filter((a) => !READ_ONLY_ACTIVITIES.has(a)), `activities run before refusing: ${ran.join(', ')}`).toEqual([]);
+  const { refusal, ran } = await refusedAfterReadsOnly(handle);
   expect(ran).toContain('findTableJobs');
   return refusal;
 }

@@ -12,7 +12,7 @@ import type { UpgradeInput } from '../../workflows/input';
 import { demoScript, deployableDir } from '../support/demo-pipeline';
 import { flinkGet } from '../support/stack';
 import { startBadInputStack, type BadInputStack } from './fixture';
-import { activitiesRun, READ_ONLY_ACTIVITIES, refusalOf } from './refusal';
+import { refusedAfterReadsOnly } from './refusal';
 import { expectNothingChanged, snapshotOfTheWorld, type World } from './world';
 
 let stack: BadInputStack;
@@ -27,10 +27,7 @@ const upgradeOf = (changes: Partial<UpgradeInput['options']> = {}, newVersion?: 
 });
 
 async function refusedUpgrade(input: UpgradeInput) {
-  const handle = await startUpgrade(stack.client, input, { taskQueue: stack.taskQueue });
-  const refusal = await refusalOf(handle.result());
-  const ran = await activitiesRun(handle);
-  expect(ran.filter((a) => !READ_ONLY_ACTIVITIES.has(a)), `activities run before refusing: ${ran.join(', ')}`).toEqual([]);
+  const { refusal, ran } = await refusedAfterReadsOnly(await startUpgrade(stack.client, input, { taskQueue: stack.taskQueue }));
   expect(ran).toContain('planUpgradeShape');
   return refusal;
 }

@@ -36,6 +36,14 @@ export async function activitiesRun(handle: WorkflowHandle): Promise<string[]> {
   return scheduledActivities(await handle.fetchHistory()).names;
 }
 
+/** Runs a started workflow to its refusal; checks it ran only read-only activities before it. */
+export async function refusedAfterReadsOnly(handle: WorkflowHandle): Promise<{ refusal: Refusal; ran: string[] }> {
+  const refusal = await refusalOf(handle.result());
+  const ran = await activitiesRun(handle);
+  expect(ran.filter((a) => !READ_ONLY_ACTIVITIES.has(a)), `activities run before refusing: ${ran.join(', ')}`).toEqual([]);
+  return { refusal, ran };
+}
+
 /**
  * Starts `workflowType` the way the Temporal UI does (the job's workflow id, the JSON as typed)
  * once per case: each must fail InvalidInput with its message, before any activity.
