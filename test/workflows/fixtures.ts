@@ -1,6 +1,8 @@
 // Inputs and a worker for upgrade workflow tests.
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { expect } from 'vitest';
 import type { UpgradeInput } from '../../workflows/input';
 import type { FakeStack } from '../support/fake-stack';
 import { unique } from '../support/temporal-env';
@@ -35,4 +37,17 @@ export async function withWorker<T>(
     activities: stack.activities(),
   });
   return worker.runUntil(fn(taskQueue));
+}
+
+/** The workflow's failure: its own ApplicationFailure, or the one an activity raised. */
+export async function failureOf(result: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await result.then(
+    () => expect.fail('the workflow completed; it should have failed'),
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  let cause: unknown = (err as WorkflowFailedError).cause;
+  while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
 }

@@ -1,10 +1,11 @@
 // Inputs and helpers for restore workflow tests (the worker is fixtures.ts's withWorker).
-import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
-import { expect } from 'vitest';
+import type { Client } from '@temporalio/client';
 import type { RestoreInput } from '../../workflows/restore-input';
 import { planQuery, type RestorePlan } from '../../workflows/restore-messages';
 import { operationStepKey, operationWorkflowId } from '../../workflows/messages';
 import { TABLES } from './fixtures';
+
+export { failureOf } from './fixtures';
 
 export { TABLES };
 
@@ -40,19 +41,6 @@ export async function awaitingApproval(client: Client, jobName: string, version 
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`the restore of ${jobName} never waited for approval of plan ${version}`);
-}
-
-/** The workflow's failure: its own ApplicationFailure, or the one an activity raised. */
-export async function failureOf(result: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await result.then(
-    () => expect.fail('the workflow completed; it should have failed'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  let cause: unknown = (err as WorkflowFailedError).cause;
-  while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
 }
 
 /** Activities that change something: none of them may run before an approval. */

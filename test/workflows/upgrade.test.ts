@@ -20,22 +20,9 @@ import { hash128 } from '../../workflows/tokens';
 import { expectCallSteps, PREFLIGHT_READS, withoutTagReads } from '../support/call-steps';
 import { FakeStack } from '../support/fake-stack';
 import { unique, useWorkflowTestEnv } from '../support/temporal-env';
-import { TABLES, upgradeInput, withWorker } from './fixtures';
+import { failureOf, TABLES, upgradeInput, withWorker } from './fixtures';
 
 const temporal = useWorkflowTestEnv();
-
-/** The workflow's failure: its own ApplicationFailure, or the one an activity raised. */
-async function failureOf(result: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await result.then(
-    () => expect.fail('the workflow completed; it should have failed'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  let cause: unknown = (err as WorkflowFailedError).cause;
-  while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-}
 
 async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
   for (let i = 0; i < 200; i++) {
