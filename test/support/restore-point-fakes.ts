@@ -2,8 +2,9 @@
 // workflows call; each records its calls in order, for the workflow tests and the replay recorder.
 import { ApplicationFailure } from '@temporalio/common';
 import { restorePointRecordOf } from '../../activities/catalog/activities';
+import { tagIdentities } from '../../activities/catalog/timeline';
 import type { Activities } from '../../activities/contract';
-import type { Savepoint, TableRef } from '../../src/domain';
+import { tagFor, type Savepoint, type TableRef, type TagInfo } from '../../src/domain';
 import type { PointInUse, RestorePoint, RestorePointRecord } from '../../src/restore-points';
 
 export const DAY = 24 * 60 * 60_000;
@@ -92,9 +93,17 @@ export function fakeJob(jobName: string, knobs: FakeJobKnobs = {}) {
       calls.push({ name: 'recordRestorePoint', input });
       const record = restorePointRecordOf(input);
       if (input.taggedAtRecord) {
-        record.tagsAtRecord = Object.fromEntries(
-          input.tables.map((t) => [t, { snapshotId: 7, commitTime: '2026-11-30T06:00:00', expiresAt: knobs.tagExpiresAt?.[t] ?? null }]),
-        );
+        // Every table shows the point's tag on snapshot 7, as the catalog's own listing would.
+        const tag = tagFor(record.savepointId);
+        const tagOn = (t: TableRef): TagInfo => ({
+          tagName: tag,
+          snapshotId: 7,
+          schemaId: 0,
+          commitTime: '2026-11-30T06:00:00',
+          recordCount: 10,
+          expiresAt: knobs.tagExpiresAt?.[t] ?? null,
+        });
+        record.tagsAtRecord = tagIdentities(input.tables, tag, new Map(input.tables.map((t) => [t, [tagOn(t)]])));
       }
       records.push(record);
       return record;
