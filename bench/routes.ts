@@ -221,8 +221,18 @@ export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteRes
     });
     result.newJobId = jobId;
     const health = await step('awaitHealthy', activities.awaitHealthy, { jobId, since, timeoutMs: TIMEOUTS.healthTimeoutMs });
-    await recording;
+    const [recorded] = await recording;
     if (!health.healthy) throw new Error(`v2 not healthy: ${health.reason}`);
+    // As workflows/upgrade-restore-point.ts ends: how the upgrade ended, kept with its recorded point.
+    if (recorded.status === 'fulfilled') {
+      await step('recordUpgradeOutcome', activities.recordUpgradeOutcome, {
+        jobName: job.name,
+        savepointId: savepoint.savepointId,
+        path: savepoint.path,
+        outcome: 'succeeded',
+        at: new Date().toISOString(),
+      });
+    }
     result.ok = true;
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
