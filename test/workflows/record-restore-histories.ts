@@ -21,7 +21,7 @@ interface Scenario {
   approvalTimeout?: string;
 }
 
-/** One run per outcome: restored, rejected, expired, asked again after a plan change, half-done. */
+/** One run per outcome: restored, rejected, expired, asked again after a plan change (before or during the stop), half-done. */
 const scenarios: Scenario[] = [
   {
     name: 'restore-restored',
@@ -42,9 +42,25 @@ const scenarios: Scenario[] = [
     name: 'restore-plan-changed',
     act: async (env, jobName, stack) => {
       await awaitingApproval(env.client, jobName);
-      const release = stack.hold('listRestorePoints');
+      // The plan's tag reads after the approval wait until a new tag appeared (before the stop).
+      const release = stack.hold('listTags');
       const approving = approveRestore(env.client, { jobName }, { approver: 'bob' });
-      while (stack.callsOf('listRestorePoints').length < 2) await new Promise((r) => setTimeout(r, 25));
+      while (stack.callsOf('listTags').length <= 2) await new Promise((r) => setTimeout(r, 25));
+      stack.table('demo.orders').tags.set('nightly-export', stack.table('demo.orders').snapshot);
+      release();
+      await approving;
+      await awaitingApproval(env.client, jobName, 2);
+      await approveRestore(env.client, { jobName }, { approver: 'carol' });
+    },
+  },
+  {
+    name: 'restore-changed-during-stop',
+    act: async (env, jobName, stack) => {
+      // A tag appears while the writer stops: a whole new plan, approved with the writer stopped.
+      await awaitingApproval(env.client, jobName);
+      const release = stack.hold('stopWithSavepoint');
+      const approving = approveRestore(env.client, { jobName }, { approver: 'bob' });
+      while (stack.callsOf('stopWithSavepoint').length === 0) await new Promise((r) => setTimeout(r, 25));
       stack.table('demo.orders').tags.set('nightly-export', stack.table('demo.orders').snapshot);
       release();
       await approving;

@@ -1,6 +1,7 @@
 // Replays recorded restore histories (test/workflows/histories/restore) against today's workflow
 // code, as replay.test.ts does for upgrades: a change that would break a restore waiting for its
 // approval (a step added, removed or reordered without patched()) fails here.
+import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, it } from 'vitest';
@@ -10,10 +11,13 @@ import { recordRestoreHistories, RESTORE_HISTORIES_DIR } from './record-restore-
 const bundle = replayBundle(recordRestoreHistories);
 
 const recorded = () => recordedHistories(RESTORE_HISTORIES_DIR);
+/** Recorded before the patches of #16 item 7 (restore-plan-reads-at-once and the ones after it). */
+const BEFORE_RESTORE_DOWNTIME_DIR = path.join(RESTORE_HISTORIES_DIR, 'before-restore-downtime');
 
 describe('recorded restore histories', () => {
   it('has histories for every outcome', async () => {
     expect((await recorded()).map((h) => h.workflowId)).toEqual([
+      'restore-changed-during-stop',
       'restore-expired',
       'restore-incomplete',
       'restore-plan-changed',
@@ -24,6 +28,12 @@ describe('recorded restore histories', () => {
 
   it('replay without a determinism error on the current workflow code', async () => {
     const histories = await recorded();
+    expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
+  });
+
+  it('histories recorded before the restore read at once and checked after the stop only what it changes still replay', async () => {
+    const histories = await recordedHistories(BEFORE_RESTORE_DOWNTIME_DIR);
+    expect(histories).toHaveLength(5);
     expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
   });
 
