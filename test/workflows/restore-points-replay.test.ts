@@ -28,6 +28,11 @@ const BEFORE_SHORT_STEPS_LOCAL_DIR = path.join(HISTORIES_DIR, 'before-short-step
  * 'savepoint-paimon-reads-scheduled'). Never re-recorded.
  */
 const BEFORE_PAIMON_READS_SCHEDULED_DIR = path.join(HISTORIES_DIR, 'before-paimon-reads-scheduled');
+/**
+ * Recorded before retention asked which points the operation in flight uses and let upgrade pins
+ * expire (patches 'retention-upgrade-pin-lifecycle', 'retention-when-savepoint-fails'). Never re-recorded.
+ */
+const BEFORE_UPGRADE_PIN_LIFECYCLE_DIR = path.join(HISTORIES_DIR, 'before-upgrade-pin-lifecycle');
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
 
 interface Scenario {
@@ -130,11 +135,18 @@ describe('recorded savepoint and retention histories', () => {
     expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
   });
 
+  it('recorded before the upgrade-pin lifecycle: replay on that branch', async () => {
+    const histories = await recordedHistories(BEFORE_UPGRADE_PIN_LIFECYCLE_DIR);
+    expect(histories.map((h) => h.workflowId)).toEqual(scenarios.map((s) => s.name).sort());
+    expect(scheduledActivities(histories.find((h) => h.workflowId === 'retention-deletes')!.history).names).not.toContain('restorePointsInUse');
+    expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
+  });
+
   it('would catch a change: retention that deleted the tag before marking the record fails to replay', async () => {
     const { history } = (await recorded()).find((h) => h.workflowId === 'retention-deletes')!;
     const activities = scheduledActivities(history);
-    const mark = activities.names.indexOf('markRestorePointExpiring', 2);
-    expect(activities.names.slice(0, 2)).toEqual(['listRestorePoints', 'markRestorePointExpiring']);
+    const mark = activities.names.indexOf('markRestorePointExpiring', 3);
+    expect(activities.names.slice(0, 3)).toEqual(['listRestorePoints', 'restorePointsInUse', 'markRestorePointExpiring']);
     activities.rename(mark, 'deleteTag');
     await expect(Worker.runReplayHistory({ workflowBundle: bundle() }, history, 'tampered')).rejects.toThrow(
       DeterminismViolationError,
