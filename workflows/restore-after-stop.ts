@@ -12,7 +12,7 @@ import { fatal } from './job-steps';
 import { WorkflowFailureType } from './messages';
 import type { RestoreParams } from './restore-input';
 import type { RestorePlan, TableBlastRadius } from './restore-messages';
-import { otherWritersFailure, RESTORE_UNDER_OTHER_WRITERS } from './table-users';
+import { namedIn, observeTableUsers, otherWritersFailure, RESTORE_UNDER_OTHER_WRITERS } from './table-users';
 
 const rest = proxyActivities<Activities>(restCall);
 
@@ -34,15 +34,13 @@ export interface StoppedWithSavepoint {
 export async function planAfterStop(before: RestorePlan, stopped: StoppedWithSavepoint, params: RestoreParams): Promise<RestorePlan> {
   const tables = params.sinkTables;
   const { restorePoint } = before;
-  const [tagsOf, jobs, files] = await Promise.all([
+  const [tagsOf, users, files] = await Promise.all([
     stopped.tagsAfterStop ? Promise.resolve(stopped.tagsAfterStop) : rest.listTagsOfTables({ tables }),
-    rest.findTableJobs({ tables }),
+    observeTableUsers(tables, stopped.jobId, false),
     rest.inspectSavepoint({ path: restorePoint.path }),
   ]);
 
-  const otherWriters = jobs.filter(
-    (j) => j.jobId !== stopped.jobId && j.writes.length > 0 && !params.options.notWriters.some((n) => n === j.jobId || n === j.name),
-  );
+  const otherWriters = users.otherWriters.filter((j) => !namedIn(params.options.notWriters)(j));
   if (otherWriters.length > 0) {
     throw otherWritersFailure(
       otherWriters,

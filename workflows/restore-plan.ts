@@ -13,7 +13,7 @@ import { WorkflowFailureType } from './messages';
 import type { RestoreParams, RestorePointRef } from './restore-input';
 import type { RestorePlan, TableBlastRadius } from './restore-messages';
 import { PLAN_READS_AT_ONCE, planReads } from './restore-plan-reads';
-import { BY_NAME_ONLY, otherWritersFailure, planReaders, RESTORE_UNDER_OTHER_WRITERS, shortName, type TableUsers } from './table-users';
+import { BY_NAME_ONLY, namedIn, otherWritersFailure, planReaders, RESTORE_UNDER_OTHER_WRITERS, shortName, type TableUsers } from './table-users';
 
 const rest = proxyActivities<Activities>(restCall);
 
@@ -72,7 +72,7 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
   // stopped: it would write on over the rolled-back tables (after the tables' checks: `$consumers`
   // of a missing table fails). Behind patched: running restores replay.
   const users = await reads.users();
-  const leftRunning = users ? users.otherWriters.filter((j) => params.options.notWriters.some((n) => n === j.jobId || n === j.name)) : [];
+  const leftRunning = users ? users.otherWriters.filter(namedIn(params.options.notWriters)) : [];
   const otherWriters = users ? users.otherWriters.filter((j) => !leftRunning.includes(j)) : [];
   if (otherWriters.length > 0) {
     const own = stopped

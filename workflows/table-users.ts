@@ -43,6 +43,12 @@ export async function observeTableUsers(tables: TableRef[], writerJobId: string 
   };
 }
 
+/** Whether `options.notWriters` names the job, by id or by name. */
+export const namedIn =
+  (notWriters: string[]) =>
+  (j: TableJob): boolean =>
+    notWriters.some((n) => n === j.jobId || n === j.name);
+
 /**
  * The upgrade's preflight: another job writing the sink tables refuses the upgrade before the
  * stop. Its compensation rolls the tables back to the savepoint's tag under that writer.
@@ -50,7 +56,7 @@ export async function observeTableUsers(tables: TableRef[], writerJobId: string 
 export async function refuseOtherWritersOfUpgrade(tables: TableRef[], job: JobSummary, notWriters: string[]): Promise<void> {
   if (!patched(UPGRADE_REFUSES_OTHER_WRITERS)) return;
   const found = (await observeTableUsers(tables, job.jobId, false)).otherWriters;
-  const otherWriters = found.filter((j) => !notWriters.some((n) => n === j.jobId || n === j.name));
+  const otherWriters = found.filter((j) => !namedIn(notWriters)(j));
   if (otherWriters.length === 0) return;
   throw otherWritersFailure(
     otherWriters,
