@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { approveRestore, rejectRestore } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
-import { FakeStack } from '../support/fake-stack';
+import { FakeStack, type ActivityName } from '../support/fake-stack';
 import { writeHistoryJson } from '../support/history-json';
 import { unique } from '../support/temporal-env';
 import { withWorker } from './fixtures';
@@ -40,33 +40,13 @@ const scenarios: Scenario[] = [
   { name: 'restore-expired', act: async () => undefined, approvalTimeout: '1s' },
   {
     name: 'restore-plan-changed',
-    act: async (env, jobName, stack) => {
-      await awaitingApproval(env.client, jobName);
-      // The plan's tag reads after the approval wait until a new tag appeared (before the stop).
-      const release = stack.hold('listTags');
-      const approving = approveRestore(env.client, { jobName }, { approver: 'bob' });
-      while (stack.callsOf('listTags').length <= 2) await new Promise((r) => setTimeout(r, 25));
-      stack.table('demo.orders').tags.set('nightly-export', stack.table('demo.orders').snapshot);
-      release();
-      await approving;
-      await awaitingApproval(env.client, jobName, 2);
-      await approveRestore(env.client, { jobName }, { approver: 'carol' });
-    },
+    // The plan's tag reads after the approval wait until a new tag appeared (before the stop).
+    act: (env, jobName, stack) => tagAppearsWhileHeld(env, jobName, stack, 'listTags', 3),
   },
   {
     name: 'restore-changed-during-stop',
-    act: async (env, jobName, stack) => {
-      // A tag appears while the writer stops: a whole new plan, approved with the writer stopped.
-      await awaitingApproval(env.client, jobName);
-      const release = stack.hold('stopWithSavepoint');
-      const approving = approveRestore(env.client, { jobName }, { approver: 'bob' });
-      while (stack.callsOf('stopWithSavepoint').length === 0) await new Promise((r) => setTimeout(r, 25));
-      stack.table('demo.orders').tags.set('nightly-export', stack.table('demo.orders').snapshot);
-      release();
-      await approving;
-      await awaitingApproval(env.client, jobName, 2);
-      await approveRestore(env.client, { jobName }, { approver: 'carol' });
-    },
+    // A tag appears while the writer stops: a whole new plan, approved with the writer stopped.
+    act: (env, jobName, stack) => tagAppearsWhileHeld(env, jobName, stack, 'stopWithSavepoint', 1),
   },
   {
     name: 'restore-incomplete',
@@ -77,6 +57,22 @@ const scenarios: Scenario[] = [
     },
   },
 ];
+
+/**
+ * Plan 1 approved while `held` is held once it was called `calls` times; a new tag appears on
+ * demo.orders meanwhile, and plan 2 is approved by another approver.
+ */
+async function tagAppearsWhileHeld(env: TestWorkflowEnvironment, jobName: string, stack: FakeStack, held: ActivityName, calls: number): Promise<void> {
+  await awaitingApproval(env.client, jobName);
+  const release = stack.hold(held);
+  const approving = approveRestore(env.client, { jobName }, { approver: 'bob' });
+  while (stack.callsOf(held).length < calls) await new Promise((r) => setTimeout(r, 25));
+  stack.table('demo.orders').tags.set('nightly-export', stack.table('demo.orders').snapshot);
+  release();
+  await approving;
+  await awaitingApproval(env.client, jobName, 2);
+  await approveRestore(env.client, { jobName }, { approver: 'carol' });
+}
 
 export async function recordRestoreHistories(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap): Promise<string[]> {
   const written: string[] = [];
