@@ -271,14 +271,17 @@ async function rollBack(plan: RestorePlan, progress: Progress<RestoreStatus>): P
   const failures: { table: TableRef; err: unknown }[] = [];
   if (patched(ROLLBACKS_AT_ONCE)) {
     const outcomes = await settledAtMost(plan.tables, TABLES_AT_ONCE, rollBackOne);
-    outcomes.forEach((o, i) => o.status === 'rejected' && failures.push({ table: plan.tables[i]!.table, err: o.reason }));
+    outcomes.forEach((o, i) => {
+      if (o.status === 'rejected') failures.push({ table: plan.tables[i]!.table, err: o.reason });
+    });
   } else {
     for (const [i, t] of plan.tables.entries()) {
-      const failed = await rollBackOne(t, i).then(
-        () => false,
-        (err: unknown) => failures.push({ table: t.table, err }) > 0,
-      );
-      if (failed) break;
+      try {
+        await rollBackOne(t, i);
+      } catch (err) {
+        failures.push({ table: t.table, err });
+        break;
+      }
     }
   }
   if (failures.length === 0) return plan.tables.map((t) => t.table);
