@@ -1,4 +1,4 @@
-# The worker only (src/main-worker.ts); docker-compose.yml runs it next to Temporal and Flink.
+# The worker only (src/worker/main.ts); docker-compose.yml runs it next to Temporal and Flink.
 # Debian rather than Alpine: the Temporal core bridge ships glibc binaries only.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -13,10 +13,10 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
-# package.json stays: src/paths.ts finds the repository root by it.
+# package.json stays: src/config/repo-root.ts finds the repository root by it.
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
-# The worker's heap limit: WORKER_MAX_OLD_SPACE_MB in src/worker.ts says why (same value).
-CMD ["node", "--max-old-space-size=192", "dist/src/main-worker.js"]
+# The worker's heap limit: WORKER_MAX_OLD_SPACE_MB in src/worker/worker.ts says why (same value).
+CMD ["node", "--max-old-space-size=192", "dist/src/worker/main.js"]

@@ -11,8 +11,8 @@ import type {
   TableRef,
   TableState,
   TagInfo,
-} from '../src/domain';
-import type { PointInUse, RestorePoint, RestorePointRecord, UpgradeOfPoint } from '../src/restore-points';
+} from '../src/domain/model';
+import type { PointInUse, RestorePoint, RestorePointRecord, UpgradeOfPoint } from '../src/domain/restore-points';
 
 export interface FlinkActivities {
   /** Cluster overview; fails non-retryably (type UnsupportedFlinkVersion) unless Flink is 1.20.x. */

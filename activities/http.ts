@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, FormData, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import type { Secret } from '../src/config';
+import type { Secret } from '../src/config/config';
 import { FailureType, fatal } from './errors';
 
 export interface HttpClientOptions {

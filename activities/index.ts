@@ -1,4 +1,4 @@
-import type { Config } from '../src/config';
+import type { Config } from '../src/config/config';
 import type { Activities } from './contract';
 import { createCatalogActivities } from './catalog/activities';
 import { createFlinkActivities } from './flink/activities';

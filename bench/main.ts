@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { repoRoot } from '../src/paths';
+import { repoRoot } from '../src/config/repo-root';
 import { exitCleanlyOnInterrupt } from './interrupt';
 import { runScaleBench } from './p4-scale';
 import { runRestoreBench, summariseP3 } from './restore-bench';

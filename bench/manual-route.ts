@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { sameLocation } from '../activities/flink/savepoint-metadata';
-import { tagFor } from '../src/domain';
+import { tagFor } from '../src/domain/model';
 import type { RouteResult, Step } from './routes';
 import { config, downtime, restoredFrom, type RunPipeline } from './stack';
 

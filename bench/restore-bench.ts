@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { RestorePointStore } from '../activities/catalog/store';
-import { tagFor } from '../src/domain';
+import { tagFor } from '../src/domain/model';
 import { runRounds } from './rounds';
 import { restoreDirect, restoreMinimal, restoreViaWorkflow, type PointA, type RestoreRoute, type RestoreRunResult } from './restore-routes';
 import {

@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import { sameLocation } from '../activities/flink/savepoint-metadata';
 import { approveRestore } from '../src/client/approval';
 import { startRestore } from '../src/client/start-restore';
-import { tagFor, type TableRef, type TagInfo } from '../src/domain';
+import { tagFor, type TableRef, type TagInfo } from '../src/domain/model';
 import { planQuery } from '../workflows/restore-messages';
 import { rollbackMismatch } from '../workflows/rollback-check';
 import { breakdown } from './history';

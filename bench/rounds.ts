@@ -5,8 +5,8 @@
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { connectWorker, createClient } from '../src/temporal-connection';
-import { createWorker } from '../src/worker';
+import { connectWorker, createClient } from '../src/client/temporal-connection';
+import { createWorker } from '../src/worker/worker';
 import { timedActivities } from './activity-timer';
 import { onInterrupt } from './interrupt';
 import { cancelOurJobs, config, dropSinkTables, requireStack, type RunPipeline } from './stack';

@@ -1,12 +1,12 @@
 // P4's worker, in a process of its own so that its RSS is only the worker's: the production
-// worker (src/worker.ts createWorker, its heap limit) against whatever the environment names
+// worker (src/worker/worker.ts createWorker, its heap limit) against whatever the environment names
 // (P4 points it at the fake Flink and a private Temporal dev server). It samples its RSS every
 // 100 ms and answers the parent's 'report' messages with the peak since the last report.
 import { getHeapStatistics } from 'node:v8';
 import { DefaultLogger, Runtime, type WorkerOptions } from '@temporalio/worker';
-import { loadConfig } from '../src/config';
-import { connectWorker } from '../src/temporal-connection';
-import { createWorker } from '../src/worker';
+import { loadConfig } from '../src/config/config';
+import { connectWorker } from '../src/client/temporal-connection';
+import { createWorker } from '../src/worker/worker';
 
 const SAMPLE_MS = 100;
 

@@ -11,9 +11,9 @@ import { createActivities } from '../activities';
 import type { Activities } from '../activities/contract';
 import { localPath } from '../activities/flink/savepoint-metadata';
 import { rowObjects, SqlGatewayClient } from '../activities/sql-gateway/client';
-import { loadConfig } from '../src/config';
-import type { Deployment } from '../src/domain';
-import { repoRoot } from '../src/paths';
+import { loadConfig } from '../src/config/config';
+import type { Deployment } from '../src/domain/model';
+import { repoRoot } from '../src/config/repo-root';
 
 export const config = loadConfig();
 export const DATABASE = 'bench_upgrade';

@@ -51,7 +51,7 @@ function stepMedians(rs: RouteResult[], field: 'ms' | 'scheduleToStartMs' | 'dis
   );
 }
 
-/** The poll intervals the worker's activities use (src/config.ts; sql-gateway/client.ts for the gateway). */
+/** The poll intervals the worker's activities use (src/config/config.ts; sql-gateway/client.ts for the gateway). */
 export const POLL_INTERVALS_MS = {
   'stopWithSavepoint / triggerSavepoint (savepoint status, then the stopped job)': config.flink.savepointPollIntervalMs,
   'awaitHealthy (job state + checkpoints)': config.flink.healthPollIntervalMs,

@@ -90,7 +90,7 @@ reads_cluster_status() {
   done
 }
 
-# 'gateway': the SQL gateway's own cluster, the production one (src/config.ts).
+# 'gateway': the SQL gateway's own cluster, the production one (src/config/config.ts).
 reads_cluster_env() {
   if reads_cluster_enabled; then
     echo "PAIMON_READS_FLINK_REST_URL=http://$STACK_BIND:$READS_FLINK_REST_PORT"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run start:production`: the production-like topology on this machine. The stack with
 # Temporal's server on PostgreSQL (STACK_TEMPORAL=server, scripts/stack-temporal-server.sh), then
-# WORKERS (default 3) worker processes on the one task queue, each `node dist/src/main-worker.js`
+# WORKERS (default 3) worker processes on the one task queue, each `node dist/src/worker/main.js`
 # as a platform would run them. Ctrl-C (or SIGTERM) stops the workers, not the stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,14 +17,14 @@ set +a
 
 pids=()
 stop_workers() {
-  # Only the workers this script started; each finishes its shutdown (src/worker.ts runWorker).
+  # Only the workers this script started; each finishes its shutdown (src/worker/worker.ts runWorker).
   ((${#pids[@]})) && kill -TERM "${pids[@]}" 2>/dev/null || true
   wait || true
 }
 trap stop_workers INT TERM EXIT
 for i in $(seq 1 "$WORKERS"); do
-  # The worker's heap limit: WORKER_MAX_OLD_SPACE_MB in src/worker.ts says why (same value).
-  node --max-old-space-size=192 dist/src/main-worker.js > >(sed -u "s/^/[worker $i] /") 2>&1 &
+  # The worker's heap limit: WORKER_MAX_OLD_SPACE_MB in src/worker/worker.ts says why (same value).
+  node --max-old-space-size=192 dist/src/worker/main.js > >(sed -u "s/^/[worker $i] /") 2>&1 &
   pids+=("$!")
 done
 echo "$WORKERS workers on task queue '${TEMPORAL_TASK_QUEUE:-flink-paimon-ops}' at $TEMPORAL_ADDRESS (Ctrl-C stops them)"

@@ -3,7 +3,7 @@
 // off by an id shows an id applied twice or lost in the job's GROUP BY state, even when the number
 // of keys stays the same; only merged rows of both tables are compared, never Paimon's record
 // counts (a key's every update is a record in the data files until compaction).
-import type { TableRef } from '../src/domain';
+import type { TableRef } from '../src/domain/model';
 import { paimonQuery } from '../test/support/stack';
 
 const num = (v: unknown): number => Number(v ?? 0);

@@ -1,7 +1,7 @@
 // The soak's reads of the sink tables: the tags and latest snapshot, what a tag holds, and the
 // exactly-once check of the tables now. Each query is a Flink batch job that needs a slot on the
 // shared cluster, so both tables go into one query (UNION ALL) wherever the shape allows.
-import type { TableRef } from '../src/domain';
+import type { TableRef } from '../src/domain/model';
 import { paimonQuery } from '../test/support/stack';
 import type { ExpectedHistory } from './model';
 

@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { repoRoot } from '../src/paths';
+import { repoRoot } from '../src/config/repo-root';
 import { cancelJobsNamed } from '../test/support/demo-pipeline';
 import { freshSeed } from './prng';
 import { runSoak, summaryLine } from './soak';

@@ -3,7 +3,7 @@
 // every other test uses) stay as they are.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '../src/paths';
+import { repoRoot } from '../src/config/repo-root';
 import { createSinkTables, deployableDir } from '../test/support/demo-pipeline';
 import { paimonQuery } from '../test/support/stack';
 

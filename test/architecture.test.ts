@@ -5,20 +5,19 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../src/paths';
-
-const ENTRY_FILES = ['src/cli.ts', 'src/worker.ts', 'src/main-worker.ts', 'src/start.ts', 'src/banner.ts', 'src/temporal-connection.ts', 'src/workflow-bundle.ts'];
+import { repoRoot } from '../src/config/repo-root';
 
 type Layer = 'domain' | 'activities' | 'workflows' | 'client' | 'entry';
 const RANK: Record<Layer, number> = { domain: 0, activities: 1, workflows: 1, client: 2, entry: 3 };
 
+// src/ holds one folder per layer, so the tree shows the layers.
+const SRC_LAYERS: Record<string, Layer> = { domain: 'domain', config: 'domain', client: 'client', cli: 'entry', worker: 'entry' };
+
 export function layerOf(file: string): Layer | undefined {
-  if (file.startsWith('src/cli/') || ENTRY_FILES.includes(file)) return 'entry';
-  if (file.startsWith('src/client/')) return 'client';
   if (file.startsWith('workflows/')) return 'workflows';
   if (file.startsWith('activities/')) return 'activities';
-  if (file.startsWith('src/')) return 'domain';
-  return undefined;
+  const [top, folder] = file.split('/');
+  return top === 'src' && folder !== undefined ? SRC_LAYERS[folder] : undefined;
 }
 
 function sources(dir: string): string[] {
@@ -53,6 +52,12 @@ export function wrongImport(from: string, to: string, typeOnly: boolean): string
 describe('layers', () => {
   const files = ['src', 'workflows', 'activities'].flatMap(sources);
 
+  it('every file under src/ sits in the folder of its layer (domain, config, client, cli, worker)', () => {
+    const outside = files.filter((file) => file.startsWith('src/') && layerOf(file) === undefined);
+    expect(outside).toEqual([]);
+    expect(layerOf('src/domain.ts')).toBeUndefined();
+  });
+
   it('every import runs downwards (domain <- activities, workflows <- client helpers <- entry points)', () => {
     const wrong = files.flatMap((file) => importsOf(file).flatMap(({ target, typeOnly }) => wrongImport(file, target, typeOnly) ?? []));
     expect(wrong).toEqual([]);
@@ -61,7 +66,9 @@ describe('layers', () => {
   });
 
   it('would catch an import that runs upwards or a workflow importing an activity module', () => {
-    expect(wrongImport('src/domain.ts', 'workflows/messages.ts', false)).toContain('a layer above it');
+    expect(wrongImport('src/domain/model.ts', 'workflows/messages.ts', false)).toContain('a layer above it');
+    expect(wrongImport('src/config/config.ts', 'src/client/temporal-connection.ts', true)).toContain('a layer above it');
+    expect(wrongImport('src/client/operation.ts', 'src/worker/worker.ts', false)).toContain('a layer above it');
     expect(wrongImport('activities/flink/jobs.ts', 'src/client/job-name.ts', false)).toContain('a layer above it');
     expect(wrongImport('workflows/restore.ts', 'activities/errors.ts', false)).toContain('types only');
     expect(wrongImport('workflows/restore.ts', 'activities/contract.ts', true)).toBeUndefined();

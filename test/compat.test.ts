@@ -7,7 +7,7 @@ import path from 'node:path';
 import { request } from 'undici';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FLINK_LINES, PAIMON_PROCEDURES, SQL_GATEWAY_API, flinkLine, paimonFeatures } from '../activities/compat';
-import { repoRoot } from '../src/paths';
+import { repoRoot } from '../src/config/repo-root';
 import { config, flinkGet, paimonQuery, requireStack } from './support/stack';
 
 interface Pair {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_ENV_KEYS, ConfigError, loadConfig } from '../src/config';
+import { CONFIG_ENV_KEYS, ConfigError, loadConfig } from '../src/config/config';
 
 const root = path.resolve(__dirname, '..');
 

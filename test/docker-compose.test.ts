@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CONFIG_ENV_KEYS, loadConfig } from '../src/config';
+import { CONFIG_ENV_KEYS, loadConfig } from '../src/config/config';
 
 // docker-compose.yml is never run here (no Docker engine), so these checks are what keeps it in
-// step with src/config.ts and the ports scripts/stack.sh uses.
+// step with src/config/config.ts and the ports scripts/stack.sh uses.
 
 interface Service {
   image?: string;
@@ -75,7 +75,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('gives the worker only variables src/config.ts knows, and they load', () => {
+  it('gives the worker only variables src/config/config.ts knows, and they load', () => {
     const env = environment(service('worker'));
     const known: readonly string[] = CONFIG_ENV_KEYS;
     expect(Object.keys(env).filter((key) => !known.includes(key))).toEqual([]);

@@ -1,6 +1,6 @@
 import { msToNumber, type Duration } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { humanDuration } from '../src/durations';
+import { humanDuration } from '../src/domain/durations';
 
 describe('humanDuration', () => {
   it('writes milliseconds the way people wrote them', () => {

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../src/paths';
-import { RetentionInputSchema, TakeSavepointInputSchema } from '../src/restore-points';
+import { repoRoot } from '../src/config/repo-root';
+import { RetentionInputSchema, TakeSavepointInputSchema } from '../src/domain/restore-points';
 import { describeIssues, parseUpgradeInput } from '../workflows/input';
 import { parseRestoreInput } from '../workflows/restore-input';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RetentionPolicySchema, type RestorePoint, type UpgradeOfPoint } from '../src/restore-points';
-import { decideRetention } from '../src/retention-policy';
+import { RetentionPolicySchema, type RestorePoint, type UpgradeOfPoint } from '../src/domain/restore-points';
+import { decideRetention } from '../src/domain/retention-policy';
 import { point as fakePoint } from './support/restore-point-fakes';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');

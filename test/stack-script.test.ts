@@ -2,8 +2,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config';
-import { repoRoot } from '../src/paths';
+import { loadConfig } from '../src/config/config';
+import { repoRoot } from '../src/config/repo-root';
 
 const script = path.join(repoRoot(), 'scripts', 'stack.sh');
 const run = (args: string[], env: Record<string, string> = {}, bashCommand?: string) =>

@@ -1,20 +1,20 @@
-// The worker's heap limit lives in src/worker.ts (why) and is passed by the two launchers of a
+// The worker's heap limit lives in src/worker/worker.ts (why) and is passed by the two launchers of a
 // production worker: they must say the same number.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../src/paths';
-import { WORKER_MAX_OLD_SPACE_MB } from '../src/worker';
+import { repoRoot } from '../src/config/repo-root';
+import { WORKER_MAX_OLD_SPACE_MB } from '../src/worker/worker';
 
 const flag = `--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`;
 const read = (file: string) => readFileSync(path.join(repoRoot(), file), 'utf8');
 
 describe('the worker heap limit', () => {
   it('npm start (scripts/start.sh) runs the worker with it', () => {
-    expect(read('scripts/start.sh')).toMatch(new RegExp(`^exec node ${flag} dist/src/start\\.js$`, 'm'));
+    expect(read('scripts/start.sh')).toMatch(new RegExp(`^exec node ${flag} dist/src/worker/start\\.js$`, 'm'));
   });
 
   it('the Docker image runs the worker with it', () => {
-    expect(read('Dockerfile')).toContain(`CMD ["node", "${flag}", "dist/src/main-worker.js"]`);
+    expect(read('Dockerfile')).toContain(`CMD ["node", "${flag}", "dist/src/worker/main.js"]`);
   });
 });

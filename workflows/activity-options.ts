@@ -1,6 +1,6 @@
 // Named activity option presets (samples-typescript saga: defaultActivity, longRunningActivity).
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
-import { FailureType } from '../src/failure-types';
+import { FailureType } from '../src/domain/failure-types';
 
 /**
  * Failures no retry can fix. Our activities already raise them non-retryable; listing the types

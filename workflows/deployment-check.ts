@@ -4,7 +4,7 @@
 // refused before a savepoint is triggered on it.
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import type { Deployment, JobSummary, TableRef } from '../src/domain';
+import type { Deployment, JobSummary, TableRef } from '../src/domain/model';
 import { restCall, submitCall } from './activity-options';
 
 /** Histories recorded before it started no deployment check. */

@@ -2,8 +2,8 @@
 // step (input typed into the Temporal UI reaches the workflow unchecked). Pure: bundled.
 import { msToNumber, type Duration } from '@temporalio/common';
 import { z } from 'zod';
-import { lazySchema } from '../src/lazy-schema';
-import { DeploymentSchema, JobRefSchema, TableRefSchema } from '../src/domain';
+import { lazySchema } from '../src/domain/lazy-schema';
+import { DeploymentSchema, JobRefSchema, TableRefSchema } from '../src/domain/model';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

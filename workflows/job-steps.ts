@@ -1,7 +1,7 @@
 // Workflow steps on a Flink job that more than one operation takes (upgrade, restore).
 import { ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import type { JobState } from '../src/domain';
+import type { JobState } from '../src/domain/model';
 import { restCall } from './activity-options';
 import { WorkflowFailureType } from './messages';
 

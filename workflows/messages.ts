@@ -2,7 +2,7 @@
 // attributes it sets, the status it reports. Pure (no Node built-ins): bundled into workflow code.
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery } from '@temporalio/workflow';
-import type { JobRef } from '../src/domain';
+import type { JobRef } from '../src/domain/model';
 
 /** The job as the operator named it: its id, or its name. */
 export const jobLabel = (job: JobRef): string => ('jobId' in job ? job.jobId : job.jobName);

@@ -4,7 +4,7 @@
 // is looked up (a read) for its name first: by id or by name, the same job has the same key.
 import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import type { JobRef } from '../src/domain';
+import type { JobRef } from '../src/domain/model';
 import { restCall } from './activity-options';
 import { fatal } from './job-steps';
 import { jobLabel, operationWorkflowId, WorkflowFailureType } from './messages';

@@ -1,4 +1,4 @@
-// Evaluated once per worker, before any workflow run (src/workflow-bundle.ts preloads it): zod and
+// Evaluated once per worker, before any workflow run (src/worker/workflow-bundle.ts preloads it): zod and
 // every module zod requires land in the sandbox's shared module cache instead of being evaluated
 // again for each run. With the SDK's reusable V8 context each run otherwise gets a module cache
 // of its own, and evaluating zod took ~60 ms of the single workflow thread per run (bench/README.md, P4).

@@ -3,7 +3,7 @@
 // is also the OperationStep search attribute, so a list filter finds operations by step.
 // Shared by the upgrade (UpgradeStatus, the default) and the restore (RestoreStatus).
 import { upsertSearchAttributes } from '@temporalio/workflow';
-import type { JobRef } from '../src/domain';
+import type { JobRef } from '../src/domain/model';
 import { flinkJobKey, jobLabel, operationStepKey, type UpgradeStatus } from './messages';
 import { countOperation, recordStep } from './metrics';
 

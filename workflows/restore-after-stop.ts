@@ -6,7 +6,7 @@
 // plan is made again for a new approval.
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import type { TableRef, TagInfo } from '../src/domain';
+import type { TableRef, TagInfo } from '../src/domain/model';
 import { restCall } from './activity-options';
 import { fatal } from './job-steps';
 import { WorkflowFailureType } from './messages';

@@ -1,8 +1,8 @@
 // The restore workflow's input: one zod schema for the client and the workflow's first step
 // (input typed into the Temporal UI reaches the workflow unchecked). Pure: bundled.
 import { z } from 'zod';
-import { lazySchema } from '../src/lazy-schema';
-import { DeploymentSchema, JobRefSchema } from '../src/domain';
+import { lazySchema } from '../src/domain/lazy-schema';
+import { DeploymentSchema, JobRefSchema } from '../src/domain/model';
 import { describeIssues, duration, SinkTablesSchema, type Parsed } from './input';
 
 /** Which restore point: a savepoint id, its tag, or the newest one the catalog finds restorable. */

@@ -1,7 +1,7 @@
 // What clients and the restore workflow share: the plan shown to the approver, the approval
 // messages and the checks they pass, the status and result. Pure: bundled into workflow code.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { JobState, TableRef } from '../src/domain';
+import type { JobState, TableRef } from '../src/domain/model';
 
 /** What `rollback_to` will do to one sink table, read before anything is changed. */
 /**

@@ -4,8 +4,8 @@
 // savepoint's files. Per-table reads run a few tables at a time (fan-out.ts).
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import type { TableRef, TableState, TagInfo } from '../src/domain';
-import type { RestorePoint } from '../src/restore-points';
+import type { TableRef, TableState, TagInfo } from '../src/domain/model';
+import type { RestorePoint } from '../src/domain/restore-points';
 import { restCall } from './activity-options';
 import { settledAtMost, TABLES_AT_ONCE, valueOf } from './fan-out';
 import { observeTableUsers, PLAN_FINDS_TABLE_USERS, type TableUsers } from './table-users';

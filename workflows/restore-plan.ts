@@ -3,9 +3,9 @@
 // files exist, and the blast radius of `rollback_to` per table.
 import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import { FailureType } from '../src/failure-types';
-import type { JobSummary, TableRef, TagInfo } from '../src/domain';
-import { TAG_REMADE, type RestorePoint } from '../src/restore-points';
+import { FailureType } from '../src/domain/failure-types';
+import type { JobSummary, TableRef, TagInfo } from '../src/domain/model';
+import { TAG_REMADE, type RestorePoint } from '../src/domain/restore-points';
 import { restCall } from './activity-options';
 import { checkDeploymentsBeforeStop } from './deployment-check';
 import { fatal, STOPPED } from './job-steps';

@@ -2,8 +2,8 @@
 // but Temporal: the worker, which sees the savepoints and the SQL gateway, does the work.
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import type { TableRef } from '../src/domain';
-import type { RestorePoint, RestorePointRecord } from '../src/restore-points';
+import type { TableRef } from '../src/domain/model';
+import type { RestorePoint, RestorePointRecord } from '../src/domain/restore-points';
 import { restCall } from './activity-options';
 
 const { listRestorePoints, pinRestorePoint, unpinRestorePoint } = proxyActivities<Activities>(restCall);

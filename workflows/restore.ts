@@ -13,8 +13,8 @@ import {
   upsertMemo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import { humanDuration } from '../src/durations';
-import { tagFor, type TableRef, type TableState } from '../src/domain';
+import { humanDuration } from '../src/domain/durations';
+import { tagFor, type TableRef, type TableState } from '../src/domain/model';
 import { longRunning, restCall, savepointWait, submitCall, tableRollback } from './activity-options';
 import { ApprovalGate } from './approval-gate';
 import { allAtMost, settledAtMost, TABLES_AT_ONCE } from './fan-out';

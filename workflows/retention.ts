@@ -3,15 +3,15 @@
 // mark the record expiring, delete the tag on every table, dispose the savepoint, drop the record.
 import { ApplicationFailure, log, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import type { TableRef } from '../src/domain';
+import type { TableRef } from '../src/domain/model';
 import {
   RetentionInputSchema,
   type RestorePoint,
   type RetentionInput,
   type RetentionParams,
   type RetentionResult,
-} from '../src/restore-points';
-import { decideRetention } from '../src/retention-policy';
+} from '../src/domain/restore-points';
+import { decideRetention } from '../src/domain/retention-policy';
 import { longRunning, restCall } from './activity-options';
 import { describeIssues } from './input';
 import { flinkJobKey, WorkflowFailureType } from './messages';

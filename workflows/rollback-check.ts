@@ -3,7 +3,7 @@
 // writes the tag's snapshot back when expiry had removed it), with the tag's schema and records.
 // No scan: a billion-row table answers as fast as the demo's, and merged rows (COUNT(*)) are never
 // compared with the records in data files that a tag counts.
-import type { TableState } from '../src/domain';
+import type { TableState } from '../src/domain/model';
 import type { TableBlastRadius } from './restore-messages';
 
 /** Each way the table differs from its tag, in words; empty when it is at the tag. */

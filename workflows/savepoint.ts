@@ -3,7 +3,7 @@
 // then record the restore point so the catalog and retention know it. Schedules start this.
 import { ApplicationFailure, executeChild, log, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import { tagFor, type JobSummary, type SinkTableInfo, type TableRef } from '../src/domain';
+import { tagFor, type JobSummary, type SinkTableInfo, type TableRef } from '../src/domain/model';
 import {
   pinnedTagExpiryWarning,
   retentionWorkflowId,
@@ -12,7 +12,7 @@ import {
   type TakeSavepointInput,
   type TakeSavepointParams,
   type TakeSavepointResult,
-} from '../src/restore-points';
+} from '../src/domain/restore-points';
 import { longRunning } from './activity-options';
 import { countOperation } from './metrics';
 import { requireRecentCheckpointOf } from './deployment-check';
@@ -23,8 +23,8 @@ import { messageOf } from './saga';
 import { shortSteps, shortStepsRunLocally } from './short-steps';
 import { collidingTables, savepointTagsAhead, tagCollisionFailure, type TagsBefore } from './tag-guard';
 import { stepToken } from './tokens';
-import { humanDuration } from '../src/durations';
-import { FailureType } from '../src/failure-types';
+import { humanDuration } from '../src/domain/durations';
+import { FailureType } from '../src/domain/failure-types';
 
 const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
 

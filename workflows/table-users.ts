@@ -5,7 +5,7 @@
 // is stopped; readers are named in the plan with what they will see and the remedy.
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities, TableConsumer, TableJob } from '../activities/contract';
-import type { JobSummary, TableRef } from '../src/domain';
+import type { JobSummary, TableRef } from '../src/domain/model';
 import type { PlanReader } from './restore-messages';
 import { restCall } from './activity-options';
 import { fatal } from './job-steps';

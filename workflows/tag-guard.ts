@@ -5,7 +5,7 @@
 // tag name was already taken is refused.
 import { ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import { savepointTagNames, type TableRef } from '../src/domain';
+import { savepointTagNames, type TableRef } from '../src/domain/model';
 import { restCall } from './activity-options';
 
 const { listTags } = proxyActivities<Activities>(restCall);

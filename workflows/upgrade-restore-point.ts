@@ -4,8 +4,8 @@
 // start at 1 for every fresh job) several folders have that id: the point would not be restorable.
 import { CancellationScope, log, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import type { JobSummary, Savepoint, TableRef } from '../src/domain';
-import { upgradePointLabel } from '../src/restore-points';
+import type { JobSummary, Savepoint, TableRef } from '../src/domain/model';
+import { upgradePointLabel } from '../src/domain/restore-points';
 import { restCall } from './activity-options';
 import type { UpgradeStatus } from './messages';
 import { messageOf } from './saga';

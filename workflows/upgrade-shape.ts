@@ -2,7 +2,7 @@
 // running job's state (activities/flink/upgrade-shape.ts), noted in the status as the plan.
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities, DeployParallelism, UpgradeShape } from '../activities/contract';
-import type { Deployment, JobSummary } from '../src/domain';
+import type { Deployment, JobSummary } from '../src/domain/model';
 import { submitCall } from './activity-options';
 import type { UpgradeParams } from './input';
 

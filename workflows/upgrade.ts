@@ -11,7 +11,7 @@ import {
   type JobSummary,
   type Savepoint,
   type TableRef,
-} from '../src/domain';
+} from '../src/domain/model';
 import { longRunning, restCall, savepointWait, submitCall } from './activity-options';
 import { checkDeploymentsBeforeStop, requireRecentCheckpointOf } from './deployment-check';
 import { cancelAndWait, fatal } from './job-steps';
@@ -25,7 +25,7 @@ import { refuseOtherWritersOfUpgrade } from './table-users';
 import { stepToken } from './tokens';
 import { newVersionParallelism, oldVersionParallelism, planUpgradeShapeBeforeStop } from './upgrade-shape';
 import { recordUpgradeOutcomeOf, recordUpgradeSavepoint } from './upgrade-restore-point';
-import { humanDuration } from '../src/durations';
+import { humanDuration } from '../src/domain/durations';
 
 const rest = proxyActivities<Activities>(restCall);
 const submit = proxyActivities<Activities>(submitCall);

@@ -3,10 +3,10 @@
 import nodePath from 'node:path';
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../src/failure-types';
-import type { Config } from '../../src/config';
-import { savepointIdOfTag, tagFor, type TableRef, type TagInfo } from '../../src/domain';
-import { pinnedTagExpiryWarning, TAG_REMADE, tagExpiries, type RestorePoint, type RestorePointRecord, type TagPresence } from '../../src/restore-points';
+import { FailureType } from '../../src/domain/failure-types';
+import type { Config } from '../../src/config/config';
+import { savepointIdOfTag, tagFor, type TableRef, type TagInfo } from '../../src/domain/model';
+import { pinnedTagExpiryWarning, TAG_REMADE, tagExpiries, type RestorePoint, type RestorePointRecord, type TagPresence } from '../../src/domain/restore-points';
 import type { CatalogActivities, FlinkActivities, PaimonActivities } from '../contract';
 import { localPath as flinkLocalPath } from '../flink/savepoint-metadata';
 import { restorePointsInUse } from './in-use';

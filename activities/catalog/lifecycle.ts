@@ -1,7 +1,7 @@
 // The catalog's lifecycle steps: pins (a person's, an upgrade's and how that upgrade ended) and
 // retention's marking and deleting, each re-checked against the record as it is now.
 import { log } from '@temporalio/activity';
-import { upgradePointLabel, type RestorePointRecord } from '../../src/restore-points';
+import { upgradePointLabel, type RestorePointRecord } from '../../src/domain/restore-points';
 import type { CatalogActivities } from '../contract';
 import { CatalogFailureType, catalogFailure, type RestorePointStore } from './store';
 

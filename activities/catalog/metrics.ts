@@ -2,7 +2,7 @@
 // restorable, and when the newest restorable one was taken (alert on time() minus it). Set from
 // what the catalog just read or wrote, through the Temporal runtime's exporter.
 import { metricMeter } from '@temporalio/activity';
-import type { RestorePoint } from '../../src/restore-points';
+import type { RestorePoint } from '../../src/domain/restore-points';
 
 /** After a listing: both gauges for the job, from the points that are restorable now. */
 export function reportRestorePoints(jobName: string, points: readonly RestorePoint[]): void {

@@ -1,7 +1,7 @@
 // What the catalog's records say against the tables' tags: the record a new point starts with, which
 // tag a point was recorded with, and whether the tables still hold it (a restore moves timelines).
-import { tagFor, type TableRef, type TagInfo } from '../../src/domain';
-import { TAG_REMADE, type RestorePointRecord } from '../../src/restore-points';
+import { tagFor, type TableRef, type TagInfo } from '../../src/domain/model';
+import { TAG_REMADE, type RestorePointRecord } from '../../src/domain/restore-points';
 import type { CatalogActivities } from '../contract';
 
 /** The record a new restore point starts with. */

@@ -1,5 +1,5 @@
 // The Flink activities of the contract, bound to one Flink REST client and one SQL gateway client.
-import type { Config } from '../../src/config';
+import type { Config } from '../../src/config/config';
 import type { FlinkActivities } from '../contract';
 import { SqlGatewayClient } from '../sql-gateway/client';
 import { FlinkClient } from './client';

@@ -3,7 +3,7 @@
 import { openAsBlob } from 'node:fs';
 import path from 'node:path';
 import { FormData } from 'undici';
-import type { Config } from '../../src/config';
+import type { Config } from '../../src/config/config';
 import { HttpClient } from '../http';
 import {
   AsynchronousOperationResult,

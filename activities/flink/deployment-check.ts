@@ -5,8 +5,8 @@
 import { Context } from '@temporalio/activity';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { Config } from '../../src/config';
-import { DeploymentSchema, TableRefSchema, type Deployment } from '../../src/domain';
+import type { Config } from '../../src/config/config';
+import { DeploymentSchema, TableRefSchema, type Deployment } from '../../src/domain/model';
 import type { DeploymentCheck } from '../contract';
 import { FailureType, fatal } from '../errors';
 import { HttpStatusError } from '../http';

@@ -1,13 +1,13 @@
 // The health gate after a deploy: RUNNING is not enough (a crash-looping job is RUNNING between
 // restarts); a checkpoint that completed after the deploy shows the job processes and commits.
 import { Context } from '@temporalio/activity';
-import type { HealthReport } from '../../src/domain';
+import type { HealthReport } from '../../src/domain/model';
 import { rootCause } from '../http';
 import type { FlinkClient } from './client';
 import { AwaitHealthyInput, parseInput } from './inputs';
 import { TERMINAL_STATES, jobState } from './jobs';
 import type { PollOptions } from './savepoints';
-import { humanDuration } from '../../src/durations';
+import { humanDuration } from '../../src/domain/durations';
 
 export async function awaitHealthy(flink: FlinkClient, poll: PollOptions, input: unknown): Promise<HealthReport> {
   const { jobId, since, timeoutMs } = parseInput('awaitHealthy', AwaitHealthyInput, input);

@@ -1,7 +1,7 @@
 // Input schemas of the Flink activities: activity input can come from anywhere (a workflow, the
 // UI, a CLI), so each activity checks its input before it touches Flink.
 import { z } from 'zod';
-import { DeploymentSchema, JobIdSchema, JobRefSchema } from '../../src/domain';
+import { DeploymentSchema, JobIdSchema, JobRefSchema } from '../../src/domain/model';
 import { FailureType, fatal } from '../errors';
 
 const TriggerIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'a trigger id is 32 lowercase hex characters');

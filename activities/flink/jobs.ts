@@ -1,5 +1,5 @@
 // Cluster and job lookups, and cancel: observe first, then act.
-import type { JobSummary } from '../../src/domain';
+import type { JobSummary } from '../../src/domain/model';
 import { flinkLine, supportedFlinkLines } from '../compat';
 import { FailureType, fatal } from '../errors';
 import type { FlinkClient } from './client';

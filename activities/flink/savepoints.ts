@@ -1,7 +1,7 @@
 // Savepoints: stop-with-savepoint, intermediate savepoints, disposal, and the savepoint id
 // (= checkpoint id) that Paimon's `savepoint-<id>` tag is named after.
 import { Context } from '@temporalio/activity';
-import type { Savepoint } from '../../src/domain';
+import type { Savepoint } from '../../src/domain/model';
 import { FailureType, fatal } from '../errors';
 import { HttpStatusError, rootCause } from '../http';
 import type { FlinkClient, SavepointRequest } from './client';

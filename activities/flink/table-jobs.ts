@@ -3,7 +3,7 @@
 import { setTimeout } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TableJob } from '../contract';
-import { TableRefSchema } from '../../src/domain';
+import { TableRefSchema } from '../../src/domain/model';
 import { z } from 'zod';
 import { HttpStatusError } from '../http';
 import type { FlinkClient } from './client';

@@ -3,8 +3,8 @@
 // the running job keeps. Changes nothing: a jar is uploaded for its plan and deleted.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { Config } from '../../src/config';
-import { DeploymentSchema, JobIdSchema, type Deployment } from '../../src/domain';
+import type { Config } from '../../src/config/config';
+import { DeploymentSchema, JobIdSchema, type Deployment } from '../../src/domain/model';
 import type { StateCheck, UpgradeShape } from '../contract';
 import { parallelismRefusal } from '../compat';
 import { FailureType, fatal } from '../errors';

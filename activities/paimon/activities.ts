@@ -1,5 +1,5 @@
 // The Paimon activities of the contract, bound to one SQL gateway client.
-import type { Config } from '../../src/config';
+import type { Config } from '../../src/config/config';
 import type { PaimonActivities } from '../contract';
 import { SqlGatewayClient } from '../sql-gateway/client';
 import { awaitTag } from './await-tag';

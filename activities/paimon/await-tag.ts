@@ -2,7 +2,7 @@
 // but after an intermediate savepoint the tag appears only when the next checkpoint commits.
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
-import type { TableRef, TagInfo } from '../../src/domain';
+import type { TableRef, TagInfo } from '../../src/domain/model';
 import { FailureType, fatal } from '../errors';
 import { label, type PaimonContext } from './context';
 import { identifier, tableNames } from './identifiers';

@@ -1,7 +1,7 @@
 // Paimon branches through CALL sys.create_branch and `<table>$branches`: the restore workflow's
 // undo. rollback_to deletes newer snapshots and tags, but not a branch made from one of them.
-import type { Config } from '../../src/config';
-import type { TableRef } from '../../src/domain';
+import type { Config } from '../../src/config/config';
+import type { TableRef } from '../../src/domain/model';
 import type { PaimonBranchActivities } from '../contract';
 import { rowObjects, SqlGatewayClient } from '../sql-gateway/client';
 import { label, paimonContext, type PaimonContext } from './context';

@@ -1,7 +1,7 @@
 // Paimon consumers: a streaming read with a consumer-id saves the next snapshot it will read in
 // `<table>$consumers`. A rollback does not move them (measured, docs/restore.md): a reader keeps
 // waiting for a snapshot id past the restored table's and skips the ids the new commits reuse.
-import type { TableRef } from '../../src/domain';
+import type { TableRef } from '../../src/domain/model';
 import type { TableConsumer } from '../contract';
 import { label, type PaimonContext } from './context';
 import { tableNames } from './identifiers';

@@ -1,5 +1,5 @@
 // What every Paimon activity gets: the gateway, the Paimon config, and its sessions.
-import type { Config } from '../../src/config';
+import type { Config } from '../../src/config/config';
 import { readClusterProperties, type ReadSlots } from './read-cluster';
 import { PaimonSessions, type PaimonSession, type SqlGateway } from './session';
 

@@ -1,6 +1,6 @@
 // Names that reach SQL: checked against IDENTIFIER_PATTERN before any session is opened, and
 // branded so the SQL builders (sql.ts) accept nothing else.
-import { IDENTIFIER_PATTERN, type TableRef } from '../../src/domain';
+import { IDENTIFIER_PATTERN, type TableRef } from '../../src/domain/model';
 import { FailureType, fatal } from '../errors';
 
 declare const checked: unique symbol;

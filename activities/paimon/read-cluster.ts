@@ -4,7 +4,7 @@
 // after slot.request.timeout, 5 minutes). Procedures (CALL sys.create_tag, delete_tag,
 // rollback_to), DDL and SHOW run inside the SQL gateway and need no slot.
 import { z } from 'zod';
-import type { Config } from '../../src/config';
+import type { Config } from '../../src/config/config';
 import { FailureType, fatal } from '../errors';
 import { HttpClient } from '../http';
 

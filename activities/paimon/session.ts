@@ -3,7 +3,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
-import type { Config } from '../../src/config';
+import type { Config } from '../../src/config/config';
 import { FailureType, fatal } from '../errors';
 import { rowObjects, type ExecuteOptions, type SqlResult } from '../sql-gateway/client';
 import { identifier } from './identifiers';

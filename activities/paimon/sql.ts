@@ -1,7 +1,7 @@
 // Every statement the Paimon activities send. Names go in backquoted and literals single-quoted,
 // and both only from checked identifiers (identifiers.ts) or whole numbers; catalog options from
 // the config are the one free text, and they are quoted with SQL's doubled quote.
-import type { Config } from '../../src/config';
+import type { Config } from '../../src/config/config';
 import type { Identifier, TableName } from './identifiers';
 
 type SystemTable = 'tags' | 'options' | 'snapshots' | 'consumers';

@@ -2,7 +2,7 @@
 // metadata. Existence comes from SHOW DATABASES / SHOW TABLES, which run in the gateway without
 // a Flink job; the system-table reads are short batch jobs on the cluster.
 import { ApplicationFailure } from '@temporalio/common';
-import { savepointTagNames, type SinkTableInfo, type TableRef, type TableState } from '../../src/domain';
+import { savepointTagNames, type SinkTableInfo, type TableRef, type TableState } from '../../src/domain/model';
 import { FailureType, fatal } from '../errors';
 import { label, type PaimonContext } from './context';
 import { tableNotFound, translate } from './failures';

@@ -1,6 +1,6 @@
 // Reading tags from `<table>$tags` system tables (a short batch job on the cluster per read).
 import type { z } from 'zod';
-import type { TableRef, TagInfo } from '../../src/domain';
+import type { TableRef, TagInfo } from '../../src/domain/model';
 import type { TableName } from './identifiers';
 import { TableTagRow, TagRow } from './schemas';
 import type { PaimonSession } from './session';

@@ -1,7 +1,7 @@
 // Tags through Paimon's procedures (CALL sys.create_tag / delete_tag / rollback_to, named
 // arguments as in Paimon 1.3's docs) and its `<table>$tags` system table.
 import { log } from '@temporalio/activity';
-import type { TableRef, TagInfo } from '../../src/domain';
+import type { TableRef, TagInfo } from '../../src/domain/model';
 import { FailureType, fatal } from '../errors';
 import { label, type PaimonContext } from './context';
 import { tagConflict, tagMissing, translate } from './failures';

@@ -1,6 +1,6 @@
 // A thin client for Flink's SQL gateway REST API: sessions, statements, paged results.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Secret } from '../../src/config';
+import type { Secret } from '../../src/config/config';
 import { SQL_GATEWAY_API } from '../compat';
 import { FailureType, fatal } from '../errors';
 import { HttpClient, HttpStatusError } from '../http';

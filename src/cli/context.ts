@@ -1,7 +1,7 @@
 // What a command runs with: the config (env, overridden by connection flags) and a Temporal client.
 import type { Client } from '@temporalio/client';
-import { ConfigError, loadConfig, type Config } from '../config';
-import { createClient } from '../temporal-connection';
+import { ConfigError, loadConfig, type Config } from '../config/config';
+import { createClient } from '../client/temporal-connection';
 import { FLAG_TO_ENV, str, type Parsed } from './args';
 import { UsageError } from './errors';
 

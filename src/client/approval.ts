@@ -4,7 +4,7 @@
 // back here as ApprovalRefusedError with the workflow's reason.
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { JobRef } from '../domain';
+import type { JobRef } from '../domain/model';
 import { operationWorkflowId } from '../../workflows/messages';
 import { jobNameOf, type JobNameOf } from './job-name';
 import {

@@ -3,8 +3,8 @@
 // the second is refused. The name, not the id, because an upgrade gives the job a new id.
 import { FlinkClient, type FlinkClientConfig } from '../../activities/flink/client';
 import { resolveJob } from '../../activities/flink/jobs';
-import { loadConfig } from '../config';
-import type { JobRef } from '../domain';
+import { loadConfig } from '../config/config';
+import type { JobRef } from '../domain/model';
 
 /** The name of the job with this id, from the Flink cluster; JobLookupError when Flink has none. */
 export type JobNameOf = (jobId: string) => Promise<string>;

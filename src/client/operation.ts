@@ -10,7 +10,7 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
-import type { JobRef } from '../domain';
+import type { JobRef } from '../domain/model';
 import { flinkJobKey, operationWorkflowId } from '../../workflows/messages';
 import { jobNameOf, type JobNameOf } from './job-name';
 

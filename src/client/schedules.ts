@@ -15,7 +15,7 @@ import {
   savepointWorkflowId,
   TakeSavepointInputSchema,
   type TakeSavepointParams,
-} from '../restore-points';
+} from '../domain/restore-points';
 import { describeIssues } from '../../workflows/input';
 import { flinkJobKey } from '../../workflows/messages';
 import type { takeSavepointWorkflow } from '../../workflows/savepoint';

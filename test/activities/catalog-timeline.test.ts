@@ -10,8 +10,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCatalogActivities } from '../../activities/catalog/activities';
 import type { CatalogActivities } from '../../activities/contract';
 import { inspectSavepoint } from '../../activities/flink/savepoints';
-import { loadConfig } from '../../src/config';
-import type { TableRef, TagInfo } from '../../src/domain';
+import { loadConfig } from '../../src/config/config';
+import type { TableRef, TagInfo } from '../../src/domain/model';
 
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
 const JOB = 'timeline-job';

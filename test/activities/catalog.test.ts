@@ -10,9 +10,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCatalogActivities } from '../../activities/catalog/activities';
 import type { CatalogActivities } from '../../activities/contract';
 import { inspectSavepoint } from '../../activities/flink/savepoints';
-import { loadConfig } from '../../src/config';
-import type { TableRef, TagInfo } from '../../src/domain';
-import { TAG_REMADE } from '../../src/restore-points';
+import { loadConfig } from '../../src/config/config';
+import type { TableRef, TagInfo } from '../../src/domain/model';
+import { TAG_REMADE } from '../../src/domain/restore-points';
 import { upgradeSavepointRecord } from '../../workflows/upgrade-restore-point';
 
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];

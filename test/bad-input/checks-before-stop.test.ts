@@ -12,7 +12,7 @@ import { run } from '../support/activity-calls';
 import { activities } from '../support/flink-activities';
 import { startRestore } from '../../src/client/start-restore';
 import { startUpgrade } from '../../src/client/start-upgrade';
-import type { Deployment } from '../../src/domain';
+import type { Deployment } from '../../src/domain/model';
 import type { UpgradeInput } from '../../workflows/input';
 import type { RestoreInput } from '../../workflows/restore-input';
 import { cancelJobsNamed, createSinkTables, demoScript, deployableDir, jobState } from '../support/demo-pipeline';

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidUpgradeInputError, startUpgrade } from '../../src/client/start-upgrade';
-import type { Deployment } from '../../src/domain';
+import type { Deployment } from '../../src/domain/model';
 import type { UpgradeInput } from '../../workflows/input';
 import { demoScript, deployableDir } from '../support/demo-pipeline';
 import { flinkGet } from '../support/stack';

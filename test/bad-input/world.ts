@@ -4,7 +4,7 @@
 import { readdir } from 'node:fs/promises';
 import { expect } from 'vitest';
 import { RestorePointStore } from '../../activities/catalog/store';
-import type { TableRef } from '../../src/domain';
+import type { TableRef } from '../../src/domain/model';
 import { liveJobsNamed } from '../support/demo-pipeline';
 import { config, flinkGet, paimonQuery } from '../support/stack';
 import type { BadInputStack } from './fixture';

@@ -18,9 +18,9 @@ import { rowObjects, SqlGatewayClient } from '../../activities/sql-gateway/clien
 import { approveRestore, restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { startUpgrade } from '../../src/client/start-upgrade';
-import type { Config } from '../../src/config';
-import type { TakeSavepointResult } from '../../src/restore-points';
-import { createClient } from '../../src/temporal-connection';
+import type { Config } from '../../src/config/config';
+import type { TakeSavepointResult } from '../../src/domain/restore-points';
+import { createClient } from '../../src/client/temporal-connection';
 import { awaitCheckpointedRun, cancelAndWait, createSinkTables, demoScripts, jobState, liveJobsNamed } from '../support/demo-pipeline';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
 import { config, flinkGet, requireStack, until } from '../support/stack';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { flinkLine } from '../../activities/compat';
 import { startUpgrade } from '../../src/client/start-upgrade';
-import { createClient } from '../../src/temporal-connection';
+import { createClient } from '../../src/client/temporal-connection';
 import type { UpgradeResult } from '../../workflows/messages';
 import { run } from '../support/activity-calls';
 import { activities } from '../support/flink-activities';

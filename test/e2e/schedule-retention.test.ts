@@ -18,13 +18,13 @@ import {
   describeSavepointSchedule,
   triggerSavepointSchedule,
 } from '../../src/client/schedules';
-import type { TableRef } from '../../src/domain';
+import type { TableRef } from '../../src/domain/model';
 import {
   retentionWorkflowId,
   type RestorePoint,
   type RetentionResult,
   type TakeSavepointResult,
-} from '../../src/restore-points';
+} from '../../src/domain/restore-points';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
 import { awaitCheckpointedRun, tagNames, ensureSinkTables } from '../support/demo-pipeline';
 import { activityEnv as testActivityEnv } from '../support/activity-calls';

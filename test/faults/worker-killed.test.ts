@@ -2,7 +2,7 @@
 // inside the tag wait and inside the deploy of the new version. A new worker process on the same
 // task queue must take over from Temporal's history alone: the workflow ends `upgraded` with
 // exactly one savepoint, exactly one live job of the name, and every id exactly once. Real stack,
-// real worker process (src/main-worker.ts); the killed activity attempt must really have been
+// real worker process (src/worker/main.ts); the killed activity attempt must really have been
 // abandoned and retried. The three upgrades run one after the other on the same pipeline
 // (v1 -> v2 -> v2.1 -> v2.2), each killing the worker at another step.
 import { beforeAll, describe, expect, it } from 'vitest';

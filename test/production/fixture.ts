@@ -69,7 +69,7 @@ export async function savepointTags(p: Pipeline): Promise<string[][]> {
   return p.tables.map((t) => rows.filter((r) => r.t === t).map((r) => String(r.tag_name)).sort());
 }
 
-/** The suite's workers: `WORKERS` processes of src/main-worker.ts on one task queue. */
+/** The suite's workers: `WORKERS` processes of src/worker/main.ts on one task queue. */
 export class WorkerPool {
   workers: WorkerProcess[] = [];
   constructor(readonly taskQueue: string) {}

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { localPath, RestorePointStore } from '../../activities/catalog/store';
 import { createSavepointSchedule, deleteSavepointSchedule, describeSavepointSchedule, triggerSavepointSchedule } from '../../src/client/schedules';
-import type { RestorePoint, TakeSavepointResult } from '../../src/restore-points';
+import type { RestorePoint, TakeSavepointResult } from '../../src/domain/restore-points';
 import { cancelJobsNamed } from '../support/demo-pipeline';
 import { savepointDirsOf } from '../support/savepoint-dirs';
 import { config, requireStack, until } from '../support/stack';

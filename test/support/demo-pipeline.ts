@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
-import { repoRoot } from '../../src/paths';
+import { repoRoot } from '../../src/config/repo-root';
 import { config, flinkGet, paimonQuery, until } from './stack';
 
 const TERMINAL = ['FINISHED', 'CANCELED', 'FAILED'];

@@ -4,9 +4,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { restorePointRecordOf } from '../../activities/catalog/activities';
 import type { Activities, TableConsumer, TableJob } from '../../activities/contract';
-import { FailureType } from '../../src/failure-types';
-import { savepointIdOfTag, savepointTagNames, tagFor, type JobRef, type JobState, type JobSummary, type Savepoint, type TableRef, type TagInfo } from '../../src/domain';
-import type { RestorePoint } from '../../src/restore-points';
+import { FailureType } from '../../src/domain/failure-types';
+import { savepointIdOfTag, savepointTagNames, tagFor, type JobRef, type JobState, type JobSummary, type Savepoint, type TableRef, type TagInfo } from '../../src/domain/model';
+import type { RestorePoint } from '../../src/domain/restore-points';
 
 export type ActivityName = keyof Activities;
 

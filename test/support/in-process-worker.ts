@@ -2,7 +2,7 @@
 // real ones, or the real ones with one wrapped): the e2e suites' worker, started and stopped one way.
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities/contract';
-import type { Config } from '../../src/config';
+import type { Config } from '../../src/config/config';
 import { bundleWorkflows } from './temporal-env';
 
 export interface InProcessWorker {

@@ -4,8 +4,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { restorePointRecordOf } from '../../activities/catalog/activities';
 import { tagIdentities } from '../../activities/catalog/timeline';
 import type { Activities } from '../../activities/contract';
-import { tagFor, type Savepoint, type TableRef, type TagInfo } from '../../src/domain';
-import type { PointInUse, RestorePoint, RestorePointRecord } from '../../src/restore-points';
+import { tagFor, type Savepoint, type TableRef, type TagInfo } from '../../src/domain/model';
+import type { PointInUse, RestorePoint, RestorePointRecord } from '../../src/domain/restore-points';
 
 export const DAY = 24 * 60 * 60_000;
 

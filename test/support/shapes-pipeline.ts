@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { splitSqlScript } from '../../activities/sql-gateway/script';
-import { repoRoot } from '../../src/paths';
+import { repoRoot } from '../../src/config/repo-root';
 import { paimonQuery } from './stack';
 
 /** Each table and its columns, in the order of tables.sql. */

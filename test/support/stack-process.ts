@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot } from '../../src/paths';
+import { repoRoot } from '../../src/config/repo-root';
 import { config } from './stack';
 
 export type StackProcess = 'temporal' | 'jobmanager' | 'taskmanager' | 'sql-gateway';

@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { request } from 'undici';
 import { SqlGatewayClient, rowObjects } from '../../activities/sql-gateway/client';
-import { loadConfig } from '../../src/config';
-import { repoRoot } from '../../src/paths';
+import { loadConfig } from '../../src/config/config';
+import { repoRoot } from '../../src/config/repo-root';
 
 export const config = loadConfig();
 

@@ -10,8 +10,8 @@ import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { flinkJobKey, operationStepKey } from '../../workflows/messages';
-import { repoRoot } from '../../src/paths';
-import { workflowBundleOptions } from '../../src/workflow-bundle';
+import { repoRoot } from '../../src/config/repo-root';
+import { workflowBundleOptions } from '../../src/worker/workflow-bundle';
 import { afterAll, beforeAll } from 'vitest';
 
 /** The CLI to run the dev server from: TEMPORAL_CLI, else the stack's, else a download. */

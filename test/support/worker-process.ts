@@ -1,8 +1,8 @@
-// Our worker (src/main-worker.ts) as a child process, so a fault test can SIGKILL it the way a
+// Our worker (src/worker/main.ts) as a child process, so a fault test can SIGKILL it the way a
 // crashed host would, and start a fresh one that must take over from Temporal's history alone.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { repoRoot } from '../../src/paths';
+import { repoRoot } from '../../src/config/repo-root';
 
 export interface WorkerProcess {
   readonly pid: number;
@@ -20,7 +20,7 @@ const READY = /worker running:/;
 export async function startWorkerProcess(taskQueue: string, timeoutMs = 60_000): Promise<WorkerProcess> {
   const root = repoRoot();
   // vite-node runs the TypeScript entry in this one process (no build step, no wrapper to kill).
-  const child = spawn(process.execPath, [path.join(root, 'node_modules', 'vite-node', 'vite-node.mjs'), 'src/main-worker.ts'], {
+  const child = spawn(process.execPath, [path.join(root, 'node_modules', 'vite-node', 'vite-node.mjs'), 'src/worker/main.ts'], {
     cwd: root,
     env: { ...process.env, TEMPORAL_TASK_QUEUE: taskQueue },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,7 +10,7 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, it } from 'vitest';
 import type { Activities } from '../../activities/contract';
-import type { TableRef } from '../../src/domain';
+import type { TableRef } from '../../src/domain/model';
 import { historyToJson } from '../support/history-json';
 import { recordedHistories, replayAll, replayBundle, scheduledActivities } from '../support/replay';
 import { DAY, fakeCatalog, fakeJob, point } from '../support/restore-point-fakes';

@@ -3,7 +3,7 @@
 // the workflow task. Fake activities on a real dev server; no Flink behaviour is claimed here.
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import type { TableRef } from '../../src/domain';
+import type { TableRef } from '../../src/domain/model';
 import { fakeJob } from '../support/restore-point-fakes';
 import { scheduledActivities } from '../support/replay';
 import { unique, useWorkflowTestEnv } from '../support/temporal-env';

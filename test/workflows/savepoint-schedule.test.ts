@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import type { Activities } from '../../activities/contract';
-import type { TableRef } from '../../src/domain';
+import type { TableRef } from '../../src/domain/model';
 import {
   createSavepointSchedule,
   deleteSavepointSchedule,
@@ -17,7 +17,7 @@ import {
   triggerSavepointSchedule,
   unpauseSavepointSchedule,
 } from '../../src/client/schedules';
-import { retentionWorkflowId, savepointScheduleId, type TakeSavepointResult } from '../../src/restore-points';
+import { retentionWorkflowId, savepointScheduleId, type TakeSavepointResult } from '../../src/domain/restore-points';
 import { DAY, fakeCatalog, fakeJob, point, type FakeJobKnobs } from '../support/restore-point-fakes';
 import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 

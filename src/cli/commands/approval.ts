@@ -2,7 +2,7 @@
 import { approveRestore, rejectRestore } from '../../client/approval';
 import type { ApprovalAnswer } from '../../../workflows/restore-messages';
 import { flinkJobNames } from '../../client/job-name';
-import type { JobRef } from '../../domain';
+import type { JobRef } from '../../domain/model';
 import { positional, required, str, type Parsed } from '../args';
 import { CommandFailed, UsageError } from '../errors';
 import { json } from '../output';

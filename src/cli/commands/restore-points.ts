@@ -1,9 +1,9 @@
 // savepointctl restore-points JOB: the catalog of a job's restore points, as the restore workflow sees it.
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
-import { TableRefSchema } from '../../domain';
-import type { RestorePoint } from '../../restore-points';
-import { jobKey } from '../../restore-points';
+import { TableRefSchema } from '../../domain/model';
+import type { RestorePoint } from '../../domain/restore-points';
+import { jobKey } from '../../domain/restore-points';
 import { list, positional, type Parsed } from '../args';
 import type { Context } from '../context';
 import { CommandFailed, UsageError } from '../errors';

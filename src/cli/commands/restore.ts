@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startRestore } from '../../client/start-restore';
-import type { JobRef } from '../../domain';
+import type { JobRef } from '../../domain/model';
 import { planQuery, type RestorePlan, type RestoreResult } from '../../../workflows/restore-messages';
 import { flinkJobNames } from '../../client/job-name';
 import { bool, compact, list, readJson, str, type Parsed } from '../args';

@@ -1,6 +1,6 @@
 // savepointctl upgrade: stop a job with a savepoint, deploy the new version from it, health-gate it.
 import { startUpgrade } from '../../client/start-upgrade';
-import type { Deployment } from '../../domain';
+import type { Deployment } from '../../domain/model';
 import type { UpgradeResult } from '../../../workflows/messages';
 import { flinkJobNames } from '../../client/job-name';
 import { bool, compact, list, readJson, str, type Parsed } from '../args';

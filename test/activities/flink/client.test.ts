@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Secret } from '../../../src/config';
+import { Secret } from '../../../src/config/config';
 import { activities, expectFatal, expectRetryable, run } from './support';
 
 const SECRET = 'Bearer not-for-logs-4242';

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEPLOY_ID_KEY, deployIdOf } from '../../../activities/flink/deploy';
 import { sameLocation } from '../../../activities/flink/savepoint-metadata';
-import type { Savepoint } from '../../../src/domain';
-import { Secret } from '../../../src/config';
+import type { Savepoint } from '../../../src/domain/model';
+import { Secret } from '../../../src/config/config';
 import { createFlinkActivities } from '../../../activities/flink/activities';
-import { repoRoot } from '../../../src/paths';
+import { repoRoot } from '../../../src/config/repo-root';
 import { checkpointedAndRunning } from '../../support/demo-pipeline';
 import { flinkGet, paimonQuery, requireStack, until } from '../../support/stack';
 import {

@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Deployment } from '../../../src/domain';
+import type { Deployment } from '../../../src/domain/model';
 import { awaitCheckpointedRun, deployableDir } from '../../support/demo-pipeline';
-import { repoRoot } from '../../../src/paths';
+import { repoRoot } from '../../../src/config/repo-root';
 import { flinkGet, liveJobNamed, paimonQuery, requireStack } from '../../support/stack';
 import { activities, cancelJobsNamed, config, createSinkTables, demoScript, expectFatal, run, runToken } from './support';
 

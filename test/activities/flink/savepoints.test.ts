@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Savepoint } from '../../../src/domain';
+import type { Savepoint } from '../../../src/domain/model';
 import { localPath } from '../../../activities/flink/savepoint-metadata';
 import { awaitCheckpointedRun } from '../../support/demo-pipeline';
 import { requireStack } from '../../support/stack';

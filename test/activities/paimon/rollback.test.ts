@@ -4,7 +4,7 @@
 // job runs interfere. The assertions pin what we saw, so a Paimon upgrade that changes any of it
 // fails here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tagFor } from '../../../src/domain';
+import { tagFor } from '../../../src/domain/model';
 import { requireStack } from '../../support/stack';
 import {
   cancelOurJobs,

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PaimonSessions, type SqlGateway } from '../../../activities/paimon/session';
 import type { SqlResult } from '../../../activities/sql-gateway/client';
-import { loadConfig } from '../../../src/config';
+import { loadConfig } from '../../../src/config/config';
 
 const paimon = loadConfig({}).paimon;
 const OK: SqlResult = { columns: ['result'], rows: [['OK']] };

@@ -5,7 +5,7 @@ import type { PaimonActivities } from '../../../activities/contract';
 import { createPaimonActivities } from '../../../activities/paimon/activities';
 import type { SqlGateway } from '../../../activities/paimon/session';
 import { SqlGatewayClient, type ExecuteOptions } from '../../../activities/sql-gateway/client';
-import type { Config } from '../../../src/config';
+import type { Config } from '../../../src/config/config';
 import { config, flinkGet, paimonQuery, until } from '../../support/stack';
 export { activityEnv, expectFatal, expectRetryable, failureOf, run } from '../../support/activity-calls';
 export { config, paimonQuery };

@@ -7,7 +7,7 @@ import { createCatalogActivities } from '../../../activities/catalog/activities'
 import { localPath, RestorePointStore } from '../../../activities/catalog/store';
 import { createFlinkActivities } from '../../../activities/flink/activities';
 import { expiryOf } from '../../../activities/paimon/tag-reads';
-import { tagFor } from '../../../src/domain';
+import { tagFor } from '../../../src/domain/model';
 import { requireStack } from '../../support/stack';
 import { cancelOurJobs, config, freshDatabase, paimonActivities, paimonQuery, run, startWriter, stopWithSavepoint } from './support';
 

@@ -3,7 +3,7 @@
 // stop-with-savepoint makes on two auto-tag tables at once (and timing out on one that never comes).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPaimonBranchActivities } from '../../../activities/paimon/branches';
-import { tagFor } from '../../../src/domain';
+import { tagFor } from '../../../src/domain/model';
 import { requireStack } from '../../support/stack';
 import {
   CountingGateway,

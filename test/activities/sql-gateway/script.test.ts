@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { splitSqlScript } from '../../../activities/sql-gateway/script';
-import { repoRoot } from '../../../src/paths';
+import { repoRoot } from '../../../src/config/repo-root';
 
 describe('splitSqlScript', () => {
   it('splits the demo pipeline into SET, CREATE and one statement set, without comments', () => {

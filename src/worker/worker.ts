@@ -1,7 +1,7 @@
 import { type NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities';
-import type { Config } from './config';
-import { connectWorker } from './temporal-connection';
+import { createActivities } from '../../activities';
+import type { Config } from '../config/config';
+import { connectWorker } from '../client/temporal-connection';
 import { bundleWorkflowsApart } from './workflow-bundle';
 
 /**
@@ -26,7 +26,7 @@ export const MAX_CACHED_WORKFLOWS = 2000;
 
 /**
  * A worker on the configured task queue, its workflows bundled afresh in a child process
- * (src/workflow-bundle.ts). The connection stays the caller's to close. `overrides` go on top of
+ * (src/worker/workflow-bundle.ts). The connection stays the caller's to close. `overrides` go on top of
  * these options (the scale benchmark's experiments).
  */
 export async function createWorker(config: Config, connection: NativeConnection, overrides: Partial<WorkerOptions> = {}): Promise<Worker> {

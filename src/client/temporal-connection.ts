@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { Config } from './config';
+import type { Config } from '../config/config';
 
 /** What the client Connection and the worker NativeConnection both take. */
 interface ConnectionOptions {

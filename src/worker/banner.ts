@@ -1,4 +1,4 @@
-import type { Config } from './config';
+import type { Config } from '../config/config';
 
 /**
  * What `npm start` prints once the worker polls: where to look and how to start a workflow.

@@ -3,7 +3,7 @@
 import { msToNumber, type Duration } from '@temporalio/common';
 import { z } from 'zod';
 import { lazySchema } from './lazy-schema';
-import { JobIdSchema, JobRefSchema, TableRefSchema, type TableRef } from './domain';
+import { JobIdSchema, JobRefSchema, TableRefSchema, type TableRef } from './model';
 
 /**
  * A restore point belongs to a job *name*, not a job id: an upgrade starts a new job (new id) under

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig } from '../config/config';
 import { runWorker } from './worker';
 
 // Only the worker, against whatever the environment names: the Docker image's entry point.

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { z } from 'zod';
-import { repoRoot } from './paths';
+import { repoRoot } from './repo-root';
 
 // The environment variable names are a contract with scripts/stack.sh (`stack.sh env` prints
 // them) and docker-compose.yml; test/docker-compose.test.ts holds the compose file to it.

@@ -7,7 +7,7 @@ import type { BundleOptions, WorkflowBundle } from '@temporalio/worker';
  * only knows .js, while Temporal's bundler (webpack, resolving .ts and .js) finds
  * workflows/index.ts under vitest and dist/workflows/index.js after a build.
  */
-export const workflowsPath = path.resolve(__dirname, '../workflows');
+export const workflowsPath = path.resolve(__dirname, '../../workflows');
 
 /**
  * What every bundle of our workflows is built with: the worker's and the workflow tests', so the

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { readyBanner } from './banner';
-import { ConfigError, ENV_DEFAULTS, loadConfig, type Config } from './config';
-import { repoRoot } from './paths';
+import { ConfigError, ENV_DEFAULTS, loadConfig, type Config } from '../config/config';
+import { repoRoot } from '../config/repo-root';
 import { runWorker } from './worker';
 
 // `npm start`: bring up the local stack when the config points at it, then run the worker.
