@@ -10,11 +10,10 @@ import { rejectRestore, restorePlan } from '../src/client/approval';
 import { startRestore } from '../src/client/start-restore';
 import type { Deployment } from '../src/domain/model';
 import type { TakeSavepointResult } from '../src/domain/restore-points';
-import { createClient } from '../src/client/temporal-connection';
 import { installMetrics } from '../src/worker/worker';
 import type { Client } from '@temporalio/client';
 import { awaitCheckpointedRun, cancelAndWait } from './support/demo-pipeline';
-import { startInProcessWorker, type InProcessWorker } from './support/in-process-worker';
+import { startWorkerAndClient, type WorkerAndClient } from './support/in-process-worker';
 import { config, paimonQuery, requireStack, until } from './support/stack';
 import { unique } from './support/temporal-env';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -60,7 +59,7 @@ describe('Prometheus endpoint of the worker (real stack)', () => {
   const activities = createActivities(config);
   const taskQueue = unique('metrics');
   let port: number;
-  let worker: InProcessWorker | undefined;
+  let running: WorkerAndClient | undefined;
   let client: Client;
   let jobId: string | undefined;
   const savepoints: string[] = [];
@@ -75,13 +74,12 @@ describe('Prometheus endpoint of the worker (real stack)', () => {
     await paimonQuery(`CREATE DATABASE IF NOT EXISTS \`${DB}\``, table('metrics_a'), table('metrics_b'));
     ({ jobId } = (await new MockActivityEnvironment().run(activities.deployJob, { deployment, deployToken: `metrics-${RUN}` })) as { jobId: string });
     await awaitCheckpointedRun(jobId!);
-    worker = await startInProcessWorker(config, taskQueue, activities);
-    client = await createClient(config);
+    running = await startWorkerAndClient(config, taskQueue, activities);
+    client = running.client;
   });
 
   afterAll(async () => {
-    await worker?.stop();
-    await client?.connection.close();
+    await running?.stop();
     if (jobId) await cancelAndWait(jobId).catch(() => undefined);
     for (const p of savepoints) await rm(localPath(p, 'savepoint'), { recursive: true, force: true }).catch(() => undefined);
     await rm(new RestorePointStore(config.flink.savepointDir).jobDir(JOB_NAME), { recursive: true, force: true });

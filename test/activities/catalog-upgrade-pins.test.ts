@@ -15,11 +15,10 @@ import { startRestore } from '../../src/client/start-restore';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import { main } from '../../src/cli/main';
 import type { RestorePoint, RetentionResult, TakeSavepointResult } from '../../src/domain/restore-points';
-import { createClient } from '../../src/client/temporal-connection';
 import type { UpgradeResult } from '../../workflows/messages';
 import { activities as flinkActivities, run } from './flink/support';
 import { awaitCheckpointedRun, cancelJobsNamed, createSinkTables, demoScripts, tagNames } from '../support/demo-pipeline';
-import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
+import { startWorkerAndClient, type WorkerAndClient } from '../support/in-process-worker';
 import { config, flinkGet, flinkPost, paimonQuery, requireStack, until } from '../support/stack';
 import { unique } from '../support/temporal-env';
 
@@ -36,21 +35,20 @@ const version = (v: string, file: string) => ({ kind: 'sql' as const, version: v
 
 describe('retention over the savepoints upgrades pin, on the real stack', () => {
   let client: Client;
-  let worker: InProcessWorker | undefined;
+  let running: WorkerAndClient | undefined;
   const savepointPaths: string[] = [];
 
   beforeAll(async () => {
     await requireStack();
     await cancelJobsNamed(JOB);
     await createSinkTables(DATABASE, TABLES);
-    worker = await startInProcessWorker(config, taskQueue, createActivities(config));
-    client = await createClient(config);
+    running = await startWorkerAndClient(config, taskQueue, createActivities(config));
+    client = running.client;
   });
 
   afterAll(async () => {
     await cancelJobsNamed(JOB);
-    await worker?.stop();
-    await client?.connection.close();
+    await running?.stop();
     const store = new RestorePointStore(config.flink.savepointDir);
     for (const p of savepointPaths) await rm(localPath(p, 'savepoint'), { recursive: true, force: true });
     await rm(store.jobDir(JOB), { recursive: true, force: true });

@@ -9,12 +9,11 @@ import { createActivities } from '../../activities';
 import { flinkLine } from '../../activities/compat';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import type { Deployment } from '../../src/domain/model';
-import { createClient } from '../../src/client/temporal-connection';
 import type { UpgradeResult } from '../../workflows/messages';
 import { run } from '../support/activity-calls';
 import { activities } from '../support/flink-activities';
 import { cancelJobsNamed, jobState } from '../support/demo-pipeline';
-import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
+import { startWorkerAndClient, type WorkerAndClient } from '../support/in-process-worker';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
 import { checkExactlyOnce, grows, vertices } from './parallelism-checks';
 import { buildParallelismJar, parJobArgs } from './parallelism-jar-job';
@@ -30,7 +29,7 @@ const taskQueue = `par-jar-e2e-${Date.now()}`;
 const slowFlink = { ...config, flink: { ...config.flink, requestTimeoutMs: 120_000 } };
 const q = (table: string) => `\`${DATABASE}\`.\`${table}\``;
 
-let worker: InProcessWorker;
+let running: WorkerAndClient | undefined;
 let client: Client;
 let jar: string;
 
@@ -62,14 +61,13 @@ describe('upgrade of a jar with parallelism and a state check, on the real stack
           `WITH ('bucket' = '2', 'sink.savepoint.auto-tag' = 'true', 'sink.committer-operator-chaining' = 'false')`,
       );
     }
-    worker = await startInProcessWorker(config, taskQueue, createActivities(slowFlink));
-    client = await createClient(config);
+    running = await startWorkerAndClient(config, taskQueue, createActivities(slowFlink));
+    client = running.client;
   });
 
   afterAll(async () => {
     await cancelJobsNamed(JOB);
-    await worker?.stop();
-    await client?.connection.close();
+    await running?.stop();
   });
 
   it('refuses a v2 that drops a stateful vertex before the stop, then goes 1 -> 2 -> 1 keeping every id once', async (ctx) => {

@@ -12,12 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { flinkLine } from '../../activities/compat';
 import { startUpgrade } from '../../src/client/start-upgrade';
-import { createClient } from '../../src/client/temporal-connection';
 import type { UpgradeResult } from '../../workflows/messages';
 import { run } from '../support/activity-calls';
 import { activities } from '../support/flink-activities';
 import { cancelJobsNamed, deployableDir, jobState } from '../support/demo-pipeline';
-import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
+import { startWorkerAndClient, type WorkerAndClient } from '../support/in-process-worker';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
 import { checkExactlyOnce, grows, vertices } from './parallelism-checks';
 
@@ -29,7 +28,7 @@ const JOB = 'par-e2e-seq';
 const LAST_ID = 6000;
 const taskQueue = `par-e2e-${Date.now()}`;
 
-let worker: InProcessWorker;
+let running: WorkerAndClient | undefined;
 let client: Client;
 
 function script(version: 'v1' | 'v2'): string {
@@ -89,14 +88,13 @@ describe('upgrade with parallelism on the real stack', () => {
     await requireStack();
     await cancelJobsNamed(JOB);
     await createTables();
-    worker = await startInProcessWorker(config, taskQueue, createActivities(config));
-    client = await createClient(config);
+    running = await startWorkerAndClient(config, taskQueue, createActivities(config));
+    client = running.client;
   });
 
   afterAll(async () => {
     await cancelJobsNamed(JOB);
-    await worker?.stop();
-    await client?.connection.close();
+    await running?.stop();
   });
 
   it('on a Flink line that ignores per-vertex overrides (compat.ts), refuses the parallelism option before the stop', async (ctx) => {

@@ -1,7 +1,9 @@
 // A worker in the test's own process, on the real Temporal server, with the given activities (the
 // real ones, or the real ones with one wrapped): the e2e suites' worker, started and stopped one way.
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities/contract';
+import { createClient } from '../../src/client/temporal-connection';
 import type { Config } from '../../src/config/config';
 import { bundleWorkflows } from './temporal-env';
 
@@ -31,6 +33,31 @@ export async function startInProcessWorker(config: Config, taskQueue: string, ac
       worker.shutdown();
       await running.catch(() => undefined);
       await connection.close();
+    },
+  };
+}
+
+/** A worker and a client of the same server: what a suite that starts workflows needs. */
+export interface WorkerAndClient {
+  client: Client;
+  /** Stops the worker, then closes the client's connection. */
+  stop(): Promise<void>;
+}
+
+export async function startWorkerAndClient(config: Config, taskQueue: string, activities: Activities): Promise<WorkerAndClient> {
+  const worker = await startInProcessWorker(config, taskQueue, activities);
+  let client: Client;
+  try {
+    client = await createClient(config);
+  } catch (err) {
+    await worker.stop();
+    throw err;
+  }
+  return {
+    client,
+    async stop() {
+      await worker.stop();
+      await client.connection.close();
     },
   };
 }
