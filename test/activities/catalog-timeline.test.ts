@@ -8,6 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogLevel } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCatalogActivities } from '../../activities/catalog/activities';
+import { writeSavepoint } from '../support/savepoint-files';
 import type { CatalogActivities } from '../../activities/contract';
 import { inspectSavepoint } from '../../activities/flink/savepoints';
 import { loadConfig } from '../../src/config/config';
@@ -18,17 +19,6 @@ const JOB = 'timeline-job';
 const env = new MockActivityEnvironment(undefined, {
   logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'ERROR') as LogLevel),
 });
-
-/** A savepoint directory as Flink writes it: `_metadata` = magic, version, checkpoint id (big-endian). */
-async function writeSavepoint(dir: string, savepointId: number): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const header = Buffer.alloc(32);
-  header.writeInt32BE(0x4960672d, 0);
-  header.writeInt32BE(4, 4);
-  header.writeBigInt64BE(BigInt(savepointId), 8);
-  await writeFile(path.join(dir, '_metadata'), header);
-  return `file:${dir}`;
-}
 
 describe('restore-point catalog across timelines', () => {
   let root: string;

@@ -16,7 +16,7 @@ import { startUpgrade } from '../../src/client/start-upgrade';
 import { main } from '../../src/cli/main';
 import type { RestorePoint, RetentionResult, TakeSavepointResult } from '../../src/domain/restore-points';
 import type { UpgradeResult } from '../../workflows/messages';
-import { activities as flinkActivities, run } from './flink/support';
+import { activities as flinkActivities, run } from '../support/flink-fixtures';
 import { awaitCheckpointedRun, cancelJobsNamed, createSinkTables, demoScripts, tagNames } from '../support/demo-pipeline';
 import { startWorkerAndClient, type WorkerAndClient } from '../support/in-process-worker';
 import { config, flinkGet, flinkPost, paimonQuery, requireStack, until } from '../support/stack';

@@ -13,7 +13,7 @@ import type { TakeSavepointResult } from '../../src/domain/restore-points';
 import type { UpgradeInput } from '../../workflows/input';
 import type { RestoreInput } from '../../workflows/restore-input';
 import type { RestoreResult } from '../../workflows/restore-messages';
-import { startWriter } from '../activities/paimon/support';
+import { startWriter } from '../support/paimon-fixtures';
 import { awaitCheckpointedRun, cancelAndWait, liveJobsNamed } from '../support/demo-pipeline';
 import { config, paimonQuery, until } from '../support/stack';
 import { unique } from '../support/temporal-env';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { requireRecentCheckpoint } from '../../../activities/flink/checkpoint-recency';
 import type { FlinkClient } from '../../../activities/flink/client';
 import { HttpStatusError } from '../../../activities/http';
-import { expectFatal } from './support';
+import { expectFatal } from '../../support/flink-fixtures';
 
 const JOB = 'a'.repeat(32);
 const NOW = Date.parse('2026-11-30T06:00:00Z');

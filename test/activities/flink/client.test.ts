@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Secret } from '../../../src/config/config';
-import { activities, expectFatal, expectRetryable, run } from './support';
+import { activities, expectFatal, expectRetryable, run } from '../../support/flink-fixtures';
 
 const SECRET = 'Bearer not-for-logs-4242';
 const FLINK_119 = { 'flink-version': '1.19.1', 'flink-revision': 'x' };

@@ -21,7 +21,7 @@ import {
   expectRetryable,
   run,
   runToken,
-} from './support';
+} from '../../support/flink-fixtures';
 
 const PREFIX = 'flinktest-deploy';
 const SQL_DB = 'flinktest_deploy_sql';

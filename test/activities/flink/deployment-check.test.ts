@@ -10,7 +10,7 @@ import type { Deployment } from '../../../src/domain/model';
 import { awaitCheckpointedRun, deployableDir } from '../../support/demo-pipeline';
 import { repoRoot } from '../../../src/config/repo-root';
 import { flinkGet, liveJobNamed, paimonQuery, requireStack } from '../../support/stack';
-import { activities, cancelJobsNamed, config, createSinkTables, demoScript, expectFatal, run, runToken } from './support';
+import { activities, cancelJobsNamed, config, createSinkTables, demoScript, expectFatal, run, runToken } from '../../support/flink-fixtures';
 
 const DATABASE = 'flinktest_checks';
 const SINKS = [`${DATABASE}.seq_a`, `${DATABASE}.seq_b`];

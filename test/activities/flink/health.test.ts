@@ -14,7 +14,7 @@ import {
   failureOf,
   run,
   runToken,
-} from './support';
+} from '../../support/flink-fixtures';
 
 const DB = 'flinktest_health';
 const PREFIX = 'flinktest-health';

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flinkLine } from '../../../activities/compat';
 import { requireStack, until } from '../../support/stack';
-import { activities, cancelJobsNamed, expectFatal, jobState, run, runToken } from './support';
+import { activities, cancelJobsNamed, expectFatal, jobState, run, runToken } from '../../support/flink-fixtures';
 
 const PREFIX = 'flinktest-jobs';
 const NAME = `${PREFIX}-${Date.now()}`;

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activities, activityEnv, expectRetryable, run } from './support';
+import { activities, activityEnv, expectRetryable, run } from '../../support/flink-fixtures';
+import { savepointHeader } from '../../support/savepoint-files';
 
 const JOB = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 const BUSY = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
@@ -17,11 +18,7 @@ const TRIGGER = 'cccccccccccccccccccccccccccccccc';
 function fakeSavepoint(): string {
   const dir = path.join(mkdtempSync(path.join(tmpdir(), 'flinktest-fallback-')), 'savepoint-aaaaaa-000000000001');
   mkdirSync(dir);
-  const header = Buffer.alloc(32);
-  header.writeInt32BE(0x4960672d, 0); // Checkpoints.HEADER_MAGIC_NUMBER
-  header.writeInt32BE(4, 4); // MetadataV4Serializer.VERSION
-  header.writeBigInt64BE(77n, 8); // checkpoint id
-  writeFileSync(path.join(dir, '_metadata'), header);
+  writeFileSync(path.join(dir, '_metadata'), savepointHeader(77));
   return dir;
 }
 

@@ -21,7 +21,7 @@ import {
   run,
   runToken,
   tagNames,
-} from './support';
+} from '../../support/flink-fixtures';
 
 const DB = 'flinktest_savepoints';
 const PREFIX = 'flinktest-savepoints';

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireStack } from '../../support/stack';
 import { rollbackMismatch } from '../../../workflows/rollback-check';
-import { cancelOurJobs, freshDatabase, insertRows, paimonActivities, paimonQuery, run, snapshotIds, startWriter } from './support';
+import { cancelOurJobs, freshDatabase, insertRows, paimonActivities, paimonQuery, run, snapshotIds, startWriter } from '../../support/paimon-fixtures';
 
 const DB = 'paimontest_expiry';
 const JOB_PREFIX = 'paimontest-expiry';

@@ -14,7 +14,7 @@ import {
   run,
   tableExists,
   tagNames,
-} from './support';
+} from '../../support/paimon-fixtures';
 
 const DB = 'paimontest_injection';
 const VICTIM = `${DB}.victim`;

@@ -20,7 +20,7 @@ import {
   startWriter,
   stopWithSavepoint,
   tagNames,
-} from './support';
+} from '../../support/paimon-fixtures';
 
 const DB = 'paimontest_rollback';
 const JOB_PREFIX = 'paimontest-rollback';

@@ -13,7 +13,7 @@ import {
   paimonQuery,
   run,
   snapshotIds,
-} from './support';
+} from '../../support/paimon-fixtures';
 
 const DB = 'paimontest_tables';
 

@@ -9,7 +9,7 @@ import { createFlinkActivities } from '../../../activities/flink/activities';
 import { expiryOf } from '../../../activities/paimon/tag-reads';
 import { tagFor } from '../../../src/domain/model';
 import { requireStack } from '../../support/stack';
-import { cancelOurJobs, config, freshDatabase, paimonActivities, paimonQuery, run, startWriter, stopWithSavepoint } from './support';
+import { cancelOurJobs, config, freshDatabase, paimonActivities, paimonQuery, run, startWriter, stopWithSavepoint } from '../../support/paimon-fixtures';
 
 const DB = 'paimontest_tag_expiry';
 const JOB_PREFIX = 'paimontest-tag-expiry';

@@ -21,7 +21,7 @@ import {
   startWriter,
   stopWithSavepoint,
   tagNames,
-} from './support';
+} from '../../support/paimon-fixtures';
 
 const DB = 'paimontest_tags';
 const JOB_PREFIX = 'paimontest-tags';

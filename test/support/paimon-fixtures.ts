@@ -1,13 +1,13 @@
 // What the Paimon activity tests share: the activities on the real stack behind a gateway that
 // counts what it is sent, an activity context, failure assertions, and our own tables and jobs.
 import { request } from 'undici';
-import type { PaimonActivities } from '../../../activities/contract';
-import { createPaimonActivities } from '../../../activities/paimon/activities';
-import type { SqlGateway } from '../../../activities/paimon/session';
-import { SqlGatewayClient, type ExecuteOptions } from '../../../activities/sql-gateway/client';
-import type { Config } from '../../../src/config/config';
-import { config, flinkGet, paimonQuery, until } from '../../support/stack';
-export { activityEnv, expectFatal, expectRetryable, failureOf, run } from '../../support/activity-calls';
+import type { PaimonActivities } from '../../activities/contract';
+import { createPaimonActivities } from '../../activities/paimon/activities';
+import type { SqlGateway } from '../../activities/paimon/session';
+import { SqlGatewayClient, type ExecuteOptions } from '../../activities/sql-gateway/client';
+import type { Config } from '../../src/config/config';
+import { config, flinkGet, paimonQuery, until } from './stack';
+export { activityEnv, expectFatal, expectRetryable, failureOf, run } from './activity-calls';
 export { config, paimonQuery };
 
 /** The real gateway client, counting sessions and recording every statement sent. */
@@ -66,7 +66,7 @@ export async function insertRows(database: string, table: string, ids: number[])
   await paimonQuery(`SET 'table.dml-sync' = 'true'`, `INSERT INTO \`${database}\`.\`${table}\` VALUES ${values}`);
 }
 
-export { tagNames } from '../../support/demo-pipeline';
+export { tagNames } from './demo-pipeline';
 
 export async function snapshotIds(database: string, table: string): Promise<number[]> {
   const rows = await paimonQuery(`SELECT snapshot_id FROM \`${database}\`.\`${table}$snapshots\``);
