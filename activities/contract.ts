@@ -81,6 +81,11 @@ export interface FlinkActivities {
     allowNonRestoredState?: boolean;
   }): Promise<UpgradeShape>;
   /**
+   * The parallelism a job runs at: its graph's, and each vertex's now (activities/flink/job-parallelism.ts).
+   * What a job started again from its savepoint takes to run as it ran.
+   */
+  jobParallelism(input: { jobId: string }): Promise<DeployParallelism>;
+  /**
    * Every live job whose plan writes or reads any of `tables`, whatever its name
    * (activities/flink/table-jobs.ts); jobs that touch none are left out.
    */

@@ -1,6 +1,7 @@
 // What clients and the restore workflow share: the plan shown to the approver, the approval
 // messages and the checks they pass, the status and result. Pure: bundled into workflow code.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { DeployParallelism } from '../activities/contract';
 import type { JobState, TableRef } from '../src/domain/model';
 
 /** What `rollback_to` will do to one sink table, read before anything is changed. */
@@ -168,6 +169,12 @@ export interface RestoreStatus {
   newJobId?: string;
   /** the writer started again from today's savepoint (a restore that stopped it and then ended) */
   restartedJobId?: string;
+  /**
+   * The parallelism the writer ran at when it was stopped, where an upgrade set vertices apart from
+   * its graph's: the restored job (and a restarted writer) run at it. Flink applies it to the vertices
+   * whose ids the started job has (pipeline.jobvertex-parallelism-overrides).
+   */
+  writerParallelism?: DeployParallelism;
   /** recorded restore points whose tags the rollback deleted, moved aside in the catalog as lost */
   restorePointsMarkedLost?: { savepointId: number; path: string }[];
   /** why they could not be marked lost (the restore went on; the catalog lists them as lost regardless where it can tell) */

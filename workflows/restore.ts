@@ -12,7 +12,7 @@ import {
   setHandler,
   upsertMemo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/contract';
+import type { Activities, DeployParallelism } from '../activities/contract';
 import { humanDuration } from '../src/domain/durations';
 import { tagFor, type TableRef, type TableState } from '../src/domain/model';
 import { longRunning, restCall, savepointWait, submitCall, tableRollback } from './activity-options';
@@ -37,6 +37,7 @@ import { makePlan, planChanges, staleSavepointTag, type PlanFor } from './restor
 import { rollbackMismatch } from './rollback-check';
 import { messageOf, Saga } from './saga';
 import { stepToken } from './tokens';
+import { keptParallelism } from './upgrade-shape';
 
 const rest = proxyActivities<Activities>(restCall);
 const submit = proxyActivities<Activities>(submitCall);
@@ -50,6 +51,8 @@ const UNDO_BRANCHES_AT_ONCE = 'undo-branches-at-once';
 const UNDO_FROM_TODAYS_TAG = 'undo-branch-from-todays-tag';
 /** Histories recorded before this patch rolled the tables back one after another. */
 const ROLLBACKS_AT_ONCE = 'rollbacks-at-once';
+/** Histories recorded before this patch started the job at the parallelism its script or jar gives. */
+const KEEP_WRITER_PARALLELISM = 'restore-keeps-writer-parallelism';
 /** Histories recorded before this patch checked a rollback with COUNT(*) (legacyRowCheck). */
 const ROLLBACK_CHECKED_BY_METADATA = 'rollback-checked-by-metadata';
 
@@ -82,11 +85,18 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
   let held: RestorePlan = plan;
   /** The tag the undo branches were made from. */
   let undoTag = undoName;
+  /** The parallelism the writer ran at when it was stopped (set apart by an upgrade): the job started next runs at it. */
+  let writerParallelism: { parallelism?: DeployParallelism } = {};
   /** Today's savepoint is the state the writer stopped with: start it again from there. */
   const restartWriter = async (savepoint: { path: string }) => {
     progress.enter('restarting-writer');
     const since = Date.now();
-    const { jobId } = await submit.deployJob({ deployment, deployToken: stepToken('restart-writer'), savepointPath: savepoint.path });
+    const { jobId } = await submit.deployJob({
+      deployment,
+      deployToken: stepToken('restart-writer'),
+      savepointPath: savepoint.path,
+      ...writerParallelism,
+    });
     progress.note({ restartedJobId: jobId });
     progress.enter('awaiting-writer-health');
     const health = await waitUpTo(options.healthTimeout).awaitHealthy({ jobId, since, timeoutMs: options.healthTimeout });
@@ -188,6 +198,7 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
       deployToken: stepToken('deploy-restored'),
       savepointPath: plan.restorePoint.path,
       ...(options.allowNonRestoredState ? { allowNonRestoredState: true } : {}),
+      ...writerParallelism,
     });
     progress.note({ newJobId });
     if (options.allowNonRestoredState) progress.note({ droppedState: droppedStateText(deployment.version, plan.restorePoint.path) });
@@ -214,6 +225,10 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
 
   async function stopWriter(current: RestorePlan): Promise<NonNullable<PlanFor['stopped']>> {
     const jobId = current.writer.jobId!;
+    if (patched(KEEP_WRITER_PARALLELISM)) {
+      writerParallelism = keptParallelism(await rest.jobParallelism({ jobId }));
+      if (writerParallelism.parallelism) progress.note({ writerParallelism: writerParallelism.parallelism });
+    }
     progress.enter('stopping-writer');
     if (current.writer.action === 'cancel') {
       await cancelAndWait(jobId);

@@ -32,11 +32,13 @@ export async function planUpgradeShapeBeforeStop(
   });
 }
 
-/** The running job's parallelism when an earlier upgrade set vertices apart from its graph's. */
-function runningParallelism(shape: UpgradeShape): { parallelism?: DeployParallelism } {
-  const { graphParallelism, overrides } = shape.running;
-  return Object.values(overrides).every((p) => p === graphParallelism) ? {} : { parallelism: shape.running };
+/** A job's parallelism, for a deploy, when an upgrade set vertices apart from its graph's; else nothing to set. */
+export function keptParallelism(running: DeployParallelism): { parallelism?: DeployParallelism } {
+  const { graphParallelism, overrides } = running;
+  return Object.values(overrides).every((p) => p === graphParallelism) ? {} : { parallelism: running };
 }
+
+const runningParallelism = (shape: UpgradeShape) => keptParallelism(shape.running);
 
 /** What deployJob takes for the new version: the asked parallelism, or the running job's. */
 export function newVersionParallelism(shape: UpgradeShape | undefined): { parallelism?: DeployParallelism } {

@@ -7,6 +7,7 @@ import { requireRecentCheckpoint } from './checkpoint-recency';
 import { deployJob } from './deploy';
 import { checkDeployments } from './deployment-check';
 import { awaitHealthy } from './health';
+import { jobParallelism } from './job-parallelism';
 import { cancelJob, checkFlinkCluster, getJob, resolveJob } from './jobs';
 import { disposeSavepoint, inspectSavepoint, stopWithSavepoint, triggerSavepoint } from './savepoints';
 import { findTableJobs, type PlanCache } from './table-jobs';
@@ -49,5 +50,6 @@ export function createFlinkActivities(
     requireRecentCheckpoint: (input) => requireRecentCheckpoint(flink, config.flink.checkpointMaxAgeMs, input),
     findTableJobs: (input) => findTableJobs(flink, input, plans),
     planUpgradeShape: (input) => planUpgradeShape(flink, config, input),
+    jobParallelism: (input) => jobParallelism(flink, input),
   };
 }

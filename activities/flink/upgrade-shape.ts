@@ -13,6 +13,7 @@ import { splitSqlScript } from '../sql-gateway/script';
 import type { FlinkClient } from './client';
 import { deploymentFileInside } from './deployment-files';
 import { parseInput } from './inputs';
+import { readJobShape, shapeAsDeployed } from './job-parallelism';
 import { defaultParallelismSetBy, planParallelism, type RunningVertex } from './parallelism';
 
 const ParallelismSchema = z.number().int().min(1).max(32768);
@@ -25,12 +26,6 @@ export const PlanUpgradeShapeInput = z.object({
   allowNonRestoredState: z.boolean().default(false),
 });
 
-/** GET /jobs/:jobid, the fields of JobVertexDetailsInfo the plan needs. */
-const JobVertices = z.object({
-  vertices: z.array(z.object({ id: z.string(), name: z.string(), parallelism: z.number(), maxParallelism: z.number().optional() })),
-});
-/** GET /jobs/:jobid/config: the parallelism the job graph was built at. */
-const JobParallelism = z.object({ 'execution-config': z.object({ 'job-parallelism': z.number() }).partial().optional() });
 /** GET /jobs/:jobid/checkpoints and /checkpoints/details/:id: which vertices keep state. */
 const LatestCompleted = z.object({ latest: z.object({ completed: z.object({ id: z.number() }).nullish() }) });
 const CheckpointTasks = z.object({
@@ -39,12 +34,8 @@ const CheckpointTasks = z.object({
 
 export async function planUpgradeShape(flink: FlinkClient, config: Pick<Config, 'deployments'>, input: unknown): Promise<UpgradeShape> {
   const request = parseInput('planUpgradeShape', PlanUpgradeShapeInput, input);
-  const job = `/jobs/${request.jobId}`;
-  const [{ vertices }, jobConfig] = await Promise.all([
-    flink.http.json('GET', job, JobVertices),
-    flink.http.json('GET', `${job}/config`, JobParallelism),
-  ]);
-  const graphParallelism = jobConfig['execution-config']?.['job-parallelism'] ?? Math.max(...vertices.map((v) => v.parallelism));
+  const shape = await readJobShape(flink, request.jobId);
+  const { vertices, graphParallelism } = shape;
   const problems: string[] = [];
 
   let parallelism: UpgradeShape['parallelism'];
@@ -76,8 +67,7 @@ export async function planUpgradeShape(flink: FlinkClient, config: Pick<Config, 
   if (problems.length > 0) {
     throw fatal(FailureType.DeploymentCheckFailed, `checked before anything is stopped: ${problems.join('; ')}. Nothing was changed.`);
   }
-  const running = { graphParallelism, overrides: Object.fromEntries(vertices.map((v) => [v.id, v.parallelism])) };
-  return { ...(parallelism ? { parallelism } : {}), running, stateCheck };
+  return { ...(parallelism ? { parallelism } : {}), running: shapeAsDeployed(shape), stateCheck };
 }
 
 async function statementsOf(config: Pick<Config, 'deployments'>, sql: Extract<Deployment, { kind: 'sql' }>): Promise<string[]> {

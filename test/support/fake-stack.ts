@@ -3,7 +3,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { restorePointRecordOf } from '../../activities/catalog/activities';
-import type { Activities, TableConsumer, TableJob } from '../../activities/contract';
+import type { Activities, DeployParallelism, TableConsumer, TableJob } from '../../activities/contract';
 import { FailureType } from '../../src/domain/failure-types';
 import { savepointIdOfTag, savepointTagNames, tagFor, type JobRef, type JobState, type JobSummary, type Savepoint, type TableRef, type TagInfo } from '../../src/domain/model';
 import type { RestorePoint } from '../../src/domain/restore-points';
@@ -23,7 +23,12 @@ export interface FakeJob {
   startTime: number;
   /** the savepoint it was started from */
   restoredFrom?: string;
+  /** the parallelism it was deployed at (one vertex, FAKE_VERTEX, at 1 when not given) */
+  parallelism?: DeployParallelism;
 }
+
+/** The fake job graph's one vertex. */
+export const FAKE_VERTEX = 'a'.repeat(32);
 
 export interface FakeTable {
   exists: boolean;
@@ -202,7 +207,7 @@ export class FakeStack {
         await this.enter('deployJob', input);
         let jobId = this.deploys.get(input.deployToken);
         if (jobId === undefined) {
-          jobId = this.startJob(input.deployment.version, input.savepointPath).jobId;
+          jobId = this.startJob(input.deployment.version, input.savepointPath, input.parallelism).jobId;
           this.deploys.set(input.deployToken, jobId);
         }
         this.afterWork('deployJob');
@@ -239,13 +244,17 @@ export class FakeStack {
             nonRetryable: true,
           });
         }
-        const vertex = 'a'.repeat(32);
+        const vertex = FAKE_VERTEX;
         const to = input.vertexParallelism?.[vertex] ?? input.parallelism;
         return {
           running: { graphParallelism: 1, overrides: { [vertex]: 1 } },
           ...(to !== undefined ? { parallelism: { graphParallelism: 1, overrides: { [vertex]: to }, vertices: [{ id: vertex, name: 'fake vertex', from: 1, to }] } } : {}),
           stateCheck: { checked: false, text: 'the fake stack checks no state' },
         };
+      },
+      jobParallelism: async (input) => {
+        await this.enter('jobParallelism', input);
+        return this.job(input.jobId).parallelism ?? { graphParallelism: 1, overrides: { [FAKE_VERTEX]: 1 } };
       },
       requireRecentCheckpoint: async (input) => {
         await this.enter('requireRecentCheckpoint', input);
@@ -429,7 +438,7 @@ export class FakeStack {
     }
   }
 
-  private startJob(version: string, restoredFrom?: string): FakeJob {
+  private startJob(version: string, restoredFrom?: string, parallelism?: DeployParallelism): FakeJob {
     const job: FakeJob = {
       jobId: hex32(this.nextJob++),
       name: this.options.jobName,
@@ -437,6 +446,7 @@ export class FakeStack {
       state: 'RUNNING',
       startTime: Date.now(),
       restoredFrom,
+      ...(parallelism ? { parallelism } : {}),
     };
     this.jobs.set(job.jobId, job);
     // A running version commits: one snapshot on every sink table.

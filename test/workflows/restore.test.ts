@@ -6,7 +6,7 @@ import { OperationAlreadyRunningError } from '../../src/client/operation';
 import { InvalidRestoreInputError, startRestore } from '../../src/client/start-restore';
 import { flinkJobKey, operationStepKey, operationWorkflowId } from '../../workflows/messages';
 import { approveSignal, restoreStatusQuery, type RestoreResult, type RestoreStatus } from '../../workflows/restore-messages';
-import { FakeStack } from '../support/fake-stack';
+import { FAKE_VERTEX, FakeStack } from '../support/fake-stack';
 import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 import { withWorker } from './fixtures';
 import { awaitingApproval, CHANGING, failureOf, restoreInput, TABLES } from './restore-fixtures';
@@ -326,6 +326,44 @@ describe('restoreWorkflow', () => {
     expect(writer).toMatchObject({ version: 'v1', restoredFrom: status.todaysSavepoint!.path });
     expect(status).toMatchObject({ step: 'failed', restartedJobId: writer.jobId });
     expect(steps(status)).toEqual(expect.arrayContaining(['stopping-writer', 'restarting-writer', 'awaiting-writer-health', 'failed']));
+  });
+
+  it('a writer an upgrade scaled apart from its graph: the restored job, and a writer restarted by the saga, run at its parallelism', async () => {
+    const scaled = { graphParallelism: 1, overrides: { [FAKE_VERTEX]: 2, ['b'.repeat(32)]: 1 } };
+    const restore = async (stack: FakeStack, jobName: string, savepointId: number) =>
+      withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+        const handle = await startRestore(temporal.client, restoreInput(jobName, savepointId), { taskQueue });
+        await awaitingApproval(temporal.client, jobName);
+        await approveRestore(temporal.client, { jobName }, { approver: 'bob' });
+        await handle.result().catch(() => undefined);
+        return handle.query(restoreStatusQuery);
+      });
+
+    const restored = stackWithRestorePoints();
+    restored.stack.job(restored.stack.initialJobId).parallelism = scaled;
+    const status = await restore(restored.stack, restored.jobName, restored.a.savepointId);
+    expect(status.step).toBe('restored');
+    expect(status.writerParallelism).toEqual(scaled);
+    // Read before the stop: the job is gone after it.
+    const names = restored.stack.callNames();
+    expect(names.indexOf('jobParallelism')).toBeLessThan(names.indexOf('stopWithSavepoint'));
+    expect(restored.stack.callsOf('deployJob')).toEqual([expect.objectContaining({ savepointPath: restored.a.path, parallelism: scaled })]);
+    expect(restored.stack.running()).toEqual([expect.objectContaining({ restoredFrom: restored.a.path, parallelism: scaled })]);
+
+    // The saga's restart from today's savepoint (today's tag is an older one of the same name).
+    const restarted = stackWithRestorePoints();
+    restarted.stack.job(restarted.stack.initialJobId).parallelism = scaled;
+    restarted.stack.table('demo.customers').tags.set(`savepoint-${restarted.stack.nextSavepointId}`, 1);
+    const failed = await restore(restarted.stack, restarted.jobName, restarted.a.savepointId);
+    expect(failed.step).toBe('failed');
+    expect(restarted.stack.callsOf('deployJob')).toEqual([expect.objectContaining({ savepointPath: failed.todaysSavepoint!.path, parallelism: scaled })]);
+
+    // A writer at its graph's parallelism everywhere: nothing to set, the deploy is as before.
+    const plain = stackWithRestorePoints();
+    const plainStatus = await restore(plain.stack, plain.jobName, plain.a.savepointId);
+    expect(plainStatus.step).toBe('restored');
+    expect(plainStatus.writerParallelism).toBeUndefined();
+    expect(plain.stack.callsOf('deployJob')[0]).not.toHaveProperty('parallelism');
   });
 
   it('refuses a run typed into the UI under another workflow id than flink-job/<job>, before any activity', async () => {
