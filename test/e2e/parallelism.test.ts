@@ -5,14 +5,19 @@
 // and every id from 1 to the end lands exactly once, written by the version that ran when it was
 // emitted. One table keeps Paimon's committer chained to its writer (that vertex stays at 1), the
 // other has 'sink.committer-operator-chaining' = 'false' and two buckets (its writer goes to 2).
+// Between the two upgrades a restore takes v2 back to the first upgrade's savepoint (written at 1):
+// the restored job runs at the parallelism the stopped v2 ran at, not at the script's.
 import type { Client } from '@temporalio/client';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { flinkLine } from '../../activities/compat';
+import { approveRestore, restorePlan } from '../../src/client/approval';
+import { startRestore } from '../../src/client/start-restore';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import type { UpgradeResult } from '../../workflows/messages';
+import type { RestoreResult } from '../../workflows/restore-messages';
 import { run } from '../support/activity-calls';
 import { activities } from '../support/flink-activities';
 import { cancelJobsNamed, deployableDir, jobState } from '../support/demo-pipeline';
@@ -83,6 +88,24 @@ async function upgrade(from: 'v1' | 'v2', to: 'v1' | 'v2', parallelism: number):
   return handle.result();
 }
 
+/** v2, approved at once, back to `savepointId`'s tag and savepoint. */
+async function restoreV2(savepointId: number): Promise<RestoreResult> {
+  const handle = await startRestore(
+    client,
+    {
+      job: { jobName: JOB },
+      deployment: { kind: 'sql', version: 'v2', scriptFile: script('v2') },
+      sinkTables: SINKS,
+      restorePoint: { savepointId },
+      options: { approvers: ['ops-bob'], requestedBy: 'ops-alice', approvalTimeout: '5m', tagTimeout: '60s', healthTimeout: '2m' },
+    },
+    { taskQueue },
+  );
+  const plan = await until('the restore to wait for approval', 120_000, async () => restorePlan(client, { jobName: JOB }).catch(() => undefined));
+  await approveRestore(client, { jobName: JOB }, { approver: 'ops-bob', planVersion: plan.version });
+  return handle.result();
+}
+
 describe('upgrade with parallelism on the real stack', () => {
   beforeAll(async () => {
     await requireStack();
@@ -143,6 +166,13 @@ describe('upgrade with parallelism on the real stack', () => {
     const running = new Map((await vertices(up.newJobId!)).map((v) => [v.id, v.parallelism]));
     expect(Object.fromEntries(running)).toEqual(Object.fromEntries(up.parallelism!.map((v) => [v.id, v.to])));
     for (const table of [CHAINED, UNCHAINED]) await grows(q(table), 150);
+
+    // Back to the first upgrade's savepoint, taken at 1: v2 starts from it at the parallelism it ran at.
+    const restored = await restoreV2(up.savepoint!.id);
+    expect(restored.status, restored.reason).toBe('restored');
+    expect(restored.writerParallelism?.overrides).toEqual(Object.fromEntries(running));
+    expect(Object.fromEntries((await vertices(restored.newJobId!)).map((v) => [v.id, v.parallelism]))).toEqual(Object.fromEntries(running));
+    for (const table of [CHAINED, UNCHAINED]) await grows(q(table), 100);
 
     const back = await upgrade('v2', 'v1', 1);
     expect(back.status, back.reason).toBe('upgraded');
