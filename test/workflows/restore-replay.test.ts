@@ -13,6 +13,8 @@ const bundle = replayBundle(recordRestoreHistories);
 const recorded = () => recordedHistories(RESTORE_HISTORIES_DIR);
 /** Recorded before the patches of #16 item 7 (restore-plan-reads-at-once and the ones after it). */
 const BEFORE_RESTORE_DOWNTIME_DIR = path.join(RESTORE_HISTORIES_DIR, 'before-restore-downtime');
+/** Recorded before patch restore-keeps-writer-parallelism. */
+const BEFORE_WRITER_PARALLELISM_DIR = path.join(RESTORE_HISTORIES_DIR, 'before-writer-parallelism');
 
 describe('recorded restore histories', () => {
   it('has histories for every outcome', async () => {
@@ -34,6 +36,12 @@ describe('recorded restore histories', () => {
   it('histories recorded before the restore read at once and checked after the stop only what it changes still replay', async () => {
     const histories = await recordedHistories(BEFORE_RESTORE_DOWNTIME_DIR);
     expect(histories).toHaveLength(5);
+    expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
+  });
+
+  it('histories recorded before the restore kept the writer\'s parallelism still replay', async () => {
+    const histories = await recordedHistories(BEFORE_WRITER_PARALLELISM_DIR);
+    expect(histories).toHaveLength(6);
     expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
   });
 
