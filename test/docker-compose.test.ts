@@ -43,6 +43,14 @@ function environment(svc: Service): Record<string, string> {
   return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, String(value ?? '')]));
 }
 
+/** A pinned value of scripts/stack-lib.sh (`NAME=value`). */
+function stackLibValue(name: string): string {
+  const lib = readFileSync(path.resolve(__dirname, '..', 'scripts', 'stack-lib.sh'), 'utf8');
+  const found = new RegExp(`^${name}=([^\\s#]+)`, 'm').exec(lib);
+  if (!found) throw new Error(`scripts/stack-lib.sh sets no ${name}`);
+  return found[1]!;
+}
+
 function flinkProperties(svc: Service): Record<string, unknown> {
   return parse(environment(svc).FLINK_PROPERTIES ?? '') as Record<string, unknown>;
 }
@@ -50,7 +58,7 @@ function flinkProperties(svc: Service): Record<string, unknown> {
 describe('docker-compose.yml', () => {
   it('has the stack and the worker', () => {
     expect(Object.keys(services)).toEqual(
-      expect.arrayContaining(['temporal', 'jobmanager', 'taskmanager', 'sql-gateway', 'worker']),
+      expect.arrayContaining(['temporal', 'jobmanager', 'taskmanager', 'sql-gateway', 'reads-jobmanager', 'reads-taskmanager', 'worker']),
     );
   });
 
@@ -58,21 +66,39 @@ describe('docker-compose.yml', () => {
     expect(publishedPorts(service('temporal')).sort()).toEqual([7233, 8233]);
     expect(publishedPorts(service('jobmanager'))).toEqual([8081]);
     expect(publishedPorts(service('sql-gateway'))).toEqual([8083]);
+    expect(publishedPorts(service('reads-jobmanager'))).toEqual([8091]);
   });
 
-  it('runs Flink 1.20 with the Paimon jar on every Flink service', () => {
-    for (const name of ['jobmanager', 'taskmanager', 'sql-gateway']) {
+  it('runs Flink 1.20 with the Paimon jar, and Hadoop on its classpath, on every Flink service', () => {
+    for (const name of ['jobmanager', 'taskmanager', 'sql-gateway', 'reads-jobmanager', 'reads-taskmanager']) {
       const svc = service(name) as Service & { volumes?: string[] };
       expect(svc.image).toBe('flink:1.20.3-scala_2.12-java17');
-      expect(svc.volumes).toContain(
-        './.stack/downloads/paimon-flink-1.20-1.3.1.jar:/opt/flink/lib/paimon-flink-1.20-1.3.1.jar:ro',
-      );
-      expect(flinkProperties(svc)).toMatchObject({
+      expect(svc.volumes).toContain('./.stack/downloads/paimon-flink-1.20-1.3.1.jar:/opt/flink/lib/paimon-flink-1.20-1.3.1.jar:ro');
+      const hadoop = environment(svc).HADOOP_CLASSPATH;
+      expect(svc.volumes).toContain(`./.stack/downloads/${path.basename(hadoop ?? '')}:${hadoop}:ro`);
+      // The file `bash scripts/stack.sh fetch` downloads.
+      expect(path.basename(hadoop ?? '')).toBe(`flink-shaded-hadoop-2-uber-${stackLibValue('HADOOP_UBER_VERSION')}.jar`);
+    }
+    for (const name of ['jobmanager', 'taskmanager', 'sql-gateway']) {
+      expect(flinkProperties(service(name))).toMatchObject({
         'execution.checkpointing.interval': '3s',
         'execution.checkpointing.mode': 'EXACTLY_ONCE',
         'taskmanager.numberOfTaskSlots': 4,
       });
     }
+  });
+
+  it('runs the reads cluster as scripts/stack-reads-cluster.sh does, and the worker sends its reads there', () => {
+    const reads = ['reads-jobmanager', 'reads-taskmanager'].map((name) => flinkProperties(service(name)));
+    expect(reads[1]).toEqual(reads[0]);
+    // Every setting of the script's config.yaml that names no host, port or path of the local stack.
+    const script = readFileSync(path.resolve(__dirname, '..', 'scripts', 'stack-reads-cluster.sh'), 'utf8');
+    const written = script.slice(script.indexOf('config.yaml" <<EOF'), script.indexOf('\nEOF', script.indexOf('config.yaml" <<EOF')));
+    const fixed = [...written.matchAll(/^([a-z][\w.-]+): ([^$\n]+)$/gm)].map((m) => [m[1]!, m[2]!] as const);
+    expect(fixed.length).toBeGreaterThanOrEqual(8);
+    for (const [key, value] of fixed) expect({ key, value: String(reads[0]![key]) }).toEqual({ key, value });
+    expect(reads[0]).toMatchObject({ 'jobmanager.rpc.address': 'reads-jobmanager', 'rest.address': 'reads-jobmanager' });
+    expect(loadConfig(environment(service('worker'))).paimon.readsRestUrl).toBe('http://reads-jobmanager:8081');
   });
 
   it('gives the worker only variables src/config/config.ts knows, and they load', () => {
