@@ -82,24 +82,7 @@ export class RestorePointStore {
   }
 
   async list(jobName: string): Promise<RestorePointRecord[]> {
-    const dir = this.jobDir(jobName);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (err) {
-      if (isMissing(err)) return [];
-      throw err;
-    }
-    const records: RestorePointRecord[] = [];
-    for (const name of names.filter((n) => /^\d+\.json$/.test(n))) {
-      const file = path.join(dir, name);
-      try {
-        records.push(this.#parse(file, await readFile(file, 'utf8')));
-      } catch (err) {
-        if (!isMissing(err)) throw err; // deleted since readdir: not a restore point any more
-      }
-    }
-    return records;
+    return this.#readAll(this.jobDir(jobName), /^\d+\.json$/, false);
   }
 
   /** Write-then-rename, so a reader (or a crash) never sees half a record. */
@@ -124,18 +107,26 @@ export class RestorePointStore {
   }
 
   async listLost(jobName: string): Promise<RestorePointRecord[]> {
-    const dir = this.lostDir(jobName);
-    let names: string[];
+    return this.#readAll(this.lostDir(jobName), /^\d+-[A-Za-z0-9_-]+\.json$/, true);
+  }
+
+  /** Every record file in `dir` whose name matches; none when the folder is not there. */
+  async #readAll(dir: string, names: RegExp, inLostDir: boolean): Promise<RestorePointRecord[]> {
+    let found: string[];
     try {
-      names = await readdir(dir);
+      found = await readdir(dir);
     } catch (err) {
       if (isMissing(err)) return [];
       throw err;
     }
     const records: RestorePointRecord[] = [];
-    for (const name of names.filter((n) => /^\d+-[A-Za-z0-9_-]+\.json$/.test(n))) {
+    for (const name of found.filter((n) => names.test(n))) {
       const file = path.join(dir, name);
-      records.push(this.#parse(file, await readFile(file, 'utf8'), true));
+      try {
+        records.push(this.#parse(file, await readFile(file, 'utf8'), inLostDir));
+      } catch (err) {
+        if (!isMissing(err)) throw err; // deleted since readdir: not a record any more
+      }
     }
     return records;
   }
