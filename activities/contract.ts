@@ -237,8 +237,13 @@ export interface CatalogActivities {
     deletedBy: string;
     at: string;
   }): Promise<{ lost: { savepointId: number; path: string }[] }>;
-  /** Recorded points and unrecorded `savepoint-<id>` tags, newest first, each checked for restorability; lost points last. */
-  listRestorePoints(input: { jobName: string; tables?: TableRef[] }): Promise<RestorePoint[]>;
+  /**
+   * Recorded points and unrecorded `savepoint-<id>` tags, newest first, each checked for restorability; lost points last.
+   * A point is restorable for `tables` (a restore rolls back exactly those); with `asRecorded`, a
+   * recorded point is judged by the tables its record names (retention: a table given by mistake,
+   * or added by a later version, does not make every older point look broken).
+   */
+  listRestorePoints(input: { jobName: string; tables?: TableRef[]; asRecorded?: boolean }): Promise<RestorePoint[]>;
   pinRestorePoint(input: { jobName: string; savepointId: number }): Promise<RestorePointRecord>;
   unpinRestorePoint(input: { jobName: string; savepointId: number }): Promise<RestorePointRecord>;
   /**

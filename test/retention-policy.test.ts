@@ -17,7 +17,13 @@ const filesGone = { restorable: false, savepointPresent: false } as const;
 type Row = {
   name: string;
   points: RestorePoint[];
-  policy: { keepLast?: number; maxAge?: number; pendingGrace?: number; upgradePins?: { keepAfter: number; minAge: number } };
+  policy: {
+    keepLast?: number;
+    maxAge?: number;
+    pendingGrace?: number;
+    upgradePins?: { keepAfter: number; minAge: number };
+    keepOneWhenNoneRestorable?: boolean;
+  };
   inUse?: { savepointId: number; path?: string; by: string }[];
   /** savepoint id -> expected action:reason */
   expect: Record<number, string>;
@@ -31,6 +37,30 @@ const lost = {
 } as const;
 
 const rows: Row[] = [
+  {
+    name: 'no point restorable: the newest that may still be is kept (not one being deleted or never tagged)',
+    points: [
+      point(1, 30 * DAY, broken),
+      point(2, 20 * DAY, filesGone),
+      point(3, 10 * DAY, broken),
+      point(4, 2 * DAY, { ...broken, neverTagged: 'its job ended before the next checkpoint' }),
+      point(5, DAY, { restorable: false, expiring: true }),
+    ],
+    policy: { keepLast: 2, pendingGrace: 0, keepOneWhenNoneRestorable: true },
+    expect: { 5: 'delete:expiring', 4: 'delete:never-tagged', 3: 'keep:none-restorable', 2: 'delete:not-restorable', 1: 'delete:not-restorable' },
+  },
+  {
+    name: 'no point restorable, in runs before that rule: every one is deleted',
+    points: [point(1, 30 * DAY, broken), point(2, 20 * DAY, filesGone), point(3, 10 * DAY, broken)],
+    policy: { keepLast: 2, pendingGrace: 0 },
+    expect: { 3: 'delete:not-restorable', 2: 'delete:not-restorable', 1: 'delete:not-restorable' },
+  },
+  {
+    name: 'one point restorable: the rule keeps nothing more',
+    points: [point(1, 30 * DAY), point(2, 20 * DAY, broken), point(3, 10 * DAY, broken)],
+    policy: { keepLast: 1, pendingGrace: 0, keepOneWhenNoneRestorable: true },
+    expect: { 3: 'delete:not-restorable', 2: 'delete:not-restorable', 1: 'keep:newest-restorable' },
+  },
   {
     name: 'lost points are kept at any age, even with their files gone, and never count as restorable',
     points: [point(1, 30 * DAY, lost), point(2, 20 * DAY, { ...lost, savepointPresent: false }), point(3, 10 * DAY), point(4, DAY), point(5, MIN, lost)],

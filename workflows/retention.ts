@@ -26,6 +26,12 @@ const disposal = proxyActivities<Activities>(longRunning(DISPOSE_TIMEOUT_MS));
  * operation in flight uses; from it on, an upgrade's pin expires by policy.upgradePins.
  */
 export const RETENTION_UPGRADE_PIN_LIFECYCLE = 'retention-upgrade-pin-lifecycle';
+/**
+ * Runs recorded before it judged each recorded point by the tables given (one table given by
+ * mistake made every point unrestorable, and all were deleted) and kept nothing when no point was
+ * restorable; from it on, by its record's tables, and the newest point stays when none is restorable.
+ */
+export const RETENTION_JUDGES_POINTS_AS_RECORDED = 'retention-judges-points-as-recorded';
 
 /** What deleteTag raises for a tag that is not there (already deleted): the goal is reached. */
 const TAG_ALREADY_GONE = 'TagMissing';
@@ -34,11 +40,13 @@ export async function retentionWorkflow(input: RetentionInput): Promise<Retentio
   const { jobName, tables, policy, dryRun } = validated(input);
   upsertSearchAttributes([{ key: flinkJobKey, value: jobName }]);
 
-  const points = await rest.listRestorePoints({ jobName, tables });
+  const asRecorded = patched(RETENTION_JUDGES_POINTS_AS_RECORDED);
+  const points = await rest.listRestorePoints({ jobName, tables, ...(asRecorded ? { asRecorded } : {}) });
   const lifecycle = patched(RETENTION_UPGRADE_PIN_LIFECYCLE);
   // After the listing: a point an operation took up meanwhile is known before anything is decided.
   const inUse = lifecycle ? await rest.restorePointsInUse({ jobName }) : [];
-  const decisions = decideRetention(points, lifecycle ? policy : { ...policy, upgradePins: undefined }, Date.now(), inUse);
+  const rules = { ...policy, ...(lifecycle ? {} : { upgradePins: undefined }), ...(asRecorded ? { keepOneWhenNoneRestorable: true } : {}) };
+  const decisions = decideRetention(points, rules, Date.now(), inUse);
   const result: RetentionResult = { jobName, dryRun, decisions, deleted: [], failed: [], ...(lifecycle ? { inUse } : {}) };
   if (dryRun) return result;
 

@@ -149,11 +149,12 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     return { lost };
   }
 
-  async function listRestorePoints(input: { jobName: string; tables?: TableRef[] }): Promise<RestorePoint[]> {
+  async function listRestorePoints(input: { jobName: string; tables?: TableRef[]; asRecorded?: boolean }): Promise<RestorePoint[]> {
     const records = await store().list(input.jobName);
     const lostRecords = await store().listLost(input.jobName);
-    const tables = input.tables ?? [...new Set(records.flatMap((r) => r.tables))].sort();
-    const tagInfos = await tagsOfTables(tables);
+    const recordedTables = [...new Set(records.flatMap((r) => r.tables))].sort();
+    const tables = input.tables ?? recordedTables;
+    const tagInfos = await tagsOfTables(input.asRecorded ? [...new Set([...tables, ...recordedTables])] : tables);
     const tagsByTable = new Map([...tagInfos].map(([table, infos]) => [table, new Set(infos.map((t) => t.tagName))]));
     // A record whose tag the tables no longer hold (deleted or made again) is of an older timeline:
     // listed as lost, and its id's tag, if any, as a point of its own.
@@ -189,7 +190,7 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     for (const savepointId of ids) {
       const record = byId.get(savepointId);
       const tag = tagFor(savepointId);
-      const pointTables = input.tables ?? record?.tables ?? tables;
+      const pointTables = (input.asRecorded ? record?.tables : undefined) ?? input.tables ?? record?.tables ?? tables;
       const presence = Object.fromEntries(
         pointTables.map((t): [TableRef, TagPresence] => [t, tagsByTable.get(t)?.has(tag) ? 'present' : 'missing']),
       );

@@ -341,6 +341,7 @@ export type RetentionReason =
   | 'in-use'
   | 'upgrade-pin-expired'
   | 'newest-restorable'
+  | 'none-restorable'
   | 'keep-last'
   | 'max-age'
   | 'pending'

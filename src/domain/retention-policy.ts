@@ -7,6 +7,8 @@ type Policy = Pick<RetentionPolicy, 'keepLast' | 'maxAge'> & {
   pendingGrace?: number;
   /** Absent: an upgrade's pin is held for good, like a person's (runs recorded before the lifecycle). */
   upgradePins?: { keepAfter: number; minAge: number };
+  /** Keep the newest point when none is restorable (absent in runs recorded before this rule). */
+  keepOneWhenNoneRestorable?: boolean;
 };
 
 const createdMs = (p: RestorePoint): number => (p.createdAt === null ? Number.NaN : Date.parse(p.createdAt));
@@ -41,6 +43,9 @@ function upgradePinHold(p: RestorePoint, all: readonly RestorePoint[], rule: Non
  *   later successful upgrades or the point is younger than `upgradePins.minAge`. Past both, the
  *   pin lets go and the rules below decide (`upgrade-pin-expired` when none keeps it).
  * - `newest-restorable`: whatever the policy says, the newest restorable point stays.
+ * - `none-restorable`: when no point is restorable, the newest one that may still be (not being
+ *   deleted, not known never to be tagged) stays: a job whose every point looks broken is more
+ *   likely misread (wrong tables, a catalog that answers for other tables) than worthless.
  * - `keep-last`: among the newest `keepLast` restorable points no pin holds.
  * - `max-age`: restorable and younger than `maxAge`.
  * - `pending`: not restorable yet but younger than `pendingGrace`, since an intermediate
@@ -59,6 +64,8 @@ export function decideRetention(
   const sorted = [...points].sort(newestFirst);
   const managed = sorted.filter((p) => p.recorded && !p.lost);
   const newestRestorable = managed.find((p) => p.restorable);
+  const lastHope =
+    newestRestorable === undefined && policy.keepOneWhenNoneRestorable ? managed.find((p) => !p.expiring && !p.neverTagged) : undefined;
   const used = (p: RestorePoint) => inUse.find((u) => u.savepointId === p.savepointId && (u.path === undefined || p.path === null || u.path === p.path));
 
   const holds = new Map<RestorePoint, { reason: 'pinned' | 'upgrade-in-flight' | 'upgrade-pin'; detail?: string } | { released: string }>();
@@ -100,6 +107,7 @@ export function decideRetention(
     if (hold && 'reason' in hold) return decide('keep', hold.reason, hold.detail);
     if (p.expiring) return decide('delete', 'expiring');
     if (p === newestRestorable) return decide('keep', 'newest-restorable');
+    if (p === lastHope) return decide('keep', 'none-restorable');
     if (keptByCount.has(p.savepointId)) return decide('keep', 'keep-last');
     if (p.restorable && policy.maxAge !== undefined && age <= policy.maxAge) return decide('keep', 'max-age');
     if (hold) return decide('delete', 'upgrade-pin-expired', hold.released);

@@ -13,6 +13,8 @@ import type { CatalogActivities } from '../../activities/contract';
 import { inspectSavepoint } from '../../activities/flink/savepoints';
 import { loadConfig } from '../../src/config/config';
 import type { TableRef, TagInfo } from '../../src/domain/model';
+import type { RestorePoint } from '../../src/domain/restore-points';
+import { decideRetention } from '../../src/domain/retention-policy';
 import { TAG_REMADE } from '../../src/domain/restore-points';
 import { upgradeSavepointRecord } from '../../workflows/upgrade-restore-point';
 
@@ -85,6 +87,33 @@ describe('restore-point catalog activities', () => {
   });
   afterEach(async () => {
     await rm(root, { recursive: true, force: true });
+  });
+
+  it('asRecorded: a recorded point is judged by its own tables, so a wrong table list does not make every point look broken', async () => {
+    for (const id of [1, 2, 3]) {
+      await takeAndRecord(id);
+      tagOn(`savepoint-${id}`, ...TABLES);
+    }
+    // demo.seq_c exists and tags savepoints, but this job does not write it.
+    tags.set('demo.seq_c', new Set(['savepoint-7']));
+    const wrongTables: TableRef[] = ['demo.seq_a', 'demo.seq_c'];
+    const view = (points: RestorePoint[]) => points.map((p) => ({ id: p.savepointId, restorable: p.restorable, tables: Object.keys(p.tables) }));
+
+    // A restore rolls back exactly the tables it names: none of these points has its tag on seq_c.
+    const forRestore = await call('listRestorePoints', { jobName: 'paimon demo/x', tables: wrongTables });
+    expect(view(forRestore.filter((p) => p.recorded))).toEqual([3, 2, 1].map((id) => ({ id, restorable: false, tables: wrongTables })));
+    const policy = { keepLast: 2, pendingGrace: 15 * 60_000 };
+    expect(decideRetention(forRestore, policy, Date.UTC(2026, 5, 1)).filter((d) => d.action === 'delete').map((d) => d.savepointId)).toEqual([3, 2, 1]);
+
+    // Retention judges each record by the tables it names: all restorable, and the policy decides.
+    const forRetention = await call('listRestorePoints', { jobName: 'paimon demo/x', tables: wrongTables, asRecorded: true });
+    expect(view(forRetention.filter((p) => p.recorded))).toEqual([3, 2, 1].map((id) => ({ id, restorable: true, tables: TABLES })));
+    expect(decideRetention(forRetention, policy, Date.UTC(2026, 5, 1)).map((d) => [d.savepointId, d.action])).toEqual([
+      [7, 'keep'], // seq_c's own tag: no record of ours, never deleted
+      [3, 'keep'],
+      [2, 'keep'],
+      [1, 'delete'],
+    ]);
   });
 
   it("an intermediate savepoint without its tag: pending while its job runs, never tagged once the job ended or Flink forgot it", async () => {

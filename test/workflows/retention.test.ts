@@ -49,6 +49,18 @@ describe('retentionWorkflow', () => {
     expect(fake.calls).toEqual(['list job', 'inUse job']);
   });
 
+  it('keeps the newest point when none is restorable', async () => {
+    const broken = { restorable: false, tables: { 'demo.seq_a': 'present', 'demo.seq_b': 'missing' } } as const;
+    const fake = fakeCatalog([point(1, 3 * DAY, broken), point(2, 2 * DAY, broken), point(3, DAY, broken)]);
+    const result = await run(fake.activities, { jobName: 'job', tables: TABLES, policy: { keepLast: 1, pendingGrace: 0 } });
+    expect(result.decisions).toEqual([
+      { savepointId: 3, action: 'keep', reason: 'none-restorable' },
+      { savepointId: 2, action: 'delete', reason: 'not-restorable' },
+      { savepointId: 1, action: 'delete', reason: 'not-restorable' },
+    ]);
+    expect(result.deleted).toEqual([1, 2]);
+  });
+
   it('leaves lost points (older timelines) alone, also one that shares its savepoint id with a point it deletes', async () => {
     const lost = (id: number, ageMs: number, jobId: string) =>
       point(id, ageMs, {
@@ -165,7 +177,8 @@ describe('retentionWorkflow', () => {
       listRestorePoints: async (input: { jobName: string; tables?: TableRef[] }) => ((seen = input), []),
     };
     await run(activities, { jobName: 'job', tables: TABLES, policy: { keepLast: 2 } });
-    expect(seen).toEqual({ jobName: 'job', tables: TABLES });
+    // Each recorded point is judged by its record's tables (the catalog's asRecorded).
+    expect(seen).toEqual({ jobName: 'job', tables: TABLES, asRecorded: true });
     const err = await run(fake.activities, { jobName: 'job', policy: {} as never }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err as WorkflowFailedError).cause).toMatchObject({ type: 'InvalidInput' });

@@ -16,6 +16,7 @@ const WHY: Record<RetentionResult['decisions'][number]['reason'], string> = {
   'in-use': 'an operation in flight uses it',
   'upgrade-pin-expired': "pinned by an upgrade, released: past --upgrade-keep-after later successful upgrades and --upgrade-min-age",
   'newest-restorable': 'the newest restorable point is always kept',
+  'none-restorable': 'no point is restorable: the newest is kept, as the tables or the catalog may be misread',
   'keep-last': 'among the newest --keep-last',
   'max-age': 'younger than --max-age',
   pending: 'not restorable yet, inside --pending-grace (its tag may still come)',
