@@ -3,7 +3,7 @@
 // version) is checked by one activity, and a job that has not completed a checkpoint lately is
 // refused before a savepoint is triggered on it.
 import { patched, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/contract';
+import type { Activities, RecentCheckpoint } from '../activities/contract';
 import type { Deployment, JobSummary, TableRef } from '../src/domain/model';
 import { restCall, submitCall } from './activity-options';
 
@@ -28,10 +28,13 @@ export async function checkDeploymentsBeforeStop(deployments: Deployment[], sink
 /**
  * A crash-looping job is RUNNING or RESTARTING by turns: either way, a job without a recent
  * completed checkpoint is refused with its own cause (NoRecentCheckpoint), before anything is
- * triggered. Other states are left to the caller's own refusal.
+ * triggered. Other states are left to the caller's own refusal. Gives the checkpoint it found.
  */
-export async function requireRecentCheckpointOf(job: JobSummary, check: Pick<Activities, 'requireRecentCheckpoint'> = rest): Promise<void> {
-  if (job.state !== 'RUNNING' && job.state !== 'RESTARTING') return;
-  if (!patched(REFUSE_WITHOUT_RECENT_CHECKPOINT)) return;
-  await check.requireRecentCheckpoint({ jobId: job.jobId });
+export async function requireRecentCheckpointOf(
+  job: JobSummary,
+  check: Pick<Activities, 'requireRecentCheckpoint'> = rest,
+): Promise<RecentCheckpoint | undefined> {
+  if (job.state !== 'RUNNING' && job.state !== 'RESTARTING') return undefined;
+  if (!patched(REFUSE_WITHOUT_RECENT_CHECKPOINT)) return undefined;
+  return check.requireRecentCheckpoint({ jobId: job.jobId });
 }

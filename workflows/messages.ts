@@ -106,4 +106,6 @@ export const WorkflowFailureType = {
   RestoreUnhealthy: 'RestoreUnhealthy',
   /** upgrade, restore: another live job writes (a table of the name of) a sink table; nothing was stopped */
   OtherWriters: 'OtherWriters',
+  /** upgrade, restore, savepoint: the job named does not write every declared sink table (its plan in Flink); nothing was stopped */
+  NotTheWriter: 'NotTheWriter',
 } as const;

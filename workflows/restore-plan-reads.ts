@@ -2,8 +2,9 @@
 // the reads that do not need another's answer start together: the tables' options, their other
 // users, the catalog's restore points and the tables' tags; then the tables' snapshots and the
 // savepoint's files. Per-table reads run a few tables at a time (fan-out.ts).
-import { patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
+import { FailureType } from '../src/domain/failure-types';
 import type { TableRef, TableState, TagInfo } from '../src/domain/model';
 import type { RestorePoint } from '../src/domain/restore-points';
 import { restCall } from './activity-options';
@@ -14,12 +15,20 @@ const rest = proxyActivities<Activities>(restCall);
 
 /** Histories recorded before this patch made the plan's reads one after another. */
 export const PLAN_READS_AT_ONCE = 'restore-plan-reads-at-once';
+/** Histories recorded before this patch read no checkpoint of the writer (tag names were checked only after the stop). */
+export const PLAN_READS_WRITER_CHECKPOINT = 'restore-plan-reads-writer-checkpoint';
 
 export interface PlanReads {
   described(): ReturnType<Activities['describeSinkTables']>;
   /** undefined for histories recorded before the plan looked for other writers and readers */
   users(): Promise<TableUsers | undefined>;
   restorePoints(): Promise<RestorePoint[]>;
+  /**
+   * The latest completed checkpoint id of the writer the restore stops with a savepoint; undefined
+   * when there is none to stop, for histories recorded before PLAN_READS_WRITER_CHECKPOINT, and for
+   * a writer without a recent one (its stop then decides, and the check after the stop stays the guard).
+   */
+  writerCheckpoint(): Promise<number | undefined>;
   tags(table: TableRef): Promise<TagInfo[]>;
   /** Starts the reads that need the restore point's tag (its snapshot on every table) and path. */
   startSecondRound(tag: string, path: string | null): Promise<void>;
@@ -38,10 +47,12 @@ function once<T>(read: () => Promise<T>): { get: () => Promise<T>; start: () => 
 /**
  * The reads of one plan, started together when `atOnce` (patch PLAN_READS_AT_ONCE), else each when
  * the plan asks for it, as histories recorded before made them. `jobName` and `writerJobId` come
- * from the writer, observed first.
+ * from the writer, observed first; `stopsWithSavepoint` when the restore will stop it with one.
  */
-export function planReads(tables: TableRef[], jobName: string, writerJobId: string | undefined, atOnce: boolean): PlanReads {
+export function planReads(tables: TableRef[], jobName: string, writerJobId: string | undefined, atOnce: boolean, stopsWithSavepoint = false): PlanReads {
   const described = once(() => rest.describeSinkTables({ tables }));
+  const readsCheckpoint = atOnce && stopsWithSavepoint && writerJobId !== undefined && patched(PLAN_READS_WRITER_CHECKPOINT);
+  const writerCheckpoint = once(async () => (readsCheckpoint ? latestCheckpointOf(writerJobId!) : undefined));
   const users = once(async () => (patched(PLAN_FINDS_TABLE_USERS) ? observeTableUsers(tables, writerJobId, true) : undefined));
   const restorePoints = once(() => rest.listRestorePoints({ jobName, tables }));
   const savepointFiles = new Map<string, ReturnType<typeof once<{ savepointId: number; exists: boolean }>>>();
@@ -49,7 +60,13 @@ export function planReads(tables: TableRef[], jobName: string, writerJobId: stri
     if (!savepointFiles.has(path)) savepointFiles.set(path, once(() => rest.inspectSavepoint({ path })));
     return savepointFiles.get(path)!;
   };
-  const common = { described: described.get, users: users.get, restorePoints: restorePoints.get, savepointFiles: (path: string) => filesAt(path).get() };
+  const common = {
+    described: described.get,
+    users: users.get,
+    restorePoints: restorePoints.get,
+    writerCheckpoint: writerCheckpoint.get,
+    savepointFiles: (path: string) => filesAt(path).get(),
+  };
   if (!atOnce) {
     return {
       ...common,
@@ -59,7 +76,7 @@ export function planReads(tables: TableRef[], jobName: string, writerJobId: stri
     };
   }
 
-  for (const read of [described, users, restorePoints]) read.start();
+  for (const read of [described, users, restorePoints, writerCheckpoint]) read.start();
   const allTags = settledAtMost(tables, TABLES_AT_ONCE, (table) => rest.listTags({ table }));
   const tagsOf = async (table: TableRef) => valueOf((await allTags)[tables.indexOf(table)]!);
   let allStates: Promise<Map<TableRef, PromiseSettledResult<TableState>>> | undefined;
@@ -79,4 +96,16 @@ export function planReads(tables: TableRef[], jobName: string, writerJobId: stri
       return outcome ? valueOf(outcome) : rest.tableState({ table, newerThan });
     },
   };
+}
+
+/** A writer without a recent checkpoint, or gone meanwhile, leaves no id to compare: undefined. */
+async function latestCheckpointOf(jobId: string): Promise<number | undefined> {
+  try {
+    return (await rest.requireRecentCheckpoint({ jobId })).checkpointId;
+  } catch (err) {
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+    if (type === FailureType.NoRecentCheckpoint || type === FailureType.JobNotFound) return undefined;
+    throw err;
+  }
 }

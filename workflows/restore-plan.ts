@@ -4,7 +4,7 @@
 import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import { FailureType } from '../src/domain/failure-types';
-import type { JobSummary, TableRef, TagInfo } from '../src/domain/model';
+import { savepointTagNames, type JobSummary, type TableRef, type TagInfo } from '../src/domain/model';
 import { TAG_REMADE, type RestorePoint } from '../src/domain/restore-points';
 import { restCall } from './activity-options';
 import { checkDeploymentsBeforeStop } from './deployment-check';
@@ -13,7 +13,17 @@ import { WorkflowFailureType } from './messages';
 import type { RestoreParams, RestorePointRef } from './restore-input';
 import type { RestorePlan, TableBlastRadius } from './restore-messages';
 import { PLAN_READS_AT_ONCE, planReads } from './restore-plan-reads';
-import { BY_NAME_ONLY, namedIn, otherWritersFailure, planReaders, RESTORE_UNDER_OTHER_WRITERS, shortName, type TableUsers } from './table-users';
+import { tagsAheadFailure, tagsAheadOf } from './tag-guard';
+import {
+  BY_NAME_ONLY,
+  namedIn,
+  otherWritersFailure,
+  planReaders,
+  requireOwnJobWrites,
+  RESTORE_UNDER_OTHER_WRITERS,
+  shortName,
+  type TableUsers,
+} from './table-users';
 
 const rest = proxyActivities<Activities>(restCall);
 
@@ -52,7 +62,7 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
         jobName: await nameOf(params),
       }
     : await observeWriter(params);
-  const reads = planReads(tables, jobName, writer.jobId, atOnce);
+  const reads = planReads(tables, jobName, writer.jobId, atOnce, writer.action === 'stop-with-savepoint');
   await deploymentsChecked;
 
   const described = await reads.described();
@@ -72,6 +82,13 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
   // stopped: it would write on over the rolled-back tables (after the tables' checks: `$consumers`
   // of a missing table fails). Behind patched: running restores replay.
   const users = await reads.users();
+  if (users && writer.jobId !== undefined && writer.action !== 'none') {
+    const undo =
+      writer.action === 'cancel'
+        ? 'The restore would cancel it'
+        : `The restore would stop it, Paimon would not tag its savepoint on these tables, and the restore would start ${deployment.version} in its place from that savepoint`;
+    requireOwnJobWrites(tables, { jobId: writer.jobId, name: jobName }, users, undo);
+  }
   const leftRunning = users ? users.otherWriters.filter(namedIn(params.options.notWriters)) : [];
   const otherWriters = users ? users.otherWriters.filter((j) => !leftRunning.includes(j)) : [];
   if (otherWriters.length > 0) {
@@ -133,6 +150,14 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
   if (problems.length > 0) {
     const type = missingOn.length > 0 ? WorkflowFailureType.TagMissing : WorkflowFailureType.SavepointMissing;
     throw fatal(type, `restore point ${tag} of job '${jobName}' cannot be restored: ${problems.join('; ')}. Nothing was changed.`);
+  }
+  // Paimon would keep an old tag of the stop's savepoint's name: refused while nothing is stopped. The
+  // restore point's own tag stays out (it is what the rollback needs; the check after the stop covers it).
+  const checkpointId = await reads.writerCheckpoint();
+  if (checkpointId !== undefined) {
+    const tagNames = await Promise.all(tables.map(async (t) => [t, savepointTagNames(await reads.tags(t)).filter((n) => n !== tag)] as const));
+    const ahead = tagsAheadOf(checkpointId, Object.fromEntries(tagNames));
+    if (ahead.length > 0) throw tagsAheadFailure(`the writer, job '${jobName}' (${writer.jobId}),`, checkpointId, ahead);
   }
 
   const restorePoint = {

@@ -14,6 +14,7 @@ import {
   type TakeSavepointResult,
 } from '../src/domain/restore-points';
 import { longRunning } from './activity-options';
+import { observeTableUsers, requireOwnJobWrites } from './table-users';
 import { countOperation } from './metrics';
 import { requireRecentCheckpointOf } from './deployment-check';
 import { describeIssues } from './input';
@@ -35,6 +36,8 @@ const fatal = (type: string, message: string) => ApplicationFailure.create({ typ
  * also runs when the savepoint step fails (the job stopped, its name not running).
  */
 export const RETENTION_WHEN_SAVEPOINT_FAILS = 'retention-when-savepoint-fails';
+/** Runs recorded before it checked, in the job's plan in Flink, that the job writes every sink table. */
+export const SAVEPOINT_CHECKS_JOB_WRITES = 'savepoint-checks-job-writes-tables';
 
 export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<TakeSavepointResult> {
   const params = validated(input);
@@ -47,6 +50,10 @@ export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<
     // Retention needs no running job: it reads the records, Paimon's tags and the savepoint dir.
     // A job named by id only has no name to run it for once the job is gone.
     if (!('jobName' in job)) throw err;
+    // The tables are not this job's: retention would judge (and delete) restore points on tables it does not write.
+    if (failureTypeOf(err) === WorkflowFailureType.NotTheWriter) {
+      throw fatal(WorkflowFailureType.NotTheWriter, `${messageOf(err)} Retention did not run either: it would judge restore points on these tables.`);
+    }
     const ran = await runRetention(job.jobName, tables, retention);
     const savepointError = messageOf(err);
     const retentionText =
@@ -137,7 +144,8 @@ async function takeSavepoint(params: TakeSavepointParams): Promise<TakeSavepoint
 }
 
 /**
- * Observe before acting: the job is RUNNING and has a recent completed checkpoint, and every sink table exists and tags savepoints. Also
+ * Observe before acting: the job is RUNNING and has a recent completed checkpoint, every sink table exists and tags savepoints, and
+ * the job's plan writes every one of them. Also
  * the `savepoint-*` tag names the tables have before the savepoint (workflows/tag-guard.ts).
  */
 async function checkJobAndTables(job: TakeSavepointParams['job'], tables: TableRef[]): Promise<{ running: JobSummary; tagNamesBefore: TagsBefore }> {
@@ -148,14 +156,24 @@ async function checkJobAndTables(job: TakeSavepointParams['job'], tables: TableR
   if (running.state !== 'RUNNING') {
     throw fatal(WorkflowFailureType.JobNotRunning, `job '${running.name}' (${running.jobId}) is ${running.state}, not RUNNING`);
   }
+  // Read beside the tables' description; judged after it (a missing table is named first).
+  const users = patched(SAVEPOINT_CHECKS_JOB_WRITES) ? observeTableUsers(tables, running.jobId, false) : undefined;
+  users?.catch(() => undefined);
+  const requireJobWrites = async () => {
+    if (users) {
+      requireOwnJobWrites(tables, running, await users, 'Its savepoint would be no restore point of these tables (Paimon tags it only on the tables the job writes)');
+    }
+  };
   if (!shortStepsRunLocally()) {
     const tagsBefore = savepointTagsAhead(tables);
     requireTaggingSinks(await steps.describeSinkTables({ tables }));
+    await requireJobWrites();
     return { running, tagNamesBefore: await tagsBefore() };
   }
   // The tag names come with the tables' description, from one gateway session.
   const sinks = await steps.describeSinkTables({ tables, withSavepointTags: true });
   requireTaggingSinks(sinks);
+  await requireJobWrites();
   return { running, tagNamesBefore: Object.fromEntries(sinks.map((s) => [s.table, s.savepointTags ?? []])) };
 }
 

@@ -22,6 +22,8 @@ export const UPGRADE_REFUSES_OTHER_WRITERS = 'upgrade-refuses-other-writers';
 export const BY_NAME_ONLY = "Flink's plan names a Paimon writer by table name only, not its database";
 
 export interface TableUsers {
+  /** the operation's own job as its plan shows it; undefined when the plan writes and reads none of the tables */
+  own?: TableJob;
   /** live jobs other than the operation's own writer that write a table of that name */
   otherWriters: TableJob[];
   /** live jobs other than the writer that read the tables */
@@ -37,6 +39,7 @@ export async function observeTableUsers(tables: TableRef[], writerJobId: string 
   ]);
   const others = jobs.filter((j) => j.jobId !== writerJobId);
   return {
+    own: jobs.find((j) => j.jobId === writerJobId),
     otherWriters: others.filter((j) => j.writes.length > 0),
     readerJobs: others.filter((j) => j.reads.length > 0),
     consumers,
@@ -50,19 +53,49 @@ export const namedIn =
     notWriters.some((n) => n === j.jobId || n === j.name);
 
 /**
- * The upgrade's preflight: another job writing the sink tables refuses the upgrade before the
- * stop. Its compensation rolls the tables back to the savepoint's tag under that writer.
+ * The upgrade's preflight: the job it stops writes every sink table, and no other job does.
+ * Another writer would see its commits rolled back by the compensation.
  */
-export async function refuseOtherWritersOfUpgrade(tables: TableRef[], job: JobSummary, notWriters: string[]): Promise<void> {
+export async function refuseWrongWritersOfUpgrade(tables: TableRef[], job: JobSummary, notWriters: string[]): Promise<void> {
   if (!patched(UPGRADE_REFUSES_OTHER_WRITERS)) return;
-  const found = (await observeTableUsers(tables, job.jobId, false)).otherWriters;
-  const otherWriters = found.filter((j) => !namedIn(notWriters)(j));
+  const users = await observeTableUsers(tables, job.jobId, false);
+  requireOwnJobWrites(
+    tables,
+    job,
+    users,
+    "The upgrade would stop it, Paimon would not tag its savepoint on these tables, and the undo would start the old version in its place from that savepoint",
+  );
+  const otherWriters = users.otherWriters.filter((j) => !namedIn(notWriters)(j));
   if (otherWriters.length === 0) return;
   throw otherWritersFailure(
     otherWriters,
     `the upgrade stops job '${job.name}' (${job.jobId})`,
     "An upgrade that fails is undone by rolling the tables back to the savepoint's tag, under them: what they committed meanwhile " +
       'would be lost, so the upgrade is not safe to start. If one writes a table of that name in another database, name it in options.notWriters',
+  );
+}
+
+/**
+ * The job an operation stops (or takes a savepoint of) writes every declared sink table, as its
+ * plan in Flink shows: else the job or the tables were named wrongly (a job id copied from the
+ * wrong pipeline), Paimon never tags its savepoint on these tables, and an undo would start
+ * another pipeline's version from that savepoint. NotTheWriter (non-retryable) otherwise.
+ */
+export function requireOwnJobWrites(tables: TableRef[], job: { jobId: string; name: string }, users: TableUsers, consequence: string): void {
+  const writes = users.own?.writes ?? [];
+  const notWritten = tables.filter((t) => !writes.includes(t));
+  if (notWritten.length === 0) return;
+  const seen =
+    writes.length > 0
+      ? `its plan in Flink writes a table named ${writes.map(shortName).join(', ')}, but none named ${notWritten.map(shortName).join(', ')}`
+      : `its plan in Flink shows no Paimon writer ('Writer : <table>') of a table named ${notWritten.map(shortName).join(', ')}` +
+        (users.own && users.own.reads.length > 0 ? ` (it reads ${users.own.reads.map((r) => r.table).join(', ')})` : '');
+  const writers = users.otherWriters.filter((j) => notWritten.some((t) => j.writes.includes(t)));
+  const realWriters = writers.length > 0 ? ` Live jobs that do write them: ${writersText(writers)}.` : ' No live job writes them.';
+  throw fatal(
+    WorkflowFailureType.NotTheWriter,
+    `job '${job.name}' (${job.jobId}) does not write every declared sink table: ${seen} (${BY_NAME_ONLY}).${realWriters} ` +
+      `${consequence}. Name the job that writes ${notWritten.join(', ')}, or declare the tables this job writes. Nothing was changed.`,
   );
 }
 

@@ -5,7 +5,7 @@
 // tag name was already taken is refused.
 import { ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import { savepointTagNames, type TableRef } from '../src/domain/model';
+import { savepointIdOfTag, savepointTagNames, type TableRef } from '../src/domain/model';
 import { restCall } from './activity-options';
 
 const { listTags } = proxyActivities<Activities>(restCall);
@@ -69,5 +69,30 @@ export function tagCollisionFailure(tag: string, tables: TableRef[]): Applicatio
       `whose checkpoint ids started again from 1), so Paimon did not tag this savepoint there and it is no ` +
       `restore point. Delete or rename the old tag (CALL sys.delete_tag) if it is not needed, or restart the ` +
       `job from its latest savepoint so checkpoint ids continue, then try again.`,
+  });
+}
+
+/**
+ * Before the stop: the `savepoint-<K>` tags with K above the job's latest completed checkpoint, per
+ * table. Checkpoint ids only grow within a run, so the stop's savepoint gets an id above that
+ * checkpoint: such a tag is left by another run (ids from 1 again) and may take this savepoint's name.
+ */
+export function tagsAheadOf(latestCheckpointId: number, before: TagsBefore): { table: TableRef; tags: string[] }[] {
+  return Object.entries(before)
+    .map(([table, names]) => ({ table, tags: names.filter((name) => (savepointIdOfTag(name) ?? 0) > latestCheckpointId) }))
+    .filter((t) => t.tags.length > 0);
+}
+
+/** TagCollision before anything is stopped: which tags, and what to do. */
+export function tagsAheadFailure(job: string, latestCheckpointId: number, ahead: { table: TableRef; tags: string[] }[]): ApplicationFailure {
+  const where = ahead.map((t) => `${t.table}: ${t.tags.join(', ')}`).join('; ');
+  return ApplicationFailure.create({
+    type: TagCollision,
+    nonRetryable: true,
+    message:
+      `the latest completed checkpoint of ${job} is ${latestCheckpointId}, but the sink tables have savepoint tags with higher ids, left by an ` +
+      `earlier run whose checkpoint ids started again from 1 (${where}). The savepoint taken at the stop may get one of these names, and ` +
+      `Paimon keeps an existing tag, so it would have no tag of its own. Delete or rename the old tag(s) if nobody needs them ` +
+      `(CALL sys.delete_tag), or let the job checkpoint past them, then try again. Nothing was changed.`,
   });
 }

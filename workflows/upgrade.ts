@@ -20,8 +20,8 @@ import { droppedStateText, jobLabel, statusQuery, WorkflowFailureType, type Upgr
 import { Progress } from './progress';
 import { requireOperationWorkflowId } from './operation-id';
 import { messageOf, Saga } from './saga';
-import { collidingTables, savepointTagsAhead, TagCollision, tagCollisionFailure } from './tag-guard';
-import { refuseOtherWritersOfUpgrade } from './table-users';
+import { collidingTables, savepointTagsAhead, TagCollision, tagCollisionFailure, tagsAheadFailure, tagsAheadOf } from './tag-guard';
+import { refuseWrongWritersOfUpgrade } from './table-users';
 import { stepToken } from './tokens';
 import { newVersionParallelism, oldVersionParallelism, planUpgradeShapeBeforeStop } from './upgrade-shape';
 import { recordUpgradeOutcomeOf, recordUpgradeSavepoint } from './upgrade-restore-point';
@@ -41,10 +41,10 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
   progress.forJob(job);
 
   progress.enter('preflight');
-  const oldJob = await runningJob(job);
+  const { oldJob, latestCheckpointId } = await runningJob(job);
   const tagsBefore = savepointTagsAhead(sinkTables);
   await preflight(sinkTables);
-  await refuseOtherWritersOfUpgrade(sinkTables, oldJob, options.notWriters);
+  await refuseWrongWritersOfUpgrade(sinkTables, oldJob, options.notWriters);
   // The new version, and the old one the compensation would start again: a bad path, an unknown
   // column or a syntax error is found here, not after the job is stopped.
   await checkDeploymentsBeforeStop([newVersion, oldVersion], sinkTables);
@@ -86,6 +86,9 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
   let stopped: Savepoint | undefined;
   try {
     const tagNamesBefore = await tagsBefore();
+    // Paimon would keep an old tag of the stop's savepoint's name: refused while nothing is stopped.
+    const ahead = latestCheckpointId === undefined ? [] : tagsAheadOf(latestCheckpointId, tagNamesBefore);
+    if (ahead.length > 0) throw tagsAheadFailure(`job '${oldJob.name}' (${oldJob.jobId})`, latestCheckpointId!, ahead);
     progress.enter('stopping-with-savepoint');
     const triggerId = stepToken('stop-with-savepoint');
     progress.note({ triggerId });
@@ -99,6 +102,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
     progress.note({ savepoint: { id: savepoint.savepointId, path: savepoint.path }, tag });
     saga.add(() => restoreOldVersion(savepoint));
 
+    // The same names read before the stop: what guards a run without the job's checkpoint id (recorded before it was read).
     const collided = collidingTables(tag, tagNamesBefore);
     if (collided.length > 0) throw tagCollisionFailure(tag, collided);
 
@@ -190,18 +194,18 @@ function validated(input: UpgradeInput): UpgradeParams {
   return parsed.value;
 }
 
-/** Observe before acting: the job to upgrade exists, is RUNNING and checkpoints. */
-async function runningJob(job: JobRef): Promise<JobSummary> {
+/** Observe before acting: the job to upgrade exists, is RUNNING and checkpoints; with its latest completed checkpoint id. */
+async function runningJob(job: JobRef): Promise<{ oldJob: JobSummary; latestCheckpointId?: number }> {
   const found = await rest.resolveJob({ job });
   // A savepoint is a checkpoint: a job that completes none would fail the stop in Flink's words.
-  await requireRecentCheckpointOf(found);
+  const checkpoint = await requireRecentCheckpointOf(found);
   if (found.state !== 'RUNNING') {
     throw fatal(
       WorkflowFailureType.JobNotRunning,
       `job '${found.name}' (${found.jobId}) is ${found.state}: an upgrade stops a RUNNING job with a savepoint`,
     );
   }
-  return found;
+  return { oldJob: found, latestCheckpointId: checkpoint?.checkpointId };
 }
 
 /** Every sink table can tag a savepoint, and the cluster is one we know. */

@@ -77,8 +77,14 @@ export class FakeStack {
   readonly badShapes = new Map<string, string>();
   /** versions whose jobs have no recent completed checkpoint: requireRecentCheckpoint refuses them with this cause */
   readonly noRecentCheckpoint = new Map<string, string>();
-  /** live jobs of other names that write or read the tables (findTableJobs); the fake's own live jobs write every table */
+  /** live jobs of other names that write or read the tables (findTableJobs) */
   readonly otherJobs: TableJob[] = [];
+  /**
+   * The tables the fake's own live jobs write, as their plan in Flink shows (findTableJobs), and the
+   * only ones Paimon tags their savepoints on; undefined: every table. A job writing none of the
+   * tables asked about is left out of findTableJobs, as Flink's activity leaves it out.
+   */
+  ownJobWrites: TableRef[] | undefined;
   /** rows of the tables' `$consumers` (listConsumers) */
   readonly consumers: TableConsumer[] = [];
   /** recordRestorePoint fails for good with this message (RestorePointConflict) */
@@ -149,6 +155,11 @@ export class FakeStack {
     const savepoint = this.takeSavepoint(writer.jobId, `seed-${this.savepoints.size}`, false);
     this.commit(commits);
     return savepoint;
+  }
+
+  /** The job was started afresh (no savepoint): its checkpoint ids count from 1 again, the next one being `next`. */
+  checkpointIdsStartAgainAt(next: number): void {
+    this.nextCheckpoint = next - 1;
   }
 
   /** The running job commits `n` times: one snapshot more on every table each time. */
@@ -274,7 +285,8 @@ export class FakeStack {
         const asked = new Set(input.tables);
         const own = [...this.jobs.values()]
           .filter((j) => j.name === this.options.jobName && !TERMINAL.includes(j.state))
-          .map((j): TableJob => ({ jobId: j.jobId, name: j.name, state: j.state, writes: [...input.tables], reads: [] }));
+          .map((j): TableJob => ({ jobId: j.jobId, name: j.name, state: j.state, writes: input.tables.filter((t) => this.ownJobWritesTable(t)), reads: [] }))
+          .filter((j) => j.writes.length > 0);
         const others = this.otherJobs
           .map((j) => ({ ...j, writes: j.writes.filter((t) => asked.has(t)), reads: j.reads.filter((r) => asked.has(r.table)) }))
           .filter((j) => j.writes.length > 0 || j.reads.length > 0);
@@ -422,6 +434,10 @@ export class FakeStack {
     throw ApplicationFailure.create({ type: 'NotFaked', message: `fake: ${name} is not faked`, nonRetryable: true });
   }
 
+  private ownJobWritesTable(table: TableRef): boolean {
+    return this.ownJobWrites === undefined || this.ownJobWrites.includes(table);
+  }
+
   private writers(): FakeJob[] {
     return this.running().filter((j) => j.name === this.options.jobName);
   }
@@ -493,7 +509,7 @@ export class FakeStack {
       t.snapshot++;
       // Paimon's auto-tag leaves a tag whose name is taken alone (an earlier run's savepoint-<id>).
       const name = `savepoint-${savepointId}`;
-      if (t.autoTag && !this.tagNeverAppearsOn.has(table) && !t.tags.has(name)) t.tags.set(name, t.snapshot);
+      if (t.autoTag && this.ownJobWritesTable(table) && !this.tagNeverAppearsOn.has(table) && !t.tags.has(name)) t.tags.set(name, t.snapshot);
     }
     this.savepoints.set(triggerId, savepoint);
     this.savepointsTaken.set(triggerId, (this.savepointsTaken.get(triggerId) ?? 0) + 1);

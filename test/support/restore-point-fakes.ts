@@ -11,7 +11,7 @@ export const DAY = 24 * 60 * 60_000;
 
 export type FakeJobActivities = Pick<
   Activities,
-  'resolveJob' | 'requireRecentCheckpoint' | 'describeSinkTables' | 'listTags' | 'triggerSavepoint' | 'awaitTag' | 'recordRestorePoint'
+  'resolveJob' | 'requireRecentCheckpoint' | 'describeSinkTables' | 'listTags' | 'triggerSavepoint' | 'awaitTag' | 'recordRestorePoint' | 'findTableJobs'
 >;
 
 /** One fake Flink job and its Paimon tables; records every call in order. */
@@ -32,6 +32,8 @@ export interface FakeJobKnobs {
   tagExpiresAt?: Partial<Record<TableRef, string>>;
   /** no job of that name runs (stopped): resolveJob refuses as Flink's activity does */
   notRunning?: boolean;
+  /** the tables the job's plan writes (findTableJobs); default every table asked about */
+  writes?: TableRef[];
 }
 
 export function fakeJob(jobName: string, knobs: FakeJobKnobs = {}) {
@@ -71,6 +73,11 @@ export function fakeJob(jobName: string, knobs: FakeJobKnobs = {}) {
     async listTags(input) {
       calls.push({ name: 'listTags', input });
       return (knobs.tagsBefore ?? []).map((tagName) => ({ tagName, snapshotId: 1, schemaId: 0, commitTime: '2026-01-01T00:00:00', recordCount: 10 }));
+    },
+    async findTableJobs(input) {
+      calls.push({ name: 'findTableJobs', input });
+      const writes = input.tables.filter((t) => knobs.writes?.includes(t) ?? true);
+      return writes.length > 0 ? [{ jobId, name: jobName, state: 'RUNNING', writes, reads: [] }] : [];
     },
     async triggerSavepoint(input) {
       calls.push({ name: 'triggerSavepoint', input });

@@ -33,6 +33,8 @@ const BEFORE_PAIMON_READS_SCHEDULED_DIR = path.join(HISTORIES_DIR, 'before-paimo
  * expire (patches 'retention-upgrade-pin-lifecycle', 'retention-when-savepoint-fails'). Never re-recorded.
  */
 const BEFORE_UPGRADE_PIN_LIFECYCLE_DIR = path.join(HISTORIES_DIR, 'before-upgrade-pin-lifecycle');
+/** Savepoint runs recorded before patch 'savepoint-checks-job-writes-tables' read the job's plan. Never re-recorded. */
+const BEFORE_SAVEPOINT_CHECKS_WRITER_DIR = path.join(HISTORIES_DIR, 'before-savepoint-checks-writer');
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
 
 interface Scenario {
@@ -139,6 +141,14 @@ describe('recorded savepoint and retention histories', () => {
     const histories = await recordedHistories(BEFORE_UPGRADE_PIN_LIFECYCLE_DIR);
     expect(histories.map((h) => h.workflowId)).toEqual(scenarios.map((s) => s.name).sort());
     expect(scheduledActivities(histories.find((h) => h.workflowId === 'retention-deletes')!.history).names).not.toContain('restorePointsInUse');
+    expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
+  });
+
+  it('recorded before the savepoint read the job\'s plan for the tables it writes: replay on that branch', async () => {
+    const histories = await recordedHistories(BEFORE_SAVEPOINT_CHECKS_WRITER_DIR);
+    expect(histories.map((h) => h.workflowId)).toEqual(['savepoint-restorable', 'savepoint-tag-missing', 'savepoint-then-retention']);
+    expect(scheduledActivities(histories[0]!.history).names).not.toContain('findTableJobs');
+    expect(scheduledActivities((await recorded()).find((h) => h.workflowId === 'savepoint-restorable')!.history).names).toContain('findTableJobs');
     expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
   });
 

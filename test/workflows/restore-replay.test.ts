@@ -15,6 +15,8 @@ const recorded = () => recordedHistories(RESTORE_HISTORIES_DIR);
 const BEFORE_RESTORE_DOWNTIME_DIR = path.join(RESTORE_HISTORIES_DIR, 'before-restore-downtime');
 /** Recorded before patch restore-keeps-writer-parallelism. */
 const BEFORE_WRITER_PARALLELISM_DIR = path.join(RESTORE_HISTORIES_DIR, 'before-writer-parallelism');
+/** Recorded before patch restore-plan-reads-writer-checkpoint (tag names above the writer's checkpoint refused before the stop). */
+const BEFORE_WRITER_CHECKPOINT_DIR = path.join(RESTORE_HISTORIES_DIR, 'before-writer-checkpoint');
 
 describe('recorded restore histories', () => {
   it('has histories for every outcome', async () => {
@@ -42,6 +44,14 @@ describe('recorded restore histories', () => {
   it('histories recorded before the restore kept the writer\'s parallelism still replay', async () => {
     const histories = await recordedHistories(BEFORE_WRITER_PARALLELISM_DIR);
     expect(histories).toHaveLength(6);
+    expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
+  });
+
+  it('histories recorded before the plan read the writer\'s latest checkpoint still replay', async () => {
+    const histories = await recordedHistories(BEFORE_WRITER_CHECKPOINT_DIR);
+    expect(histories).toHaveLength(6);
+    expect(scheduledActivities(histories.find((h) => h.workflowId === 'restore-restored')!.history).names).not.toContain('requireRecentCheckpoint');
+    expect(scheduledActivities((await recorded()).find((h) => h.workflowId === 'restore-restored')!.history).names).toContain('requireRecentCheckpoint');
     expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
   });
 

@@ -28,6 +28,22 @@ const tablesOf = (stack: FakeStack) =>
 
 const steps = (status: RestoreStatus) => status.timings.map((t) => t.step);
 
+/**
+ * Approves plan 1; while stop-with-savepoint runs, an old tag of the name the stop's savepoint gets
+ * appears on `table` (after the check before the stop: the check after it is the backstop).
+ */
+async function approveWhileTagNameIsTaken(stack: FakeStack, jobName: string, table: string): Promise<string> {
+  const taken = `savepoint-${stack.nextSavepointId}`;
+  const release = stack.hold('stopWithSavepoint');
+  const approving = approveRestore(temporal.client, { jobName }, { approver: 'bob' });
+  for (let i = 0; i < 400 && stack.callsOf('stopWithSavepoint').length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+  expect(stack.callsOf('stopWithSavepoint')).toHaveLength(1);
+  stack.table(table).tags.set(taken, 1);
+  release();
+  await approving;
+  return taken;
+}
+
 describe('restoreWorkflow', () => {
   it('approved: plans, waits, stops the writer with a savepoint, branches, rolls back every table, restarts from A', async () => {
     const { jobName, stack, a, b } = stackWithRestorePoints();
@@ -301,18 +317,16 @@ describe('restoreWorkflow', () => {
     expect(stack.running()).toEqual([]);
   });
 
-  it("today's tag is an older one of the same name: fails before any rollback and restarts the writer from today's savepoint", async () => {
+  it("today's tag is an older one of the same name, come during the stop: fails before any rollback and restarts the writer from today's savepoint", async () => {
     const { jobName, stack, a } = stackWithRestorePoints();
-    // An earlier run of the job (started afresh, so counting checkpoints from 1 again) left the
-    // name the stop's savepoint will get, on an old snapshot: Paimon keeps it and tags nothing.
-    const taken = `savepoint-${stack.nextSavepointId}`;
-    stack.table('demo.customers').tags.set(taken, 1);
-    const { failure, status } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+    // The name the stop's savepoint gets is taken while it runs (an old tag put back): Paimon keeps
+    // the old tag and tags nothing.
+    const { failure, status, taken } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
       const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
       await awaitingApproval(temporal.client, jobName);
-      await approveRestore(temporal.client, { jobName }, { approver: 'bob' });
+      const taken = await approveWhileTagNameIsTaken(stack, jobName, 'demo.customers');
       const failure = await failureOf(handle.result());
-      return { failure, status: await handle.query(restoreStatusQuery) };
+      return { failure, status: await handle.query(restoreStatusQuery), taken };
     });
     expect(failure.type).toBe('TagMissing');
     expect(failure.message).toContain(`tag '${taken}' of the savepoint the writer stopped with is an older tag of the same name on demo.customers`);
@@ -328,13 +342,61 @@ describe('restoreWorkflow', () => {
     expect(steps(status)).toEqual(expect.arrayContaining(['stopping-writer', 'restarting-writer', 'awaiting-writer-health', 'failed']));
   });
 
+  it('a sink table holds a savepoint tag above the writer\'s latest checkpoint (an earlier run): refused at the plan, nothing stopped', async () => {
+    const { jobName, stack, a } = stackWithRestorePoints();
+    // An earlier run of the job (started afresh, checkpoint ids from 1 again) left the name the stop's savepoint would get.
+    const taken = `savepoint-${stack.nextSavepointId}`;
+    stack.table('demo.customers').tags.set(taken, 1);
+    const before = tablesOf(stack);
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      failureOf((await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue })).result()),
+    );
+    expect(failure.type).toBe('TagCollision');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain(`the latest completed checkpoint of the writer, job '${jobName}' (${stack.initialJobId}), is ${stack.nextSavepointId - 1}`);
+    expect(failure.message).toContain(`(demo.customers: ${taken})`);
+    expect(failure.message).toContain('Delete or rename the old tag(s)');
+    expect(failure.message).toContain('Nothing was changed');
+    expect(stack.callNames().filter((n) => CHANGING.includes(n))).toEqual([]);
+    expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
+    expect(tablesOf(stack)).toEqual(before);
+  });
+
+  it("a restore point from an earlier run (its id above the writer's checkpoints) is restored; the other old tags refuse it", async () => {
+    // Points 41 and 42, then the job started afresh: its checkpoints count from 1 again.
+    const { jobName, stack, a, b } = stackWithRestorePoints();
+    stack.checkpointIdsStartAgainAt(5);
+    const refused = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      failureOf((await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue })).result()),
+    );
+    // savepoint-42 may be the stop's name one day; savepoint-41 is the point restored, needed as it is.
+    expect(refused.type).toBe('TagCollision');
+    expect(refused.message).toContain(`(demo.orders: savepoint-${b.savepointId}; demo.customers: savepoint-${b.savepointId})`);
+    expect(refused.message).not.toContain(`savepoint-${a.savepointId}`);
+    expect(stack.callNames()).not.toContain('stopWithSavepoint');
+
+    const only = stackWithRestorePoints();
+    for (const t of TABLES) only.stack.table(t).tags.delete(`savepoint-${only.b.savepointId}`);
+    only.stack.checkpointIdsStartAgainAt(5);
+    const result = await withWorker(temporal.env, temporal.bundle, only.stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(only.jobName, only.a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, only.jobName);
+      await approveRestore(temporal.client, { jobName: only.jobName }, { approver: 'bob' });
+      return handle.result();
+    });
+    expect(result.status).toBe('restored');
+    expect(result.todaysSavepoint).toMatchObject({ savepointId: 5, tag: 'savepoint-5' });
+    expect(only.stack.rollbacks.map((r) => r.tag)).toEqual([`savepoint-${only.a.savepointId}`, `savepoint-${only.a.savepointId}`]);
+  });
+
   it('a writer an upgrade scaled apart from its graph: the restored job, and a writer restarted by the saga, run at its parallelism', async () => {
     const scaled = { graphParallelism: 1, overrides: { [FAKE_VERTEX]: 2, ['b'.repeat(32)]: 1 } };
-    const restore = async (stack: FakeStack, jobName: string, savepointId: number) =>
+    const restore = async (stack: FakeStack, jobName: string, savepointId: number, tagTakenDuringStop?: string) =>
       withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
         const handle = await startRestore(temporal.client, restoreInput(jobName, savepointId), { taskQueue });
         await awaitingApproval(temporal.client, jobName);
-        await approveRestore(temporal.client, { jobName }, { approver: 'bob' });
+        if (tagTakenDuringStop) await approveWhileTagNameIsTaken(stack, jobName, tagTakenDuringStop);
+        else await approveRestore(temporal.client, { jobName }, { approver: 'bob' });
         await handle.result().catch(() => undefined);
         return handle.query(restoreStatusQuery);
       });
@@ -353,8 +415,7 @@ describe('restoreWorkflow', () => {
     // The saga's restart from today's savepoint (today's tag is an older one of the same name).
     const restarted = stackWithRestorePoints();
     restarted.stack.job(restarted.stack.initialJobId).parallelism = scaled;
-    restarted.stack.table('demo.customers').tags.set(`savepoint-${restarted.stack.nextSavepointId}`, 1);
-    const failed = await restore(restarted.stack, restarted.jobName, restarted.a.savepointId);
+    const failed = await restore(restarted.stack, restarted.jobName, restarted.a.savepointId, 'demo.customers');
     expect(failed.step).toBe('failed');
     expect(restarted.stack.callsOf('deployJob')).toEqual([expect.objectContaining({ savepointPath: failed.todaysSavepoint!.path, parallelism: scaled })]);
 

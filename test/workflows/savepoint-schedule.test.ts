@@ -83,21 +83,25 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
       }
     });
 
-    // The tag names come with the tables' description (one call); no listTags of its own.
-    expect(fake.calls.slice(0, 6).map((c) => c.name)).toEqual([
+    // The tag names come with the tables' description (one call); no listTags of its own. The job's
+    // plan (does it write every table?) is read beside the description.
+    const names = fake.calls.slice(0, 7).map((c) => c.name);
+    expect([...names.slice(0, 2), names.slice(2, 4).sort(), ...names.slice(4)]).toEqual([
       'resolveJob',
       'requireRecentCheckpoint',
-      'describeSinkTables',
+      ['describeSinkTables', 'findTableJobs'],
       'triggerSavepoint',
       'awaitTag',
       'recordRestorePoint',
     ]);
-    expect(fake.calls[0]!.input).toEqual({ job: { jobName } });
-    expect(fake.calls[1]!.input).toEqual({ jobId: 'c'.repeat(32) });
-    expect(fake.calls[2]!.input).toEqual({ tables: TABLES, withSavepointTags: true });
-    expect(fake.calls[3]!.input).toMatchObject({ jobId: 'c'.repeat(32), formatType: 'CANONICAL' });
+    const input = (name: string) => fake.calls.find((c) => c.name === name)!.input;
+    expect(input('resolveJob')).toEqual({ job: { jobName } });
+    expect(input('requireRecentCheckpoint')).toEqual({ jobId: 'c'.repeat(32) });
+    expect(input('describeSinkTables')).toEqual({ tables: TABLES, withSavepointTags: true });
+    expect(input('findTableJobs')).toEqual({ tables: TABLES });
+    expect(input('triggerSavepoint')).toMatchObject({ jobId: 'c'.repeat(32), formatType: 'CANONICAL' });
     expect(fake.triggerIds[0]).toMatch(/^[0-9a-f]{32}$/);
-    expect(fake.calls[4]!.input).toEqual({ tables: TABLES, tag: 'savepoint-40', timeoutMs: 30_000 });
+    expect(input('awaitTag')).toEqual({ tables: TABLES, tag: 'savepoint-40', timeoutMs: 30_000 });
     expect(fake.records[0]).toMatchObject({
       savepointId: 40,
       jobName,
@@ -290,7 +294,9 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
         .catch((e: unknown) => e),
     );
     expect((err as WorkflowFailedError).cause).toMatchObject({ type, message: expect.stringMatching(message) });
-    expect(fake.calls.map((c) => c.name)).toEqual(['resolveJob', 'requireRecentCheckpoint', 'describeSinkTables']);
+    // The job's plan is read beside the tables' description; the tables are judged first.
+    expect(fake.calls.map((c) => c.name).sort()).toEqual(['describeSinkTables', 'findTableJobs', 'requireRecentCheckpoint', 'resolveJob']);
+    expect(fake.calls.map((c) => c.name)).not.toContain('triggerSavepoint');
   });
 
   it('refuses a job without a recent completed checkpoint with its cause, before any savepoint is triggered', async () => {

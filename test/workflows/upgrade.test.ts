@@ -305,20 +305,29 @@ describe('upgradeWorkflow', () => {
     expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
   });
 
-  it('a savepoint tag name taken by an earlier job run: v2 is never deployed, v1 restarts, fails TagCollision', async () => {
+  it('a savepoint tag above the job\'s latest checkpoint (left by an earlier run): refused before the stop, nothing changed', async () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
-    // The next savepoint is 41; an earlier run (checkpoint ids from 1 again) left savepoint-41 on one table.
-    stack.table('demo.customers').tags.set('savepoint-41', 1);
-    const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
-      failureOf((await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue })).result()),
-    );
+    // The latest checkpoint is 40, so the stop's savepoint gets 41 or more; an earlier run (checkpoint
+    // ids from 1 again) left savepoint-41 and savepoint-57 on one table, savepoint-12 on the other.
+    stack.table('demo.customers').tags.set('savepoint-41', 1).set('savepoint-57', 2);
+    stack.table('demo.orders').tags.set('savepoint-12', 1);
+    const { failure, status } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue });
+      return { failure: await failureOf(handle.result()), status: await handle.query(statusQuery) };
+    });
     expect(failure.type).toBe('TagCollision');
-    expect(failure.message).toMatch(/tag 'savepoint-41' already existed on demo\.customers before this savepoint/);
-    expect(failure.message).toMatch(/v1 runs again from .* as job/);
-    expect(stack.callNames()).not.toContain('awaitTag');
-    expect(stack.callsOf('deployJob').map((d) => d.deployment.version)).toEqual(['v1']);
-    expect(stack.running()).toHaveLength(1);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain(`the latest completed checkpoint of job '${jobName}' (${stack.initialJobId}) is 40`);
+    expect(failure.message).toContain('(demo.customers: savepoint-41, savepoint-57)');
+    expect(failure.message).not.toContain('savepoint-12');
+    expect(failure.message).toContain('Delete or rename the old tag(s) if nobody needs them (CALL sys.delete_tag), or let the job checkpoint past them');
+    expect(failure.message).toContain('Nothing was changed');
+    expect(stack.callNames()).not.toContain('stopWithSavepoint');
+    expect(stack.callNames()).not.toContain('deployJob');
+    expect(stack.running()).toEqual([expect.objectContaining({ jobId: stack.initialJobId, version: 'v1' })]);
+    expect(status).toMatchObject({ step: 'failed' });
+    expect(steps(status)).not.toContain('stopping-with-savepoint');
   });
 
   it('tag missing on one table: v2 is never deployed, v1 restarts from the savepoint, fails TagMissing', async () => {
