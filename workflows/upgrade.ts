@@ -12,7 +12,7 @@ import {
   type Savepoint,
   type TableRef,
 } from '../src/domain/model';
-import { longRunning, restCall, savepointWait, submitCall } from './activity-options';
+import { longRunning, restCall, savepointWait, submitCall, tableRollback } from './activity-options';
 import { checkDeploymentsBeforeStop, requireRecentCheckpointOf } from './deployment-check';
 import { cancelAndWait, fatal } from './job-steps';
 import { parseUpgradeInput, type UpgradeInput, type UpgradeParams } from './input';
@@ -29,6 +29,7 @@ import { humanDuration } from '../src/domain/durations';
 
 const rest = proxyActivities<Activities>(restCall);
 const submit = proxyActivities<Activities>(submitCall);
+const rollback = proxyActivities<Activities>(tableRollback);
 const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
 const savepointUpTo = (timeoutMs: number) => proxyActivities<Activities>(savepointWait(timeoutMs));
 
@@ -74,11 +75,28 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
     await requireHealthy(jobId, oldVersion, since, options.healthTimeout);
   };
   /** Stop the new version and undo what it wrote: every sink table back to the tag. */
-  const withdrawNewVersion = async (newJobId: string, tag: string) => {
+  const withdrawNewVersion = async (newJobId: string, { tag, path }: { tag: string; path: string }) => {
     progress.enter('cancelling-new-job');
     await cancelAndWait(newJobId);
     progress.enter('rolling-back-tables');
-    for (const table of sinkTables) await rest.rollbackToTag({ table, tag });
+    const done: TableRef[] = [];
+    for (const table of sinkTables) {
+      try {
+        await rollback.rollbackToTag({ table, tag });
+      } catch (err) {
+        const notDone = sinkTables.filter((t) => !done.includes(t));
+        const byHand = notDone.map((t) => `CALL sys.rollback_to(\`table\` => '${t}', tag => '${tag}')`).join('; ');
+        throw ApplicationFailure.create({
+          type: WorkflowFailureType.CompensationFailed,
+          nonRetryable: true,
+          message:
+            `rolling ${table} back failed: ${messageOf(err)}. Rolled back to ${tag}: ${done.join(', ') || 'none'}; ` +
+            `NOT rolled back: ${notDone.join(', ')}. Job ${newJobId} is cancelled and no job runs: finish by hand (${byHand}), ` +
+            `then start ${oldVersion.version} from ${path}`,
+        });
+      }
+      done.push(table);
+    }
   };
 
   let upgrade: { newJobId: string; health: HealthReport; savepoint: Savepoint; tag: string };
@@ -136,7 +154,7 @@ export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResul
     });
     progress.note({ newJobId });
     if (options.allowNonRestoredState) progress.note({ droppedState: droppedStateText(newVersion.version, savepoint.path) });
-    if (options.compensate) saga.add(() => withdrawNewVersion(newJobId, tag));
+    if (options.compensate) saga.add(() => withdrawNewVersion(newJobId, { tag, path: savepoint.path }));
     else saga.forget();
 
     progress.enter('awaiting-health');

@@ -487,6 +487,29 @@ describe('upgradeWorkflow', () => {
     expect(stack.job(status.restoredJobId!).version).toBe('v1');
   });
 
+  it('a table the compensation cannot roll back: fails naming the tables rolled back and not, with the SQL to finish; rollbacks outlast a gateway restart', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    stack.unhealthyVersions.add('v2');
+    stack.failRollbackOn.add(TABLES[1]!);
+    const { failure, status, history } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startUpgrade(temporal.client, upgradeInput(jobName), { taskQueue });
+      return { failure: await failureOf(handle.result()), status: await handle.query(statusQuery), history: await handle.fetchHistory() };
+    });
+
+    expect(failure.type).toBe('CompensationFailed');
+    expect(failure.message).toContain("failed at step 'rolling-back-tables'");
+    expect(failure.message).toContain(`Rolled back to ${status.tag}: ${TABLES[0]}; NOT rolled back: ${TABLES[1]}`);
+    expect(failure.message).toContain(`CALL sys.rollback_to(\`table\` => '${TABLES[1]}', tag => '${status.tag}')`);
+    expect(failure.message).toContain(`then start v1 from ${status.savepoint!.path}`);
+    expect(stack.rollbacks.map((r) => r.table)).toEqual([TABLES[0]]);
+    expect(stack.running()).toEqual([]);
+    // The rollbacks retry as the restore's do (tableRollback: about 2.5 minutes), not as a quick REST call.
+    const scheduled = history.events!.flatMap((e) => e.activityTaskScheduledEventAttributes ?? []);
+    const rollbacks = scheduled.filter((a) => a.activityType?.name === 'rollbackToTag');
+    expect(rollbacks.map((a) => a.retryPolicy?.maximumAttempts)).toEqual([10, 10]);
+  });
+
   it('an operator cancelling mid-upgrade gets the upgrade undone before the workflow ends cancelled', async () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
