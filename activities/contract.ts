@@ -12,7 +12,8 @@ import type {
   TableState,
   TagInfo,
 } from '../src/domain/model';
-import type { PointInUse, RestorePoint, RestorePointRecord, UpgradeOfPoint } from '../src/domain/restore-points';
+import type { RestorePoint, RestorePointRecord, UpgradeOfPoint } from '../src/domain/restore-points';
+import type { PointInUse } from '../src/domain/retention-input';
 
 export interface FlinkActivities {
   /** Cluster overview; fails non-retryably (type UnsupportedFlinkVersion) unless Flink is 1.20.x. */

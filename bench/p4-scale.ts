@@ -13,7 +13,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createSavepointSchedule, deleteSavepointSchedule, triggerSavepointSchedule } from '../src/client/schedules';
 import { startUpgrade } from '../src/client/start-upgrade';
 import { repoRoot } from '../src/config/repo-root';
-import { savepointWorkflowId } from '../src/domain/restore-points';
+import { savepointWorkflowId } from '../src/domain/job-name';
 import { MAX_CACHED_WORKFLOWS, WORKER_MAX_OLD_SPACE_MB } from '../src/worker/worker';
 import { flinkJobKey, operationStepKey } from '../workflows/messages';
 import { FAKE_LATENCY } from './fake-cluster';

@@ -9,7 +9,7 @@ import { localPath, RestorePointStore } from '../activities/catalog/store';
 import { rejectRestore, restorePlan } from '../src/client/approval';
 import { startRestore } from '../src/client/start-restore';
 import type { Deployment } from '../src/domain/model';
-import type { TakeSavepointResult } from '../src/domain/restore-points';
+import type { TakeSavepointResult } from '../src/domain/savepoint-input';
 import { installMetrics } from '../src/worker/worker';
 import type { Client } from '@temporalio/client';
 import { awaitCheckpointedRun, cancelAndWait } from './support/demo-pipeline';

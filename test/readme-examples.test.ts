@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../src/config/repo-root';
-import { RetentionInputSchema, TakeSavepointInputSchema } from '../src/domain/restore-points';
+import { RetentionInputSchema } from '../src/domain/retention-input';
+import { TakeSavepointInputSchema } from '../src/domain/savepoint-input';
 import { describeIssues, parseUpgradeInput } from '../workflows/input';
 import { parseRestoreInput } from '../workflows/restore-input';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RetentionPolicySchema, type RestorePoint, type UpgradeOfPoint } from '../src/domain/restore-points';
+import type { RestorePoint, UpgradeOfPoint } from '../src/domain/restore-points';
+import { RetentionPolicySchema } from '../src/domain/retention-input';
 import { decideRetention } from '../src/domain/retention-policy';
 import { point as fakePoint } from './support/restore-point-fakes';
 

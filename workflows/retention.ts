@@ -4,13 +4,8 @@
 import { ApplicationFailure, log, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import type { TableRef } from '../src/domain/model';
-import {
-  RetentionInputSchema,
-  type RestorePoint,
-  type RetentionInput,
-  type RetentionParams,
-  type RetentionResult,
-} from '../src/domain/restore-points';
+import type { RestorePoint } from '../src/domain/restore-points';
+import { RetentionInputSchema, type RetentionInput, type RetentionParams, type RetentionResult } from '../src/domain/retention-input';
 import { decideRetention } from '../src/domain/retention-policy';
 import { longRunning, restCall } from './activity-options';
 import { describeIssues } from './input';

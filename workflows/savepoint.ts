@@ -4,15 +4,10 @@
 import { ApplicationFailure, executeChild, log, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import { tagFor, type JobSummary, type SinkTableInfo, type TableRef } from '../src/domain/model';
-import {
-  pinnedTagExpiryWarning,
-  retentionWorkflowId,
-  TakeSavepointInputSchema,
-  type RetentionResult,
-  type TakeSavepointInput,
-  type TakeSavepointParams,
-  type TakeSavepointResult,
-} from '../src/domain/restore-points';
+import { retentionWorkflowId } from '../src/domain/job-name';
+import { pinnedTagExpiryWarning } from '../src/domain/restore-points';
+import type { RetentionResult } from '../src/domain/retention-input';
+import { TakeSavepointInputSchema, type TakeSavepointInput, type TakeSavepointParams, type TakeSavepointResult } from '../src/domain/savepoint-input';
 import { longRunning } from './activity-options';
 import { observeTableUsers, requireOwnJobWrites } from './table-users';
 import { countOperation } from './metrics';

@@ -5,7 +5,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { z } from 'zod';
-import type { PointInUse } from '../../src/domain/restore-points';
+import type { PointInUse } from '../../src/domain/retention-input';
 
 const point = z.object({ savepointId: z.number().int(), path: z.string() }).loose();
 

@@ -5,7 +5,8 @@ import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'no
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { localPath as flinkLocalPath } from '../flink/savepoint-metadata';
-import { jobKey, RestorePointRecordSchema, type RestorePointRecord } from '../../src/domain/restore-points';
+import { jobKey } from '../../src/domain/job-name';
+import { RestorePointRecordSchema, type RestorePointRecord } from '../../src/domain/restore-points';
 
 /** Failure types of the catalog activities; workflows match on these strings. */
 export const CatalogFailureType = {

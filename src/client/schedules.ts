@@ -9,13 +9,9 @@ import {
   type ScheduleSummary,
 } from '@temporalio/client';
 import { z } from 'zod';
-import {
-  duration,
-  savepointScheduleId,
-  savepointWorkflowId,
-  TakeSavepointInputSchema,
-  type TakeSavepointParams,
-} from '../domain/restore-points';
+import { duration } from '../domain/durations';
+import { savepointScheduleId, savepointWorkflowId } from '../domain/job-name';
+import { TakeSavepointInputSchema, type TakeSavepointParams } from '../domain/savepoint-input';
 import { describeIssues } from '../../workflows/input';
 import { flinkJobKey } from '../../workflows/messages';
 import type { takeSavepointWorkflow } from '../../workflows/savepoint';

@@ -1,5 +1,7 @@
-// Durations as people write them, for messages: an input of '30s' comes back as '30s', not 30000 ms.
-// Pure: bundled into workflow code.
+// Durations as people write them: read from input ('90s', '2m', '30d', or milliseconds) and given
+// back in messages ('30s', not 30000 ms). Pure: bundled into workflow code.
+import { msToNumber, type Duration } from '@temporalio/common';
+import { z } from 'zod';
 
 const UNITS: [string, number][] = [
   ['d', 86_400_000],
@@ -23,3 +25,25 @@ export function humanDuration(ms: number): string {
   }
   return text;
 }
+
+const YEAR_MS = 366 * 24 * 60 * 60 * 1000;
+
+/** Milliseconds, or a duration string like '90s', '2m' or '30d'; normalised to milliseconds. */
+export const duration = (what: string, options: { min?: number; max?: number } = {}) =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const { min = 1, max = YEAR_MS } = options;
+    let ms: number;
+    try {
+      ms = msToNumber(value as Duration);
+    } catch {
+      ms = Number.NaN;
+    }
+    if (!Number.isInteger(ms) || ms < min || ms > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${what} must be milliseconds or a duration like '2m' or '30d', from ${min} ms to ${max} ms; got ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });

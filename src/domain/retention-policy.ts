@@ -1,7 +1,8 @@
 // Which restore points retention deletes: a pure function of the catalog listing, the policy and
 // the time, so the whole decision table is unit-tested without Temporal, Flink or Paimon.
 import { humanDuration } from './durations';
-import type { PointInUse, RestorePoint, RetentionDecision, RetentionPolicy } from './restore-points';
+import type { RestorePoint } from './restore-points';
+import type { PointInUse, RetentionDecision, RetentionPolicy } from './retention-input';
 
 type Policy = Pick<RetentionPolicy, 'keepLast' | 'maxAge'> & {
   pendingGrace?: number;

@@ -9,7 +9,7 @@ import { SqlGatewayClient } from '../../activities/sql-gateway/client';
 import { approveRestore, restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { startUpgrade } from '../../src/client/start-upgrade';
-import type { TakeSavepointResult } from '../../src/domain/restore-points';
+import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
 import type { UpgradeInput } from '../../workflows/input';
 import type { RestoreInput } from '../../workflows/restore-input';
 import type { RestoreResult } from '../../workflows/restore-messages';

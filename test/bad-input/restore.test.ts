@@ -11,7 +11,7 @@ import { localPath } from '../../activities/catalog/store';
 import { ApprovalRefusedError, approveRestore, rejectRestore, restorePlan } from '../../src/client/approval';
 import { OperationAlreadyRunningError, startUpgrade } from '../../src/client/start-upgrade';
 import { InvalidRestoreInputError, startRestore } from '../../src/client/start-restore';
-import type { TakeSavepointResult } from '../../src/domain/restore-points';
+import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
 import { operationWorkflowId } from '../../workflows/messages';
 import type { RestoreInput, RestorePointRef } from '../../workflows/restore-input';
 import { approveSignal, restoreStatusQuery, type RestorePlan, type RestoreResult } from '../../workflows/restore-messages';

@@ -19,7 +19,7 @@ import { approveRestore, restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import type { Config } from '../../src/config/config';
-import type { TakeSavepointResult } from '../../src/domain/restore-points';
+import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
 import { createClient } from '../../src/client/temporal-connection';
 import { awaitCheckpointedRun, cancelAndWait, createSinkTables, demoScripts, jobState, liveJobsNamed } from '../support/demo-pipeline';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';

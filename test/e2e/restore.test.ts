@@ -12,7 +12,7 @@ import { localPath, RestorePointStore } from '../../activities/catalog/store';
 import { approveRestore, rejectRestore, restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import type { Deployment, TableRef } from '../../src/domain/model';
-import type { TakeSavepointResult } from '../../src/domain/restore-points';
+import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
 import type { RestoreInput } from '../../workflows/restore-input';
 import type { RestorePlan, RestoreResult } from '../../workflows/restore-messages';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';

@@ -19,12 +19,10 @@ import {
   triggerSavepointSchedule,
 } from '../../src/client/schedules';
 import type { TableRef } from '../../src/domain/model';
-import {
-  retentionWorkflowId,
-  type RestorePoint,
-  type RetentionResult,
-  type TakeSavepointResult,
-} from '../../src/domain/restore-points';
+import { retentionWorkflowId } from '../../src/domain/job-name';
+import type { RestorePoint } from '../../src/domain/restore-points';
+import type { RetentionResult } from '../../src/domain/retention-input';
+import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
 import { awaitCheckpointedRun, tagNames, ensureSinkTables } from '../support/demo-pipeline';
 import { activityEnv as testActivityEnv } from '../support/activity-calls';

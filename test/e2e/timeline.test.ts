@@ -20,7 +20,8 @@ import { approveRestore, rejectRestore, restorePlan } from '../../src/client/app
 import { startRestore } from '../../src/client/start-restore';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import type { Deployment, TableRef } from '../../src/domain/model';
-import type { RestorePoint, TakeSavepointResult } from '../../src/domain/restore-points';
+import type { RestorePoint } from '../../src/domain/restore-points';
+import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
 import type { UpgradeResult } from '../../workflows/messages';
 import type { RestoreInput } from '../../workflows/restore-input';
 import type { RestoreResult } from '../../workflows/restore-messages';

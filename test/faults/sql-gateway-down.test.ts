@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { RestorePointStore } from '../../activities/catalog/store';
 import { approveRestore, restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
-import type { TakeSavepointResult } from '../../src/domain/restore-points';
+import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
 import type { RestoreResult } from '../../workflows/restore-messages';
 import { liveJobsNamed } from '../support/demo-pipeline';
 import { pidOf, stackUp, stopProcess } from '../support/stack-process';

@@ -5,7 +5,8 @@ import { restorePointRecordOf } from '../../activities/catalog/activities';
 import { tagIdentities } from '../../activities/catalog/timeline';
 import type { Activities } from '../../activities/contract';
 import { tagFor, type Savepoint, type TableRef, type TagInfo } from '../../src/domain/model';
-import type { PointInUse, RestorePoint, RestorePointRecord } from '../../src/domain/restore-points';
+import type { RestorePoint, RestorePointRecord } from '../../src/domain/restore-points';
+import type { PointInUse } from '../../src/domain/retention-input';
 
 export const DAY = 24 * 60 * 60_000;
 

@@ -4,7 +4,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import type { TableRef } from '../../src/domain/model';
-import type { RetentionInput, RetentionResult } from '../../src/domain/restore-points';
+import type { RetentionInput, RetentionResult } from '../../src/domain/retention-input';
 import { DAY, fakeCatalog, point, type CatalogFake } from '../support/restore-point-fakes';
 import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 

@@ -17,7 +17,8 @@ import {
   triggerSavepointSchedule,
   unpauseSavepointSchedule,
 } from '../../src/client/schedules';
-import { retentionWorkflowId, savepointScheduleId, type TakeSavepointResult } from '../../src/domain/restore-points';
+import { retentionWorkflowId, savepointScheduleId } from '../../src/domain/job-name';
+import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
 import { DAY, fakeCatalog, fakeJob, point, type FakeJobKnobs } from '../support/restore-point-fakes';
 import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 

@@ -1,7 +1,8 @@
 // savepointctl pin|unpin JOB SAVEPOINT_ID: a person's pin on a restore point, or its removal.
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
-import { jobKey, type RestorePointRecord } from '../../domain/restore-points';
+import { jobKey } from '../../domain/job-name';
+import type { RestorePointRecord } from '../../domain/restore-points';
 import { positional, type Parsed } from '../args';
 import type { Context } from '../context';
 import { CommandFailed, UsageError } from '../errors';

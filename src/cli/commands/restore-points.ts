@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { TableRefSchema } from '../../domain/model';
 import type { RestorePoint } from '../../domain/restore-points';
-import { jobKey } from '../../domain/restore-points';
+import { jobKey } from '../../domain/job-name';
 import { list, positional, type Parsed } from '../args';
 import type { Context } from '../context';
 import { CommandFailed, UsageError } from '../errors';

@@ -3,7 +3,8 @@
 // runs or not: it reads only the catalog, Paimon's tags and the savepoint directory.
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy } from '@temporalio/client';
 import { describeIssues } from '../../../workflows/input';
-import { RetentionInputSchema, retentionWorkflowId, type RetentionParams, type RetentionResult } from '../../domain/restore-points';
+import { retentionWorkflowId } from '../../domain/job-name';
+import { RetentionInputSchema, type RetentionParams, type RetentionResult } from '../../domain/retention-input';
 import { bool, compact, list, positional, str, type Parsed } from '../args';
 import { CommandFailed, UsageError } from '../errors';
 import { json, table } from '../output';

@@ -2,7 +2,8 @@
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { describeIssues } from '../../../workflows/input';
 import { flinkJobKey } from '../../../workflows/messages';
-import { savepointWorkflowId, TakeSavepointInputSchema, type TakeSavepointResult } from '../../domain/restore-points';
+import { savepointWorkflowId } from '../../domain/job-name';
+import { TakeSavepointInputSchema, type TakeSavepointResult } from '../../domain/savepoint-input';
 import { bool, compact, list, required, str, type Parsed } from '../args';
 import { workflowUrl } from '../context';
 import { CommandFailed, UsageError } from '../errors';
