@@ -355,7 +355,8 @@ function irreversibleText(tables: TableBlastRadius[], writerStopsWithSavepoint: 
 function summaryText(plan: RestorePlan): string {
   const writer =
     plan.writer.action === 'stop-with-savepoint'
-      ? `stop job ${plan.writer.jobId} with a savepoint`
+      ? `stop job ${plan.writer.jobId} with a savepoint (a restore that ends before any table is rolled back starts ` +
+        `${plan.deploymentVersion} from it in that job's place)`
       : plan.writer.action === 'cancel'
         ? `cancel job ${plan.writer.jobId} (${plan.writer.state}: no savepoint possible)`
         : 'no writer to stop';
