@@ -1,5 +1,5 @@
 // Workflow steps on a Flink job that more than one operation takes (upgrade, restore).
-import { ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import type { JobState } from '../src/domain/model';
 import { restCall } from './activity-options';
@@ -10,6 +10,12 @@ const rest = proxyActivities<Activities>(restCall);
 /** A failure no retry fixes, raised by the workflow itself. */
 export const fatal = (type: string, message: string, details?: unknown[]) =>
   ApplicationFailure.create({ type, message, nonRetryable: true, details });
+
+/** The type of an activity's ApplicationFailure (e.g. JobNotFound), or of the failure itself. */
+export function failureType(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+}
 
 export const STOPPED: readonly JobState[] = ['CANCELED', 'FAILED', 'FINISHED'];
 const CANCEL_POLLS = 60;

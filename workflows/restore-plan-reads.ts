@@ -2,13 +2,14 @@
 // the reads that do not need another's answer start together: the tables' options, their other
 // users, the catalog's restore points and the tables' tags; then the tables' snapshots and the
 // savepoint's files. Per-table reads run a few tables at a time (fan-out.ts).
-import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import { FailureType } from '../src/domain/failure-types';
 import type { TableRef, TableState, TagInfo } from '../src/domain/model';
 import type { RestorePoint } from '../src/domain/restore-points';
 import { restCall } from './activity-options';
 import { settledAtMost, TABLES_AT_ONCE, valueOf } from './fan-out';
+import { failureType } from './job-steps';
 import { observeTableUsers, PLAN_FINDS_TABLE_USERS, type TableUsers } from './table-users';
 
 const rest = proxyActivities<Activities>(restCall);
@@ -103,8 +104,7 @@ async function latestCheckpointOf(jobId: string): Promise<number | undefined> {
   try {
     return (await rest.requireRecentCheckpoint({ jobId })).checkpointId;
   } catch (err) {
-    const cause = err instanceof ActivityFailure ? err.cause : err;
-    const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+    const type = failureType(err);
     if (type === FailureType.NoRecentCheckpoint || type === FailureType.JobNotFound) return undefined;
     throw err;
   }

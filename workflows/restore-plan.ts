@@ -1,14 +1,14 @@
 // The restore's plan: observe everything the restore will touch and change nothing. Which
 // savepoint and tag the restore point is, that the tag is on every sink table and the savepoint's
 // files exist, and the blast radius of `rollback_to` per table.
-import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import { FailureType } from '../src/domain/failure-types';
 import { savepointTagNames, type JobSummary, type TableRef, type TagInfo } from '../src/domain/model';
 import { TAG_REMADE, type RestorePoint } from '../src/domain/restore-points';
 import { restCall } from './activity-options';
 import { checkDeploymentsBeforeStop } from './deployment-check';
-import { fatal, STOPPED } from './job-steps';
+import { failureType, fatal, STOPPED } from './job-steps';
 import { WorkflowFailureType } from './messages';
 import type { RestoreParams, RestorePointRef } from './restore-input';
 import type { RestorePlan, TableBlastRadius } from './restore-messages';
@@ -265,11 +265,6 @@ async function observeWriter(params: RestoreParams): Promise<{ writer: RestorePl
 async function nameOf(params: RestoreParams): Promise<string> {
   if ('jobName' in params.job) return params.job.jobName;
   return (await rest.getJob({ jobId: params.job.jobId })).name;
-}
-
-function failureType(err: unknown): string | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
 function pick(points: RestorePoint[], ref: RestorePointRef, jobName: string): RestorePoint {
