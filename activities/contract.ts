@@ -91,6 +91,21 @@ export interface FlinkActivities {
    * (activities/flink/table-jobs.ts); jobs that touch none are left out.
    */
   findTableJobs(input: { tables: TableRef[] }): Promise<TableJob[]>;
+  /**
+   * The job's state as Flink has it now, and its latest completed checkpoint or savepoint whose files
+   * are still there: where a writer that is no longer running starts again from (activities/flink/retained-state.ts).
+   */
+  retainedState(input: { jobId: string }): Promise<RetainedState>;
+}
+
+/** A job's state and where it can be started again from. */
+export interface RetainedState {
+  jobId: string;
+  state: JobState;
+  /** null: Flink lists no completed checkpoint or savepoint whose files are there */
+  retained: { kind: 'checkpoint' | 'savepoint'; id: number; path: string; completedAt: number } | null;
+  /** newer ones listed by Flink whose files are gone */
+  gone?: string[];
 }
 
 /** A live job that writes or reads some of the tables asked about, as its plan in Flink says. */
@@ -182,6 +197,32 @@ export interface PaimonActivities {
   tableState(input: { table: TableRef; newerThan?: number }): Promise<TableState>;
   /** Every table's consumers (`<table>$consumers`), read with one batch job. */
   listConsumers(input: { tables: TableRef[] }): Promise<TableConsumer[]>;
+  /**
+   * Each table's snapshots newer than `after`, by commit user (`<table>$snapshots`), and who
+   * committed snapshot `after` itself: one batch job for all tables (activities/paimon/commit-users.ts).
+   */
+  commitsByUser(input: { tables: { table: TableRef; after: number }[] }): Promise<CommitsSince[]>;
+}
+
+/** What each commit user committed to a table after a snapshot, from Paimon's snapshot metadata. */
+export interface CommitsSince {
+  table: TableRef;
+  after: number;
+  /** the commit user of snapshot `after`; null when expiry removed it from `$snapshots` */
+  afterCommittedBy: string | null;
+  /** the newest snapshot the read saw: the figures count (after, upToSnapshotId] */
+  upToSnapshotId: number;
+  users: {
+    commitUser: string;
+    /** its snapshots newer than `after` that exist (expiry may have removed older ones) */
+    snapshots: number;
+    /** of which compactions (commit_kind COMPACT) */
+    compactions: number;
+    /** delta_record_count of its other snapshots: records its writes added to data files, not merged rows */
+    recordsAdded: number;
+    firstSnapshotId: number;
+    lastSnapshotId: number;
+  }[];
 }
 
 /**

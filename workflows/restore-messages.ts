@@ -31,6 +31,39 @@ export interface TableBlastRadius {
 
 export type WriterAction = 'stop-with-savepoint' | 'cancel' | 'none';
 
+/**
+ * A live job other than the writer that writes a table named like a sink table, left running
+ * because `options.notWriters` names it, with what the rollback takes from its output.
+ */
+export interface PlanOtherWriter {
+  jobId: string;
+  name: string;
+  state: string;
+  tables: TableRef[];
+  /** why it is left running, and that two writers of one table fail each other's commits */
+  note: string;
+  /** per sink table it writes: its commits since the restore point's tag, which rollback_to deletes */
+  rolledBack?: OtherWriterLoss[];
+}
+
+/**
+ * An other writer's commits to one table since the tag, from `<table>$snapshots` by commit user.
+ * Records are Paimon's delta_record_count: records its writes added to data files, never merged rows.
+ */
+export interface OtherWriterLoss {
+  table: TableRef;
+  /** the Paimon commit users counted as its own */
+  commitUsers: string[];
+  /** its snapshots in (tagSnapshotId, upToSnapshotId], compactions included */
+  snapshots: number;
+  compactions: number;
+  records: number;
+  tagSnapshotId: number;
+  upToSnapshotId: number;
+  /** how its commits were told apart from the restore's writer's, and what the figures leave out */
+  basis: string;
+}
+
 /** A reader of a sink table: a live job (by its plan in Flink) or a consumer in `<table>$consumers`. */
 export interface PlanReader {
   table: TableRef;
@@ -74,7 +107,7 @@ export interface RestorePlan {
    * Live jobs other than the writer that write a table named like a sink table, left running
    * because `options.notWriters` names them (any other refuses the restore: OtherWriters).
    */
-  otherWriters?: { jobId: string; name: string; state: string; tables: TableRef[]; note: string }[];
+  otherWriters?: PlanOtherWriter[];
   /** Every reader of the sink tables (live jobs, Paimon consumers), what it will see and the remedy. */
   readers?: PlanReader[];
   /** How the restore itself can be undone. */
@@ -169,6 +202,15 @@ export interface RestoreStatus {
   newJobId?: string;
   /** the writer started again from today's savepoint (a restore that stopped it and then ended) */
   restartedJobId?: string;
+  /**
+   * A stop-with-savepoint that failed: the writer's state as Flink showed it then ('GONE': Flink no
+   * longer knows the job), and where this restore started it again from when it was not running.
+   */
+  writerAfterFailedStop?: {
+    jobId: string;
+    state: string;
+    restartedFrom?: { kind: 'checkpoint' | 'savepoint'; id: number; path: string; completedAt: number };
+  };
   /**
    * The parallelism the writer ran at when it was stopped, where an upgrade set vertices apart from
    * its graph's: the restored job (and a restarted writer) run at it. Flink applies it to the vertices

@@ -2,7 +2,7 @@
 // savepoint and tag the restore point is, that the tag is on every sink table and the savepoint's
 // files exist, and the blast radius of `rollback_to` per table.
 import { patched, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/contract';
+import type { Activities, CommitsSince } from '../activities/contract';
 import { FailureType } from '../src/domain/failure-types';
 import { savepointTagNames, type JobSummary, type TableRef, type TagInfo } from '../src/domain/model';
 import { TAG_REMADE, type RestorePoint } from '../src/domain/restore-points';
@@ -12,6 +12,7 @@ import { failureType, fatal, STOPPED } from './job-steps';
 import { WorkflowFailureType } from './messages';
 import type { RestoreParams, RestorePointRef } from './restore-input';
 import type { RestorePlan, TableBlastRadius } from './restore-messages';
+import { otherWritersLossText, PLAN_COUNTS_OTHER_WRITERS_COMMITS, planOtherWriters } from './other-writer-commits';
 import { PLAN_READS_AT_ONCE, planReads } from './restore-plan-reads';
 import { tagsAheadFailure, tagsAheadOf } from './tag-guard';
 import {
@@ -160,6 +161,13 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
     if (ahead.length > 0) throw tagsAheadFailure(`the writer, job '${jobName}' (${writer.jobId}),`, checkpointId, ahead);
   }
 
+  // What the rollback takes from the writers left running, by commit user. Behind patched: running restores replay.
+  const theirTables = radius.filter((r) => leftRunning.some((j) => j.writes.includes(r.table)));
+  const theirCommits =
+    theirTables.length > 0 && patched(PLAN_COUNTS_OTHER_WRITERS_COMMITS)
+      ? await rest.commitsByUser({ tables: theirTables.map((r) => ({ table: r.table, after: r.tagSnapshotId })) })
+      : undefined;
+
   const restorePoint = {
     savepointId: point.savepointId,
     tag,
@@ -176,11 +184,12 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
     restorePoint,
     deploymentVersion: deployment.version,
     tables: radius,
-    ...(users ? tableUsersOfPlan(users, leftRunning, radius, tag) : {}),
+    ...(users ? tableUsersOfPlan(users, leftRunning, radius, tag, theirCommits) : {}),
     undo: undoText(undoName, tables),
     irreversible: irreversibleText(radius, writer.action === 'stop-with-savepoint', params.options.allowNonRestoredState ? deployment.version : undefined),
     summary: '',
   };
+  if (theirCommits) plan.irreversible += otherWritersLossText(plan.otherWriters ?? []);
   plan.summary = summaryText(plan);
   return plan;
 }
@@ -297,17 +306,20 @@ function tableUsersOfPlan(
   leftRunning: TableUsers['otherWriters'],
   radius: TableBlastRadius[],
   tag: string,
+  theirCommits: CommitsSince[] | undefined,
 ): Pick<RestorePlan, 'otherWriters' | 'readers'> {
   return {
-    otherWriters: leftRunning.map((j) => ({
-      jobId: j.jobId,
-      name: j.name,
-      state: j.state,
-      tables: j.writes,
-      note:
-        `left running because options.notWriters names it: it writes a table named ${j.writes.map(shortName).join(', ')} (${BY_NAME_ONLY}); ` +
-        'if that is one of these tables, it writes on over the restored table',
-    })),
+    otherWriters: theirCommits
+      ? planOtherWriters(leftRunning, theirCommits)
+      : leftRunning.map((j) => ({
+          jobId: j.jobId,
+          name: j.name,
+          state: j.state,
+          tables: j.writes,
+          note:
+            `left running because options.notWriters names it: it writes a table named ${j.writes.map(shortName).join(', ')} (${BY_NAME_ONLY}); ` +
+            'if that is one of these tables, it writes on over the restored table',
+        })),
     readers: planReaders(users, tag, (table) => radius.find((r) => r.table === table)?.tagSnapshotId),
   };
 }
@@ -355,7 +367,12 @@ function summaryText(plan: RestorePlan): string {
       : plan.writer.action === 'cancel'
         ? `cancel job ${plan.writer.jobId} (${plan.writer.state}: no savepoint possible)`
         : 'no writer to stop';
-  const others = (plan.otherWriters ?? []).map((j) => `; job '${j.name}' (${j.jobId}) is left running by request (options.notWriters)`).join('');
+  const others = (plan.otherWriters ?? [])
+    .map((j) => {
+      const lost = (j.rolledBack ?? []).map((l) => `${l.snapshots} snapshot(s) with ${l.records} record(s) in data files on ${l.table}`);
+      return `; job '${j.name}' (${j.jobId}) is left running by request (options.notWriters)${lost.length > 0 ? `, and the rollback deletes what it committed since the tag: ${lost.join(', ')}` : ''}`;
+    })
+    .join('');
   const readers = (plan.readers ?? []).map((r) => `${r.job ? `job '${r.job.name}'` : 'consumer'}${r.consumerId ? ` (consumer ${r.consumerId})` : ''} reads ${r.table}`);
   const readersText = readers.length > 0 ? ` Readers, each with its remedy in the plan: ${readers.join('; ')}.` : '';
   const tables = plan.tables

@@ -34,6 +34,7 @@ import {
 import { markLostRestorePoints, RESTORE_MARKS_LOST_POINTS } from './restore-lost-points';
 import { CHECK_AFTER_STOP_ONLY_WHAT_IT_CHANGES, planAfterStop, type StoppedWithSavepoint } from './restore-after-stop';
 import { makePlan, planChanges, staleSavepointTag, type PlanFor } from './restore-plan';
+import { afterFailedStop, RESTORE_ACTS_ON_FAILED_STOP } from './restore-stop-failed';
 import { rollbackMismatch } from './rollback-check';
 import { messageOf, Saga } from './saga';
 import { stepToken } from './tokens';
@@ -234,11 +235,15 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
       await cancelAndWait(jobId);
       return { jobId };
     }
-    const savepoint = await savepointUpTo(options.savepointTimeout).stopWithSavepoint({
-      jobId,
-      triggerId: stepToken('stop-with-savepoint'),
-      drain: options.drain,
-    });
+    // A failed stop says what Flink shows the writer in, and starts it again if it is not running.
+    const actsOnFailure = patched(RESTORE_ACTS_ON_FAILED_STOP);
+    const stop = savepointUpTo(options.savepointTimeout).stopWithSavepoint({ jobId, triggerId: stepToken('stop-with-savepoint'), drain: options.drain });
+    const savepoint = !actsOnFailure
+      ? await stop
+      : await stop.catch(async (err: unknown) => {
+          const failedStop = { jobId, err, deployment, parallelism: writerParallelism, healthTimeout: options.healthTimeout };
+          throw await afterFailedStop({ ...failedStop, otherWriters: current.otherWriters ?? [], progress });
+        });
     const tag = tagFor(savepoint.savepointId);
     progress.note({ todaysSavepoint: { savepointId: savepoint.savepointId, path: savepoint.path, tag } });
     saga.add(() => restartWriter(savepoint));

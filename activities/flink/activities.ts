@@ -10,6 +10,7 @@ import { awaitHealthy } from './health';
 import { jobParallelism } from './job-parallelism';
 import { cancelJob, checkFlinkCluster, getJob, resolveJob } from './jobs';
 import { disposeSavepoint, inspectSavepoint, stopWithSavepoint, triggerSavepoint } from './savepoints';
+import { retainedState } from './retained-state';
 import { findTableJobs, type PlanCache } from './table-jobs';
 import { planUpgradeShape } from './upgrade-shape';
 
@@ -51,5 +52,6 @@ export function createFlinkActivities(
     findTableJobs: (input) => findTableJobs(flink, input, plans),
     planUpgradeShape: (input) => planUpgradeShape(flink, config, input),
     jobParallelism: (input) => jobParallelism(flink, input),
+    retainedState: (input) => retainedState(flink, input),
   };
 }

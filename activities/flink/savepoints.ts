@@ -75,10 +75,12 @@ async function takeSavepoint(flink: FlinkClient, poll: PollOptions, order: Savep
   }
   const location = result.operation?.location;
   if (!location) {
+    // Say what Flink shows: a failed stop may leave the job RUNNING, RESTARTING or FAILED.
+    const state = await jobState(flink, jobId, attempted).catch(() => 'unknown (Flink did not answer)');
     throw fatal(
       FailureType.SavepointFailed,
       `${attempted} failed: ${rootCause(result.operation?.['failure-cause']?.['stack-trace'])}. ` +
-        `${order.stop ? 'The job was not stopped (it keeps running, or restarts)' : 'The job keeps running'}; see its exceptions in the Flink UI. ` +
+        `Flink shows the job ${state}${state === 'RUNNING' ? ': it keeps running' : ''}; see its exceptions in the Flink UI. ` +
         'To try again use a new trigger id: Flink remembers the outcome of this one for a while.',
     );
   }

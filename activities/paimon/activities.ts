@@ -3,6 +3,7 @@ import type { Config } from '../../src/config/config';
 import type { PaimonActivities } from '../contract';
 import { SqlGatewayClient } from '../sql-gateway/client';
 import { awaitTag } from './await-tag';
+import { commitsByUser } from './commit-users';
 import { listConsumers } from './consumers';
 import { paimonContext } from './context';
 import { ReadSlots } from './read-cluster';
@@ -41,5 +42,6 @@ export function createPaimonActivities(
     rollbackToTag: (input) => rollbackToTag(ctx, input),
     tableState: (input) => tableState(ctx, input),
     listConsumers: (input) => listConsumers(ctx, input),
+    commitsByUser: (input) => commitsByUser(ctx, input),
   };
 }

@@ -46,3 +46,18 @@ export const TableConsumerRow = TableRefRow.extend({
   consumer_id: z.string(),
   next_snapshot_id: z.number().int(),
 });
+
+/**
+ * A table's snapshots newer than a snapshot, for one commit user and commit kind (`<table>$snapshots`
+ * grouped). `delta_records` sums delta_record_count: records added to data files (not merged rows).
+ * `committed_after` is 1 when this commit user committed that snapshot itself.
+ */
+export const CommitsByUserRow = TableRefRow.extend({
+  commit_user: z.string(),
+  commit_kind: z.string(),
+  snapshots: z.number().int(),
+  delta_records: z.number().int().nullable(),
+  first_snapshot_id: z.number().int().nullable(),
+  last_snapshot_id: z.number().int().nullable(),
+  committed_after: z.number().int(),
+});

@@ -97,3 +97,25 @@ export function selectConsumersOf(tables: TableName[]): string {
     .map((t) => `SELECT ${tableLiteral(t)} AS table_ref, consumer_id, next_snapshot_id FROM ${system(t, 'consumers')}`)
     .join(' UNION ALL ');
 }
+
+/**
+ * Each table's snapshots newer than `after` per commit user and commit kind, with what they added
+ * to the data files (delta_record_count), and which commit user committed snapshot `after` itself:
+ * one job for all tables. Sums over CASE, not a WHERE on snapshot_id (see selectLatestSnapshot).
+ */
+export function selectCommitsByUser(tables: { table: TableName; after: number }[]): string {
+  return tables
+    .map(({ table: t, after }) => {
+      const newer = `snapshot_id > ${wholeNumber(after)}`;
+      return (
+        `SELECT ${tableLiteral(t)} AS table_ref, commit_user, commit_kind, ` +
+        `SUM(CASE WHEN ${newer} THEN 1 ELSE 0 END) AS snapshots, ` +
+        `SUM(CASE WHEN ${newer} THEN delta_record_count ELSE 0 END) AS delta_records, ` +
+        `MIN(CASE WHEN ${newer} THEN snapshot_id END) AS first_snapshot_id, ` +
+        `MAX(CASE WHEN ${newer} THEN snapshot_id END) AS last_snapshot_id, ` +
+        `MAX(CASE WHEN snapshot_id = ${wholeNumber(after)} THEN 1 ELSE 0 END) AS committed_after ` +
+        `FROM ${system(t, 'snapshots')} GROUP BY commit_user, commit_kind`
+      );
+    })
+    .join(' UNION ALL ');
+}

@@ -27,6 +27,9 @@ export interface FakeJob {
   parallelism?: DeployParallelism;
 }
 
+/** The commit user of the snapshots the fake's own jobs commit. */
+export const FAKE_WRITER_USER = 'fake-writer-commit-user';
+
 /** The fake job graph's one vertex. */
 export const FAKE_VERTEX = 'a'.repeat(32);
 
@@ -85,6 +88,12 @@ export class FakeStack {
    * tables asked about is left out of findTableJobs, as Flink's activity leaves it out.
    */
   ownJobWrites: TableRef[] | undefined;
+  /** `$snapshots` commit users by snapshot id (commitsByUser); any other snapshot is the writer's, FAKE_WRITER_USER */
+  readonly commitUsers = new Map<TableRef, Map<number, string>>();
+  /** stopWithSavepoint fails for good (SavepointFailed) with this cause, leaving the job in `state` (Flink's restart strategy, or FAILED) */
+  stopFails: { state: JobState; cause: string } | undefined;
+  /** jobs of which Flink lists no checkpoint or savepoint whose files are there (retainedState) */
+  readonly nothingRetained = new Set<string>();
   /** rows of the tables' `$consumers` (listConsumers) */
   readonly consumers: TableConsumer[] = [];
   /** recordRestorePoint fails for good with this message (RestorePointConflict) */
@@ -198,6 +207,14 @@ export class FakeStack {
       },
       stopWithSavepoint: async (input) => {
         await this.enter('stopWithSavepoint', input);
+        if (this.stopFails) {
+          this.job(input.jobId).state = this.stopFails.state;
+          throw ApplicationFailure.create({
+            type: FailureType.SavepointFailed,
+            message: `stop-with-savepoint of job ${input.jobId} (trigger ${input.triggerId}) failed: ${this.stopFails.cause}. Flink shows the job ${this.stopFails.state}.`,
+            nonRetryable: true,
+          });
+        }
         const savepoint = this.savepoints.get(input.triggerId) ?? this.takeSavepoint(input.jobId, input.triggerId, true);
         this.afterWork('stopWithSavepoint');
         return savepoint;
@@ -291,6 +308,31 @@ export class FakeStack {
           .map((j) => ({ ...j, writes: j.writes.filter((t) => asked.has(t)), reads: j.reads.filter((r) => asked.has(r.table)) }))
           .filter((j) => j.writes.length > 0 || j.reads.length > 0);
         return [...own, ...others];
+      },
+      retainedState: async (input) => {
+        await this.enter('retainedState', input);
+        const job = this.job(input.jobId);
+        const retained = this.nothingRetained.has(job.jobId)
+          ? null
+          : { kind: 'checkpoint' as const, id: this.nextCheckpoint, path: `file:///checkpoints/${job.jobId}/chk-${this.nextCheckpoint}`, completedAt: job.startTime };
+        return { jobId: job.jobId, state: job.state, retained };
+      },
+      commitsByUser: async (input) => {
+        await this.enter('commitsByUser', input);
+        return input.tables.map(({ table, after }) => {
+          const t = this.table(table);
+          const userOf = (id: number) => this.commitUsers.get(table)?.get(id) ?? FAKE_WRITER_USER;
+          const users = new Map<string, { commitUser: string; snapshots: number; compactions: number; recordsAdded: number; firstSnapshotId: number; lastSnapshotId: number }>();
+          // Snapshot ids run 1..latest (no expiry), 10 records each, as tableState counts them.
+          for (let id = after + 1; id <= t.snapshot; id++) {
+            const u = users.get(userOf(id)) ?? { commitUser: userOf(id), snapshots: 0, compactions: 0, recordsAdded: 0, firstSnapshotId: id, lastSnapshotId: id };
+            u.snapshots++;
+            u.recordsAdded += 10;
+            u.lastSnapshotId = id;
+            users.set(u.commitUser, u);
+          }
+          return { table, after, afterCommittedBy: after >= 1 ? userOf(after) : null, upToSnapshotId: Math.max(after, t.snapshot), users: [...users.values()] };
+        });
       },
       listConsumers: async (input) => {
         await this.enter('listConsumers', input);

@@ -63,7 +63,14 @@ export function describePlan(plan: RestorePlan): string {
         (t.restorePointsLost.length > 0 ? ` (restore points lost: ${t.restorePointsLost.join(', ')})` : '') +
         `; records in data files ${t.recordsNow ?? '?'} now, ${t.recordsAtTag ?? '?'} at the tag (every version of a key until compaction, not rows)`,
     ),
-    ...(plan.otherWriters ?? []).map((w) => `  other writer: job '${w.name}' (${w.jobId}, ${w.state}) ${w.note}`),
+    ...(plan.otherWriters ?? []).flatMap((w) => [
+      `  other writer: job '${w.name}' (${w.jobId}, ${w.state}) ${w.note}`,
+      ...(w.rolledBack ?? []).map(
+        (l) =>
+          `    rollback takes from it on ${l.table}: ${l.snapshots} snapshot(s) (${l.compactions} compaction(s)), ${l.records} record(s) in data files ` +
+          `(snapshots ${l.tagSnapshotId + 1}..${l.upToSnapshotId}; ${l.basis})`,
+      ),
+    ]),
     ...(plan.readers ?? []).flatMap((r) => [
       `  reader of ${r.table}: ${r.job ? `job '${r.job.name}' (${r.job.jobId}, ${r.job.state})` : 'no running job'}` +
         `${r.consumerId ? `, consumer ${r.consumerId}` : ''}${r.nextSnapshotId !== undefined ? ` (next snapshot ${r.nextSnapshotId})` : ''}`,
