@@ -52,7 +52,8 @@ export const upgradeOf = (stack: BadInputStack, changes: Partial<UpgradeInput> =
   ...changes,
 });
 
-export async function startBadInputStack(name: string): Promise<BadInputStack> {
+/** `beforeStart` runs once the sink tables exist, before the suite's job starts (e.g. to set table options it should write with). */
+export async function startBadInputStack(name: string, beforeStart?: (database: string) => Promise<void>): Promise<BadInputStack> {
   await requireStack();
   // The refusals are expected: worker logs at WARN and above (TEST_LOG_LEVEL=INFO for more).
   Runtime.install({ logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'WARN') as LogLevel) });
@@ -69,6 +70,8 @@ export async function startBadInputStack(name: string): Promise<BadInputStack> {
     `DROP TABLE IF EXISTS \`${database}\`.\`no_autotag\``,
     `CREATE TABLE \`${database}\`.\`no_autotag\` (id BIGINT NOT NULL, payload STRING, PRIMARY KEY (id) NOT ENFORCED) WITH ('bucket' = '1')`,
   );
+
+  await beforeStart?.(database);
 
   const script = demoScripts(database);
   const v1: Deployment = { kind: 'sql', version: 'v1', scriptFile: script('pipeline-v1.sql', jobName) };
