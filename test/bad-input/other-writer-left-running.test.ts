@@ -4,7 +4,7 @@
 // seq_a$snapshots read here, with the second writer's commit user learned here (the one that appears
 // when it starts). Then the restore runs: two writers of one table fail each other's commits
 // (Paimon: "File deletion conflicts detected"; seq_a compacts at every second sorted run, as both
-// writers do, so they meet often), and the stop-with-savepoint may fail with them. Real Flink
+// writers do, so they meet often: the test waits until Flink has recorded one), and the stop-with-savepoint may fail with them. Real Flink
 // decides which of three ends comes: the stop works and the tables are restored; or the stop fails
 // and Flink shows the writer RUNNING again (it restarted on its own); or the writer ends FAILED and
 // the restore starts it again from its latest checkpoint or savepoint. Whichever came, the test
@@ -80,6 +80,16 @@ describe('a restore with another writer of the same table left running (--not-wr
     await until('a few commits of the second writer', 90_000, async () =>
       (await snapshotsOf(seqA)).filter((r) => r.commit_user === secondUser && r.commit_kind !== 'COMPACT').length >= 3 ? true : undefined,
     );
+
+    // Two writers of one table fail each other: Flink records Paimon's conflict on one of them.
+    const conflict = await until("Paimon's commit conflict between the two writers", 180_000, async () => {
+      for (const jobId of [stack.jobId, secondId!]) {
+        const { exceptionHistory } = await flinkGet<{ exceptionHistory: { entries: { stacktrace?: string }[] } }>(`/jobs/${jobId}/exceptions?maxExceptions=20`);
+        if (exceptionHistory.entries.some((e) => /conflicts detected/i.test(e.stacktrace ?? ''))) return jobId;
+      }
+      return undefined;
+    });
+    console.log(`conflict recorded on job ${conflict}`);
 
     // Other files' jobs may write tables named seq_a elsewhere: named as not ours, as an operator would.
     const elsewhere = (await liveJobsNamed('')).filter((j) => !j.name.startsWith(stack.jobPrefix)).map((j) => j.jid);
