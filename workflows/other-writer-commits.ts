@@ -45,7 +45,7 @@ function lossOf(c: CommitsSince, writersOfTable: TableJob[]): OtherWriterLoss {
   const basis = [
     writer === null
       ? `Paimon no longer lists snapshot ${c.after} (the tag's) in $snapshots, so the restore's writer's commit user is unknown: these are every commit since the tag, the writer's included`
-      : `commit users other than ${writer}, which committed snapshot ${c.after} (the restore point's tag: the restore's writer); a run of the writer started afresh since the tag would have a new commit user and count here too`,
+      : `commit users other than ${writer}, which committed snapshot ${c.after} (the restore point's tag: the restore's writer); a run of the writer started afresh since the tag, a batch INSERT, a compaction job or a procedure that committed meanwhile would count here too`,
     writersOfTable.length > 1 ? `the jobs left running that write a table of this name (${writersOfTable.map((w) => `'${w.name}'`).join(', ')}) together` : '',
     missing > 0 ? `${missing} snapshot(s) in that range are gone from $snapshots (expired) and not counted` : '',
   ].filter((p) => p !== '');
