@@ -91,6 +91,17 @@ describe('savepoint activities', () => {
     expect(err.message).toContain(jobId);
     expect(err.message).toContain('Failed to create savepoint directory at file:/proc/flinktest-no-such-dir');
     expect(err.message).toMatch(/new trigger id/);
+    expect(err.message).toContain('Flink shows the job RUNNING: it keeps running');
+    expect(await jobState(jobId)).toBe('RUNNING');
+  });
+
+  it('a stop-with-savepoint Flink cannot write fails with SavepointFailed saying the state Flink shows: RUNNING, it keeps running', async () => {
+    const err = await expectFatal(
+      run(flink.stopWithSavepoint, { jobId, triggerId: hex32(), drain: false, targetDirectory: 'file:///proc/flinktest-no-such-dir' }),
+      'SavepointFailed',
+    );
+    expect(err.message).toContain(`stop-with-savepoint of job ${jobId}`);
+    expect(err.message).toContain('Flink shows the job RUNNING: it keeps running');
     expect(await jobState(jobId)).toBe('RUNNING');
   });
 
