@@ -41,7 +41,7 @@ public final class SqlApplication {
         Matcher set = SET.matcher(statement);
         if (set.matches()) {
           // SET is the SQL client's and gateway's statement, not TableEnvironment's: apply it to the config.
-          tableEnv.getConfig().getConfiguration().setString(unquote(set.group(1)), unquote(set.group(2)));
+          tableEnv.getConfig().set(unquote(set.group(1)), unquote(set.group(2)));
         } else {
           tableEnv.executeSql(statement);
         }
