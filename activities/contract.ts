@@ -14,6 +14,7 @@ import type {
 } from '../src/domain/model';
 import type { RestorePoint, RestorePointRecord, UpgradeOfPoint } from '../src/domain/restore-points';
 import type { PointInUse } from '../src/domain/retention-input';
+import type { RunningOperation } from '../src/domain/running-operation';
 
 export interface FlinkActivities {
   /** Cluster overview; fails non-retryably (type UnsupportedFlinkVersion) unless Flink is 1.20.x. */
@@ -268,6 +269,8 @@ export interface CatalogActivities {
    * planned point and the savepoint it stopped with, an upgrade's savepoint), from its status query.
    */
   restorePointsInUse(input: { jobName: string }): Promise<PointInUse[]>;
+  /** What runs under a workflow id now (type, run, start time), to name it in a refusal; undefined when nothing does. */
+  describeOperation(input: { workflowId: string }): Promise<RunningOperation | undefined>;
   /**
    * A restore's rollback deleted these tags: the records of their savepoint ids move aside as lost
    * (kept, never restorable, savepoint files untouched). Idempotent; ids without a record are skipped.

@@ -293,6 +293,8 @@ stop_process() {
 }
 
 stack_down() {
+  # The application clusters the local launcher started (scripts/app-cluster.sh), one per job version.
+  bash "$REPO_ROOT/scripts/app-cluster.sh" down
   reads_cluster_down
   stop_process sql-gateway
   stop_process taskmanager

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
 import { localPath, RestorePointStore } from '../activities/catalog/store';
 import { rejectRestore, restorePlan } from '../src/client/approval';
+import { createSavepointSchedule, deleteSavepointSchedule, describeSavepointSchedule, triggerSavepointSchedule } from '../src/client/schedules';
 import { startRestore } from '../src/client/start-restore';
 import type { Deployment } from '../src/domain/model';
 import type { TakeSavepointResult } from '../src/domain/savepoint-input';
@@ -108,6 +109,18 @@ describe('Prometheus endpoint of the worker (real stack)', () => {
       { taskQueue },
     );
     await until('the restore to wait for approval', 120_000, async () => restorePlan(client, { jobName: JOB_NAME }).catch(() => undefined));
+    // While the restore holds the job: a scheduled savepoint is skipped, one typed into the UI refused.
+    await createSavepointSchedule(client, { savepoint: { job: { jobName: JOB_NAME }, tables: TABLES }, cron: '0 3 * * *', paused: true }, { taskQueue });
+    try {
+      await triggerSavepointSchedule(client, JOB_NAME);
+      const action = await until('the scheduled run', 60_000, async () => (await describeSavepointSchedule(client, JOB_NAME)).recentActions[0]);
+      expect(await client.workflow.getHandle(action.workflowId, action.runId).result()).toHaveProperty('skipped');
+    } finally {
+      await deleteSavepointSchedule(client, JOB_NAME);
+    }
+    await expect(
+      client.workflow.execute('takeSavepointWorkflow', { taskQueue, workflowId: unique('metrics-ui-savepoint'), args: [{ job: { jobName: JOB_NAME }, tables: TABLES }] }),
+    ).rejects.toThrow();
     await rejectRestore(client, { jobName: JOB_NAME }, { approver: 'alice', comment: 'metrics test' });
     expect((await handle.result()).status).toBe('rejected');
 
@@ -118,13 +131,17 @@ describe('Prometheus endpoint of the worker (real stack)', () => {
     });
     expect(samples(text, 'flink_paimon_operations_total', { operation: 'takeSavepointWorkflow', outcome: 'restorable' })).toEqual([1]);
     expect(samples(text, 'flink_paimon_operations_total', { operation: 'restoreWorkflow', outcome: 'rejected' })).toEqual([1]);
+    expect(samples(text, 'flink_paimon_operations_total', { operation: 'takeSavepointWorkflow', outcome: 'skipped' })).toEqual([1]);
+    expect(samples(text, 'flink_paimon_operations_total', { operation: 'takeSavepointWorkflow', outcome: 'refused' })).toEqual([1]);
     expect(samples(text, 'flink_paimon_step_duration_count', { operation: 'restoreWorkflow', step: 'planning' })).toEqual([1]);
     expect(samples(text, 'flink_paimon_step_duration_count', { operation: 'restoreWorkflow', step: 'awaiting-approval' })).toEqual([1]);
     const [newest] = samples(text, 'flink_paimon_newest_restorable_savepoint_timestamp_seconds', { job: JOB_NAME });
     expect(newest! * 1000).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
     expect(newest! * 1000).toBeLessThanOrEqual(Date.now());
     expect(samples(text, 'flink_paimon_restore_points', { job: JOB_NAME })[0]).toBeGreaterThanOrEqual(1);
-    // The SDK's own: completed workflows by type, on our task queue.
-    expect(samples(text, 'temporal_workflow_completed_total', { workflow_type: 'takeSavepointWorkflow', task_queue: taskQueue })).toEqual([1]);
+    // The SDK's own: completed workflows by type, on our task queue: the savepoint run started under
+    // its own id, its child under flink-job/<job> that took the savepoint, and the skipped scheduled run.
+    expect(samples(text, 'temporal_workflow_completed_total', { workflow_type: 'takeSavepointWorkflow', task_queue: taskQueue })).toEqual([3]);
+    expect(samples(text, 'temporal_workflow_failed_total', { workflow_type: 'takeSavepointWorkflow', task_queue: taskQueue })).toEqual([1]);
   });
 });

@@ -108,4 +108,6 @@ export const WorkflowFailureType = {
   OtherWriters: 'OtherWriters',
   /** upgrade, restore, savepoint: the job named does not write every declared sink table (its plan in Flink); nothing was stopped */
   NotTheWriter: 'NotTheWriter',
+  /** savepoint: another operation (upgrade, restore, savepoint, retention) holds the job's workflow id; nothing was sent to Flink */
+  OperationRunning: 'OperationRunning',
 } as const;

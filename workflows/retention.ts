@@ -1,7 +1,9 @@
 // Retention for one job's restore points: decide (a pure function of the catalog), then delete
 // each expired point in the one order that never leaves a half-deleted point looking restorable:
 // mark the record expiring, delete the tag on every table, dispose the savepoint, drop the record.
-import { ApplicationFailure, log, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+// The deletions run under the job's operation id (flink-job/<job name>): never while an upgrade, a
+// restore or a savepoint of the job runs; a run that finds the job busy is skipped and says why.
+import { ApplicationFailure, executeChild, log, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import type { TableRef } from '../src/domain/model';
 import type { RestorePoint } from '../src/domain/restore-points';
@@ -9,7 +11,10 @@ import { RetentionInputSchema, type RetentionInput, type RetentionParams, type R
 import { decideRetention } from '../src/domain/retention-policy';
 import { longRunning, restCall } from './activity-options';
 import { describeIssues } from './input';
-import { flinkJobKey, WorkflowFailureType } from './messages';
+import { flinkJobKey, operationWorkflowId, WorkflowFailureType } from './messages';
+import { countOperation } from './metrics';
+import { holdsOperationId, underOperationId } from './operation-id';
+import { jobBusyText } from '../src/domain/running-operation';
 
 const rest = proxyActivities<Activities>(restCall);
 /** Flink disposes a savepoint asynchronously and the activity polls it, heartbeating. */
@@ -28,12 +33,23 @@ export const RETENTION_UPGRADE_PIN_LIFECYCLE = 'retention-upgrade-pin-lifecycle'
  */
 export const RETENTION_JUDGES_POINTS_AS_RECORDED = 'retention-judges-points-as-recorded';
 
+/**
+ * Runs recorded before it deleted under its own id (retention/<job>, or a savepoint's), beside an
+ * upgrade or restore of the job; from it on, the deletions run under the job's operation id.
+ */
+export const RETENTION_HOLDS_JOB = 'retention-holds-operation-id';
+
 /** What deleteTag raises for a tag that is not there (already deleted): the goal is reached. */
 const TAG_ALREADY_GONE = 'TagMissing';
 
 export async function retentionWorkflow(input: RetentionInput): Promise<RetentionResult> {
   const { jobName, tables, policy, dryRun } = validated(input);
   upsertSearchAttributes([{ key: flinkJobKey, value: jobName }]);
+  // A dry run deletes nothing: it may run beside any operation.
+  if (!dryRun && patched(RETENTION_HOLDS_JOB)) {
+    const operationId = operationWorkflowId({ jobName });
+    if (!holdsOperationId(operationId)) return deleteUnderOperationId(operationId, input, jobName);
+  }
 
   const asRecorded = patched(RETENTION_JUDGES_POINTS_AS_RECORDED);
   const points = await rest.listRestorePoints({ jobName, tables, ...(asRecorded ? { asRecorded } : {}) });
@@ -65,6 +81,26 @@ export async function retentionWorkflow(input: RetentionInput): Promise<Retentio
     }
   }
   return result;
+}
+
+/**
+ * Runs the deletions as a child under the job's operation id. While an upgrade, a restore or a
+ * savepoint holds it, retention skips (it does not wait: the point an upgrade stops at, or a restore
+ * rolls back to, is decided by that operation; the next retention run judges the points anew).
+ */
+async function deleteUnderOperationId(operationId: string, input: RetentionInput, jobName: string): Promise<RetentionResult> {
+  const outcome = await underOperationId(operationId, () =>
+    executeChild(retentionWorkflow, {
+      workflowId: operationId,
+      args: [input],
+      typedSearchAttributes: [{ key: flinkJobKey, value: jobName }],
+    }),
+  );
+  if ('ran' in outcome) return outcome.ran;
+  const reason = `${jobBusyText(jobName, outcome.busy)}; retention was skipped and deleted nothing (run it again once that operation has ended)`;
+  log.warn('retention skipped: the job is busy', { jobName, runningOperation: outcome.busy });
+  countOperation('skipped');
+  return { jobName, dryRun: false, decisions: [], deleted: [], failed: [], skipped: { reason, runningOperation: outcome.busy } };
 }
 
 async function deleteRestorePoint(jobName: string, point: RestorePoint, upgradePinReleased: boolean): Promise<void> {

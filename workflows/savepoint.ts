@@ -1,19 +1,29 @@
 // A long-retention savepoint of a running job, the way the runbook takes one: an intermediate
 // savepoint (the job keeps running), wait for Paimon's `savepoint-<id>` tag on every sink table,
 // then record the restore point so the catalog and retention know it. Schedules start this.
+// The work runs under the job's operation id (flink-job/<job name>), as upgrades and restores do:
+// never beside another operation on the job (workflows/operation-id.ts).
 import { ApplicationFailure, executeChild, log, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import { tagFor, type JobSummary, type SinkTableInfo, type TableRef } from '../src/domain/model';
 import { retentionWorkflowId } from '../src/domain/job-name';
 import { pinnedTagExpiryWarning } from '../src/domain/restore-points';
 import type { RetentionResult } from '../src/domain/retention-input';
-import { TakeSavepointInputSchema, type TakeSavepointInput, type TakeSavepointParams, type TakeSavepointResult } from '../src/domain/savepoint-input';
+import { jobBusyText } from '../src/domain/running-operation';
+import {
+  TakeSavepointInputSchema,
+  type TakeSavepointInput,
+  type TakeSavepointOutcome,
+  type TakeSavepointParams,
+  type TakeSavepointResult,
+} from '../src/domain/savepoint-input';
 import { longRunning } from './activity-options';
 import { observeTableUsers, requireOwnJobWrites } from './table-users';
 import { countOperation } from './metrics';
 import { requireRecentCheckpointOf } from './deployment-check';
 import { describeIssues } from './input';
 import { flinkJobKey, WorkflowFailureType } from './messages';
+import { holdsOperationId, operationIdOf, startedBySchedule, underOperationId } from './operation-id';
 import { retentionWorkflow } from './retention';
 import { messageOf } from './saga';
 import { shortSteps, shortStepsRunLocally } from './short-steps';
@@ -34,9 +44,19 @@ export const RETENTION_WHEN_SAVEPOINT_FAILS = 'retention-when-savepoint-fails';
 /** Runs recorded before it checked, in the job's plan in Flink, that the job writes every sink table. */
 export const SAVEPOINT_CHECKS_JOB_WRITES = 'savepoint-checks-job-writes-tables';
 
-export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<TakeSavepointResult> {
+/**
+ * Runs recorded before it ran under its own id (savepoint/<job>-<time>, or any typed in the UI),
+ * beside an upgrade or restore of the job; from it on, the work runs under the job's operation id.
+ */
+export const SAVEPOINT_HOLDS_JOB = 'savepoint-holds-operation-id';
+
+export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<TakeSavepointOutcome> {
   const params = validated(input);
   const { job, tables, retention } = params;
+  if (patched(SAVEPOINT_HOLDS_JOB)) {
+    const { operationId, jobName } = await operationIdOf(job);
+    if (!holdsOperationId(operationId)) return takeUnderOperationId(operationId, jobName, input);
+  }
   if (!retention || !patched(RETENTION_WHEN_SAVEPOINT_FAILS)) return takeSavepoint(params);
   let result: TakeSavepointResult;
   try {
@@ -64,6 +84,37 @@ export async function takeSavepointWorkflow(input: TakeSavepointInput): Promise<
     });
   }
   return { ...result, ...(await runRetention(result.jobName, tables, retention)) };
+}
+
+/**
+ * This run (a schedule's, or one typed in the UI) starts the savepoint as its child under the job's
+ * operation id. While an upgrade, a restore or another savepoint holds that id, Flink is not
+ * touched: a scheduled run is skipped and says why (the schedule's next run takes one), any other
+ * is refused naming the operation.
+ */
+async function takeUnderOperationId(operationId: string, jobName: string, input: TakeSavepointInput): Promise<TakeSavepointOutcome> {
+  const outcome = await underOperationId(operationId, () =>
+    executeChild(takeSavepointWorkflow, {
+      workflowId: operationId,
+      args: [input],
+      typedSearchAttributes: [{ key: flinkJobKey, value: jobName }],
+    }),
+  );
+  if ('ran' in outcome) return outcome.ran;
+  const busy = jobBusyText(jobName, outcome.busy);
+  if (startedBySchedule()) {
+    const reason = `${busy}; this scheduled savepoint was skipped and nothing was sent to Flink (the schedule's next run takes one)`;
+    log.warn('scheduled savepoint skipped: the job is busy', { jobName, runningOperation: outcome.busy });
+    countOperation('skipped');
+    return { jobName, skipped: { reason, runningOperation: outcome.busy } };
+  }
+  countOperation('refused');
+  throw ApplicationFailure.create({
+    type: WorkflowFailureType.OperationRunning,
+    message: `${busy}. This savepoint was refused and nothing was sent to Flink: take it once that operation has ended.`,
+    nonRetryable: true,
+    details: [{ runningOperation: outcome.busy }],
+  });
 }
 
 /** The failure type of the innermost ApplicationFailure (e.g. JobNotFound), kept for clients that match on it. */

@@ -9,7 +9,7 @@ import { savepointIdOfTag, tagFor, type TableRef, type TagInfo } from '../../src
 import { pinnedTagExpiryWarning, TAG_REMADE, tagExpiries, type RestorePoint, type RestorePointRecord, type TagPresence } from '../../src/domain/restore-points';
 import type { CatalogActivities, FlinkActivities, PaimonActivities } from '../contract';
 import { localPath as flinkLocalPath } from '../flink/savepoint-metadata';
-import { restorePointsInUse } from './in-use';
+import { describeOperation, restorePointsInUse } from './in-use';
 import { createLifecycleActivities } from './lifecycle';
 import { reportNewestRestorable, reportRestorePoints } from './metrics';
 import { CatalogFailureType, catalogFailure, RestorePointStore } from './store';
@@ -312,6 +312,7 @@ export function createCatalogActivities(config: Config, deps: CatalogDeps): Cata
     markRestorePointsLost,
     listRestorePoints,
     restorePointsInUse,
+    describeOperation,
     ...createLifecycleActivities(store),
   };
 }

@@ -6,6 +6,10 @@ import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { z } from 'zod';
 import type { PointInUse } from '../../src/domain/retention-input';
+import type { RunningOperation } from '../../src/domain/running-operation';
+
+/** The operations that name restore points in their status; a savepoint or retention holding the id names none. */
+const POINT_USERS = new Set(['upgradeWorkflow', 'restoreWorkflow']);
 
 const point = z.object({ savepointId: z.number().int(), path: z.string() }).loose();
 
@@ -28,7 +32,7 @@ export async function restorePointsInUse({ jobName }: { jobName: string }): Prom
     if (err instanceof WorkflowNotFoundError) return [];
     throw err;
   }
-  if (description.status.name !== 'RUNNING') return [];
+  if (description.status.name !== 'RUNNING' || !POINT_USERS.has(description.type)) return [];
   // A run that cannot answer yet (its first task not done) works with no point yet either; any
   // other error is retried: deciding without knowing could delete the point it is about to use.
   const status = OperationStatus.parse(await handle.query('status'));
@@ -65,4 +69,16 @@ async function requestedPoint(handle: WorkflowHandle): Promise<number | undefine
   const ref = parsed.data.restorePoint;
   const id = 'savepointId' in ref ? Number(ref.savepointId) : Number(/^savepoint-(\d+)$/.exec(String(ref.tag))?.[1]);
   return Number.isInteger(id) ? id : undefined;
+}
+
+/** What runs under this workflow id now (type, run, start time); undefined when nothing runs under it. */
+export async function describeOperation({ workflowId }: { workflowId: string }): Promise<RunningOperation | undefined> {
+  try {
+    const description = await Context.current().client.workflow.getHandle(workflowId).describe();
+    if (description.status.name !== 'RUNNING') return undefined;
+    return { workflowId, workflowType: description.type, runId: description.runId, startTime: description.startTime.toISOString() };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
 }

@@ -62,10 +62,15 @@ export async function requireRecentCheckpoint(
     : failedCheckpoint
       ? `its latest failed checkpoint ${failedCheckpoint.id}: ${failedCheckpoint.failure_message ?? 'no failure message'}`
       : `no exception or failed checkpoint recorded (state ${details.state})`;
+  // A job that (re)started moments ago, with nothing failing, is not broken: it has not checkpointed yet.
+  const justStarted = !stack && !failedCheckpoint && now - lastStart <= maxAge;
+  const advice = justStarted
+    ? `It (re)started ${Math.round((now - lastStart) / 1000)} s ago and nothing failed: wait for its first checkpoint (every ${interval} ms) and start again.`
+    : 'Fix the job (or wait for a checkpoint) and start again.';
   throw fatal(
     FailureType.NoRecentCheckpoint,
     `${job} has no recent completed checkpoint: ${why}; ${cause.replace(/\.$/, '')}. A savepoint would not complete either, so nothing was ` +
-      'triggered. Fix the job (or wait for a checkpoint) and start again.',
+      `triggered. ${advice}`,
   );
 }
 

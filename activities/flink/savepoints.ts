@@ -75,17 +75,33 @@ async function takeSavepoint(flink: FlinkClient, poll: PollOptions, order: Savep
   }
   const location = result.operation?.location;
   if (!location) {
-    // Say what Flink shows: a failed stop may leave the job RUNNING, RESTARTING or FAILED.
-    const state = await jobState(flink, jobId, attempted).catch(() => 'unknown (Flink did not answer)');
     throw fatal(
       FailureType.SavepointFailed,
       `${attempted} failed: ${rootCause(result.operation?.['failure-cause']?.['stack-trace'])}. ` +
-        `Flink shows the job ${state}${state === 'RUNNING' ? ': it keeps running' : ''}; see its exceptions in the Flink UI. ` +
+        `${await stateAfterFailure(flink, jobId, order.stop)}; see its exceptions in the Flink UI. ` +
         'To try again use a new trigger id: Flink remembers the outcome of this one for a while.',
     );
   }
   if (order.stop) await awaitStopped(flink, poll, jobId, triggerId, attempted);
   return describeSavepoint(flink, jobId, location, order.stop);
+}
+
+/**
+ * What the job is doing after its savepoint failed, in Flink's word (GET /jobs/:id/status, not
+ * cached): "keeps running" only when Flink says RUNNING. A failed savepoint need not leave the job
+ * running: another stop may be finishing it, or a failover restarting it.
+ */
+async function stateAfterFailure(flink: FlinkClient, jobId: string, stop: boolean): Promise<string> {
+  let state: string;
+  try {
+    state = await jobState(flink, jobId, `looking up job ${jobId} after its savepoint failed`);
+  } catch (err) {
+    return `${stop ? 'The job was not stopped by it' : 'The savepoint changed nothing'}; Flink did not say what state the job is in now (${(err as Error).message})`;
+  }
+  if (state === 'RUNNING') return `${stop ? 'The job was not stopped: Flink says it is RUNNING' : 'The job keeps running (Flink says RUNNING)'}`;
+  return `${stop ? 'The job was not stopped by it' : 'The savepoint changed nothing'}; Flink says the job is ${state} now${
+    TERMINAL_STATES.has(state) ? '' : ' (not running: it may be stopping or restarting)'
+  }`;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { JobRef } from '../domain/model';
+import { jobBusyText, type RunningOperation } from '../domain/running-operation';
 import { flinkJobKey, operationWorkflowId } from '../../workflows/messages';
 import { jobNameOf, type JobNameOf } from './job-name';
 
@@ -65,32 +66,29 @@ export async function startOperation<W extends Workflow>(
   }
 }
 
-/** Describe whatever holds the id, so the refusal names it (upgrade or restore, run, start time). */
+/** Describe whatever holds the id, so the refusal names it (upgrade, restore, savepoint or retention; run, start time). */
 export async function alreadyRunning(
   client: Client,
   workflowId: string,
   job: string,
   options: Pick<StartOperationOptions, 'uiUrl' | 'namespace'>,
 ): Promise<OperationAlreadyRunningError> {
-  let running = `workflow '${workflowId}'`;
-  let type: string | undefined;
-  let runId: string | undefined;
+  const op: RunningOperation = { workflowId };
+  let link = '';
   try {
     const description = await client.workflow.getHandle(workflowId).describe();
-    type = description.type;
-    runId = description.runId;
-    running = `${type} '${workflowId}' (run ${runId}, started ${description.startTime.toISOString()})`;
+    Object.assign(op, { workflowType: description.type, runId: description.runId, startTime: description.startTime.toISOString() });
     if (options.uiUrl) {
       const ns = encodeURIComponent(options.namespace ?? client.options.namespace);
-      running += ` ${options.uiUrl}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}/${runId}`;
+      link = ` ${options.uiUrl}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}/${description.runId}`;
     }
   } catch {
     // It may have finished in between; the id alone still names it.
   }
   return new OperationAlreadyRunningError(
-    `job '${job}' already has an operation running: ${running}. Wait for it to finish or cancel it, then start again.`,
+    `${jobBusyText(job, op)}${link}. Wait for it to finish or cancel it, then start again.`,
     workflowId,
-    type,
-    runId,
+    op.workflowType,
+    op.runId,
   );
 }

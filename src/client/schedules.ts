@@ -1,5 +1,9 @@
 // Savepoint schedules: one Temporal Schedule per Flink job that starts takeSavepointWorkflow on a
 // cron or an interval. A small typed API for the CLI; the input is validated here, at the edge.
+// Each run (id savepoint/<job>-<time>, kept as it is for the schedules that exist) takes its
+// savepoint as a child under the job's operation id, flink-job/<job>; a run that fires while an
+// upgrade, a restore or another savepoint holds that id is skipped, and its result says why
+// (workflows/savepoint.ts).
 import {
   ScheduleAlreadyRunning,
   ScheduleOverlapPolicy,

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { duration } from './durations';
 import { JobNameSchema } from './job-name';
+import type { SkippedRun } from './running-operation';
 import { lazySchema } from './lazy-schema';
 import { TableRefSchema } from './model';
 
@@ -97,4 +98,6 @@ export interface RetentionResult {
   failed: { savepointId: number; error: string }[];
   /** Points that operations in flight use, as found before deciding (kept whatever the policy says). */
   inUse?: PointInUse[];
+  /** Set when it did not run: an upgrade or restore (or a savepoint) held the job; nothing was decided or deleted. */
+  skipped?: SkippedRun;
 }

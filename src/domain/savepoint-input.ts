@@ -5,6 +5,7 @@ import { duration } from './durations';
 import { lazySchema } from './lazy-schema';
 import { JobRefSchema, TableRefSchema, type TableRef } from './model';
 import { RetentionPolicySchema, type RetentionResult } from './retention-input';
+import type { SkippedRun } from './running-operation';
 
 export const RestorePointOptionsSchema = lazySchema(() =>
   z
@@ -57,3 +58,16 @@ export interface TakeSavepointResult {
   /** Set for a pinned savepoint whose tag Paimon will expire: it is not a long-retention point. */
   warning?: string;
 }
+
+/**
+ * A scheduled savepoint that fired while another operation (an upgrade, a restore, another
+ * savepoint, retention) held the job: nothing was sent to Flink, and the reason is recorded here.
+ */
+export interface SavepointSkipped {
+  jobName: string;
+  skipped: SkippedRun;
+}
+
+export type TakeSavepointOutcome = TakeSavepointResult | SavepointSkipped;
+
+export const savepointSkipped = (outcome: TakeSavepointOutcome): outcome is SavepointSkipped => 'skipped' in outcome;

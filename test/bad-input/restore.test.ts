@@ -71,12 +71,10 @@ const cliRestore = (...point: string[]) => [
 describe('bad input to a restore on the real stack: a clear error, nothing changed', () => {
   beforeAll(async () => {
     stack = await startBadInputStack('restore');
-    // Flink takes intermediate savepoints side by side; each waits for its tag on both tables.
-    [good, filesGone, tagGone] = await Promise.all([
-      takeSavepoint('badinput good'),
-      takeSavepoint('badinput files gone'),
-      takeSavepoint('badinput tag gone'),
-    ]);
+    // One after another: savepoints of one job take the job's operation id in turn (one operation per job).
+    good = await takeSavepoint('badinput good');
+    filesGone = await takeSavepoint('badinput files gone');
+    tagGone = await takeSavepoint('badinput tag gone');
     await rm(localPath(filesGone.path, 'savepoint'), { recursive: true });
     await paimonQuery(`CALL sys.delete_tag(\`table\` => '${stack.sinks[1]}', tag => '${tagGone.tag}')`);
   });

@@ -432,6 +432,7 @@ export class FakeStack {
         await this.enter('restorePointsInUse', input);
         return [];
       },
+      describeOperation: (input) => this.notFaked('describeOperation', input),
       pinRestorePoint: (input) => this.notFaked('pinRestorePoint', input),
       unpinRestorePoint: (input) => this.notFaked('unpinRestorePoint', input),
       markRestorePointExpiring: (input) => this.notFaked('markRestorePointExpiring', input),

@@ -2,7 +2,10 @@
 // so a change that would break runs in flight (scheduled savepoints run unattended for months)
 // fails here with a DeterminismViolationError. `RECORD_HISTORIES=1 npx vitest run
 // test/workflows/restore-points-replay.test.ts` re-records; do that only for an intended,
-// compatible change, and commit the histories with it.
+// compatible change, and commit the histories with it. These runs were recorded under ids of their
+// own before 'savepoint-holds-operation-id' / 'retention-holds-operation-id': re-recorded today, such
+// a run would only start its work as a child under flink-job/<job>. The branches of those patches
+// are recorded, and replayed under the ids they ran under, by one-operation-replay.test.ts.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';

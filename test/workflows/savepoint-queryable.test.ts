@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { TableRef } from '../../src/domain/model';
 import { fakeJob } from '../support/restore-point-fakes';
 import { scheduledActivities } from '../support/replay';
+import { operationWorkflowId } from '../../workflows/messages';
 import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
@@ -42,12 +43,14 @@ describe('takeSavepointWorkflow while its table check waits', () => {
         args: [{ job: { jobName }, tables: TABLES, options: { tagTimeout: '30s' } }],
       });
       await started;
+      // The run started under its own id takes the savepoint as its child under the job's operation id.
+      const savepoint = temporal.env.client.workflow.getHandle(operationWorkflowId({ jobName }));
       // Every workflow answers the built-in stack-trace query; a local activity in flight would hold it.
-      const stack = await handle.query<string>('__stack_trace');
+      const stack = await savepoint.query<string>('__stack_trace');
       expect({ answeredWhileTheCheckWaits: !checkDone }).toEqual({ answeredWhileTheCheckWaits: true });
       expect(stack).toContain('checkJobAndTables');
       await handle.result();
-      const names = scheduledActivities(await handle.fetchHistory()).names;
+      const names = scheduledActivities(await savepoint.fetchHistory()).names;
       expect(names).toEqual(expect.arrayContaining(['describeSinkTables', 'recordRestorePoint']));
       expect(names).not.toContain('resolveJob'); // the Flink REST lookups stay local
     });

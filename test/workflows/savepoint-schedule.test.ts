@@ -21,6 +21,7 @@ import { retentionWorkflowId, savepointScheduleId } from '../../src/domain/job-n
 import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
 import { DAY, fakeCatalog, fakeJob, point, type FakeJobKnobs } from '../support/restore-point-fakes';
 import { unique, useWorkflowTestEnv } from '../support/temporal-env';
+import { operationWorkflowId } from '../../workflows/messages';
 
 const TABLES: TableRef[] = ['demo.seq_a', 'demo.seq_b'];
 
@@ -160,7 +161,7 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     expect(fake.records[0]).toMatchObject({ savepointId: 40, taggedAtRecord: false });
   });
 
-  it('runs retention for the job afterwards when asked, as a child under the job\'s retention id', async () => {
+  it('runs retention for the job afterwards when asked, as a child (under the job\'s retention id) of the savepoint under the job\'s operation id', async () => {
     const jobName = unique('retention-job');
     const fake = fakeJob(jobName);
     const catalog = fakeCatalog([point(1, 3 * DAY), point(2, 2 * DAY), point(3, DAY)]);
@@ -176,7 +177,10 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     expect(result.retention).toMatchObject({ jobName, dryRun: false, deleted: [1], failed: [] });
     expect(catalog.calls[0]).toBe(`list ${jobName}`);
     const child = await temporal.env.client.workflow.getHandle(retentionWorkflowId(jobName)).describe();
-    expect(child).toMatchObject({ type: 'retentionWorkflow', parentExecution: { workflowId } });
+    // Its parent is the savepoint run under the job's operation id, which this run started as its child.
+    expect(child).toMatchObject({ type: 'retentionWorkflow', parentExecution: { workflowId: operationWorkflowId({ jobName }) } });
+    const savepoint = await temporal.env.client.workflow.getHandle(operationWorkflowId({ jobName })).describe();
+    expect(savepoint).toMatchObject({ type: 'takeSavepointWorkflow', parentExecution: { workflowId } });
   });
 
   it('with the job stopped, the savepoint step fails with its reason and retention still runs; the run reports both', async () => {
@@ -201,7 +205,10 @@ describe('takeSavepointWorkflow, started by its schedule', () => {
     expect(fake.calls.map((c) => c.name)).toEqual(['resolveJob']);
     expect(catalog.calls.slice(0, 2)).toEqual([`list ${jobName}`, `inUse ${jobName}`]);
     const child = await temporal.env.client.workflow.getHandle(retentionWorkflowId(jobName)).describe();
-    expect(child).toMatchObject({ type: 'retentionWorkflow', parentExecution: { workflowId } });
+    // Its parent is the savepoint run under the job's operation id, which this run started as its child.
+    expect(child).toMatchObject({ type: 'retentionWorkflow', parentExecution: { workflowId: operationWorkflowId({ jobName }) } });
+    const savepoint = await temporal.env.client.workflow.getHandle(operationWorkflowId({ jobName })).describe();
+    expect(savepoint).toMatchObject({ type: 'takeSavepointWorkflow', parentExecution: { workflowId } });
   });
 
   it('with the job stopped and no retention asked, fails as before: nothing else runs', async () => {

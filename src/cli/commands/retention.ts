@@ -44,7 +44,8 @@ export const retention: Command = {
   A person's pin is always kept; an upgrade's pin (the savepoint each upgrade stopped at, failed
   upgrades included) until the job has had N later successful upgrades and the point is old enough.
   The points an operation in flight uses and the newest restorable point are always kept.
-  Works whether the job runs or not.
+  Works whether the job runs or not. With --apply it deletes only while no upgrade, restore or
+  savepoint of the job runs; one that does makes it skip (nothing deleted, exit 1, naming it).
 
   --keep-last N        keep the newest N restorable points
   --max-age D          keep restorable points younger than D (e.g. 7d)
@@ -93,6 +94,10 @@ export const retention: Command = {
         throw new CommandFailed(`a retention of job '${jobName}' runs already (${retentionWorkflowId(jobName)}); wait for it and run again`);
       }
       throw err;
+    }
+    if (result.skipped) {
+      if (ctx.json) ctx.out(json(result));
+      throw new CommandFailed(result.skipped.reason);
     }
     const notDeleted = () => new CommandFailed(`not deleted: ${result.failed.map((f) => `${f.savepointId} (${f.error})`).join('; ')}`);
     if (ctx.json) {

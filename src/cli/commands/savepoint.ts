@@ -1,8 +1,7 @@
 // savepointctl savepoint: take a long-retention savepoint now and wait for its tags.
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { describeIssues } from '../../../workflows/input';
-import { flinkJobKey } from '../../../workflows/messages';
-import { savepointWorkflowId } from '../../domain/job-name';
+import type { takeSavepointWorkflow } from '../../../workflows/savepoint';
+import { startOperation } from '../../client/operation';
 import { TakeSavepointInputSchema, type TakeSavepointResult } from '../../domain/savepoint-input';
 import { bool, compact, list, required, str, type Parsed } from '../args';
 import { workflowUrl } from '../context';
@@ -53,19 +52,19 @@ export const savepoint: Command = {
   async run(p, ctx) {
     const input = savepointInput(p);
     const jobName = (input.job as { jobName: string }).jobName;
-    const client = await ctx.client();
-    const handle = await client.workflow.start('takeSavepointWorkflow', {
-      workflowId: `${savepointWorkflowId(jobName)}/manual-${new Date().toISOString()}`,
+    // Under the job's operation id, as an upgrade or restore: while one of them (or another
+    // savepoint, or retention) runs on the job, refused here, naming it, before anything starts.
+    const handle = await startOperation<typeof takeSavepointWorkflow>(await ctx.client(), 'takeSavepointWorkflow', input.job, [input], {
       taskQueue: ctx.config.temporal.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-      typedSearchAttributes: [{ key: flinkJobKey, value: jobName }],
+      uiUrl: ctx.config.temporal.uiUrl,
+      namespace: ctx.config.temporal.namespace,
     });
     if (!bool(p, 'wait')) {
       ctx.out(ctx.json ? json({ workflowId: handle.workflowId }) : `started ${handle.workflowId}\n  ${workflowUrl(ctx.config, handle.workflowId)}`);
       return 0;
     }
     if (!ctx.json) ctx.out(`taking a savepoint of '${jobName}' (${handle.workflowId})`);
+    // Started under the job's own id, the run holds the job and is never skipped: its result is a savepoint.
     const result = await follow<TakeSavepointResult>(ctx, handle);
     if (ctx.json) ctx.out(json(result));
     else if (result.restorable) ctx.out(`restore point ${result.savepointId}: tag ${result.tag} on every table, savepoint ${result.path}`);

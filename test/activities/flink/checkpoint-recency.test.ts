@@ -87,6 +87,14 @@ describe('requireRecentCheckpoint', () => {
     );
   });
 
+  it('a job that started moments ago with nothing failing is told to wait for its first checkpoint, not to be fixed', async () => {
+    const err = await expectFatal(requireRecentCheckpoint(flink({ runningSince: at(4) }), undefined, { jobId: JOB }), 'NoRecentCheckpoint');
+    expect(err.message).toContain('no checkpoint has completed since it started');
+    expect(err.message).toContain('no exception or failed checkpoint recorded (state RUNNING)');
+    expect(err.message).toContain('It (re)started 4 s ago and nothing failed: wait for its first checkpoint (every 3000 ms) and start again.');
+    expect(err.message).not.toContain('Fix the job');
+  });
+
   it('refuses a job with checkpointing disabled', async () => {
     const refusal = await expectFatal(check({ runningSince: at(600), interval: 'disabled' }), 'NoRecentCheckpoint');
     expect(refusal.message).toContain('has checkpointing disabled');

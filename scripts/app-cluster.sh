@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# The local launcher of application mode: one Flink cluster per job version, as production runs
+# (the Flink Kubernetes Operator's FlinkDeployment, native Kubernetes, YARN application mode), made
+# of Flink's own standalone application entry point (bin/standalone-job.sh) and one TaskManager,
+# on free ports, in $STACK_HOME/apps/<token>/ (config, logs, pids, launch.json).
+#
+#   app-cluster.sh start --token T --name N (--sql-file F | --jar J [--entry-class C] [--program-arg A]...)
+#                        [--savepoint PATH] [--parallelism K] [--vertex-parallelism JSON_OR_FLINK_STRING]
+#                        [--allow-non-restored-state] [--slots S]
+#       starts the version's cluster unless the token's cluster was started already, and prints
+#       {"restUrl": ..., "jobId": ..., "token": ..., "name": ...} on one line. The token names one
+#       version's launch: a second start with the same token (a worker killed during the launch,
+#       an activity retried) prints the same cluster and never starts a second one.
+#   app-cluster.sh stop --token T       stops that cluster's processes (its job is over)
+#   app-cluster.sh reap                 stops every cluster whose job has ended (stopped, failed, cancelled)
+#   app-cluster.sh list                 one JSON line per cluster: token, name, restUrl, jobId, alive
+#   app-cluster.sh down                 stops every cluster this launcher started
+#
+# The job keeps the fixed job id the launcher gives it (derived from the token), so the workflow
+# knows which job to watch before the cluster answers. The JobManager does not shut itself down
+# when the job ends (execution.shutdown-on-application-finish: false, as the Kubernetes Operator
+# sets it): stop-with-savepoint's result stays readable over REST until the launcher stops it.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/stack-lib.sh
+source "$REPO_ROOT/scripts/stack-lib.sh"
+
+APPS="$STACK_HOME/apps"
+SQL_RUNNER_JAR="$STACK_HOME/runner/sql-application.jar"
+
+app_fail() { printf '[app-cluster] error: %s\n' "$*" >&2; exit 1; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+app_pid_alive() { # dir name
+  local file="$1/run/$2.pid" pid
+  [[ -f "$file" ]] || return 1
+  pid=$(<"$file")
+  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$1" || return 1
+  echo "$pid"
+}
+
+app_stop_process() { # dir name
+  local pid
+  pid=$(app_pid_alive "$1" "$2") || { rm -f "$1/run/$2.pid"; return 0; }
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 30); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$1/run/$2.pid"
+}
+
+app_json() { # dir -> launch.json with "alive"
+  local dir="$1" alive=false
+  app_pid_alive "$dir" jobmanager >/dev/null && alive=true
+  python3 - "$dir/launch.json" "$alive" <<'PY'
+import json, sys
+record = json.load(open(sys.argv[1]))
+record["alive"] = sys.argv[2] == "true"
+print(json.dumps(record))
+PY
+}
+
+app_start() {
+  local token="" name="" sql_file="" jar="" entry_class="" savepoint="" parallelism="" vertex="" allow_nrs=false slots=""
+  local program_args=()
+  while (($#)); do
+    case "$1" in
+      --token) token="$2"; shift 2 ;;
+      --name) name="$2"; shift 2 ;;
+      --sql-file) sql_file="$2"; shift 2 ;;
+      --jar) jar="$2"; shift 2 ;;
+      --entry-class) entry_class="$2"; shift 2 ;;
+      --program-arg) program_args+=("$2"); shift 2 ;;
+      --savepoint) savepoint="$2"; shift 2 ;;
+      --parallelism) parallelism="$2"; shift 2 ;;
+      --vertex-parallelism) vertex="$2"; shift 2 ;;
+      --allow-non-restored-state) allow_nrs=true; shift ;;
+      --slots) slots="$2"; shift 2 ;;
+      *) app_fail "unknown option '$1' (see the header of scripts/app-cluster.sh)" ;;
+    esac
+  done
+  [[ "$token" =~ ^[A-Za-z0-9._-]{1,128}$ ]] || app_fail "--token is 1 to 128 of A-Z a-z 0-9 . _ - (got '$token')"
+  [[ -n "$name" ]] || app_fail "--name (the job's name) is required"
+  [[ -n "$sql_file" || -n "$jar" ]] || app_fail "one of --sql-file or --jar is required"
+  [[ -z "$sql_file" || -z "$jar" ]] || app_fail "--sql-file and --jar exclude each other"
+  [[ -z "$sql_file" || -f "$sql_file" ]] || app_fail "SQL file '$sql_file' does not exist"
+  [[ -z "$jar" || -f "$jar" ]] || app_fail "jar '$jar' does not exist"
+  [[ -z "$parallelism" || "$parallelism" =~ ^[1-9][0-9]*$ ]] || app_fail "--parallelism is a whole number >= 1 (got '$parallelism')"
+  [[ -z "$slots" || "$slots" =~ ^[1-9][0-9]*$ ]] || app_fail "--slots is a whole number >= 1 (got '$slots')"
+  if [[ -n "$savepoint" ]]; then
+    local local_path="${savepoint#file:}"
+    [[ "$savepoint" != file:* || -e "${local_path}" ]] || app_fail "savepoint '$savepoint' does not exist"
+  fi
+
+  local dir="$APPS/$token"
+  mkdir -p "$APPS"
+  # One launch per token, even when two run at once: the directory is created atomically.
+  if ! mkdir "$dir" 2>/dev/null; then
+    for _ in $(seq 1 120); do [[ -f "$dir/launch.json" ]] && break; sleep 0.5; done
+    [[ -f "$dir/launch.json" ]] || app_fail "a launch of token '$token' is under way or broke off (no $dir/launch.json); stop it with 'app-cluster.sh stop --token $token'"
+    app_json "$dir"
+    return
+  fi
+  mkdir -p "$dir/conf" "$dir/log" "$dir/run" "$dir/jars" "$dir/usrlib"
+
+  local rest_port rpc_port job_id
+  rest_port=$(free_port); rpc_port=$(free_port)
+  job_id=$(printf '%s' "$token" | md5sum | cut -c1-32)
+  slots="${slots:-${parallelism:-1}}"
+
+  cp "$FLINK_HOME"/conf/log4j*.properties "$FLINK_HOME"/conf/logback*.xml "$dir/conf/"
+  # The session cluster's settings (checkpoints, state backend, savepoint dir, restart strategy),
+  # with this cluster's own ports, pid dir and size.
+  grep -vE '^(parallelism\.default|pipeline\.jobvertex-parallelism-overrides|env\.pid\.dir|jobmanager\.rpc\.port|rest\.port|taskmanager\.numberOfTaskSlots|jobmanager\.memory\.process\.size|taskmanager\.memory\.process\.size|web\.upload\.dir|sql-gateway\.)' \
+    "$FLINK_HOME/conf/config.yaml" >"$dir/conf/config.yaml"
+  cat >>"$dir/conf/config.yaml" <<CONF
+# Application cluster '$name' (token $token), written by scripts/app-cluster.sh.
+env.pid.dir: $dir/run
+jobmanager.rpc.port: $rpc_port
+rest.port: $rest_port
+web.upload.dir: $dir/jars
+taskmanager.numberOfTaskSlots: $slots
+jobmanager.memory.process.size: 800m
+taskmanager.memory.process.size: 1400m
+execution.shutdown-on-application-finish: false
+# A main method that fails still leaves a FAILED job (with the error) behind the fixed job id for REST.
+execution.submit-failed-job-on-application-error: true
+CONF
+  [[ -n "$parallelism" ]] && echo "parallelism.default: $parallelism" >>"$dir/conf/config.yaml"
+  [[ -n "$vertex" ]] && echo "pipeline.jobvertex-parallelism-overrides: $vertex" >>"$dir/conf/config.yaml"
+
+  local entry=(--job-id "$job_id")
+  if [[ -n "$sql_file" ]]; then
+    bash "$REPO_ROOT/scripts/build-sql-runner.sh" >&2
+    cp "$SQL_RUNNER_JAR" "$dir/usrlib/"
+    cp "$REPO_ROOT/demo/sql/catalog.sql" "$dir/catalog.sql"
+    cp "$sql_file" "$dir/version.sql"
+    entry+=(--job-classname flinkpaimonops.SqlApplication)
+    [[ -n "$savepoint" ]] && entry+=(--fromSavepoint "$savepoint")
+    $allow_nrs && entry+=(--allowNonRestoredState)
+    entry+=(--script "$dir/catalog.sql" --script "$dir/version.sql")
+  else
+    cp "$jar" "$dir/usrlib/"
+    [[ -n "$entry_class" ]] && entry+=(--job-classname "$entry_class")
+    [[ -n "$savepoint" ]] && entry+=(--fromSavepoint "$savepoint")
+    $allow_nrs && entry+=(--allowNonRestoredState)
+    entry+=("${program_args[@]}")
+  fi
+
+  local hadoop="$FLINK_HOME/hadoop/flink-shaded-hadoop-2-uber-$HADOOP_UBER_VERSION.jar"
+  # usrlib/ is read from FLINK_HOME; this cluster's own usrlib goes on the classpath instead.
+  FLINK_CONF_DIR="$dir/conf" FLINK_LOG_DIR="$dir/log" FLINK_IDENT_STRING="app-$token" \
+    HADOOP_CLASSPATH="$hadoop:$dir/usrlib/*" PAIMON_WAREHOUSE="$PAIMON_WAREHOUSE" \
+    setsid nohup "$FLINK_HOME/bin/standalone-job.sh" start-foreground "${entry[@]}" \
+    >"$dir/log/jobmanager.out" 2>&1 </dev/null &
+  echo $! >"$dir/run/jobmanager.pid"
+  FLINK_CONF_DIR="$dir/conf" FLINK_LOG_DIR="$dir/log" FLINK_IDENT_STRING="app-$token" \
+    HADOOP_CLASSPATH="$hadoop:$dir/usrlib/*" \
+    setsid nohup "$FLINK_HOME/bin/taskmanager.sh" start-foreground \
+    >"$dir/log/taskmanager.out" 2>&1 </dev/null &
+  echo $! >"$dir/run/taskmanager.pid"
+
+  python3 - "$dir/launch.json" "$token" "$name" "http://$STACK_BIND:$rest_port" "$job_id" "${savepoint}" <<'PY'
+import json, sys
+path, token, name, rest, job, savepoint = sys.argv[1:]
+json.dump({"token": token, "name": name, "restUrl": rest, "jobId": job, "savepoint": savepoint or None}, open(path + ".tmp", "w"))
+import os; os.replace(path + ".tmp", path)
+PY
+  # Launched when the cluster lists the job (in any state: the job may still fail to restore, which
+  # is the caller's to watch). The main method runs before the job exists: a SQL script is planned first.
+  local deadline=$((SECONDS + ${APP_START_TIMEOUT_S:-180}))
+  until curl -fsS --max-time 2 "http://$STACK_BIND:$rest_port/jobs/overview" 2>/dev/null | grep -qF "\"$job_id\""; do
+    if ! app_pid_alive "$dir" jobmanager >/dev/null; then
+      app_stop_process "$dir" taskmanager
+      app_fail "the application cluster of '$name' exited while starting; its log: $(tail -n 30 "$dir/log/jobmanager.out" | tr '\n' ' ' | cut -c1-2000)"
+    fi
+    ((SECONDS < deadline)) || app_fail "the application cluster of '$name' did not list job $job_id on port $rest_port within ${APP_START_TIMEOUT_S:-180} s (log: $dir/log)"
+    sleep 0.5
+  done
+  app_json "$dir"
+}
+
+app_stop() { # token
+  local dir="$APPS/$1"
+  [[ -d "$dir" ]] || app_fail "no application cluster with token '$1' (app-cluster.sh list)"
+  app_stop_process "$dir" taskmanager
+  app_stop_process "$dir" jobmanager
+  app_json "$dir"
+}
+
+job_ended() { # dir -> true when the JobManager is gone or its job is in a terminal state
+  local dir="$1" rest job state
+  app_pid_alive "$dir" jobmanager >/dev/null || return 0
+  rest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["restUrl"])' "$dir/launch.json")
+  job=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["jobId"])' "$dir/launch.json")
+  # The overview, not /jobs/<id>: Flink answers the latter with an error for a job that failed in its main method.
+  state=$(curl -fsS --max-time 3 "$rest/jobs/overview" 2>/dev/null | python3 -c '
+import json, sys
+print(next((j["state"] for j in json.load(sys.stdin)["jobs"] if j["jid"] == sys.argv[1]), ""))' "$job" 2>/dev/null) || return 1
+  [[ "$state" =~ ^(FINISHED|CANCELED|FAILED)$ ]]
+}
+
+app_each() { # command
+  [[ -d "$APPS" ]] || return 0
+  local dir
+  for dir in "$APPS"/*/; do
+    dir="${dir%/}"
+    [[ -f "$dir/launch.json" ]] || continue
+    "$@" "$dir"
+  done
+}
+
+reap_one() { if job_ended "$1"; then app_stop_process "$1" taskmanager; app_stop_process "$1" jobmanager; fi; }
+down_one() { app_stop_process "$1" taskmanager; app_stop_process "$1" jobmanager; }
+
+case "${1:-}" in
+  start) app_start "${@:2}" ;;
+  stop) [[ -n "${3:-}" && "${2:-}" == --token ]] || app_fail "usage: app-cluster.sh stop --token T"; app_stop "$3" ;;
+  reap) app_each reap_one ;;
+  list) app_each app_json ;;
+  down) app_each down_one ;;
+  *) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

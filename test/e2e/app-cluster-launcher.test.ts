@@ -1,0 +1,225 @@
+// The local launcher of application mode (scripts/app-cluster.sh), on REAL Flink processes: one
+// standalone application cluster (JobManager + TaskManager, free ports) per job version, as the
+// Flink Kubernetes Operator or YARN application mode run a job. A SQL version runs through the
+// repository's SQL application runner from the same script file the session target deploys.
+//
+// v1 writes ids into a primary-key table and an append table; it is stopped with a savepoint over
+// its own cluster's REST (the cluster stays up after the job ends, so the savepoint's result stays
+// readable); Paimon tags both tables `savepoint-<id>`; v2 starts in a NEW cluster from that
+// savepoint (at the same parallelism: a SQL graph built at another one names its operators apart,
+// README); then every id lands exactly once, v1's payload up to the savepoint
+// and v2's after it. A second start with the same token starts nothing; reaping stops the clusters
+// whose jobs ended and leaves no process or port behind.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../src/config/repo-root';
+import { freshDatabase } from '../support/paimon-fixtures';
+import { config, paimonQuery, requireStack, until } from '../support/stack';
+
+const run = promisify(execFile);
+const RUN = `${process.pid}_${Date.now().toString(36)}`;
+const DB = `app_launch_${RUN}`;
+const JOB = `app-launch-${RUN}`;
+const LAUNCHER = path.join(repoRoot(), 'scripts', 'app-cluster.sh');
+const APPS = path.join(process.env.STACK_HOME ?? path.join(repoRoot(), '.stack'), 'apps');
+
+interface Launch {
+  token: string;
+  name: string;
+  restUrl: string;
+  jobId: string;
+  alive: boolean;
+}
+
+async function launcher(...args: string[]): Promise<string> {
+  const { stdout } = await run('bash', [LAUNCHER, ...args], { encoding: 'utf8', timeout: 180_000 });
+  return stdout;
+}
+
+async function launch(...args: string[]): Promise<Launch> {
+  const lines = (await launcher('start', ...args)).trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!) as Launch;
+}
+
+async function rest<T = any>(base: string, urlPath: string, init?: { method: 'POST' | 'PATCH'; body?: unknown }): Promise<T> {
+  const res = await request(`${base}${urlPath}`, {
+    method: init?.method ?? 'GET',
+    headers: { 'content-type': 'application/json' },
+    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
+    headersTimeout: 10_000,
+  });
+  const text = await res.body.text();
+  if (res.statusCode >= 300) throw new Error(`${init?.method ?? 'GET'} ${base}${urlPath}: HTTP ${res.statusCode} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+const completedCheckpoint = (l: Launch) =>
+  until(`a completed checkpoint of ${l.token}`, 180_000, async () => {
+    const cps = await rest<{ latest?: { completed?: { id: number } | null } }>(l.restUrl, `/jobs/${l.jobId}/checkpoints`).catch(() => undefined);
+    return cps?.latest?.completed?.id;
+  });
+
+async function stopWithSavepoint(l: Launch): Promise<{ savepointId: number; location: string }> {
+  const { 'request-id': trigger } = await rest<{ 'request-id': string }>(l.restUrl, `/jobs/${l.jobId}/stop`, { method: 'POST', body: { drain: false } });
+  const location = await until(`stop-with-savepoint of ${l.token}`, 120_000, async () => {
+    const s = await rest<{ status: { id: string }; operation?: { location?: string } }>(l.restUrl, `/jobs/${l.jobId}/savepoints/${trigger}`);
+    if (s.status.id !== 'COMPLETED') return undefined;
+    if (!s.operation?.location) throw new Error(`stop-with-savepoint failed: ${JSON.stringify(s.operation)}`);
+    return s.operation.location;
+  });
+  const savepointId = await until('the savepoint in the checkpoint history', 30_000, async () => {
+    const cps = await rest<{ history: { id: number; is_savepoint: boolean; external_path?: string }[] }>(l.restUrl, `/jobs/${l.jobId}/checkpoints`);
+    return cps.history.find((cp) => cp.is_savepoint && cp.external_path === location)?.id;
+  });
+  return { savepointId, location };
+}
+
+/** Process ids whose command line names the token's cluster folder. */
+async function processesOf(token: string): Promise<number[]> {
+  const dir = path.join(APPS, token);
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.split('\0').some((arg) => arg.includes(dir))) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+const portOpen = (url: string) =>
+  new Promise<boolean>((resolve) => {
+    const { hostname, port } = new URL(url);
+    const socket = createConnection({ host: hostname, port: Number(port) });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+
+const versionSql = (version: string) => `-- ${version} of the launcher test's pipeline
+SET 'pipeline.name' = '${JOB}';
+CREATE TEMPORARY TABLE ids (id BIGINT) WITH (
+  'connector' = 'datagen', 'rows-per-second' = '20',
+  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '1000000'
+);
+EXECUTE STATEMENT SET BEGIN
+  INSERT INTO paimon.${DB}.keyed SELECT id, CONCAT('${version}:', CAST(id AS STRING)) FROM ids;
+  INSERT INTO paimon.${DB}.appended SELECT id, '${version}; -- not a comment' FROM ids;
+END;
+`;
+
+describe('application-mode local launcher (real standalone application clusters)', () => {
+  let dir: string;
+  const tokens = [`${JOB}-v1`, `${JOB}-v2`, `${JOB}-broken`];
+
+  beforeAll(async () => {
+    await requireStack();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'app-launch-'));
+    await freshDatabase(DB);
+    await paimonQuery(
+      `CREATE TABLE \`${DB}\`.keyed (id BIGINT NOT NULL, payload STRING, PRIMARY KEY (id) NOT ENFORCED) ` +
+        `WITH ('bucket' = '2', 'sink.savepoint.auto-tag' = 'true')`,
+      `CREATE TABLE \`${DB}\`.appended (id BIGINT, payload STRING) WITH ('bucket' = '-1', 'sink.savepoint.auto-tag' = 'true')`,
+    );
+    await writeFile(path.join(dir, 'v1.sql'), versionSql('v1'));
+    await writeFile(path.join(dir, 'v2.sql'), versionSql('v2'));
+    await writeFile(path.join(dir, 'broken.sql'), `SET 'pipeline.name' = '${JOB}';\nINSERT INTO paimon.${DB}.no_such_table SELECT 1, 'x';\n`);
+  });
+
+  afterAll(async () => {
+    for (const token of tokens) await launcher('stop', '--token', token).catch(() => undefined);
+  });
+
+  it('runs v1, stops it with a tagged savepoint, runs v2 from it in a new cluster, and every id lands once', async () => {
+    const v1 = await launch('--token', tokens[0]!, '--name', JOB, '--sql-file', path.join(dir, 'v1.sql'));
+    expect(v1).toMatchObject({ token: tokens[0], name: JOB, alive: true });
+    expect(v1.jobId).toMatch(/^[0-9a-f]{32}$/);
+    expect(v1.restUrl).not.toBe(config.flink.restUrl);
+    const job = await rest<{ jid: string; name: string }>(v1.restUrl, `/jobs/${v1.jobId}`);
+    expect(job).toMatchObject({ jid: v1.jobId, name: JOB });
+    await completedCheckpoint(v1);
+
+    // The same token again (a retried activity, a worker killed during the launch): the same cluster, no second one.
+    const before = await processesOf(tokens[0]!);
+    expect(before.length).toBeGreaterThanOrEqual(2);
+    expect(await launch('--token', tokens[0]!, '--name', JOB, '--sql-file', path.join(dir, 'v1.sql'))).toMatchObject({
+      restUrl: v1.restUrl,
+      jobId: v1.jobId,
+      alive: true,
+    });
+    expect((await processesOf(tokens[0]!)).sort()).toEqual(before.sort());
+
+    const sp = await stopWithSavepoint(v1);
+    // The cluster stays up after its job ended: the stop's result was readable above, and the job says FINISHED.
+    expect((await rest<{ state: string }>(v1.restUrl, `/jobs/${v1.jobId}`)).state).toBe('FINISHED');
+    for (const table of ['keyed', 'appended']) {
+      const tags = await paimonQuery(`SELECT tag_name FROM \`${DB}\`.\`${table}$tags\``);
+      expect(tags.map((t) => t.tag_name)).toContain(`savepoint-${sp.savepointId}`);
+    }
+    const atSavepoint = await paimonQuery(
+      `SELECT MAX(id) AS hi FROM \`${DB}\`.keyed /*+ OPTIONS('scan.tag-name' = 'savepoint-${sp.savepointId}') */`,
+    );
+    const lastV1 = Number(atSavepoint[0]!.hi);
+    expect(lastV1).toBeGreaterThan(0);
+
+    // Reaping stops the cluster whose job ended: no process, no port.
+    await launcher('reap');
+    expect(await processesOf(tokens[0]!)).toEqual([]);
+    expect(await portOpen(v1.restUrl)).toBe(false);
+
+    const v2 = await launch(
+      '--token', tokens[1]!, '--name', JOB, '--sql-file', path.join(dir, 'v2.sql'),
+      '--savepoint', sp.location, '--parallelism', '1',
+    );
+    expect(v2.restUrl).not.toBe(v1.restUrl);
+    expect(v2.jobId).not.toBe(v1.jobId);
+    await completedCheckpoint(v2);
+    const restored = await rest<{ latest: { restored?: { external_path: string } | null } }>(v2.restUrl, `/jobs/${v2.jobId}/checkpoints`);
+    expect(restored.latest.restored?.external_path).toBe(sp.location);
+    const end = await stopWithSavepoint(v2);
+    await launcher('reap');
+    expect(await processesOf(tokens[1]!)).toEqual([]);
+
+    // Exactly once across the switch, compared like with like: merged keys and appended rows, read at v2's savepoint tag.
+    const [keyed] = await paimonQuery(
+      `SELECT COUNT(*) AS n, MIN(id) AS lo, MAX(id) AS hi, SUM(CASE WHEN payload LIKE 'v1:%' THEN 1 ELSE 0 END) AS v1 ` +
+        `FROM \`${DB}\`.keyed /*+ OPTIONS('scan.tag-name' = 'savepoint-${end.savepointId}') */`,
+    );
+    const [appended] = await paimonQuery(
+      `SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS ids, MAX(id) AS hi ` +
+        `FROM \`${DB}\`.appended /*+ OPTIONS('scan.tag-name' = 'savepoint-${end.savepointId}') */`,
+    );
+    const hi = Number(keyed!.hi);
+    expect(hi).toBeGreaterThan(lastV1);
+    expect({ n: Number(keyed!.n), lo: Number(keyed!.lo), v1: Number(keyed!.v1) }).toEqual({ n: hi, lo: 1, v1: lastV1 });
+    expect({ n: Number(appended!.n), ids: Number(appended!.ids), hi: Number(appended!.hi) }).toEqual({ n: hi, ids: hi, hi });
+  }, 900_000);
+
+  it('refuses a missing script before starting anything, and a version that fails leaves a FAILED job to read, then nothing', async () => {
+    await expect(launcher('start', '--token', `${JOB}-missing`, '--name', JOB, '--sql-file', path.join(dir, 'nope.sql'))).rejects.toThrow(
+      /SQL file '.*nope\.sql' does not exist/,
+    );
+    expect(await processesOf(`${JOB}-missing`)).toEqual([]);
+
+    const broken = await launch('--token', tokens[2]!, '--name', JOB, '--sql-file', path.join(dir, 'broken.sql'));
+    // The main method fails (no such table): Flink keeps a FAILED job, the application driver, with the error
+    // behind the fixed job id (GET /jobs/<id> answers such a job with a NullPointerException: read the overview).
+    const failed = await until('the broken version to fail', 120_000, async () => {
+      const { jobs } = await rest<{ jobs: { jid: string; state: string }[] }>(broken.restUrl, '/jobs/overview').catch(() => ({ jobs: [] }));
+      return jobs.find((j) => j.jid === broken.jobId && j.state === 'FAILED');
+    });
+    expect(failed.state).toBe('FAILED');
+    const exceptions = await rest<{ 'root-exception'?: string }>(
+      broken.restUrl,
+      `/jobs/${broken.jobId}/exceptions`,
+    );
+    expect(exceptions['root-exception']).toMatch(/The main method caused an error: Cannot find table .*no_such_table/);
+    await launcher('reap');
+    expect(await processesOf(tokens[2]!)).toEqual([]);
+    expect(await portOpen(broken.restUrl)).toBe(false);
+  }, 600_000);
+});
