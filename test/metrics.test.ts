@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
 import { localPath, RestorePointStore } from '../activities/catalog/store';
-import { rejectRestore, restorePlan } from '../src/client/approval';
+import { restorePlan } from '../src/client/approval';
 import { startRestore } from '../src/client/start-restore';
 import type { Deployment } from '../src/domain/model';
 import type { TakeSavepointResult } from '../src/domain/savepoint-input';
@@ -17,6 +17,7 @@ import { startWorkerAndClient, type WorkerAndClient } from './support/in-process
 import { config, paimonQuery, requireStack, until } from './support/stack';
 import { unique } from './support/temporal-env';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { rejectSigned } from './support/approvals';
 
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
 const DB = `metricstest_${RUN}`;
@@ -108,7 +109,7 @@ describe('Prometheus endpoint of the worker (real stack)', () => {
       { taskQueue },
     );
     await until('the restore to wait for approval', 120_000, async () => restorePlan(client, { jobName: JOB_NAME }).catch(() => undefined));
-    await rejectRestore(client, { jobName: JOB_NAME }, { approver: 'alice', comment: 'metrics test' });
+    await rejectSigned(client, { jobName: JOB_NAME }, { approver: 'alice', comment: 'metrics test' });
     expect((await handle.result()).status).toBe('rejected');
 
     // The exporter answers from the runtime's last collection: read until our series are there.

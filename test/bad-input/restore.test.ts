@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localPath } from '../../activities/catalog/store';
-import { ApprovalRefusedError, approveRestore, rejectRestore, restorePlan } from '../../src/client/approval';
+import { ApprovalRefusedError, restorePlan } from '../../src/client/approval';
 import { OperationAlreadyRunningError, startUpgrade } from '../../src/client/start-upgrade';
 import { InvalidRestoreInputError, startRestore } from '../../src/client/start-restore';
 import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
@@ -21,6 +21,7 @@ import { unique } from '../support/temporal-env';
 import { startBadInputStack, type BadInputStack } from './fixture';
 import { activitiesRun, expectUiRefusals, READ_ONLY_ACTIVITIES, refusalOf, refusedAfterReadsOnly } from './refusal';
 import { expectNothingChanged, snapshotOfTheWorld, type World } from './world';
+import { approveSigned, rejectSigned } from '../support/approvals';
 
 const APPROVER = 'badinput-alice';
 const REQUESTER = 'badinput-bob';
@@ -213,19 +214,19 @@ describe('bad input to a restore on the real stack: a clear error, nothing chang
       };
       const id = operationWorkflowId(job);
 
-      expect(await refused(approveRestore(stack.client, job, { approver: 'mallory' }))).toBe(
+      expect(await refused(approveSigned(stack.client, job, { approver: 'mallory' }))).toBe(
         `the restore ${id} refused this: 'mallory' is not an approver of this restore (approvers: ${APPROVER}, ${REQUESTER})`,
       );
-      expect(await refused(approveRestore(stack.client, job, { approver: REQUESTER }))).toBe(
+      expect(await refused(approveSigned(stack.client, job, { approver: REQUESTER }))).toBe(
         `the restore ${id} refused this: four-eyes: '${REQUESTER}' asked for this restore and cannot approve it too`,
       );
-      expect(await refused(approveRestore(stack.client, job, { approver: '  ' }))).toBe(
+      expect(await refused(approveSigned(stack.client, job, { approver: '  ' }))).toBe(
         `the restore ${id} refused this: an approval names its approver (a non-empty identity)`,
       );
-      expect(await refused(approveRestore(stack.client, job, { approver: APPROVER, planVersion: 7 }))).toBe(
+      expect(await refused(approveSigned(stack.client, job, { approver: APPROVER, planVersion: 7 }))).toBe(
         `the restore ${id} refused this: plan version 7 was reviewed, but the plan is now version 1: review the new plan (query 'plan')`,
       );
-      expect(await refused(rejectRestore(stack.client, job, { approver: 'mallory' }))).toContain("'mallory' is not an approver");
+      expect(await refused(rejectSigned(stack.client, job, { approver: 'mallory' }))).toContain("'mallory' is not an approver");
       // The UI's update form with a wrongly shaped answer, and the signal form from a wrong identity.
       const ui = await refusalOf(waiting.executeUpdate('approve', { args: [{ who: APPROVER }] }));
       expect(ui).toEqual({ type: 'ApprovalRefused', message: 'an approval names its approver (a non-empty identity)' });
@@ -297,7 +298,7 @@ describe('bad input to a restore on the real stack: a clear error, nothing chang
     });
 
     it('the approver rejects it: the restore ends rejected, and still nothing changed', async () => {
-      await rejectRestore(stack.client, { jobName: stack.jobName }, { approver: APPROVER, comment: 'bad-input suite cleanup' });
+      await rejectSigned(stack.client, { jobName: stack.jobName }, { approver: APPROVER, comment: 'bad-input suite cleanup' });
       const result: RestoreResult = await waiting.result();
       expect(result).toMatchObject({ status: 'rejected', rejection: { rejectedBy: APPROVER } });
       expectNothingChanged(before, await world());

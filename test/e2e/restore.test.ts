@@ -9,7 +9,7 @@ import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { localPath, RestorePointStore } from '../../activities/catalog/store';
-import { approveRestore, rejectRestore, restorePlan } from '../../src/client/approval';
+import { restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import type { Deployment, TableRef } from '../../src/domain/model';
 import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
@@ -21,6 +21,7 @@ import { activityEnv as testActivityEnv } from '../support/activity-calls';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
 import { connectStackClient } from '../support/stack-client';
 import { unique } from '../support/temporal-env';
+import { approveSigned, rejectSigned } from '../support/approvals';
 
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
 /** Our own database and job: the shared demo job and its tables are never touched. */
@@ -195,7 +196,7 @@ describe('restore to a tag on the real stack', () => {
     }
     expect(plan.irreversible).toContain("today's savepoint");
 
-    const answer = await approveRestore(client, { jobName: JOB_NAME }, { approver: 'ops-bob', comment: 'e2e', planVersion: plan.version });
+    const answer = await approveSigned(client, { jobName: JOB_NAME }, { approver: 'ops-bob', comment: 'e2e', planVersion: plan.version });
     expect(answer).toEqual({ planVersion: plan.version, outcome: 'proceeding' });
     const result: RestoreResult = await handle.result();
     restored = result;
@@ -258,7 +259,7 @@ describe('restore to a tag on the real stack', () => {
     const handle = await startRestore(client, restoreInput(pointA.savepointId), { taskQueue });
     const plan = await awaitPlan(client);
     expect(plan.writer.action).toBe('none'); // no live job of that name: nothing to stop
-    await rejectRestore(client, { jobName: JOB_NAME }, { approver: 'ops-bob', comment: 'not now' });
+    await rejectSigned(client, { jobName: JOB_NAME }, { approver: 'ops-bob', comment: 'not now' });
     const result: RestoreResult = await handle.result();
     expect(result).toMatchObject({ status: 'rejected', rejection: { rejectedBy: 'ops-bob', comment: 'not now' } });
 

@@ -6,11 +6,12 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { rmSync } from 'node:fs';
 import { createApproverActivities } from '../../activities/approvers/activities';
 import type { ApproverActivities } from '../../activities/contract';
-import { signAnswer, type ApprovalSigner } from '../../src/client/approval';
+import { approveRestore, rejectRestore, signAnswer, type ApprovalSigner } from '../../src/client/approval';
+import type { JobNameOf } from '../../src/client/job-name';
 import type { Config } from '../../src/config/config';
 import type { JobRef } from '../../src/domain/model';
 import { approvalNamespace, approvalStatement, planDigest, type ApprovalDecision } from '../../workflows/approval-proof';
-import { planQuery, type ApprovalInput } from '../../workflows/restore-messages';
+import { planQuery, type ApprovalAnswer, type ApprovalInput } from '../../workflows/restore-messages';
 import { makeApproverKeys, type ApproverKeyring } from './approver-keys';
 
 /** Every approver or requester the tests name; each has a key the allowed-signers file lists. */
@@ -67,4 +68,14 @@ export async function signedBy(
     planDigest: planDigest(plan),
   });
   return { ...given, signature: await testSigner(signer)(statement, approvalNamespace(handle.workflowId)) };
+}
+
+/** approveRestore with `given` signed by its approver's test key for the plan as it is now. */
+export async function approveSigned(client: Client, job: JobRef, given: ApprovalInput, lookUp?: JobNameOf): Promise<ApprovalAnswer> {
+  return approveRestore(client, job, await signedFor(client, job, given), lookUp);
+}
+
+/** rejectRestore with `given` signed by its approver's test key. */
+export async function rejectSigned(client: Client, job: JobRef, given: ApprovalInput, lookUp?: JobNameOf): Promise<{ planVersion: number }> {
+  return rejectRestore(client, job, await signedFor(client, job, given, 'reject'), lookUp);
 }
