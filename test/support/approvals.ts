@@ -3,12 +3,16 @@
 // (APPROVERS_ALLOWED_SIGNERS, inherited by worker processes), and helpers that sign an answer the
 // way savepointctl does. `mallory` has a key that the file does not list.
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createApproverActivities } from '../../activities/approvers/activities';
 import type { ApproverActivities } from '../../activities/contract';
 import { approveRestore, rejectRestore, signAnswer, type ApprovalSigner } from '../../src/client/approval';
 import type { JobNameOf } from '../../src/client/job-name';
 import type { Config } from '../../src/config/config';
+import { repoRoot } from '../../src/config/repo-root';
 import type { JobRef } from '../../src/domain/model';
 import { approvalNamespace, approvalStatement, planDigest, type ApprovalDecision } from '../../workflows/approval-proof';
 import { planQuery, type ApprovalAnswer, type ApprovalInput } from '../../workflows/restore-messages';
@@ -78,4 +82,29 @@ export async function approveSigned(client: Client, job: JobRef, given: Approval
 /** rejectRestore with `given` signed by its approver's test key. */
 export async function rejectSigned(client: Client, job: JobRef, given: ApprovalInput, lookUp?: JobNameOf): Promise<{ planVersion: number }> {
   return rejectRestore(client, job, await signedFor(client, job, given, 'reject'), lookUp);
+}
+
+/**
+ * README's "Signed approvals" block run as written (ssh-keygen -Y sign, jq, temporal workflow update
+ * execute), with this test's workflow, approver, key and plan in its first two lines. Returns what
+ * the Temporal CLI printed; throws with its output when it exits non-zero.
+ */
+export function approveByHandAsReadmeSays(a: { workflowId: string; approver: string; planVersion: number; planDigest: string; temporalCli: string }): string {
+  const readme = readFileSync(path.join(repoRoot(), 'README.md'), 'utf8');
+  const block = /<!-- approval-by-hand -->\s*```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (!block) throw new Error('README.md has no approval-by-hand block');
+  const lines = block.split('\n');
+  if (!lines[0]!.startsWith('wf=') || !lines[1]!.startsWith('version=')) throw new Error('the README block no longer starts with wf= and version= lines');
+  lines[0] = `wf='${a.workflowId}'; me='${a.approver}'; key='${testApprovers().keyFile(a.approver)}'`;
+  lines[1] = `version=${a.planVersion}; digest='${a.planDigest}'`;
+  const script = lines.join('\n').replaceAll('.stack/bin/temporal', a.temporalCli);
+  const cwd = mkdtempSync(path.join(os.tmpdir(), 'approval-by-hand-'));
+  try {
+    return execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`the README's approval by hand failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
 }
