@@ -19,7 +19,7 @@ import { planQuery, type ApprovalAnswer, type ApprovalInput } from '../../workfl
 import { makeApproverKeys, type ApproverKeyring } from './approver-keys';
 
 /** Every approver or requester the tests name; each has a key the allowed-signers file lists. */
-export const TEST_APPROVERS = ['alice', 'bob', 'carol', 'ops-alice', 'ops-bob', 'badinput-alice', 'badinput-bob', 'sign-alice', 'sign-bob'];
+export const TEST_APPROVERS = ['alice', 'bob', 'carol', 'ops-alice', 'ops-bob', 'badinput-alice', 'badinput-bob', 'sign-alice', 'sign-bob', 'soak-approver'];
 /** Has a key, not listed: a stranger's key. */
 export const UNLISTED = 'mallory';
 
