@@ -200,7 +200,7 @@ describe('restore to a tag on the real stack', () => {
     // Approved the way README shows for the Temporal UI and CLI: signed by hand with ssh-keygen,
     // sent with `temporal workflow update execute`.
     expect(plan.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const printed = approveByHandAsReadmeSays({
+    const printed = await approveByHandAsReadmeSays({
       workflowId: handle.workflowId,
       approver: 'ops-bob',
       planVersion: plan.version,

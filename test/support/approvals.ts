@@ -3,7 +3,8 @@
 // (APPROVERS_ALLOWED_SIGNERS, inherited by worker processes), and helpers that sign an answer the
 // way savepointctl does. `mallory` has a key that the file does not list.
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -86,10 +87,16 @@ export async function rejectSigned(client: Client, job: JobRef, given: ApprovalI
 
 /**
  * README's "Signed approvals" block run as written (ssh-keygen -Y sign, jq, temporal workflow update
- * execute), with this test's workflow, approver, key and plan in its first two lines. Returns what
- * the Temporal CLI printed; throws with its output when it exits non-zero.
+ * execute), with this test's workflow, approver, key and plan in its first two lines. Resolves to
+ * what the Temporal CLI printed; rejects with its output when it exits non-zero.
  */
-export function approveByHandAsReadmeSays(a: { workflowId: string; approver: string; planVersion: number; planDigest: string; temporalCli: string }): string {
+export async function approveByHandAsReadmeSays(a: {
+  workflowId: string;
+  approver: string;
+  planVersion: number;
+  planDigest: string;
+  temporalCli: string;
+}): Promise<string> {
   const readme = readFileSync(path.join(repoRoot(), 'README.md'), 'utf8');
   const block = /<!-- approval-by-hand -->\s*```sh\n([\s\S]*?)```/.exec(readme)?.[1];
   if (!block) throw new Error('README.md has no approval-by-hand block');
@@ -100,7 +107,8 @@ export function approveByHandAsReadmeSays(a: { workflowId: string; approver: str
   const script = lines.join('\n').replaceAll('.stack/bin/temporal', a.temporalCli);
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'approval-by-hand-'));
   try {
-    return execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    // Asynchronously: a worker in this process has to answer the update meanwhile.
+    return (await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], { cwd, encoding: 'utf8', timeout: 120_000 })).stdout;
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     throw new Error(`the README's approval by hand failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
