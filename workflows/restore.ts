@@ -80,6 +80,8 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
   const planFor = (version: number, stopped?: PlanFor['stopped']) => makePlan({ params, version, undoName, stopped });
 
   progress.enter('planning');
+  // The approvers' keys first: once the plan can be read, an answer to it can be checked.
+  await gate.readKeys();
   plan = planForApproval(await planFor(1), rules);
   progress.note({ plan });
 
@@ -111,7 +113,6 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
 
   try {
     for (;;) {
-      await gate.readKeys();
       progress.enter('awaiting-approval');
       upsertMemo({
         restorePlan: plan.summary,
