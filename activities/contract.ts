@@ -15,6 +15,7 @@ import type {
 import type { RestorePoint, RestorePointRecord, UpgradeOfPoint } from '../src/domain/restore-points';
 import type { PointInUse } from '../src/domain/retention-input';
 import type { RunningOperation } from '../src/domain/running-operation';
+import type { ApproverKeys } from '../src/domain/allowed-signers';
 
 export interface FlinkActivities {
   /** Cluster overview; fails non-retryably (type UnsupportedFlinkVersion) unless Flink is 1.20.x. */
@@ -309,4 +310,14 @@ export interface CatalogActivities {
   deleteSavepointDirectory(input: { path: string }): Promise<{ deleted: boolean }>;
 }
 
-export type Activities = FlinkActivities & PaimonActivities & PaimonBranchActivities & CatalogActivities;
+/** The approvers' keys (activities/approvers): the allowed-signers file the approvals are verified against. */
+export interface ApproverActivities {
+  /**
+   * The file's keys once its version differs from `since` (at once when `since` is absent), or
+   * the same keys after `maxWaitMs`. Heartbeats while it waits; a missing or unset file is an
+   * answer (its `problem`), not a failure.
+   */
+  awaitApproverKeys(input: { since?: string; maxWaitMs: number }): Promise<ApproverKeys>;
+}
+
+export type Activities = FlinkActivities & PaimonActivities & PaimonBranchActivities & CatalogActivities & ApproverActivities;

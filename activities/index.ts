@@ -1,5 +1,6 @@
 import type { Config } from '../src/config/config';
 import type { Activities } from './contract';
+import { createApproverActivities } from './approvers/activities';
 import { createCatalogActivities } from './catalog/activities';
 import { createFlinkActivities } from './flink/activities';
 import { createPaimonActivities } from './paimon/activities';
@@ -16,5 +17,5 @@ export function createActivities(config: Config): Activities {
     getJob: flink.getJob,
     resolveJob: flink.resolveJob,
   });
-  return { ...flink, ...paimon, ...createPaimonBranchActivities(config), ...catalog };
+  return { ...flink, ...paimon, ...createPaimonBranchActivities(config), ...catalog, ...createApproverActivities(config) };
 }

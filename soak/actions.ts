@@ -4,6 +4,7 @@
 // (src/client/start-restore), approved at once through src/client/approval.
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { approveRestore, restorePlan } from '../src/client/approval';
+import { signedFor } from '../test/support/approvals';
 import { startRestore } from '../src/client/start-restore';
 import { startUpgrade } from '../src/client/start-upgrade';
 import type { TableRef } from '../src/domain/model';
@@ -116,7 +117,7 @@ async function approveEveryPlan(op: Operator, handle: WorkflowHandle, point: Res
     });
     if (plan === null) break;
     reviewed = plan.version;
-    const answer = await approveRestore(op.client, job, { approver: APPROVER, comment: `soak: restore to ${point.tag}`, planVersion: plan.version });
+    const answer = await approveRestore(op.client, job, await signedFor(op.client, job, { approver: APPROVER, comment: `soak: restore to ${point.tag}`, planVersion: plan.version }));
     if (answer.outcome !== 'plan-changed') break;
   }
   return handle.result() as Promise<RestoreResult>;

@@ -145,6 +145,7 @@ describe('loadConfig', () => {
   it('lists every variable it reads', () => {
     expect([...CONFIG_ENV_KEYS].sort()).toEqual(
       [
+        'APPROVERS_ALLOWED_SIGNERS',
         'DEPLOYMENTS_ROOT',
         'FLINK_CHECKPOINT_MAX_AGE_MS',
         'FLINK_REQUEST_TIMEOUT_MS',

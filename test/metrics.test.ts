@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
 import { localPath, RestorePointStore } from '../activities/catalog/store';
-import { rejectRestore, restorePlan } from '../src/client/approval';
+import { restorePlan } from '../src/client/approval';
 import { createSavepointSchedule, deleteSavepointSchedule, describeSavepointSchedule, triggerSavepointSchedule } from '../src/client/schedules';
 import { startRestore } from '../src/client/start-restore';
 import type { Deployment } from '../src/domain/model';
@@ -18,6 +18,7 @@ import { startWorkerAndClient, type WorkerAndClient } from './support/in-process
 import { config, paimonQuery, requireStack, until } from './support/stack';
 import { unique } from './support/temporal-env';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { rejectSigned } from './support/approvals';
 
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
 const DB = `metricstest_${RUN}`;
@@ -121,7 +122,7 @@ describe('Prometheus endpoint of the worker (real stack)', () => {
     await expect(
       client.workflow.execute('takeSavepointWorkflow', { taskQueue, workflowId: unique('metrics-ui-savepoint'), args: [{ job: { jobName: JOB_NAME }, tables: TABLES }] }),
     ).rejects.toThrow();
-    await rejectRestore(client, { jobName: JOB_NAME }, { approver: 'alice', comment: 'metrics test' });
+    await rejectSigned(client, { jobName: JOB_NAME }, { approver: 'alice', comment: 'metrics test' });
     expect((await handle.result()).status).toBe('rejected');
 
     // The exporter answers from the runtime's last collection: read until our series are there.

@@ -89,3 +89,16 @@ export const longRunning = (timeoutMs: number): ActivityOptions => ({
  * well inside 10 s; the retry resumes the same trigger id from Flink's answer.
  */
 export const savepointWait = (timeoutMs: number): ActivityOptions => ({ ...longRunning(timeoutMs), heartbeatTimeout: '10s' });
+
+/** The longest the approvers' keys are waited on with no change: then the same keys come back and the wait starts again. */
+export const APPROVER_KEYS_MAX_WAIT_MS = 60 * 60_000;
+
+/**
+ * The approval gate's wait for a change of the allowed-signers file (activities/approvers): long,
+ * heartbeating, and retried for as long as the gate waits (a worker restart must not leave it blind).
+ */
+export const approverKeysWait: ActivityOptions = {
+  startToCloseTimeout: APPROVER_KEYS_MAX_WAIT_MS + MARGIN_MS,
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+};

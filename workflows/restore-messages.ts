@@ -3,6 +3,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DeployParallelism } from '../activities/contract';
 import type { JobState, TableRef } from '../src/domain/model';
+import { planDigest, type ApprovalProof } from './approval-proof';
 
 /** What `rollback_to` will do to one sink table, read before anything is changed. */
 /**
@@ -116,13 +117,30 @@ export interface RestorePlan {
   irreversible: string;
   /** The plan in a few sentences, as the memo shows it. */
   summary: string;
+  /**
+   * Who asked for the restore, as the input named them: not proven (the restore was started by
+   * whoever may start workflows). Four-eyes compares it with the approver's proven identity.
+   */
+  requester?: { identity: string; proven: false; note: string };
+  /**
+   * `sha256:<hex>` of this plan (every field but this one, keys sorted: workflows/approval-proof.ts):
+   * what an approval's signature names, so an approver signs what they read.
+   */
+  digest?: string;
 }
 
 export interface ApprovalInput {
+  /** the approver: a principal of the allowed-signers file, whose key made `signature` */
   approver: string;
+  /** not signed: kept with the answer as given */
   comment?: string;
   /** The plan version the approver reviewed; refused when the plan has changed since. */
   planVersion?: number;
+  /**
+   * `ssh-keygen -Y sign -n flink-paimon-ops:<workflow id>` of the statement naming the decision, the
+   * approver, the workflow, its run, the plan version and digest (workflows/approval-proof.ts)
+   */
+  signature?: string;
 }
 
 export interface Approval {
@@ -132,6 +150,8 @@ export interface Approval {
   /** 'update' or 'signal' */
   via: 'update' | 'signal';
   at: string;
+  /** the key that signed it (absent in histories from before signed approvals) */
+  proof?: ApprovalProof;
 }
 
 export interface Rejection {
@@ -139,6 +159,22 @@ export interface Rejection {
   comment?: string;
   planVersion: number;
   at: string;
+  proof?: ApprovalProof;
+}
+
+/** The approvers' keys the restore checks answers against, as last read from the worker's file. */
+export interface ApproverKeysStatus {
+  source?: string;
+  /** sha256 of the file as read */
+  version: string;
+  readAt: string;
+  keys: number;
+  /** the principals (patterns) the keys are for */
+  principals: string[];
+  /** lines of the file that were skipped, with why */
+  skippedLines?: string[];
+  /** why no answer can be verified now (no file configured, unreadable, no usable key) */
+  problem?: string;
 }
 
 /** The approve update's answer, once the workflow has checked the plan again. */
@@ -194,6 +230,8 @@ export interface RestoreStatus {
   refusedSignals?: { approver: string; problem: string; at: string }[];
   approval?: Approval;
   rejection?: Rejection;
+  /** the approvers' keys answers are verified against (absent in histories from before signed approvals) */
+  approverKeys?: ApproverKeysStatus;
   /** the savepoint the running writer was stopped with: today's state, itself a restore point */
   todaysSavepoint?: { savepointId: number; path: string; tag: string };
   /** the branch on every table that keeps the rows from before the rollback, and how to use it */
@@ -236,6 +274,21 @@ export const approveUpdate = defineUpdate<ApprovalAnswer, [ApprovalInput]>('appr
 export const rejectUpdate = defineUpdate<{ planVersion: number }, [ApprovalInput]>('reject');
 /** For services that cannot send updates: checked in the workflow, an invalid one is logged and ignored. */
 export const approveSignal = defineSignal<[ApprovalInput]>('approve-signal');
+
+/** The plan as an approver reads and signs it: who asked (not proven) and its digest. */
+export function planForApproval(plan: RestorePlan, rules: ApprovalRules): RestorePlan {
+  const requester = rules.requestedBy
+    ? {
+        requester: {
+          identity: rules.requestedBy,
+          proven: false as const,
+          note: `'${rules.requestedBy}' is the requester as the restore's input names it, not proven by a signature${rules.fourEyes ? ': four-eyes refuses that name as the approver' : ''}`,
+        },
+      }
+    : {};
+  const shown = { ...plan, ...requester, digest: undefined };
+  return { ...shown, digest: planDigest(shown) };
+}
 
 export interface ApprovalRules {
   approvers: string[];

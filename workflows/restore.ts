@@ -24,6 +24,7 @@ import { requireOperationWorkflowId } from './operation-id';
 import { Progress } from './progress';
 import { parseRestoreInput, type RestoreInput, type RestoreParams } from './restore-input';
 import {
+  planForApproval,
   planQuery,
   restoreStatusQuery,
   type RestorePlan,
@@ -69,15 +70,20 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
   progress.forJob(params.job);
   const rules = { approvers: options.approvers, fourEyes: options.fourEyes, requestedBy: options.requestedBy };
 
-  const gate = new ApprovalGate(rules, () => plan?.version, (refused) =>
-    progress.note({ refusedSignals: [...(progress.snapshot().refusedSignals ?? []).slice(-9), refused] }),
+  const gate = new ApprovalGate(
+    rules,
+    () => plan,
+    (refused) => progress.note({ refusedSignals: [...(progress.snapshot().refusedSignals ?? []).slice(-9), refused] }),
+    (approverKeys) => progress.note({ approverKeys }),
   );
 
   const undoName = `before_restore_${stepToken('undo').slice(0, 8)}`;
   const planFor = (version: number, stopped?: PlanFor['stopped']) => makePlan({ params, version, undoName, stopped });
 
   progress.enter('planning');
-  plan = await planFor(1);
+  // The approvers' keys first: once the plan can be read, an answer to it can be checked.
+  await gate.readKeys();
+  plan = planForApproval(await planFor(1), rules);
   progress.note({ plan });
 
   const saga = new Saga(progress, 'the restore');
@@ -109,7 +115,12 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
   try {
     for (;;) {
       progress.enter('awaiting-approval');
-      upsertMemo({ restorePlan: plan.summary, irreversible: plan.irreversible, planVersion: plan.version });
+      upsertMemo({
+        restorePlan: plan.summary,
+        irreversible: plan.irreversible,
+        planVersion: plan.version,
+        ...(gate.signed ? { planDigest: plan.digest } : {}),
+      });
       const decision = await gate.decide(options.approvalTimeout);
       if (decision?.kind !== 'approved') {
         const outcome = decision ? 'rejected' : 'expired';
@@ -146,7 +157,7 @@ export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResul
         log.warn('plan changed after approval; asking again', { changes });
         progress.note({ supersededApprovals: [...(progress.snapshot().supersededApprovals ?? []), { ...decision.approval, changes }] });
         gate.answer('plan-changed', changes);
-        plan = fresh;
+        plan = planForApproval(fresh, rules);
         progress.note({ plan });
         gate.reopen();
         continue;

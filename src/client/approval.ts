@@ -1,12 +1,15 @@
 // Approve or reject a restore from a service or a CLI: an update that carries the approver's
-// identity and a comment. The workflow's validator refuses an identity that may not approve
-// (not an approver, or the requester under four-eyes) without recording it; that refusal comes
-// back here as ApprovalRefusedError with the workflow's reason.
+// identity, a comment, and the approver's SSH signature of the plan (signAnswer makes it with a
+// signer: ssh-keygen with the approver's key, or a service's own). The workflow's validator
+// refuses an answer that may not count (no valid signature by a key the allowed-signers file
+// lists for that approver, not an approver, the requester under four-eyes) without recording it;
+// that refusal comes back here as ApprovalRefusedError with the workflow's reason.
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { JobRef } from '../domain/model';
 import { operationWorkflowId } from '../../workflows/messages';
 import { jobNameOf, type JobNameOf } from './job-name';
+import { approvalNamespace, approvalStatement, planDigest, type ApprovalDecision } from '../../workflows/approval-proof';
 import {
   approveUpdate,
   planQuery,
@@ -33,6 +36,56 @@ const restoreHandle = async (client: Client, job: JobRef, lookUp?: JobNameOf) =>
 /** The plan the restore of `job` waits to have approved (undefined while it is still planning). */
 export async function restorePlan(client: Client, job: JobRef, lookUp?: JobNameOf): Promise<RestorePlan | undefined> {
   return (await restoreHandle(client, job, lookUp)).query(planQuery);
+}
+
+/** Signs `text` in SSH signature `namespace` (`ssh-keygen -Y sign -n namespace`): the armored signature. */
+export type ApprovalSigner = (text: string, namespace: string) => Promise<string>;
+
+/** An answer ready to send, and what was signed, to show the approver. */
+export interface SignedAnswer {
+  input: ApprovalInput;
+  planVersion: number;
+  /** the digest of the plan as read here (the restore's own, checked) */
+  planDigest: string;
+  runId: string;
+  /** the text signed and its namespace, as `ssh-keygen -Y verify` would check them */
+  statement: string;
+  namespace: string;
+}
+
+/**
+ * Reads the restore's run and plan, and signs the answer `given` for it: the plan version the
+ * approver names (default: the current one) and the digest of the plan read now. A plan that
+ * changes afterwards needs a new signature (the restore refuses this one).
+ */
+export async function signAnswer(
+  client: Client,
+  job: JobRef,
+  given: ApprovalInput,
+  decision: ApprovalDecision,
+  sign: ApprovalSigner,
+  lookUp?: JobNameOf,
+): Promise<SignedAnswer> {
+  const handle = await restoreHandle(client, job, lookUp);
+  let runId: string;
+  let plan: RestorePlan | undefined;
+  try {
+    runId = (await handle.describe()).runId;
+    plan = await handle.query(planQuery);
+  } catch (err) {
+    throw refused(err, handle.workflowId) ?? err;
+  }
+  if (!plan) throw new ApprovalRefusedError('the restore has no plan yet (it is still planning): try again when it waits for approval', handle.workflowId);
+  const digest = planDigest(plan);
+  if (plan.digest !== undefined && plan.digest !== digest) {
+    throw new ApprovalRefusedError(`the plan read (digest ${digest}) is not the one the restore says it holds (${plan.digest}): nothing was signed`, handle.workflowId);
+  }
+  const planVersion = given.planVersion ?? plan.version;
+  const subject = { decision, approver: given.approver.trim(), workflowId: handle.workflowId, runId, planVersion, planDigest: digest };
+  const statement = approvalStatement(subject);
+  const namespace = approvalNamespace(handle.workflowId);
+  const signature = await sign(statement, namespace);
+  return { input: { ...given, planVersion, signature }, planVersion, planDigest: digest, runId, statement, namespace };
 }
 
 /**

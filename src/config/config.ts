@@ -87,6 +87,14 @@ export interface Config {
   };
   /** Where the worker serves Prometheus metrics (/metrics), e.g. 127.0.0.1:9464; unset: no endpoint. */
   metrics: { prometheusAddress?: string };
+  approvals: {
+    /**
+     * The approvers' public keys, a git-style allowed-signers file (APPROVERS_ALLOWED_SIGNERS,
+     * absolute): a restore's approval or rejection counts only when signed by a key it lists for
+     * that approver. Re-read when it changes. Unset: no restore can be approved (each says why).
+     */
+    allowedSignersFile?: string;
+  };
   /** The local stack's folder (downloads, data, logs), as scripts/stack.sh uses it. */
   stackHome: string;
 }
@@ -213,6 +221,11 @@ const envSchema = z.object({
   FLINK_HEALTH_POLL_INTERVAL_MS: pollMillis,
   FLINK_CHECKPOINT_MAX_AGE_MS: positiveMillis.optional(),
   METRICS_PROMETHEUS_ADDRESS: hostPort.optional(),
+  APPROVERS_ALLOWED_SIGNERS: filePath
+    .refine((value) => path.isAbsolute(value), {
+      error: (issue) => `must be an absolute path (the approvers' allowed-signers file), got ${shown(issue.input)}`,
+    })
+    .optional(),
   DEPLOYMENTS_ROOT: filePath.refine((value) => path.isAbsolute(value), {
     error: (issue) => `must be an absolute path (the folder scripts and jars are deployed from), got ${shown(issue.input)}`,
   }),
@@ -319,6 +332,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     deployments: { root: e.DEPLOYMENTS_ROOT },
     metrics: { prometheusAddress: e.METRICS_PROMETHEUS_ADDRESS },
+    approvals: { allowedSignersFile: e.APPROVERS_ALLOWED_SIGNERS },
     sqlGateway: { url: e.SQL_GATEWAY_URL },
     paimon: {
       catalog: e.PAIMON_CATALOG,

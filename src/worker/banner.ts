@@ -11,6 +11,9 @@ export function readyBanner(config: Config, { localStack }: { localStack: boolea
     `Worker running: namespace '${namespace}', task queue '${taskQueue}'.`,
     `  Temporal UI  ${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows`,
     `  Flink UI     ${config.flink.restUrl}`,
+    config.approvals.allowedSignersFile
+      ? `  Approvals    signed by a key in ${config.approvals.allowedSignersFile} (re-read when it changes)`
+      : "  Approvals    NONE POSSIBLE: APPROVERS_ALLOWED_SIGNERS is not set, so no restore's approval can be verified",
     '',
     'Start a workflow:',
     '  npx savepointctl --help',

@@ -10,7 +10,6 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { localPath, RestorePointStore } from '../../activities/catalog/store';
-import { rejectRestore } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import { main } from '../../src/cli/main';
@@ -23,6 +22,7 @@ import { awaitCheckpointedRun, cancelJobsNamed, createSinkTables, demoScripts, t
 import { startWorkerAndClient, type WorkerAndClient } from '../support/in-process-worker';
 import { config, flinkGet, flinkPost, paimonQuery, requireStack, until } from '../support/stack';
 import { unique } from '../support/temporal-env';
+import { rejectSigned } from '../support/approvals';
 
 const RUN = Date.now().toString(36);
 const DATABASE = `h5_pins_${RUN}`;
@@ -142,7 +142,7 @@ describe('retention over the savepoints upgrades pin, on the real stack', () => 
     );
     await dryRun();
 
-    await rejectRestore(client, { jobName: JOB }, { approver: 'alice', comment: 'test over' });
+    await rejectSigned(client, { jobName: JOB }, { approver: 'alice', comment: 'test over' });
     await restore.result();
 
     const applied = await cli('retention', JOB, ...policy, '--apply');

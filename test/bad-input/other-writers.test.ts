@@ -6,7 +6,7 @@
 // the restore, the consumer reset and the reader started again, the copy equals its source.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqlGatewayClient } from '../../activities/sql-gateway/client';
-import { approveRestore, restorePlan } from '../../src/client/approval';
+import { restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
@@ -20,6 +20,7 @@ import { unique } from '../support/temporal-env';
 import { startBadInputStack, upgradeOf as validUpgrade, type BadInputStack } from './fixture';
 import { refusedAfterReadsOnly } from './refusal';
 import { expectNothingChanged, snapshotOfTheWorld, type World } from './world';
+import { approveSigned } from '../support/approvals';
 
 const APPROVER = 'badinput-alice';
 const REQUESTER = 'badinput-bob';
@@ -162,7 +163,7 @@ describe('other writers and readers of the sink tables on the real stack', () =>
     // copy as of the tag (it holds the second writer's payloads, which the rollback removed), start
     // the reader again without its state.
     await cancelAndWait(readerId);
-    await approveRestore(stack.client, { jobName: stack.jobName }, { approver: APPROVER, planVersion: plan.version });
+    await approveSigned(stack.client, { jobName: stack.jobName }, { approver: APPROVER, planVersion: plan.version });
     const result: RestoreResult = await handle.result();
     expect(result.status).toBe('restored');
     stack.jobId = result.newJobId!;

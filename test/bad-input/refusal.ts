@@ -64,6 +64,8 @@ export async function expectUiRefusals(stack: BadInputStack, workflowType: strin
 
 /** Activities that read only: a refusal may run these and nothing else. */
 export const READ_ONLY_ACTIVITIES = new Set([
+  // the approvers' allowed-signers file, read by the worker
+  'awaitApproverKeys',
   'resolveJob',
   'getJob',
   'describeSinkTables',

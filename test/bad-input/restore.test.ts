@@ -2,25 +2,27 @@
 // tag gone from one of the two tables, savepoint files gone, no such point), input the UI or the
 // CLI gets wrong, and answers to a waiting restore from identities that may not give them. Each is
 // refused with an error naming the offending input, and nothing changes (world.ts).
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localPath } from '../../activities/catalog/store';
-import { ApprovalRefusedError, approveRestore, rejectRestore, restorePlan } from '../../src/client/approval';
+import { ApprovalRefusedError, restorePlan } from '../../src/client/approval';
 import { OperationAlreadyRunningError, startUpgrade } from '../../src/client/start-upgrade';
 import { InvalidRestoreInputError, startRestore } from '../../src/client/start-restore';
 import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
 import { operationWorkflowId } from '../../workflows/messages';
 import type { RestoreInput, RestorePointRef } from '../../workflows/restore-input';
-import { approveSignal, restoreStatusQuery, type RestorePlan, type RestoreResult } from '../../workflows/restore-messages';
+import { approveSignal, approveUpdate, restoreStatusQuery, type RestorePlan, type RestoreResult } from '../../workflows/restore-messages';
+import type { ApprovalSubject } from '../../workflows/approval-proof';
 import { demoScript, deployableDir } from '../support/demo-pipeline';
 import { paimonQuery, until } from '../support/stack';
 import { unique } from '../support/temporal-env';
 import { startBadInputStack, type BadInputStack } from './fixture';
 import { activitiesRun, expectUiRefusals, READ_ONLY_ACTIVITIES, refusalOf, refusedAfterReadsOnly } from './refusal';
 import { expectNothingChanged, snapshotOfTheWorld, type World } from './world';
+import { approveSigned, rejectSigned, testApprovers } from '../support/approvals';
 
 const APPROVER = 'badinput-alice';
 const REQUESTER = 'badinput-bob';
@@ -211,30 +213,95 @@ describe('bad input to a restore on the real stack: a clear error, nothing chang
       };
       const id = operationWorkflowId(job);
 
-      expect(await refused(approveRestore(stack.client, job, { approver: 'mallory' }))).toBe(
+      expect(await refused(approveSigned(stack.client, job, { approver: 'mallory' }))).toBe(
         `the restore ${id} refused this: 'mallory' is not an approver of this restore (approvers: ${APPROVER}, ${REQUESTER})`,
       );
-      expect(await refused(approveRestore(stack.client, job, { approver: REQUESTER }))).toBe(
+      expect(await refused(approveSigned(stack.client, job, { approver: REQUESTER }))).toBe(
         `the restore ${id} refused this: four-eyes: '${REQUESTER}' asked for this restore and cannot approve it too`,
       );
-      expect(await refused(approveRestore(stack.client, job, { approver: '  ' }))).toBe(
+      expect(await refused(approveSigned(stack.client, job, { approver: '  ' }))).toBe(
         `the restore ${id} refused this: an approval names its approver (a non-empty identity)`,
       );
-      expect(await refused(approveRestore(stack.client, job, { approver: APPROVER, planVersion: 7 }))).toBe(
+      expect(await refused(approveSigned(stack.client, job, { approver: APPROVER, planVersion: 7 }))).toBe(
         `the restore ${id} refused this: plan version 7 was reviewed, but the plan is now version 1: review the new plan (query 'plan')`,
       );
-      expect(await refused(rejectRestore(stack.client, job, { approver: 'mallory' }))).toContain("'mallory' is not an approver");
+      expect(await refused(rejectSigned(stack.client, job, { approver: 'mallory' }))).toContain("'mallory' is not an approver");
       // The UI's update form with a wrongly shaped answer, and the signal form from a wrong identity.
       const ui = await refusalOf(waiting.executeUpdate('approve', { args: [{ who: APPROVER }] }));
       expect(ui).toEqual({ type: 'ApprovalRefused', message: 'an approval names its approver (a non-empty identity)' });
       await waiting.signal(approveSignal, { approver: 'mallory' });
-      const cli = await stack.cli('approve', stack.jobName, '--as', 'mallory');
+      const cli = await stack.cli('approve', stack.jobName, '--as', 'mallory', '--key', testApprovers().keyFile('mallory'));
       expect(cli).toMatchObject({ code: 1, err: `savepointctl approve: the restore ${id} refused this: 'mallory' is not an approver of this restore (approvers: ${APPROVER}, ${REQUESTER})` });
 
       await stillWaiting();
       const history = await waiting.fetchHistory();
       expect((history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toEqual([]);
       expect((await activitiesRun(waiting)).filter((a) => !READ_ONLY_ACTIVITIES.has(a))).toEqual([]);
+      expectNothingChanged(before, await world());
+    });
+
+    it('signatures: a forged identity, the requester as another, a wrong key, another plan version or run, a removed key, a malformed signature: refused, never recorded', async () => {
+      const job = { jobName: stack.jobName };
+      const id = operationWorkflowId(job);
+      const ring = testApprovers();
+      const subject: ApprovalSubject = {
+        decision: 'approve',
+        approver: APPROVER,
+        workflowId: id,
+        runId: waiting.firstExecutionRunId,
+        planVersion: plan.version,
+        planDigest: plan.digest!,
+      };
+      const send = async (signature: string, approver = APPROVER) =>
+        (await refusalOf(waiting.executeUpdate(approveUpdate, { args: [{ approver, planVersion: plan.version, signature }] })))?.message;
+      // Another run under this workflow id: one of the restores refused earlier in this file.
+      const runs: string[] = [];
+      for await (const wf of stack.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(wf.runId);
+      const otherRun = runs.find((r) => r !== waiting.firstExecutionRunId);
+      expect(otherRun).toBeDefined();
+
+      const refused: Record<string, string | undefined> = {
+        forged: await send(ring.sign('mallory', subject)),
+        requesterAsAnother: await send(ring.sign(REQUESTER, subject)),
+        wrongKey: await send(ring.sign('alice', subject)),
+        otherVersion: await send(ring.sign(APPROVER, { ...subject, planVersion: plan.version + 1 })),
+        otherRun: await send(ring.sign(APPROVER, { ...subject, runId: otherRun! })),
+        otherPlan: await send(ring.sign(APPROVER, { ...subject, planDigest: `sha256:${'0'.repeat(64)}` })),
+        malformed: await send(ring.sign(APPROVER, subject).slice(0, 120) + '\n-----END SSH SIGNATURE-----\n'),
+        unsigned: await send(''),
+      };
+      expect(refused.forged).toMatch(new RegExp(`^key SHA256:\\S+ may not sign as '${APPROVER}': the allowed signers do not list this key`));
+      expect(refused.requesterAsAnother).toMatch(new RegExp(`may not sign as '${APPROVER}'`));
+      expect(refused.wrongKey).toMatch(new RegExp(`may not sign as '${APPROVER}'`));
+      for (const other of [refused.otherVersion, refused.otherRun, refused.otherPlan]) {
+        expect(other).toContain(`does not match this approval by '${APPROVER}' of plan v${plan.version} (digest ${plan.digest}) of run ${waiting.firstExecutionRunId}`);
+      }
+      expect(refused.malformed).toMatch(/^malformed signature: /);
+      expect(refused.unsigned).toMatch(/^an approval needs the approver's SSH signature/);
+
+      // The approver's key removed from the worker's file: refused from then on; put back, counted again.
+      const status = async () => (await waiting.query(restoreStatusQuery)).approverKeys!;
+      const keysBefore = await status();
+      expect(keysBefore.principals).toContain(APPROVER);
+      const allowed = readFileSync(ring.allowedSigners, 'utf8');
+      ring.writeAllowed(allowed.split('\n').filter((l) => l !== '' && !l.startsWith(`${APPROVER} `)));
+      try {
+        const without = await until('the worker to re-read the allowed-signers file', 30_000, async () => {
+          const now = await status();
+          return now.version !== keysBefore.version ? now : undefined;
+        });
+        expect(without.principals).not.toContain(APPROVER);
+        refused.removed = await send(ring.sign(APPROVER, subject));
+        expect(refused.removed).toMatch(new RegExp(`may not sign as '${APPROVER}': the allowed signers do not list this key`));
+      } finally {
+        writeFileSync(ring.allowedSigners, allowed);
+      }
+      await until('the key to be back', 30_000, async () => ((await status()).version === keysBefore.version ? true : undefined));
+
+      await stillWaiting();
+      // Not one of them entered the history.
+      const history = await waiting.fetchHistory();
+      expect((history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toEqual([]);
       expectNothingChanged(before, await world());
     });
 
@@ -295,7 +362,7 @@ describe('bad input to a restore on the real stack: a clear error, nothing chang
     });
 
     it('the approver rejects it: the restore ends rejected, and still nothing changed', async () => {
-      await rejectRestore(stack.client, { jobName: stack.jobName }, { approver: APPROVER, comment: 'bad-input suite cleanup' });
+      await rejectSigned(stack.client, { jobName: stack.jobName }, { approver: APPROVER, comment: 'bad-input suite cleanup' });
       const result: RestoreResult = await waiting.result();
       expect(result).toMatchObject({ status: 'rejected', rejection: { rejectedBy: APPROVER } });
       expectNothingChanged(before, await world());

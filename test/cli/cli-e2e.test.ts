@@ -14,6 +14,7 @@ import { createWorker } from '../../src/worker/worker';
 import { run } from '../support/activity-calls';
 import { activities } from '../support/flink-activities';
 import { cancelJobsNamed, createSinkTables, demoScript, deployableDir } from '../support/demo-pipeline';
+import { testApprovers } from '../support/approvals';
 import { config, paimonQuery, requireStack, until } from '../support/stack';
 
 const DATABASE = 'cli_e2e';
@@ -109,13 +110,23 @@ describe('savepointctl on the real stack', () => {
     expect(started.code).toBe(0);
     expect(started.out).toContain(`restore point: savepoint ${savepointId} (savepoint-${savepointId})`);
     expect(started.out).toContain('cannot be undone:');
-    expect(started.out).toContain(`savepointctl approve ${JOB} --as <approver>`);
+    const digest = /plan digest: (sha256:[0-9a-f]{64})/.exec(started.out)?.[1];
+    expect(digest).toBeDefined();
+    expect(started.out).toContain(`savepointctl approve ${JOB} --as <approver> --key <your SSH key> --plan-version 1 --plan-digest ${digest}`);
+    expect(started.out).toContain("requested by: 'bob' is the requester as the restore's input names it, not proven by a signature");
 
-    const wrong = await cli('approve', JOB, '--as', 'mallory');
+    const key = (name: string) => testApprovers().keyFile(name);
+    const wrong = await cli('approve', JOB, '--as', 'mallory', '--key', key('mallory'));
     expect(wrong.code).toBe(1);
     expect(wrong.err).toMatch(/refused this: .*mallory/);
-    const requester = await cli('approve', JOB, '--as', 'bob');
+    const requester = await cli('approve', JOB, '--as', 'bob', '--key', key('bob'));
     expect(requester.code).toBe(1);
+    // The requester signing as alice with his own key: refused, whatever name he types.
+    const forged = await cli('approve', JOB, '--as', 'alice', '--key', key('bob'));
+    expect(forged).toMatchObject({ code: 1, err: expect.stringMatching(/refused this: key SHA256:\S+ may not sign as 'alice'/) });
+    expect(await cli('approve', JOB, '--as', 'alice')).toMatchObject({ code: 2, err: expect.stringContaining('--key is required') });
+    const misread = await cli('approve', JOB, '--as', 'alice', '--key', key('alice'), '--plan-digest', 'sha256:0000');
+    expect(misread).toMatchObject({ code: 1, err: expect.stringContaining(`the plan now has digest ${digest}, not sha256:0000`) });
 
     const status = await cli('status', operationWorkflowId({ jobName: JOB }));
     expect(status.code).toBe(0);
@@ -126,13 +137,15 @@ describe('savepointctl on the real stack', () => {
     expect(status.out).toContain(`restore point: savepoint ${savepointId} (savepoint-${savepointId})`);
     expect(status.out).toMatch(/awaiting-approval\s+\S+\s+\(now\)/);
     expect(status.out).not.toContain('"restorePoint"');
+    expect(status.out).toContain(`plan digest: ${digest}`);
 
-    const approved = await cli('approve', JOB, '--as', 'alice', '--comment', 'release rollback');
+    const approved = await cli('approve', JOB, '--as', 'alice', '--key', key('alice'), '--plan-digest', digest!, '--comment', 'release rollback');
     expect(approved).toMatchObject({ code: 0, out: expect.stringContaining('the restore is proceeding') });
+    expect(approved.out).toContain(`signed approve of plan v1 (digest ${digest}) as alice with ${key('alice')}`);
 
     const result: RestoreResult = await client.workflow.getHandle(operationWorkflowId({ jobName: JOB })).result();
     expect(result.status).toBe('restored');
-    expect(result.approval).toMatchObject({ approver: 'alice', comment: 'release rollback' });
+    expect(result.approval).toMatchObject({ approver: 'alice', comment: 'release rollback', proof: { kind: 'ssh-signature', planDigest: digest } });
     expect(result.tables?.every((t) => t.rolledBack)).toBe(true);
   });
 

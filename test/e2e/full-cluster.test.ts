@@ -15,7 +15,7 @@ import { RestorePointStore } from '../../activities/catalog/store';
 import type { Activities } from '../../activities/contract';
 import { READ_JOB_NAME, readClusterProperties } from '../../activities/paimon/read-cluster';
 import { rowObjects, SqlGatewayClient } from '../../activities/sql-gateway/client';
-import { approveRestore, restorePlan } from '../../src/client/approval';
+import { restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import type { Config } from '../../src/config/config';
@@ -25,6 +25,7 @@ import { awaitCheckpointedRun, cancelAndWait, createSinkTables, demoScripts, job
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
 import { config, flinkGet, requireStack, until } from '../support/stack';
 import { unique } from '../support/temporal-env';
+import { approveSigned } from '../support/approvals';
 
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
 const DB = `fullcluster_${RUN}`;
@@ -191,7 +192,7 @@ describe.skipIf(readsUrl === undefined)(`every slot of the production cluster ta
     );
     // The plan is a query, answered while the restore waits: the workflow stays queryable.
     const plan = await until('the restore to wait for approval', 180_000, async () => restorePlan(client, { jobName: JOB_NAME }).catch(() => undefined));
-    await approveRestore(client, { jobName: JOB_NAME }, { approver: 'ops-bob', planVersion: plan.version });
+    await approveSigned(client, { jobName: JOB_NAME }, { approver: 'ops-bob', planVersion: plan.version });
     const result = await handle.result();
     console.log(`restore (approval included): ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(result.status).toBe('restored');

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { flinkLine } from '../../activities/compat';
-import { approveRestore, restorePlan } from '../../src/client/approval';
+import { restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import type { UpgradeResult } from '../../workflows/messages';
@@ -24,6 +24,7 @@ import { cancelJobsNamed, deployableDir, jobState } from '../support/demo-pipeli
 import { startWorkerAndClient, type WorkerAndClient } from '../support/in-process-worker';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
 import { checkExactlyOnce, grows, vertices } from './parallelism-checks';
+import { approveSigned } from '../support/approvals';
 
 const DATABASE = 'par_e2e';
 const CHAINED = 'par_seq_a';
@@ -102,7 +103,7 @@ async function restoreV2(savepointId: number): Promise<RestoreResult> {
     { taskQueue },
   );
   const plan = await until('the restore to wait for approval', 120_000, async () => restorePlan(client, { jobName: JOB }).catch(() => undefined));
-  await approveRestore(client, { jobName: JOB }, { approver: 'ops-bob', planVersion: plan.version });
+  await approveSigned(client, { jobName: JOB }, { approver: 'ops-bob', planVersion: plan.version });
   return handle.result();
 }
 

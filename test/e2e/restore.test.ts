@@ -4,12 +4,13 @@
 // more rows in, and restore to A through an in-process worker with the real activities, approved
 // through src/client/approval.ts. Then a rejected restore, with no writer running, changes nothing.
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { localPath, RestorePointStore } from '../../activities/catalog/store';
-import { approveRestore, rejectRestore, restorePlan } from '../../src/client/approval';
+import { restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import type { Deployment, TableRef } from '../../src/domain/model';
 import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
@@ -21,6 +22,7 @@ import { activityEnv as testActivityEnv } from '../support/activity-calls';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
 import { connectStackClient } from '../support/stack-client';
 import { unique } from '../support/temporal-env';
+import { approveByHandAsReadmeSays, rejectSigned } from '../support/approvals';
 
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
 /** Our own database and job: the shared demo job and its tables are never touched. */
@@ -195,14 +197,23 @@ describe('restore to a tag on the real stack', () => {
     }
     expect(plan.irreversible).toContain("today's savepoint");
 
-    const answer = await approveRestore(client, { jobName: JOB_NAME }, { approver: 'ops-bob', comment: 'e2e', planVersion: plan.version });
-    expect(answer).toEqual({ planVersion: plan.version, outcome: 'proceeding' });
+    // Approved the way README shows for the Temporal UI and CLI: signed by hand with ssh-keygen,
+    // sent with `temporal workflow update execute`.
+    expect(plan.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const printed = await approveByHandAsReadmeSays({
+      workflowId: handle.workflowId,
+      approver: 'ops-bob',
+      planVersion: plan.version,
+      planDigest: plan.digest!,
+      temporalCli: path.join(config.stackHome, 'bin', 'temporal'),
+    });
+    expect(printed).toContain('proceeding');
     const result: RestoreResult = await handle.result();
     restored = result;
     ourJobs.push(result.newJobId!);
     savepointPaths.push(result.todaysSavepoint!.path);
 
-    expect(result).toMatchObject({ status: 'restored', approval: { approver: 'ops-bob', comment: 'e2e', via: 'update' } });
+    expect(result).toMatchObject({ status: 'restored', approval: { approver: 'ops-bob', via: 'update', planVersion: plan.version, proof: { kind: 'ssh-signature', planDigest: plan.digest } } });
     expect(await jobState(ourJobs[0])).toBe('FINISHED'); // stopped with today's savepoint
     const todays = result.todaysSavepoint!;
     expect(todays.savepointId).toBeGreaterThan(pointA.savepointId);
@@ -258,7 +269,7 @@ describe('restore to a tag on the real stack', () => {
     const handle = await startRestore(client, restoreInput(pointA.savepointId), { taskQueue });
     const plan = await awaitPlan(client);
     expect(plan.writer.action).toBe('none'); // no live job of that name: nothing to stop
-    await rejectRestore(client, { jobName: JOB_NAME }, { approver: 'ops-bob', comment: 'not now' });
+    await rejectSigned(client, { jobName: JOB_NAME }, { approver: 'ops-bob', comment: 'not now' });
     const result: RestoreResult = await handle.result();
     expect(result).toMatchObject({ status: 'rejected', rejection: { rejectedBy: 'ops-bob', comment: 'not now' } });
 

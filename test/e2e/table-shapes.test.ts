@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import type { Activities } from '../../activities/contract';
 import { localPath, RestorePointStore } from '../../activities/catalog/store';
-import { approveRestore, restorePlan } from '../../src/client/approval';
+import { restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import type { Deployment, TableRef } from '../../src/domain/model';
@@ -47,6 +47,7 @@ import {
 } from '../support/shapes-pipeline';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
 import { unique } from '../support/temporal-env';
+import { approveSigned } from '../support/approvals';
 
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
 const DB = `shapes_e2e_${RUN}`;
@@ -273,7 +274,7 @@ describe('every Paimon table shape through upgrade, savepoint, compaction, resto
         restorePointsLost: [tagS],
       });
     }
-    expect(await approveRestore(client, { jobName: JOB_NAME }, { approver: 'ops-bob', planVersion: plan.version })).toMatchObject({ outcome: 'proceeding' });
+    expect(await approveSigned(client, { jobName: JOB_NAME }, { approver: 'ops-bob', planVersion: plan.version })).toMatchObject({ outcome: 'proceeding' });
     const restored: RestoreResult = await handle.result();
     expect(restored.status).toBe('restored');
     expect(restored.tables!.map((t) => [t.table, t.rolledBack])).toEqual(TABLES.map((t) => [t, true]));

@@ -16,7 +16,7 @@ import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { localPath, RestorePointStore } from '../../activities/catalog/store';
-import { approveRestore, rejectRestore, restorePlan } from '../../src/client/approval';
+import { restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import type { Deployment, TableRef } from '../../src/domain/model';
@@ -31,6 +31,7 @@ import { activityEnv as testActivityEnv } from '../support/activity-calls';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
 import { connectStackClient } from '../support/stack-client';
 import { unique } from '../support/temporal-env';
+import { approveSigned, rejectSigned } from '../support/approvals';
 
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
 /** Our own database and job: the shared demo job and other tests' tables are never touched. */
@@ -141,7 +142,7 @@ describe('the restore-point catalog across a restore on the real stack', () => {
     const handle = await startRestore(client, restoreInput(a.savepointId), { taskQueue });
     const plan = await until('the restore to wait for approval', 120_000, async () => restorePlan(client, { jobName: JOB_NAME }).catch(() => undefined));
     for (const t of plan.tables) expect(t.restorePointsLost).toEqual(expect.arrayContaining(later.map((p) => p.tag)));
-    await approveRestore(client, { jobName: JOB_NAME }, { approver: 'ops-bob', planVersion: plan.version });
+    await approveSigned(client, { jobName: JOB_NAME }, { approver: 'ops-bob', planVersion: plan.version });
     const restored: RestoreResult = await handle.result();
     ourJobs.push(restored.newJobId!);
     savepointPaths.push(restored.todaysSavepoint!.path);
@@ -219,7 +220,7 @@ describe('the restore-point catalog across a restore on the real stack', () => {
       restorePlan(client, { jobName: JOB_NAME }).catch(() => undefined),
     );
     expect(againPlan.restorePoint).toMatchObject({ savepointId: b.savepointId, path: b2.path, recorded: true });
-    await rejectRestore(client, { jobName: JOB_NAME }, { approver: 'ops-bob', comment: 'plan checked' });
+    await rejectSigned(client, { jobName: JOB_NAME }, { approver: 'ops-bob', comment: 'plan checked' });
     expect(await again.result()).toMatchObject({ status: 'rejected' });
   });
 });

@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { RestorePointStore } from '../../activities/catalog/store';
-import { approveRestore, restorePlan } from '../../src/client/approval';
+import { restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
 import type { RestoreResult } from '../../workflows/restore-messages';
@@ -17,6 +17,7 @@ import { config, paimonQuery, until } from '../support/stack';
 import { unique } from '../support/temporal-env';
 import { startWorkerProcess } from '../support/worker-process';
 import { activityRunning, DATABASE, expectIdsOnce, faultScene, JOB_PREFIX, maxIds, script, SINKS, startV1, TABLES } from './fixture';
+import { approveSigned } from '../support/approvals';
 
 
 /** Latest snapshot of each table, and the snapshot a tag points at. */
@@ -68,7 +69,7 @@ describe('fault: SQL gateway killed during the restore rollback (real gateway, S
       { taskQueue },
     );
     const plan = await until('the restore to wait for approval', 120_000, () => restorePlan(scene.client, { jobName: JOB_NAME }).catch(() => undefined));
-    await approveRestore(scene.client, { jobName: JOB_NAME }, { approver: 'ops-bob', comment: 'fault test', planVersion: plan.version });
+    await approveSigned(scene.client, { jobName: JOB_NAME }, { approver: 'ops-bob', comment: 'fault test', planVersion: plan.version });
 
     await activityRunning(handle, 'rollbackToTag');
     const gatewayPid = pidOf('sql-gateway');

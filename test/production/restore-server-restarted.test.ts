@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { localPath } from '../../activities/catalog/store';
-import { approveRestore, restorePlan } from '../../src/client/approval';
+import { restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
 import type { RestoreResult } from '../../workflows/restore-messages';
@@ -16,6 +16,7 @@ import { liveJobsNamed } from '../support/demo-pipeline';
 import { config, flinkGet, until } from '../support/stack';
 import { bundleWorkflows, unique } from '../support/temporal-env';
 import { anyActivityRunning, expectIdsOnce, maxIds, operationScene, pipeline, restartTemporalServer, resultThroughRestarts, savepointTags, startV1 } from './fixture';
+import { approveSigned } from '../support/approvals';
 
 const P = pipeline('restore');
 
@@ -56,7 +57,7 @@ describe('production: the Temporal server restarted during a restore (3 workers,
     const planAfter = await whenServerAnswers('the plan after the restart', () => restorePlan(scene.client, { jobName: P.jobName }));
     expect(planAfter?.version).toBe(plan!.version);
     const answer = await whenServerAnswers('the approval', () =>
-      approveRestore(scene.client, { jobName: P.jobName }, { approver: 'ops-bob', comment: 'prod suite', planVersion: plan!.version }),
+      approveSigned(scene.client, { jobName: P.jobName }, { approver: 'ops-bob', comment: 'prod suite', planVersion: plan!.version }),
     );
     expect(answer).toEqual({ planVersion: plan!.version, outcome: 'proceeding' });
 

@@ -7,6 +7,7 @@ import type { Activities, DeployParallelism, TableConsumer, TableJob } from '../
 import { FailureType } from '../../src/domain/failure-types';
 import { savepointIdOfTag, savepointTagNames, tagFor, type JobRef, type JobState, type JobSummary, type Savepoint, type TableRef, type TagInfo } from '../../src/domain/model';
 import type { RestorePoint } from '../../src/domain/restore-points';
+import { testApproverActivities } from './approvals';
 
 export type ActivityName = keyof Activities;
 
@@ -189,6 +190,8 @@ export class FakeStack {
 
   activities(): Activities {
     return {
+      // The real activity over the test approvers' file: not a call the tests look at.
+      ...testApproverActivities(),
       checkFlinkCluster: async () => {
         await this.enter('checkFlinkCluster', {});
         return { flinkVersion: '1.20.3', taskManagers: 1, slotsAvailable: 4 };

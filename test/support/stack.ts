@@ -6,8 +6,10 @@ import { request } from 'undici';
 import { SqlGatewayClient, rowObjects } from '../../activities/sql-gateway/client';
 import { loadConfig } from '../../src/config/config';
 import { repoRoot } from '../../src/config/repo-root';
+import { withTestApprovers } from './approvals';
 
-export const config = loadConfig();
+/** The stack's config, with the test approvers' keys (test/support/approvals.ts). */
+export const config = withTestApprovers(loadConfig());
 
 /** Fails (never skips) when the stack is down: these tests exist to check the real thing. */
 export async function requireStack(): Promise<void> {

@@ -4,13 +4,13 @@
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { approveRestore, rejectRestore } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { FakeStack, type ActivityName } from '../support/fake-stack';
 import { writeHistoryJson } from '../support/history-json';
 import { unique } from '../support/temporal-env';
 import { withWorker } from './fixtures';
 import { awaitingApproval, restoreInput } from './restore-fixtures';
+import { approveSigned, rejectSigned } from '../support/approvals';
 
 export const RESTORE_HISTORIES_DIR = path.join(__dirname, 'histories', 'restore');
 
@@ -27,14 +27,14 @@ const scenarios: Scenario[] = [
     name: 'restore-restored',
     act: async (env, jobName) => {
       await awaitingApproval(env.client, jobName);
-      await approveRestore(env.client, { jobName }, { approver: 'bob', comment: 'recorded' });
+      await approveSigned(env.client, { jobName }, { approver: 'bob', comment: 'recorded' });
     },
   },
   {
     name: 'restore-rejected',
     act: async (env, jobName) => {
       await awaitingApproval(env.client, jobName);
-      await rejectRestore(env.client, { jobName }, { approver: 'carol' });
+      await rejectSigned(env.client, { jobName }, { approver: 'carol' });
     },
   },
   { name: 'restore-expired', act: async () => undefined, approvalTimeout: '1s' },
@@ -53,7 +53,7 @@ const scenarios: Scenario[] = [
     act: async (env, jobName, stack) => {
       stack.failRollbackOn.add('demo.customers');
       await awaitingApproval(env.client, jobName);
-      await approveRestore(env.client, { jobName }, { approver: 'bob' });
+      await approveSigned(env.client, { jobName }, { approver: 'bob' });
     },
   },
 ];
@@ -65,13 +65,13 @@ const scenarios: Scenario[] = [
 async function tagAppearsWhileHeld(env: TestWorkflowEnvironment, jobName: string, stack: FakeStack, held: ActivityName, calls: number): Promise<void> {
   await awaitingApproval(env.client, jobName);
   const release = stack.hold(held);
-  const approving = approveRestore(env.client, { jobName }, { approver: 'bob' });
+  const approving = approveSigned(env.client, { jobName }, { approver: 'bob' });
   while (stack.callsOf(held).length < calls) await new Promise((r) => setTimeout(r, 25));
   stack.table('demo.orders').tags.set('nightly-export', stack.table('demo.orders').snapshot);
   release();
   await approving;
   await awaitingApproval(env.client, jobName, 2);
-  await approveRestore(env.client, { jobName }, { approver: 'carol' });
+  await approveSigned(env.client, { jobName }, { approver: 'carol' });
 }
 
 export async function recordRestoreHistories(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap): Promise<string[]> {

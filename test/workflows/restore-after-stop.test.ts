@@ -3,13 +3,13 @@
 // table is rolled back at once. Anything that moved still goes back to a person, or restarts the
 // writer, before any table is touched.
 import { describe, expect, it } from 'vitest';
-import { approveRestore } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { restoreStatusQuery } from '../../workflows/restore-messages';
 import { FakeStack } from '../support/fake-stack';
 import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 import { withWorker } from './fixtures';
 import { awaitingApproval, failureOf, restoreInput, TABLES } from './restore-fixtures';
+import { approveSigned } from '../support/approvals';
 
 const temporal = useWorkflowTestEnv();
 
@@ -26,7 +26,7 @@ function stackWithRestorePoint() {
 /** Approves plan 1 and lets `duringStop` act while stop-with-savepoint runs. */
 async function approveAndActDuringStop(stack: FakeStack, jobName: string, duringStop: () => void): Promise<void> {
   const release = stack.hold('stopWithSavepoint');
-  const approving = approveRestore(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
+  const approving = approveSigned(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
   for (let i = 0; i < 400 && stack.callsOf('stopWithSavepoint').length === 0; i++) await new Promise((r) => setTimeout(r, 25));
   expect(stack.callsOf('stopWithSavepoint')).toHaveLength(1);
   duringStop();
@@ -40,7 +40,7 @@ describe('restore after the stop', () => {
     const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
       const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
       await awaitingApproval(temporal.client, jobName);
-      await approveRestore(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
+      await approveSigned(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
       return handle.result();
     });
     expect(result.status).toBe('restored');
@@ -73,7 +73,7 @@ describe('restore after the stop', () => {
       await approveAndActDuringStop(stack, jobName, () => stack.table(ORDERS).tags.set('nightly-export', stack.table(ORDERS).snapshot));
       const second = await awaitingApproval(temporal.client, jobName, 2);
       const touchedBeforeSecond = stack.callNames().filter((n) => TOUCHING_TABLES.includes(n));
-      await approveRestore(temporal.client, { jobName }, { approver: 'carol', planVersion: 2 });
+      await approveSigned(temporal.client, { jobName }, { approver: 'carol', planVersion: 2 });
       return { second, touchedBeforeSecond, result: await handle.result() };
     });
     expect(touchedBeforeSecond).toEqual([]);

@@ -2,12 +2,12 @@
 // the rollback and before the restored job starts (so its savepoints, which take the same ids, are
 // not refused); a catalog that cannot be written never fails the restore. Against the fake stack.
 import { describe, expect, it } from 'vitest';
-import { approveRestore } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { FakeStack } from '../support/fake-stack';
 import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 import { withWorker } from './fixtures';
 import { awaitingApproval, restoreInput, TABLES } from './restore-fixtures';
+import { approveSigned } from '../support/approvals';
 
 const temporal = useWorkflowTestEnv();
 
@@ -16,7 +16,7 @@ async function restoreToA(stack: FakeStack, jobName: string, a: number) {
   return withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
     const handle = await startRestore(temporal.client, restoreInput(jobName, a), { taskQueue });
     await awaitingApproval(temporal.client, jobName);
-    await approveRestore(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
+    await approveSigned(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
     return handle.result();
   });
 }

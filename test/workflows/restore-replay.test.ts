@@ -17,6 +17,8 @@ const BEFORE_RESTORE_DOWNTIME_DIR = path.join(RESTORE_HISTORIES_DIR, 'before-res
 const BEFORE_WRITER_PARALLELISM_DIR = path.join(RESTORE_HISTORIES_DIR, 'before-writer-parallelism');
 /** Recorded before patch restore-plan-reads-writer-checkpoint (tag names above the writer's checkpoint refused before the stop). */
 const BEFORE_WRITER_CHECKPOINT_DIR = path.join(RESTORE_HISTORIES_DIR, 'before-writer-checkpoint');
+/** Recorded before patch approvals-signed: approvals by name, unsigned, and no approvers' keys read. */
+const BEFORE_SIGNED_APPROVALS_DIR = path.join(RESTORE_HISTORIES_DIR, 'before-signed-approvals');
 
 describe('recorded restore histories', () => {
   it('has histories for every outcome', async () => {
@@ -52,6 +54,15 @@ describe('recorded restore histories', () => {
     expect(histories).toHaveLength(6);
     expect(scheduledActivities(histories.find((h) => h.workflowId === 'restore-restored')!.history).names).not.toContain('requireRecentCheckpoint');
     expect(scheduledActivities((await recorded()).find((h) => h.workflowId === 'restore-restored')!.history).names).toContain('requireRecentCheckpoint');
+    expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
+  });
+
+  it('histories recorded before approvals were signed (unsigned approvals, no keys read) still replay', async () => {
+    const histories = await recordedHistories(BEFORE_SIGNED_APPROVALS_DIR);
+    expect(histories).toHaveLength(6);
+    const restored = (dir: typeof histories) => scheduledActivities(dir.find((h) => h.workflowId === 'restore-restored')!.history).names;
+    expect(restored(histories)).not.toContain('awaitApproverKeys');
+    expect(restored(await recorded())).toContain('awaitApproverKeys');
     expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
   });
 

@@ -1,7 +1,7 @@
 // The restore workflow against the in-memory Flink and Paimon (test/support/fake-stack.ts): each
 // test drives the approval through the client helpers and checks the calls and the end state.
 import { describe, expect, it } from 'vitest';
-import { ApprovalRefusedError, approveRestore, rejectRestore, restorePlan } from '../../src/client/approval';
+import { ApprovalRefusedError, approveRestore, restorePlan } from '../../src/client/approval';
 import { OperationAlreadyRunningError } from '../../src/client/operation';
 import { InvalidRestoreInputError, startRestore } from '../../src/client/start-restore';
 import { flinkJobKey, operationStepKey, operationWorkflowId } from '../../workflows/messages';
@@ -10,6 +10,7 @@ import { FAKE_VERTEX, FakeStack } from '../support/fake-stack';
 import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 import { withWorker } from './fixtures';
 import { awaitingApproval, CHANGING, failureOf, restoreInput, TABLES } from './restore-fixtures';
+import { approveSigned, rejectSigned, signedBy } from '../support/approvals';
 
 const temporal = useWorkflowTestEnv();
 
@@ -35,7 +36,7 @@ const steps = (status: RestoreStatus) => status.timings.map((t) => t.step);
 async function approveWhileTagNameIsTaken(stack: FakeStack, jobName: string, table: string): Promise<string> {
   const taken = `savepoint-${stack.nextSavepointId}`;
   const release = stack.hold('stopWithSavepoint');
-  const approving = approveRestore(temporal.client, { jobName }, { approver: 'bob' });
+  const approving = approveSigned(temporal.client, { jobName }, { approver: 'bob' });
   for (let i = 0; i < 400 && stack.callsOf('stopWithSavepoint').length === 0; i++) await new Promise((r) => setTimeout(r, 25));
   expect(stack.callsOf('stopWithSavepoint')).toHaveLength(1);
   stack.table(table).tags.set(taken, 1);
@@ -59,7 +60,7 @@ describe('restoreWorkflow', () => {
       expect(typedSearchAttributes.get(flinkJobKey)).toBe(jobName);
       expect(await restorePlan(temporal.client, { jobName })).toEqual(plan);
 
-      const answer = await approveRestore(temporal.client, { jobName }, { approver: 'bob', comment: 'checked the blast radius', planVersion: 1 });
+      const answer = await approveSigned(temporal.client, { jobName }, { approver: 'bob', comment: 'checked the blast radius', planVersion: 1 });
       return { result: await handle.result(), plan, answer, memo };
     });
 
@@ -143,7 +144,7 @@ describe('restoreWorkflow', () => {
     const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
       const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
       await awaitingApproval(temporal.client, jobName);
-      await rejectRestore(temporal.client, { jobName }, { approver: 'carol', comment: 'not during business hours' });
+      await rejectSigned(temporal.client, { jobName }, { approver: 'carol', comment: 'not during business hours' });
       return handle.result();
     });
     expect(result).toMatchObject({ status: 'rejected', rejection: { rejectedBy: 'carol', comment: 'not during business hours', planVersion: 1 } });
@@ -186,12 +187,12 @@ describe('restoreWorkflow', () => {
     const { refusal, history, result } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
       const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
       await awaitingApproval(temporal.client, jobName);
-      const refusal = await approveRestore(temporal.client, { jobName }, { approver: 'mallory', comment: 'trust me' }).catch((e: unknown) => e);
+      const refusal = await approveSigned(temporal.client, { jobName }, { approver: 'mallory', comment: 'trust me' }).catch((e: unknown) => e);
       await handle.signal(approveSignal, { approver: 'mallory' });
       // Still waiting: neither the update nor the signal approved anything.
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect((await handle.describe()).typedSearchAttributes.get(operationStepKey)).toBe('awaiting-approval');
-      await rejectRestore(temporal.client, { jobName }, { approver: 'bob' });
+      await rejectSigned(temporal.client, { jobName }, { approver: 'bob' });
       const result = await handle.result();
       return { refusal, history: await handle.fetchHistory(), result };
     });
@@ -212,16 +213,24 @@ describe('restoreWorkflow', () => {
     const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
       const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
       await awaitingApproval(temporal.client, jobName);
-      await expect(approveRestore(temporal.client, { jobName }, { approver: 'alice' })).rejects.toThrow(
+      await expect(approveSigned(temporal.client, { jobName }, { approver: 'alice' })).rejects.toThrow(
         "four-eyes: 'alice' asked for this restore and cannot approve it too",
       );
       await handle.signal(approveSignal, { approver: 'alice' }); // ignored the same way
+      // The requester signs as carol with her own key: refused, by update and by signal.
+      const asCarol = await signedBy(handle, { approver: 'carol' }, 'approve', 'alice');
+      await expect(approveRestore(temporal.client, { jobName }, asCarol)).rejects.toThrow(/may not sign as 'carol'/);
+      await handle.signal(approveSignal, asCarol);
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(stack.callNames().filter((n) => CHANGING.includes(n))).toEqual([]);
-      await handle.signal(approveSignal, { approver: 'carol', comment: 'via the pager bot' });
+      await handle.signal(approveSignal, await signedBy(handle, { approver: 'carol', comment: 'via the pager bot' }));
       return handle.result();
     });
-    expect(result).toMatchObject({ status: 'restored', approval: { approver: 'carol', comment: 'via the pager bot', via: 'signal' } });
+    expect(result).toMatchObject({ status: 'restored', approval: { approver: 'carol', comment: 'via the pager bot', via: 'signal', proof: { kind: 'ssh-signature' } } });
+    expect(result.refusedSignals?.map((r) => r.problem)).toEqual([
+      "four-eyes: 'alice' asked for this restore and cannot approve it too",
+      expect.stringMatching(/^key SHA256:\S+ may not sign as 'carol'/),
+    ]);
     expect(stack.rollbacks.map((r) => r.table)).toEqual(TABLES);
 
     // The input itself refuses four-eyes without a requester, or with nobody else to approve.
@@ -240,15 +249,15 @@ describe('restoreWorkflow', () => {
       await awaitingApproval(temporal.client, jobName);
       // The re-plan after the approval waits until a new tag appeared on one table.
       const release = stack.hold('listTags');
-      const approving = approveRestore(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
+      const approving = approveSigned(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
       for (let i = 0; i < 200 && stack.callsOf('listTags').length <= TABLES.length; i++) await new Promise((r) => setTimeout(r, 25));
       const orders = stack.table('demo.orders');
       orders.tags.set('nightly-export', orders.snapshot);
       release();
       const first = await approving;
       const second = await awaitingApproval(temporal.client, jobName, 2);
-      const stale = await approveRestore(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 }).catch((e: unknown) => e);
-      await approveRestore(temporal.client, { jobName }, { approver: 'carol', comment: 'the export is not needed', planVersion: 2 });
+      const stale = await approveSigned(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 }).catch((e: unknown) => e);
+      await approveSigned(temporal.client, { jobName }, { approver: 'carol', comment: 'the export is not needed', planVersion: 2 });
       return { first, second, stale, result: await handle.result() };
     });
     expect(first).toMatchObject({ planVersion: 1, outcome: 'plan-changed' });
@@ -274,7 +283,7 @@ describe('restoreWorkflow', () => {
     const { failure, status } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
       const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
       await awaitingApproval(temporal.client, jobName);
-      await approveRestore(temporal.client, { jobName }, { approver: 'bob' });
+      await approveSigned(temporal.client, { jobName }, { approver: 'bob' });
       const failure = await failureOf(handle.result());
       return { failure, status: (await handle.describe()).typedSearchAttributes.get(operationStepKey) };
     });
@@ -302,7 +311,7 @@ describe('restoreWorkflow', () => {
     const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
       const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
       await awaitingApproval(temporal.client, jobName);
-      await approveRestore(temporal.client, { jobName }, { approver: 'bob' });
+      await approveSigned(temporal.client, { jobName }, { approver: 'bob' });
       return failureOf(handle.result());
     });
     const tag = `savepoint-${a.savepointId}`;
@@ -381,7 +390,7 @@ describe('restoreWorkflow', () => {
     const result = await withWorker(temporal.env, temporal.bundle, only.stack, async (taskQueue) => {
       const handle = await startRestore(temporal.client, restoreInput(only.jobName, only.a.savepointId), { taskQueue });
       await awaitingApproval(temporal.client, only.jobName);
-      await approveRestore(temporal.client, { jobName: only.jobName }, { approver: 'bob' });
+      await approveSigned(temporal.client, { jobName: only.jobName }, { approver: 'bob' });
       return handle.result();
     });
     expect(result.status).toBe('restored');
@@ -396,7 +405,7 @@ describe('restoreWorkflow', () => {
         const handle = await startRestore(temporal.client, restoreInput(jobName, savepointId), { taskQueue });
         await awaitingApproval(temporal.client, jobName);
         if (tagTakenDuringStop) await approveWhileTagNameIsTaken(stack, jobName, tagTakenDuringStop);
-        else await approveRestore(temporal.client, { jobName }, { approver: 'bob' });
+        else await approveSigned(temporal.client, { jobName }, { approver: 'bob' });
         await handle.result().catch(() => undefined);
         return handle.query(restoreStatusQuery);
       });
@@ -465,7 +474,7 @@ describe('restoreWorkflow', () => {
       const refusal = await startRestore(temporal.client, input, { taskQueue }).catch((e: unknown) => e);
       expect(refusal).toBeInstanceOf(OperationAlreadyRunningError);
       expect((refusal as Error).message).toContain(`restoreWorkflow '${operationWorkflowId({ jobName })}'`);
-      await rejectRestore(temporal.client, { jobName }, { approver: 'alice', comment: 'withdrawn by the requester' });
+      await rejectSigned(temporal.client, { jobName }, { approver: 'alice', comment: 'withdrawn by the requester' });
       expect((await handle.result()).status).toBe('rejected');
     });
   });

@@ -3,13 +3,13 @@
 // stopped; readers and consumers are named in the plan with what they see and the remedy.
 import { describe, expect, it } from 'vitest';
 import type { TableJob } from '../../activities/contract';
-import { approveRestore } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import { FakeStack } from '../support/fake-stack';
 import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 import { upgradeInput, withWorker } from './fixtures';
 import { awaitingApproval, CHANGING, failureOf, restoreInput, TABLES } from './restore-fixtures';
+import { approveSigned } from '../support/approvals';
 
 const temporal = useWorkflowTestEnv();
 
@@ -73,7 +73,7 @@ describe('other writers and readers of the sink tables', () => {
     const { plan, result } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
       const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId, { notWriters: ['other-db-writer'] }), { taskQueue });
       const plan = await awaitingApproval(temporal.client, jobName);
-      await approveRestore(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
+      await approveSigned(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
       return { plan, result: await handle.result() };
     });
     expect(plan.otherWriters).toEqual([
@@ -127,7 +127,7 @@ describe('other writers and readers of the sink tables', () => {
       const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
       await awaitingApproval(temporal.client, jobName);
       stack.otherJobs.push(otherJob('late-writer', { writes: [CUSTOMERS] }));
-      await approveRestore(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 }).catch(() => undefined);
+      await approveSigned(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 }).catch(() => undefined);
       return failureOf(handle.result());
     });
     expect(failure.type).toBe('OtherWriters');

@@ -5,7 +5,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { approveRestore } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
 import { startUpgrade } from '../../src/client/start-upgrade';
 import type { TableRef } from '../../src/domain/model';
@@ -14,6 +13,7 @@ import { fakeCatalog, fakeJob, point, DAY } from '../support/restore-point-fakes
 import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 import { upgradeInput, withWorker } from './fixtures';
 import { awaitingApproval, CHANGING, failureOf, restoreInput, TABLES } from './restore-fixtures';
+import { approveSigned } from '../support/approvals';
 
 const temporal = useWorkflowTestEnv();
 
@@ -96,7 +96,7 @@ describe('the job named writes every declared sink table', () => {
       withWorker(temporal.env, temporal.bundle, s.stack, async (taskQueue) => {
         const handle = await startRestore(temporal.client, restoreInput(s.jobName, s.a.savepointId), { taskQueue });
         const plan = await awaitingApproval(temporal.client, s.jobName);
-        await approveRestore(temporal.client, { jobName: s.jobName }, { approver: 'bob', planVersion: 1 });
+        await approveSigned(temporal.client, { jobName: s.jobName }, { approver: 'bob', planVersion: 1 });
         return { plan, result: await handle.result() };
       });
     const none = await restore(stopped);

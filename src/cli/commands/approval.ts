@@ -1,17 +1,26 @@
-// savepointctl approve|reject JOB --as ID: answer a restore's approval request.
-import { approveRestore, rejectRestore } from '../../client/approval';
+// savepointctl approve|reject JOB --as ID --key FILE: answer a restore's approval request, signed
+// with the approver's SSH key over the plan it reads now (its digest is printed).
+import { approveRestore, rejectRestore, signAnswer, type SignedAnswer } from '../../client/approval';
+import { sshKeygenSigner } from '../../client/approval-signing';
+import type { ApprovalDecision } from '../../../workflows/approval-proof';
 import type { ApprovalAnswer } from '../../../workflows/restore-messages';
 import { flinkJobNames } from '../../client/job-name';
 import type { JobRef } from '../../domain/model';
 import { positional, required, str, type Parsed } from '../args';
+import type { Context } from '../context';
 import { CommandFailed, UsageError } from '../errors';
 import { json } from '../output';
 import type { Command } from './command';
 
+/** The signing key when --key is not given. */
+export const SIGNING_KEY_ENV = 'SAVEPOINTCTL_SIGNING_KEY';
+
 const flags = {
   as: { type: 'string' },
+  key: { type: 'string' },
   comment: { type: 'string' },
   'plan-version': { type: 'string' },
+  'plan-digest': { type: 'string' },
 } as const;
 
 function answer(p: Parsed) {
@@ -20,10 +29,20 @@ function answer(p: Parsed) {
     throw new UsageError(`--plan-version must be a positive whole number, got '${planVersion}'`);
   }
   return {
-    approver: required(p, 'as', 'your identity, which the restore checks against its approvers'),
+    approver: required(p, 'as', 'your identity, which the restore checks against its approvers and your key'),
     ...(str(p, 'comment') !== undefined ? { comment: str(p, 'comment') } : {}),
     ...(planVersion !== undefined ? { planVersion: Number(planVersion) } : {}),
   };
+}
+
+function signingKey(p: Parsed): string {
+  const key = str(p, 'key') ?? process.env[SIGNING_KEY_ENV]?.trim();
+  if (!key) {
+    throw new UsageError(
+      `--key is required (or ${SIGNING_KEY_ENV}): your SSH private key, or its .pub file when ssh-agent holds the private key; the restore counts an answer only with your signature`,
+    );
+  }
+  return key;
 }
 
 /** The job as typed: a 32-hex id, or a name (the restore's workflow id is flink-job/<it>). */
@@ -32,21 +51,39 @@ const jobRef = (p: Parsed): JobRef => {
   return /^[0-9a-f]{32}$/.test(job) ? { jobId: job } : { jobName: job };
 };
 
-const usage = (verb: string, what: string) => `savepointctl ${verb} JOB --as IDENTITY [--comment TEXT] [--plan-version N]
+/** Signs the answer over the plan read now; refuses when it is not the digest the approver names (--plan-digest). */
+async function signed(p: Parsed, ctx: Context, decision: ApprovalDecision): Promise<SignedAnswer> {
+  const given = answer(p);
+  const key = signingKey(p);
+  const s = await signAnswer(await ctx.client(), jobRef(p), given, decision, sshKeygenSigner(key), flinkJobNames(ctx.config.flink));
+  const expected = str(p, 'plan-digest');
+  if (expected !== undefined && expected !== s.planDigest) {
+    throw new CommandFailed(`the plan now has digest ${s.planDigest}, not ${expected} as you reviewed: read it again (savepointctl status); nothing was sent`);
+  }
+  if (!ctx.json) ctx.out(`signed ${decision} of plan v${s.planVersion} (digest ${s.planDigest}) as ${given.approver.trim()} with ${key}`);
+  return s;
+}
+
+const usage = (verb: string, what: string) => `savepointctl ${verb} JOB --as IDENTITY --key FILE [--comment TEXT] [--plan-version N] [--plan-digest D]
 
   JOB             the job the restore is for (its name or id, as the restore was started)
   --as ID         your identity: ${what}
-  --comment TEXT  kept in the workflow's history with the answer
-  --plan-version  the plan version you reviewed (savepointctl status flink-job/JOB); refused if the plan changed`;
+  --key FILE      your SSH key (or ${SIGNING_KEY_ENV}): a private key file, or a .pub whose
+                  private key ssh-agent holds; the answer is signed with ssh-keygen -Y sign over
+                  the restore's run, the plan version and the plan's digest
+  --comment TEXT  kept in the workflow's history with the answer (not signed)
+  --plan-version  the plan version you reviewed (savepointctl status flink-job/JOB); refused if the plan changed
+  --plan-digest   the plan digest you reviewed; nothing is sent if the plan read now has another`;
 
 export const approve: Command = {
   name: 'approve',
-  summary: "approve a restore's plan (your identity must be one of its approvers)",
-  usage: usage('approve', 'must be one of the restore\'s approvers, and not its requester under four-eyes'),
+  summary: "approve a restore's plan, signed with your SSH key (your identity must be one of its approvers)",
+  usage: usage('approve', "must be one of the restore's approvers, listed with your key in the worker's allowed-signers file, and not its requester under four-eyes"),
   flags,
   async run(p, ctx) {
-    const result = await approveRestore(await ctx.client(), jobRef(p), answer(p), flinkJobNames(ctx.config.flink));
-    if (ctx.json) ctx.out(json(result));
+    const s = await signed(p, ctx, 'approve');
+    const result = await approveRestore(await ctx.client(), jobRef(p), s.input, flinkJobNames(ctx.config.flink));
+    if (ctx.json) ctx.out(json({ ...result, planDigest: s.planDigest }));
     if (result.outcome !== 'proceeding') throw new CommandFailed(answerText(result));
     if (!ctx.json) ctx.out(answerText(result));
     return 0;
@@ -57,7 +94,7 @@ export const approve: Command = {
 export function answerText(result: ApprovalAnswer): string {
   const v = result.planVersion;
   if (result.outcome === 'plan-changed') {
-    return `not approved: plan v${v} changed after you reviewed it (${(result.changes ?? []).join('; ')}); review plan v${v + 1} and approve again`;
+    return `not approved: plan v${v} changed after you reviewed it (${(result.changes ?? []).join('; ')}); review plan v${v + 1} and approve again (a new signature)`;
   }
   if (result.outcome === 'ended') return `approved plan v${v}, but the restore ended before it acted on it: see savepointctl status for why`;
   return `approved plan v${v}: the restore is proceeding`;
@@ -65,12 +102,13 @@ export function answerText(result: ApprovalAnswer): string {
 
 export const reject: Command = {
   name: 'reject',
-  summary: "reject a restore's plan: it ends with nothing changed",
-  usage: usage('reject', 'must be one of the restore\'s approvers'),
+  summary: "reject a restore's plan, signed with your SSH key: it ends with nothing changed",
+  usage: usage('reject', "must be one of the restore's approvers (or its requester), listed with your key in the worker's allowed-signers file"),
   flags,
   async run(p, ctx) {
-    const result = await rejectRestore(await ctx.client(), jobRef(p), answer(p), flinkJobNames(ctx.config.flink));
-    ctx.out(ctx.json ? json(result) : `rejected plan v${result.planVersion}: the restore ends with nothing changed`);
+    const s = await signed(p, ctx, 'reject');
+    const result = await rejectRestore(await ctx.client(), jobRef(p), s.input, flinkJobNames(ctx.config.flink));
+    ctx.out(ctx.json ? json({ ...result, planDigest: s.planDigest }) : `rejected plan v${result.planVersion}: the restore ends with nothing changed`);
     return 0;
   },
 };

@@ -79,6 +79,8 @@ export function describePlan(plan: RestorePlan): string {
     ]),
     `  cannot be undone: ${plan.irreversible}`,
     `  undo: ${plan.undo}`,
+    ...(plan.requester ? [`  requested by: ${plan.requester.note}`] : []),
+    ...(plan.digest ? [`  plan digest: ${plan.digest} (what an approval of plan v${plan.version} signs)`] : []),
   ].join('\n');
 }
 
@@ -113,8 +115,8 @@ export const restore: Command = {
                          is dropped for good (the result says so)
   --wait                 after showing the plan, wait until the restore ends and print its result
 
-Prints the plan (what will change, what cannot be undone) and the workflow id to approve:
-  savepointctl approve JOB --as ID [--comment TEXT]`,
+Prints the plan (what will change, what cannot be undone, its digest) and how to approve it:
+  savepointctl approve JOB --as ID --key FILE --plan-version N --plan-digest D [--comment TEXT]`,
   flags: {
     input: { type: 'string' },
     'job-name': { type: 'string' },
@@ -155,7 +157,8 @@ Prints the plan (what will change, what cannot be undone) and the workflow id to
     if (!ctx.json) {
       ctx.out(`started ${handle.workflowId}\n  ${workflowUrl(ctx.config, handle.workflowId, handle.firstExecutionRunId)}`);
       ctx.out(plan ? describePlan(plan) : 'the restore ended before it had a plan');
-      ctx.out(`waiting for approval: savepointctl approve ${'jobName' in input.job ? input.job.jobName : input.job.jobId} --as <approver> [--comment TEXT]`);
+      const pinned = plan?.digest ? ` --plan-version ${plan.version} --plan-digest ${plan.digest}` : '';
+      ctx.out(`waiting for approval: savepointctl approve ${'jobName' in input.job ? input.job.jobName : input.job.jobId} --as <approver> --key <your SSH key>${pinned} [--comment TEXT]`);
     }
     if (!bool(p, 'wait')) return 0;
     const outcome = await follow<RestoreResult>(ctx, handle);
@@ -164,7 +167,9 @@ Prints the plan (what will change, what cannot be undone) and the workflow id to
         ? json(outcome)
         : [
             `${outcome.status}: job ${outcome.job}`,
-            ...(outcome.approval ? [`  approved by ${outcome.approval.approver}${outcome.approval.comment ? ` ("${outcome.approval.comment}")` : ''}`] : []),
+            ...(outcome.approval
+              ? [`  approved by ${outcome.approval.approver}${outcome.approval.proof ? ` (signed by key ${outcome.approval.proof.key})` : ''}${outcome.approval.comment ? ` ("${outcome.approval.comment}")` : ''}`]
+              : []),
             ...(outcome.rejection ? [`  rejected by ${outcome.rejection.rejectedBy}`] : []),
             ...(outcome.tables ?? []).map((t) => `  ${t.table}: ${t.rolledBack ? `rolled back to snapshot ${t.snapshotId}${t.records != null ? ` (${t.records} records in data files, as at the tag)` : ''}` : 'not rolled back'}`),
             ...(outcome.newJobId ? [`  new job ${outcome.newJobId}`] : []),
