@@ -1,11 +1,13 @@
 // savepointctl approve|reject JOB --as ID: answer a restore's approval request.
-import { approveRestore, rejectRestore } from '../../client/approval';
+import { approveRestore, rejectRestore, restoreHandle } from '../../client/approval';
 import type { ApprovalAnswer } from '../../../workflows/restore-messages';
 import { flinkJobNames } from '../../client/job-name';
 import type { JobRef } from '../../domain/model';
 import { positional, required, str, type Parsed } from '../args';
 import { CommandFailed, UsageError } from '../errors';
 import { json } from '../output';
+import { waitingFor } from '../waiting';
+import { restoreStep } from './restore';
 import type { Command } from './command';
 
 const flags = {
@@ -37,7 +39,10 @@ const usage = (verb: string, what: string) => `savepointctl ${verb} JOB --as IDE
   JOB             the job the restore is for (its name or id, as the restore was started)
   --as ID         your identity: ${what}
   --comment TEXT  kept in the workflow's history with the answer
-  --plan-version  the plan version you reviewed (savepointctl status flink-job/JOB); refused if the plan changed`;
+  --plan-version  the plan version you reviewed (savepointctl status JOB); refused if the plan changed
+
+approve answers once the restore has checked its plan again: it re-reads every table and, when
+nothing moved, stops the writer and waits for its savepoint's tag (usually 10-60 s, shown as it goes).`;
 
 export const approve: Command = {
   name: 'approve',
@@ -45,7 +50,20 @@ export const approve: Command = {
   usage: usage('approve', 'must be one of the restore\'s approvers, and not its requester under four-eyes'),
   flags,
   async run(p, ctx) {
-    const result = await approveRestore(await ctx.client(), jobRef(p), answer(p), flinkJobNames(ctx.config.flink));
+    const client = await ctx.client();
+    const lookUp = flinkJobNames(ctx.config.flink);
+    const given = answer(p);
+    const handle = await restoreHandle(client, jobRef(p), lookUp);
+    ctx.working(handle.workflowId);
+    // The update answers once the restore has planned again (and, when nothing moved, stopped the
+    // writer and seen today's tag): tens of seconds, said at once and shown as it goes.
+    const result = await waitingFor(
+      ctx,
+      `approving ${handle.workflowId} as ${given.approver}: the restore checks its plan again before it answers ` +
+        '(re-reads every table; if nothing moved, stops the writer and waits for its savepoint tag), usually 10-60 s',
+      approveRestore(client, jobRef(p), given, lookUp),
+      { progress: () => restoreStep(handle) },
+    );
     if (ctx.json) ctx.out(json(result));
     if (result.outcome !== 'proceeding') throw new CommandFailed(answerText(result));
     if (!ctx.json) ctx.out(answerText(result));
