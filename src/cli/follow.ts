@@ -80,6 +80,8 @@ async function heartbeatProgress(handle: WorkflowHandle): Promise<string | undef
     const pending = raw.pendingActivities?.find((a) => a.heartbeatDetails?.payloads?.length);
     if (!pending) return undefined;
     const details = defaultPayloadConverter.fromPayload<Record<string, unknown>>(pending.heartbeatDetails!.payloads![0]!);
+    // A job that waits for task slots says so in words (activities/flink/slots.ts).
+    if (typeof details.slots === 'string') return `${pending.activityType?.name}: ${details.slots}`;
     const shown = Object.entries(details)
       .filter(([key]) => key !== 'deadline')
       .map(([key, value]) => `${key}=${key === 'waitedMs' ? `${Math.round(Number(value) / 1000)}s` : JSON.stringify(value)}`)
