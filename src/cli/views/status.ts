@@ -56,9 +56,9 @@ function stepLines(s: { step?: string; timings?: { step: string; startedAt: stri
   const first = Date.parse(timings[0]!.startedAt);
   const last = timings[timings.length - 1]!;
   const end = Date.parse(last.startedAt) + (last.durationMs ?? 0);
-  const lines = [`  step: ${s.step ?? last.step}${ended ? '' : ` (since ${clock(last.startedAt)})`}; started ${timings[0]!.startedAt}${ended ? `, took ${humanDuration(end - first)}` : ''}`];
+  const lines = [`  step: ${s.step ?? last.step}${ended ? '' : ` (since ${clock(last.startedAt)})`}; started ${timings[0]!.startedAt}${ended && last.durationMs !== undefined ? `, took ${humanDuration(end - first)}` : ''}`];
   // Outcome steps (restored, failed...) have no length of their own: they mark the end.
-  const steps = timings.filter((t, i) => !(ended && i === timings.length - 1 && (t.durationMs ?? 0) === 0));
+  const steps = timings.filter((t, i) => !(ended && i === timings.length - 1 && t.durationMs === 0));
   const width = Math.max(...steps.map((t) => t.step.length));
   for (const t of steps) {
     const took = t.durationMs !== undefined ? humanDuration(t.durationMs) : ended ? '(ended here)' : '(now)';
