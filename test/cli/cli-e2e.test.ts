@@ -117,23 +117,43 @@ describe('savepointctl on the real stack', () => {
     const requester = await cli('approve', JOB, '--as', 'bob');
     expect(requester.code).toBe(1);
 
-    const status = await cli('status', operationWorkflowId({ jobName: JOB }));
+    // By the job's name, as approve takes it (the workflow id works too).
+    const status = await cli('status', JOB);
     expect(status.code).toBe(0);
+    expect(status.out).toBe((await cli('status', operationWorkflowId({ jobName: JOB }))).out);
     expect(status.out).toContain('restoreWorkflow');
     expect(status.out).toContain('step: awaiting-approval');
-    // In sections, the plan in words (not a JSON blob), with the step it waits in marked as now.
-    expect(status.out).toMatch(/^ {2}plan:$/m);
+    // The plan in words (not a JSON blob), once, with the step it waits in marked as now.
+    expect(status.out.match(/^ {2}plan v1 for job/gm)).toHaveLength(1);
+    expect(status.out.match(/undo:/g)).toHaveLength(1);
     expect(status.out).toContain(`restore point: savepoint ${savepointId} (savepoint-${savepointId})`);
     expect(status.out).toMatch(/awaiting-approval\s+\S+\s+\(now\)/);
-    expect(status.out).not.toContain('"restorePoint"');
+    expect(status.out).not.toMatch(/[{}]"|"\w+":/);
 
     const approved = await cli('approve', JOB, '--as', 'alice', '--comment', 'release rollback');
     expect(approved).toMatchObject({ code: 0, out: expect.stringContaining('the restore is proceeding') });
+    // It said at once what it waits for.
+    expect(approved.out.split('\n')[0]).toMatch(/^approving flink-job\/\S+ as alice: the restore checks its plan again/);
 
     const result: RestoreResult = await client.workflow.getHandle(operationWorkflowId({ jobName: JOB })).result();
     expect(result.status).toBe('restored');
     expect(result.approval).toMatchObject({ approver: 'alice', comment: 'release rollback' });
     expect(result.tables?.every((t) => t.rolledBack)).toBe(true);
+    // Counted as the rollback ran: today's savepoint tag is among the deleted tags of every table.
+    for (const t of result.tables!) expect(t.tagsDeleted).toContain(result.todaysSavepoint!.tag);
+
+    // The finished restore on one screen: outcome, what each table lost as counted, the undo once.
+    const done = await cli('status', JOB);
+    expect(done.out).toMatch(/^restoreWorkflow flink-job\/\S+: COMPLETED, restored$/m);
+    for (const t of result.tables!) {
+      expect(done.out).toContain(`${t.table}: rolled back from snapshot ${t.previousSnapshotId} to snapshot ${t.snapshotId}`);
+      expect(done.out).toMatch(new RegExp(`${t.table}: .*; deleted ${t.snapshotsDeleted} snapshot\\(s\\) and ${t.tagsDeleted!.length} tag\\(s\\)`));
+    }
+    expect(done.out).toContain("approved: plan v1 by alice");
+    expect(done.out).toContain(`today's savepoint: ${result.todaysSavepoint!.savepointId}`);
+    expect(done.out.match(/undo:/g)).toHaveLength(1);
+    expect(done.out.split('\n').reduce((rows, l) => rows + Math.max(1, Math.ceil(l.length / 120)), 0)).toBeLessThanOrEqual(40);
+    expect(done.out).not.toMatch(/[{}]"|"\w+":/);
   });
 
   it('retention: a dry run by default that shows each decision and changes nothing; --apply deletes what the policy drops', async () => {

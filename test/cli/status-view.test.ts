@@ -66,7 +66,7 @@ function finishedRestore(): RestoreResult {
     newJobId: 'b'.repeat(32),
     restorePointsMarkedLost: [{ savepointId: 13, path: 'file:/sp/savepoint-13' }],
     writerParallelism: { parallelism: 2 },
-  } as RestoreResult;
+  } as unknown as RestoreResult;
 }
 
 /** Terminal rows at 120 columns. */

@@ -72,7 +72,9 @@ const clock = (iso: string) => iso.replace(/^.*T/, '').replace(/\.\d+Z$/, 'Z');
 function restoreLines(s: Partial<RestoreStatus>, ended: boolean, verbose: boolean): string[] {
   const lines: string[] = [];
   const plan = s.plan as RestorePlan | undefined;
-  if (plan?.restorePoint) {
+  // The whole plan while someone has to decide on it (or asked for everything); else one line.
+  const wholePlan = !!plan && (verbose || (!ended && s.step === 'awaiting-approval'));
+  if (plan?.restorePoint && !wholePlan) {
     const rp = plan.restorePoint;
     lines.push(`  restore point: savepoint ${rp.savepointId} (${rp.tag}) at ${rp.path}${rp.label ? ` '${rp.label}'` : ''}`);
   }
@@ -92,8 +94,7 @@ function restoreLines(s: Partial<RestoreStatus>, ended: boolean, verbose: boolea
   const lost = s.restorePointsMarkedLost ?? [];
   if (lost.length > 0) lines.push(`  restore points lost with the rollback: ${lost.map((p) => p.savepointId).join(', ')}`);
   if (s.restorePointsNotMarkedLost) lines.push(`  restore points not marked lost: ${s.restorePointsNotMarkedLost}`);
-  // The whole plan while someone has to decide on it (or asked for everything); else one line.
-  if (plan && (verbose || (!ended && s.step === 'awaiting-approval'))) {
+  if (plan && wholePlan) {
     lines.push(...describePlan(plan, { undo: !s.undo }).split('\n').map((l) => `  ${l}`));
   } else if (plan) {
     lines.push(`  plan: v${plan.version}${plan.plannedAt ? `, made ${plan.plannedAt}` : ''} (--verbose shows it)`);
