@@ -4,6 +4,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from './context';
 import { PROGRESS_MS } from './waiting';
+import { words } from './views/status';
 
 const POLL_MS = 1_000;
 
@@ -84,8 +85,8 @@ async function heartbeatProgress(handle: WorkflowHandle): Promise<string | undef
     if (typeof details.slots === 'string') return `${pending.activityType?.name}: ${details.slots}`;
     const shown = Object.entries(details)
       .filter(([key]) => key !== 'deadline')
-      .map(([key, value]) => `${key}=${key === 'waitedMs' ? `${Math.round(Number(value) / 1000)}s` : JSON.stringify(value)}`)
-      .join(' ');
+      .map(([key, value]) => (key === 'waitedMs' ? `waited ${Math.round(Number(value) / 1000)} s` : `${key} ${words(value)}`))
+      .join(', ');
     return `${pending.activityType?.name}: ${shown}`;
   } catch {
     return undefined;

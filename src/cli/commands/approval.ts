@@ -87,7 +87,11 @@ export const reject: Command = {
   usage: usage('reject', 'must be one of the restore\'s approvers'),
   flags,
   async run(p, ctx) {
-    const result = await rejectRestore(await ctx.client(), jobRef(p), answer(p), flinkJobNames(ctx.config.flink));
+    const client = await ctx.client();
+    const lookUp = flinkJobNames(ctx.config.flink);
+    const handle = await restoreHandle(client, jobRef(p), lookUp);
+    ctx.working(handle.workflowId);
+    const result = await waitingFor(ctx, `rejecting ${handle.workflowId}: the restore ends with nothing changed once it has recorded the answer`, rejectRestore(client, jobRef(p), answer(p), lookUp));
     ctx.out(ctx.json ? json(result) : `rejected plan v${result.planVersion}: the restore ends with nothing changed`);
     return 0;
   },
