@@ -2,7 +2,7 @@
 // (kept by the server with the closed run, shown on the workflow's page and in list views) and
 // the current details (the UI asks the running workflow). A refusal before the stop (bad path,
 // compile error, another writer) throws before any result: its reason goes there too.
-import { patched, setCurrentDetails, upsertMemo } from '@temporalio/workflow';
+import { isCancellation, patched, setCurrentDetails, upsertMemo } from '@temporalio/workflow';
 import { messageOf } from './saga';
 
 /** Histories recorded before this patch set no outcome memo. */
@@ -14,7 +14,7 @@ export async function withOutcomeMemo<R extends { status: string; reason?: strin
   try {
     result = await operation();
   } catch (err) {
-    record('failed', messageOf(err));
+    record(isCancellation(err) ? 'cancelled' : 'failed', messageOf(err));
     throw err;
   }
   record(result.status, result.reason);
