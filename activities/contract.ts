@@ -6,6 +6,7 @@ import type {
   JobRef,
   JobState,
   JobSummary,
+  RollbackDone,
   Savepoint,
   SinkTableInfo,
   TableRef,
@@ -195,7 +196,8 @@ export interface PaimonActivities {
   }>;
   createTag(input: { table: TableRef; tag: string; snapshotId?: number }): Promise<void>;
   deleteTag(input: { table: TableRef; tag: string }): Promise<void>;
-  rollbackToTag(input: { table: TableRef; tag: string }): Promise<void>;
+  /** With `count`, what rollback_to deleted, counted just before it ran (the writer is stopped): see RollbackDone. */
+  rollbackToTag(input: { table: TableRef; tag: string; count?: boolean }): Promise<RollbackDone | void>;
   tableState(input: { table: TableRef; newerThan?: number }): Promise<TableState>;
   /** Every table's consumers (`<table>$consumers`), read with one batch job. */
   listConsumers(input: { tables: TableRef[] }): Promise<TableConsumer[]>;

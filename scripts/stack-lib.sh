@@ -316,9 +316,18 @@ stack_status() {
       printf '  %-12s stopped\n' "$name"
     fi
   done
+  slots_status
   reads_cluster_status
   temporal_server_status
   printf '  warehouse    %s\n  savepoints   %s\n  logs         %s\n' "$PAIMON_WAREHOUSE" "$FLINK_SAVEPOINT_DIR" "$LOGS"
+}
+
+slots_status() { # the session cluster's task slots as Flink counts them, and the knob that sets them
+  local overview total free
+  overview=$(curl -fsS --max-time 3 "http://$STACK_BIND:$FLINK_REST_PORT/overview" 2>/dev/null) || return 0
+  total=$(sed -n 's/.*"slots-total":\([0-9]*\).*/\1/p' <<<"$overview")
+  free=$(sed -n 's/.*"slots-available":\([0-9]*\).*/\1/p' <<<"$overview")
+  printf '  task slots   %s, %s free (each running job holds one per parallel task; for more: scripts/stack.sh down, then TASK_SLOTS=N scripts/stack.sh up)\n' "$total" "$free"
 }
 
 stack_env() {

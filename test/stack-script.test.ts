@@ -53,5 +53,7 @@ describe('scripts/stack.sh', () => {
     for (const service of ['temporal', 'jobmanager', 'taskmanager', 'sql-gateway', 'reads-jobmanager', 'reads-taskmanager']) {
       expect(result.stdout).toMatch(new RegExp(`${service}\\s+running\\s+pid \\d+`));
     }
+    // The slots are a knob: how many there are, how many are free, and how to get more.
+    expect(result.stdout).toMatch(/task slots {3}\d+, \d+ free \(.*TASK_SLOTS=N scripts\/stack\.sh up\)/);
   });
 });

@@ -2,7 +2,7 @@
 // learnt so far and when each step ran, in workflow time. The status query returns it; the step
 // is also the OperationStep search attribute, so a list filter finds operations by step.
 // Shared by the upgrade (UpgradeStatus, the default) and the restore (RestoreStatus).
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { JobRef } from '../src/domain/model';
 import { flinkJobKey, jobLabel, operationStepKey, type UpgradeStatus } from './messages';
 import { countOperation, recordStep } from './metrics';
@@ -44,6 +44,8 @@ export class Progress<S extends OperationStatus = UpgradeStatus> {
     this.status.step = step;
     this.status.timings.push({ step, startedAt: new Date(now).toISOString() });
     upsertSearchAttributes([{ key: operationStepKey, value: step }]);
+    // The Temporal UI's "current details" (asked of the running workflow; no command, replays as before).
+    setCurrentDetails(`step: ${String(step)} (since ${new Date(now).toISOString()})${this.status.job ? `; job ${this.status.job}` : ''}`);
   }
 
   /** The final step (e.g. 'upgraded', 'rolled-back', 'failed'); the result is the status plus it. */

@@ -214,6 +214,12 @@ export interface TableRollback {
   records?: number | null;
   /** histories from before 'rollback-checked-by-metadata': COUNT(*) after the rollback */
   rowCount?: number;
+  /** the table's latest snapshot just before rollback_to ran (since 'rollback-counts-what-it-deleted') */
+  previousSnapshotId?: number | null;
+  /** snapshots rollback_to deleted, counted as it ran with the writer stopped (today's savepoint's commit included) */
+  snapshotsDeleted?: number;
+  /** tags rollback_to deleted (today's savepoint tag included), read just before it ran */
+  tagsDeleted?: string[];
 }
 
 export interface RestoreStatus {

@@ -4,6 +4,7 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities, CommitsSince } from '../activities/contract';
 import { FailureType } from '../src/domain/failure-types';
+import { RECORDS_MEANING } from '../src/domain/records';
 import { savepointTagNames, type JobSummary, type TableRef, type TagInfo } from '../src/domain/model';
 import { TAG_REMADE, type RestorePoint } from '../src/domain/restore-points';
 import { restCall } from './activity-options';
@@ -375,16 +376,20 @@ function summaryText(plan: RestorePlan): string {
     .join('');
   const readers = (plan.readers ?? []).map((r) => `${r.job ? `job '${r.job.name}'` : 'consumer'}${r.consumerId ? ` (consumer ${r.consumerId})` : ''} reads ${r.table}`);
   const readersText = readers.length > 0 ? ` Readers, each with its remedy in the plan: ${readers.join('; ')}.` : '';
+  // The running writer commits until it stops: its figures are estimates, and its stop adds today's tag.
+  const estimate = plan.writer.action === 'stop-with-savepoint';
   const tables = plan.tables
     .map(
       (t) =>
         `${t.table}: snapshot ${t.latestSnapshotId ?? 'none'} -> ${t.tagSnapshotId}; ` +
-        `${t.snapshotsDeleted} snapshot(s) and ${t.tagsDeleted.length} tag(s) deleted${t.restorePointsLost.length ? ` (restore points lost: ${t.restorePointsLost.join(', ')})` : ''}; ` +
-        `records in data files ${t.recordsNow ?? '?'} now, ${t.recordsAtTag ?? '?'} at the tag (not merged rows)`,
+        `${estimate ? 'about ' : ''}${t.snapshotsDeleted} snapshot(s) and ${t.tagsDeleted.length} tag(s) deleted${estimate ? ", plus today's savepoint tag" : ''}` +
+        `${t.restorePointsLost.length ? ` (restore points lost: ${t.restorePointsLost.join(', ')})` : ''}; ` +
+        `${t.recordsNow ?? 'unknown'} now, ${t.recordsAtTag ?? 'unknown'} at the tag`,
     )
     .join('; ');
+  const counted = estimate ? ' Figures are estimates until the writer stops; the result counts what the rollback deleted.' : '';
   return (
     `Plan v${plan.version} for job '${plan.job}': ${writer}${others}; roll ${plan.tables.length} table(s) back to ${plan.restorePoint.tag}; ` +
-    `start ${plan.deploymentVersion} from ${plan.restorePoint.path}. ${tables}.${readersText}`
+    `start ${plan.deploymentVersion} from ${plan.restorePoint.path}. ${tables} (${RECORDS_MEANING}).${counted}${readersText}`
   );
 }

@@ -38,6 +38,7 @@ import { makePlan, planChanges, staleSavepointTag, type PlanFor } from './restor
 import { afterFailedStop, RESTORE_ACTS_ON_FAILED_STOP } from './restore-stop-failed';
 import { rollbackMismatch } from './rollback-check';
 import { messageOf, Saga } from './saga';
+import { withOutcomeMemo } from './outcome-memo';
 import { stepToken } from './tokens';
 import { keptParallelism } from './upgrade-shape';
 
@@ -57,8 +58,14 @@ const ROLLBACKS_AT_ONCE = 'rollbacks-at-once';
 const KEEP_WRITER_PARALLELISM = 'restore-keeps-writer-parallelism';
 /** Histories recorded before this patch checked a rollback with COUNT(*) (legacyRowCheck). */
 const ROLLBACK_CHECKED_BY_METADATA = 'rollback-checked-by-metadata';
+/** Histories recorded before this patch kept no count of what each rollback_to deleted. */
+const ROLLBACK_COUNTS_WHAT_IT_DELETED = 'rollback-counts-what-it-deleted';
 
 export async function restoreWorkflow(input: RestoreInput): Promise<RestoreResult> {
+  return withOutcomeMemo(() => runRestore(input));
+}
+
+async function runRestore(input: RestoreInput): Promise<RestoreResult> {
   const progress = new Progress<RestoreStatus>();
   setHandler(restoreStatusQuery, () => progress.snapshot());
   let plan: RestorePlan | undefined;
@@ -285,13 +292,16 @@ async function rollBack(plan: RestorePlan, progress: Progress<RestoreStatus>): P
   const tables: TableRollback[] = plan.tables.map((t) => ({ table: t.table, rolledBack: false }));
   progress.note({ tables });
   const rollBackOne = async (t: RestorePlan['tables'][number], i: number): Promise<void> => {
-    await rollback.rollbackToTag({ table: t.table, tag });
-    tables[i] = { table: t.table, rolledBack: true };
+    // What rollback_to deleted, counted as it ran: the plan's figures were read before the stop.
+    const counted = patched(ROLLBACK_COUNTS_WHAT_IT_DELETED);
+    const done = await rollback.rollbackToTag(counted ? { table: t.table, tag, count: true } : { table: t.table, tag });
+    const deleted = counted && done ? { previousSnapshotId: done.previousSnapshotId, snapshotsDeleted: done.snapshotsDeleted, tagsDeleted: done.tagsDeleted } : {};
+    tables[i] = { table: t.table, rolledBack: true, ...deleted };
     progress.note({ tables: [...tables] });
     const state = await rollback.tableState({ table: t.table });
     if (patched(ROLLBACK_CHECKED_BY_METADATA)) {
       const { latestSnapshotId, schemaId, totalRecordCount } = state;
-      tables[i] = { table: t.table, rolledBack: true, snapshotId: latestSnapshotId ?? undefined, schemaId: schemaId ?? undefined, records: totalRecordCount };
+      tables[i] = { ...tables[i]!, snapshotId: latestSnapshotId ?? undefined, schemaId: schemaId ?? undefined, records: totalRecordCount };
       progress.note({ tables: [...tables] });
       const mismatch = rollbackMismatch(t, state);
       if (mismatch.length > 0) throw new Error(`after rollback_to ${t.table} is not at tag ${tag}: ${mismatch.join('; ')}`);

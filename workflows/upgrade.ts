@@ -20,6 +20,7 @@ import { droppedStateText, jobLabel, statusQuery, WorkflowFailureType, type Upgr
 import { Progress } from './progress';
 import { requireOperationWorkflowId } from './operation-id';
 import { messageOf, Saga } from './saga';
+import { withOutcomeMemo } from './outcome-memo';
 import { collidingTables, savepointTagsAhead, TagCollision, tagCollisionFailure, tagsAheadFailure, tagsAheadOf } from './tag-guard';
 import { refuseWrongWritersOfUpgrade } from './table-users';
 import { stepToken } from './tokens';
@@ -34,6 +35,10 @@ const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(
 const savepointUpTo = (timeoutMs: number) => proxyActivities<Activities>(savepointWait(timeoutMs));
 
 export async function upgradeWorkflow(input: UpgradeInput): Promise<UpgradeResult> {
+  return withOutcomeMemo(() => runUpgrade(input));
+}
+
+async function runUpgrade(input: UpgradeInput): Promise<UpgradeResult> {
   const progress = new Progress();
   setHandler(statusQuery, () => progress.snapshot());
 

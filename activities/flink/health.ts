@@ -8,6 +8,7 @@ import { AwaitHealthyInput, parseInput } from './inputs';
 import { TERMINAL_STATES, jobState } from './jobs';
 import type { PollOptions } from './savepoints';
 import { humanDuration } from '../../src/domain/durations';
+import { slotShortage } from './slots';
 
 export async function awaitHealthy(flink: FlinkClient, poll: PollOptions, input: unknown): Promise<HealthReport> {
   const { jobId, since, timeoutMs } = parseInput('awaitHealthy', AwaitHealthyInput, input);
@@ -26,10 +27,15 @@ export async function awaitHealthy(flink: FlinkClient, poll: PollOptions, input:
     const now = Date.now();
     if (TERMINAL_STATES.has(state) || now >= deadline) {
       const waited = TERMINAL_STATES.has(state) ? '' : ` within ${humanDuration(timeoutMs)}`;
-      const reason = `job ${jobId} is ${state}; no checkpoint completed since ${new Date(since).toISOString()}${waited}; ${await trouble(flink, jobId)}`;
+      const { text, exception } = await trouble(flink, jobId);
+      // A job short of slots is not broken: say so first, in plain words, with the remedy.
+      const slots = TERMINAL_STATES.has(state) && !exception ? undefined : await slotShortage(flink, jobId, exception);
+      const reason = `${slots ? `${slots} ` : ''}job ${jobId} is ${state}; no checkpoint completed since ${new Date(since).toISOString()}${waited}; ${text}`;
       return { healthy: false, jobId, state, reason };
     }
-    Context.current().heartbeat({ jobId, state, waitedMs: now - started });
+    // While it waits, the operator sees a job that waits for slots as such (savepointctl --wait prints it).
+    const slots = await slotShortage(flink, jobId).catch(() => undefined);
+    Context.current().heartbeat({ jobId, state, waitedMs: now - started, ...(slots ? { slots } : {}) });
     await Context.current().sleep(Math.min(poll.pollIntervalMs, deadline - now));
   }
 }
@@ -45,7 +51,7 @@ async function firstCheckpointSince(flink: FlinkClient, jobId: string, since: nu
 const MAX_EXCEPTIONS = 100;
 
 /** "restarted 3 times; last exception: ArithmeticException: / by zero" from what Flink recorded. */
-async function trouble(flink: FlinkClient, jobId: string): Promise<string> {
+async function trouble(flink: FlinkClient, jobId: string): Promise<{ text: string; exception?: string }> {
   const [metrics, exceptions] = await Promise.all([
     flink.jobMetrics(jobId, ['numRestarts']).catch(() => []),
     flink.exceptions(jobId, MAX_EXCEPTIONS).catch(() => undefined),
@@ -60,5 +66,5 @@ async function trouble(flink: FlinkClient, jobId: string): Promise<string> {
   const latest = history?.entries[0];
   const stack = latest?.stacktrace ?? exceptions?.['root-exception'] ?? undefined;
   const exception = stack ? rootCause(stack) : (latest?.exceptionName ?? 'none recorded');
-  return `restarted ${restarts} times; last exception: ${exception}`;
+  return { text: `restarted ${restarts} times; last exception: ${exception}`, exception: stack ? exception : undefined };
 }

@@ -10,6 +10,7 @@ import { SavepointPathInput, StopWithSavepointInput, TriggerSavepointInput, pars
 import { TERMINAL_STATES, jobDetails, jobState } from './jobs';
 import { localPath, readSavepointHeader, sameLocation } from './savepoint-metadata';
 import type { AsynchronousOperationResult } from './schemas';
+import { slotShortage } from './slots';
 
 export interface PollOptions {
   pollIntervalMs: number;
@@ -59,7 +60,9 @@ async function takeSavepoint(flink: FlinkClient, poll: PollOptions, order: Savep
     // that failure under our trigger id), so wait for the tasks instead.
     const starting = job.vertices.filter((v) => v.status !== 'RUNNING' && v.status !== 'FINISHED');
     if (starting.length > 0) {
-      throw new Error(`${attempted}: ${starting.length} task(s) are not running yet (${starting[0]!.status}). Will retry.`);
+      // Tasks that wait for a slot never start by themselves: say so in plain words.
+      const slots = await slotShortage(flink, jobId).catch(() => undefined);
+      throw new Error(`${attempted}: ${slots ?? `${starting.length} task(s) are not running yet (${starting[0]!.status})`}. Will retry.`);
     }
     const request = { triggerId, formatType: order.formatType, targetDirectory: order.targetDirectory };
     if (order.stop) await flink.stopWithSavepoint(jobId, { ...request, drain: order.drain });
@@ -75,9 +78,12 @@ async function takeSavepoint(flink: FlinkClient, poll: PollOptions, order: Savep
   }
   const location = result.operation?.location;
   if (!location) {
+    const cause = rootCause(result.operation?.['failure-cause']?.['stack-trace']);
+    // "Not all required tasks are currently running": a job whose tasks wait for slots.
+    const slots = /not all required tasks are currently running/i.test(cause) ? await slotShortage(flink, jobId).catch(() => undefined) : undefined;
     throw fatal(
       FailureType.SavepointFailed,
-      `${attempted} failed: ${rootCause(result.operation?.['failure-cause']?.['stack-trace'])}. ` +
+      `${attempted} failed: ${cause}.${slots ? ` ${slots}` : ''} ` +
         `${await stateAfterFailure(flink, jobId, order.stop)}; see its exceptions in the Flink UI. ` +
         'To try again use a new trigger id: Flink remembers the outcome of this one for a while.',
     );

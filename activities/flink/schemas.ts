@@ -58,6 +58,8 @@ export const JobDetailsInfo = z.object({
   timestamps: z.record(z.string(), z.number()).optional(),
   /** JobVertexDetailsInfo: one entry per vertex, with its aggregated ExecutionState */
   vertices: z.array(z.object({ name: z.string(), status: z.string() })).default([]),
+  /** how many of the job's tasks are in each ExecutionState (SCHEDULED: waiting for a slot) */
+  'status-counts': z.record(z.string(), z.number()).optional(),
 });
 export type JobDetailsInfo = z.infer<typeof JobDetailsInfo>;
 

@@ -1,15 +1,15 @@
 // Tags through Paimon's procedures (CALL sys.create_tag / delete_tag / rollback_to, named
 // arguments as in Paimon 1.3's docs) and its `<table>$tags` system table.
 import { log } from '@temporalio/activity';
-import type { TableRef, TagInfo } from '../../src/domain/model';
+import type { RollbackDone, TableRef, TagInfo } from '../../src/domain/model';
 import { FailureType, fatal } from '../errors';
 import { label, type PaimonContext } from './context';
 import { tagConflict, tagMissing, translate } from './failures';
 import { identifier, tableName, tableNames } from './identifiers';
-import { RollbackRow } from './schemas';
-import { callCreateTag, callDeleteTag, callRollbackTo } from './sql';
+import { LatestSnapshotRow, RollbackRow } from './schemas';
+import { callCreateTag, callDeleteTag, callRollbackTo, selectLatestSnapshot } from './sql';
 import { readTags, readTagsOfTables } from './tag-reads';
-import { readOfTables, requireTables, unique } from './tables';
+import { readAgainIfExpired, readOfTables, requireTables, unique } from './tables';
 
 export async function listTags(ctx: PaimonContext, input: { table: TableRef }): Promise<TagInfo[]> {
   const attempted = `listTags of ${label(input?.table)}`;
@@ -77,19 +77,24 @@ export async function deleteTag(ctx: PaimonContext, input: { table: TableRef; ta
  * Rolls the table back to the tag's snapshot. Paimon 1.3 deletes every newer snapshot AND every
  * tag on a newer snapshot (docs/paimon-rollback.md), so this cannot be undone with a tag taken
  * before it. Nothing may write the table meanwhile: the caller stops the job first.
- * Idempotent: a second call finds the table already at the tag and changes nothing.
+ * With `count`, what it deletes is counted first from `$snapshots` (one more short read): the
+ * figures are what happened, not the plan's, which the writer's last commits moved.
+ * Idempotent: a second call finds the table already at the tag and changes nothing (and counts
+ * nothing deleted).
  */
-export async function rollbackToTag(ctx: PaimonContext, input: { table: TableRef; tag: string }): Promise<void> {
+export async function rollbackToTag(ctx: PaimonContext, input: { table: TableRef; tag: string; count?: boolean }): Promise<RollbackDone | void> {
   const attempted = `rollbackToTag ${label(input?.table)} to tag '${label(input?.tag)}'`;
   const t = tableName(input?.table, attempted);
   const tag = identifier('tag', input?.tag, attempted);
-  await ctx.session(attempted, async (session) => {
+  return ctx.session(attempted, async (session) => {
     await requireTables(session, [t], ctx.catalog);
     try {
       const tags = await readTags(session, t);
-      if (!tags.some((info) => info.tagName === tag)) {
+      const target = tags.find((info) => info.tagName === tag);
+      if (!target) {
         throw tagMissing(attempted, t, tag, tags.map((info) => info.tagName), 'Nothing was rolled back.');
       }
+      const [before] = input.count === true ? await readAgainIfExpired(() => session.rows(selectLatestSnapshot(t, target.snapshotId), LatestSnapshotRow)) : [];
       const [result] = await session.rows(callRollbackTo(t, tag), RollbackRow);
       log.info('rolled a Paimon table back to a tag', {
         table: t.ref,
@@ -97,6 +102,12 @@ export async function rollbackToTag(ctx: PaimonContext, input: { table: TableRef
         previousSnapshotId: result?.previous_snapshot_id,
         currentSnapshotId: result?.current_snapshot_id,
       });
+      if (input.count !== true) return undefined;
+      return {
+        previousSnapshotId: result?.previous_snapshot_id ?? before?.snapshot_id ?? null,
+        snapshotsDeleted: before?.newer_snapshots ?? 0,
+        tagsDeleted: tags.filter((info) => info.snapshotId > target.snapshotId).map((info) => info.tagName),
+      };
     } catch (err) {
       throw translate(err, attempted, t, ctx.catalog, tag);
     }

@@ -11,7 +11,14 @@ export interface Context {
   json: boolean;
   out(line?: string): void;
   close(): Promise<void>;
+  /** The workflow this command started or waits on: a lost connection names it. */
+  workflowId?: string;
+  /** Record it (the process-wide handler in savepointctl.ts names it too). */
+  working(workflowId: string): void;
 }
+
+/** The workflow the last command of this process worked with (for savepointctl.ts's last-resort handler). */
+export let lastWorkflowId: string | undefined;
 
 export function createContext(p: Parsed, env: NodeJS.ProcessEnv = process.env, out = (line = '') => console.log(line)): Context {
   const overridden = { ...env };
@@ -34,6 +41,10 @@ export function createContext(p: Parsed, env: NodeJS.ProcessEnv = process.env, o
   let client: Promise<Client> | undefined;
   return {
     config,
+    working(workflowId: string) {
+      this.workflowId = workflowId;
+      lastWorkflowId = workflowId;
+    },
     json: p.values.json === true,
     out,
     client: () => (client ??= createClient(config)),

@@ -3,6 +3,8 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from './context';
+import { PROGRESS_MS } from './waiting';
+import { words } from './views/status';
 
 const POLL_MS = 1_000;
 
@@ -11,8 +13,8 @@ interface Stepped {
   timings?: { step: string }[];
 }
 
-/** With nothing new to say for this long, a line that the step still runs. */
-const STILL_MS = 30_000;
+/** With nothing new to say for this long, a line that the step still runs (a wait must not look like a hang). */
+const STILL_MS = PROGRESS_MS;
 
 /**
  * Prints each step the workflow enters (from its `status` query's timings, so a step that began
@@ -24,6 +26,7 @@ export async function follow<T>(ctx: Context, handle: WorkflowHandle, describe?:
   let shown: string | undefined;
   let shownProgress: string | undefined;
   let lastPrinted = Date.now();
+  let stepSince = Date.now();
   const print = (line: string) => {
     if (ctx.json) return;
     ctx.out(line);
@@ -43,7 +46,10 @@ export async function follow<T>(ctx: Context, handle: WorkflowHandle, describe?:
       // Steps the poll missed come first, in order; the current one with what it learnt.
       for (const t of timings.slice(stepsShown, -1)) print(`  ${t.step}`);
       const line = status.step ? `  ${status.step}${extra}` : undefined;
-      if (line && line !== shown) print(line);
+      if (line && line !== shown) {
+        print(line);
+        stepSince = Date.now();
+      }
       stepsShown = Math.max(stepsShown, timings.length);
       shown = line ?? shown;
     } catch {
@@ -52,7 +58,7 @@ export async function follow<T>(ctx: Context, handle: WorkflowHandle, describe?:
     const progress = await heartbeatProgress(handle);
     if (progress && progress !== shownProgress) print(`    ${progress}`);
     shownProgress = progress ?? shownProgress;
-    if (Date.now() - lastPrinted >= STILL_MS && shown) print(`    still ${shown.trim().split(' ')[0]} (${Math.round((Date.now() - lastPrinted) / 1000)} s since the last line)`);
+    if (Date.now() - lastPrinted >= STILL_MS && shown) print(`    still ${shown.trim().split(' ')[0]} (${Math.round((Date.now() - stepSince) / 1000)} s in this step)`);
     await Promise.race([sleep(POLL_MS), result.catch(() => undefined)]);
   }
   return result;
@@ -75,10 +81,12 @@ async function heartbeatProgress(handle: WorkflowHandle): Promise<string | undef
     const pending = raw.pendingActivities?.find((a) => a.heartbeatDetails?.payloads?.length);
     if (!pending) return undefined;
     const details = defaultPayloadConverter.fromPayload<Record<string, unknown>>(pending.heartbeatDetails!.payloads![0]!);
+    // A job that waits for task slots says so in words (activities/flink/slots.ts).
+    if (typeof details.slots === 'string') return `${pending.activityType?.name}: ${details.slots}`;
     const shown = Object.entries(details)
       .filter(([key]) => key !== 'deadline')
-      .map(([key, value]) => `${key}=${key === 'waitedMs' ? `${Math.round(Number(value) / 1000)}s` : JSON.stringify(value)}`)
-      .join(' ');
+      .map(([key, value]) => (key === 'waitedMs' ? `waited ${Math.round(Number(value) / 1000)} s` : `${key} ${words(value)}`))
+      .join(', ');
     return `${pending.activityType?.name}: ${shown}`;
   } catch {
     return undefined;

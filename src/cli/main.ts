@@ -15,7 +15,7 @@ import { status } from './commands/status';
 import { upgrade } from './commands/upgrade';
 import { createContext } from './context';
 import { InvalidScheduleInputError } from '../client/schedules';
-import { EXIT_CODES_HELP, UsageError } from './errors';
+import { connectionLost, connectionLostText, EXIT_CODES_HELP, UsageError } from './errors';
 import { failureReason } from './follow';
 
 export const COMMANDS: Command[] = [upgrade, restore, approve, reject, savepoint, schedule, restorePoints, pin, unpin, retention, status];
@@ -74,6 +74,11 @@ export async function main(
     if (err instanceof InvalidUpgradeInputError || err instanceof InvalidRestoreInputError || err instanceof InvalidScheduleInputError) {
       io.err(`savepointctl ${name}: ${err.problems.join('; ')}`);
       return 2;
+    }
+    const lost = connectionLost(err);
+    if (lost !== undefined && ctx) {
+      io.err(`savepointctl ${name}: ${connectionLostText(ctx.config.temporal.address, lost, ctx.workflowId)}`);
+      return 1;
     }
     io.err(`savepointctl ${name}: ${oneLine(failureReason(err))}`);
     return 1;

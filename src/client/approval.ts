@@ -30,7 +30,7 @@ export class ApprovalRefusedError extends Error {
 }
 
 /** The restore of `job`: its workflow id is the job's operation id (by name; a job id is looked up). */
-const restoreHandle = async (client: Client, job: JobRef, lookUp?: JobNameOf) =>
+export const restoreHandle = async (client: Client, job: JobRef, lookUp?: JobNameOf) =>
   client.workflow.getHandle(operationWorkflowId({ jobName: await jobNameOf(job, lookUp) }));
 
 /** The plan the restore of `job` waits to have approved (undefined while it is still planning). */

@@ -157,6 +157,17 @@ export interface TableState {
   snapshotsNewer: number;
 }
 
+/**
+ * What one rollback_to deleted, read just before it ran with nothing writing the table: the
+ * snapshots newer than the tag's (counted from the snapshots there are; expiry may have removed
+ * part of the id range) and the tags on them, today's savepoint tag included.
+ */
+export interface RollbackDone {
+  previousSnapshotId: number | null;
+  snapshotsDeleted: number;
+  tagsDeleted: string[];
+}
+
 export interface SinkTableInfo {
   table: TableRef;
   exists: boolean;

@@ -15,7 +15,7 @@ import { run } from '../support/activity-calls';
 import { activities } from '../support/flink-activities';
 import { cancelJobsNamed, createSinkTables, demoScript, deployableDir } from '../support/demo-pipeline';
 import { testApprovers } from '../support/approvals';
-import { config, paimonQuery, requireStack, until } from '../support/stack';
+import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
 
 const DATABASE = 'cli_e2e';
 const TABLES = ['seq_a', 'seq_b'].map((t) => `${DATABASE}.${t}`);
@@ -39,6 +39,16 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
     err: (line) => err.push(line),
   });
   return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+/**
+ * Live jobs not of this file (other suites, the demo) that write tables named seq_a/seq_b in their
+ * own databases: named as not writers (Flink's plan names a Paimon writer by table name only), so the
+ * stack shared with other suites does not refuse the restore as OtherWriters.
+ */
+async function otherLiveJobs(): Promise<string[]> {
+  const { jobs } = await flinkGet<{ jobs: { jid: string; name: string; state: string }[] }>('/jobs/overview');
+  return jobs.filter((j) => !['CANCELED', 'FINISHED', 'FAILED'].includes(j.state) && j.name !== JOB).map((j) => j.jid);
 }
 
 describe('savepointctl on the real stack', () => {
@@ -106,6 +116,7 @@ describe('savepointctl on the real stack', () => {
     const started = await cli(
       'restore', '--job-name', JOB, '--table', TABLES.join(','), '--savepoint-id', String(savepointId),
       '--version', 'v1', '--sql-file', v1Script, '--approver', 'alice', '--requested-by', 'bob',
+      ...(await otherLiveJobs()).flatMap((jid) => ['--not-writer', jid]),
     );
     expect(started.code).toBe(0);
     expect(started.out).toContain(`restore point: savepoint ${savepointId} (savepoint-${savepointId})`);
@@ -128,25 +139,45 @@ describe('savepointctl on the real stack', () => {
     const misread = await cli('approve', JOB, '--as', 'alice', '--key', key('alice'), '--plan-digest', 'sha256:0000');
     expect(misread).toMatchObject({ code: 1, err: expect.stringContaining(`the plan now has digest ${digest}, not sha256:0000`) });
 
-    const status = await cli('status', operationWorkflowId({ jobName: JOB }));
+    // By the job's name, as approve takes it (the workflow id works too).
+    const status = await cli('status', JOB);
     expect(status.code).toBe(0);
+    expect(status.out).toBe((await cli('status', operationWorkflowId({ jobName: JOB }))).out);
     expect(status.out).toContain('restoreWorkflow');
     expect(status.out).toContain('step: awaiting-approval');
-    // In sections, the plan in words (not a JSON blob), with the step it waits in marked as now.
-    expect(status.out).toMatch(/^ {2}plan:$/m);
+    // The plan in words (not a JSON blob), once, with the step it waits in marked as now.
+    expect(status.out.match(/^ {2}plan v1 for job/gm)).toHaveLength(1);
+    expect(status.out.match(/undo:/g)).toHaveLength(1);
     expect(status.out).toContain(`restore point: savepoint ${savepointId} (savepoint-${savepointId})`);
     expect(status.out).toMatch(/awaiting-approval\s+\S+\s+\(now\)/);
-    expect(status.out).not.toContain('"restorePoint"');
+    expect(status.out).not.toMatch(/[{}]"|"\w+":/);
     expect(status.out).toContain(`plan digest: ${digest}`);
 
     const approved = await cli('approve', JOB, '--as', 'alice', '--key', key('alice'), '--plan-digest', digest!, '--comment', 'release rollback');
     expect(approved).toMatchObject({ code: 0, out: expect.stringContaining('the restore is proceeding') });
     expect(approved.out).toContain(`signed approve of plan v1 (digest ${digest}) as alice with ${key('alice')}`);
+    // It said at once what it waits for, right after what it signed.
+    expect(approved.out.split('\n')[1]).toMatch(/^approving flink-job\/\S+ as alice: the restore checks its plan again/);
 
     const result: RestoreResult = await client.workflow.getHandle(operationWorkflowId({ jobName: JOB })).result();
     expect(result.status).toBe('restored');
     expect(result.approval).toMatchObject({ approver: 'alice', comment: 'release rollback', proof: { kind: 'ssh-signature', planDigest: digest } });
     expect(result.tables?.every((t) => t.rolledBack)).toBe(true);
+    // Counted as the rollback ran: today's savepoint tag is among the deleted tags of every table.
+    for (const t of result.tables!) expect(t.tagsDeleted).toContain(result.todaysSavepoint!.tag);
+
+    // The finished restore on one screen: outcome, what each table lost as counted, the undo once.
+    const done = await cli('status', JOB);
+    expect(done.out).toMatch(/^restoreWorkflow flink-job\/\S+: COMPLETED, restored$/m);
+    for (const t of result.tables!) {
+      expect(done.out).toContain(`${t.table}: rolled back from snapshot ${t.previousSnapshotId} to snapshot ${t.snapshotId}`);
+      expect(done.out).toMatch(new RegExp(`${t.table}: .*; deleted ${t.snapshotsDeleted} snapshot\\(s\\) and ${t.tagsDeleted!.length} tag\\(s\\)`));
+    }
+    expect(done.out).toContain("approved: plan v1 by alice");
+    expect(done.out).toContain(`today's savepoint: ${result.todaysSavepoint!.savepointId}`);
+    expect(done.out.match(/undo:/g)).toHaveLength(1);
+    expect(done.out.split('\n').reduce((rows, l) => rows + Math.max(1, Math.ceil(l.length / 120)), 0)).toBeLessThanOrEqual(40);
+    expect(done.out).not.toMatch(/[{}]"|"\w+":/);
   });
 
   it('retention: a dry run by default that shows each decision and changes nothing; --apply deletes what the policy drops', async () => {

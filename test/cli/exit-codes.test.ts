@@ -83,7 +83,13 @@ describe('savepointctl exit codes', () => {
       expect(dry.code).toBe(0);
       expect(JSON.parse(dry.out)).toMatchObject({ jobName: JOB, dryRun: true, decisions: [], deleted: [], inUse: [] });
       const unknown = await cli(taskQueue, 'status', `flink-job/${JOB}`);
-      expect(unknown).toMatchObject({ code: 1, err: [`savepointctl status: no workflow 'flink-job/${JOB}' in namespace '${config.temporal.namespace}'`] });
+      expect(unknown).toMatchObject({
+        code: 1,
+        err: [`savepointctl status: no operation for 'flink-job/${JOB}' in namespace '${config.temporal.namespace}' (looked for workflow 'flink-job/${JOB}')`],
+      });
+      // By the job's name, as approve and restore-points take it: the operation's id is looked for, then the name as an id.
+      const byName = await cli(taskQueue, 'status', JOB);
+      expect(byName.err).toEqual([expect.stringContaining(`(looked for workflow 'flink-job/${JOB}' and '${JOB}')`)]);
       const noSchedule = await cli(taskQueue, 'schedule', 'trigger', JOB);
       expect(noSchedule.code).toBe(1);
       expect(noSchedule.err).toHaveLength(1);

@@ -224,7 +224,19 @@ describe('restore to a tag on the real stack', () => {
       const a = atA.get(table)!;
       // Right after the rollback, checked by the workflow and again here: exactly the rows up to A's tag.
       const rolled = result.tables!.find((t) => t.table === table)!;
-      expect(rolled).toEqual({ table, rolledBack: true, snapshotId: a.snapshotId, schemaId: expect.any(Number), records: a.rows });
+      expect(rolled).toEqual({
+        table,
+        rolledBack: true,
+        snapshotId: a.snapshotId,
+        schemaId: expect.any(Number),
+        records: a.rows,
+        // What rollback_to deleted, counted as it ran: every snapshot after A's, today's tag among the tags.
+        previousSnapshotId: expect.any(Number),
+        snapshotsDeleted: expect.any(Number),
+        tagsDeleted: expect.arrayContaining([todays.tag]),
+      });
+      expect(rolled.snapshotsDeleted).toBeGreaterThan(0);
+      expect(rolled.snapshotsDeleted).toBeLessThanOrEqual(rolled.previousSnapshotId! - a.snapshotId);
       expect(idsAfterRollback.get(table)).toEqual({ rows: a.rows, min: 1, max: a.max });
       // rollback_to deleted today's tag (newer than A); A's tag stays.
       const tags = tagsAfter.get(table)!.tags.map((t) => t.tag);

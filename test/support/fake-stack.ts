@@ -386,9 +386,13 @@ export class FakeStack {
           throw ApplicationFailure.create({ type: FailureType.SqlFailed, message: `fake: rollback_to on ${input.table} failed`, nonRetryable: true });
         }
         // As Paimon 1.3 does: newer snapshots and every tag on one go; branches stay.
-        for (const [tag, tagged] of t.tags) if (tagged > snapshot) t.tags.delete(tag);
+        const previous = t.snapshot;
+        const tagsDeleted = [...t.tags].filter(([, tagged]) => tagged > snapshot).map(([tag]) => tag).sort();
+        for (const tag of tagsDeleted) t.tags.delete(tag);
         t.snapshot = snapshot;
         this.rollbacks.push({ table: input.table, tag: input.tag, snapshot });
+        // Snapshot ids run 1..latest here (no expiry), as tableState counts them.
+        return input.count ? { previousSnapshotId: previous, snapshotsDeleted: Math.max(0, previous - snapshot), tagsDeleted } : undefined;
       },
       tableState: async (input) => {
         await this.enter('tableState', input);

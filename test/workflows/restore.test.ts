@@ -120,9 +120,29 @@ describe('restoreWorkflow', () => {
       plan: { ...plan, version: 1 },
     });
     expect(result.todaysSavepoint?.savepointId).toBeGreaterThan(b.savepointId);
+    // What the rollback deleted, counted as it ran: the writer's last commits and today's stop came
+    // after the plan, so there are more snapshots than the plan's estimate, and today's tag is among the tags.
     expect(result.tables).toEqual(
-      TABLES.map((table) => ({ table, rolledBack: true, snapshotId: stack.rollbacks.find((r) => r.table === table)!.snapshot, schemaId: 0, records: expect.any(Number) })),
+      TABLES.map((table) => {
+        const to = stack.rollbacks.find((r) => r.table === table)!.snapshot;
+        return {
+          table,
+          rolledBack: true,
+          snapshotId: to,
+          schemaId: 0,
+          records: expect.any(Number),
+          previousSnapshotId: to + 5,
+          snapshotsDeleted: 5,
+          tagsDeleted: [`savepoint-${b.savepointId}`, result.todaysSavepoint!.tag].sort(),
+        };
+      }),
     );
+    for (const t of plan.tables) expect(t.snapshotsDeleted).toBeLessThan(5);
+    expect(result.tables!.every((t) => t.tagsDeleted!.length === plan.tables.find((p) => p.table === t.table)!.tagsDeleted.length + 1)).toBe(true);
+    // The Temporal UI shows how it ended without opening the history.
+    const ended = await temporal.client.workflow.getHandle(operationWorkflowId({ jobName })).describe();
+    expect(ended.memo).toMatchObject({ outcome: 'restored' });
+    expect(ended.memo).not.toHaveProperty('reason');
     expect(steps(result)).toEqual([
       'validating-input',
       'planning',
@@ -163,6 +183,9 @@ describe('restoreWorkflow', () => {
     );
     expect(failure.type).toBe('DeploymentCheckFailed');
     expect(failure.message).toContain('v1: scriptFile ../../etc/passwd');
+    // The refusal's reason is in the memo, where the Temporal UI shows it without the history.
+    const { memo } = await temporal.client.workflow.getHandle(operationWorkflowId({ jobName })).describe();
+    expect(memo).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('v1: scriptFile ../../etc/passwd') });
     expect(stack.callsOf('checkDeployments')).toEqual([{ deployments: [restoreInput(jobName, a.savepointId).deployment], sinkTables: TABLES }]);
     expect(stack.callNames().filter((n) => CHANGING.includes(n))).toEqual([]);
     expect(tablesOf(stack)).toEqual(before);
@@ -177,6 +200,10 @@ describe('restoreWorkflow', () => {
     );
     expect(result.status).toBe('expired');
     expect(result.reason).toContain('no approval within 2s');
+    expect((await temporal.client.workflow.getHandle(operationWorkflowId({ jobName })).describe()).memo).toMatchObject({
+      outcome: 'expired',
+      reason: expect.stringContaining('no approval within 2s'),
+    });
     expect(stack.callNames().filter((n) => CHANGING.includes(n))).toEqual([]);
     expect(tablesOf(stack)).toEqual(before);
     expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
@@ -295,7 +322,16 @@ describe('restoreWorkflow', () => {
     expect(failure.message).toContain('No job was started');
     const [details] = failure.details as [RestoreStatus];
     expect(details.tables).toEqual([
-      { table: 'demo.orders', rolledBack: true, snapshotId: expect.any(Number), schemaId: 0, records: expect.any(Number) },
+      {
+        table: 'demo.orders',
+        rolledBack: true,
+        snapshotId: expect.any(Number),
+        schemaId: 0,
+        records: expect.any(Number),
+        previousSnapshotId: expect.any(Number),
+        snapshotsDeleted: expect.any(Number),
+        tagsDeleted: expect.any(Array),
+      },
       { table: 'demo.customers', rolledBack: false },
     ]);
     expect(status).toBe('failed');

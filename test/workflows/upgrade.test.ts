@@ -529,6 +529,8 @@ describe('upgradeWorkflow', () => {
 
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
+    // The Temporal UI's memo says it was cancelled, not that it failed.
+    expect((await temporal.client.workflow.getHandle(operationWorkflowId({ jobName })).describe()).memo).toMatchObject({ outcome: 'cancelled' });
     // resolveJob, the checkpoint check, 4 preflight reads, the other-writers read, the deployment
     // check, the shape plan, stop, awaitTag, deploy and record, the health gate: then the undo.
     expect(stack.callNames().slice(14)).toEqual([

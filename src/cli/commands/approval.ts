@@ -1,6 +1,6 @@
 // savepointctl approve|reject JOB --as ID --key FILE: answer a restore's approval request, signed
 // with the approver's SSH key over the plan it reads now (its digest is printed).
-import { approveRestore, rejectRestore, signAnswer, type SignedAnswer } from '../../client/approval';
+import { approveRestore, rejectRestore, restoreHandle, signAnswer, type SignedAnswer } from '../../client/approval';
 import { sshKeygenSigner } from '../../client/approval-signing';
 import type { ApprovalDecision } from '../../../workflows/approval-proof';
 import type { ApprovalAnswer } from '../../../workflows/restore-messages';
@@ -10,6 +10,8 @@ import { positional, required, str, type Parsed } from '../args';
 import type { Context } from '../context';
 import { CommandFailed, UsageError } from '../errors';
 import { json } from '../output';
+import { waitingFor } from '../waiting';
+import { restoreStep } from './restore';
 import type { Command } from './command';
 
 /** The signing key when --key is not given. */
@@ -72,8 +74,11 @@ const usage = (verb: string, what: string) => `savepointctl ${verb} JOB --as IDE
                   private key ssh-agent holds; the answer is signed with ssh-keygen -Y sign over
                   the restore's run, the plan version and the plan's digest
   --comment TEXT  kept in the workflow's history with the answer (not signed)
-  --plan-version  the plan version you reviewed (savepointctl status flink-job/JOB); refused if the plan changed
-  --plan-digest   the plan digest you reviewed; nothing is sent if the plan read now has another`;
+  --plan-version  the plan version you reviewed (savepointctl status JOB); refused if the plan changed
+  --plan-digest   the plan digest you reviewed; nothing is sent if the plan read now has another
+
+approve answers once the restore has checked its plan again: it re-reads every table and, when
+nothing moved, stops the writer and waits for its savepoint's tag (usually 10-60 s, shown as it goes).`;
 
 export const approve: Command = {
   name: 'approve',
@@ -82,7 +87,19 @@ export const approve: Command = {
   flags,
   async run(p, ctx) {
     const s = await signed(p, ctx, 'approve');
-    const result = await approveRestore(await ctx.client(), jobRef(p), s.input, flinkJobNames(ctx.config.flink));
+    const client = await ctx.client();
+    const lookUp = flinkJobNames(ctx.config.flink);
+    const handle = await restoreHandle(client, jobRef(p), lookUp);
+    ctx.working(handle.workflowId);
+    // The update answers once the restore has planned again (and, when nothing moved, stopped the
+    // writer and seen today's tag): tens of seconds, said at once and shown as it goes.
+    const result = await waitingFor(
+      ctx,
+      `approving ${handle.workflowId} as ${s.input.approver}: the restore checks its plan again before it answers ` +
+        '(re-reads every table; if nothing moved, stops the writer and waits for its savepoint tag), usually 10-60 s',
+      approveRestore(client, jobRef(p), s.input, lookUp),
+      { progress: () => restoreStep(handle) },
+    );
     if (ctx.json) ctx.out(json({ ...result, planDigest: s.planDigest }));
     if (result.outcome !== 'proceeding') throw new CommandFailed(answerText(result));
     if (!ctx.json) ctx.out(answerText(result));
@@ -107,7 +124,15 @@ export const reject: Command = {
   flags,
   async run(p, ctx) {
     const s = await signed(p, ctx, 'reject');
-    const result = await rejectRestore(await ctx.client(), jobRef(p), s.input, flinkJobNames(ctx.config.flink));
+    const client = await ctx.client();
+    const lookUp = flinkJobNames(ctx.config.flink);
+    const handle = await restoreHandle(client, jobRef(p), lookUp);
+    ctx.working(handle.workflowId);
+    const result = await waitingFor(
+      ctx,
+      `rejecting ${handle.workflowId}: the restore ends with nothing changed once it has recorded the answer`,
+      rejectRestore(client, jobRef(p), s.input, lookUp),
+    );
     ctx.out(ctx.json ? json({ ...result, planDigest: s.planDigest }) : `rejected plan v${result.planVersion}: the restore ends with nothing changed`);
     return 0;
   },

@@ -3,13 +3,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startRestore } from '../../client/start-restore';
 import type { JobRef } from '../../domain/model';
-import { planQuery, type RestorePlan, type RestoreResult } from '../../../workflows/restore-messages';
+import { planQuery, restoreStatusQuery, type RestorePlan, type RestoreResult } from '../../../workflows/restore-messages';
 import { flinkJobNames } from '../../client/job-name';
 import { bool, compact, list, readJson, str, type Parsed } from '../args';
 import { workflowUrl } from '../context';
 import { CommandFailed, UsageError } from '../errors';
 import { follow } from '../follow';
 import { json } from '../output';
+import { describePlan, rolledBackLine } from '../views/plan';
+import { waitingFor } from '../waiting';
 import type { Command } from './command';
 
 function restorePoint(p: Parsed) {
@@ -50,49 +52,23 @@ function inputFromFlags(p: Parsed): unknown {
   };
 }
 
-/** The plan as the approver reads it. */
-export function describePlan(plan: RestorePlan): string {
-  return [
-    `plan v${plan.version} for job ${plan.job}: ${plan.summary}`,
-    `  restore point: savepoint ${plan.restorePoint.savepointId} (${plan.restorePoint.tag}) at ${plan.restorePoint.path}`,
-    `  writer: ${plan.writer.action}${plan.writer.jobId ? ` (job ${plan.writer.jobId}, ${plan.writer.state})` : ''}`,
-    ...plan.tables.map(
-      (t) =>
-        `  ${t.table}: snapshot ${t.latestSnapshotId ?? '-'} -> ${t.tagSnapshotId}, ` +
-        `${t.snapshotsDeleted} snapshot(s) and ${t.tagsDeleted.length} tag(s) deleted` +
-        (t.restorePointsLost.length > 0 ? ` (restore points lost: ${t.restorePointsLost.join(', ')})` : '') +
-        `; records in data files ${t.recordsNow ?? '?'} now, ${t.recordsAtTag ?? '?'} at the tag (every version of a key until compaction, not rows)`,
-    ),
-    ...(plan.otherWriters ?? []).flatMap((w) => [
-      `  other writer: job '${w.name}' (${w.jobId}, ${w.state}) ${w.note}`,
-      ...(w.rolledBack ?? []).map(
-        (l) =>
-          `    rollback takes from it on ${l.table}: ${l.snapshots} snapshot(s) (${l.compactions} compaction(s)), ${l.records} record(s) in data files ` +
-          `(snapshots ${l.tagSnapshotId + 1}..${l.upToSnapshotId}; ${l.basis})`,
-      ),
-    ]),
-    ...(plan.readers ?? []).flatMap((r) => [
-      `  reader of ${r.table}: ${r.job ? `job '${r.job.name}' (${r.job.jobId}, ${r.job.state})` : 'no running job'}` +
-        `${r.consumerId ? `, consumer ${r.consumerId}` : ''}${r.nextSnapshotId !== undefined ? ` (next snapshot ${r.nextSnapshotId})` : ''}`,
-      `    sees: ${r.sees}`,
-      `    remedy: ${r.remedy}`,
-    ]),
-    `  cannot be undone: ${plan.irreversible}`,
-    `  undo: ${plan.undo}`,
-    ...(plan.requester ? [`  requested by: ${plan.requester.note}`] : []),
-    ...(plan.digest ? [`  plan digest: ${plan.digest} (what an approval of plan v${plan.version} signs)`] : []),
-  ].join('\n');
-}
-
-async function waitForPlan(handle: WorkflowHandle, done: Promise<unknown>): Promise<RestorePlan | undefined> {
-  let finished = false;
-  void done.then(() => (finished = true), () => (finished = true));
-  while (!finished) {
+/**
+ * The plan, once the restore has one; undefined when the run ended before it had one (refused while
+ * planning). Polls the plan query and the run's state: no long poll outlives the command.
+ */
+async function waitForPlan(handle: WorkflowHandle): Promise<RestorePlan | undefined> {
+  for (;;) {
     const plan = await handle.query(planQuery).catch(() => undefined);
     if (plan) return plan;
+    if ((await handle.describe()).status.name !== 'RUNNING') return handle.query(planQuery).catch(() => undefined);
     await sleep(500);
   }
-  return undefined;
+}
+
+/** What the restore is doing now, for the lines that show a wait goes on. */
+export async function restoreStep(handle: WorkflowHandle): Promise<string | undefined> {
+  const status = (await handle.query(restoreStatusQuery).catch(() => undefined)) as { step?: string } | undefined;
+  return status?.step ? `the restore is ${status.step}` : undefined;
 }
 
 export const restore: Command = {
@@ -145,38 +121,53 @@ Prints the plan (what will change, what cannot be undone, its digest) and how to
       namespace: ctx.config.temporal.namespace,
       jobNameOf: flinkJobNames(ctx.config.flink),
     });
-    const result = handle.result() as Promise<RestoreResult>;
-    const plan = await waitForPlan(handle, result);
+    ctx.working(handle.workflowId);
+    if (!ctx.json) ctx.out(`started ${handle.workflowId}\n  ${workflowUrl(ctx.config, handle.workflowId, handle.firstExecutionRunId)}`);
+    const plan = await waitingFor(
+      ctx,
+      'planning: reading the writer, every table\'s tags and snapshots, readers and the savepoint\'s files (nothing changes yet)',
+      waitForPlan(handle),
+      { progress: () => restoreStep(handle) },
+    );
     // A restore refused while planning (tag missing, savepoint files gone…) ends before it has a
     // plan: fail with its reason rather than ask for an approval nobody can give.
-    if (!plan) await result;
+    if (!plan) {
+      await handle.result();
+      throw new CommandFailed('the restore ended before it had a plan');
+    }
     if (ctx.json && !bool(p, 'wait')) {
       ctx.out(json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, plan }));
       return 0;
     }
+    const job = 'jobName' in input.job ? input.job.jobName : input.job.jobId;
     if (!ctx.json) {
-      ctx.out(`started ${handle.workflowId}\n  ${workflowUrl(ctx.config, handle.workflowId, handle.firstExecutionRunId)}`);
-      ctx.out(plan ? describePlan(plan) : 'the restore ended before it had a plan');
-      const pinned = plan?.digest ? ` --plan-version ${plan.version} --plan-digest ${plan.digest}` : '';
-      ctx.out(`waiting for approval: savepointctl approve ${'jobName' in input.job ? input.job.jobName : input.job.jobId} --as <approver> --key <your SSH key>${pinned} [--comment TEXT]`);
+      ctx.out(describePlan(plan));
+      const pinned = plan.digest ? ` --plan-version ${plan.version} --plan-digest ${plan.digest}` : '';
+      ctx.out(`waiting for approval: savepointctl approve ${job} --as <approver> --key <your SSH key>${pinned} [--comment TEXT]`);
     }
     if (!bool(p, 'wait')) return 0;
     const outcome = await follow<RestoreResult>(ctx, handle);
-    ctx.out(
-      ctx.json
-        ? json(outcome)
-        : [
-            `${outcome.status}: job ${outcome.job}`,
-            ...(outcome.approval
-              ? [`  approved by ${outcome.approval.approver}${outcome.approval.proof ? ` (signed by key ${outcome.approval.proof.key})` : ''}${outcome.approval.comment ? ` ("${outcome.approval.comment}")` : ''}`]
-              : []),
-            ...(outcome.rejection ? [`  rejected by ${outcome.rejection.rejectedBy}`] : []),
-            ...(outcome.tables ?? []).map((t) => `  ${t.table}: ${t.rolledBack ? `rolled back to snapshot ${t.snapshotId}${t.records != null ? ` (${t.records} records in data files, as at the tag)` : ''}` : 'not rolled back'}`),
-            ...(outcome.newJobId ? [`  new job ${outcome.newJobId}`] : []),
-            ...(outcome.undo ? [`  undo: ${outcome.undo.instructions}`] : []),
-          ].join('\n'),
-    );
+    ctx.out(ctx.json ? json(outcome) : restoreSummary(outcome));
     if (outcome.status !== 'restored') throw new CommandFailed(`${outcome.status}: ${outcome.reason ?? 'the restore did not restore'}`);
     return 0;
   },
 };
+
+/** A finished restore in a few lines: outcome, who decided, per table what was done, the new job, the undo. */
+export function restoreSummary(outcome: RestoreResult): string {
+  return [
+    `${outcome.status}: job ${outcome.job}`,
+    ...(outcome.reason ? [`  reason: ${outcome.reason}`] : []),
+    ...(outcome.approval
+      ? [
+          `  approved: plan v${outcome.approval.planVersion} by ${outcome.approval.approver}` +
+            `${outcome.approval.proof ? ` (signed by key ${outcome.approval.proof.key})` : ''}${outcome.approval.comment ? ` ("${outcome.approval.comment}")` : ''}`,
+        ]
+      : []),
+    ...(outcome.rejection ? [`  rejected by ${outcome.rejection.rejectedBy}`] : []),
+    ...(outcome.todaysSavepoint ? [`  today's savepoint: ${outcome.todaysSavepoint.savepointId} at ${outcome.todaysSavepoint.path}`] : []),
+    ...(outcome.tables ?? []).map((t) => `  ${rolledBackLine(t)}`),
+    ...(outcome.newJobId ? [`  new job ${outcome.newJobId}`] : []),
+    ...(outcome.undo ? [`  undo: ${outcome.undo.instructions}`] : []),
+  ].join('\n');
+}

@@ -1,88 +1,97 @@
-// savepointctl status WORKFLOW_ID: where an operation is — its step, savepoint, tag, plan and timings.
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { positional } from '../args';
+// savepointctl status JOB: where an operation is, on one screen. JOB is the job's name (as approve,
+// reject and restore-points take it) or any workflow id.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { flinkJobNames, jobNameOf } from '../../client/job-name';
+import { operationWorkflowId } from '../../../workflows/messages';
+import { bool, positional } from '../args';
 import { workflowUrl } from '../context';
 import { CommandFailed } from '../errors';
 import { failureReason } from '../follow';
-import type { RestorePlan, TableRollback } from '../../../workflows/restore-messages';
 import { json } from '../output';
-import { describePlan } from './restore';
+import { statusLines } from '../views/status';
+import type { Context } from '../context';
 import type { Command } from './command';
 
 export const status: Command = {
   name: 'status',
-  summary: 'show the current step, savepoint, tag, plan and progress of an operation',
-  usage: `savepointctl status WORKFLOW_ID [--json]
+  summary: 'show an operation on one screen: outcome and reason, steps, restore point, approvals, tables, undo',
+  usage: `savepointctl status JOB [--verbose] [--json]
 
-  WORKFLOW_ID   e.g. flink-job/paimon-demo (every operation on a job uses flink-job/<job>)`,
-  flags: {},
+  JOB         the job's name (its operation runs as flink-job/<name>), a job id, or any workflow id
+              (e.g. flink-job/paimon-demo, or the id a savepoint or retention run printed)
+  --verbose   every field of the status, not only what fits one screen (never JSON: see --json)`,
+  flags: { verbose: { type: 'boolean' } },
   async run(p, ctx) {
-    const workflowId = positional(p, 0, 'workflow-id');
-    const handle = (await ctx.client()).workflow.getHandle(workflowId);
-    let description;
-    try {
-      description = await handle.describe();
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new CommandFailed(`no workflow '${workflowId}' in namespace '${ctx.config.temporal.namespace}'`);
-      throw err;
-    }
+    const given = positional(p, 0, 'job');
+    const client = await ctx.client();
+    const { handle, description } = await find(client, given, ctx);
+    const workflowId = handle.workflowId;
     const running = description.status.name === 'RUNNING';
     // A run that failed before it could answer (bad input, a refusal in its first step) has no
     // status to query: say how it ended instead.
-    const state = await handle.query('status').catch(async (err: Error) =>
+    const state = (await handle.query('status').catch(async (err: Error) =>
       running
         ? { unavailable: err.message }
         : handle.result().then(
-            (result: unknown) => ({ result }),
+            (result: unknown) => (typeof result === 'object' && result !== null ? result : { result }),
             (e: unknown) => ({ reason: failureReason(e) }),
           ),
-    );
+    )) as Record<string, unknown>;
+    // A run that ended by failing (a refusal before the stop throws before any result) says why.
+    const failure = !running && description.status.name !== 'COMPLETED' && state.reason === undefined
+      ? await handle.result().then(() => undefined, (e: unknown) => failureReason(e))
+      : undefined;
     if (ctx.json) {
-      ctx.out(json({ workflowId, runId: description.runId, type: description.type, execution: description.status.name, status: state }));
+      ctx.out(
+        json({
+          workflowId,
+          runId: description.runId,
+          type: description.type,
+          execution: description.status.name,
+          ...(description.memo ? { memo: description.memo } : {}),
+          ...(failure ? { failure } : {}),
+          status: state,
+        }),
+      );
       return 0;
     }
-    ctx.out(`${description.type} ${workflowId}: ${description.status.name}`);
-    ctx.out(`  ${workflowUrl(ctx.config, workflowId, description.runId)}`);
-    for (const line of sections(state as Record<string, unknown>, running)) ctx.out(line);
+    const lines = statusLines({
+      type: description.type,
+      workflowId,
+      execution: description.status.name,
+      url: workflowUrl(ctx.config, workflowId, description.runId),
+      state,
+      failure,
+      memo: description.memo as Record<string, unknown> | undefined,
+      verbose: bool(p, 'verbose'),
+    });
+    for (const line of lines) ctx.out(line);
     return 0;
   },
 };
 
-/** The status for people: the step, its timings, the plan in words, the tables, the undo, then the rest. */
-function sections(state: Record<string, unknown>, running: boolean): string[] {
-  const { step, timings, plan, undo, tables, refusedSignals, unavailable, ...rest } = state as {
-    step?: string;
-    timings?: { step: string; startedAt: string; durationMs?: number }[];
-    plan?: RestorePlan;
-    undo?: { instructions: string };
-    tables?: TableRollback[];
-    refusedSignals?: { approver: string; problem: string; at: string }[];
-    unavailable?: string;
-  } & Record<string, unknown>;
-  const lines: string[] = [];
-  if (unavailable !== undefined) lines.push(`  status: not available (${unavailable})`);
-  if (step !== undefined) lines.push(`  step: ${step}`);
-  if (Array.isArray(timings) && timings.length > 0) {
-    lines.push('  timings:');
-    for (const t of timings) {
-      // A step without a duration is the one the run is in, or the one it ended in.
-      const took = t.durationMs !== undefined ? `${(t.durationMs / 1000).toFixed(1)}s` : running ? '(now)' : '(ended here)';
-      lines.push(`    ${t.step.padEnd(28)} ${t.startedAt}  ${took}`);
+/**
+ * The workflow for what was typed: a workflow id as it is (it holds a '/' or names a run directly),
+ * else the job's operation, flink-job/<name> (a job id is looked up by name first).
+ */
+async function find(client: Client, given: string, ctx: Context) {
+  const candidates: string[] = [];
+  if (given.includes('/')) candidates.push(given);
+  else {
+    const job = /^[0-9a-f]{32}$/.test(given) ? { jobId: given } : { jobName: given };
+    const name = await jobNameOf(job, flinkJobNames(ctx.config.flink)).catch(() => undefined);
+    if (name !== undefined) candidates.push(operationWorkflowId({ jobName: name }));
+    candidates.push(given);
+  }
+  for (const workflowId of candidates) {
+    const handle = client.workflow.getHandle(workflowId);
+    try {
+      return { handle, description: await handle.describe() };
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
     }
   }
-  for (const [key, value] of Object.entries(rest)) {
-    if (value === undefined) continue;
-    lines.push(`  ${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
-  }
-  if (Array.isArray(tables) && tables.length > 0) {
-    lines.push('  tables:');
-    for (const t of tables) {
-      const at = t.snapshotId !== undefined ? ` to snapshot ${t.snapshotId}${t.records != null ? ` (${t.records} records in data files)` : ''}` : '';
-      lines.push(`    ${t.table}: ${t.rolledBack ? `rolled back${at}` : 'not rolled back'}`);
-    }
-  }
-  for (const r of refusedSignals ?? []) lines.push(`  refused approval signal from '${r.approver}' at ${r.at}: ${r.problem}`);
-  if (plan) lines.push('  plan:', ...describePlan(plan).split('\n').map((l) => `  ${l}`));
-  if (undo?.instructions) lines.push(`  undo: ${undo.instructions}`);
-  return lines;
+  throw new CommandFailed(
+    `no operation for '${given}' in namespace '${ctx.config.temporal.namespace}' (looked for workflow ${candidates.map((c) => `'${c}'`).join(' and ')})`,
+  );
 }

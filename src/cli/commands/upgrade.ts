@@ -8,6 +8,7 @@ import { workflowUrl } from '../context';
 import { CommandFailed, UsageError } from '../errors';
 import { follow } from '../follow';
 import { json } from '../output';
+import { upgradeSummary } from '../views/upgrade';
 import type { Command } from './command';
 
 function deployment(p: Parsed, which: 'new' | 'old'): Deployment {
@@ -119,27 +120,15 @@ export const upgrade: Command = {
       namespace: ctx.config.temporal.namespace,
       jobNameOf: flinkJobNames(ctx.config.flink),
     });
+    ctx.working(handle.workflowId);
     if (!bool(p, 'wait')) {
       ctx.out(ctx.json ? json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }) : `started ${handle.workflowId}\n  ${workflowUrl(ctx.config, handle.workflowId, handle.firstExecutionRunId)}`);
       return 0;
     }
     if (!ctx.json) ctx.out(`started ${handle.workflowId}; following its steps (Ctrl-C stops following, not the upgrade)`);
     const result = await follow<UpgradeResult>(ctx, handle, (s) => (s.savepoint ? `  (savepoint ${s.savepoint.id}, tag ${s.tag})` : ''));
-    ctx.out(ctx.json ? json(result) : summary(result));
+    ctx.out(ctx.json ? json(result) : upgradeSummary(result));
     if (result.status !== 'upgraded') throw new CommandFailed(`${result.status}: ${result.reason ?? 'the upgrade did not go through'}`);
     return 0;
   },
 };
-
-function summary(r: UpgradeResult): string {
-  return [
-    `${r.status}: job ${r.job}`,
-    `  old job ${r.oldJobId ?? '-'}  new job ${r.newJobId ?? '-'}${r.restoredJobId ? `  restored job ${r.restoredJobId}` : ''}`,
-    `  savepoint ${r.savepoint ? `${r.savepoint.id} at ${r.savepoint.path}` : '-'}  tag ${r.tag ?? '-'}`,
-    ...(r.parallelism ? r.parallelism.map((v) => `  vertex ${v.id} ${v.name}: ${v.from} -> ${v.to}${v.kept ? ` (kept: ${v.kept})` : ''}`) : []),
-    ...(r.stateCheck ? [`  state: ${r.stateCheck}`] : []),
-    ...(r.droppedState ? [`  DROPPED STATE: ${r.droppedState}`] : []),
-    ...(r.reason ? [`  reason: ${r.reason}`] : []),
-    ...(r.instructions ? [`  next: ${r.instructions}`] : []),
-  ].join('\n');
-}

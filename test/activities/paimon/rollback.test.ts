@@ -67,7 +67,13 @@ describe('EXPERIMENT: rollback_to a tag, Paimon 1.3', () => {
     expect(restoreSnapshot).toBe(atRestorePoint.latestSnapshotId);
     expect(before.latestSnapshotId).toBeGreaterThan(restoreSnapshot + 2);
 
-    await run(paimon.rollbackToTag, { table, tag: restorePoint });
+    // With count: what it deleted, read as it ran (the restore's result shows these, not the plan's).
+    const done = await run(paimon.rollbackToTag, { table, tag: restorePoint, count: true });
+    expect(done).toEqual({
+      previousSnapshotId: before.latestSnapshotId,
+      snapshotsDeleted: snapshotsBefore.filter((id) => id > restoreSnapshot).length,
+      tagsDeleted: [newerSavepoint, 'pre-rollback'],
+    });
 
     // (a) every snapshot newer than the tag's is gone; the tag's snapshot is the latest again
     expect(await snapshotIds(DB, 'sink')).toEqual(snapshotsBefore.filter((id) => id <= restoreSnapshot));
@@ -78,8 +84,12 @@ describe('EXPERIMENT: rollback_to a tag, Paimon 1.3', () => {
     const rowsOf = async (hint: string) =>
       (await paimonQuery(`SELECT id, payload FROM \`${DB}\`.\`sink\`${hint}`)).map((r) => `${r.id}:${r.payload}`).sort();
     expect(await rowsOf('')).toEqual(await rowsOf(` /*+ OPTIONS('scan.tag-name' = '${restorePoint}') */`));
-    // again: nothing left to roll back, nothing changes
-    await run(paimon.rollbackToTag, { table, tag: restorePoint });
+    // again: nothing left to roll back, nothing changes, and nothing is counted as deleted
+    await expect(run(paimon.rollbackToTag, { table, tag: restorePoint, count: true })).resolves.toEqual({
+      previousSnapshotId: restoreSnapshot,
+      snapshotsDeleted: 0,
+      tagsDeleted: [],
+    });
     expect(await snapshotIds(DB, 'sink')).toEqual(snapshotsBefore.filter((id) => id <= restoreSnapshot));
 
     // (d) so the pre-rollback tag cannot undo the rollback
