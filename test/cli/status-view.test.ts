@@ -50,7 +50,7 @@ function finishedRestore(): RestoreResult {
     job: 'me-full',
     timings: [...steps.map((step, i) => ({ step: step as never, startedAt: at(i * 3), durationMs: 3000 })), { step: 'restored', startedAt: at(30), durationMs: 0 }],
     plan: p,
-    approval: { approver: 'alice', comment: 'release rollback', planVersion: 1, via: 'update', at: at(8), proven: true, planDigest: 'sha256:9f2c' } as never,
+    approval: { approver: 'alice', comment: 'release rollback', planVersion: 1, via: 'update', at: at(8), proof: { kind: 'ssh-signature', key: 'SHA256:abc', planDigest: 'sha256:9f2c' } },
     todaysSavepoint: { savepointId: 15, path: 'file:/sp/savepoint-15', tag: 'savepoint-15' },
     undo: { branch: 'before_restore_1a2b3c4d', tag: 'savepoint-15', instructions: `${p.undo} Today's savepoint: file:/sp/savepoint-15.` },
     tables: TABLES.map((table) => ({
@@ -87,7 +87,7 @@ describe('savepointctl status for people', () => {
     expect(text).toContain("  restore point: savepoint 12 (savepoint-12) at file:/sp/savepoint-12 'before release'");
     expect(text).toContain("  today's savepoint: 15 (savepoint-15) at file:/sp/savepoint-15");
     // Fields a release adds to the approval (proven, the plan's digest) are printed as they come.
-    expect(text).toMatch(/^ {2}approved: plan v1 by alice at .* \(by update\) \("release rollback"\); proven true, planDigest sha256:9f2c$/m);
+    expect(text).toMatch(/^ {2}approved: plan v1 by alice at .* \(by update\) \("release rollback"\); proven by key SHA256:abc over plan digest sha256:9f2c$/m);
     expect(text).toContain(`  new job: ${'b'.repeat(32)} (v1)`);
     // What the rollback did, counted when it ran, not the plan's 43.
     expect(text).toContain('    demo.seq_a: rolled back from snapshot 89 to snapshot 40 (400 records in data files); deleted 49 snapshot(s) and 2 tag(s) (savepoint-13, savepoint-15)');
