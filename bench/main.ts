@@ -1,6 +1,8 @@
 // `npm run bench`: P1 (upgrade workflow vs the direct floor), P2 (vs the manual CLI route), P3
 // (restore workflow vs the direct floor) on the real stack, P4 (scale, against a fake Flink). Results go to bench-results/<timestamp>.json and a
-// short table to stdout; progress goes to stderr. Targets are reported, never asserted.
+// short table to stdout; progress goes to stderr. Targets are reported, never asserted; a P4 run that
+// does not end as it would on a real stack (restorable, upgraded) or a call the fake cannot answer
+// is not a measurement: it is listed on stderr and the exit code is 1.
 //   BENCH_RUNS=3            runs of each route in P1/P2/P3 (alternating, medians reported)
 //   BENCH_ONLY=P1,P2,P3,P4  the parts to run (comma-separated, any case)
 //   BENCH_P4_WORKFLOWS=1000 upgrades, and savepoint workflows, in P4
@@ -14,7 +16,7 @@ import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { repoRoot } from '../src/config/repo-root';
 import { exitCleanlyOnInterrupt } from './interrupt';
-import { runScaleBench } from './p4-scale';
+import { runScaleBench, scaleBenchProblems } from './p4-scale';
 import { runRestoreBench, summariseP3 } from './restore-bench';
 import type { Route, RouteResult } from './routes';
 import { millis, mib, ratio, seconds, table, verdict, type Row } from './stats';
@@ -174,6 +176,7 @@ async function main(): Promise<void> {
     options: { only: [...opts.only], runs: opts.runs, p4Workflows: opts.p4Workflows, p4FanOut: opts.fanOut },
   };
   const rows: Row[] = [];
+  const problems: string[] = [];
 
   const routes: Route[] = [
     'workflow',
@@ -198,6 +201,8 @@ async function main(): Promise<void> {
     const p4 = await runScaleBench({ workflows: opts.p4Workflows, phases: opts.phases, fanOutTimeoutMs: 120_000, upgradeTimeoutMs: 180_000, fanOut: opts.fanOut, log });
     out.P4 = p4;
     rows.push(...p4Rows(p4));
+    // A run that did not complete as on a real stack is not a measurement: say so, and fail.
+    problems.push(...scaleBenchProblems(p4).map((p) => `P4 ${p}`));
   }
 
   out.finishedAt = new Date().toISOString();
@@ -207,6 +212,10 @@ async function main(): Promise<void> {
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   console.log(table(rows));
   console.log(`\nfull results: ${path.relative(process.cwd(), file)}`);
+  if (problems.length > 0) {
+    for (const p of problems) log(`FAILED: ${p}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((err: unknown) => {

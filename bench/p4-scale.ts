@@ -37,6 +37,41 @@ const RSS_TARGET = 512 * 2 ** 20;
 const RUN = Date.now().toString(36).slice(-4);
 const FAN_OUT_TARGET_MS = 60_000;
 
+interface FakeStats {
+  requests: Record<string, number>;
+  /** calls the fake had no answer for (routes, SQL statements): the workflows changed under it */
+  unanswered: Record<string, number>;
+}
+
+/**
+ * Why a P4 result does not measure what it says: runs that did not end as they would on a real
+ * stack (restorable, upgraded), or calls the fake could not answer. Empty when every run completed.
+ */
+export function scaleBenchProblems(p4: { fanOut?: PhaseOutcome & { restorable: number }; upgrades?: PhaseOutcome & { upgraded: number } }): string[] {
+  const problems: string[] = [];
+  const describe = (x: PhaseOutcome) => {
+    const reasons = Object.entries(x.failureReasons).map(([why, n]) => `${n}x ${why}`);
+    const unanswered = Object.entries(x.fakeUnanswered).map(([call, n]) => `${n}x the fake could not answer ${call}`);
+    return [...reasons, ...unanswered].join('; ');
+  };
+  const { fanOut: f, upgrades: u } = p4;
+  if (f && (f.restorable < f.requested || Object.keys(f.fakeUnanswered).length > 0)) {
+    problems.push(`fan-out: ${f.restorable}/${f.requested} restorable (${JSON.stringify(f.statuses)}${f.terminated ? `, ${f.terminated} cut short` : ''}) ${describe(f)}`);
+  }
+  if (u && (u.upgraded < u.requested || Object.keys(u.fakeUnanswered).length > 0)) {
+    problems.push(`upgrades: ${u.upgraded}/${u.requested} upgraded (${JSON.stringify(u.statuses)}${u.terminated ? `, ${u.terminated} cut short` : ''}) ${describe(u)}`);
+  }
+  return problems;
+}
+
+interface PhaseOutcome {
+  requested: number;
+  statuses: Record<string, number>;
+  terminated: number;
+  failureReasons: Record<string, number>;
+  fakeUnanswered: Record<string, number>;
+}
+
 interface Phase {
   client: Client;
   taskQueue: string;
@@ -44,12 +79,17 @@ interface Phase {
   n: number;
 }
 
-/** N fake jobs, each with a database of its own holding the demo's two sink tables. */
+/**
+ * N fake jobs, each with a database of its own holding two sink tables. The tables' names are unique
+ * too, not only their databases: Paimon names its writer after the table alone (`Writer : seq_a`),
+ * so N jobs writing `seq_a` in N databases would each be another writer of every job's tables, and
+ * the upgrade would rightly refuse (as it would on a real cluster).
+ */
 async function seedJobs(fakePort: number, prefix: string, n: number) {
   await fakeCall(fakePort, 'POST', '/_fake/reset');
   const jobs = Array.from({ length: n }, (_, i) => {
     const db = `bench_fake_${prefix}${pad(i)}`;
-    return { name: `bench-fake-${prefix}-${pad(i)}`, tables: [`${db}.seq_a`, `${db}.seq_b`] };
+    return { name: `bench-fake-${prefix}-${pad(i)}`, tables: [`${db}.seq_a_${prefix}${pad(i)}`, `${db}.seq_b_${prefix}${pad(i)}`] };
   });
   await fakeCall(fakePort, 'POST', '/_fake/seed', { jobs });
   return jobs;
@@ -89,7 +129,7 @@ async function fanOutPhase({ client, taskQueue, fakePort, n }: Phase, mode: Scal
   const restorable = await Promise.all(
     runs.filter((r) => r.status === 'COMPLETED').map((r) => client.workflow.getHandle(r.workflowId, r.runId).result().then((v: { restorable: boolean }) => v.restorable)),
   );
-  const { requests } = await fakeCall<{ requests: Record<string, number> }>(fakePort, 'GET', '/_fake/stats');
+  const { requests, unanswered } = await fakeCall<FakeStats>(fakePort, 'GET', '/_fake/stats');
   if (mode === 'schedule') {
     for (let i = 0; i < jobs.length; i += 50) await Promise.all(jobs.slice(i, i + 50).map((job) => deleteSavepointSchedule(client, job.name).catch(() => undefined)));
   }
@@ -104,6 +144,7 @@ async function fanOutPhase({ client, taskQueue, fakePort, n }: Phase, mode: Scal
     restorable: restorable.filter(Boolean).length,
     failureReasons: await failureReasons(client, runs),
     fakeRequests: requests,
+    fakeUnanswered: unanswered,
   };
 }
 
@@ -133,7 +174,7 @@ async function upgradePhase({ client, taskQueue, fakePort, n }: Phase, timeoutMs
   const outcomes = await Promise.all(
     runs.filter((r) => r.status === 'COMPLETED').map((r) => client.workflow.getHandle(r.workflowId, r.runId).result().then((v: { status: string }) => v.status)),
   );
-  const { requests } = await fakeCall<{ requests: Record<string, number> }>(fakePort, 'GET', '/_fake/stats');
+  const { requests, unanswered } = await fakeCall<FakeStats>(fakePort, 'GET', '/_fake/stats');
   return {
     ...latencyStats(runs, t0, n),
     startCallsMs,
@@ -143,6 +184,7 @@ async function upgradePhase({ client, taskQueue, fakePort, n }: Phase, timeoutMs
     upgraded: outcomes.filter((s) => s === 'upgraded').length,
     failureReasons: await failureReasons(client, runs),
     fakeRequests: requests,
+    fakeUnanswered: unanswered,
   };
 }
 
