@@ -72,7 +72,7 @@ interface PhaseOutcome {
   fakeUnanswered: Record<string, number>;
 }
 
-interface Phase {
+export interface Phase {
   client: Client;
   taskQueue: string;
   fakePort: number;
@@ -95,7 +95,7 @@ async function seedJobs(fakePort: number, prefix: string, n: number) {
   return jobs;
 }
 
-async function fanOutPhase({ client, taskQueue, fakePort, n }: Phase, mode: ScaleOptions['fanOut'], timeoutMs: number) {
+export async function fanOutPhase({ client, taskQueue, fakePort, n }: Phase, mode: ScaleOptions['fanOut'], timeoutMs: number) {
   const jobs = await seedJobs(fakePort, `sp${RUN}`, n);
   let schedulesCreatedMs: number | undefined;
   if (mode === 'schedule') {
@@ -148,7 +148,7 @@ async function fanOutPhase({ client, taskQueue, fakePort, n }: Phase, mode: Scal
   };
 }
 
-async function upgradePhase({ client, taskQueue, fakePort, n }: Phase, timeoutMs: number) {
+export async function upgradePhase({ client, taskQueue, fakePort, n }: Phase, timeoutMs: number) {
   const jobs = await seedJobs(fakePort, `up${RUN}`, n);
   const t0 = Date.now();
   await Promise.all(

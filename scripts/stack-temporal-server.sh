@@ -239,6 +239,10 @@ temporal_namespace_ready() {
   "$TEMPORAL_BIN" operator namespace describe --address "$STACK_BIND:$TEMPORAL_PORT" --namespace default
 }
 
+temporal_search_attributes() {
+  "$TEMPORAL_BIN" operator search-attribute list --address "$STACK_BIND:$TEMPORAL_PORT" --namespace default
+}
+
 # The default namespace and our search attributes, registered once; a search attribute reaches the
 # history service's cache only after up to a minute, so the server restarts after a registration.
 temporal_server_ready() {
@@ -251,8 +255,13 @@ temporal_server_ready() {
       --retention "$TEMPORAL_NAMESPACE_RETENTION" >/dev/null || die "could not create namespace default"
     wait_until "namespace default" 60 temporal_namespace_ready
   fi
+  # Describing a namespace reads the database, so it finds a new namespace at once; listing (and
+  # adding) search attributes asks the frontend's namespace registry, a cache refreshed every few
+  # seconds (system.namespaceCacheRefreshInterval), and answers "Namespace default is not found"
+  # until then: on a new cluster the first `up` failed there every time (issue 27).
+  wait_until "namespace default in the frontend's namespace registry" 60 temporal_search_attributes
   local known
-  known=$("$TEMPORAL_BIN" operator search-attribute list --address "$address" --namespace default)
+  known=$(temporal_search_attributes) || die "could not list the search attributes of namespace default"
   for sa in "${SEARCH_ATTRIBUTES[@]}"; do
     name="${sa%%=*}"
     grep -qw "$name" <<<"$known" && continue
