@@ -8,8 +8,12 @@ export const FAKE_LATENCY = {
   /** every REST or gateway call answers after a uniformly random delay in this range */
   callMinMs: 20,
   callMaxMs: 50,
-  /** a savepoint (stop or intermediate) completes this long after its trigger; its tag is on the job's tables from then on */
-  savepointMs: 1_000,
+  /**
+   * a savepoint (stop or intermediate) completes this long after its trigger; its tag is on the job's
+   * tables from then on. BENCH_FAKE_SAVEPOINT_MS moves it (a long one keeps every run open and cached:
+   * the worker's memory per open run, bench/README.md)
+   */
+  savepointMs: Number(process.env.BENCH_FAKE_SAVEPOINT_MS ?? 1_000),
   /** a submitted job is INITIALIZING this long before RUNNING */
   jobStartMs: 500,
   /** a RUNNING job completes a checkpoint this often (the health gate waits for one) */

@@ -8,6 +8,9 @@
 //   BENCH_P4_WORKFLOWS=1000 upgrades, and savepoint workflows, in P4
 //   BENCH_P4_FANOUT=schedule|direct   how P4 starts the savepoint fan-out
 //   BENCH_P4_PHASES=fanout,upgrades   the P4 phases to run
+//   BENCH_P4_TIMEOUT_S=120  cut each P4 phase short after this long (default 120 s fan-out, 180 s upgrades)
+//   BENCH_P4_WORKERS=1      worker processes on the phase's task queue
+//   BENCH_FAKE_SAVEPOINT_MS=1000   how long the fake takes for a savepoint
 //   BENCH_P4_WORKER_OPTIONS='{"maxCachedWorkflows":200}'   an experiment: WorkerOptions on top of createWorker's
 //   BENCH_P4_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'   Node flags for P4's worker (profiling)
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -45,6 +48,7 @@ function options() {
     p4Workflows: int('BENCH_P4_WORKFLOWS', 1000),
     fanOut: fanOut as 'schedule' | 'direct',
     phases: phases as ('fanout' | 'upgrades')[],
+    p4TimeoutS: process.env.BENCH_P4_TIMEOUT_S ? [int('BENCH_P4_TIMEOUT_S', 1) * 1000, int('BENCH_P4_TIMEOUT_S', 1) * 1000] : undefined,
   };
 }
 
@@ -198,7 +202,14 @@ async function main(): Promise<void> {
   }
   if (opts.only.has('P4')) {
     log(`P4 on a private Temporal dev server and a FAKE Flink: ${opts.p4Workflows} savepoint workflows, then ${opts.p4Workflows} upgrades`);
-    const p4 = await runScaleBench({ workflows: opts.p4Workflows, phases: opts.phases, fanOutTimeoutMs: 120_000, upgradeTimeoutMs: 180_000, fanOut: opts.fanOut, log });
+    const p4 = await runScaleBench({
+      workflows: opts.p4Workflows,
+      phases: opts.phases,
+      fanOutTimeoutMs: opts.p4TimeoutS?.[0] ?? 120_000,
+      upgradeTimeoutMs: opts.p4TimeoutS?.[1] ?? 180_000,
+      fanOut: opts.fanOut,
+      log,
+    });
     out.P4 = p4;
     rows.push(...p4Rows(p4));
     // A run that did not complete as on a real stack is not a measurement: say so, and fail.

@@ -14,7 +14,7 @@ import { createSavepointSchedule, deleteSavepointSchedule, triggerSavepointSched
 import { startUpgrade } from '../src/client/start-upgrade';
 import { repoRoot } from '../src/config/repo-root';
 import { savepointWorkflowId } from '../src/domain/job-name';
-import { MAX_CACHED_WORKFLOWS, WORKER_MAX_OLD_SPACE_MB } from '../src/worker/worker';
+import { MAX_CACHED_WORKFLOWS, MAX_CONCURRENT_ACTIVITIES, MAX_CONCURRENT_WORKFLOW_TASKS, WORKER_MAX_OLD_SPACE_MB } from '../src/worker/worker';
 import { flinkJobKey, operationStepKey } from '../workflows/messages';
 import { FAKE_LATENCY } from './fake-cluster';
 import { onInterrupt } from './interrupt';
@@ -269,7 +269,7 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
       fake: { note: 'FAKE Flink REST + SQL gateway (bench/fake-flink-server.ts): numbers are about the worker and Temporal, not a cluster', latency: FAKE_LATENCY },
       workerOptions: process.env.BENCH_P4_WORKER_OPTIONS
         ? `EXPERIMENT: createWorker's options plus ${process.env.BENCH_P4_WORKER_OPTIONS}`
-        : `src/worker/worker.ts createWorker (${MAX_CACHED_WORKFLOWS} cached workflows; SDK defaults: 100 activity slots, 40 workflow-task slots), --max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`,
+        : `src/worker/worker.ts createWorker (${MAX_CACHED_WORKFLOWS} cached workflows, ${MAX_CONCURRENT_ACTIVITIES} activity slots, ${MAX_CONCURRENT_WORKFLOW_TASKS} workflow-task slots), --max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`,
       fanOut: fanOutResult,
       upgrades,
       peakRss,
