@@ -11,6 +11,7 @@
 //   BENCH_P4_TIMEOUT_S=120  cut each P4 phase short after this long (default 120 s fan-out, 180 s upgrades)
 //   BENCH_P4_WORKERS=1      worker processes on the phase's task queue
 //   BENCH_FAKE_SAVEPOINT_MS=1000   how long the fake takes for a savepoint
+//   BENCH_P4_KILL_AFTER_S=20   SIGKILL the first worker this long into each phase and start another
 //   BENCH_P4_WORKER_OPTIONS='{"maxCachedWorkflows":200}'   an experiment: WorkerOptions on top of createWorker's
 //   BENCH_P4_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'   Node flags for P4's worker (profiling)
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -143,7 +144,14 @@ function p4Rows(p4: Awaited<ReturnType<typeof runScaleBench>>): Row[] {
   const rows: Row[] = [{ part: 'P4', metric: 'against', value: fake }];
   if (process.env.BENCH_P4_WORKER_OPTIONS) rows.push({ part: 'P4', metric: 'worker', value: p4.workerOptions });
   const cut = (x: { terminated: number; cutShortAfterMs?: number }) => (x.terminated > 0 ? `, ${x.terminated} cut short at ${seconds(x.cutShortAfterMs ?? NaN)}` : '');
+  const workerRows = (phase: string, x: { workers: { deaths: string[]; killed?: { afterMs: number; replacementReadyMs?: number } } }): Row[] => [
+    { part: 'P4', metric: `${phase}: worker deaths`, value: x.workers.deaths.length === 0 ? 'none' : x.workers.deaths.join('; '), target: 'none', verdict: verdict(x.workers.deaths.length === 0) },
+    ...(x.workers.killed
+      ? [{ part: 'P4', metric: `${phase}: worker SIGKILLed at`, value: `${seconds(x.workers.killed.afterMs)}, replacement ready ${seconds(x.workers.killed.replacementReadyMs ?? NaN)} later` }]
+      : []),
+  ];
   if (f) {
+    rows.push(...workerRows('fan-out', f));
     rows.push(
     {
       part: 'P4',
@@ -157,6 +165,7 @@ function p4Rows(p4: Awaited<ReturnType<typeof runScaleBench>>): Row[] {
     );
   }
   if (u) {
+    rows.push(...workerRows('upgrades', u));
     rows.push(
     { part: 'P4', metric: `upgrades: ${u.upgraded}/${u.requested} upgraded${cut(u)}`, value: `${seconds(u.wallMs)}, ${u.throughputPerS.toFixed(1)} wf/s` },
     { part: 'P4', metric: 'upgrades: p50 / p99 workflow latency', value: `${seconds(u.p50LatencyMs)} / ${seconds(u.p99LatencyMs)}` },

@@ -55,6 +55,9 @@ export function scaleBenchProblems(p4: { fanOut?: PhaseOutcome & { restorable: n
     return [...reasons, ...unanswered].join('; ');
   };
   const { fanOut: f, upgrades: u } = p4;
+  for (const [phase, x] of [['fan-out', f], ['upgrades', u]] as const) {
+    if (x?.workers && x.workers.deaths.length > 0) problems.push(`${phase}: ${x.workers.deaths.join('; ')}`);
+  }
   if (f && (f.restorable < f.requested || Object.keys(f.fakeUnanswered).length > 0)) {
     problems.push(`fan-out: ${f.restorable}/${f.requested} restorable (${JSON.stringify(f.statuses)}${f.terminated ? `, ${f.terminated} cut short` : ''}) ${describe(f)}`);
   }
@@ -66,10 +69,18 @@ export function scaleBenchProblems(p4: { fanOut?: PhaseOutcome & { restorable: n
 
 interface PhaseOutcome {
   requested: number;
+  /** the phase's workers (absent when a test runs the phase on a worker of its own) */
+  workers?: { deaths: string[] };
   statuses: Record<string, number>;
   terminated: number;
   failureReasons: Record<string, number>;
   fakeUnanswered: Record<string, number>;
+}
+
+/** What withWorker adds to a phase's result. */
+interface PhaseWorkers {
+  worker: { peakRss: number };
+  workers: { count: number; peakRssEach: number[]; deaths: string[]; killed?: { afterMs: number; replacementReadyMs?: number } };
 }
 
 export interface Phase {
@@ -206,7 +217,7 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
   const withWorker = async <T>(label: string, body: (phase: Phase) => Promise<T>) => {
     const { restPort, gatewayPort } = ports;
     const taskQueue = `bench-p4-${label}-${Date.now()}`;
-    workers = Array.from({ length: WORKERS }, () =>
+    const startWorker = () =>
       forkChild('scale-worker.js', {
         ...process.env,
         TEMPORAL_ADDRESS: env.address,
@@ -219,8 +230,40 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
         // The production worker's heap limit (scripts/start.sh, the Dockerfile), then Node flags for
         // the worker only, e.g. BENCH_P4_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (a
         // later --max-old-space-size wins).
-      }, [`--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`, ...(process.env.BENCH_P4_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean)]),
-    );
+      }, [`--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`, ...(process.env.BENCH_P4_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean)]);
+    /** Workers that exited during the phase without being asked to (out of memory, a crash): none is the goal. */
+    const deaths: string[] = [];
+    const killedByUs = new Set<Child>();
+    let stopping = false;
+    const watch = (w: Child, which: string) =>
+      w.process.once('exit', (code, signal) => {
+        if (!stopping && !killedByUs.has(w)) deaths.push(`${which} (pid ${w.process.pid}) exited during the phase (${signal ?? `code ${code}`})`);
+      });
+    workers = Array.from({ length: WORKERS }, startWorker);
+    workers.forEach((w, i) => watch(w, `worker ${i + 1}`));
+    // BENCH_P4_KILL_AFTER_S: SIGKILL the first worker this long into the phase (its peak) and start
+    // another in its place, as a platform restarts a dead worker; the runs it held resume from history.
+    let killed: { afterMs: number; replacementReadyMs?: number } | undefined;
+    const killAfterMs = process.env.BENCH_P4_KILL_AFTER_S ? Number(process.env.BENCH_P4_KILL_AFTER_S) * 1000 : undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    const armKill = (t0: number) => {
+      if (killAfterMs === undefined) return;
+      killTimer = setTimeout(() => {
+        const victim = workers[0]!;
+        killedByUs.add(victim);
+        victim.process.kill('SIGKILL');
+        killed = { afterMs: Date.now() - t0 };
+        log(`  P4: SIGKILLed worker 1 (pid ${victim.process.pid}) ${(killed.afterMs / 1000).toFixed(1)} s into the phase; starting another`);
+        const replacement = startWorker();
+        watch(replacement, 'the replacement worker');
+        workers[0] = replacement;
+        const started = Date.now();
+        replacement.next('ready').then(
+          () => (killed!.replacementReadyMs = Date.now() - started),
+          () => undefined,
+        );
+      }, killAfterMs);
+    };
     const report = (w: Child) => {
       const answer = w.next<WorkerReport>('report');
       w.process.send({ type: 'report' });
@@ -231,7 +274,9 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
     const serverPid = devServerPid(env.address);
     const cpuBefore = { devServer: processCpuMs(serverPid), fake: processCpuMs(fake.process.pid) };
     try {
+      armKill(Date.now());
       const result = await body({ client: env.client, taskQueue, fakePort: restPort, n });
+      clearTimeout(killTimer);
       const busy = await Promise.all(workers.map(report));
       // Where the phase's CPU went, per workflow: on 2 cores this, not waiting, bounds throughput.
       const perWorkflow = (ms: number) => Math.round((ms / n) * 10) / 10;
@@ -242,8 +287,16 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
       };
       log(`  P4: CPU per workflow: Temporal server ${cpuPerWorkflowMs.devServer} ms, worker${WORKERS > 1 ? 's (summed)' : ''} ${cpuPerWorkflowMs.worker} ms, fake ${cpuPerWorkflowMs.fake} ms`);
       const peakRssEach = idle.map((i, k) => Math.max(i.peakRss, busy[k]!.peakRss));
-      return { ...result, cpuPerWorkflowMs, worker: { idleAfterStart: idle[0]!, duringPhase: busy[0]!, peakRss: Math.max(...peakRssEach) }, workers: { count: WORKERS, peakRssEach } };
+      if (deaths.length > 0) log(`  P4: WORKER DEATHS: ${deaths.join('; ')}`);
+      return {
+        ...result,
+        cpuPerWorkflowMs,
+        worker: { idleAfterStart: idle[0]!, duringPhase: busy[0]!, peakRss: Math.max(...peakRssEach) },
+        workers: { count: WORKERS, peakRssEach, deaths, killed },
+      };
     } finally {
+      stopping = true;
+      clearTimeout(killTimer);
       await Promise.all(workers.map((w) => stopChild(w)));
       workers = [];
     }
@@ -252,8 +305,8 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
   let ports: { restPort: number; gatewayPort: number };
   try {
     ports = await fake.next<{ restPort: number; gatewayPort: number }>('ready');
-    let fanOutResult: Awaited<ReturnType<typeof fanOutPhase>> & { worker: { peakRss: number } } | undefined;
-    let upgrades: Awaited<ReturnType<typeof upgradePhase>> & { worker: { peakRss: number } } | undefined;
+    let fanOutResult: (Awaited<ReturnType<typeof fanOutPhase>> & PhaseWorkers) | undefined;
+    let upgrades: (Awaited<ReturnType<typeof upgradePhase>> & PhaseWorkers) | undefined;
     if (phases.includes('fanout')) {
       log(`  P4: fan-out of ${n} savepoint workflows (${fanOut === 'schedule' ? 'through schedule triggers' : 'started directly'})`);
       fanOutResult = await withWorker('fanout', (phase) => fanOutPhase(phase, fanOut, fanOutTimeoutMs));
