@@ -1,15 +1,19 @@
 // The FAKE cluster behind fake-flink-server.ts: jobs, checkpoints, savepoints, Paimon tables and
 // tags, all in memory and advanced lazily by the clock (the SQL gateway's side is fake-gateway.ts).
 // It models only what the upgrade and savepoint workflows observe, with the timings in FAKE_LATENCY.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** What the fake simulates; printed with every P4 result. */
 export const FAKE_LATENCY = {
   /** every REST or gateway call answers after a uniformly random delay in this range */
   callMinMs: 20,
   callMaxMs: 50,
-  /** a savepoint (stop or intermediate) completes this long after its trigger; its tag is on the job's tables from then on */
-  savepointMs: 1_000,
+  /**
+   * a savepoint (stop or intermediate) completes this long after its trigger; its tag is on the job's
+   * tables from then on. BENCH_FAKE_SAVEPOINT_MS moves it (a long one keeps every run open and cached:
+   * the worker's memory per open run, bench/README.md)
+   */
+  savepointMs: Number(process.env.BENCH_FAKE_SAVEPOINT_MS ?? 1_000),
   /** a submitted job is INITIALIZING this long before RUNNING */
   jobStartMs: 500,
   /** a RUNNING job completes a checkpoint this often (the health gate waits for one) */
@@ -55,6 +59,13 @@ export interface FakeJob {
 }
 
 const TERMINAL: State[] = ['FINISHED', 'CANCELED'];
+/** How long a seeded job has been RUNNING when a phase starts. */
+const SEEDED_UPTIME_MS = 60_000;
+const SOURCE_VERTEX = 'cbc357ccb763df2852fee8c4fc7d55f2';
+/** A writer vertex's id: stable per table name, as Flink's are per operator uid. */
+const writerVertex = (table: string) => createHash('md5').update(`writer:${table}`).digest('hex');
+/** Paimon names its sink operators after the table alone, without the database (activities/flink/table-jobs.ts). */
+const tableName = (table: string) => table.slice(table.indexOf('.') + 1);
 const HISTORY = 10; // web.checkpoints.history
 
 export class FakeCluster {
@@ -78,10 +89,12 @@ export class FakeCluster {
     const now = Date.now();
     return specs.map(({ name, tables }) => {
       for (const t of tables) if (!this.tables.has(t)) this.tables.set(t, new Set());
-      const job = this.newJob(name, tables, {}, now - FAKE_LATENCY.jobStartMs, 1);
+      // Running for a while, and checkpointed since it went RUNNING: the checks before a savepoint
+      // (requireRecentCheckpoint) look for a checkpoint triggered after the job last started.
+      const startTime = now - SEEDED_UPTIME_MS;
+      const job = this.newJob(name, tables, {}, startTime, 1);
       job.state = 'RUNNING';
       job.lastPeriodic = now;
-      // A job that has been running has checkpointed: the checks before a savepoint look for one.
       this.record(job, { id: job.nextId++, is_savepoint: false, trigger_timestamp: now - 50, latest_ack_timestamp: now, checkpoint_type: 'CHECKPOINT', external_path: null });
       return { jid: job.jid, name };
     });
@@ -118,9 +131,35 @@ export class FakeCluster {
       },
       // ids, parallelism and max parallelism: the upgrade's parallelism plan reads them (planUpgradeShape)
       vertices: [
-        { id: 'cbc357ccb763df2852fee8c4fc7d55f2', name: 'Source: demo_sequence', status: vertex, parallelism: 1, maxParallelism: 128 },
-        { id: '177a807937d8ad9ed9f35e0821bd8d05', name: 'Writer : seq_a -> Global Committer : seq_a', status: vertex, parallelism: 1, maxParallelism: 128 },
+        { id: SOURCE_VERTEX, name: 'Source: demo_sequence', status: vertex, parallelism: 1, maxParallelism: 128 },
+        ...j.tables.map((t) => ({ id: writerVertex(t), name: `Writer : ${tableName(t)} -> Global Committer : ${tableName(t)}`, status: vertex, parallelism: 1, maxParallelism: 128 })),
       ],
+    };
+  }
+
+  /**
+   * GET /jobs/:id/plan as Flink 1.20 answers it: `{"plan": {}}` while INITIALIZING, then one node
+   * per vertex whose description names the operators chained in it (`<br/>`-separated), Paimon's
+   * writer and committer named after the table: what findTableJobs reads to tell who writes a table.
+   */
+  plan(j: FakeJob) {
+    if (j.state === 'INITIALIZING') return { plan: {} };
+    return {
+      plan: {
+        jid: j.jid,
+        name: j.name,
+        type: 'STREAMING',
+        nodes: [
+          { id: SOURCE_VERTEX, parallelism: 1, operator: '', description: 'Source: demo_sequence<br/>' },
+          ...j.tables.map((t) => ({
+            id: writerVertex(t),
+            parallelism: 1,
+            operator: '',
+            description: `Writer : ${tableName(t)}<br/>+- Global Committer : ${tableName(t)}<br/>   +- end: Writer<br/>`,
+            inputs: [{ num: 0, id: SOURCE_VERTEX, ship_strategy: 'FORWARD', exchange: 'pipelined_bounded' }],
+          })),
+        ],
+      },
     };
   }
 

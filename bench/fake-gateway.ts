@@ -24,8 +24,13 @@ const tagRows = (names: Set<string>): unknown[][] => [...names].map((name) => [n
 
 const ok = (): Result => ({ columns: ['result'], rows: [['OK']], kind: 'SUCCESS' });
 
+/** What the fake cannot answer: a statement of a kind our activities did not send when it was written. */
+class NotUnderstood extends Error {}
+
 export class FakeGateway {
   private readonly sessions = new Map<string, Session>();
+  /** Statements the fake did not understand, by their first 80 characters (P4 fails when any was seen). */
+  readonly notUnderstood = new Map<string, number>();
 
   constructor(private readonly cluster: FakeCluster) {}
 
@@ -48,6 +53,7 @@ export class FakeGateway {
       session.operations.set(operationHandle, result);
       return { operationHandle };
     } catch (err) {
+      if (err instanceof NotUnderstood) this.notUnderstood.set(err.message.slice(0, 80), (this.notUnderstood.get(err.message.slice(0, 80)) ?? 0) + 1);
       return { status: 500, error: `org.apache.flink.table.api.ValidationException: ${(err as Error).message}` };
     }
   }
@@ -107,7 +113,7 @@ export class FakeGateway {
       return { columns: ['result'], rows: [[plan]], kind: 'SUCCESS_WITH_CONTENT' };
     }
     if (/^(INSERT|EXECUTE)\b/i.test(sql)) return this.submit(session, sql);
-    throw new Error(`the fake gateway does not understand: ${sql.slice(0, 120)}`);
+    throw new NotUnderstood(`the fake gateway does not understand: ${sql.slice(0, 120)}`);
   }
 
   /** `SELECT ... UNION ALL SELECT ...`, one part per table, each answered by `rows`. */
@@ -115,7 +121,7 @@ export class FakeGateway {
     const out: unknown[][] = [];
     for (const text of sql.split(' UNION ALL ')) {
       const m = part.exec(text.trim());
-      if (!m) throw new Error(`the fake gateway does not understand: ${text.slice(0, 120)}`);
+      if (!m) throw new NotUnderstood(`the fake gateway does not understand: ${text.slice(0, 120)}`);
       if (!this.cluster.tables.has(`${m[2]}.${m[3]}`)) throw new Error(`Object '${m[3]}' not found`);
       out.push(...rows(m[1]!, m));
     }

@@ -1,11 +1,17 @@
 // `npm run bench`: P1 (upgrade workflow vs the direct floor), P2 (vs the manual CLI route), P3
 // (restore workflow vs the direct floor) on the real stack, P4 (scale, against a fake Flink). Results go to bench-results/<timestamp>.json and a
-// short table to stdout; progress goes to stderr. Targets are reported, never asserted.
+// short table to stdout; progress goes to stderr. Targets are reported, never asserted; a P4 run that
+// does not end as it would on a real stack (restorable, upgraded) or a call the fake cannot answer
+// is not a measurement: it is listed on stderr and the exit code is 1.
 //   BENCH_RUNS=3            runs of each route in P1/P2/P3 (alternating, medians reported)
 //   BENCH_ONLY=P1,P2,P3,P4  the parts to run (comma-separated, any case)
 //   BENCH_P4_WORKFLOWS=1000 upgrades, and savepoint workflows, in P4
 //   BENCH_P4_FANOUT=schedule|direct   how P4 starts the savepoint fan-out
 //   BENCH_P4_PHASES=fanout,upgrades   the P4 phases to run
+//   BENCH_P4_TIMEOUT_S=120  cut each P4 phase short after this long (default 120 s fan-out, 180 s upgrades)
+//   BENCH_P4_WORKERS=1      worker processes on the phase's task queue
+//   BENCH_FAKE_SAVEPOINT_MS=1000   how long the fake takes for a savepoint
+//   BENCH_P4_KILL_AFTER_S=20   SIGKILL the first worker this long into each phase and start another
 //   BENCH_P4_WORKER_OPTIONS='{"maxCachedWorkflows":200}'   an experiment: WorkerOptions on top of createWorker's
 //   BENCH_P4_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'   Node flags for P4's worker (profiling)
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +20,7 @@ import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { repoRoot } from '../src/config/repo-root';
 import { exitCleanlyOnInterrupt } from './interrupt';
-import { runScaleBench } from './p4-scale';
+import { runScaleBench, scaleBenchProblems } from './p4-scale';
 import { runRestoreBench, summariseP3 } from './restore-bench';
 import type { Route, RouteResult } from './routes';
 import { millis, mib, ratio, seconds, table, verdict, type Row } from './stats';
@@ -43,6 +49,7 @@ function options() {
     p4Workflows: int('BENCH_P4_WORKFLOWS', 1000),
     fanOut: fanOut as 'schedule' | 'direct',
     phases: phases as ('fanout' | 'upgrades')[],
+    p4TimeoutS: process.env.BENCH_P4_TIMEOUT_S ? [int('BENCH_P4_TIMEOUT_S', 1) * 1000, int('BENCH_P4_TIMEOUT_S', 1) * 1000] : undefined,
   };
 }
 
@@ -137,7 +144,14 @@ function p4Rows(p4: Awaited<ReturnType<typeof runScaleBench>>): Row[] {
   const rows: Row[] = [{ part: 'P4', metric: 'against', value: fake }];
   if (process.env.BENCH_P4_WORKER_OPTIONS) rows.push({ part: 'P4', metric: 'worker', value: p4.workerOptions });
   const cut = (x: { terminated: number; cutShortAfterMs?: number }) => (x.terminated > 0 ? `, ${x.terminated} cut short at ${seconds(x.cutShortAfterMs ?? NaN)}` : '');
+  const workerRows = (phase: string, x: { workers: { deaths: string[]; killed?: { afterMs: number; replacementReadyMs?: number } } }): Row[] => [
+    { part: 'P4', metric: `${phase}: worker deaths`, value: x.workers.deaths.length === 0 ? 'none' : x.workers.deaths.join('; '), target: 'none', verdict: verdict(x.workers.deaths.length === 0) },
+    ...(x.workers.killed
+      ? [{ part: 'P4', metric: `${phase}: worker SIGKILLed at`, value: `${seconds(x.workers.killed.afterMs)}, replacement ready ${seconds(x.workers.killed.replacementReadyMs ?? NaN)} later` }]
+      : []),
+  ];
   if (f) {
+    rows.push(...workerRows('fan-out', f));
     rows.push(
     {
       part: 'P4',
@@ -151,6 +165,7 @@ function p4Rows(p4: Awaited<ReturnType<typeof runScaleBench>>): Row[] {
     );
   }
   if (u) {
+    rows.push(...workerRows('upgrades', u));
     rows.push(
     { part: 'P4', metric: `upgrades: ${u.upgraded}/${u.requested} upgraded${cut(u)}`, value: `${seconds(u.wallMs)}, ${u.throughputPerS.toFixed(1)} wf/s` },
     { part: 'P4', metric: 'upgrades: p50 / p99 workflow latency', value: `${seconds(u.p50LatencyMs)} / ${seconds(u.p99LatencyMs)}` },
@@ -174,6 +189,7 @@ async function main(): Promise<void> {
     options: { only: [...opts.only], runs: opts.runs, p4Workflows: opts.p4Workflows, p4FanOut: opts.fanOut },
   };
   const rows: Row[] = [];
+  const problems: string[] = [];
 
   const routes: Route[] = [
     'workflow',
@@ -195,9 +211,18 @@ async function main(): Promise<void> {
   }
   if (opts.only.has('P4')) {
     log(`P4 on a private Temporal dev server and a FAKE Flink: ${opts.p4Workflows} savepoint workflows, then ${opts.p4Workflows} upgrades`);
-    const p4 = await runScaleBench({ workflows: opts.p4Workflows, phases: opts.phases, fanOutTimeoutMs: 120_000, upgradeTimeoutMs: 180_000, fanOut: opts.fanOut, log });
+    const p4 = await runScaleBench({
+      workflows: opts.p4Workflows,
+      phases: opts.phases,
+      fanOutTimeoutMs: opts.p4TimeoutS?.[0] ?? 120_000,
+      upgradeTimeoutMs: opts.p4TimeoutS?.[1] ?? 180_000,
+      fanOut: opts.fanOut,
+      log,
+    });
     out.P4 = p4;
     rows.push(...p4Rows(p4));
+    // A run that did not complete as on a real stack is not a measurement: say so, and fail.
+    problems.push(...scaleBenchProblems(p4).map((p) => `P4 ${p}`));
   }
 
   out.finishedAt = new Date().toISOString();
@@ -207,6 +232,10 @@ async function main(): Promise<void> {
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   console.log(table(rows));
   console.log(`\nfull results: ${path.relative(process.cwd(), file)}`);
+  if (problems.length > 0) {
+    for (const p of problems) log(`FAILED: ${p}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((err: unknown) => {

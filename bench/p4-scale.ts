@@ -14,7 +14,7 @@ import { createSavepointSchedule, deleteSavepointSchedule, triggerSavepointSched
 import { startUpgrade } from '../src/client/start-upgrade';
 import { repoRoot } from '../src/config/repo-root';
 import { savepointWorkflowId } from '../src/domain/job-name';
-import { MAX_CACHED_WORKFLOWS, WORKER_MAX_OLD_SPACE_MB } from '../src/worker/worker';
+import { MAX_CACHED_WORKFLOWS, MAX_CONCURRENT_ACTIVITIES, MAX_CONCURRENT_WORKFLOW_TASKS, WORKER_MAX_OLD_SPACE_MB } from '../src/worker/worker';
 import { flinkJobKey, operationStepKey } from '../workflows/messages';
 import { FAKE_LATENCY } from './fake-cluster';
 import { onInterrupt } from './interrupt';
@@ -37,25 +37,76 @@ const RSS_TARGET = 512 * 2 ** 20;
 const RUN = Date.now().toString(36).slice(-4);
 const FAN_OUT_TARGET_MS = 60_000;
 
-interface Phase {
+interface FakeStats {
+  requests: Record<string, number>;
+  /** calls the fake had no answer for (routes, SQL statements): the workflows changed under it */
+  unanswered: Record<string, number>;
+}
+
+/**
+ * Why a P4 result does not measure what it says: runs that did not end as they would on a real
+ * stack (restorable, upgraded), or calls the fake could not answer. Empty when every run completed.
+ */
+export function scaleBenchProblems(p4: { fanOut?: PhaseOutcome & { restorable: number }; upgrades?: PhaseOutcome & { upgraded: number } }): string[] {
+  const problems: string[] = [];
+  const describe = (x: PhaseOutcome) => {
+    const reasons = Object.entries(x.failureReasons).map(([why, n]) => `${n}x ${why}`);
+    const unanswered = Object.entries(x.fakeUnanswered).map(([call, n]) => `${n}x the fake could not answer ${call}`);
+    return [...reasons, ...unanswered].join('; ');
+  };
+  const { fanOut: f, upgrades: u } = p4;
+  for (const [phase, x] of [['fan-out', f], ['upgrades', u]] as const) {
+    if (x?.workers && x.workers.deaths.length > 0) problems.push(`${phase}: ${x.workers.deaths.join('; ')}`);
+  }
+  if (f && (f.restorable < f.requested || Object.keys(f.fakeUnanswered).length > 0)) {
+    problems.push(`fan-out: ${f.restorable}/${f.requested} restorable (${JSON.stringify(f.statuses)}${f.terminated ? `, ${f.terminated} cut short` : ''}) ${describe(f)}`);
+  }
+  if (u && (u.upgraded < u.requested || Object.keys(u.fakeUnanswered).length > 0)) {
+    problems.push(`upgrades: ${u.upgraded}/${u.requested} upgraded (${JSON.stringify(u.statuses)}${u.terminated ? `, ${u.terminated} cut short` : ''}) ${describe(u)}`);
+  }
+  return problems;
+}
+
+interface PhaseOutcome {
+  requested: number;
+  /** the phase's workers (absent when a test runs the phase on a worker of its own) */
+  workers?: { deaths: string[] };
+  statuses: Record<string, number>;
+  terminated: number;
+  failureReasons: Record<string, number>;
+  fakeUnanswered: Record<string, number>;
+}
+
+/** What withWorker adds to a phase's result. */
+interface PhaseWorkers {
+  worker: { peakRss: number };
+  workers: { count: number; peakRssEach: number[]; deaths: string[]; killed?: { afterMs: number; replacementReadyMs?: number } };
+}
+
+export interface Phase {
   client: Client;
   taskQueue: string;
   fakePort: number;
   n: number;
 }
 
-/** N fake jobs, each with a database of its own holding the demo's two sink tables. */
+/**
+ * N fake jobs, each with a database of its own holding two sink tables. The tables' names are unique
+ * too, not only their databases: Paimon names its writer after the table alone (`Writer : seq_a`),
+ * so N jobs writing `seq_a` in N databases would each be another writer of every job's tables, and
+ * the upgrade would rightly refuse (as it would on a real cluster).
+ */
 async function seedJobs(fakePort: number, prefix: string, n: number) {
   await fakeCall(fakePort, 'POST', '/_fake/reset');
   const jobs = Array.from({ length: n }, (_, i) => {
     const db = `bench_fake_${prefix}${pad(i)}`;
-    return { name: `bench-fake-${prefix}-${pad(i)}`, tables: [`${db}.seq_a`, `${db}.seq_b`] };
+    return { name: `bench-fake-${prefix}-${pad(i)}`, tables: [`${db}.seq_a_${prefix}${pad(i)}`, `${db}.seq_b_${prefix}${pad(i)}`] };
   });
   await fakeCall(fakePort, 'POST', '/_fake/seed', { jobs });
   return jobs;
 }
 
-async function fanOutPhase({ client, taskQueue, fakePort, n }: Phase, mode: ScaleOptions['fanOut'], timeoutMs: number) {
+export async function fanOutPhase({ client, taskQueue, fakePort, n }: Phase, mode: ScaleOptions['fanOut'], timeoutMs: number) {
   const jobs = await seedJobs(fakePort, `sp${RUN}`, n);
   let schedulesCreatedMs: number | undefined;
   if (mode === 'schedule') {
@@ -89,7 +140,7 @@ async function fanOutPhase({ client, taskQueue, fakePort, n }: Phase, mode: Scal
   const restorable = await Promise.all(
     runs.filter((r) => r.status === 'COMPLETED').map((r) => client.workflow.getHandle(r.workflowId, r.runId).result().then((v: { restorable: boolean }) => v.restorable)),
   );
-  const { requests } = await fakeCall<{ requests: Record<string, number> }>(fakePort, 'GET', '/_fake/stats');
+  const { requests, unanswered } = await fakeCall<FakeStats>(fakePort, 'GET', '/_fake/stats');
   if (mode === 'schedule') {
     for (let i = 0; i < jobs.length; i += 50) await Promise.all(jobs.slice(i, i + 50).map((job) => deleteSavepointSchedule(client, job.name).catch(() => undefined)));
   }
@@ -104,10 +155,11 @@ async function fanOutPhase({ client, taskQueue, fakePort, n }: Phase, mode: Scal
     restorable: restorable.filter(Boolean).length,
     failureReasons: await failureReasons(client, runs),
     fakeRequests: requests,
+    fakeUnanswered: unanswered,
   };
 }
 
-async function upgradePhase({ client, taskQueue, fakePort, n }: Phase, timeoutMs: number) {
+export async function upgradePhase({ client, taskQueue, fakePort, n }: Phase, timeoutMs: number) {
   const jobs = await seedJobs(fakePort, `up${RUN}`, n);
   const t0 = Date.now();
   await Promise.all(
@@ -133,7 +185,7 @@ async function upgradePhase({ client, taskQueue, fakePort, n }: Phase, timeoutMs
   const outcomes = await Promise.all(
     runs.filter((r) => r.status === 'COMPLETED').map((r) => client.workflow.getHandle(r.workflowId, r.runId).result().then((v: { status: string }) => v.status)),
   );
-  const { requests } = await fakeCall<{ requests: Record<string, number> }>(fakePort, 'GET', '/_fake/stats');
+  const { requests, unanswered } = await fakeCall<FakeStats>(fakePort, 'GET', '/_fake/stats');
   return {
     ...latencyStats(runs, t0, n),
     startCallsMs,
@@ -143,6 +195,7 @@ async function upgradePhase({ client, taskQueue, fakePort, n }: Phase, timeoutMs
     upgraded: outcomes.filter((s) => s === 'upgraded').length,
     failureReasons: await failureReasons(client, runs),
     fakeRequests: requests,
+    fakeUnanswered: unanswered,
   };
 }
 
@@ -164,7 +217,7 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
   const withWorker = async <T>(label: string, body: (phase: Phase) => Promise<T>) => {
     const { restPort, gatewayPort } = ports;
     const taskQueue = `bench-p4-${label}-${Date.now()}`;
-    workers = Array.from({ length: WORKERS }, () =>
+    const startWorker = () =>
       forkChild('scale-worker.js', {
         ...process.env,
         TEMPORAL_ADDRESS: env.address,
@@ -177,8 +230,40 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
         // The production worker's heap limit (scripts/start.sh, the Dockerfile), then Node flags for
         // the worker only, e.g. BENCH_P4_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (a
         // later --max-old-space-size wins).
-      }, [`--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`, ...(process.env.BENCH_P4_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean)]),
-    );
+      }, [`--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`, ...(process.env.BENCH_P4_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean)]);
+    /** Workers that exited during the phase without being asked to (out of memory, a crash): none is the goal. */
+    const deaths: string[] = [];
+    const killedByUs = new Set<Child>();
+    let stopping = false;
+    const watch = (w: Child, which: string) =>
+      w.process.once('exit', (code, signal) => {
+        if (!stopping && !killedByUs.has(w)) deaths.push(`${which} (pid ${w.process.pid}) exited during the phase (${signal ?? `code ${code}`})`);
+      });
+    workers = Array.from({ length: WORKERS }, startWorker);
+    workers.forEach((w, i) => watch(w, `worker ${i + 1}`));
+    // BENCH_P4_KILL_AFTER_S: SIGKILL the first worker this long into the phase (its peak) and start
+    // another in its place, as a platform restarts a dead worker; the runs it held resume from history.
+    let killed: { afterMs: number; replacementReadyMs?: number } | undefined;
+    const killAfterMs = process.env.BENCH_P4_KILL_AFTER_S ? Number(process.env.BENCH_P4_KILL_AFTER_S) * 1000 : undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    const armKill = (t0: number) => {
+      if (killAfterMs === undefined) return;
+      killTimer = setTimeout(() => {
+        const victim = workers[0]!;
+        killedByUs.add(victim);
+        victim.process.kill('SIGKILL');
+        killed = { afterMs: Date.now() - t0 };
+        log(`  P4: SIGKILLed worker 1 (pid ${victim.process.pid}) ${(killed.afterMs / 1000).toFixed(1)} s into the phase; starting another`);
+        const replacement = startWorker();
+        watch(replacement, 'the replacement worker');
+        workers[0] = replacement;
+        const started = Date.now();
+        replacement.next('ready').then(
+          () => (killed!.replacementReadyMs = Date.now() - started),
+          () => undefined,
+        );
+      }, killAfterMs);
+    };
     const report = (w: Child) => {
       const answer = w.next<WorkerReport>('report');
       w.process.send({ type: 'report' });
@@ -189,7 +274,9 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
     const serverPid = devServerPid(env.address);
     const cpuBefore = { devServer: processCpuMs(serverPid), fake: processCpuMs(fake.process.pid) };
     try {
+      armKill(Date.now());
       const result = await body({ client: env.client, taskQueue, fakePort: restPort, n });
+      clearTimeout(killTimer);
       const busy = await Promise.all(workers.map(report));
       // Where the phase's CPU went, per workflow: on 2 cores this, not waiting, bounds throughput.
       const perWorkflow = (ms: number) => Math.round((ms / n) * 10) / 10;
@@ -200,8 +287,16 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
       };
       log(`  P4: CPU per workflow: Temporal server ${cpuPerWorkflowMs.devServer} ms, worker${WORKERS > 1 ? 's (summed)' : ''} ${cpuPerWorkflowMs.worker} ms, fake ${cpuPerWorkflowMs.fake} ms`);
       const peakRssEach = idle.map((i, k) => Math.max(i.peakRss, busy[k]!.peakRss));
-      return { ...result, cpuPerWorkflowMs, worker: { idleAfterStart: idle[0]!, duringPhase: busy[0]!, peakRss: Math.max(...peakRssEach) }, workers: { count: WORKERS, peakRssEach } };
+      if (deaths.length > 0) log(`  P4: WORKER DEATHS: ${deaths.join('; ')}`);
+      return {
+        ...result,
+        cpuPerWorkflowMs,
+        worker: { idleAfterStart: idle[0]!, duringPhase: busy[0]!, peakRss: Math.max(...peakRssEach) },
+        workers: { count: WORKERS, peakRssEach, deaths, killed },
+      };
     } finally {
+      stopping = true;
+      clearTimeout(killTimer);
       await Promise.all(workers.map((w) => stopChild(w)));
       workers = [];
     }
@@ -210,8 +305,8 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
   let ports: { restPort: number; gatewayPort: number };
   try {
     ports = await fake.next<{ restPort: number; gatewayPort: number }>('ready');
-    let fanOutResult: Awaited<ReturnType<typeof fanOutPhase>> & { worker: { peakRss: number } } | undefined;
-    let upgrades: Awaited<ReturnType<typeof upgradePhase>> & { worker: { peakRss: number } } | undefined;
+    let fanOutResult: (Awaited<ReturnType<typeof fanOutPhase>> & PhaseWorkers) | undefined;
+    let upgrades: (Awaited<ReturnType<typeof upgradePhase>> & PhaseWorkers) | undefined;
     if (phases.includes('fanout')) {
       log(`  P4: fan-out of ${n} savepoint workflows (${fanOut === 'schedule' ? 'through schedule triggers' : 'started directly'})`);
       fanOutResult = await withWorker('fanout', (phase) => fanOutPhase(phase, fanOut, fanOutTimeoutMs));
@@ -227,7 +322,7 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
       fake: { note: 'FAKE Flink REST + SQL gateway (bench/fake-flink-server.ts): numbers are about the worker and Temporal, not a cluster', latency: FAKE_LATENCY },
       workerOptions: process.env.BENCH_P4_WORKER_OPTIONS
         ? `EXPERIMENT: createWorker's options plus ${process.env.BENCH_P4_WORKER_OPTIONS}`
-        : `src/worker/worker.ts createWorker (${MAX_CACHED_WORKFLOWS} cached workflows; SDK defaults: 100 activity slots, 40 workflow-task slots), --max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`,
+        : `src/worker/worker.ts createWorker (${MAX_CACHED_WORKFLOWS} cached workflows, ${MAX_CONCURRENT_ACTIVITIES} activity slots, ${MAX_CONCURRENT_WORKFLOW_TASKS} workflow-task slots), --max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`,
       fanOut: fanOutResult,
       upgrades,
       peakRss,

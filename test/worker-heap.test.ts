@@ -1,5 +1,5 @@
 // The worker's heap limit lives in src/worker/worker.ts (why) and is passed by the two launchers of a
-// production worker: they must say the same number.
+// production worker (and scripts/start-workers.sh, the production topology's): they must say the same number.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,10 @@ const read = (file: string) => readFileSync(path.join(repoRoot(), file), 'utf8')
 describe('the worker heap limit', () => {
   it('npm start (scripts/start.sh) runs the worker with it', () => {
     expect(read('scripts/start.sh')).toMatch(new RegExp(`^exec node ${flag} dist/src/worker/start\\.js$`, 'm'));
+  });
+
+  it('npm run start:production (scripts/start-workers.sh) runs each worker with it', () => {
+    expect(read('scripts/start-workers.sh')).toMatch(new RegExp(`^\\s+node ${flag} dist/src/worker/main\\.js `, 'm'));
   });
 
   it('the Docker image runs the worker with it', () => {

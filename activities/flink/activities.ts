@@ -11,7 +11,7 @@ import { jobParallelism } from './job-parallelism';
 import { cancelJob, checkFlinkCluster, getJob, resolveJob } from './jobs';
 import { disposeSavepoint, inspectSavepoint, stopWithSavepoint, triggerSavepoint } from './savepoints';
 import { retainedState } from './retained-state';
-import { findTableJobs, type PlanCache } from './table-jobs';
+import { findTableJobs, PlanCache } from './table-jobs';
 import { planUpgradeShape } from './upgrade-shape';
 
 export interface FlinkActivityOptions {
@@ -35,7 +35,7 @@ export function createFlinkActivities(
   const savepointPoll = { pollIntervalMs: options.pollIntervalMs ?? config.flink.savepointPollIntervalMs };
   const healthPoll = { pollIntervalMs: options.pollIntervalMs ?? config.flink.healthPollIntervalMs };
   /** Each live job's plan, read once (findTableJobs). */
-  const plans: PlanCache = new Map();
+  const plans = new PlanCache();
   return {
     checkFlinkCluster: () => checkFlinkCluster(flink),
     resolveJob: (input) => resolveJob(flink, input),

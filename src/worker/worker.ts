@@ -16,13 +16,27 @@ import { bundleWorkflowsApart } from './workflow-bundle';
 export const WORKER_MAX_OLD_SPACE_MB = 192;
 
 /**
- * Set, not left to the SDK: it sizes the cache from the heap limit, ~(limit - 200 MiB) x 0.6 runs,
- * which is 2,310 under 4 GiB but 23 under the cap above; most runs would then be evicted
- * and replayed (P4: worker CPU 70 -> 113 s and fewer runs finished). A cached run of ours keeps
- * ~25 KB live (the workflow thread: ~25 MB after start, ~50 MB with 1,000 runs cached), so 2,000
- * should fit well under the cap; measured only up to 1,000.
+ * Workflow runs kept in the worker's cache, sized from the heap limit above (a V8 flag: it caps the
+ * workflow thread too). A cached run of ours holds ~175 KB of that thread's heap (each run evaluates
+ * our workflow modules and their zod schemas in its own module cache; workflows/preload.ts shares
+ * only zod itself): measured with every savepoint held open (bench P4, BENCH_FAKE_SAVEPOINT_MS), the
+ * thread's live heap went from ~30 MB to ~99 MB with 400 runs cached, and with the cache at the
+ * former 2,000 it reached the 192 MiB limit at about 900 open runs and the worker died
+ * (ERR_WORKER_OUT_OF_MEMORY, issue 29). 400 leaves the thread ~90 MB of headroom. Runs beyond it
+ * are evicted (least recently used) and replayed from their history at their next workflow task:
+ * more CPU, never more memory; work beyond the task slots waits in the task queue.
  */
-export const MAX_CACHED_WORKFLOWS = 2000;
+export const MAX_CACHED_WORKFLOWS = 400;
+
+/**
+ * Workflow tasks in progress at once: the SDK's default, kept. All workflow code runs on one
+ * thread, so more slots queue activations there rather than add throughput; it must not exceed the
+ * cache. Activity tasks: the SDK's default 100, kept; a savepoint holds its slot while Flink takes it
+ * (polling), so a fan-out of 1,000 savepoints keeps 100 in flight and the rest wait in the task
+ * queue; the activities' thread measured ~50-90 MB live with 100 in flight (bench/README.md, P4).
+ */
+export const MAX_CONCURRENT_WORKFLOW_TASKS = 40;
+export const MAX_CONCURRENT_ACTIVITIES = 100;
 
 /**
  * A worker on the configured task queue, its workflows bundled afresh in a child process
@@ -37,6 +51,8 @@ export async function createWorker(config: Config, connection: NativeConnection,
     workflowBundle: await bundleWorkflowsApart(),
     activities: createActivities(config),
     maxCachedWorkflows: MAX_CACHED_WORKFLOWS,
+    maxConcurrentWorkflowTaskExecutions: MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
     ...overrides,
   });
 }

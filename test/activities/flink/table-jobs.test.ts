@@ -2,7 +2,7 @@
 // (docs/restore.md): Paimon sink operators name the table only, sources the full identifier.
 import { describe, expect, it } from 'vitest';
 import type { FlinkClient } from '../../../activities/flink/client';
-import { findTableJobs } from '../../../activities/flink/table-jobs';
+import { findTableJobs, PlanCache } from '../../../activities/flink/table-jobs';
 import { HttpStatusError } from '../../../activities/http';
 
 type Job = { jid: string; name: string; state: string; descriptions?: string[] | 'gone' };
@@ -91,15 +91,52 @@ describe('findTableJobs', () => {
         return { plan: { jid: jobId, nodes: [{ id: '0', description: 'Writer : seq_a<br/>' }] } };
       },
     } as unknown as FlinkClient;
-    const plans = new Map<string, string[]>();
+    const plans = new PlanCache();
     await findTableJobs(flink, { tables: ['demo.seq_a'] }, plans);
     const again = await findTableJobs(flink, { tables: ['demo.seq_b', 'demo.seq_a'] }, plans);
     expect(again.map((j) => j.jobId)).toEqual([id(9), id(10)]);
     expect(reads).toEqual([id(9), id(10)]);
     jobs = [id(10)];
     await findTableJobs(flink, { tables: ['demo.seq_a'] }, plans);
-    expect([...plans.keys()]).toEqual([id(10)]);
+    expect(plans.jobIds()).toEqual([id(10)]);
     expect(reads).toEqual([id(9), id(10)]);
+  });
+
+  it('reads each plan once for calls made at the same moment, a bounded number at a time', async () => {
+    const jobs = Array.from({ length: 40 }, (_, i) => id(100 + i));
+    const reads: string[] = [];
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const flink = {
+      jobsOverview: async () => ({ jobs: jobs.map((jid) => ({ jid, name: jid.slice(-3), state: 'RUNNING', 'start-time': 1 })) }),
+      jobPlan: async (jobId: string) => {
+        reads.push(jobId);
+        mostInFlight = Math.max(mostInFlight, ++inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        return { plan: { jid: jobId, nodes: [{ id: '0', description: `Writer : t${jobId.slice(-3)}<br/>` }] } };
+      },
+    } as unknown as FlinkClient;
+    const plans = new PlanCache();
+    const found = await Promise.all(jobs.map((jid) => findTableJobs(flink, { tables: [`db.t${jid.slice(-3)}`] }, plans)));
+    expect(found.map((f) => f.map((j) => j.jobId))).toEqual(jobs.map((jid) => [jid]));
+    expect(reads.sort()).toEqual([...jobs].sort());
+    expect(mostInFlight).toBeLessThanOrEqual(16);
+  });
+
+  it('reads a plan again after a read that failed', async () => {
+    let reads = 0;
+    const flink = {
+      jobsOverview: async () => ({ jobs: [{ jid: id(11), name: 'x', state: 'RUNNING', 'start-time': 1 }] }),
+      jobPlan: async (jobId: string) => {
+        if (++reads === 1) throw new Error('connection reset');
+        return { plan: { jid: jobId, nodes: [{ id: '0', description: 'Writer : seq_a<br/>' }] } };
+      },
+    } as unknown as FlinkClient;
+    const plans = new PlanCache();
+    await expect(findTableJobs(flink, { tables: ['demo.seq_a'] }, plans)).rejects.toThrow('connection reset');
+    expect((await findTableJobs(flink, { tables: ['demo.seq_a'] }, plans)).map((j) => j.jobId)).toEqual([id(11)]);
+    expect(reads).toBe(2);
   });
 
   it('refuses input that is not a list of tables', async () => {
