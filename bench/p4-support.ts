@@ -62,6 +62,9 @@ const ofPhase = (type: string, taskQueue?: string) => `WorkflowType = '${type}'$
 export async function closedRuns(client: Client, type: string, taskQueue?: string): Promise<ClosedRun[]> {
   const runs: ClosedRun[] = [];
   for await (const wf of client.workflow.list({ query: `${ofPhase(type, taskQueue)} AND ExecutionStatus != 'Running'` })) {
+    // A savepoint started under another id runs its work as a child under the job's operation id
+    // (one operation per job): the phase counts the runs it started, not their children.
+    if (wf.parentExecution) continue;
     runs.push({ workflowId: wf.workflowId, runId: wf.runId, status: wf.status.name, startMs: wf.startTime.getTime(), closeMs: wf.closeTime?.getTime() ?? Number.NaN });
   }
   return runs;
@@ -72,7 +75,8 @@ export async function waitClosed(client: Client, type: string, n: number, timeou
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const { count } = await client.workflow.count(`${ofPhase(type, taskQueue)} AND ExecutionStatus != 'Running'`);
-    if (count >= n) return true;
+    // The count includes children (see closedRuns): only list when it could be enough.
+    if (count >= n && (await closedRuns(client, type, taskQueue)).length >= n) return true;
     await new Promise((r) => setTimeout(r, 500));
   }
   return false;
