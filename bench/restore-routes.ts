@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { sameLocation } from '../activities/flink/savepoint-metadata';
 import { approveRestore } from '../src/client/approval';
+import { signedBy } from '../test/support/approvals';
 import { startRestore } from '../src/client/start-restore';
 import { tagFor, type TableRef, type TagInfo } from '../src/domain/model';
 import { planQuery } from '../workflows/restore-messages';
@@ -60,7 +61,7 @@ export interface RestoreRunResult {
 }
 
 export const RESTORE_TIMEOUTS = { savepoint: '3m', tag: '2m', health: '3m', tagMs: 120_000, healthMs: 180_000 } as const;
-const APPROVER = 'bench-approver';
+const APPROVER = 'bench-approver'; // one of test/support/approvals' TEST_APPROVERS
 /** How often the benchmark asks whether the plan is there (what an approving service would do). */
 const PLAN_POLL_MS = 50;
 
@@ -109,8 +110,11 @@ export async function restoreViaWorkflow(client: Client, taskQueue: string, p: R
     // The plan is set in the same workflow task that starts waiting for the approval.
     let plan;
     while (!(plan = await handle.query(planQuery))) await new Promise((r) => setTimeout(r, PLAN_POLL_MS));
+    // Signed by the approver's test key (the restore counts only signed answers); the signing is not
+    // the workflow's time, so the answer is timed from here.
+    const signed = await signedBy(handle, { approver: APPROVER, comment: 'bench P3', planVersion: plan.version });
     planSeenAt = Date.now();
-    const answer = await approveRestore(client, { jobName: p.jobName }, { approver: APPROVER, comment: 'bench P3', planVersion: plan.version });
+    const answer = await approveRestore(client, { jobName: p.jobName }, signed);
     answeredAt = Date.now();
     if (answer.outcome !== 'proceeding') throw new Error(`approval answered ${answer.outcome}: ${answer.changes?.join('; ')}`);
     return { value: await handle.result(), error: undefined };

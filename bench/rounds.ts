@@ -7,6 +7,7 @@ import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { connectWorker, createClient } from '../src/client/temporal-connection';
 import { createWorker } from '../src/worker/worker';
+import { withTestApprovers } from '../test/support/approvals';
 import { timedActivities } from './activity-timer';
 import { onInterrupt } from './interrupt';
 import { cancelOurJobs, config, dropSinkTables, requireStack, type RunPipeline } from './stack';
@@ -34,7 +35,8 @@ export async function runRounds<R extends string, T extends RunOutcome>(rounds: 
   const { runs, routes, log } = rounds;
   await requireStack();
   const taskQueue = `bench-${rounds.name}-${Date.now()}`;
-  const workerConfig = { ...config, temporal: { ...config.temporal, taskQueue } };
+  // Restores are approved with the test keyring's keys (bench/restore-routes.ts): the worker checks against it.
+  const workerConfig = withTestApprovers({ ...config, temporal: { ...config.temporal, taskQueue } });
   const connection = await connectWorker(workerConfig);
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;

@@ -14,6 +14,7 @@ import type { TableRef } from '../src/domain/model';
 import type { RestorePoint } from '../src/domain/restore-points';
 import { connectWorker, createClient } from '../src/client/temporal-connection';
 import { createWorker } from '../src/worker/worker';
+import { withTestApprovers } from '../test/support/approvals';
 import { awaitCheckpointedRun, cancelJobsNamed, liveJobsNamed } from '../test/support/demo-pipeline';
 import { config, flinkGet, paimonQuery, requireStack, until } from '../test/support/stack';
 import { restore, restorePoints, takeSavepoint, upgrade, type Operator } from './actions';
@@ -166,7 +167,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const savepointPaths = new Set<string>();
   try {
     // The real workflows (bundled from workflows/) and activities, on our own task queue.
-    const workerConfig = { ...config, temporal: { ...config.temporal, taskQueue } };
+    // The soak approves its restores as 'soak-approver' with the test keyring's key: its worker checks
+    // signatures against that keyring's allowed-signers file.
+    const workerConfig = withTestApprovers({ ...config, temporal: { ...config.temporal, taskQueue } });
     workerConnection = await connectWorker(workerConfig);
     worker = await createWorker(workerConfig, workerConnection);
     workerRunning = worker.run();

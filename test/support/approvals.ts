@@ -20,7 +20,7 @@ import { planQuery, type ApprovalAnswer, type ApprovalInput } from '../../workfl
 import { makeApproverKeys, type ApproverKeyring } from './approver-keys';
 
 /** Every approver or requester the tests name; each has a key the allowed-signers file lists. */
-export const TEST_APPROVERS = ['alice', 'bob', 'carol', 'ops-alice', 'ops-bob', 'badinput-alice', 'badinput-bob', 'sign-alice', 'sign-bob', 'soak-approver'];
+export const TEST_APPROVERS = ['alice', 'bob', 'carol', 'ops-alice', 'ops-bob', 'badinput-alice', 'badinput-bob', 'sign-alice', 'sign-bob', 'soak-approver', 'bench-approver'];
 /** Has a key, not listed: a stranger's key. */
 export const UNLISTED = 'mallory';
 
