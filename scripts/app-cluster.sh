@@ -35,13 +35,8 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-app_pid_alive() { # dir name
-  local file="$1/run/$2.pid" pid
-  [[ -f "$file" ]] || return 1
-  pid=$(<"$file")
-  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$1" || return 1
-  echo "$pid"
+app_pid_alive() { # dir name: stack-lib's pid_of, on the cluster's own run folder
+  (RUN="$1/run" STACK_HOME="$1" pid_of "$2")
 }
 
 app_stop_process() { # dir name

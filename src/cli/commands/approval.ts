@@ -66,6 +66,24 @@ async function signed(p: Parsed, ctx: Context, decision: ApprovalDecision): Prom
   return s;
 }
 
+/** Signs the answer, then sends it, saying at once what it waits for (and, for an approval, the restore's step as it goes). */
+async function send<D extends ApprovalDecision>(
+  p: Parsed,
+  ctx: Context,
+  decision: D,
+  waitText: (workflowId: string, approver: string) => string,
+): Promise<{ s: SignedAnswer; result: D extends 'approve' ? ApprovalAnswer : { planVersion: number } }> {
+  const s = await signed(p, ctx, decision);
+  const client = await ctx.client();
+  const lookUp = flinkJobNames(ctx.config.flink);
+  const handle = await restoreHandle(client, jobRef(p), lookUp);
+  ctx.working(handle.workflowId);
+  const sending =
+    decision === 'approve' ? approveRestore(client, jobRef(p), s.input, lookUp) : rejectRestore(client, jobRef(p), s.input, lookUp);
+  const result = await waitingFor(ctx, waitText(handle.workflowId, s.input.approver), sending, decision === 'approve' ? { progress: () => restoreStep(handle) } : undefined);
+  return { s, result: result as D extends 'approve' ? ApprovalAnswer : { planVersion: number } };
+}
+
 const usage = (verb: string, what: string) => `savepointctl ${verb} JOB --as IDENTITY --key FILE [--comment TEXT] [--plan-version N] [--plan-digest D]
 
   JOB             the job the restore is for (its name or id, as the restore was started)
@@ -86,19 +104,11 @@ export const approve: Command = {
   usage: usage('approve', "must be one of the restore's approvers, listed with your key in the worker's allowed-signers file, and not its requester under four-eyes"),
   flags,
   async run(p, ctx) {
-    const s = await signed(p, ctx, 'approve');
-    const client = await ctx.client();
-    const lookUp = flinkJobNames(ctx.config.flink);
-    const handle = await restoreHandle(client, jobRef(p), lookUp);
-    ctx.working(handle.workflowId);
     // The update answers once the restore has planned again (and, when nothing moved, stopped the
     // writer and seen today's tag): tens of seconds, said at once and shown as it goes.
-    const result = await waitingFor(
-      ctx,
-      `approving ${handle.workflowId} as ${s.input.approver}: the restore checks its plan again before it answers ` +
-        '(re-reads every table; if nothing moved, stops the writer and waits for its savepoint tag), usually 10-60 s',
-      approveRestore(client, jobRef(p), s.input, lookUp),
-      { progress: () => restoreStep(handle) },
+    const { s, result } = await send(p, ctx, 'approve', (workflowId, approver) =>
+      `approving ${workflowId} as ${approver}: the restore checks its plan again before it answers ` +
+      '(re-reads every table; if nothing moved, stops the writer and waits for its savepoint tag), usually 10-60 s',
     );
     if (ctx.json) ctx.out(json({ ...result, planDigest: s.planDigest }));
     if (result.outcome !== 'proceeding') throw new CommandFailed(answerText(result));
@@ -123,15 +133,8 @@ export const reject: Command = {
   usage: usage('reject', "must be one of the restore's approvers (or its requester), listed with your key in the worker's allowed-signers file"),
   flags,
   async run(p, ctx) {
-    const s = await signed(p, ctx, 'reject');
-    const client = await ctx.client();
-    const lookUp = flinkJobNames(ctx.config.flink);
-    const handle = await restoreHandle(client, jobRef(p), lookUp);
-    ctx.working(handle.workflowId);
-    const result = await waitingFor(
-      ctx,
-      `rejecting ${handle.workflowId}: the restore ends with nothing changed once it has recorded the answer`,
-      rejectRestore(client, jobRef(p), s.input, lookUp),
+    const { s, result } = await send(p, ctx, 'reject', (workflowId) =>
+      `rejecting ${workflowId}: the restore ends with nothing changed once it has recorded the answer`,
     );
     ctx.out(ctx.json ? json({ ...result, planDigest: s.planDigest }) : `rejected plan v${result.planVersion}: the restore ends with nothing changed`);
     return 0;
