@@ -13,6 +13,7 @@ import { localPath, RestorePointStore } from '../../activities/catalog/store';
 import { createSavepointSchedule, deleteSavepointSchedule, describeSavepointSchedule, triggerSavepointSchedule } from '../../src/client/schedules';
 import type { RestorePoint } from '../../src/domain/restore-points';
 import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
+import { operationWorkflowId } from '../../workflows/messages';
 import { cancelJobsNamed } from '../support/demo-pipeline';
 import { savepointDirsOf } from '../support/savepoint-dirs';
 import { config, requireStack, until } from '../support/stack';
@@ -67,10 +68,22 @@ describe('production: a worker SIGKILLed during a fan-out of scheduled savepoint
       }),
     );
 
+    // Each scheduled run takes its savepoint in a child under the job's operation id (one operation
+    // per job): the activities run there.
+    const children: WorkflowHandle[] = await Promise.all(
+      handles.map((h, i) =>
+        until(`${h.workflowId}'s savepoint under the job's operation id`, 60_000, async () => {
+          const child = client.workflow.getHandle(operationWorkflowId({ jobName: PIPELINES[i]!.jobName }));
+          const d = await child.describe().catch(() => undefined);
+          return d?.parentExecution?.workflowId === h.workflowId ? client.workflow.getHandle(child.workflowId, d.runId) : undefined;
+        }),
+      ),
+    );
+
     // The savepoint itself if we catch one in flight, else the tag wait (seconds, until the next checkpoint).
-    const activity = await anyActivityRunning(handles, 'triggerSavepoint', 60_000)
+    const activity = await anyActivityRunning(children, 'triggerSavepoint', 60_000)
       .then((h) => ({ handle: h, type: 'triggerSavepoint' }))
-      .catch(async () => ({ handle: await anyActivityRunning(handles, 'awaitTag'), type: 'awaitTag' }));
+      .catch(async () => ({ handle: await anyActivityRunning(children, 'awaitTag'), type: 'awaitTag' }));
     const killedPid = await pool.killRunning(activity.handle, activity.type);
     const killedAt = Date.now();
     console.log(`fan-out: SIGKILLed worker ${killedPid} running ${activity.type} of ${activity.handle.workflowId}; ${pool.workers.length} workers left`);
@@ -84,7 +97,7 @@ describe('production: a worker SIGKILLed during a fan-out of scheduled savepoint
 
     // Which worker took each run's savepoint (measured, not asserted: the server spreads tasks as it likes).
     const takenBy = await Promise.all(
-      handles.map(async (h) => {
+      children.map(async (h) => {
         const history = await h.fetchHistory();
         return (history.events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.identity] : [])).join(',');
       }),
