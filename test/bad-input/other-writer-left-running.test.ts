@@ -12,7 +12,8 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approveRestore, restorePlan } from '../../src/client/approval';
+import { restorePlan } from '../../src/client/approval';
+import { approveSigned } from '../support/approvals';
 import { startRestore } from '../../src/client/start-restore';
 import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
 import { restoreStatusQuery, type RestoreResult, type RestoreStatus } from '../../workflows/restore-messages';
@@ -138,7 +139,7 @@ describe('a restore with another writer of the same table left running (--not-wr
     );
 
     for (let version = plan.version; ; ) {
-      const answer = await approveRestore(stack.client, { jobName: stack.jobName }, { approver: APPROVER, planVersion: version });
+      const answer = await approveSigned(stack.client, { jobName: stack.jobName }, { approver: APPROVER, planVersion: version });
       if (answer.outcome !== 'plan-changed') break;
       version = (await restorePlan(stack.client, { jobName: stack.jobName }))!.version;
     }

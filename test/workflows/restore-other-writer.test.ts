@@ -6,7 +6,7 @@
 // produces it with real Flink and Paimon.
 import { describe, expect, it } from 'vitest';
 import type { TableJob } from '../../activities/contract';
-import { approveRestore } from '../../src/client/approval';
+import { approveSigned } from '../support/approvals';
 import { startRestore } from '../../src/client/start-restore';
 import { restoreStatusQuery } from '../../workflows/restore-messages';
 import { FAKE_VERTEX, FAKE_WRITER_USER, FakeStack } from '../support/fake-stack';
@@ -111,7 +111,7 @@ async function restoreWhoseStopFails(stack: FakeStack, jobName: string, savepoin
   return withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
     const handle = await startRestore(temporal.client, input(jobName, savepointId), { taskQueue });
     await awaitingApproval(temporal.client, jobName);
-    await approveRestore(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
+    await approveSigned(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
     const failure = await failureOf(handle.result());
     return { failure, status: await handle.query(restoreStatusQuery) };
   });
