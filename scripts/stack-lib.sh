@@ -203,6 +203,32 @@ sql-gateway.endpoint.rest.port: $SQL_GATEWAY_PORT
 EOF
 }
 
+# ----------------------------------------------------------------------------------- java jars
+
+# Builds a jar from one source tree with javac and jar against the local Flink's lib/ (no Maven);
+# does nothing when the jar is newer than its sources. The demo jar job and the SQL application
+# runner are built this way.
+build_java_jar() { # what src-dir jar main-class
+  local what="$1" src="$2" jar="$3" main="$4"
+  require_tool javac "a JDK (11 or 17) compiles the $what"
+  require_tool jar "a JDK (11 or 17) packs the $what"
+  [[ -d "$FLINK_HOME/lib" ]] || die "Flink is not installed in $FLINK_HOME: run 'bash scripts/stack.sh up' first"
+  if [[ -f "$jar" && -z "$(find "$src" -newer "$jar" -type f -print -quit)" ]]; then
+    say "$what is up to date: $jar"
+    return 0
+  fi
+  (
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    mkdir -p "$tmp/classes" "$(dirname "$jar")"
+    # --release 11: the jar runs on either Java the stack accepts.
+    javac --release 11 -nowarn -cp "$FLINK_HOME/lib/*" -d "$tmp/classes" $(find "$src" -name '*.java')
+    jar --create --file "$tmp/out.jar" --main-class "$main" -C "$tmp/classes" .
+    mv "$tmp/out.jar" "$jar"
+  )
+  say "built $jar"
+}
+
 # ---------------------------------------------------------------------------------- processes
 
 pid_of() { # name -> pid if it is alive and still ours
