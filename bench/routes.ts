@@ -10,6 +10,7 @@ import { tagFor } from '../src/domain/model';
 import { repoRoot } from '../src/config/repo-root';
 import { upgradeSavepointRecord } from '../workflows/upgrade-restore-point';
 import { activityRun } from './activity-timer';
+import { timedCall, type CallCost } from './request-timer';
 import { breakdown, type WorkflowBreakdown } from './history';
 import { onInterrupt } from './interrupt';
 import { activities, downtime, firstCheckpointAck, jobTimes, runActivity, type RunPipeline } from './stack';
@@ -28,6 +29,10 @@ export interface Step {
   completionMs?: number;
   /** direct only: heartbeats, one per poll round of a polling activity */
   heartbeats?: number;
+  /** its HTTP requests and the event loop meanwhile (request-timer.ts) */
+  cost?: CallCost;
+  /** when it returned (epoch ms): where it lies on the downtime path */
+  endedAt?: number;
 }
 
 export interface RouteResult {
@@ -75,10 +80,11 @@ export function stepper() {
   const ended: Record<string, number> = {};
   const step = async <I, O>(name: string, fn: (input: I) => Promise<O>, input: I): Promise<O> => {
     const started = Date.now();
-    const { value, heartbeats } = await runActivity(fn, input);
+    const { value, error, cost } = await timedCall(() => runActivity(fn, input));
     ended[name] = Date.now();
-    steps.push({ name, ms: ended[name]! - started, heartbeats });
-    return value;
+    steps.push({ name, ms: ended[name]! - started, heartbeats: value?.heartbeats, cost, endedAt: ended[name] });
+    if (error !== undefined) throw error;
+    return value!.value;
   };
   return { steps, ended, step };
 }
@@ -87,13 +93,15 @@ export function stepper() {
 export function workflowSteps(handle: WorkflowHandleWithFirstExecutionRunId, b: WorkflowBreakdown): Step[] {
   return b.activities.map((a) => {
     const ran = activityRun(handle.workflowId, handle.firstExecutionRunId, a.activityId);
-    if (!ran) return { name: a.name, ms: a.runMs, scheduleToStartMs: a.scheduleToStartMs };
+    if (!ran) return { name: a.name, ms: a.runMs, scheduleToStartMs: a.scheduleToStartMs, endedAt: a.closedAt };
     return {
       name: a.name,
       ms: ran.endedAt - ran.startedAt,
       scheduleToStartMs: a.scheduleToStartMs,
       dispatchMs: ran.startedAt - a.scheduledAt,
       completionMs: a.closedAt - ran.endedAt,
+      cost: ran.cost,
+      endedAt: ran.endedAt,
     };
   });
 }

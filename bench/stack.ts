@@ -1,5 +1,5 @@
 // The real stack as the P1/P2 benchmarks use it: our own database (bench_upgrade) and job names
-// (bench-upgrade-<run>), fresh sink tables per run, v1 started and checkpointing before a run,
+// (bench-upgrade-<tag>-<run>), fresh sink tables per run, v1 started and checkpointing before a run,
 // and the Flink facts a run is judged by (job end and RUNNING times, checkpoint times).
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -17,7 +17,14 @@ import { repoRoot } from '../src/config/repo-root';
 
 export const config = loadConfig();
 export const DATABASE = 'bench_upgrade';
-export const JOB_PREFIX = 'bench-upgrade-';
+/**
+ * This bench process's own mark in its job and table names (BENCH_TAG, else from the clock): two
+ * benches on one shared stack must neither cancel each other's jobs nor see each other's writers
+ * (a writer is matched by table name).
+ */
+export const RUN_TAG = process.env.BENCH_TAG ?? Date.now().toString(36).slice(-6);
+if (!/^[a-z0-9]{1,12}$/.test(RUN_TAG)) throw new Error(`BENCH_TAG must be 1-12 lowercase letters or digits, got '${RUN_TAG}'`);
+export const JOB_PREFIX = `bench-upgrade-${RUN_TAG}-`;
 const TERMINAL = ['FINISHED', 'CANCELED', 'FAILED'];
 
 /** The activities exactly as the worker builds them (same poll intervals), for scripts. */
@@ -74,10 +81,10 @@ export interface RunPipeline {
   v2: Deployment;
 }
 
-/** P1/P2 upgrade pipelines are `r<n>` / `bench-upgrade-<n>`, P3 restore pipelines `restore<n>` / `bench-upgrade-restore-<n>`. */
+/** P1/P2 upgrade pipelines are `r<n>_<tag>` / `bench-upgrade-<tag>-<n>`, P3 restore pipelines `restore<n>_<tag>` / `bench-upgrade-<tag>-restore-<n>`. */
 export function pipelineFor(run: number, kind: 'upgrade' | 'restore' = 'upgrade'): RunPipeline {
   const label = kind === 'upgrade' ? 'r' : 'restore';
-  const tables = ['seq_a', 'seq_b'].map((t) => `${DATABASE}.${label}${run}_${t}`);
+  const tables = ['seq_a', 'seq_b'].map((t) => `${DATABASE}.${label}${run}_${RUN_TAG}_${t}`);
   const jobName = `${JOB_PREFIX}${kind === 'upgrade' ? '' : 'restore-'}${run}`;
   const script = (file: string) =>
     demoScript(file, jobName, {
@@ -135,7 +142,7 @@ export async function startV1(pipeline: RunPipeline): Promise<string> {
   return value.jobId;
 }
 
-/** Cancels our live jobs (names starting with bench-upgrade-) and waits until each has stopped. */
+/** Cancels our live jobs (names starting with bench-upgrade-<tag>-) and waits until each has stopped. */
 export async function cancelOurJobs(): Promise<string[]> {
   const { jobs } = await flinkGet<{ jobs: { jid: string; name: string; state: string }[] }>('/jobs/overview');
   const ours = jobs.filter((j) => j.name.startsWith(JOB_PREFIX) && !TERMINAL.includes(j.state));
