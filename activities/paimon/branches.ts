@@ -20,8 +20,9 @@ const callCreateBranch = (t: TableName, branch: Identifier, tag: Identifier): st
 
 /**
  * Idempotent: Paimon refuses a second create_branch of a name ("already exists"), so a refusal
- * looks whether the branch is there. The branches and tags are read only then: a restore makes
- * its undo branches while the job is down, and each read is a batch job.
+ * looks whether the branch is there. The table, its branches and tags are looked up only then: a
+ * restore makes its undo branches while the job is down, and each read is a batch job (each
+ * look-up two statements).
  */
 export async function createBranch(ctx: PaimonContext, input: { table: TableRef; branch: string; tag: string }): Promise<void> {
   const attempted = `createBranch '${label(input?.branch)}' of ${label(input?.table)} from tag '${label(input?.tag)}'`;
@@ -29,10 +30,11 @@ export async function createBranch(ctx: PaimonContext, input: { table: TableRef;
   const branch = identifier('tag', input?.branch, attempted);
   const tag = identifier('tag', input?.tag, attempted);
   await ctx.session(attempted, async (session) => {
-    await requireTables(session, [t], ctx.catalog);
     try {
       await session.run(callCreateBranch(t, branch, tag));
     } catch (refused) {
+      // Looked up only on a refusal, like the branches and tags: a missing table is TableNotFound.
+      await requireTables(session, [t], ctx.catalog);
       try {
         const branches = rowObjects(await session.run(selectBranches(t))).map((r) => String(r.branch_name));
         if (branches.includes(branch)) return;

@@ -101,9 +101,10 @@ export async function tableState(ctx: PaimonContext, input: { table: TableRef; n
     throw fatal(FailureType.InvalidInput, `${attempted}: newerThan must be a whole number, got ${label(input?.newerThan)}.`);
   }
   return ctx.session(attempted, async (session) => {
-    await requireTables(session, [t], ctx.catalog);
     try {
-      const [latest] = await readAgainIfExpired(() => session.rows(selectLatestSnapshot(t, newerThan), LatestSnapshotRow));
+      // Looked up only when the read fails: the restore checks each table with this while the job is down.
+      const read = () => readAgainIfExpired(() => session.rows(selectLatestSnapshot(t, newerThan), LatestSnapshotRow));
+      const [latest] = await readOfTables(session, [t], ctx.catalog, read);
       // A table without a snapshot has never been written.
       if (!latest) return { table: t.ref, latestSnapshotId: null, schemaId: null, totalRecordCount: null, snapshotsNewer: 0 };
       return {

@@ -87,9 +87,11 @@ export async function rollbackToTag(ctx: PaimonContext, input: { table: TableRef
   const t = tableName(input?.table, attempted);
   const tag = identifier('tag', input?.tag, attempted);
   return ctx.session(attempted, async (session) => {
-    await requireTables(session, [t], ctx.catalog);
+    // The table is looked up only when reading its tags fails (readOfTables): the restore rolls
+    // back while the job is down, and the look-up costs two statements. A missing table is still
+    // refused before the procedure is called.
     try {
-      const tags = await readTags(session, t);
+      const tags = await readOfTables(session, [t], ctx.catalog, () => readTags(session, t));
       const target = tags.find((info) => info.tagName === tag);
       if (!target) {
         throw tagMissing(attempted, t, tag, tags.map((info) => info.tagName), 'Nothing was rolled back.');

@@ -126,6 +126,9 @@ describe('tag activities', () => {
     const failure = await expectFatal(run(branches.createBranch, { table, branch: 'undo_other', tag: 'savepoint-424242' }), 'TagMissing');
     expect(failure.message).toContain(`table ${table} has no tag 'savepoint-424242'`);
     expect(failure.message).toContain('No branch was made.');
+    // The table is looked up only after the procedure refused: a missing one is still named.
+    const missing = await expectFatal(run(branches.createBranch, { table: `${DB}.nope`, branch: 'undo_here', tag: 'branch-base' }), 'TableNotFound');
+    expect(missing.message).toContain(`database '${DB}' has no table 'nope'`);
   });
 
   it('awaitTag: stop-with-savepoint tags savepoint-<id> on both tables, and awaitTag sees it', async () => {
