@@ -7,9 +7,10 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { sameLocation } from '../activities/flink/savepoint-metadata';
 import { approveRestore } from '../src/client/approval';
-import { signedBy } from '../test/support/approvals';
+import { signedBy, testApproverActivities } from '../test/support/approvals';
 import { startRestore } from '../src/client/start-restore';
 import { tagFor, type TableRef, type TagInfo } from '../src/domain/model';
+import { APPROVER_KEYS_MAX_WAIT_MS } from '../workflows/activity-options';
 import { planQuery } from '../workflows/restore-messages';
 import { rollbackMismatch } from '../workflows/rollback-check';
 import { breakdown } from './history';
@@ -66,6 +67,8 @@ const APPROVER = 'bench-approver'; // one of test/support/approvals' TEST_APPROV
 const PLAN_POLL_MS = 50;
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+/** The floor reads the keys the bench's worker checks against (the test keyring). */
+const approverKeys = testApproverActivities();
 
 /** What each route is judged by, read from Flink once it finished. */
 async function judged(result: RestoreRunResult, a: PointA, stopReturnedAt?: number, healthReturnedAt?: number): Promise<RestoreRunResult> {
@@ -184,8 +187,10 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
       step('resolveJob', activities.resolveJob, { job: { jobName } }),
     ]);
     if (job.state !== 'RUNNING' || job.jobId !== oldJobId) throw new Error(`the writer is ${job.jobId} ${job.state}, expected ${oldJobId} RUNNING`);
-    const [described, [jobs], points, tagsOf] = await Promise.all([
+    // The writer's latest checkpoint beside the first reads (workflows/restore-plan-reads.ts).
+    const [described, , [jobs], points, tagsOf] = await Promise.all([
       step('describeSinkTables', activities.describeSinkTables, { tables }),
+      step('requireRecentCheckpoint', activities.requireRecentCheckpoint, { jobId: oldJobId }),
       Promise.all([step('findTableJobs', activities.findTableJobs, { tables }), step('listConsumers', activities.listConsumers, { tables })]),
       step('listRestorePoints', activities.listRestorePoints, { jobName, tables }),
       Promise.all(tables.map((table) => step('listTags', activities.listTags, { table }))),
@@ -235,10 +240,14 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
   const sameTags = (x: TablePlan[], y: TablePlan[]) =>
     x.every((t, i) => t.tagSnapshotId === y[i]!.tagSnapshotId && t.recordsAtTag === y[i]!.recordsAtTag);
   try {
+    // As workflows/approval-gate.ts: the approvers' keys before the first plan.
+    await step('awaitApproverKeys', approverKeys.awaitApproverKeys, { maxWaitMs: APPROVER_KEYS_MAX_WAIT_MS });
     const approved = await plan();
     // (the approval, given at once)
     const replanned = await plan();
     if (!sameTags(approved, replanned)) throw new Error('the plan changed between approval and re-planning');
+    // As workflows/restore.ts' stopWriter: the parallelism the restored job keeps, read before the stop.
+    await step('jobParallelism', activities.jobParallelism, { jobId: oldJobId });
     const savepoint = await step('stopWithSavepoint', activities.stopWithSavepoint, { jobId: oldJobId, triggerId: hex(16), drain: false });
     result.todaysSavepointPath = savepoint.path;
     const todaysTag = tagFor(savepoint.savepointId);
