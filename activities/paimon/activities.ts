@@ -5,7 +5,7 @@ import { SqlGatewayClient } from '../sql-gateway/client';
 import { awaitTag } from './await-tag';
 import { commitsByUser } from './commit-users';
 import { listConsumers } from './consumers';
-import { paimonContext } from './context';
+import { paimonContext, type PaimonContext } from './context';
 import { ReadSlots } from './read-cluster';
 import type { SqlGateway } from './session';
 import { describeSinkTables, tableState } from './tables';
@@ -18,10 +18,11 @@ export interface PaimonActivityOptions {
   gateway?: SqlGateway;
 }
 
-export function createPaimonActivities(
-  config: Pick<Config, 'flink' | 'sqlGateway' | 'paimon'>,
-  options: PaimonActivityOptions = {},
-): PaimonActivities {
+/**
+ * The gateway client and the sessions every Paimon activity of a worker shares (the branch
+ * activities too): a session a read left idle serves the next statement, whichever activity it is.
+ */
+export function createPaimonContext(config: Pick<Config, 'flink' | 'sqlGateway' | 'paimon'>, options: PaimonActivityOptions = {}): PaimonContext {
   // The gateway is part of the Flink deployment, so it takes Flink's auth header, CA and timeout.
   const gateway =
     options.gateway ??
@@ -31,7 +32,14 @@ export function createPaimonActivities(
       authHeader: config.flink.authHeader,
       caFile: config.flink.caFile,
     });
-  const ctx = paimonContext(gateway, config.paimon, options.pollIntervalMs ?? config.paimon.tagPollIntervalMs, new ReadSlots(config));
+  return paimonContext(gateway, config.paimon, options.pollIntervalMs ?? config.paimon.tagPollIntervalMs, new ReadSlots(config));
+}
+
+export function createPaimonActivities(
+  config: Pick<Config, 'flink' | 'sqlGateway' | 'paimon'>,
+  options: PaimonActivityOptions = {},
+  ctx: PaimonContext = createPaimonContext(config, options),
+): PaimonActivities {
   return {
     describeSinkTables: (input) => describeSinkTables(ctx, input),
     listTags: (input) => listTags(ctx, input),

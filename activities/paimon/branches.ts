@@ -50,13 +50,20 @@ export async function createBranch(ctx: PaimonContext, input: { table: TableRef;
   });
 }
 
-export function createPaimonBranchActivities(config: Pick<Config, 'flink' | 'sqlGateway' | 'paimon'>): PaimonBranchActivities {
-  const gateway = new SqlGatewayClient({
-    url: config.sqlGateway.url,
-    requestTimeoutMs: config.flink.requestTimeoutMs,
-    authHeader: config.flink.authHeader,
-    caFile: config.flink.caFile,
-  });
-  const ctx = paimonContext(gateway, config.paimon, 2_000, new ReadSlots(config));
-  return { createBranch: (input) => createBranch(ctx, input) };
+/** With `ctx`, the sessions the other Paimon activities use (createPaimonContext): a restore's undo branches take the sessions its reads left idle. */
+export function createPaimonBranchActivities(config: Pick<Config, 'flink' | 'sqlGateway' | 'paimon'>, ctx?: PaimonContext): PaimonBranchActivities {
+  const context =
+    ctx ??
+    paimonContext(
+      new SqlGatewayClient({
+        url: config.sqlGateway.url,
+        requestTimeoutMs: config.flink.requestTimeoutMs,
+        authHeader: config.flink.authHeader,
+        caFile: config.flink.caFile,
+      }),
+      config.paimon,
+      2_000,
+      new ReadSlots(config),
+    );
+  return { createBranch: (input) => createBranch(context, input) };
 }
