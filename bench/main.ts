@@ -25,7 +25,7 @@ import { runRestoreBench, summariseP3 } from './restore-bench';
 import type { Route, RouteResult } from './routes';
 import { millis, mib, ratio, seconds, table, verdict, type Row } from './stats';
 import { config } from './stack';
-import { pathText } from './why';
+import { cpuText, pathText } from './why';
 import { runUpgradeBench, summariseP1, summariseP2 } from './upgrade-bench';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -93,6 +93,7 @@ function p1Rows(p1: ReturnType<typeof summariseP1>): Row[] {
         `${millis(p1.stepMedianMs.workflow.checkDeployments ?? NaN)} / ${millis(p1.stepMedianMs.workflow.requireRecentCheckpoint ?? NaN)}, ` +
         `${millis(p1.stepMedianMs.direct.checkDeployments ?? NaN)} / ${millis(p1.stepMedianMs.direct.requireRecentCheckpoint ?? NaN)}`,
     },
+    { part: 'P1', metric: 'CPU s during the route, wf / direct', value: cpuText(p1.cpuMedianMs.workflow, p1.cpuMedianMs.direct) },
     ...whyRows('P1', p1.whyCostlierInWorker),
     { part: 'P1', metric: 'after the stop (call: returned +ms), workflow', value: pathText(p1.afterStopMs.workflow) },
     { part: 'P1', metric: 'after the stop (call: returned +ms), direct', value: pathText(p1.afterStopMs.direct) },
@@ -143,6 +144,7 @@ function p3Rows(p3: ReturnType<typeof summariseP3>): Row[] {
     { part: 'P3', metric: 'after the stop (call: returned +ms), workflow', value: pathText(p3.afterStopMs.workflow) },
     { part: 'P3', metric: 'after the stop (call: returned +ms), direct', value: pathText(p3.afterStopMs.direct) },
     { part: 'P3', metric: 'after the stop (call: returned +ms), minimal', value: pathText(p3.afterStopMs.minimal) },
+    { part: 'P3', metric: 'CPU s during the route, wf / direct / minimal', value: cpuText(p3.cpuMedianMs.workflow, p3.cpuMedianMs.direct, p3.cpuMedianMs.minimal) },
     ...whyRows('P3', p3.whyCostlierInWorker),
     {
       part: 'P3',

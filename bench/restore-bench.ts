@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { RestorePointStore } from '../activities/catalog/store';
 import { tagFor } from '../src/domain/model';
+import { withCpu } from './cpu';
 import { runRounds } from './rounds';
 import { restoreDirect, restoreMinimal, restoreViaWorkflow, type PointA, type RestoreRoute, type RestoreRunResult } from './restore-routes';
 import {
@@ -21,7 +22,7 @@ import {
   type RunPipeline,
 } from './stack';
 import { activityCallsOf, median, sameCalls } from './stats';
-import { afterStop, costMedians, whyCostlier } from './why';
+import { afterStop, costMedians, cpuMedians, whyCostlier } from './why';
 
 export const RESTORE_ROUTES: RestoreRoute[] = ['workflow', 'direct', 'minimal'];
 
@@ -79,12 +80,14 @@ export async function runRestoreBench({ runs, log }: { runs: number; log: (line:
     async runRoute(route, p, { client, taskQueue }) {
       const { oldJobId, a } = await withPointA(p);
       savepoints.push(a.path);
-      const result =
+      const { value: result, cpuMs } = await withCpu(() =>
         route === 'workflow'
-          ? await restoreViaWorkflow(client, taskQueue, p, a, oldJobId)
+          ? restoreViaWorkflow(client, taskQueue, p, a, oldJobId)
           : route === 'direct'
-            ? await restoreDirect(p, a, oldJobId)
-            : await restoreMinimal(p, a, oldJobId);
+            ? restoreDirect(p, a, oldJobId)
+            : restoreMinimal(p, a, oldJobId),
+      );
+      result.cpuMs = cpuMs;
       if (result.todaysSavepointPath) savepoints.push(result.todaysSavepointPath);
       return result;
     },
@@ -132,6 +135,7 @@ export function summariseP3(results: RestoreRunResult[]) {
     whyCostlierInWorker: whyCostlier(costMedians(wf), costMedians(dr)),
     /** what ran between the stop and the deploy, each call's end after the stop returned */
     afterStopMs: { workflow: afterStop(wf), direct: afterStop(dr), minimal: afterStop(mn) },
+    cpuMedianMs: { workflow: cpuMedians(wf), direct: cpuMedians(dr), minimal: cpuMedians(mn) },
     approvalMedianMs: {
       planSeen: med(wf, (r) => r.workflow?.planSeenMs),
       approveAnswered: med(wf, (r) => r.workflow?.approveAnsweredMs),

@@ -65,6 +65,8 @@ export interface RouteResult {
     completedToResultMs: number;
   };
   manual?: { restoredFrom?: string; restoredFromSavepoint: boolean };
+  /** CPU ms per process of the stack while the route ran (cpu.ts) */
+  cpuMs?: Record<string, number>;
 }
 
 /**

@@ -6,9 +6,10 @@ import { RestorePointStore } from '../activities/catalog/store';
 import { manual, MANUAL_COMMANDS, removeManualScripts } from './manual-route';
 import { runRounds } from './rounds';
 import { direct, viaWorkflow, type Route, type RouteResult } from './routes';
+import { withCpu } from './cpu';
 import { config, pipelineFor, removeSavepoints, startV1 } from './stack';
 import { activityCallsOf, median, sameCalls } from './stats';
-import { afterStop, costMedians, whyCostlier } from './why';
+import { afterStop, costMedians, cpuMedians, whyCostlier } from './why';
 
 export interface UpgradeBenchOptions {
   runs: number;
@@ -25,11 +26,14 @@ export async function runUpgradeBench({ runs, routes, log }: UpgradeBenchOptions
     pipelineFor: (n) => pipelineFor(n),
     async runRoute(route, p, { client, taskQueue }) {
       const oldJobId = await startV1(p);
-      return route === 'workflow'
-        ? viaWorkflow(client, taskQueue, p, oldJobId)
-        : route === 'direct'
-          ? direct(p, oldJobId)
-          : manual(p, oldJobId, route === 'manual-cli' ? 'cli' : 'rest');
+      const { value, cpuMs } = await withCpu(() =>
+        route === 'workflow'
+          ? viaWorkflow(client, taskQueue, p, oldJobId)
+          : route === 'direct'
+            ? direct(p, oldJobId)
+            : manual(p, oldJobId, route === 'manual-cli' ? 'cli' : 'rest'),
+      );
+      return { ...value, cpuMs };
     },
     async cleanUp(pipelines, results) {
       await removeSavepoints(results.flatMap((r) => (r.savepointPath ? [r.savepointPath] : [])));
@@ -104,6 +108,7 @@ export function summariseP1(results: RouteResult[]) {
     costMedians: { workflow: costMedians(wf), direct: costMedians(dr) },
     whyCostlierInWorker: whyCostlier(costMedians(wf), costMedians(dr)),
     afterStopMs: { workflow: afterStop(wf), direct: afterStop(dr) },
+    cpuMedianMs: { workflow: cpuMedians(wf), direct: cpuMedians(dr) },
     stepMedianMs: { workflow: stepMedians(wf), direct: stepMedians(dr) },
     scheduleToStartMedianMs: stepMedians(wf, 'scheduleToStartMs'),
     dispatchMedianMs: stepMedians(wf, 'dispatchMs'),

@@ -73,3 +73,15 @@ export const pathText = (path: { name: string; endedAfterMs: number }[], until =
   const end = path.findIndex((p) => p.name === until);
   return (end < 0 ? path : path.slice(0, end + 1)).map((p) => `${p.name} +${Math.round(p.endedAfterMs)}`).join(', ');
 };
+
+/** Median CPU ms per process over the runs (cpu.ts). */
+export function cpuMedians(runs: { cpuMs?: Record<string, number> }[]): Record<string, number> {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.cpuMs ?? {})))];
+  return Object.fromEntries(names.map((n) => [n, median(runs.map((r) => r.cpuMs?.[n] ?? Number.NaN))]));
+}
+
+/** `process a / b / c` for each process, in the order of the first route's figures. */
+export const cpuText = (...routes: Record<string, number>[]): string =>
+  Object.keys(routes[0] ?? {})
+    .map((name) => `${name} ${routes.map((r) => (Number.isFinite(r[name]) ? (r[name]! / 1000).toFixed(1) : 'n/a')).join(' / ')}`)
+    .join('; ');
