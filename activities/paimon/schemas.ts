@@ -35,6 +35,15 @@ export const LatestSnapshotRow = z.object({
   newer_snapshots: z.number().int().nullable(),
 });
 
+/**
+ * A row of selectTagsAndNewerSnapshots: a tag, or (tag_name null) the latest snapshot's id in
+ * snapshot_id and how many snapshots are newer than the tag's (both null when the tag is missing).
+ */
+export const TagOrNewerSnapshotsRow = z.union([
+  TagRow.extend({ newer_snapshots: z.null() }),
+  z.object({ tag_name: z.null(), snapshot_id: z.number().int().nullable(), newer_snapshots: z.number().int().nullable() }),
+]);
+
 /** `CALL sys.rollback_to(...)`'s one row. */
 export const RollbackRow = z.object({
   previous_snapshot_id: z.number().int(),

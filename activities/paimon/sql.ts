@@ -80,6 +80,22 @@ export function selectLatestSnapshot(t: TableName, newerThan?: number): string {
   );
 }
 
+/**
+ * The table's tags and, in one more row with a null tag_name, how many existing snapshots are newer
+ * than `tag`'s and the latest snapshot's id (null when the tag is missing): one job where a tags
+ * read and a count would be two. The snapshot ids meet the tag's in a join, not as a literal, so
+ * nothing is pushed down as a range (see selectLatestSnapshot).
+ */
+export function selectTagsAndNewerSnapshots(t: TableName, tag: Identifier): string {
+  const tags = system(t, 'tags');
+  return (
+    `SELECT ${TAG_COLUMNS}, CAST(NULL AS BIGINT) AS newer_snapshots FROM ${tags} UNION ALL ` +
+    'SELECT CAST(NULL AS STRING), MAX(s.snapshot_id), CAST(NULL AS BIGINT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BIGINT), ' +
+    'CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS STRING), SUM(CASE WHEN s.snapshot_id > g.snapshot_id THEN 1 ELSE 0 END) ' +
+    `FROM ${system(t, 'snapshots')} s, ${tags} g WHERE g.tag_name = ${literal(tag)}`
+  );
+}
+
 export function callCreateTag(t: TableName, tag: Identifier, snapshotId?: number): string {
   const snapshot = snapshotId === undefined ? '' : `, snapshot_id => ${wholeNumber(snapshotId)}`;
   return `CALL sys.create_tag(\`table\` => ${tableLiteral(t)}, tag => ${literal(tag)}${snapshot})`;

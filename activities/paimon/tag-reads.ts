@@ -2,9 +2,10 @@
 import type { z } from 'zod';
 import type { TableRef, TagInfo } from '../../src/domain/model';
 import type { TableName } from './identifiers';
-import { TableTagRow, TagRow } from './schemas';
+import { TableTagRow, TagOrNewerSnapshotsRow, TagRow } from './schemas';
 import type { PaimonSession } from './session';
-import { selectTags, selectTagsOf } from './sql';
+import { selectTags, selectTagsAndNewerSnapshots, selectTagsOf } from './sql';
+import type { Identifier } from './identifiers';
 
 const tagInfo = (r: z.infer<typeof TagRow>): TagInfo => ({
   tagName: r.tag_name,
@@ -43,4 +44,24 @@ export async function readTagsOfTables(session: PaimonSession, tables: TableName
   for (const row of await session.rows(selectTagsOf(tables), TableTagRow)) tags[row.table_ref]?.push(tagInfo(row));
   for (const list of Object.values(tags)) list.sort(bySnapshot);
   return tags;
+}
+
+/**
+ * The table's tags (oldest snapshot first), and how many existing snapshots are newer than `tag`'s
+ * with the latest snapshot's id (undefined when the tag is missing): one read.
+ */
+export async function readTagsAndNewerSnapshots(
+  session: PaimonSession,
+  t: TableName,
+  tag: Identifier,
+): Promise<{ tags: TagInfo[]; before?: { latestSnapshotId: number | null; newerSnapshots: number } }> {
+  const rows = await session.rows(selectTagsAndNewerSnapshots(t, tag), TagOrNewerSnapshotsRow);
+  const tags: TagInfo[] = [];
+  let before: { latestSnapshotId: number | null; newerSnapshots: number } | undefined;
+  for (const row of rows) {
+    if (row.tag_name !== null) tags.push(tagInfo(row));
+    else if (row.newer_snapshots !== null) before = { latestSnapshotId: row.snapshot_id, newerSnapshots: row.newer_snapshots };
+  }
+  tags.sort(bySnapshot);
+  return before ? { tags, before } : { tags };
 }

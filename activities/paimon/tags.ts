@@ -6,9 +6,9 @@ import { FailureType, fatal } from '../errors';
 import { label, type PaimonContext } from './context';
 import { tagConflict, tagMissing, translate } from './failures';
 import { identifier, tableName, tableNames } from './identifiers';
-import { LatestSnapshotRow, RollbackRow } from './schemas';
-import { callCreateTag, callDeleteTag, callRollbackTo, selectLatestSnapshot } from './sql';
-import { readTags, readTagsOfTables } from './tag-reads';
+import { RollbackRow } from './schemas';
+import { callCreateTag, callDeleteTag, callRollbackTo } from './sql';
+import { readTags, readTagsAndNewerSnapshots, readTagsOfTables } from './tag-reads';
 import { readAgainIfExpired, readOfTables, requireTables, unique } from './tables';
 
 export async function listTags(ctx: PaimonContext, input: { table: TableRef }): Promise<TagInfo[]> {
@@ -77,8 +77,9 @@ export async function deleteTag(ctx: PaimonContext, input: { table: TableRef; ta
  * Rolls the table back to the tag's snapshot. Paimon 1.3 deletes every newer snapshot AND every
  * tag on a newer snapshot (docs/paimon-rollback.md), so this cannot be undone with a tag taken
  * before it. Nothing may write the table meanwhile: the caller stops the job first.
- * With `count`, what it deletes is counted first from `$snapshots` (one more short read): the
- * figures are what happened, not the plan's, which the writer's last commits moved.
+ * With `count`, what it deletes is counted first from `$snapshots`, in the same read as the tags
+ * (one batch job: the restore rolls back while its job is down): the figures are what happened, not
+ * the plan's, which the writer's last commits moved.
  * Idempotent: a second call finds the table already at the tag and changes nothing (and counts
  * nothing deleted).
  */
@@ -91,12 +92,14 @@ export async function rollbackToTag(ctx: PaimonContext, input: { table: TableRef
     // back while the job is down, and the look-up costs two statements. A missing table is still
     // refused before the procedure is called.
     try {
-      const tags = await readOfTables(session, [t], ctx.catalog, () => readTags(session, t));
+      // With `count`, the tags and the count in one read: the restore rolls back while the job is down.
+      const { tags, before } = await readOfTables(session, [t], ctx.catalog, () =>
+        input.count === true ? readAgainIfExpired(() => readTagsAndNewerSnapshots(session, t, tag)) : readTags(session, t).then((all) => ({ tags: all, before: undefined })),
+      );
       const target = tags.find((info) => info.tagName === tag);
       if (!target) {
         throw tagMissing(attempted, t, tag, tags.map((info) => info.tagName), 'Nothing was rolled back.');
       }
-      const [before] = input.count === true ? await readAgainIfExpired(() => session.rows(selectLatestSnapshot(t, target.snapshotId), LatestSnapshotRow)) : [];
       const [result] = await session.rows(callRollbackTo(t, tag), RollbackRow);
       log.info('rolled a Paimon table back to a tag', {
         table: t.ref,
@@ -106,8 +109,8 @@ export async function rollbackToTag(ctx: PaimonContext, input: { table: TableRef
       });
       if (input.count !== true) return undefined;
       return {
-        previousSnapshotId: result?.previous_snapshot_id ?? before?.snapshot_id ?? null,
-        snapshotsDeleted: before?.newer_snapshots ?? 0,
+        previousSnapshotId: result?.previous_snapshot_id ?? before?.latestSnapshotId ?? null,
+        snapshotsDeleted: before?.newerSnapshots ?? 0,
         tagsDeleted: tags.filter((info) => info.snapshotId > target.snapshotId).map((info) => info.tagName),
       };
     } catch (err) {

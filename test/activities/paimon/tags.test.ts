@@ -109,6 +109,11 @@ describe('tag activities', () => {
     expect(failure.message).toContain('its tags: at-first, at-latest');
     expect(failure.message).toContain('Nothing was rolled back.');
     expect(gateway.statements.filter((s) => s.includes('rollback_to'))).toEqual([]);
+    // Counting what it would delete (the restore's call): the tags and the count in one read, the same refusal.
+    const counted = await expectFatal(run(paimon.rollbackToTag, { table, tag: 'savepoint-424242', count: true }), 'TagMissing');
+    expect(counted.message).toContain('its tags: at-first, at-latest');
+    expect(gateway.statements.filter((s) => s.includes('rollback_to'))).toEqual([]);
+    expect(gateway.statements.filter((s) => /^SELECT/.test(s))).toHaveLength(2);
     await expect(run(paimon.tableState, { table })).resolves.toEqual(before);
   });
 
