@@ -267,7 +267,8 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
     // Every table rolled back at once, each checked after its own rollback.
     await Promise.all(
       approved.map(async (t) => {
-        await step('rollbackToTag', activities.rollbackToTag, { table: t.table, tag: a.tag });
+        // With the count of what it deleted, as workflows/restore.ts asks for it.
+        await step('rollbackToTag', activities.rollbackToTag, { table: t.table, tag: a.tag, count: true });
         const state = await step('tableState', activities.tableState, { table: t.table });
         const mismatch = rollbackMismatch(t, state);
         if (mismatch.length > 0) throw new Error(`after rollback_to ${t.table} is not at tag ${a.tag}: ${mismatch.join('; ')}`);
