@@ -16,7 +16,7 @@ interface TablePlan {
   newerTags: { tag: string; snapshotId: number }[];
 }
 
-/** The floor: the restore workflow's activity calls (workflows/restore.ts, restore-plan.ts), in its order, with its checks. */
+/** The floor: the restore workflow's activity calls (workflows/restore.ts and its steps, restore-plan.ts), in its order, with its checks. */
 export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string): Promise<RestoreRunResult> {
   const { steps, ended, step } = stepper();
   const result: RestoreRunResult = { route: 'direct', run: p.run, ok: false, wallMs: Number.NaN, downtimeMs: Number.NaN, oldJobId, steps };
@@ -100,7 +100,7 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
     if (stale.length > 0) throw new Error(`tag ${todaysTag} is stale on ${stale.map((t) => t.table).join(', ')}`);
 
     const undo = `before_restore_${hex(4)}`;
-    // As workflows/restore.ts makes them: every table's undo branch at once, from today's tag.
+    // As workflows/restore-undo.ts makes them: every table's undo branch at once, from today's tag.
     await Promise.all(held.map((t) => step('createBranch', activities.createBranch, { table: t.table, branch: undo, tag: todaysTag })));
     // Every table rolled back at once, each checked after its own rollback.
     await Promise.all(

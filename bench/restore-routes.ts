@@ -1,8 +1,9 @@
 // P3's three ways to restore a pipeline and its sink tables to restore point A (an intermediate
 // savepoint and its `savepoint-<id>` tag): the restore workflow with the approval given as soon as
 // the plan is there; the floor (restore-floor.ts), its activity calls made one after another
-// in-process with the same inputs and checks; and the bare minimum (stop with a savepoint, rollback_to every table,
-// restart from A), which shows what the plan, the re-checks and the undo branch cost.
+// in-process with the same inputs and checks; and the bare minimum (stop with a savepoint,
+// rollback_to every table, restart from A), which shows what the plan, the re-checks and the undo
+// branch cost.
 import type { Client } from '@temporalio/client';
 import { approveRestore } from '../src/client/approval';
 import { signedBy } from '../test/support/approvals';
