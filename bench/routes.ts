@@ -64,10 +64,10 @@ export interface RouteResult {
 
 /**
  * Whether the upgrade workflow in this tree reads each sink table's tags before the savepoint
- * (workflows/tag-guard.ts). The floor makes the same calls, or it would not be the same work; the
+ * (workflows/tag-guard.ts, called from its checks before the stop, workflows/upgrade-preflight.ts). The floor makes the same calls, or it would not be the same work; the
  * summary checks run by run that both made the same activity calls.
  */
-export const WORKFLOW_TAG_GUARD = /savepointTags(Before|Ahead)\(/.test(readFileSync(path.join(repoRoot(), 'workflows', 'upgrade.ts'), 'utf8'));
+export const WORKFLOW_TAG_GUARD = /savepointTags(Before|Ahead)\(/.test(readFileSync(path.join(repoRoot(), 'workflows', 'upgrade-preflight.ts'), 'utf8'));
 
 /** Runs activities one after another in-process, timing each as a step (the direct routes). */
 export function stepper() {

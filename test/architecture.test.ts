@@ -62,7 +62,7 @@ describe('layers', () => {
     const wrong = files.flatMap((file) => importsOf(file).flatMap(({ target, typeOnly }) => wrongImport(file, target, typeOnly) ?? []));
     expect(wrong).toEqual([]);
     // The check sees the imports it judges: workflows do import activities' types.
-    expect(importsOf('workflows/restore.ts')).toContainEqual({ target: 'activities/contract.ts', typeOnly: true });
+    expect(importsOf('workflows/start-version.ts')).toContainEqual({ target: 'activities/contract.ts', typeOnly: true });
   });
 
   it('would catch an import that runs upwards or a workflow importing an activity module', () => {

@@ -2,7 +2,7 @@
 // newer tag, and the restored run counts checkpoint ids on from the restore point, so the next
 // savepoints take those ids again. Their records are moved aside as lost (kept, with why), so the
 // catalog neither offers them nor refuses the new savepoints of the same ids.
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import { restCall } from './activity-options';
 import type { RestorePlan, RestoreStatus } from './restore-messages';
@@ -11,7 +11,7 @@ import { messageOf } from './saga';
 const { markRestorePointsLost } = proxyActivities<Activities>(restCall);
 
 /** Histories recorded before this patch left the deleted points' records as they were. */
-export const RESTORE_MARKS_LOST_POINTS = 'restore-marks-lost-points';
+const RESTORE_MARKS_LOST_POINTS = 'restore-marks-lost-points';
 
 type LostPoints = Pick<RestoreStatus, 'restorePointsMarkedLost' | 'restorePointsNotMarkedLost'>;
 
@@ -20,6 +20,7 @@ type LostPoints = Pick<RestoreStatus, 'restorePointsMarkedLost' | 'restorePoints
  * rollback acted on) as lost. Never fails: what could not be marked is reported, and the restore goes on.
  */
 export function markLostRestorePoints(plan: RestorePlan): Promise<LostPoints> {
+  if (!patched(RESTORE_MARKS_LOST_POINTS)) return Promise.resolve({});
   const tagsDeleted = plan.tables.flatMap((t) =>
     t.tagsDeleted.filter((d) => t.restorePointsLost.includes(d.tag)).map((d) => ({ table: t.table, ...d })),
   );

@@ -10,15 +10,15 @@ import type { Activities, DeployParallelism, RetainedState } from '../activities
 import { FailureType } from '../src/domain/failure-types';
 import { humanDuration } from '../src/domain/durations';
 import type { Deployment, JobState } from '../src/domain/model';
-import { longRunning, restCall, submitCall } from './activity-options';
+import { longRunning, restCall } from './activity-options';
 import { failureType, fatal, STOPPED } from './job-steps';
 import type { Progress } from './progress';
 import type { PlanOtherWriter, RestoreStatus } from './restore-messages';
 import { messageOf } from './saga';
+import { startVersion } from './start-version';
 import { stepToken } from './tokens';
 
 const rest = proxyActivities<Activities>(restCall);
-const submit = proxyActivities<Activities>(submitCall);
 const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
 
 /** Histories recorded before this patch ended a failed stop with the activity's failure alone. */
@@ -29,7 +29,7 @@ export interface FailedStop {
   /** the stop's failure */
   err: unknown;
   deployment: Deployment;
-  parallelism: { parallelism?: DeployParallelism };
+  parallelism?: DeployParallelism;
   healthTimeout: number;
   otherWriters: PlanOtherWriter[];
   progress: Progress<RestoreStatus>;
@@ -104,16 +104,14 @@ async function observe(jobId: string): Promise<Omit<RetainedState, 'state'> & { 
 
 async function restart(f: FailedStop, path: string): Promise<string> {
   f.progress.enter('restarting-writer');
-  const since = Date.now();
-  const { jobId } = await submit.deployJob({
-    deployment: f.deployment,
-    deployToken: stepToken('restart-writer-after-failed-stop'),
-    savepointPath: path,
-    ...f.parallelism,
-  });
-  f.progress.note({ restartedJobId: jobId });
-  f.progress.enter('awaiting-writer-health');
-  const health = await waitUpTo(f.healthTimeout).awaitHealthy({ jobId, since, timeoutMs: f.healthTimeout });
+  const { deployment, parallelism, healthTimeout } = f;
+  const { jobId, health } = await startVersion(
+    { deployment, token: stepToken('restart-writer-after-failed-stop'), savepointPath: path, parallelism, healthTimeout },
+    (jobId) => {
+      f.progress.note({ restartedJobId: jobId });
+      f.progress.enter('awaiting-writer-health');
+    },
+  );
   if (!health.healthy) throw ApplicationFailure.nonRetryable(`job ${jobId} is not healthy: ${health.reason ?? health.state}`);
   return jobId;
 }

@@ -85,3 +85,22 @@ export async function recordUpgradeOutcomeOf(
     log.warn('the upgrade outcome was not recorded with its restore point; retention keeps the point', { savepointId, error: messageOf(err) }),
   );
 }
+
+/** The upgrade's restore point: recorded beside the deploy of the new version, its outcome once the upgrade ends. */
+export class UpgradePoint {
+  private recorded?: { savepoint: Savepoint; recording: Promise<UpgradeRestorePoint> };
+
+  constructor(private readonly upgrade: Omit<UpgradeSavepoint, 'savepoint'>) {}
+
+  /** Starts recording the savepoint the old version stopped at; never fails (recordUpgradeSavepoint). */
+  record(savepoint: Savepoint): Promise<UpgradeRestorePoint> {
+    const recording = recordUpgradeSavepoint({ ...this.upgrade, savepoint });
+    this.recorded = { savepoint, recording };
+    return recording;
+  }
+
+  /** How the upgrade ended, with the point if it was recorded. */
+  async outcome(ended: 'succeeded' | 'failed'): Promise<void> {
+    if (this.recorded) await recordUpgradeOutcomeOf(this.recorded.recording, { oldJob: this.upgrade.oldJob, savepoint: this.recorded.savepoint }, ended);
+  }
+}

@@ -29,7 +29,7 @@ async function snapshots(tag: string): Promise<{ latest: Map<string, number>; at
   return { latest: byTable(latest), atTag: byTable(atTag) };
 }
 
-/** The table lists of a restore that stopped half-way (workflows/restore.ts rollBack). */
+/** The table lists of a restore that stopped half-way (workflows/restore-rollback.ts rollBack). */
 function halfWayLists(reason: string): { done: string[]; notDone: string[] } | undefined {
   const m = /Rolled back to savepoint-\d+: (.*?); NOT rolled back: (.*?)\. No job was started\./.exec(reason);
   const list = (s: string) => (s === 'none' ? [] : s.split(', '));

@@ -1,0 +1,96 @@
+// The restore's stop of the writer, once the approved plan still holds: stop it with a savepoint
+// (today's state stays a restore point) or cancel it, and wait until every sink table has the tag
+// of that savepoint. The undo of the stop, registered right after it, starts the writer again from
+// today's savepoint at the parallelism it ran at.
+import { patched, proxyActivities } from '@temporalio/workflow';
+import type { Activities, DeployParallelism } from '../activities/contract';
+import { humanDuration } from '../src/domain/durations';
+import { tagFor, type Deployment } from '../src/domain/model';
+import { longRunning, restCall, savepointWait } from './activity-options';
+import { cancelAndWait, fatal } from './job-steps';
+import { WorkflowFailureType } from './messages';
+import type { Progress } from './progress';
+import type { RestoreParams } from './restore-input';
+import type { RestorePlan, RestoreStatus } from './restore-messages';
+import type { PlanFor } from './restore-plan';
+import { afterFailedStop, RESTORE_ACTS_ON_FAILED_STOP } from './restore-stop-failed';
+import type { Saga } from './saga';
+import { startVersion } from './start-version';
+import { stepToken } from './tokens';
+import { keptParallelism } from './upgrade-shape';
+
+const rest = proxyActivities<Activities>(restCall);
+const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
+const savepointUpTo = (timeoutMs: number) => proxyActivities<Activities>(savepointWait(timeoutMs));
+
+/** Histories recorded before this patch started the job at the parallelism its script or jar gives. */
+const KEEP_WRITER_PARALLELISM = 'restore-keeps-writer-parallelism';
+
+export type StoppedWriter = NonNullable<PlanFor['stopped']>;
+
+/** The writer as this restore left it: `stopped` once it stopped it. */
+export interface WriterStop {
+  stopped?: StoppedWriter;
+  /** the parallelism it ran at (set apart by an upgrade): the job started next runs at it */
+  parallelism?: DeployParallelism;
+}
+
+/** Stops the writer the plan names; registers its restart on `saga` once it stopped with a savepoint. */
+export async function stopWriter(plan: RestorePlan, params: RestoreParams, progress: Progress<RestoreStatus>, saga: Saga): Promise<WriterStop> {
+  const { options, deployment, sinkTables: tables } = params;
+  const jobId = plan.writer.jobId!;
+  let parallelism: DeployParallelism | undefined;
+  if (patched(KEEP_WRITER_PARALLELISM)) {
+    parallelism = keptParallelism(await rest.jobParallelism({ jobId })).parallelism;
+    if (parallelism) progress.note({ writerParallelism: parallelism });
+  }
+  progress.enter('stopping-writer');
+  if (plan.writer.action === 'cancel') {
+    await cancelAndWait(jobId);
+    return { stopped: { jobId }, parallelism };
+  }
+  // A failed stop says what Flink shows the writer in, and starts it again if it is not running.
+  const actsOnFailure = patched(RESTORE_ACTS_ON_FAILED_STOP);
+  const stop = savepointUpTo(options.savepointTimeout).stopWithSavepoint({ jobId, triggerId: stepToken('stop-with-savepoint'), drain: options.drain });
+  const savepoint = !actsOnFailure
+    ? await stop
+    : await stop.catch(async (err: unknown) => {
+        const failedStop = { jobId, err, deployment, parallelism, healthTimeout: options.healthTimeout };
+        throw await afterFailedStop({ ...failedStop, otherWriters: plan.otherWriters ?? [], progress });
+      });
+  const tag = tagFor(savepoint.savepointId);
+  progress.note({ todaysSavepoint: { savepointId: savepoint.savepointId, path: savepoint.path, tag } });
+  saga.add(() => restartWriter({ deployment, savepointPath: savepoint.path, parallelism, healthTimeout: options.healthTimeout }, progress));
+  // Paimon tags a stop-with-savepoint when the commit of its final checkpoint lands: until the
+  // tag is there, that commit may still come, and it must not land after the rollback.
+  progress.enter('awaiting-savepoint-tag');
+  // The tables' tags as read when today's tag was there: what planAfterStop checks.
+  const { missing, tags: tagsAfterStop } = await waitUpTo(options.tagTimeout).awaitTag({ tables, tag, timeoutMs: options.tagTimeout, withTags: true });
+  if (missing.length > 0) {
+    throw fatal(
+      WorkflowFailureType.TagMissing,
+      `the writer stopped with savepoint ${savepoint.savepointId}, but tag '${tag}' did not appear on ${missing.join(', ')} ` +
+        `within ${humanDuration(options.tagTimeout)}; nothing was rolled back`,
+    );
+  }
+  return { stopped: { jobId, savepoint: { savepointId: savepoint.savepointId, path: savepoint.path, tag }, tagsAfterStop }, parallelism };
+}
+
+interface WriterToRestart {
+  deployment: Deployment;
+  savepointPath: string;
+  parallelism?: DeployParallelism;
+  healthTimeout: number;
+}
+
+/** Today's savepoint is the state the writer stopped with: start it again from there. */
+async function restartWriter(writer: WriterToRestart, progress: Progress<RestoreStatus>): Promise<void> {
+  progress.enter('restarting-writer');
+  const { jobId, health } = await startVersion({ ...writer, token: stepToken('restart-writer') }, (jobId) => {
+    progress.note({ restartedJobId: jobId });
+    progress.enter('awaiting-writer-health');
+  });
+  if (!health.healthy) {
+    throw fatal(WorkflowFailureType.RollbackUnhealthy, `the writer restarted from ${writer.savepointPath} (job ${jobId}) is not healthy: ${health.reason ?? health.state}`);
+  }
+}
