@@ -1,10 +1,15 @@
 // P3's floor: the restore workflow's activity calls made one after another in-process, with the
 // same inputs and checks, and nothing of Temporal in between.
 import { tagFor, type TableRef, type TagInfo } from '../src/domain/model';
+import { APPROVER_KEYS_MAX_WAIT_MS } from '../workflows/activity-options';
 import { rollbackMismatch } from '../workflows/rollback-check';
+import { testApproverActivities } from '../test/support/approvals';
 import { deployAndCheck, hex, judged, RESTORE_TIMEOUTS, type PointA, type RestoreRunResult } from './restore-run';
 import { stepper } from './routes';
 import { activities, type RunPipeline } from './stack';
+
+/** The floor reads the keys the bench's worker checks against (the test keyring). */
+const approverKeys = testApproverActivities();
 
 interface TablePlan {
   table: TableRef;
@@ -33,8 +38,10 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
       step('resolveJob', activities.resolveJob, { job: { jobName } }),
     ]);
     if (job.state !== 'RUNNING' || job.jobId !== oldJobId) throw new Error(`the writer is ${job.jobId} ${job.state}, expected ${oldJobId} RUNNING`);
-    const [described, [jobs], points, tagsOf] = await Promise.all([
+    // The writer's latest checkpoint beside the first reads (workflows/restore-plan-reads.ts).
+    const [described, , [jobs], points, tagsOf] = await Promise.all([
       step('describeSinkTables', activities.describeSinkTables, { tables }),
+      step('requireRecentCheckpoint', activities.requireRecentCheckpoint, { jobId: oldJobId }),
       Promise.all([step('findTableJobs', activities.findTableJobs, { tables }), step('listConsumers', activities.listConsumers, { tables })]),
       step('listRestorePoints', activities.listRestorePoints, { jobName, tables }),
       Promise.all(tables.map((table) => step('listTags', activities.listTags, { table }))),
@@ -84,10 +91,14 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
   const sameTags = (x: TablePlan[], y: TablePlan[]) =>
     x.every((t, i) => t.tagSnapshotId === y[i]!.tagSnapshotId && t.recordsAtTag === y[i]!.recordsAtTag);
   try {
+    // As workflows/approval-gate.ts: the approvers' keys before the first plan.
+    await step('awaitApproverKeys', approverKeys.awaitApproverKeys, { maxWaitMs: APPROVER_KEYS_MAX_WAIT_MS });
     const approved = await plan();
     // (the approval, given at once)
     const replanned = await plan();
     if (!sameTags(approved, replanned)) throw new Error('the plan changed between approval and re-planning');
+    // As workflows/restore.ts' stopWriter: the parallelism the restored job keeps, read before the stop.
+    await step('jobParallelism', activities.jobParallelism, { jobId: oldJobId });
     const savepoint = await step('stopWithSavepoint', activities.stopWithSavepoint, { jobId: oldJobId, triggerId: hex(16), drain: false });
     result.todaysSavepointPath = savepoint.path;
     const todaysTag = tagFor(savepoint.savepointId);
@@ -105,7 +116,8 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
     // Every table rolled back at once, each checked after its own rollback.
     await Promise.all(
       approved.map(async (t) => {
-        await step('rollbackToTag', activities.rollbackToTag, { table: t.table, tag: a.tag });
+        // With the count of what it deleted, as workflows/restore.ts asks for it.
+        await step('rollbackToTag', activities.rollbackToTag, { table: t.table, tag: a.tag, count: true });
         const state = await step('tableState', activities.tableState, { table: t.table });
         const mismatch = rollbackMismatch(t, state);
         if (mismatch.length > 0) throw new Error(`after rollback_to ${t.table} is not at tag ${a.tag}: ${mismatch.join('; ')}`);

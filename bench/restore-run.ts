@@ -18,6 +18,8 @@ export interface RestoreRunResult {
   route: RestoreRoute;
   run: number;
   ok: boolean;
+  /** CPU ms per process of the stack while the route ran (cpu.ts) */
+  cpuMs?: Record<string, number>;
   error?: string;
   wallMs: number;
   /** the writer's end-time -> the restored job's RUNNING, by Flink's clock */
