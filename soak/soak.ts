@@ -11,20 +11,21 @@ import { DefaultLogger, type NativeConnection, type Worker } from '@temporalio/w
 import { createActivities } from '../activities';
 import { localPath, RestorePointStore } from '../activities/catalog/store';
 import type { TableRef } from '../src/domain/model';
-import type { RestorePoint } from '../src/domain/restore-points';
 import { connectWorker, createClient } from '../src/client/temporal-connection';
 import { createWorker } from '../src/worker/worker';
 import { withTestApprovers } from '../test/support/approvals';
 import { awaitCheckpointedRun, cancelJobsNamed, liveJobsNamed } from '../test/support/demo-pipeline';
-import { config, flinkGet, paimonQuery, requireStack, until } from '../test/support/stack';
+import { config, paimonQuery, requireStack } from '../test/support/stack';
 import { restore, restorePoints, takeSavepoint, upgrade, type Operator } from './actions';
-import { checkAggregates, latestSharedCheckpoint, type AggregateCheck, type ReadPoint } from './aggregates';
-import { checkTables, diagnose, tableFacts, tagContents, type Diagnosis, type TableCheck } from './check';
-import { describeSegments, ExpectedHistory, type Version } from './model';
-import { createSoakTables, KEYS, soakScripts, soakTableNames } from './pipeline';
+import { checkCycle } from './cycle-check';
+import { ExpectedHistory, type Version } from './model';
+import { createSoakTables, soakScripts, soakTableNames } from './pipeline';
 import { mulberry32, type Random } from './prng';
+import type { Action, SoakReport } from './report';
+import { restorablePoints } from './tags';
 
-export type Action = 'savepoint' | 'upgrade' | 'restore';
+export { summaryLine, type Action, type CycleReport, type SoakReport } from './report';
+
 const ACTIONS: Action[] = ['savepoint', 'upgrade', 'restore'];
 
 export interface SoakOptions {
@@ -42,58 +43,6 @@ export interface SoakOptions {
   everyAction?: boolean;
   log?: (line: string) => void;
 }
-
-export interface CycleReport {
-  cycle: number;
-  action: Action;
-  what: string;
-  /** the history the check expected: 'v1 1..120, v2 121..' */
-  expected: string;
-  checks: TableCheck[];
-  /** seq_agg against seq_a's ids 1..max: at each tag this cycle made, and at the latest checkpoint both tables share */
-  aggregates: AggregateCheck[];
-  rowsChecked: number;
-  tagRowsChecked: number;
-  seconds: number;
-}
-
-export interface SoakReport {
-  seed: number;
-  cyclesPlanned: number;
-  cyclesRun: number;
-  actions: Record<Action, number>;
-  rowsChecked: number;
-  tagRowsChecked: number;
-  lost: number;
-  duplicated: number;
-  wrongVersion: number;
-  /** keys of seq_agg compared with what ids 1..max give, over every read point */
-  aggregatesChecked: number;
-  /** of those, keys whose count, sum or max differed (or a read point where seq_a was not ids 1..max) */
-  aggregatesWrong: number;
-  /**
-   * Savepoint ids that came again on a later timeline ('savepoint-17: deleted by cycle 18's
-   * restore, made again in cycle 19'): the catalog must take the new one (issue 15 item 8). Not a
-   * failure; it says whether this run met that case at all (cluster timing decides the ids).
-   */
-  reusedSavepointIds: string[];
-  /** Everything that is not as the soak expected, besides the counts: failed actions, catalog mismatches, vanished tags. */
-  findings: string[];
-  /** The tables' ids around a failed check. */
-  diagnoses: Diagnosis[];
-  ok: boolean;
-  cycles: CycleReport[];
-  database: string;
-  jobName: string;
-  /** Left in place when the soak failed, for a look; removed otherwise. */
-  keptForInspection: boolean;
-  seconds: number;
-}
-
-export const summaryLine = (r: SoakReport): string =>
-  `soak seed=${r.seed} cycles=${r.cyclesRun} rows checked=${r.rowsChecked} lost=${r.lost} duplicated=${r.duplicated} wrong-version=${r.wrongVersion}` +
-  ` aggregates checked=${r.aggregatesChecked} wrong=${r.aggregatesWrong}` +
-  (r.findings.length > 0 ? ` findings=${r.findings.length}` : '');
 
 const other = (v: Version): Version => (v === 'v1' ? 'v2' : 'v1');
 
@@ -251,67 +200,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }
       report.actions[done]++;
 
-      // Let the running job commit a few more checkpoints (how many, the seed says).
-      await checkpointsMore(jobId, rng.int(1, 3));
-      const facts = await tableFacts(sinkTables);
-      const { rows: tagRows, tags: newTags } = await syncTags(sinkTables, tables, facts, model, madeBy, cycle, report);
-      afterTags?.();
-      for (const tag of newTags.filter((t) => deletedBy.has(t))) {
-        report.reusedSavepointIds.push(`${tag}: deleted by cycle ${deletedBy.get(tag)}'s restore, made again in cycle ${cycle}`);
-        deletedBy.delete(tag);
-      }
-      const latest = (t: TableRef) => facts.get(t)!.latestSnapshotId;
-      const checks = await checkTables(tables, latest, model);
-      // The aggregates at every new tag, and at the latest checkpoint both tables hold (a restore
-      // makes no tag that stays: the rollback deletes the one its stop made).
-      const shared = await latestSharedCheckpoint(tables[0]!, aggregateTable);
-      const points: ReadPoint[] = [...newTags.map((tag) => ({ kind: 'tag' as const, tag })), ...(shared ? [shared] : [])];
-      const aggregates = await checkAggregates(tables[0]!, aggregateTable, KEYS, points);
-      if (!shared) report.findings.push(`cycle ${cycle}: ${tables[0]} and ${aggregateTable} share no checkpoint`);
-      const cycleReport: CycleReport = {
-        cycle,
-        action: done,
-        what,
-        expected: describeSegments(model.history()),
-        checks,
-        aggregates,
-        rowsChecked: checks.reduce((n, c) => n + c.rows, 0),
-        tagRowsChecked: tagRows,
-        seconds: Math.round((Date.now() - t0) / 1000),
-      };
-      report.cycles.push(cycleReport);
-      report.cyclesRun = cycle;
-      report.rowsChecked += cycleReport.rowsChecked;
-      report.tagRowsChecked += tagRows;
-      for (const c of checks) {
-        report.lost += c.lost;
-        report.duplicated += c.duplicated;
-        report.wrongVersion += c.wrongVersion;
-      }
-      for (const a of aggregates) {
-        report.aggregatesChecked += a.keys;
-        report.aggregatesWrong += a.wrong.length;
-        for (const w of a.wrong) report.findings.push(`cycle ${cycle}: ${aggregateTable} as of ${a.at} (ids 1..${a.maxId}): ${w}`);
-      }
-      log(
-        `soak: cycle ${cycle} ${what}; expected ${cycleReport.expected}; ` +
-          checks.map((c) => `${c.table} ids 1..${c.maxId} rows ${c.rows} lost ${c.lost} dup ${c.duplicated} wrong ${c.wrongVersion}`).join('; ') +
-          `; ${aggregateTable} ` +
-          aggregates.map((a) => `at ${a.at} ids 1..${a.maxId} keys ${a.keys} wrong ${a.wrong.length}`).join(', ') +
-          ` (${cycleReport.seconds}s)`,
+      const failed = await checkCycle(
+        { cycle, done, what, t0, jobId, more: rng.int(1, 3), madeBy, afterTags },
+        { sinkTables, tables, aggregateTable, model, deletedBy, report, log },
       );
-      const bad = checks.filter((c) => c.lost > 0 || c.duplicated > 0 || c.wrongVersion > 0 || c.maxId < model.runningSince);
-      for (const c of checks) {
-        if (c.maxId < model.runningSince) report.findings.push(`cycle ${cycle}: ${c.table} has nothing from the running ${model.running} yet (max id ${c.maxId})`);
-        if (c.earliestSnapshotId > 1) report.findings.push(`cycle ${cycle}: ${c.table}'s history starts at snapshot ${c.earliestSnapshotId}: the duplicate count misses the commits before`);
-      }
-      if (bad.length > 0) {
-        for (const c of bad) report.diagnoses.push(await diagnose(c.table, c.snapshotId, model));
-        log(`soak: cycle ${cycle} FAILED the check; ids: ${JSON.stringify(report.diagnoses)}`);
-      }
-      const wrongAggregates = aggregates.flatMap((a) => a.wrong.map((w) => `${a.at}: ${w}`));
-      if (wrongAggregates.length > 0) log(`soak: cycle ${cycle} FAILED the aggregate check: ${wrongAggregates.join('; ')}`);
-      if (bad.length > 0 || wrongAggregates.length > 0) break;
+      if (failed) break;
     }
     report.ok = report.cyclesRun > 0 && report.lost === 0 && report.duplicated === 0 && report.wrongVersion === 0 &&
       report.aggregatesWrong === 0 && report.findings.length === 0;
@@ -340,80 +233,6 @@ async function startFirstJob(op: Operator): Promise<string> {
   return jobId;
 }
 
-/** Waits until the job completed `more` checkpoints after now: the tables have grown by then. */
-async function checkpointsMore(jobId: string, more: number): Promise<void> {
-  const completed = async () => (await flinkGet<{ counts: { completed: number } }>(`/jobs/${jobId}/checkpoints`)).counts.completed;
-  const target = (await completed()) + more;
-  await until(`job ${jobId} to complete ${more} more checkpoint(s)`, 120_000, async () => ((await completed()) >= target ? true : undefined));
-}
-
-/**
- * The restorable points of the listing that the soak can judge: the tag must be one the soak saw
- * made in the tables' current history, by the savepoint the listing names. Any other pairing is a
- * finding; such a point is still offered, as the catalog offers it, so the check shows what a
- * restore to it does.
- */
-function restorablePoints(points: RestorePoint[], model: ExpectedHistory, report: SoakReport): RestorePoint[] {
-  const restorable = points.filter((p) => p.restorable);
-  return restorable.filter((p) => {
-    const known = model.tag(p.tag);
-    if (!known) {
-      report.findings.push(`the catalog lists ${p.tag} (${p.path}) as restorable, but no such tag is in the tables' current history`);
-      return false;
-    }
-    if (known.path !== null && p.path !== known.path) {
-      report.findings.push(`the catalog pairs ${p.tag} with savepoint ${p.path}, but Paimon made that tag for savepoint ${known.path}`);
-    }
-    return true;
-  });
-}
-
-/**
- * Brings the model's tags in line with the tables: a tag the soak expected but that is gone from a
- * sink table is a finding; a new tag on every sink table is read (the sequence tables' ids 1..max
- * once each, payloads as the model says, the same max in each) and becomes a restore point of the
- * model. Returns the sequence rows read and the new tags.
- */
-async function syncTags(
-  sinkTables: TableRef[],
-  tables: TableRef[],
-  facts: Awaited<ReturnType<typeof tableFacts>>,
-  model: ExpectedHistory,
-  madeBy: Map<string, string>,
-  cycle: number,
-  report: SoakReport,
-): Promise<{ rows: number; tags: string[] }> {
-  const onEvery = (tag: string) => sinkTables.every((t) => facts.get(t)!.tags.has(tag));
-  for (const fact of [...model.tags]) {
-    if (!onEvery(fact.tag)) {
-      report.findings.push(`cycle ${cycle}: tag ${fact.tag} vanished from ${sinkTables.filter((t) => !facts.get(t)!.tags.has(fact.tag)).join(', ')}`);
-      model.forget(fact.tag);
-    }
-  }
-  const seen = new Set(sinkTables.flatMap((t) => [...facts.get(t)!.tags.keys()]));
-  const fresh = [...seen].filter((tag) => !model.tag(tag));
-  for (const tag of fresh.filter((t) => !onEvery(t))) report.findings.push(`cycle ${cycle}: tag ${tag} is on some sink tables only`);
-  const tags = fresh.filter(onEvery).sort((a, b) => facts.get(tables[0]!)!.tags.get(a)! - facts.get(tables[0]!)!.tags.get(b)!);
-  const contents = await tagContents(tables, tags, model);
-  let rows = 0;
-  for (const tag of tags) {
-    const byTable = contents.get(tag)!;
-    const maxIds = new Set(tables.map((t) => byTable.get(t)!.maxId));
-    for (const table of tables) {
-      const c = byTable.get(table)!;
-      rows += c.rows;
-      const lost = c.maxId - c.distinctIds;
-      if (c.minId !== 1 || lost > 0 || c.wrongVersion > 0) {
-        report.findings.push(`cycle ${cycle}: ${table} as of ${tag}: ids ${c.minId}..${c.maxId}, ${c.rows} rows, ${c.wrongVersion} of the wrong version`);
-        report.lost += Math.max(0, lost);
-        report.wrongVersion += c.wrongVersion;
-      }
-    }
-    if (maxIds.size > 1) report.findings.push(`cycle ${cycle}: the sink tables disagree on ${tag}'s max id: ${[...maxIds].join(' vs ')}`);
-    model.tagged(tag, madeBy.get(tag) ?? null, Math.min(...maxIds));
-  }
-  return { rows, tags };
-}
 
 /** What a passed soak leaves nowhere: its tables, savepoints and restore-point records. */
 async function cleanUp(tables: TableRef[], jobName: string, savepointPaths: Set<string>): Promise<void> {

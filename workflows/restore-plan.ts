@@ -4,7 +4,6 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities, CommitsSince } from '../activities/contract';
 import { FailureType } from '../src/domain/failure-types';
-import { RECORDS_MEANING } from '../src/domain/records';
 import { savepointTagNames, type JobSummary, type TableRef, type TagInfo } from '../src/domain/model';
 import { TAG_REMADE, type RestorePoint } from '../src/domain/restore-points';
 import { restCall } from './activity-options';
@@ -15,6 +14,7 @@ import type { RestoreParams, RestorePointRef } from './restore-input';
 import type { RestorePlan, TableBlastRadius } from './restore-messages';
 import { otherWritersLossText, PLAN_COUNTS_OTHER_WRITERS_COMMITS, planOtherWriters } from './other-writer-commits';
 import { PLAN_READS_AT_ONCE, planReads } from './restore-plan-reads';
+import { irreversibleText, summaryText, undoText } from './restore-plan-text';
 import { tagsAheadFailure, tagsAheadOf } from './tag-guard';
 import {
   BY_NAME_ONLY,
@@ -26,6 +26,8 @@ import {
   shortName,
   type TableUsers,
 } from './table-users';
+
+export { planChanges, staleSavepointTag } from './restore-plan-changes';
 
 const rest = proxyActivities<Activities>(restCall);
 
@@ -42,9 +44,6 @@ export interface PlanFor {
     tagsAfterStop?: Record<TableRef, TagInfo[]>;
   };
 }
-
-/** Histories recorded before this patch re-asked forever once a plan made after the stop was approved. */
-const TODAYS_TAG_EXPECTED_IN_BOTH_PLANS = 'todays-tag-expected-in-both-plans';
 
 export async function makePlan({ params, version, undoName, stopped }: PlanFor): Promise<RestorePlan> {
   const { sinkTables: tables, restorePoint: ref, deployment } = params;
@@ -195,67 +194,6 @@ export async function makePlan({ params, version, undoName, stopped }: PlanFor):
   return plan;
 }
 
-/**
- * What changed between the plan that was approved and the one made now, in words; empty when
- * the approval still holds. While a writer runs, its own commits move the latest snapshot and row
- * count: those count only when nothing should be writing. The writer this restore stopped, and
- * the tag of its savepoint, are expected changes.
- */
-export function planChanges(approved: RestorePlan, now: RestorePlan): string[] {
-  // Before this patch a plan made after the stop, approved, saw today's tag as gone at its re-check.
-  const todaysTagInBoth = patched(TODAYS_TAG_EXPECTED_IN_BOTH_PLANS);
-  const changes: string[] = [];
-  const a = approved.restorePoint;
-  const b = now.restorePoint;
-  if (a.savepointId !== b.savepointId || a.path !== b.path) {
-    changes.push(`the restore point is now ${b.tag} at ${b.path} (was ${a.tag} at ${a.path})`);
-  }
-  const stoppedByUs = now.writer.stoppedByRestore === true;
-  if (!stoppedByUs && (approved.writer.jobId !== now.writer.jobId || approved.writer.action !== now.writer.action)) {
-    changes.push(
-      `the writer is now ${now.writer.jobId ?? 'none'} (${now.writer.state ?? 'not running'}, ${now.writer.action}); ` +
-        `was ${approved.writer.jobId ?? 'none'} (${approved.writer.state ?? 'not running'}, ${approved.writer.action})`,
-    );
-  }
-  const expectedTag = now.writer.stoppedWithSavepoint?.tag;
-  // Nothing writes: no writer when the plan was approved, or the one this restore stopped before.
-  const wasQuiet = approved.writer.action === 'none';
-  for (const before of approved.tables) {
-    const after = now.tables.find((t) => t.table === before.table);
-    if (!after) continue;
-    if (before.tagSnapshotId !== after.tagSnapshotId || before.tagSchemaId !== after.tagSchemaId || before.recordsAtTag !== after.recordsAtTag) {
-      changes.push(`${before.table}: tag ${b.tag} moved from snapshot ${before.tagSnapshotId} to ${after.tagSnapshotId}`);
-    }
-    const key = (t: { tag: string; snapshotId: number }) => `${t.tag}@${t.snapshotId}`;
-    // Today's tag is in every plan made after the stop, and in none before it.
-    const was = new Set(before.tagsDeleted.filter((t) => !todaysTagInBoth || t.tag !== expectedTag).map(key));
-    const is = new Set(after.tagsDeleted.filter((t) => t.tag !== expectedTag).map(key));
-    const appeared = [...is].filter((k) => !was.has(k));
-    const vanished = [...was].filter((k) => !is.has(k));
-    if (appeared.length > 0) changes.push(`${before.table}: new tag(s) the rollback would delete: ${appeared.join(', ')}`);
-    if (vanished.length > 0) changes.push(`${before.table}: tag(s) gone since the plan: ${vanished.join(', ')}`);
-    if (wasQuiet && before.latestSnapshotId !== after.latestSnapshotId) {
-      changes.push(`${before.table}: latest snapshot moved from ${before.latestSnapshotId} to ${after.latestSnapshotId} with no writer running`);
-    }
-  }
-  return changes;
-}
-
-/**
- * The tables whose tag of today's savepoint is not on a snapshot at least as new as the latest
- * one seen before the stop. Checkpoint ids restart at 1 for a freshly started job, and Paimon does
- * not tag a savepoint whose `savepoint-<id>` name is taken (docs/paimon-rollback.md): an old tag of
- * that name says nothing about the stop's final commit.
- */
-export function staleSavepointTag(before: RestorePlan, after: RestorePlan, tag: string): string[] {
-  return before.tables.flatMap((b) => {
-    const found = after.tables.find((t) => t.table === b.table)?.tagsDeleted.find((t) => t.tag === tag);
-    if (found && found.snapshotId >= (b.latestSnapshotId ?? 0)) return [];
-    const where = found ? `snapshot ${found.snapshotId}` : `a snapshot not newer than the restore point's tag`;
-    return [`${b.table} (${where}; the table was at snapshot ${b.latestSnapshotId} before the stop)`];
-  });
-}
-
 /** The writer as it is now: stop it with a savepoint, cancel it, or nothing to stop. */
 async function observeWriter(params: RestoreParams): Promise<{ writer: RestorePlan['writer']; jobName: string }> {
   let found: JobSummary;
@@ -323,73 +261,4 @@ function tableUsersOfPlan(
         })),
     readers: planReaders(users, tag, (table) => radius.find((r) => r.table === table)?.tagSnapshotId),
   };
-}
-
-function undoText(undoName: string, tables: TableRef[]): string {
-  const copy = tables
-    .map((t) => {
-      const [db, name] = t.split('.');
-      return `INSERT OVERWRITE \`${db}\`.\`${name}\` SELECT * FROM \`${db}\`.\`${name}$branch_${undoName}\``;
-    })
-    .join('; ');
-  return (
-    `Before the rollback every sink table gets branch '${undoName}' on its latest snapshot (once the writer stopped; made from today's savepoint tag, or a tag of the same name). ` +
-    'rollback_to deletes newer tags but not branches, so the rows from before the restore stay readable in ' +
-    `<table>$branch_${undoName}. To undo the restore: stop the job, copy the rows back (with 'table.dml-sync' = 'true': ${copy}), ` +
-    "then start the job from today's savepoint (in the result). Not CALL sys.fast_forward: in Paimon 1.3.1 it leaves a gap in " +
-    "main's snapshot ids and reading <table>$snapshots fails afterwards (docs/paimon-rollback.md)."
-  );
-}
-
-function irreversibleText(tables: TableBlastRadius[], writerStopsWithSavepoint: boolean, dropsStateOf?: string): string {
-  const lost = tables.flatMap((t) => t.tagsDeleted.map((d) => `${d.tag} on ${t.table}`));
-  const parts: string[] = [];
-  if (lost.length > 0) {
-    parts.push(
-      `rollback_to deletes these tags for good and the undo branch does not bring them back: ${lost.join(', ')}; ` +
-        'a savepoint-<id> among them is a restore point that can no longer be restored with these tables (its savepoint files stay)',
-    );
-  }
-  if (writerStopsWithSavepoint) {
-    parts.push("the tag of today's savepoint (taken when the writer stops) is deleted by the rollback too; today's rows stay only in the undo branch");
-  }
-  if (dropsStateOf !== undefined) {
-    parts.push(`${dropsStateOf} starts with allowNonRestoredState: state in the restore point's savepoint that none of its operators claims is dropped`);
-  }
-  parts.push('anything that reads the tables (downstream jobs, queries) sees the rows after the tag disappear at once');
-  return `${parts.join('. ')}.`;
-}
-
-function summaryText(plan: RestorePlan): string {
-  const writer =
-    plan.writer.action === 'stop-with-savepoint'
-      ? `stop job ${plan.writer.jobId} with a savepoint (a restore that ends before any table is rolled back starts ` +
-        `${plan.deploymentVersion} from it in that job's place)`
-      : plan.writer.action === 'cancel'
-        ? `cancel job ${plan.writer.jobId} (${plan.writer.state}: no savepoint possible)`
-        : 'no writer to stop';
-  const others = (plan.otherWriters ?? [])
-    .map((j) => {
-      const lost = (j.rolledBack ?? []).map((l) => `${l.snapshots} snapshot(s) with ${l.records} record(s) in data files on ${l.table}`);
-      return `; job '${j.name}' (${j.jobId}) is left running by request (options.notWriters)${lost.length > 0 ? `, and the rollback deletes what it committed since the tag: ${lost.join(', ')}` : ''}`;
-    })
-    .join('');
-  const readers = (plan.readers ?? []).map((r) => `${r.job ? `job '${r.job.name}'` : 'consumer'}${r.consumerId ? ` (consumer ${r.consumerId})` : ''} reads ${r.table}`);
-  const readersText = readers.length > 0 ? ` Readers, each with its remedy in the plan: ${readers.join('; ')}.` : '';
-  // The running writer commits until it stops: its figures are estimates, and its stop adds today's tag.
-  const estimate = plan.writer.action === 'stop-with-savepoint';
-  const tables = plan.tables
-    .map(
-      (t) =>
-        `${t.table}: snapshot ${t.latestSnapshotId ?? 'none'} -> ${t.tagSnapshotId}; ` +
-        `${estimate ? 'about ' : ''}${t.snapshotsDeleted} snapshot(s) and ${t.tagsDeleted.length} tag(s) deleted${estimate ? ", plus today's savepoint tag" : ''}` +
-        `${t.restorePointsLost.length ? ` (restore points lost: ${t.restorePointsLost.join(', ')})` : ''}; ` +
-        `${t.recordsNow ?? 'unknown'} now, ${t.recordsAtTag ?? 'unknown'} at the tag`,
-    )
-    .join('; ');
-  const counted = estimate ? ' Figures are estimates until the writer stops; the result counts what the rollback deleted.' : '';
-  return (
-    `Plan v${plan.version} for job '${plan.job}': ${writer}${others}; roll ${plan.tables.length} table(s) back to ${plan.restorePoint.tag}; ` +
-    `start ${plan.deploymentVersion} from ${plan.restorePoint.path}. ${tables} (${RECORDS_MEANING}).${counted}${readersText}`
-  );
 }

@@ -1,37 +1,13 @@
 import path from 'node:path';
-import { inspect } from 'node:util';
 import { z } from 'zod';
+import { catalogOptions, filePath, hostPort, httpUrl, name, pollMillis, positiveMillis, secret, shown, sqlIdentifier, uri } from './env-values';
 import { repoRoot } from './repo-root';
+import type { Secret } from './secret';
+
+export { Secret } from './secret';
 
 // The environment variable names are a contract with scripts/stack.sh (`stack.sh env` prints
 // them) and docker-compose.yml; test/docker-compose.test.ts holds the compose file to it.
-
-const REDACTED = '[redacted]';
-
-/** A value that must never reach a log: every string, JSON and inspect form is a placeholder. */
-export class Secret<T = string> {
-  readonly #value: T;
-
-  constructor(value: T) {
-    this.#value = value;
-  }
-
-  reveal(): T {
-    return this.#value;
-  }
-
-  toString(): string {
-    return REDACTED;
-  }
-
-  toJSON(): string {
-    return REDACTED;
-  }
-
-  [inspect.custom](): string {
-    return `Secret(${REDACTED})`;
-  }
-}
 
 export interface Config {
   temporal: {
@@ -106,64 +82,6 @@ export class ConfigError extends Error {
   }
 }
 
-const shown = (value: unknown): string => `'${String(value)}'`;
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const { protocol } = new URL(value);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
-
-function isHostPort(value: string): boolean {
-  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(value);
-  return match !== null && (match[2] === undefined || Number(match[2]) <= 65535);
-}
-
-const httpUrl = z
-  .string()
-  .refine(isHttpUrl, { error: (issue) => `must be an http(s) URL, got ${shown(issue.input)}` })
-  .transform((value) => value.replace(/\/+$/, ''));
-
-const hostPort = z.string().refine(isHostPort, {
-  error: (issue) => `must be host:port (e.g. 127.0.0.1:7233), got ${shown(issue.input)}`,
-});
-
-const name = z.string().refine((value) => !/\s/.test(value), {
-  error: (issue) => `must not contain whitespace, got ${shown(issue.input)}`,
-});
-
-// Catalog and database names are spliced into Flink SQL (CREATE CATALOG, USE), so only plain
-// identifiers get through; anything else would need quoting rules we do not want to own.
-const sqlIdentifier = z.string().refine((value) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(value), {
-  error: (issue) =>
-    `must be a SQL identifier (letters, digits and _, not starting with a digit), got ${shown(issue.input)}`,
-});
-
-const uri = (example: string) =>
-  z.string().refine((value) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\/.+$/.test(value), {
-    error: (issue) => `must be a URI with a scheme, e.g. ${example}, got ${shown(issue.input)}`,
-  });
-
-const positiveMillis = z
-  .string()
-  .refine((value) => /^\d+$/.test(value) && Number(value) > 0, {
-    error: (issue) => `must be a positive whole number of milliseconds, got ${shown(issue.input)}`,
-  })
-  .transform(Number);
-
-// A poll interval: below 50 ms a poll loop only loads the JobManager; above 60 s a wait is blind.
-const pollMillis = z
-  .string()
-  .refine((value) => /^\d+$/.test(value) && Number(value) >= 50 && Number(value) <= 60_000, {
-    error: (issue) => `must be a whole number of milliseconds from 50 to 60000, got ${shown(issue.input)}`,
-  })
-  .transform(Number);
-
-const filePath = z.string();
-
 /** The stack's reads cluster (scripts/stack-reads-cluster.sh), the default beside the stack's gateway. */
 export const STACK_READS_FLINK_REST_URL = 'http://127.0.0.1:8091';
 
@@ -174,34 +92,6 @@ const readsRestUrl = z.union([
     error: (issue) => `must be 'gateway' or http(s)://host:port with no path (a Flink REST endpoint), got ${shown(issue.input)}`,
   }),
 ]);
-
-// Secrets never appear in messages, not even when they are malformed.
-const secret = z
-  .string()
-  .refine((value) => !/[\r\n]/.test(value), { error: 'must be a single line (value not shown)' })
-  .transform((value) => new Secret(value));
-
-const CATALOG_OPTIONS_HINT =
-  'must be a JSON object of string options, e.g. {"s3.endpoint":"http://minio:9000"} (value not shown)';
-
-const catalogOptions = z.string().transform((value, ctx) => {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    parsed = undefined;
-  }
-  const isStringMap =
-    typeof parsed === 'object' &&
-    parsed !== null &&
-    !Array.isArray(parsed) &&
-    Object.values(parsed).every((option) => typeof option === 'string');
-  if (!isStringMap) {
-    ctx.addIssue({ code: 'custom', message: CATALOG_OPTIONS_HINT });
-    return z.NEVER;
-  }
-  return new Secret<Readonly<Record<string, string>>>(parsed as Record<string, string>);
-});
 
 const envSchema = z.object({
   TEMPORAL_ADDRESS: hostPort,

@@ -1,5 +1,5 @@
 // A small fan-out against the FAKE Flink REST API and SQL gateway of bench/ (fake-flink-server.ts),
-// through the benchmark's own phases (bench/p4-scale.ts): tens of scheduled savepoints, then a few
+// through the benchmark's own phases (bench/p4-phases.ts): tens of scheduled savepoints, then a few
 // concurrent upgrades, on the production worker (createWorker) and a private Temporal dev server.
 // Nothing here checks Flink or Paimon behaviour, and no timing is asserted: it checks that every
 // run ends as it would on a real stack (restorable, upgraded) and that the fake answered every call
@@ -12,7 +12,8 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeFlink } from '../../bench/fake-flink-server';
-import { fanOutPhase, scaleBenchProblems, upgradePhase, type Phase } from '../../bench/p4-scale';
+import { fanOutPhase, upgradePhase, type Phase } from '../../bench/p4-phases';
+import { scaleBenchProblems } from '../../bench/p4-scale';
 import { loadConfig } from '../../src/config/config';
 import { createWorker } from '../../src/worker/worker';
 import { createTestEnv, unique } from '../support/temporal-env';

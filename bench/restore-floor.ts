@@ -1,0 +1,139 @@
+// P3's floor: the restore workflow's activity calls made one after another in-process, with the
+// same inputs and checks, and nothing of Temporal in between.
+import { tagFor, type TableRef, type TagInfo } from '../src/domain/model';
+import { APPROVER_KEYS_MAX_WAIT_MS } from '../workflows/activity-options';
+import { rollbackMismatch } from '../workflows/rollback-check';
+import { testApproverActivities } from '../test/support/approvals';
+import { deployAndCheck, hex, judged, RESTORE_TIMEOUTS, type PointA, type RestoreRunResult } from './restore-run';
+import { stepper } from './routes';
+import { activities, type RunPipeline } from './stack';
+
+/** The floor reads the keys the bench's worker checks against (the test keyring). */
+const approverKeys = testApproverActivities();
+
+interface TablePlan {
+  table: TableRef;
+  tagSnapshotId: number;
+  tagSchemaId: number;
+  recordsAtTag: number | null;
+  latestSnapshotId: number | null;
+  /** tags the rollback would delete (on snapshots newer than A's) */
+  newerTags: { tag: string; snapshotId: number }[];
+}
+
+/** The floor: the restore workflow's activity calls (workflows/restore.ts and its steps, restore-plan.ts), in its order, with its checks. */
+export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string): Promise<RestoreRunResult> {
+  const { steps, ended, step } = stepper();
+  const result: RestoreRunResult = { route: 'direct', run: p.run, ok: false, wallMs: Number.NaN, downtimeMs: Number.NaN, oldJobId, steps };
+  const { jobName, tables } = p;
+  const t0 = Date.now();
+  /**
+   * makePlan before the stop (workflows/restore-plan-reads.ts): the deployment check beside the
+   * writer, then the tables' options, their users, the restore points and every table's tags at
+   * once, then every table's snapshots and the savepoint's files at once.
+   */
+  const plan = async () => {
+    const [, job] = await Promise.all([
+      step('checkDeployments', activities.checkDeployments, { deployments: [p.v1], sinkTables: tables }),
+      step('resolveJob', activities.resolveJob, { job: { jobName } }),
+    ]);
+    if (job.state !== 'RUNNING' || job.jobId !== oldJobId) throw new Error(`the writer is ${job.jobId} ${job.state}, expected ${oldJobId} RUNNING`);
+    // The writer's latest checkpoint beside the first reads (workflows/restore-plan-reads.ts).
+    const [described, , [jobs], points, tagsOf] = await Promise.all([
+      step('describeSinkTables', activities.describeSinkTables, { tables }),
+      step('requireRecentCheckpoint', activities.requireRecentCheckpoint, { jobId: oldJobId }),
+      Promise.all([step('findTableJobs', activities.findTableJobs, { tables }), step('listConsumers', activities.listConsumers, { tables })]),
+      step('listRestorePoints', activities.listRestorePoints, { jobName, tables }),
+      Promise.all(tables.map((table) => step('listTags', activities.listTags, { table }))),
+    ]);
+    if (!described.every((d) => d.exists && d.autoTagOnSavepoint)) throw new Error(`sink tables not ready: ${JSON.stringify(described)}`);
+    const others = jobs.filter((j) => j.jobId !== oldJobId && j.writes.length > 0);
+    if (others.length > 0) throw new Error(`other jobs write the sink tables: ${others.map((j) => j.name).join(', ')}`);
+    const point = points.find((pt) => pt.savepointId === a.savepointId);
+    if (!point?.path) throw new Error(`restore point ${a.tag} not found with a path: ${JSON.stringify(point ?? points.map((x) => x.tag))}`);
+    const targets = tables.map((table, i) => {
+      const target = tagsOf[i]!.find((t) => t.tagName === point.tag);
+      if (!target) throw new Error(`tag ${point.tag} missing on ${table}`);
+      return target;
+    });
+    const [states, files] = await Promise.all([
+      Promise.all(tables.map((table, i) => step('tableState', activities.tableState, { table, newerThan: targets[i]!.snapshotId }))),
+      step('inspectSavepoint', activities.inspectSavepoint, { path: point.path }),
+    ]);
+    if (!files.exists || files.savepointId !== point.savepointId) throw new Error(`savepoint files at ${point.path}: ${JSON.stringify(files)}`);
+    return tables.map(
+      (table, i): TablePlan => ({
+        table,
+        tagSnapshotId: targets[i]!.snapshotId,
+        tagSchemaId: targets[i]!.schemaId,
+        recordsAtTag: targets[i]!.recordCount,
+        latestSnapshotId: states[i]!.latestSnapshotId,
+        newerTags: tagsOf[i]!.filter((t) => t.snapshotId > targets[i]!.snapshotId).map((t) => ({ tag: t.tagName, snapshotId: t.snapshotId })),
+      }),
+    );
+  };
+  /** After the stop (workflows/restore-after-stop.ts): the tags the wait for today's tag read; the writers and the savepoint's files, at once. */
+  const afterStop = async (before: TablePlan[], pointPath: string, tagsOf: Record<string, TagInfo[]>): Promise<TablePlan[]> => {
+    const [jobs, files] = await Promise.all([
+      step('findTableJobs', activities.findTableJobs, { tables }),
+      step('inspectSavepoint', activities.inspectSavepoint, { path: pointPath }),
+    ]);
+    const others = jobs.filter((j) => j.jobId !== oldJobId && j.writes.length > 0);
+    if (others.length > 0) throw new Error(`other jobs write the sink tables: ${others.map((j) => j.name).join(', ')}`);
+    if (!files.exists || files.savepointId !== a.savepointId) throw new Error(`savepoint files at ${pointPath}: ${JSON.stringify(files)}`);
+    return before.map((t) => {
+      const tags = tagsOf[t.table] ?? [];
+      const target = tags.find((x) => x.tagName === a.tag);
+      const at = target?.snapshotId ?? -1;
+      return { ...t, tagSnapshotId: at, recordsAtTag: target?.recordCount ?? null, newerTags: tags.filter((x) => x.snapshotId > at).map((x) => ({ tag: x.tagName, snapshotId: x.snapshotId })) };
+    });
+  };
+  const sameTags = (x: TablePlan[], y: TablePlan[]) =>
+    x.every((t, i) => t.tagSnapshotId === y[i]!.tagSnapshotId && t.recordsAtTag === y[i]!.recordsAtTag);
+  try {
+    // As workflows/approval-gate.ts: the approvers' keys before the first plan.
+    await step('awaitApproverKeys', approverKeys.awaitApproverKeys, { maxWaitMs: APPROVER_KEYS_MAX_WAIT_MS });
+    const approved = await plan();
+    // (the approval, given at once)
+    const replanned = await plan();
+    if (!sameTags(approved, replanned)) throw new Error('the plan changed between approval and re-planning');
+    // As workflows/restore.ts' stopWriter: the parallelism the restored job keeps, read before the stop.
+    await step('jobParallelism', activities.jobParallelism, { jobId: oldJobId });
+    const savepoint = await step('stopWithSavepoint', activities.stopWithSavepoint, { jobId: oldJobId, triggerId: hex(16), drain: false });
+    result.todaysSavepointPath = savepoint.path;
+    const todaysTag = tagFor(savepoint.savepointId);
+    const { missing, tags } = await step('awaitTag', activities.awaitTag, { tables, tag: todaysTag, timeoutMs: RESTORE_TIMEOUTS.tagMs, withTags: true });
+    if (missing.length > 0) throw new Error(`tag ${todaysTag} missing on ${missing.join(', ')}`);
+    const held = await afterStop(approved, a.path, tags!);
+    if (!sameTags(approved, held)) throw new Error('the plan changed after the writer stopped');
+    // Today's tag must be on a snapshot at least as new as the latest one before the stop.
+    const stale = held.filter((t, i) => (t.newerTags.find((n) => n.tag === todaysTag)?.snapshotId ?? -1) < (approved[i]!.latestSnapshotId ?? 0));
+    if (stale.length > 0) throw new Error(`tag ${todaysTag} is stale on ${stale.map((t) => t.table).join(', ')}`);
+
+    const undo = `before_restore_${hex(4)}`;
+    // As workflows/restore-undo.ts makes them: every table's undo branch at once, from today's tag.
+    await Promise.all(held.map((t) => step('createBranch', activities.createBranch, { table: t.table, branch: undo, tag: todaysTag })));
+    // Every table rolled back at once, each checked after its own rollback.
+    await Promise.all(
+      approved.map(async (t) => {
+        // With the count of what it deleted, as workflows/restore.ts asks for it.
+        await step('rollbackToTag', activities.rollbackToTag, { table: t.table, tag: a.tag, count: true });
+        const state = await step('tableState', activities.tableState, { table: t.table });
+        const mismatch = rollbackMismatch(t, state);
+        if (mismatch.length > 0) throw new Error(`after rollback_to ${t.table} is not at tag ${a.tag}: ${mismatch.join('; ')}`);
+      }),
+    );
+    // As workflows/restore-lost-points.ts does right after the rollback: the deleted savepoint tags' records go lost.
+    const tagsDeleted = held.flatMap((t) =>
+      t.newerTags.filter((n) => /^savepoint-\d+$/.test(n.tag)).map((n) => ({ table: t.table, tag: n.tag, snapshotId: n.snapshotId })),
+    );
+    if (tagsDeleted.length > 0) {
+      await step('markRestorePointsLost', activities.markRestorePointsLost, { jobName, tagsDeleted, deletedBy: `rollback_to ${a.tag} by the bench`, at: new Date().toISOString() });
+    }
+    await deployAndCheck(p, a, result, step);
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+  }
+  result.wallMs = Date.now() - t0;
+  return judged(result, a, ended.stopWithSavepoint, ended.awaitHealthy);
+}
