@@ -2,6 +2,7 @@ import { type NativeConnection, Runtime, Worker, type WorkerOptions } from '@tem
 import { createActivities } from '../../activities';
 import type { Config } from '../config/config';
 import { connectWorker } from '../client/temporal-connection';
+import { RunAdmission } from './run-admission';
 import { bundleWorkflowsApart } from './workflow-bundle';
 
 /**
@@ -17,16 +18,17 @@ export const WORKER_MAX_OLD_SPACE_MB = 192;
 
 /**
  * Workflow runs kept in the worker's cache, sized from the heap limit above (a V8 flag: it caps the
- * workflow thread too). A cached run of ours holds ~175 KB of that thread's heap (each run evaluates
- * our workflow modules and their zod schemas in its own module cache; workflows/preload.ts shares
- * only zod itself): measured with every savepoint held open (bench P4, BENCH_FAKE_SAVEPOINT_MS), the
- * thread's live heap went from ~30 MB to ~99 MB with 400 runs cached, and with the cache at the
- * former 2,000 it reached the 192 MiB limit at about 900 open runs and the worker died
- * (ERR_WORKER_OUT_OF_MEMORY, issue 29). 400 leaves the thread ~90 MB of headroom. Runs beyond it
- * are evicted (least recently used) and replayed from their history at their next workflow task:
- * more CPU, never more memory; work beyond the task slots waits in the task queue.
+ * workflow thread too). Each cached run evaluates our workflow modules and their zod schemas in a
+ * module cache of its own (workflows/preload.ts shares only zod itself). Measured with every run
+ * held open (bench/README.md, P4): a cached savepoint holds ~175 KB of the workflow thread's heap,
+ * a cached upgrade ~260 KB (the thread's live heap ~30 MB idle, ~133 MB with 400 upgrades cached,
+ * and the worker's RSS 544 MiB); with the cache at the former 2,000 the thread reached the 192 MiB
+ * limit at about 900 open savepoints and the worker died (ERR_WORKER_OUT_OF_MEMORY, issue 29).
+ * 200 upgrades cached at once peaked at 522-531 MiB RSS (the thread's live heap ~104 MB, 169 MB
+ * committed), so the cache is 150. More runs in progress than this do not enter the cache while
+ * the worker is busy: RunAdmission keeps them in the task queue until a cached run ends.
  */
-export const MAX_CACHED_WORKFLOWS = 400;
+export const MAX_CACHED_WORKFLOWS = 150;
 
 /**
  * Workflow tasks in progress at once: the SDK's default, kept. All workflow code runs on one
@@ -34,9 +36,23 @@ export const MAX_CACHED_WORKFLOWS = 400;
  * cache. Activity tasks: the SDK's default 100, kept; a savepoint holds its slot while Flink takes it
  * (polling), so a fan-out of 1,000 savepoints keeps 100 in flight and the rest wait in the task
  * queue; the activities' thread measured ~50-90 MB live with 100 in flight (bench/README.md, P4).
+ * Local activities (the savepoint's short steps): the SDK's default 100.
  */
 export const MAX_CONCURRENT_WORKFLOW_TASKS = 40;
 export const MAX_CONCURRENT_ACTIVITIES = 100;
+export const MAX_CONCURRENT_LOCAL_ACTIVITIES = 100;
+
+/**
+ * How long a task of a run this worker holds waits on its sticky queue before the server moves it
+ * to the shared queue (the SDK's default is 10 s). A busy worker's task that moved waits there
+ * behind every run not yet started (RunAdmission holds those back), and the run replays: at 400
+ * upgrades at once on a loaded machine, one run in two lost its place so and took ~300 s instead of
+ * ~100 (bench/README.md, P4). The price: when a worker dies, a task already on its sticky queue
+ * waits this long before another worker gets it (later tasks go to the shared queue once the server
+ * has seen no poll of the sticky queue for 10 s), so it stays well under the minutes a run takes
+ * under such load.
+ */
+export const STICKY_QUEUE_TIMEOUT = '30s';
 
 /**
  * A worker on the configured task queue, its workflows bundled afresh in a child process
@@ -44,17 +60,27 @@ export const MAX_CONCURRENT_ACTIVITIES = 100;
  * these options (the scale benchmark's experiments).
  */
 export async function createWorker(config: Config, connection: NativeConnection, overrides: Partial<WorkerOptions> = {}): Promise<Worker> {
-  return Worker.create({
+  const cache = overrides.maxCachedWorkflows ?? MAX_CACHED_WORKFLOWS;
+  const admission = new RunAdmission({ slots: MAX_CONCURRENT_WORKFLOW_TASKS, runs: cache });
+  const fixed = (numSlots: number) => ({ type: 'fixed-size', numSlots }) as const;
+  const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: await bundleWorkflowsApart(),
     activities: createActivities(config),
-    maxCachedWorkflows: MAX_CACHED_WORKFLOWS,
-    maxConcurrentWorkflowTaskExecutions: MAX_CONCURRENT_WORKFLOW_TASKS,
-    maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
+    maxCachedWorkflows: cache,
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+    tuner: {
+      workflowTaskSlotSupplier: admission,
+      activityTaskSlotSupplier: fixed(MAX_CONCURRENT_ACTIVITIES),
+      localActivityTaskSlotSupplier: fixed(MAX_CONCURRENT_LOCAL_ACTIVITIES),
+      nexusTaskSlotSupplier: fixed(MAX_CONCURRENT_ACTIVITIES),
+    },
     ...overrides,
   });
+  admission.countCachedRunsWith(() => worker.getStatus().numCachedWorkflows);
+  return worker;
 }
 
 /**

@@ -1,0 +1,72 @@
+// RunAdmission (src/worker/run-admission.ts): the workflow task slots that keep runs new to the worker
+// in the task queue while its cache is full and it has work in hand. The scale benchmark (P4) measures
+// what it does under load; this checks the rule itself.
+import { describe, expect, it } from 'vitest';
+import type { SlotReserveContext, WorkflowSlotInfo } from '@temporalio/worker';
+import { RunAdmission } from '../src/worker/run-admission';
+
+const poll = (isSticky: boolean) => ({ isSticky, slotType: 'workflow', taskQueue: 'q', workerIdentity: 'w', workerBuildId: '' }) as SlotReserveContext;
+const info: WorkflowSlotInfo = { type: 'workflow', workflowType: 'upgradeWorkflow', isSticky: false };
+const settled = async (p: Promise<unknown>) => Promise.race([p.then(() => true), new Promise((r) => setTimeout(() => r(false), 30))]);
+
+function admission(cached: { n: number }, slots = 4, runs = 2) {
+  const a = new RunAdmission({ slots, runs, recheckMs: 5 });
+  a.countCachedRunsWith(() => cached.n);
+  return a;
+}
+
+describe('RunAdmission', () => {
+  it('never hands out more slots than it has', () => {
+    const a = admission({ n: 0 }, 2, 100);
+    expect(a.tryReserveSlot(poll(true))).not.toBeNull();
+    expect(a.tryReserveSlot(poll(true))).not.toBeNull();
+    expect(a.tryReserveSlot(poll(true))).toBeNull();
+  });
+
+  it('counts polls of the shared queue as runs that may enter the cache', () => {
+    const a = admission({ n: 1 });
+    const first = a.tryReserveSlot(poll(false));
+    expect(first).not.toBeNull();
+    a.markSlotUsed({ slotInfo: info, permit: first! });
+    // 1 cached + 1 polled = the cache's 2, and a task is in hand: the next new run waits
+    expect(a.tryReserveSlot(poll(false))).toBeNull();
+    // a cached run's own task (its sticky queue) still gets a slot
+    expect(a.tryReserveSlot(poll(true))).not.toBeNull();
+  });
+
+  it('lets a new run wait until a cached run ends, then polls for it', async () => {
+    const cached = { n: 2 };
+    const a = admission(cached);
+    const working = a.tryReserveSlot(poll(true))!;
+    a.markSlotUsed({ slotInfo: { ...info, isSticky: true }, permit: working });
+    const waiting = a.reserveSlot(poll(false), new AbortController().signal);
+    expect(await settled(waiting)).toBe(false);
+    cached.n = 1;
+    expect(await settled(waiting)).toBe(true);
+  });
+
+  it('polls for a new run when no task is in hand, full cache or not (the cached runs all wait)', async () => {
+    const a = admission({ n: 2 });
+    expect(await settled(a.reserveSlot(poll(false), new AbortController().signal))).toBe(true);
+  });
+
+  it('gives up a waiting reservation when the SDK aborts it', async () => {
+    const a = admission({ n: 2 });
+    const working = a.tryReserveSlot(poll(true))!;
+    a.markSlotUsed({ slotInfo: { ...info, isSticky: true }, permit: working });
+    const abort = new AbortController();
+    const waiting = a.reserveSlot(poll(false), abort.signal);
+    abort.abort(new Error('poller stopped'));
+    await expect(waiting).rejects.toThrow('poller stopped');
+  });
+
+  it('frees the slot and the new-run count of a poll that found nothing', () => {
+    const a = admission({ n: 1 }, 4, 2);
+    const sticky = a.tryReserveSlot(poll(true))!;
+    a.markSlotUsed({ slotInfo: { ...info, isSticky: true }, permit: sticky });
+    const empty = a.tryReserveSlot(poll(false))!;
+    expect(a.tryReserveSlot(poll(false))).toBeNull();
+    a.releaseSlot({ permit: empty });
+    expect(a.tryReserveSlot(poll(false))).not.toBeNull();
+  });
+});
