@@ -6,7 +6,8 @@
 import type { ApplicationModeConfig } from '../../src/config/application-mode';
 import { FailureType, fatal } from '../errors';
 import { overridesOption } from '../flink/parallelism';
-import { runLauncher } from './launcher-process';
+import { log } from '@temporalio/activity';
+import { runLauncher, runQuiet } from './launcher-process';
 import type { LaunchRequest, TargetDriver } from './target';
 
 export function commandTarget(config: ApplicationModeConfig): TargetDriver {
@@ -26,9 +27,8 @@ export function commandTarget(config: ApplicationModeConfig): TargetDriver {
     },
     async reap() {
       if (!config.reapCommand) return;
-      await runLauncher({ attempted: 'reaping', file: 'bash', args: ['-c', config.reapCommand], env: process.env, timeoutMs: 120_000 }).catch(
-        () => undefined,
-      );
+      const reaped = await runQuiet('bash', ['-c', config.reapCommand], { ...process.env, STACK_HOME: config.stackHome }, 120_000);
+      if (!reaped.ok) log.warn('APP_REAP_COMMAND failed', { output: reaped.output });
     },
   };
 }

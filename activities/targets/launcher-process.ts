@@ -59,3 +59,12 @@ export async function runLauncher(run: LauncherRun): Promise<Launched> {
   }
   return { restUrl: answer.data.restUrl.replace(/\/+$/, ''), jobId: answer.data.jobId };
 }
+
+/** Runs a command that answers nothing (a reap): its failure is logged by the caller, never a failed deploy. */
+export function runQuiet(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env, timeout: timeoutMs, encoding: 'utf8', maxBuffer: 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({ ok: !err, output: tail(`${stdout}${stderr}`) }),
+    );
+  });
+}

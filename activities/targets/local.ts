@@ -3,7 +3,8 @@
 // what `npm start` users can try application mode with.
 import type { ApplicationModeConfig } from '../../src/config/application-mode';
 import { overridesOption } from '../flink/parallelism';
-import { runLauncher } from './launcher-process';
+import { log } from '@temporalio/activity';
+import { runLauncher, runQuiet } from './launcher-process';
 import type { LaunchRequest, TargetDriver } from './target';
 
 export function localTarget(config: ApplicationModeConfig): TargetDriver {
@@ -19,9 +20,9 @@ export function localTarget(config: ApplicationModeConfig): TargetDriver {
       });
     },
     async reap() {
-      await runLauncher({ attempted: 'reaping', file: 'bash', args: [config.localLauncher, 'reap'], env, timeoutMs: 120_000 }).catch(
-        () => undefined, // reap prints no answer; its failures leave clusters for `stack.sh down`
-      );
+      const reaped = await runQuiet('bash', [config.localLauncher, 'reap'], env, 120_000);
+      // A reap that failed leaves ended clusters for the next one, or for `stack.sh down`: the launch goes on.
+      if (!reaped.ok) log.warn('reaping ended application clusters failed', { output: reaped.output });
     },
   };
 }
