@@ -48,8 +48,14 @@ export async function deployApplication(driver: TargetDriver, registry: LaunchRe
   }
   // Clusters whose job ended (the version just stopped with its savepoint, a cancelled one) go first.
   await driver.reap();
-  Context.current().heartbeat({ deployId: request.deployId, step: 'launching' });
-  const launched = await driver.launch({
+  // A cluster takes a minute or more to start and plan the job: heartbeat meanwhile, so the activity
+  // is not timed out and retried while the first launch is still under way.
+  const context = Context.current();
+  const beat = () => context.heartbeat({ deployId: request.deployId, step: 'launching' });
+  beat();
+  const beating = setInterval(beat, 10_000);
+  const launched = await driver
+    .launch({
     jobName,
     deployment,
     deployToken: request.deployToken,
@@ -58,7 +64,8 @@ export async function deployApplication(driver: TargetDriver, registry: LaunchRe
     savepointPath: request.savepointPath,
     allowNonRestoredState: request.allowNonRestoredState,
     parallelism: request.parallelism,
-  });
+    })
+    .finally(() => clearInterval(beating));
   await registry.record({
     jobName,
     launcher: request.launcher,

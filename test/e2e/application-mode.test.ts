@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
-import { RestorePointStore } from '../../activities/catalog/store';
+import { localPath, RestorePointStore } from '../../activities/catalog/store';
 import type { LaunchRecord } from '../../activities/targets/registry';
 import { restorePlan } from '../../src/client/approval';
 import { startRestore } from '../../src/client/start-restore';
@@ -138,6 +138,8 @@ describe('application mode on real standalone application clusters', () => {
   let worker: InProcessWorker | undefined;
   const taskQueue = unique('e2e-appmode');
   const activities = createActivities(config);
+  /** the savepoints this test made in the shared savepoint dir: removed in afterAll */
+  const savepoints: string[] = [];
   const upgrade = (newVersion: Deployment, oldVersion: Deployment, target: DeploymentTarget, healthTimeout: string) =>
     startUpgrade(
       client,
@@ -162,6 +164,7 @@ describe('application mode on real standalone application clusters', () => {
     for (const launch of await launches().catch(() => [])) {
       await exec('bash', [LAUNCHER, 'stop', '--token', launch.deployId], { env: { ...process.env, STACK_HOME: config.stackHome } }).catch(() => undefined);
     }
+    for (const p of savepoints) await rm(localPath(p, 'savepoint'), { recursive: true, force: true }).catch(() => undefined);
     await rm(new RestorePointStore(config.flink.savepointDir).jobDir(JOB), { recursive: true, force: true });
     await paimonQuery(`DROP DATABASE IF EXISTS \`${config.paimon.catalog}\`.${DB} CASCADE`).catch(() => undefined);
     await rm(REGISTRY, { recursive: true, force: true });
@@ -177,6 +180,7 @@ describe('application mode on real standalone application clusters', () => {
 
     // 1. Upgrade through the local launcher.
     const upgraded: UpgradeResult = await (await upgrade(v2, v1, LOCAL, '3m')).result();
+    if (upgraded.savepoint) savepoints.push(upgraded.savepoint.path);
     expect(upgraded).toMatchObject({ status: 'upgraded', oldJobId: first.jobId });
     const v2Launch = await launchOf(upgraded.newJobId!);
     expect(v2Launch).toMatchObject({ jobName: JOB, launcher: 'local', version: 'v2' });
@@ -192,6 +196,7 @@ describe('application mode on real standalone application clusters', () => {
 
     // 2. A failed upgrade through the command launcher: the compensation starts v2 again from the same savepoint.
     const failed: UpgradeResult = await (await upgrade(broken, v2, COMMAND, '30s')).result();
+    if (failed.savepoint) savepoints.push(failed.savepoint.path);
     expect(failed.status).toBe('rolled-back');
     const brokenLaunch = (await launches()).find((l) => l.version === 'broken')!;
     expect(brokenLaunch).toMatchObject({ launcher: 'command', jobName: JOB });
@@ -209,6 +214,7 @@ describe('application mode on real standalone application clusters', () => {
       workflowId: unique('e2e-appmode-savepoint'),
       args: [{ job: { jobName: JOB }, tables: TABLES, options: { label: 'appmode A', tagTimeout: '2m' } }],
     });
+    savepoints.push(pointA.path);
     expect(pointA).toMatchObject({ restorable: true, missingTags: [] });
     const atA = await maxAtTag(TABLES[0]!, pointA.tag);
     await until('rows past A', 90_000, async () => {
@@ -231,6 +237,7 @@ describe('application mode on real standalone application clusters', () => {
     expect(plan.writer).toMatchObject({ jobId: again.jobId, action: 'stop-with-savepoint' });
     await approveSigned(client, { jobName: JOB }, { approver: 'ops-bob', planVersion: plan.version });
     const restored: RestoreResult = await handle.result();
+    if (restored.todaysSavepoint) savepoints.push(restored.todaysSavepoint.path);
     expect(restored.status).toBe('restored');
     const restoredLaunch = await launchOf(restored.newJobId!);
     expect(restoredLaunch).toMatchObject({ launcher: 'local', version: 'v2' });
@@ -241,6 +248,7 @@ describe('application mode on real standalone application clusters', () => {
 
     // The end: the restored job stopped with a savepoint over its own cluster; its cluster reaped; nothing of this test left.
     const end = await run(activities.stopWithSavepoint, { jobId: restored.newJobId!, triggerId: 'e'.repeat(32), drain: false });
+    savepoints.push(end.path);
     await until('the end tag on both tables', 120_000, async () => {
       const tags = await paimonQuery(TABLES.map((t) => `SELECT tag_name FROM \`${t.split('.')[0]}\`.\`${t.split('.')[1]}$tags\``).join(' UNION ALL '));
       return tags.filter((r) => r.tag_name === `savepoint-${end.savepointId}`).length === 2 ? true : undefined;
