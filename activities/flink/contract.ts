@@ -7,7 +7,8 @@ export interface FlinkActivities {
   /** Cluster overview; fails non-retryably (type UnsupportedFlinkVersion) unless Flink is 1.20.x. */
   checkFlinkCluster(): Promise<{ flinkVersion: string; taskManagers: number; slotsAvailable: number }>;
   /** Resolve a job id or name to one job (JobNotFound / JobNameAmbiguous otherwise). */
-  resolveJob(input: { job: JobRef }): Promise<JobSummary>;
+  /** With `target`, only where that target runs jobs (the session cluster, or the launches of that launcher). */
+  resolveJob(input: { job: JobRef; target?: DeploymentTarget }): Promise<JobSummary>;
   getJob(input: { jobId: string }): Promise<JobSummary>;
   cancelJob(input: { jobId: string }): Promise<void>;
   /**

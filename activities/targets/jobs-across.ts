@@ -8,10 +8,12 @@ import type { Clusters } from './clusters';
 
 /** resolveJob over the session cluster and the application clusters: a name must match a live job in exactly one. */
 export async function resolveJobAcross(clusters: Clusters, input: unknown) {
-  const job = (input as { job?: { jobId?: unknown; jobName?: unknown } } | undefined)?.job;
+  const { job, target } = (input ?? {}) as { job?: { jobId?: unknown; jobName?: unknown }; target?: { kind?: unknown; launcher?: unknown } };
   if (typeof job?.jobId === 'string') return resolveJob(await clusters.ofJob(job.jobId), input);
   if (typeof job?.jobName !== 'string') return resolveJob(clusters.session, input); // its own parse refuses the input
-  const live = await clusters.live();
+  const live = (await clusters.live()).filter((c) =>
+    target?.kind === 'session' ? !c.launch : target?.kind === 'application' ? c.launch?.launcher === target.launcher : true,
+  );
   const holding: typeof live = [];
   for (const cluster of live) {
     const { jobs } = await cluster.flink.jobsOverview().catch(() => ({ jobs: [] }));
@@ -24,7 +26,7 @@ export async function resolveJobAcross(clusters: Clusters, input: unknown) {
         `(${holding.map((c) => c.flink.http.baseUrl).join(', ')}). Stop the one that should not run.`,
     );
   }
-  return resolveJob(holding[0]?.flink ?? clusters.session, input);
+  return resolveJob(holding[0]?.flink ?? clusters.session, { job });
 }
 
 /** findTableJobs over every live cluster: another writer may run in a cluster of its own. */

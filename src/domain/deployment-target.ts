@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { lazySchema } from './lazy-schema';
 
-export const DeploymentTargetSchema = lazySchema(() =>
+/** The target as given; where it may be left out without meaning "session" (a savepoint's job: look everywhere). */
+export const GivenDeploymentTargetSchema = lazySchema(() =>
   z
     .union([
       z.object({ kind: z.literal('session') }).strict(),
@@ -19,9 +20,11 @@ export const DeploymentTargetSchema = lazySchema(() =>
           launcher: z.enum(['local', 'command']),
         })
         .strict(),
-    ])
-    .default({ kind: 'session' }),
+    ]),
 );
+
+/** Where an upgrade or restore starts versions: the session cluster unless said otherwise. */
+export const DeploymentTargetSchema = lazySchema(() => GivenDeploymentTargetSchema.default({ kind: 'session' }));
 export type DeploymentTarget = z.output<typeof DeploymentTargetSchema>;
 
 export const SESSION_TARGET: DeploymentTarget = { kind: 'session' };

@@ -3,6 +3,7 @@
 // Kubernetes Operator or YARN application mode run jobs. The workflows run in an in-process worker
 // with the real activities; they find each version's cluster through its launch, never through
 // FLINK_REST_URL. One job, writing ids into a primary-key table and an append table:
+//   0. versions that fail the checks before the stop (an unknown column, a missing script) refused, v1 untouched;
 //   1. an upgrade v1 -> v2 through the local launcher: v2 starts in a new cluster from v1's stop savepoint;
 //   2. a failed upgrade v2 -> broken through the command launcher (scripts/launchers/local-command.sh):
 //      the broken version crash-loops, the compensation rolls the tables back and starts v2's
@@ -32,6 +33,7 @@ import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
 import type { RestoreResult } from '../../workflows/restore-messages';
 import type { UpgradeResult } from '../../workflows/messages';
 import { run } from '../support/activity-calls';
+import { refusalOf } from '../bad-input/refusal';
 import { approveSigned } from '../support/approvals';
 import { deployableDir } from '../support/demo-pipeline';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
@@ -177,6 +179,19 @@ describe('application mode on real standalone application clusters', () => {
     expect(first.restUrl).toBeDefined();
     expect(first.restUrl).not.toBe(config.flink.restUrl);
     await checkpointed(first.jobId);
+
+    // 0. The checks before the stop hold for an application target: a version whose SQL names a column
+    // that does not exist (compiled against the live catalog through the session SQL gateway) and one
+    // whose script is missing are refused, and v1 runs on in its cluster under the same id.
+    const unknownColumn = version('v2-unknown-column', `CONCAT('v2:', CAST(no_such_column AS STRING))`);
+    const missing: Deployment = { kind: 'sql', version: 'v2-missing', scriptFile: path.join(dir, 'missing.sql') };
+    for (const newVersion of [unknownColumn, missing]) {
+      const refused = await refusalOf((await upgrade(newVersion, v1, LOCAL, '3m')).result());
+      expect(refused.type, refused.message).toBe('DeploymentCheckFailed');
+      expect(refused.message).toContain(newVersion.version === 'v2-missing' ? 'missing.sql' : 'no_such_column');
+      expect((await jobOn(first.restUrl!, first.jobId)).state).toBe('RUNNING');
+    }
+    expect((await launches()).map((l) => l.version)).toEqual(['v1']);
 
     // 1. Upgrade through the local launcher.
     const upgraded: UpgradeResult = await (await upgrade(v2, v1, LOCAL, '3m')).result();
