@@ -26,6 +26,13 @@ export async function resolveJobAcross(clusters: Clusters, input: unknown) {
         `(${holding.map((c) => c.flink.http.baseUrl).join(', ')}). Stop the one that should not run.`,
     );
   }
+  if (holding.length === 0 && target?.kind === 'application') {
+    throw fatal(
+      FailureType.JobNotFound,
+      `resolving job name '${job.jobName}': no live job of that name in a cluster the ${String(target.launcher)} launcher started ` +
+        '(the launch registry, APP_REGISTRY_DIR). Check the name, or the target.',
+    );
+  }
   return resolveJob(holding[0]?.flink ?? clusters.session, { job });
 }
 
