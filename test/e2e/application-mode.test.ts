@@ -210,7 +210,8 @@ describe('application mode on real standalone application clusters', () => {
     await checkpointed(upgraded.newJobId!);
 
     // 2. A failed upgrade through the command launcher: the compensation starts v2 again from the same savepoint.
-    const failed: UpgradeResult = await (await upgrade(broken, v2, COMMAND, '30s')).result();
+    // The health timeout is also the old version's, started again: a cluster of its own takes a while to checkpoint.
+    const failed: UpgradeResult = await (await upgrade(broken, v2, COMMAND, '2m')).result();
     if (failed.savepoint) savepoints.push(failed.savepoint.path);
     expect(failed.status).toBe('rolled-back');
     const brokenLaunch = (await launches()).find((l) => l.version === 'broken')!;
