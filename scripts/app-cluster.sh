@@ -100,6 +100,12 @@ app_start() {
   if ! mkdir "$dir" 2>/dev/null; then
     for _ in $(seq 1 120); do [[ -f "$dir/launch.json" ]] && break; sleep 0.5; done
     [[ -f "$dir/launch.json" ]] || app_fail "a launch of token '$token' is under way or broke off (no $dir/launch.json); stop it with 'app-cluster.sh stop --token $token'"
+    # The first launch may still wait for its job (a retried activity while the cluster starts):
+    # answer as it will, once the cluster lists the job.
+    local rest job
+    rest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["restUrl"])' "$dir/launch.json")
+    job=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["jobId"])' "$dir/launch.json")
+    app_pid_alive "$dir" jobmanager >/dev/null && await_listed "$dir" "$name" "$rest" "$job"
     app_json "$dir"
     return
   fi
@@ -168,18 +174,23 @@ path, token, name, rest, job, savepoint = sys.argv[1:]
 json.dump({"token": token, "name": name, "restUrl": rest, "jobId": job, "savepoint": savepoint or None}, open(path + ".tmp", "w"))
 import os; os.replace(path + ".tmp", path)
 PY
-  # Launched when the cluster lists the job (in any state: the job may still fail to restore, which
-  # is the caller's to watch). The main method runs before the job exists: a SQL script is planned first.
+  await_listed "$dir" "$name" "http://$STACK_BIND:$rest_port" "$job_id"
+  app_json "$dir"
+}
+
+# Launched when the cluster lists the job (in any state: the job may still fail to restore, which
+# is the caller's to watch). The main method runs before the job exists: a SQL script is planned first.
+await_listed() { # dir name restUrl jobId
+  local dir="$1" name="$2" rest="$3" job_id="$4"
   local deadline=$((SECONDS + ${APP_START_TIMEOUT_S:-180}))
-  until curl -fsS --max-time 2 "http://$STACK_BIND:$rest_port/jobs/overview" 2>/dev/null | grep -qF "\"$job_id\""; do
+  until curl -fsS --max-time 2 "$rest/jobs/overview" 2>/dev/null | grep -qF "\"$job_id\""; do
     if ! app_pid_alive "$dir" jobmanager >/dev/null; then
       app_stop_process "$dir" taskmanager
       app_fail "the application cluster of '$name' exited while starting; its log: $(tail -n 30 "$dir/log/jobmanager.out" | tr '\n' ' ' | cut -c1-2000)"
     fi
-    ((SECONDS < deadline)) || app_fail "the application cluster of '$name' did not list job $job_id on port $rest_port within ${APP_START_TIMEOUT_S:-180} s (log: $dir/log)"
+    ((SECONDS < deadline)) || app_fail "the application cluster of '$name' did not list job $job_id at $rest within ${APP_START_TIMEOUT_S:-180} s (log: $dir/log)"
     sleep 0.5
   done
-  app_json "$dir"
 }
 
 app_stop() { # token

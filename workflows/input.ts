@@ -3,6 +3,7 @@
 import { msToNumber, type Duration } from '@temporalio/common';
 import { z } from 'zod';
 import { lazySchema } from '../src/domain/lazy-schema';
+import { DeploymentTargetSchema } from '../src/domain/deployment-target';
 import { DeploymentSchema, JobRefSchema, TableRefSchema } from '../src/domain/model';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -93,6 +94,8 @@ export const UpgradeInputSchema = lazySchema(() =>
       /** the version running now, as we redeploy it when the upgrade does not go through */
       oldVersion: DeploymentSchema,
       sinkTables: SinkTablesSchema,
+      /** where the job's versions run: the session cluster (default) or a cluster of their own (application) */
+      target: DeploymentTargetSchema,
       options: UpgradeOptionsSchema.prefault({}),
     })
     .strict(),

@@ -11,6 +11,7 @@ import type { Progress } from './progress';
 import type { RestoreParams } from './restore-input';
 import type { RestorePlan, RestoreStatus } from './restore-messages';
 import { messageOf } from './saga';
+import { placementOf } from './placement';
 import { startVersion } from './start-version';
 import { stepToken } from './tokens';
 
@@ -26,13 +27,13 @@ export interface RestoredRun {
 /** Starts the restored job; RestoreUnhealthy or RestoreIncomplete, with the way on by hand, when it does not run. */
 export async function deployRestored(
   { plan, rolled, parallelism, undoInstructions }: RestoredRun,
-  { deployment, options }: Pick<RestoreParams, 'deployment' | 'options'>,
+  { deployment, options, target, job }: Pick<RestoreParams, 'deployment' | 'options' | 'target' | 'job'>,
   progress: Progress<RestoreStatus>,
 ): Promise<void> {
   const { allowNonRestoredState, healthTimeout } = options;
   try {
     progress.enter('deploying');
-    const version = { deployment, token: stepToken('deploy-restored'), savepointPath: plan.restorePoint.path, allowNonRestoredState, parallelism, healthTimeout };
+    const version = { deployment, token: stepToken('deploy-restored'), savepointPath: plan.restorePoint.path, allowNonRestoredState, parallelism, healthTimeout, placement: placementOf(target, job) };
     const { jobId, health } = await startVersion(version, (newJobId) => {
       progress.note({ newJobId });
       if (allowNonRestoredState) progress.note({ droppedState: droppedStateText(deployment.version, plan.restorePoint.path) });

@@ -2,6 +2,7 @@
 // (input typed into the Temporal UI reaches the workflow unchecked). Pure: bundled.
 import { z } from 'zod';
 import { lazySchema } from '../src/domain/lazy-schema';
+import { DeploymentTargetSchema } from '../src/domain/deployment-target';
 import { DeploymentSchema, JobRefSchema } from '../src/domain/model';
 import { describeIssues, duration, SinkTablesSchema, type Parsed } from './input';
 
@@ -78,6 +79,8 @@ export const RestoreInputSchema = lazySchema(() =>
       deployment: DeploymentSchema,
       sinkTables: SinkTablesSchema,
       restorePoint: RestorePointRefSchema,
+      /** where the job's versions run: the session cluster (default) or a cluster of their own (application) */
+      target: DeploymentTargetSchema,
       options: RestoreOptionsSchema,
     })
     .strict(),

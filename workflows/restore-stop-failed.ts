@@ -15,6 +15,7 @@ import { failureType, fatal, STOPPED } from './job-steps';
 import type { Progress } from './progress';
 import type { PlanOtherWriter, RestoreStatus } from './restore-messages';
 import { messageOf } from './saga';
+import type { Placement } from './placement';
 import { startVersion } from './start-version';
 import { stepToken } from './tokens';
 
@@ -31,6 +32,8 @@ export interface FailedStop {
   deployment: Deployment;
   parallelism?: DeployParallelism;
   healthTimeout: number;
+  /** where the writer runs (workflows/placement.ts) */
+  placement?: Placement;
   otherWriters: PlanOtherWriter[];
   progress: Progress<RestoreStatus>;
 }
@@ -104,9 +107,9 @@ async function observe(jobId: string): Promise<Omit<RetainedState, 'state'> & { 
 
 async function restart(f: FailedStop, path: string): Promise<string> {
   f.progress.enter('restarting-writer');
-  const { deployment, parallelism, healthTimeout } = f;
+  const { deployment, parallelism, healthTimeout, placement } = f;
   const { jobId, health } = await startVersion(
-    { deployment, token: stepToken('restart-writer-after-failed-stop'), savepointPath: path, parallelism, healthTimeout },
+    { deployment, token: stepToken('restart-writer-after-failed-stop'), savepointPath: path, parallelism, healthTimeout, placement },
     (jobId) => {
       f.progress.note({ restartedJobId: jobId });
       f.progress.enter('awaiting-writer-health');

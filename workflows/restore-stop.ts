@@ -15,6 +15,7 @@ import type { RestorePlan, RestoreStatus } from './restore-messages';
 import type { PlanFor } from './restore-plan';
 import { afterFailedStop, RESTORE_ACTS_ON_FAILED_STOP } from './restore-stop-failed';
 import type { Saga } from './saga';
+import { placementOf, type Placement } from './placement';
 import { startVersion } from './start-version';
 import { stepToken } from './tokens';
 import { keptParallelism } from './upgrade-shape';
@@ -38,6 +39,7 @@ export interface WriterStop {
 /** Stops the writer the plan names; registers its restart on `saga` once it stopped with a savepoint. */
 export async function stopWriter(plan: RestorePlan, params: RestoreParams, progress: Progress<RestoreStatus>, saga: Saga): Promise<WriterStop> {
   const { options, deployment, sinkTables: tables } = params;
+  const placement = placementOf(params.target, params.job);
   const jobId = plan.writer.jobId!;
   let parallelism: DeployParallelism | undefined;
   if (patched(KEEP_WRITER_PARALLELISM)) {
@@ -55,12 +57,12 @@ export async function stopWriter(plan: RestorePlan, params: RestoreParams, progr
   const savepoint = !actsOnFailure
     ? await stop
     : await stop.catch(async (err: unknown) => {
-        const failedStop = { jobId, err, deployment, parallelism, healthTimeout: options.healthTimeout };
+        const failedStop = { jobId, err, deployment, parallelism, healthTimeout: options.healthTimeout, placement };
         throw await afterFailedStop({ ...failedStop, otherWriters: plan.otherWriters ?? [], progress });
       });
   const tag = tagFor(savepoint.savepointId);
   progress.note({ todaysSavepoint: { savepointId: savepoint.savepointId, path: savepoint.path, tag } });
-  saga.add(() => restartWriter({ deployment, savepointPath: savepoint.path, parallelism, healthTimeout: options.healthTimeout }, progress));
+  saga.add(() => restartWriter({ deployment, savepointPath: savepoint.path, parallelism, healthTimeout: options.healthTimeout, placement }, progress));
   // Paimon tags a stop-with-savepoint when the commit of its final checkpoint lands: until the
   // tag is there, that commit may still come, and it must not land after the rollback.
   progress.enter('awaiting-savepoint-tag');
@@ -81,6 +83,7 @@ interface WriterToRestart {
   savepointPath: string;
   parallelism?: DeployParallelism;
   healthTimeout: number;
+  placement: Placement;
 }
 
 /** Today's savepoint is the state the writer stopped with: start it again from there. */

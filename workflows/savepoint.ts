@@ -131,7 +131,7 @@ function failureTypeOf(err: unknown): string | undefined {
 async function takeSavepoint(params: TakeSavepointParams): Promise<TakeSavepointResult> {
   const { job, tables, options, retention } = params;
 
-  const { running, tagNamesBefore } = await checkJobAndTables(job, tables);
+  const { running, tagNamesBefore } = await checkJobAndTables(job, tables, params.target);
   const savepoint = await waitUpTo(options.savepointTimeout).triggerSavepoint({
     jobId: running.jobId,
     triggerId: stepToken('savepoint'),
@@ -194,9 +194,13 @@ async function takeSavepoint(params: TakeSavepointParams): Promise<TakeSavepoint
  * the job's plan writes every one of them. Also
  * the `savepoint-*` tag names the tables have before the savepoint (workflows/tag-guard.ts).
  */
-async function checkJobAndTables(job: TakeSavepointParams['job'], tables: TableRef[]): Promise<{ running: JobSummary; tagNamesBefore: TagsBefore }> {
+async function checkJobAndTables(
+  job: TakeSavepointParams['job'],
+  tables: TableRef[],
+  target?: TakeSavepointParams['target'],
+): Promise<{ running: JobSummary; tagNamesBefore: TagsBefore }> {
   const steps = shortSteps();
-  const running = await steps.resolveJob({ job });
+  const running = await steps.resolveJob({ job, ...(target ? { target } : {}) });
   upsertSearchAttributes([{ key: flinkJobKey, value: running.name }]);
   await requireRecentCheckpointOf(running, steps);
   if (running.state !== 'RUNNING') {

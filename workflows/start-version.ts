@@ -8,11 +8,14 @@
 // as the job is submitted (the caller notes the job id and registers its undo there, before the
 // wait), then waits up to `healthTimeout` ms for it to be healthy (RUNNING and a checkpoint
 // completed since the submit). It never throws for an unhealthy job: `health` says so, and each
-// caller decides what that means. Today every job runs in the session cluster (deployJob).
+// caller decides what that means. Where the job runs is `placement` (workflows/placement.ts): left
+// out, the session cluster; an application target's launcher starts a cluster of its own, and
+// deployJob records it so the job's id leads the later activities to that cluster.
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities, DeployParallelism } from '../activities/contract';
 import type { Deployment, HealthReport } from '../src/domain/model';
 import { longRunning, submitCall } from './activity-options';
+import type { Placement } from './placement';
 
 const submit = proxyActivities<Activities>(submitCall);
 const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
@@ -25,6 +28,8 @@ export interface VersionToStart {
   parallelism?: DeployParallelism;
   allowNonRestoredState?: boolean;
   healthTimeout: number;
+  /** the job's target and name (placementOf); nothing for the session cluster */
+  placement?: Placement;
 }
 
 export interface StartedVersion {
@@ -33,11 +38,12 @@ export interface StartedVersion {
 }
 
 export async function startVersion(version: VersionToStart, started: (jobId: string) => void = () => {}): Promise<StartedVersion> {
-  const { deployment, token, savepointPath, parallelism, allowNonRestoredState, healthTimeout } = version;
+  const { deployment, token, savepointPath, parallelism, allowNonRestoredState, healthTimeout, placement } = version;
   const since = Date.now();
   const { jobId } = await submit.deployJob({
     deployment,
     deployToken: token,
+    ...placement,
     savepointPath,
     ...(allowNonRestoredState ? { allowNonRestoredState: true } : {}),
     ...(parallelism ? { parallelism } : {}),

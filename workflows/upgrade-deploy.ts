@@ -7,6 +7,7 @@ import type { UpgradeParams } from './input';
 import { droppedStateText } from './messages';
 import type { Progress } from './progress';
 import type { Saga } from './saga';
+import { placementOf } from './placement';
 import { startVersion } from './start-version';
 import { stepToken } from './tokens';
 import type { UpgradePoint } from './upgrade-restore-point';
@@ -15,15 +16,15 @@ import type { CheckedBeforeStop } from './upgrade-preflight';
 import { withdrawNewVersion } from './upgrade-undo';
 
 export async function deployNewVersion(
-  { savepoint, tag, shape }: { savepoint: Savepoint; tag: string } & Pick<CheckedBeforeStop, 'shape'>,
-  { newVersion, oldVersion, sinkTables, options }: UpgradeParams,
+  { savepoint, tag, shape, oldJob }: { savepoint: Savepoint; tag: string } & Pick<CheckedBeforeStop, 'shape' | 'oldJob'>,
+  { newVersion, oldVersion, sinkTables, target, options }: UpgradeParams,
   { saga, point }: { saga: Saga; point: UpgradePoint },
   progress: Progress,
 ): Promise<{ newJobId: string; health: HealthReport }> {
   const { allowNonRestoredState, healthTimeout } = options;
   progress.enter('deploying-new-version');
   const recording = point.record(savepoint);
-  const version = { deployment: newVersion, token: stepToken('deploy-new-version'), savepointPath: savepoint.path, allowNonRestoredState, ...newVersionParallelism(shape), healthTimeout };
+  const version = { deployment: newVersion, token: stepToken('deploy-new-version'), savepointPath: savepoint.path, allowNonRestoredState, ...newVersionParallelism(shape), healthTimeout, placement: placementOf(target, oldJob.name) };
   const { jobId: newJobId, health } = await startVersion(version, (newJobId) => {
     progress.note({ newJobId });
     if (allowNonRestoredState) progress.note({ droppedState: droppedStateText(newVersion.version, savepoint.path) });

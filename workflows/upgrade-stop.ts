@@ -15,6 +15,7 @@ import { collidingTables, tagCollisionFailure, tagsAheadFailure, tagsAheadOf } f
 import { stepToken } from './tokens';
 import type { CheckedBeforeStop } from './upgrade-preflight';
 import { restoreOldVersion } from './upgrade-undo';
+import { placementOf } from './placement';
 
 const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
 const savepointUpTo = (timeoutMs: number) => proxyActivities<Activities>(savepointWait(timeoutMs));
@@ -22,7 +23,7 @@ const savepointUpTo = (timeoutMs: number) => proxyActivities<Activities>(savepoi
 /** Stops the old version once the tags allow it; the savepoint and its tag, on every sink table. */
 export async function stopOldVersion(
   { oldJob, latestCheckpointId, tagsBefore, shape }: CheckedBeforeStop,
-  { sinkTables, newVersion, oldVersion, options }: UpgradeParams,
+  { sinkTables, newVersion, oldVersion, target, options }: UpgradeParams,
   saga: Saga,
   progress: Progress,
 ): Promise<{ savepoint: Savepoint; tag: string }> {
@@ -36,7 +37,8 @@ export async function stopOldVersion(
   const savepoint = await savepointUpTo(options.savepointTimeout).stopWithSavepoint({ jobId: oldJob.jobId, triggerId, drain: options.drain });
   const tag = tagFor(savepoint.savepointId);
   progress.note({ savepoint: { id: savepoint.savepointId, path: savepoint.path }, tag });
-  saga.add(() => restoreOldVersion({ oldVersion, shape, healthTimeout: options.healthTimeout }, savepoint, progress));
+  const placement = placementOf(target, oldJob.name);
+  saga.add(() => restoreOldVersion({ oldVersion, shape, healthTimeout: options.healthTimeout, placement }, savepoint, progress));
 
   // The same names read before the stop: what guards a run without the job's checkpoint id (recorded before it was read).
   const collided = collidingTables(tag, tagNamesBefore);

@@ -10,6 +10,7 @@ import { cancelAndWait, fatal } from './job-steps';
 import { WorkflowFailureType } from './messages';
 import type { Progress } from './progress';
 import { messageOf, type Saga } from './saga';
+import type { Placement } from './placement';
 import { startVersion } from './start-version';
 import { TagCollision } from './tag-guard';
 import { stepToken } from './tokens';
@@ -22,12 +23,13 @@ export interface OldVersion {
   oldVersion: Deployment;
   shape?: UpgradeShape;
   healthTimeout: number;
+  placement?: Placement;
 }
 
 /** Put the old version back on the savepoint it stopped at (the undo of stopping it). */
-export async function restoreOldVersion({ oldVersion, shape, healthTimeout }: OldVersion, savepoint: Savepoint, progress: Progress): Promise<void> {
+export async function restoreOldVersion({ oldVersion, shape, healthTimeout, placement }: OldVersion, savepoint: Savepoint, progress: Progress): Promise<void> {
   progress.enter('redeploying-old-version');
-  const version = { deployment: oldVersion, token: stepToken('redeploy-old-version'), savepointPath: savepoint.path, ...oldVersionParallelism(shape), healthTimeout };
+  const version = { deployment: oldVersion, token: stepToken('redeploy-old-version'), savepointPath: savepoint.path, ...oldVersionParallelism(shape), healthTimeout, placement };
   const { jobId, health } = await startVersion(version, (restoredJobId) => {
     progress.note({ restoredJobId });
     progress.enter('awaiting-old-version-health');

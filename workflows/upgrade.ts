@@ -43,7 +43,7 @@ async function runUpgrade(input: UpgradeInput): Promise<UpgradeResult> {
   let upgrade: { newJobId: string; health: HealthReport; savepoint: Savepoint; tag: string };
   try {
     const stopped = await stopOldVersion(checked, params, saga, progress);
-    upgrade = { ...stopped, ...(await deployNewVersion({ ...stopped, shape: checked.shape }, params, { saga, point }, progress)) };
+    upgrade = { ...stopped, ...(await deployNewVersion({ ...stopped, shape: checked.shape, oldJob: checked.oldJob }, params, { saga, point }, progress)) };
   } catch (err) {
     throw await undoAfterFailure(err, saga, point, oldVersion, progress);
   }

@@ -1,12 +1,14 @@
 // What the workflows may ask of Flink (its REST API), and the answers' shapes; they see it
 // through activities/contract.ts, as types only.
+import type { DeploymentTarget } from '../../src/domain/deployment-target';
 import type { Deployment, HealthReport, JobRef, JobState, JobSummary, Savepoint, TableRef } from '../../src/domain/model';
 
 export interface FlinkActivities {
   /** Cluster overview; fails non-retryably (type UnsupportedFlinkVersion) unless Flink is 1.20.x. */
   checkFlinkCluster(): Promise<{ flinkVersion: string; taskManagers: number; slotsAvailable: number }>;
   /** Resolve a job id or name to one job (JobNotFound / JobNameAmbiguous otherwise). */
-  resolveJob(input: { job: JobRef }): Promise<JobSummary>;
+  /** With `target`, only where that target runs jobs (the session cluster, or the launches of that launcher). */
+  resolveJob(input: { job: JobRef; target?: DeploymentTarget }): Promise<JobSummary>;
   getJob(input: { jobId: string }): Promise<JobSummary>;
   cancelJob(input: { jobId: string }): Promise<void>;
   /**
@@ -37,11 +39,15 @@ export interface FlinkActivities {
   deployJob(input: {
     deployment: Deployment;
     deployToken: string;
+    /** where the version runs: the session cluster (default), or an application cluster its launcher starts */
+    target?: DeploymentTarget;
+    /** the job's name, recorded with an application cluster's launch (default the script's pipeline.name) */
+    jobName?: string;
     savepointPath?: string;
     allowNonRestoredState?: boolean;
     /** build the graph at `graphParallelism`, then set each vertex's (planUpgradeShape) */
     parallelism?: DeployParallelism;
-  }): Promise<{ jobId: string }>;
+  }): Promise<{ jobId: string; restUrl?: string }>;
   /** Healthy = RUNNING and a checkpoint completed after `since` (epoch ms), within `timeoutMs`. */
   awaitHealthy(input: { jobId: string; since: number; timeoutMs: number }): Promise<HealthReport>;
   /**

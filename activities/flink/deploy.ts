@@ -14,9 +14,12 @@ import type { FlinkClient } from './client';
 import { DeployJobInput, parseInput } from './inputs';
 import { liveJobWithMarker, pipelineNameOf } from './earlier-deploy';
 import { overridesOption } from './parallelism';
+import { deployApplication } from '../targets/application-deploy';
+import type { LaunchRegistry } from '../targets/registry';
+import type { TargetDriver } from '../targets/target';
 import { localPath, readSavepointHeader } from './savepoint-metadata';
 
-type DeployRequest = z.output<typeof DeployJobInput>;
+export type DeployRequest = z.output<typeof DeployJobInput>;
 type JarDeployment = Extract<Deployment, { kind: 'jar' }>;
 type SqlDeployment = Extract<Deployment, { kind: 'sql' }>;
 
@@ -32,12 +35,19 @@ export function deployIdOf(deployToken: string): string {
   return createHash('sha256').update(deployToken).digest('hex').slice(0, 32);
 }
 
+/** Where application-mode versions go: a driver per launcher, and the registry of their launches. */
+export interface ApplicationDeployers {
+  drivers: Record<'local' | 'command', TargetDriver>;
+  registry: LaunchRegistry;
+}
+
 export async function deployJob(
   flink: FlinkClient,
   gateway: SqlGatewayClient,
   paimon: Config['paimon'],
   input: unknown,
-): Promise<{ jobId: string }> {
+  application?: ApplicationDeployers,
+): Promise<{ jobId: string; restUrl?: string }> {
   const request = parseInput('deployJob', DeployJobInput, input);
   const deployId = deployIdOf(request.deployToken);
   if (request.savepointPath && localPath(request.savepointPath) !== undefined) {
@@ -49,6 +59,20 @@ export async function deployJob(
       );
     }
   }
+  const { target } = request;
+  if (target.kind === 'application') {
+    if (!application) throw fatal(FailureType.InvalidInput, `deploying ${request.deployment.version}: this worker has no application-mode launchers.`);
+    return deployApplication(application.drivers[target.launcher], application.registry, {
+      ...request,
+      launcher: target.launcher,
+      deployId,
+    });
+  }
+  return sessionDeploy(flink, gateway, paimon, request, deployId);
+}
+
+/** Today's target: the one session cluster, a jar through /jars or SQL through the SQL gateway. */
+export function sessionDeploy(flink: FlinkClient, gateway: SqlGatewayClient, paimon: Config['paimon'], request: DeployRequest, deployId: string) {
   return request.deployment.kind === 'jar'
     ? deployJar(flink, request, request.deployment, deployId)
     : deploySql(flink, gateway, paimon, request, request.deployment, deployId);
@@ -142,7 +166,7 @@ async function deploySql(
   return { jobId };
 }
 
-async function readStatements(sql: SqlDeployment): Promise<string[]> {
+export async function readStatements(sql: SqlDeployment): Promise<string[]> {
   let text = sql.script;
   if (text === undefined) {
     text = await readFile(sql.scriptFile!, 'utf8').catch((err: NodeJS.ErrnoException) => {

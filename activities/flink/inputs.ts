@@ -1,6 +1,7 @@
 // Input schemas of the Flink activities: activity input can come from anywhere (a workflow, the
 // UI, a CLI), so each activity checks its input before it touches Flink.
 import { z } from 'zod';
+import { DeploymentTargetSchema } from '../../src/domain/deployment-target';
 import { DeploymentSchema, JobIdSchema, JobRefSchema } from '../../src/domain/model';
 import { FailureType, fatal } from '../errors';
 
@@ -31,6 +32,10 @@ export const SavepointPathInput = z.object({ path: PathSchema });
 export const DeployJobInput = z.object({
   deployment: DeploymentSchema,
   deployToken: z.string().min(1).max(512),
+  /** where the version runs (default the session cluster) */
+  target: DeploymentTargetSchema,
+  /** the job's name, for an application cluster's records (default the script's pipeline.name, or the version) */
+  jobName: z.string().min(1).max(256).optional(),
   savepointPath: PathSchema.optional(),
   allowNonRestoredState: z.boolean().default(false),
   parallelism: z

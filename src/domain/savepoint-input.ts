@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { duration } from './durations';
 import { lazySchema } from './lazy-schema';
+import { GivenDeploymentTargetSchema } from './deployment-target';
 import { JobRefSchema, TableRefSchema, type TableRef } from './model';
 import { RetentionPolicySchema, type RetentionResult } from './retention-input';
 import type { SkippedRun } from './running-operation';
@@ -28,6 +29,8 @@ export const TakeSavepointInputSchema = lazySchema(() =>
   z
     .object({
       job: JobRefSchema,
+      /** where the job runs; left out, it is looked for in the session cluster and every application launch */
+      target: GivenDeploymentTargetSchema.optional(),
       tables: z.array(TableRefSchema).min(1),
       options: RestorePointOptionsSchema.prefault({}),
       /** Run retention for the job after the savepoint is recorded (as a child workflow). */

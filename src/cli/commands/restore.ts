@@ -12,6 +12,7 @@ import { follow } from '../follow';
 import { json } from '../output';
 import { describePlan, rolledBackLine } from '../views/plan';
 import { waitingFor } from '../waiting';
+import { TARGET_FLAGS, TARGET_USAGE, targetFromFlags } from '../target-flags';
 import type { Command } from './command';
 
 function restorePoint(p: Parsed) {
@@ -39,6 +40,7 @@ function inputFromFlags(p: Parsed): unknown {
     deployment: { kind: 'sql', version, scriptFile: sqlFile },
     sinkTables: list(p, 'table'),
     restorePoint: restorePoint(p),
+    ...(targetFromFlags(p) !== undefined ? { target: targetFromFlags(p) } : {}),
     options: compact({
       approvers,
       requestedBy: str(p, 'requested-by'),
@@ -89,11 +91,13 @@ export const restore: Command = {
                          database (Flink's plan names the table only): left running instead of refusing
   --allow-non-restored-state   start the version even if it leaves savepoint state unclaimed: that state
                          is dropped for good (the result says so)
+${TARGET_USAGE}
   --wait                 after showing the plan, wait until the restore ends and print its result
 
 Prints the plan (what will change, what cannot be undone, its digest) and how to approve it:
   savepointctl approve JOB --as ID --key FILE --plan-version N --plan-digest D [--comment TEXT]`,
   flags: {
+    ...TARGET_FLAGS,
     input: { type: 'string' },
     'job-name': { type: 'string' },
     'job-id': { type: 'string' },

@@ -9,6 +9,7 @@ import { CommandFailed, UsageError } from '../errors';
 import { follow } from '../follow';
 import { json } from '../output';
 import type { Command } from './command';
+import { TARGET_FLAGS, targetFromFlags } from '../target-flags';
 
 /** The take-savepoint input shared by `savepoint` and `schedule create`. */
 export function savepointInput(p: Parsed) {
@@ -17,6 +18,7 @@ export function savepointInput(p: Parsed) {
   if (tables.length === 0) throw new UsageError('--table is required: each Paimon sink table as database.table');
   const parsed = TakeSavepointInputSchema.safeParse({
     job: { jobName },
+    ...(targetFromFlags(p) !== undefined ? { target: targetFromFlags(p) } : {}),
     tables,
     options: compact({
       pinned: bool(p, 'pin') || undefined,
@@ -36,6 +38,7 @@ export const savepointFlags = {
   label: { type: 'string' },
   version: { type: 'string' },
   'tag-timeout': { type: 'string' },
+  ...TARGET_FLAGS,
 } as const;
 
 export const savepoint: Command = {
@@ -47,6 +50,8 @@ export const savepoint: Command = {
   --label TEXT     a note kept with the restore point
   --version LABEL  the deployed version, kept with the restore point
   --tag-timeout D  how long to wait for savepoint-<id> on every table (default 2m)
+  --target session|application [--launcher local|command]   where the job runs (default: looked for in the
+                   session cluster and every application launch)
   --wait           wait for the result`,
   flags: { ...savepointFlags, wait: { type: 'boolean' } },
   async run(p, ctx) {

@@ -10,6 +10,7 @@ import { follow } from '../follow';
 import { json } from '../output';
 import { upgradeSummary } from '../views/upgrade';
 import type { Command } from './command';
+import { TARGET_FLAGS, TARGET_USAGE, targetFromFlags } from '../target-flags';
 
 function deployment(p: Parsed, which: 'new' | 'old'): Deployment {
   const version = str(p, `${which}-version`);
@@ -47,6 +48,7 @@ function inputFromFlags(p: Parsed): unknown {
     newVersion: deployment(p, 'new'),
     oldVersion: deployment(p, 'old'),
     sinkTables,
+    ...(targetFromFlags(p) !== undefined ? { target: targetFromFlags(p) } : {}),
     options: compact({
       drain: bool(p, 'drain') || undefined,
       compensate: bool(p, 'no-compensate') ? false : undefined,
@@ -85,8 +87,10 @@ export const upgrade: Command = {
   --vertex-parallelism ID=N   N for one vertex of the running job (ids: GET /jobs/<id>/plan); repeat
   --no-compensate          leave an unhealthy new version running instead of rolling back
   --savepoint-timeout D --health-timeout D --tag-timeout D   e.g. 10m, 5m, 2m
+${TARGET_USAGE}
   --wait                   follow the steps and print the result`,
   flags: {
+    ...TARGET_FLAGS,
     input: { type: 'string' },
     'job-name': { type: 'string' },
     'job-id': { type: 'string' },

@@ -1,0 +1,80 @@
+// Deploying a version as an application: a cluster of its own, started from the savepoint by the
+// target's launcher. The artifact is checked on the worker first (a jar that is a file, a script
+// that starts exactly one job), so a bad version fails before any launcher runs; the launch is
+// recorded so the job's id leads to its cluster from then on.
+import { Context } from '@temporalio/activity';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Deployment } from '../../src/domain/model';
+import { FailureType, fatal } from '../errors';
+import type { DeployParallelism } from '../contract';
+import { isJobStatement, readStatements } from '../flink/deploy';
+import { pipelineNameOf } from '../flink/earlier-deploy';
+import type { LaunchRegistry } from './registry';
+import type { Launched, TargetDriver } from './target';
+
+export interface ApplicationDeploy {
+  deployment: Deployment;
+  launcher: 'local' | 'command';
+  deployToken: string;
+  deployId: string;
+  jobName?: string;
+  savepointPath?: string;
+  allowNonRestoredState: boolean;
+  parallelism?: DeployParallelism;
+}
+
+export async function deployApplication(driver: TargetDriver, registry: LaunchRegistry, request: ApplicationDeploy): Promise<Launched> {
+  const { deployment } = request;
+  const earlier = await registry.byDeployId(request.deployId);
+  if (earlier) return { jobId: earlier.jobId, restUrl: earlier.restUrl };
+  let artifact: string;
+  let jobName = request.jobName;
+  if (deployment.kind === 'jar') {
+    artifact = deployment.jarFile;
+    const isFile = await stat(artifact).then((s) => s.isFile(), () => false);
+    if (!isFile) throw fatal(FailureType.InvalidInput, `deploying jar ${artifact} (${deployment.version}): no such file on the worker. Check jarFile.`);
+    jobName ??= deployment.version;
+  } else {
+    const statements = await readStatements(deployment);
+    jobName ??= pipelineNameOf(statements, isJobStatement) ?? deployment.version;
+    if (deployment.scriptFile) artifact = path.resolve(deployment.scriptFile);
+    else {
+      // An inline script becomes a file the launcher can hand to the runner.
+      await mkdir(registry.dir, { recursive: true });
+      artifact = path.join(registry.dir, `${request.deployId}.sql`);
+      await writeFile(artifact, deployment.script!);
+    }
+  }
+  // Clusters whose job ended (the version just stopped with its savepoint, a cancelled one) go first.
+  await driver.reap();
+  // A cluster takes a minute or more to start and plan the job: heartbeat meanwhile, so the activity
+  // is not timed out and retried while the first launch is still under way.
+  const context = Context.current();
+  const beat = () => context.heartbeat({ deployId: request.deployId, step: 'launching' });
+  beat();
+  const beating = setInterval(beat, 10_000);
+  const launched = await driver
+    .launch({
+    jobName,
+    deployment,
+    deployToken: request.deployToken,
+    deployId: request.deployId,
+    artifact,
+    savepointPath: request.savepointPath,
+    allowNonRestoredState: request.allowNonRestoredState,
+    parallelism: request.parallelism,
+    })
+    .finally(() => clearInterval(beating));
+  await registry.record({
+    jobName,
+    launcher: request.launcher,
+    deployToken: request.deployToken,
+    deployId: request.deployId,
+    version: deployment.version,
+    jobId: launched.jobId,
+    restUrl: launched.restUrl,
+    launchedAt: new Date().toISOString(),
+  });
+  return launched;
+}
