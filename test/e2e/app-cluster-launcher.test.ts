@@ -11,14 +11,14 @@
 // and v2's after it. A second start with the same token starts nothing; reaping stops the clusters
 // whose jobs ended and leaves no process or port behind.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../src/config/repo-root';
+import { portOpen, processesOf as processesIn } from '../support/app-cluster-leftovers';
 import { freshDatabase } from '../support/paimon-fixtures';
 import { config, paimonQuery, requireStack, until } from '../support/stack';
 
@@ -80,25 +80,7 @@ async function stopWithSavepoint(l: Launch): Promise<{ savepointId: number; loca
   return { savepointId, location };
 }
 
-/** Process ids whose command line names the token's cluster folder. */
-async function processesOf(token: string): Promise<number[]> {
-  const dir = path.join(APPS, token);
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.split('\0').some((arg) => arg.includes(dir))) pids.push(Number(entry));
-  }
-  return pids;
-}
-
-const portOpen = (url: string) =>
-  new Promise<boolean>((resolve) => {
-    const { hostname, port } = new URL(url);
-    const socket = createConnection({ host: hostname, port: Number(port) });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
+const processesOf = (token: string) => processesIn(path.join(APPS, token));
 
 const versionSql = (version: string) => `-- ${version} of the launcher test's pipeline
 SET 'pipeline.name' = '${JOB}';

@@ -14,7 +14,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -34,6 +33,7 @@ import type { RestoreResult } from '../../workflows/restore-messages';
 import type { UpgradeResult } from '../../workflows/messages';
 import { run } from '../support/activity-calls';
 import { refusalOf } from '../bad-input/refusal';
+import { portOpen, processesOf as processesIn } from '../support/app-cluster-leftovers';
 import { approveSigned } from '../support/approvals';
 import { deployableDir } from '../support/demo-pipeline';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
@@ -87,25 +87,7 @@ async function launches(): Promise<LaunchRecord[]> {
 }
 const launchOf = async (jobId: string) => (await launches()).find((l) => l.jobId === jobId)!;
 
-/** Process ids whose command line names the launch's cluster folder. */
-async function processesOf(launch: LaunchRecord): Promise<number[]> {
-  const folder = path.join(APPS, launch.deployId);
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.split('\0').some((arg) => arg.includes(folder))) pids.push(Number(entry));
-  }
-  return pids;
-}
-
-const portOpen = (url: string) =>
-  new Promise<boolean>((resolve) => {
-    const { hostname, port } = new URL(url);
-    const socket = createConnection({ host: hostname, port: Number(port) });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
+const processesOf = (launch: LaunchRecord) => processesIn(path.join(APPS, launch.deployId));
 
 async function expectGone(launch: LaunchRecord): Promise<void> {
   expect({ version: launch.version, processes: await processesOf(launch), port: await portOpen(launch.restUrl) }).toEqual({
