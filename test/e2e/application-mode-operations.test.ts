@@ -32,7 +32,7 @@ import type { RetentionResult } from '../../src/domain/retention-input';
 import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
 import { operationStepKey, operationWorkflowId, type UpgradeResult } from '../../workflows/messages';
 import { refusalOf } from '../bad-input/refusal';
-import { activityRunning, startedAttempts } from '../faults/fixture';
+import { activityRunning, retryStartedAfter, startedAttempts } from '../faults/fixture';
 import { run } from '../support/activity-calls';
 import { deployableDir, tagNames } from '../support/demo-pipeline';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
@@ -177,7 +177,7 @@ describe('application mode: schedules, retention, one operation per job, a worke
     await client?.connection.close();
   });
 
-  it('b. a scheduled savepoint lands on the job\'s own cluster, tagged and recorded; retention deletes what its policy says', async () => {
+  it('b. a scheduled savepoint lands on the job\'s own cluster, tagged and recorded; retention deletes what its policy says', { timeout: 360_000 }, async () => {
     await createSavepointSchedule(
       client,
       { savepoint: { job: { jobName: JOB }, target: LOCAL, tables: TABLES, options: { label: 'appops', tagTimeout: '2m' } }, every: '1h', paused: true },
@@ -238,7 +238,7 @@ describe('application mode: schedules, retention, one operation per job, a worke
     await deleteSavepointSchedule(client, JOB);
   });
 
-  it('a. a savepoint asked while an upgrade of the job holds flink-job/<name> is refused, and Flink takes none', async () => {
+  it('a. a savepoint asked while an upgrade of the job holds flink-job/<name> is refused, and Flink takes none', { timeout: 420_000 }, async () => {
     const v1Job = running.jobId;
     const dirsBefore = await savepointDirsOf(v1Job);
     const handle = await upgrade(v2, taskQueue);
@@ -285,7 +285,7 @@ describe('application mode: schedules, retention, one operation per job, a worke
     await checkpointed(result.newJobId!);
   });
 
-  it('c. a worker SIGKILLed while the deploy launches the new cluster: a new worker completes the upgrade, one cluster for the version', async () => {
+  it('c. a worker SIGKILLed while the deploy launches the new cluster: a new worker completes the upgrade, one cluster for the version', { timeout: 600_000 }, async () => {
     await worker?.stop();
     worker = undefined;
     const queue = unique('e2e-appops-kill');
@@ -300,8 +300,12 @@ describe('application mode: schedules, retention, one operation per job, a worke
       return fresh;
     });
     expect((await launches()).map((l) => l.version)).not.toContain('v3');
+    const killedAt = Date.now();
     await workerProcess.kill();
     workerProcess = await startWorkerProcess(queue);
+    // Measured, not asserted: the deploy's heartbeat timeout is 1 min.
+    const takeover = await retryStartedAfter(handle, 'deployJob', killedAt, 300_000);
+    console.log(`worker killed during the launch: the next deployJob attempt started ${takeover === undefined ? '(none)' : `${(takeover / 1000).toFixed(1)} s`} after the kill`);
 
     const result: UpgradeResult = await handle.result();
     savepoints.push(result.savepoint!.path);
