@@ -34,6 +34,7 @@ import { operationStepKey, operationWorkflowId, type UpgradeResult } from '../..
 import { refusalOf } from '../bad-input/refusal';
 import { activityRunning, retryStartedAfter, startedAttempts } from '../faults/fixture';
 import { run } from '../support/activity-calls';
+import { launchRegistry } from '../support/app-launches';
 import { deployableDir, tagNames } from '../support/demo-pipeline';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
 import { freshDatabase } from '../support/paimon-fixtures';
@@ -75,11 +76,7 @@ END;
 };
 const [v1, v2, v3] = ['v1', 'v2', 'v3'].map(version) as [Deployment, Deployment, Deployment];
 
-async function launches(): Promise<LaunchRecord[]> {
-  const files = (await readdir(REGISTRY)).filter((f) => f.endsWith('.json'));
-  return Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(REGISTRY, f), 'utf8')) as LaunchRecord));
-}
-const launchOf = async (jobId: string) => (await launches()).find((l) => l.jobId === jobId)!;
+const { launches, launchOf, checkpointed } = launchRegistry(REGISTRY);
 
 /** The launcher's clusters of this job (app-cluster.sh list): one per deploy token. */
 async function clustersOfJob(): Promise<{ token: string; jobId: string; alive: boolean }[]> {
@@ -114,15 +111,6 @@ interface CheckpointEntry {
 }
 const historyOf = async (launch: LaunchRecord) =>
   ((await (await fetch(`${launch.restUrl}/jobs/${launch.jobId}/checkpoints`)).json()) as { history: CheckpointEntry[] }).history;
-
-async function checkpointed(jobId: string): Promise<void> {
-  const launch = await launchOf(jobId);
-  await until(`a completed checkpoint of ${launch.version}`, 180_000, async () => {
-    const res = await fetch(`${launch.restUrl}/jobs/${jobId}/checkpoints`).catch(() => undefined);
-    const body = res?.ok ? ((await res.json()) as { latest?: { completed?: { id: number } | null } }) : undefined;
-    return body?.latest?.completed?.id;
-  });
-}
 
 describe('application mode: schedules, retention, one operation per job, a worker killed mid-launch (real application clusters)', () => {
   let client: Client;

@@ -13,7 +13,7 @@
 // every id is in each table exactly once, v1's payload up to the upgrade's savepoint and v2's after.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -35,6 +35,7 @@ import { run } from '../support/activity-calls';
 import { refusalOf } from '../bad-input/refusal';
 import { portOpen, processesOf as processesIn } from '../support/app-cluster-leftovers';
 import { approveSigned } from '../support/approvals';
+import { launchRegistry } from '../support/app-launches';
 import { deployableDir } from '../support/demo-pipeline';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
 import { freshDatabase } from '../support/paimon-fixtures';
@@ -81,11 +82,7 @@ const v2 = version('v2', `CONCAT('v2:', CAST(id AS STRING))`);
 // Accepted by the planner, fails on its first row: crash-loops and never completes a checkpoint.
 const broken = version('broken', `CAST(CAST(id AS INT) / 0 AS STRING)`);
 
-async function launches(): Promise<LaunchRecord[]> {
-  const files = (await readdir(REGISTRY)).filter((f) => f.endsWith('.json'));
-  return Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(REGISTRY, f), 'utf8')) as LaunchRecord));
-}
-const launchOf = async (jobId: string) => (await launches()).find((l) => l.jobId === jobId)!;
+const { launches, launchOf, checkpointed } = launchRegistry(REGISTRY);
 
 const processesOf = (launch: LaunchRecord) => processesIn(path.join(APPS, launch.deployId));
 
@@ -106,15 +103,6 @@ async function maxAtTag(table: TableRef, tag: string): Promise<number> {
   const [db, name] = table.split('.');
   const [row] = await paimonQuery(`SELECT MAX(id) AS hi FROM \`${db}\`.\`${name}\` /*+ OPTIONS('scan.tag-name' = '${tag}') */`);
   return Number(row!.hi);
-}
-
-async function checkpointed(jobId: string): Promise<void> {
-  const launch = await launchOf(jobId);
-  await until(`a completed checkpoint of ${launch.version}`, 180_000, async () => {
-    const res = await fetch(`${launch.restUrl}/jobs/${jobId}/checkpoints`).catch(() => undefined);
-    const body = res?.ok ? ((await res.json()) as { latest?: { completed?: { id: number } | null } }) : undefined;
-    return body?.latest?.completed?.id;
-  });
 }
 
 describe('application mode on real standalone application clusters', () => {
