@@ -278,14 +278,16 @@ describe('application mode: schedules, retention, one operation per job, a worke
     worker = undefined;
     const queue = unique('e2e-appops-kill');
     workerProcess = await startWorkerProcess(queue);
-    const tokensBefore = new Set((await clustersOfJob()).map((c) => c.token));
+    // The launcher's folders (one per token), read directly: `app-cluster.sh list` reads every
+    // folder's processes and can take longer than a launch on an unloaded machine.
+    const tokensBefore = new Set(await readdir(APPS));
     const handle = await upgrade(v3, queue);
     await activityRunning(handle, 'deployJob', 300_000);
     // The launch is under way once the launcher wrote the new cluster's launch.json (its processes
     // started); the job is planned and listed a minute or so later.
     const launching = await until('the launcher to start v3\'s cluster', 120_000, async () => {
-      const fresh = (await clustersOfJob()).find((c) => !tokensBefore.has(c.token));
-      return fresh;
+      const fresh = (await readdir(APPS)).find((token) => !tokensBefore.has(token));
+      return fresh === undefined ? undefined : { token: fresh };
     });
     expect((await launches()).map((l) => l.version)).not.toContain('v3');
     const killedAt = Date.now();
@@ -301,11 +303,11 @@ describe('application mode: schedules, retention, one operation per job, a worke
     // The killed attempt never reported back: a later one, on the new worker, launched.
     expect((await startedAttempts(handle, 'deployJob')).at(-1)).toBeGreaterThan(1);
     const v3Launch = await launchOf(result.newJobId!);
-    expect(v3Launch).toMatchObject({ launcher: 'local', version: 'v3', deployId: launching.token, jobId: launching.jobId });
+    expect(v3Launch).toMatchObject({ launcher: 'local', version: 'v3', deployId: launching.token });
     expect((await launches()).filter((l) => l.version === 'v3')).toHaveLength(1);
     // One cluster per deploy token, and v3's has one JobManager and one TaskManager.
     const clusters = await clustersOfJob();
-    expect(clusters.filter((c) => !tokensBefore.has(c.token))).toEqual([expect.objectContaining({ token: launching.token, alive: true })]);
+    expect(clusters.filter((c) => !tokensBefore.has(c.token))).toEqual([expect.objectContaining({ token: launching.token, jobId: result.newJobId, alive: true })]);
     expect(await jvmsOf(path.join(APPS, launching.token))).toEqual({ jobManagers: 1, taskManagers: 1 });
     const status = (await (await fetch(`${v3Launch.restUrl}/jobs/${result.newJobId}/status`)).json()) as { status: string };
     expect(status.status).toBe('RUNNING');
