@@ -15,11 +15,21 @@
 #   app-cluster.sh reap                 stops every cluster whose job has ended (stopped, failed, cancelled)
 #   app-cluster.sh list                 one JSON line per cluster: token, name, restUrl, jobId, alive
 #   app-cluster.sh down                 stops every cluster this launcher started
+#   app-cluster.sh watch DIR            (started by start) the cluster's watcher, below
 #
 # The job keeps the fixed job id the launcher gives it (derived from the token), so the workflow
-# knows which job to watch before the cluster answers. The JobManager does not shut itself down
-# when the job ends (execution.shutdown-on-application-finish: false, as the Kubernetes Operator
-# sets it): stop-with-savepoint's result stays readable over REST until the launcher stops it.
+# knows which job to watch before the cluster answers. A cluster is stopped once its job has ended:
+# each start also starts the cluster's watcher (run/watcher.pid), which stops the TaskManager and
+# the JobManager APP_ENDED_GRACE_S seconds (default 300) after the job reached FINISHED, CANCELED
+# or FAILED, or at once when the JobManager is gone. Not Flink's own shutdown: with
+# execution.shutdown-on-application-finish the JobManager closes its REST endpoint as soon as the
+# stop-with-savepoint's result was read once (Flink keeps only that operation for its reader), yet
+# the worker reads on (the job's final state, its checkpoint statistics for the savepoint id, a
+# cancelled job's state), and a standalone TaskManager outlives its JobManager, retrying to register
+# until taskmanager.registration.timeout (5 min). So the JobManager stays up (false, as the
+# Kubernetes Operator sets it) and the grace is as long as Flink keeps a stop's result for a retried
+# activity (rest.async.store-duration, 5 min). `reap` (run before each launch) stops ended clusters
+# without waiting: a backstop for a watcher that is gone.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -89,6 +99,7 @@ app_start() {
   [[ -z "$jar" || -f "$jar" ]] || app_fail "jar '$jar' does not exist"
   [[ -z "$parallelism" || "$parallelism" =~ ^[1-9][0-9]*$ ]] || app_fail "--parallelism is a whole number >= 1 (got '$parallelism')"
   [[ -z "$slots" || "$slots" =~ ^[1-9][0-9]*$ ]] || app_fail "--slots is a whole number >= 1 (got '$slots')"
+  [[ "${APP_ENDED_GRACE_S:-300}" =~ ^[0-9]+$ ]] || app_fail "APP_ENDED_GRACE_S is a whole number of seconds (got '${APP_ENDED_GRACE_S}')"
   if [[ -n "$savepoint" ]]; then
     local local_path="${savepoint#file:}"
     [[ "$savepoint" != file:* || -e "${local_path}" ]] || app_fail "savepoint '$savepoint' does not exist"
@@ -167,6 +178,8 @@ CONF
     setsid nohup "$FLINK_HOME/bin/taskmanager.sh" start-foreground \
     >"$dir/log/taskmanager.out" 2>&1 </dev/null &
   echo $! >"$dir/run/taskmanager.pid"
+  setsid nohup bash "$REPO_ROOT/scripts/app-cluster.sh" watch "$dir" >"$dir/log/watcher.out" 2>&1 </dev/null &
+  echo $! >"$dir/run/watcher.pid"
 
   python3 - "$dir/launch.json" "$token" "$name" "http://$STACK_BIND:$rest_port" "$job_id" "${savepoint}" <<'PY'
 import json, sys
@@ -193,24 +206,66 @@ await_listed() { # dir name restUrl jobId
   done
 }
 
+stop_cluster() { # dir: its watcher first (it would stop the rest too), then the TaskManager, then the JobManager
+  app_stop_process "$1" watcher
+  app_stop_process "$1" taskmanager
+  app_stop_process "$1" jobmanager
+}
+
 app_stop() { # token
   local dir="$APPS/$1"
   [[ -d "$dir" ]] || app_fail "no application cluster with token '$1' (app-cluster.sh list)"
-  app_stop_process "$dir" taskmanager
-  app_stop_process "$dir" jobmanager
+  stop_cluster "$dir"
   app_json "$dir"
 }
 
-job_ended() { # dir -> true when the JobManager is gone or its job is in a terminal state
-  local dir="$1" rest job state
-  app_pid_alive "$dir" jobmanager >/dev/null || return 0
-  rest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["restUrl"])' "$dir/launch.json")
-  job=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["jobId"])' "$dir/launch.json")
+launch_field() { # dir key -> a field of the cluster's launch.json (restUrl and jobId: no quotes or escapes in them)
+  grep -o "\"$2\": \"[^\"]*\"" "$1/launch.json" | cut -d'"' -f4
+}
+
+job_state() { # restUrl jobId -> the job's state in the cluster's overview ("" while not listed); fails when the cluster does not answer
+  local overview
   # The overview, not /jobs/<id>: Flink answers the latter with an error for a job that failed in its main method.
-  state=$(curl -fsS --max-time 3 "$rest/jobs/overview" 2>/dev/null | python3 -c '
-import json, sys
-print(next((j["state"] for j in json.load(sys.stdin)["jobs"] if j["jid"] == sys.argv[1]), ""))' "$job" 2>/dev/null) || return 1
-  [[ "$state" =~ ^(FINISHED|CANCELED|FAILED)$ ]]
+  overview=$(curl -fsS --max-time 3 "$1/jobs/overview" 2>/dev/null) || return 1
+  # One object per job, its "state" before its nested "tasks" object. Read without python: the watcher asks every few seconds.
+  { tr '{' '\n' <<<"$overview" | grep -F "\"jid\":\"$2\"" | grep -o '"state":"[A-Z_]*"' | cut -d'"' -f4; } || true
+}
+
+ended_state() { [[ "$1" =~ ^(FINISHED|CANCELED|FAILED)$ ]]; }
+
+job_ended() { # dir -> true when the JobManager is gone or its job is in a terminal state
+  local dir="$1" state
+  app_pid_alive "$dir" jobmanager >/dev/null || return 0
+  state=$(job_state "$(launch_field "$dir" restUrl)" "$(launch_field "$dir" jobId)") || return 1
+  ended_state "$state"
+}
+
+# The cluster's watcher, one per cluster (its own process group, run/watcher.pid): the local
+# launcher's way to stop a cluster whose job ended without waiting for the next launch. A job in a
+# terminal state never runs again in this cluster (the job id is fixed, the entry point submits it once).
+app_watch() { # dir
+  local dir="$1" rest job state ended_at="" grace="${APP_ENDED_GRACE_S:-300}"
+  until [[ -f "$dir/launch.json" ]]; do
+    app_pid_alive "$dir" jobmanager >/dev/null || break
+    sleep 1
+  done
+  rest=$(launch_field "$dir" restUrl 2>/dev/null) || rest=""
+  job=$(launch_field "$dir" jobId 2>/dev/null) || job=""
+  while app_pid_alive "$dir" jobmanager >/dev/null; do
+    if [[ -z "$ended_at" ]]; then
+      state=$(job_state "$rest" "$job") || state=""
+      if ended_state "$state"; then
+        ended_at=$SECONDS
+        printf '%s job %s is %s: stopping the cluster in %s s\n' "$(date -u +%FT%TZ)" "$job" "$state" "$grace"
+      fi
+    fi
+    [[ -n "$ended_at" ]] && ((SECONDS - ended_at >= grace)) && break
+    sleep "${APP_WATCH_INTERVAL_S:-2}"
+  done
+  printf '%s stopping the cluster (job %s %s)\n' "$(date -u +%FT%TZ)" "$job" "${state:-gone}"
+  app_stop_process "$dir" taskmanager
+  app_stop_process "$dir" jobmanager
+  rm -f "$dir/run/watcher.pid"
 }
 
 app_each() { # command
@@ -223,14 +278,14 @@ app_each() { # command
   done
 }
 
-reap_one() { if job_ended "$1"; then app_stop_process "$1" taskmanager; app_stop_process "$1" jobmanager; fi; }
-down_one() { app_stop_process "$1" taskmanager; app_stop_process "$1" jobmanager; }
+reap_one() { if job_ended "$1"; then stop_cluster "$1"; fi; }
 
 case "${1:-}" in
   start) app_start "${@:2}" ;;
   stop) [[ -n "${3:-}" && "${2:-}" == --token ]] || app_fail "usage: app-cluster.sh stop --token T"; app_stop "$3" ;;
   reap) app_each reap_one ;;
   list) app_each app_json ;;
-  down) app_each down_one ;;
-  *) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  down) app_each stop_cluster ;;
+  watch) [[ -d "${2:-}" ]] || app_fail "usage: app-cluster.sh watch DIR (started by start)"; app_watch "$2" ;;
+  *) sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -9,7 +9,8 @@
 // savepoint (at the same parallelism: a SQL graph built at another one names its operators apart,
 // README); then every id lands exactly once, v1's payload up to the savepoint
 // and v2's after it. A second start with the same token starts nothing; reaping stops the clusters
-// whose jobs ended and leaves no process or port behind.
+// whose jobs ended and leaves no process or port behind; with no reap, a cluster stops itself
+// APP_ENDED_GRACE_S after its job ended (v2's, stopped with a savepoint).
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -28,6 +29,9 @@ const DB = `app_launch_${RUN}`;
 const JOB = `app-launch-${RUN}`;
 const LAUNCHER = path.join(repoRoot(), 'scripts', 'app-cluster.sh');
 const APPS = path.join(process.env.STACK_HOME ?? path.join(repoRoot(), '.stack'), 'apps');
+// How long a cluster outlives its ended job (the launcher's default is 300 s).
+const ENDED_GRACE_S = 20;
+process.env.APP_ENDED_GRACE_S = String(ENDED_GRACE_S);
 
 interface Launch {
   token: string;
@@ -163,8 +167,12 @@ describe('application-mode local launcher (real standalone application clusters)
     const restored = await rest<{ latest: { restored?: { external_path: string } | null } }>(v2.restUrl, `/jobs/${v2.jobId}/checkpoints`);
     expect(restored.latest.restored?.external_path).toBe(sp.location);
     const end = await stopWithSavepoint(v2);
-    await launcher('reap');
-    expect(await processesOf(tokens[1]!)).toEqual([]);
+    // No reap and no further launch: the cluster's watcher stops it once the grace has passed.
+    const endedAt = Date.now();
+    await until('v2\'s cluster to stop itself', (ENDED_GRACE_S + 60) * 1000, async () =>
+      (await processesOf(tokens[1]!)).length === 0 && !(await portOpen(v2.restUrl)) ? true : undefined,
+    );
+    console.info(`v2's cluster stopped itself ${((Date.now() - endedAt) / 1000).toFixed(1)} s after its stop-with-savepoint (grace ${ENDED_GRACE_S} s)`);
 
     // Exactly once across the switch, compared like with like: merged keys and appended rows, read at v2's savepoint tag.
     const [keyed] = await paimonQuery(
