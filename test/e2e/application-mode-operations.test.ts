@@ -10,12 +10,9 @@
 //      new worker takes over, the upgrade completes, and v3's deploy token has one cluster, one
 //      JobManager and one TaskManager.
 // Own database, job and launch registry; every cluster it started is stopped in afterAll.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
@@ -24,63 +21,34 @@ import type { LaunchRecord } from '../../activities/targets/registry';
 import { main as savepointctl } from '../../src/cli/main';
 import { createSavepointSchedule, deleteSavepointSchedule, describeSavepointSchedule, triggerSavepointSchedule } from '../../src/client/schedules';
 import { startUpgrade } from '../../src/client/start-upgrade';
-import { repoRoot } from '../../src/config/repo-root';
-import type { DeploymentTarget } from '../../src/domain/deployment-target';
 import { retentionWorkflowId } from '../../src/domain/job-name';
-import type { Deployment, TableRef } from '../../src/domain/model';
+import type { Deployment } from '../../src/domain/model';
 import type { RetentionResult } from '../../src/domain/retention-input';
 import type { TakeSavepointResult } from '../../src/domain/savepoint-input';
 import { operationStepKey, operationWorkflowId, type UpgradeResult } from '../../workflows/messages';
 import { refusalOf } from '../bad-input/refusal';
 import { activityRunning, retryStartedAfter, startedAttempts } from '../faults/fixture';
 import { run } from '../support/activity-calls';
-import { launchRegistry } from '../support/app-launches';
-import { deployableDir, tagNames } from '../support/demo-pipeline';
+import { APPS, appModeFixture, idsPipeline, launcher, LOCAL } from '../support/app-mode';
+import { tagNames } from '../support/demo-pipeline';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
 import { freshDatabase } from '../support/paimon-fixtures';
 import { savepointDirsOf } from '../support/savepoint-dirs';
-import { config, flinkGet, paimonQuery, requireStack, until } from '../support/stack';
+import { config, flinkGet, requireStack, until } from '../support/stack';
 import { connectStackClient } from '../support/stack-client';
 import { unique } from '../support/temporal-env';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
-const exec = promisify(execFile);
-const RUN = `${process.pid}_${Date.now().toString(36)}`;
-const DB = `appops_${RUN}`;
-const JOB = `appops-${RUN}`;
-const TABLES: TableRef[] = [`${DB}.keyed`, `${DB}.appended`];
-const LAUNCHER = path.join(repoRoot(), 'scripts', 'app-cluster.sh');
-const APPS = path.join(config.stackHome, 'apps');
-// This file's own launch registry: the worker process inherits it from the environment.
-const REGISTRY = mkdtempSync(path.join(os.tmpdir(), 'appops-registry-'));
-process.env.APP_REGISTRY_DIR = REGISTRY;
-const LOCAL: DeploymentTarget = { kind: 'application', launcher: 'local' };
-
-const dir = deployableDir('appops-');
-const version = (name: string): Deployment => {
-  const scriptFile = path.join(dir, `${name}.sql`);
-  writeFileSync(
-    scriptFile,
-    `SET 'pipeline.name' = '${JOB}';
-CREATE TEMPORARY TABLE ids (id BIGINT) WITH (
-  'connector' = 'datagen', 'rows-per-second' = '10',
-  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '1000000'
-);
-EXECUTE STATEMENT SET BEGIN
-  INSERT INTO paimon.${DB}.keyed SELECT id, CONCAT('${name}:', CAST(id AS STRING)) FROM ids;
-  INSERT INTO paimon.${DB}.appended SELECT id, CONCAT('${name}:', CAST(id AS STRING)) FROM ids;
-END;
-`,
-  );
-  return { kind: 'sql', version: name, scriptFile };
-};
-const [v1, v2, v3] = ['v1', 'v2', 'v3'].map(version) as [Deployment, Deployment, Deployment];
-
-const { launches, launchOf, checkpointed } = launchRegistry(REGISTRY);
+// Own database, job and launch registry (the worker process inherits them from the environment).
+const fixture = appModeFixture('appops');
+const { job: JOB, launches, launchOf, checkpointed, savepoints } = fixture;
+const pipeline = idsPipeline(fixture);
+const TABLES = pipeline.tables;
+const [v1, v2, v3] = ['v1', 'v2', 'v3'].map((name) => pipeline.version(name)) as [Deployment, Deployment, Deployment];
 
 /** The launcher's clusters of this job (app-cluster.sh list): one per deploy token. */
 async function clustersOfJob(): Promise<{ token: string; jobId: string; alive: boolean }[]> {
-  const { stdout } = await exec('bash', [LAUNCHER, 'list'], { env: { ...process.env, STACK_HOME: config.stackHome } });
+  const { stdout } = await launcher('list');
   return stdout
     .trim()
     .split('\n')
@@ -118,8 +86,6 @@ describe('application mode: schedules, retention, one operation per job, a worke
   let workerProcess: WorkerProcess | undefined;
   const taskQueue = unique('e2e-appops');
   const activities = createActivities(config);
-  /** the savepoints this file made in the shared savepoint dir: removed in afterAll */
-  const savepoints: string[] = [];
   /** the job running now (v1, then v2, then v3) */
   let running: { version: Deployment; jobId: string };
   const upgrade = (newVersion: Deployment, queue: string) =>
@@ -138,30 +104,20 @@ describe('application mode: schedules, retention, one operation per job, a worke
 
   beforeAll(async () => {
     await requireStack();
-    await freshDatabase(DB);
-    await paimonQuery(
-      `CREATE TABLE \`${DB}\`.keyed (id BIGINT NOT NULL, payload STRING, PRIMARY KEY (id) NOT ENFORCED) ` +
-        `WITH ('bucket' = '1', 'sink.savepoint.auto-tag' = 'true')`,
-      `CREATE TABLE \`${DB}\`.appended (id BIGINT, payload STRING) WITH ('bucket' = '-1', 'sink.savepoint.auto-tag' = 'true')`,
-    );
+    await freshDatabase(fixture.db);
+    await pipeline.createTables();
     client = await connectStackClient();
     worker = await startInProcessWorker(config, taskQueue, activities);
-    const first = await run(activities.deployJob, { deployment: v1, deployToken: `appops-v1-${RUN}`, target: LOCAL, jobName: JOB });
+    const first = await run(activities.deployJob, { deployment: v1, deployToken: `appops-v1-${fixture.run}`, target: LOCAL, jobName: JOB });
     running = { version: v1, jobId: first.jobId };
     await checkpointed(first.jobId);
-  });
+  }, 600_000);
 
   afterAll(async () => {
     await deleteSavepointSchedule(client, JOB).catch(() => undefined);
     await worker?.stop();
     await workerProcess?.stop();
-    for (const launch of await launches().catch(() => [])) {
-      await exec('bash', [LAUNCHER, 'stop', '--token', launch.deployId], { env: { ...process.env, STACK_HOME: config.stackHome } }).catch(() => undefined);
-    }
-    for (const p of savepoints) await rm(localPath(p, 'savepoint'), { recursive: true, force: true }).catch(() => undefined);
-    await rm(new RestorePointStore(config.flink.savepointDir).jobDir(JOB), { recursive: true, force: true });
-    await paimonQuery(`DROP DATABASE IF EXISTS \`${config.paimon.catalog}\`.${DB} CASCADE`).catch(() => undefined);
-    await rm(REGISTRY, { recursive: true, force: true });
+    await fixture.cleanUp();
     await client?.connection.close();
   });
 
@@ -230,10 +186,12 @@ describe('application mode: schedules, retention, one operation per job, a worke
     const v1Job = running.jobId;
     const dirsBefore = await savepointDirsOf(v1Job);
     const handle = await upgrade(v2, taskQueue);
+    // From the stop on: the stop and the tag wait take seconds and a look can miss them, the
+    // launch of v2's cluster that follows takes a minute (the upgrade is still far from its end).
+    const stepsHolding = ['stopping-with-savepoint', 'awaiting-tag', 'deploying-new-version'];
     await until('the upgrade to stop the job', 180_000, async () => {
       const step = (await handle.describe()).typedSearchAttributes.get(operationStepKey);
-      // Its stop-with-savepoint takes seconds; the tag wait after it holds the job stopped as well.
-      return step === 'stopping-with-savepoint' || step === 'awaiting-tag' ? step : undefined;
+      return step !== undefined && stepsHolding.includes(step) ? step : undefined;
     });
     const out: string[] = [];
     const err: string[] = [];
@@ -284,10 +242,14 @@ describe('application mode: schedules, retention, one operation per job, a worke
     const handle = await upgrade(v3, queue);
     await activityRunning(handle, 'deployJob', 300_000);
     // The launch is under way once the launcher wrote the new cluster's launch.json (its processes
-    // started); the job is planned and listed a minute or so later.
+    // started); the job is planned and listed a minute or so later. Only this job's: other
+    // launches on the same stack (another file's, another run's) add folders too.
     const launching = await until('the launcher to start v3\'s cluster', 120_000, async () => {
-      const fresh = (await readdir(APPS)).find((token) => !tokensBefore.has(token));
-      return fresh === undefined ? undefined : { token: fresh };
+      for (const token of (await readdir(APPS)).filter((t) => !tokensBefore.has(t))) {
+        const launch = await readFile(path.join(APPS, token, 'launch.json'), 'utf8').then((t) => JSON.parse(t) as { name: string }, () => undefined);
+        if (launch?.name === JOB) return { token };
+      }
+      return undefined;
     });
     expect((await launches()).map((l) => l.version)).not.toContain('v3');
     const killedAt = Date.now();
