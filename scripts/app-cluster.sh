@@ -262,7 +262,11 @@ app_watch() { # dir
     [[ -n "$ended_at" ]] && ((SECONDS - ended_at >= grace)) && break
     sleep "${APP_WATCH_INTERVAL_S:-2}"
   done
-  printf '%s stopping the cluster (job %s %s)\n' "$(date -u +%FT%TZ)" "$job" "${state:-gone}"
+  if [[ -n "$ended_at" ]]; then
+    printf '%s stopping the cluster (job %s %s)\n' "$(date -u +%FT%TZ)" "$job" "$state"
+  else
+    printf '%s the JobManager is gone: stopping the rest of the cluster\n' "$(date -u +%FT%TZ)"
+  fi
   app_stop_process "$dir" taskmanager
   app_stop_process "$dir" jobmanager
   rm -f "$dir/run/watcher.pid"
