@@ -201,7 +201,12 @@ await_listed() { # dir name restUrl jobId
       app_stop_process "$dir" taskmanager
       app_fail "the application cluster of '$name' exited while starting; its log: $(tail -n 30 "$dir/log/jobmanager.out" | tr '\n' ' ' | cut -c1-2000)"
     fi
-    ((SECONDS < deadline)) || app_fail "the application cluster of '$name' did not list job $job_id at $rest within ${APP_START_TIMEOUT_S:-180} s (log: $dir/log)"
+    if ((SECONDS >= deadline)); then
+      # A failed launch must leave no job behind: one that started later would be a second writer
+      # beside whatever the caller starts instead.
+      stop_cluster "$dir"
+      app_fail "the application cluster of '$name' did not list job $job_id at $rest within ${APP_START_TIMEOUT_S:-180} s, and was stopped (log: $dir/log)"
+    fi
     sleep 0.5
   done
 }

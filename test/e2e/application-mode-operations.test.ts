@@ -29,7 +29,7 @@ import { operationStepKey, operationWorkflowId, type UpgradeResult } from '../..
 import { refusalOf } from '../bad-input/refusal';
 import { activityRunning, retryStartedAfter, startedAttempts } from '../faults/fixture';
 import { run } from '../support/activity-calls';
-import { APPS, appModeFixture, idsPipeline, launcher, LOCAL } from '../support/app-mode';
+import { APPS, appModeFixture, clusterFoldersOf, idsPipeline, launcher, LOCAL } from '../support/app-mode';
 import { tagNames } from '../support/demo-pipeline';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker';
 import { freshDatabase } from '../support/paimon-fixtures';
@@ -245,11 +245,8 @@ describe('application mode: schedules, retention, one operation per job, a worke
     // started); the job is planned and listed a minute or so later. Only this job's: other
     // launches on the same stack (another file's, another run's) add folders too.
     const launching = await until('the launcher to start v3\'s cluster', 120_000, async () => {
-      for (const token of (await readdir(APPS)).filter((t) => !tokensBefore.has(t))) {
-        const launch = await readFile(path.join(APPS, token, 'launch.json'), 'utf8').then((t) => JSON.parse(t) as { name: string }, () => undefined);
-        if (launch?.name === JOB) return { token };
-      }
-      return undefined;
+      const fresh = (await clusterFoldersOf(JOB)).find((token) => !tokensBefore.has(token));
+      return fresh === undefined ? undefined : { token: fresh };
     });
     expect((await launches()).map((l) => l.version)).not.toContain('v3');
     const killedAt = Date.now();

@@ -54,6 +54,16 @@ export interface AppModeFixture {
   cleanUp(): Promise<void>;
 }
 
+/** The launcher's folders (one per deploy token) whose launch.json names the job. */
+export async function clusterFoldersOf(job: string): Promise<string[]> {
+  const tokens: string[] = [];
+  for (const token of await readdir(APPS).catch(() => [] as string[])) {
+    const launch = await readFile(path.join(APPS, token, 'launch.json'), 'utf8').then((t) => JSON.parse(t) as { name?: string }, () => undefined);
+    if (launch?.name === job) tokens.push(token);
+  }
+  return tokens;
+}
+
 /** A file's own names and registry, set in the environment for every worker and launcher it starts. */
 export function appModeFixture(prefix: string): AppModeFixture {
   const run = `${process.pid}_${Date.now().toString(36)}`;
@@ -91,7 +101,8 @@ export function appModeFixture(prefix: string): AppModeFixture {
   }
 
   async function cleanUp(): Promise<void> {
-    for (const launch of await launches().catch(() => [])) await launcher('stop', '--token', launch.deployId).catch(() => undefined);
+    // Every cluster of the job, by its folder: a launch that failed or was still under way is in no registry.
+    for (const token of await clusterFoldersOf(job)) await launcher('stop', '--token', token).catch(() => undefined);
     for (const p of savepoints) await rm(localPath(p, 'savepoint'), { recursive: true, force: true }).catch(() => undefined);
     await rm(new RestorePointStore(config.flink.savepointDir).jobDir(job), { recursive: true, force: true });
     await paimonQuery(`DROP DATABASE IF EXISTS \`${config.paimon.catalog}\`.${db} CASCADE`).catch(() => undefined);
