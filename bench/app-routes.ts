@@ -243,8 +243,8 @@ async function withPointA(p: RunPipeline): Promise<{ old: AppJob; a: PointA }> {
     taggedAtRecord: true,
   });
   await until('two checkpoints after A', 60_000, async () => {
-    const stats = await restGet<{ latest: { completed?: { id: number } | null } }>(old.restUrl, `/jobs/${old.jobId}/checkpoints`);
-    return (stats.latest.completed?.id ?? 0) >= savepoint.savepointId + 2 ? true : undefined;
+    const stats = await restGet<{ latest: { completed?: { id: number } | null } }>(old.restUrl, `/jobs/${old.jobId}/checkpoints`).catch(() => undefined);
+    return (stats?.latest.completed?.id ?? 0) >= savepoint.savepointId + 2 ? true : undefined;
   });
   await checkpointing(old, 'v1');
   return { old, a: { savepointId: savepoint.savepointId, path: savepoint.path, tag } };

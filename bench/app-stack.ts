@@ -67,8 +67,9 @@ export async function checkpointing(job: AppJob, what: string): Promise<void> {
     if (!details) return undefined;
     if (TERMINAL.includes(details.state)) throw new Error(`${what} ${job.jobId} ended ${details.state} before its first checkpoint`);
     const tasksRunning = details.vertices.every((v) => v.status === 'RUNNING' || v.status === 'FINISHED');
-    const stats = await restGet<{ counts: { completed: number } }>(job.restUrl, `/jobs/${job.jobId}/checkpoints`);
-    return details.state === 'RUNNING' && tasksRunning && stats.counts.completed > 0 ? true : undefined;
+    // Flink answers 500 for the checkpoints of a job still initializing.
+    const stats = await restGet<{ counts: { completed: number } }>(job.restUrl, `/jobs/${job.jobId}/checkpoints`).catch(() => undefined);
+    return details.state === 'RUNNING' && tasksRunning && (stats?.counts.completed ?? 0) > 0 ? true : undefined;
   });
 }
 
