@@ -15,9 +15,9 @@ import { afterStop, cpuMedians } from './why';
 
 export type AppOperation = AppRunResult['operation'];
 
-export async function runAppBench({ runs, log }: { runs: number; log: (line: string) => void }): Promise<AppRunResult[]> {
+export async function runAppBench({ runs, operations, log }: { runs: number; operations: AppOperation[]; log: (line: string) => void }): Promise<AppRunResult[]> {
   const results: AppRunResult[] = [];
-  for (const operation of ['upgrade', 'restore'] as const) {
+  for (const operation of operations) {
     const savepoints: string[] = [];
     log(`P5 ${operation}: ${runs} round(s) of ${APP_ROUTES.join(', ')}, each version in an application cluster of its own (local launcher)`);
     const done = await runRounds<AppRoute, AppRunResult>({

@@ -6,6 +6,7 @@
 // is not a measurement, nor is a P5 run that failed: each is listed on stderr and the exit code is 1.
 //   BENCH_RUNS=3            runs of each route in P1/P2/P3 (alternating, medians reported)
 //   BENCH_ONLY=P1,P2,P3,P4,P5  the parts to run (comma-separated, any case)
+//   BENCH_P5=upgrade,restore  the operations P5 measures (both by default)
 //   BENCH_P4_WORKFLOWS=1000 upgrades, and savepoint workflows, in P4
 //   BENCH_P4_FANOUT=schedule|direct   how P4 starts the savepoint fan-out
 //   BENCH_P4_PHASES=fanout,upgrades   the P4 phases to run
@@ -46,8 +47,11 @@ function options() {
   if (fanOut !== 'schedule' && fanOut !== 'direct') throw new Error(`BENCH_P4_FANOUT must be schedule or direct, got '${fanOut}'`);
   const phases = (process.env.BENCH_P4_PHASES ?? 'fanout,upgrades').split(',').map((s) => s.trim());
   if (phases.some((p) => p !== 'fanout' && p !== 'upgrades')) throw new Error(`BENCH_P4_PHASES: choose from fanout, upgrades; got '${phases}'`);
+  const p5 = (process.env.BENCH_P5 ?? 'upgrade,restore').split(',').map((s) => s.trim());
+  if (p5.length === 0 || p5.some((o) => o !== 'upgrade' && o !== 'restore')) throw new Error(`BENCH_P5: choose from upgrade, restore; got '${p5}'`);
   return {
     only,
+    p5Operations: p5 as ('upgrade' | 'restore')[],
     runs: int('BENCH_RUNS', 3),
     p4Workflows: int('BENCH_P4_WORKFLOWS', 1000),
     fanOut: fanOut as 'schedule' | 'direct',
@@ -160,6 +164,7 @@ function p5Rows(p5: ReturnType<typeof summariseP5>): Row[] {
   const rows: Row[] = [];
   for (const operation of ['upgrade', 'restore'] as const) {
     const o = p5[operation];
+    if (o.runs.workflow + o.runs.byHand + o.runs.failed === 0) continue;
     const pair = (x: { workflow: number; byHand: number }, f: (ms: number) => string) => `${f(x.workflow)} / ${f(x.byHand)}`;
     rows.push(
       { part: 'P5', metric: `${operation}: runs ok, workflow / by hand (failed)`, value: `${o.runs.workflow} / ${o.runs.byHand} (${o.runs.failed})` },
@@ -251,8 +256,8 @@ async function main(): Promise<void> {
     rows.push(...p3Rows((out.P3 = summariseP3(results)) as ReturnType<typeof summariseP3>));
   }
   if (opts.only.has('P5')) {
-    log(`P5 on the real stack: application mode, ${opts.runs} round(s) of upgrade and of restore, workflow vs by hand`);
-    const results = await runAppBench({ runs: opts.runs, log });
+    log(`P5 on the real stack: application mode, ${opts.runs} round(s) of ${opts.p5Operations.join(' and of ')}, workflow vs by hand`);
+    const results = await runAppBench({ runs: opts.runs, operations: opts.p5Operations, log });
     out.appRuns = results;
     rows.push(...p5Rows((out.P5 = summariseP5(results)) as ReturnType<typeof summariseP5>));
     problems.push(...appBenchProblems(results));
