@@ -39,6 +39,10 @@ export async function runAppBench({ runs, operations, log }: { runs: number; ope
           );
           savepoints.push(...value.savepoints);
           return { ...value, cpuMs };
+        } catch (err) {
+          // A run that broke before it could be judged (v1's cluster never started, say) is a failed run; the rounds go on.
+          const error = err instanceof Error ? err.message : String(err);
+          return { operation, route, run: p.run, ok: false, error, wallMs: Number.NaN, downtimeMs: Number.NaN, savepoints: [], steps: [] };
         } finally {
           await removeClusters(await clustersNamed(p.jobName));
         }

@@ -49,7 +49,8 @@ export interface AppRunResult {
   downtimeMs: number;
   /** where the old job's end was read (watchEnd) */
   endFrom?: EndSeen['from'];
-  oldJob: AppJob;
+  /** the old version's job in its own cluster (none when the run broke before it ran) */
+  oldJob?: AppJob;
   newJob?: AppJob;
   /** the savepoints the route took (removed at the end) */
   savepoints: string[];
