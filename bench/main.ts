@@ -1,10 +1,12 @@
 // `npm run bench`: P1 (upgrade workflow vs the direct floor), P2 (vs the manual CLI route), P3
-// (restore workflow vs the direct floor) on the real stack, P4 (scale, against a fake Flink). Results go to bench-results/<timestamp>.json and a
+// (restore workflow vs the direct floor) on the real stack, P4 (scale, against a fake Flink), P5
+// (application mode: upgrade and restore workflows vs the local launcher driven by hand). Results go to bench-results/<timestamp>.json and a
 // short table to stdout; progress goes to stderr. Targets are reported, never asserted; a P4 run that
 // does not end as it would on a real stack (restorable, upgraded) or a call the fake cannot answer
-// is not a measurement: it is listed on stderr and the exit code is 1.
+// is not a measurement, nor is a P5 run that failed: each is listed on stderr and the exit code is 1.
 //   BENCH_RUNS=3            runs of each route in P1/P2/P3 (alternating, medians reported)
-//   BENCH_ONLY=P1,P2,P3,P4  the parts to run (comma-separated, any case)
+//   BENCH_ONLY=P1,P2,P3,P4,P5  the parts to run (comma-separated, any case)
+//   BENCH_P5=upgrade,restore  the operations P5 measures (both by default)
 //   BENCH_P4_WORKFLOWS=1000 upgrades, and savepoint workflows, in P4
 //   BENCH_P4_FANOUT=schedule|direct   how P4 starts the savepoint fan-out
 //   BENCH_P4_PHASES=fanout,upgrades   the P4 phases to run
@@ -19,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { repoRoot } from '../src/config/repo-root';
+import { appBenchProblems, runAppBench, summariseP5 } from './app-bench';
 import { exitCleanlyOnInterrupt } from './interrupt';
 import { runScaleBench, scaleBenchProblems } from './p4-scale';
 import { runRestoreBench, summariseP3 } from './restore-bench';
@@ -31,7 +34,7 @@ import { runUpgradeBench, summariseP1, summariseP2 } from './upgrade-bench';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function options() {
-  const parts = ['P1', 'P2', 'P3', 'P4'];
+  const parts = ['P1', 'P2', 'P3', 'P4', 'P5'];
   const only = new Set((process.env.BENCH_ONLY ?? parts.join(',')).split(',').map((s) => s.trim().toUpperCase()).filter(Boolean));
   const unknown = [...only].filter((p) => !parts.includes(p));
   if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(', ')}; choose from ${parts.join(', ')}`);
@@ -44,8 +47,11 @@ function options() {
   if (fanOut !== 'schedule' && fanOut !== 'direct') throw new Error(`BENCH_P4_FANOUT must be schedule or direct, got '${fanOut}'`);
   const phases = (process.env.BENCH_P4_PHASES ?? 'fanout,upgrades').split(',').map((s) => s.trim());
   if (phases.some((p) => p !== 'fanout' && p !== 'upgrades')) throw new Error(`BENCH_P4_PHASES: choose from fanout, upgrades; got '${phases}'`);
+  const p5 = (process.env.BENCH_P5 ?? 'upgrade,restore').split(',').map((s) => s.trim());
+  if (p5.length === 0 || p5.some((o) => o !== 'upgrade' && o !== 'restore')) throw new Error(`BENCH_P5: choose from upgrade, restore; got '${p5}'`);
   return {
     only,
+    p5Operations: p5 as ('upgrade' | 'restore')[],
     runs: int('BENCH_RUNS', 3),
     p4Workflows: int('BENCH_P4_WORKFLOWS', 1000),
     fanOut: fanOut as 'schedule' | 'direct',
@@ -154,6 +160,29 @@ function p3Rows(p3: ReturnType<typeof summariseP3>): Row[] {
   ];
 }
 
+function p5Rows(p5: ReturnType<typeof summariseP5>): Row[] {
+  const rows: Row[] = [];
+  for (const operation of ['upgrade', 'restore'] as const) {
+    const o = p5[operation];
+    if (o.runs.workflow + o.runs.byHand + o.runs.failed === 0) continue;
+    const pair = (x: { workflow: number; byHand: number }, f: (ms: number) => string) => `${f(x.workflow)} / ${f(x.byHand)}`;
+    rows.push(
+      { part: 'P5', metric: `${operation}: runs ok, workflow / by hand (failed)`, value: `${o.runs.workflow} / ${o.runs.byHand} (${o.runs.failed})` },
+      { part: 'P5', metric: `${operation}: median downtime, workflow / by hand`, value: pair(o.medianDowntimeMs, seconds) },
+      { part: 'P5', metric: `${operation}: downtime workflow - by hand`, value: millis(o.downtimeDeltaMs), target: '<= 1000 ms', verdict: verdict(o.targets.downtimeMet) },
+      { part: 'P5', metric: `${operation}: median wall, workflow / by hand (difference)`, value: `${pair(o.medianWallMs, seconds)} (${millis(o.wallDeltaMs)})` },
+      { part: 'P5', metric: `${operation}: launcher (new cluster's folder -> answer), wf / by hand`, value: pair(o.launchMedianMs, seconds) },
+      { part: 'P5', metric: `${operation}: workflow's deploy before the launcher (reap, registry)`, value: millis(o.beforeLaunchMedianMs) },
+      { part: 'P5', metric: `${operation}: savepoint poll lag (stop returned - old job's end), wf / by hand`, value: pair(o.savepointPollLagMedianMs, millis) },
+      { part: 'P5', metric: `${operation}: health lag after 1st checkpoint, wf / by hand`, value: pair(o.healthPollLagMedianMs, millis) },
+      { part: 'P5', metric: `${operation}: after the stop (call: returned +ms), workflow`, value: pathText(o.afterStopMs.workflow) },
+      { part: 'P5', metric: `${operation}: after the stop (call: returned +ms), by hand`, value: pathText(o.afterStopMs.byHand, 'launch') },
+      { part: 'P5', metric: `${operation}: CPU s during the route, wf / by hand`, value: cpuText(o.cpuMedianMs.workflow, o.cpuMedianMs.byHand) },
+    );
+  }
+  return rows;
+}
+
 function p4Rows(p4: Awaited<ReturnType<typeof runScaleBench>>): Row[] {
   const l = p4.fake.latency;
   const fake = `FAKE Flink: ${l.callMinMs}-${l.callMaxMs} ms/call, savepoint ${l.savepointMs} ms, checkpoint every ${l.checkpointIntervalMs} ms`;
@@ -225,6 +254,13 @@ async function main(): Promise<void> {
     const results = await runRestoreBench({ runs: opts.runs, log });
     out.restoreRuns = results;
     rows.push(...p3Rows((out.P3 = summariseP3(results)) as ReturnType<typeof summariseP3>));
+  }
+  if (opts.only.has('P5')) {
+    log(`P5 on the real stack: application mode, ${opts.runs} round(s) of ${opts.p5Operations.join(' and of ')}, workflow vs by hand`);
+    const results = await runAppBench({ runs: opts.runs, operations: opts.p5Operations, log });
+    out.appRuns = results;
+    rows.push(...p5Rows((out.P5 = summariseP5(results)) as ReturnType<typeof summariseP5>));
+    problems.push(...appBenchProblems(results));
   }
   if (opts.only.has('P4')) {
     log(`P4 on a private Temporal dev server and a FAKE Flink: ${opts.p4Workflows} savepoint workflows, then ${opts.p4Workflows} upgrades`);

@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import { approveRestore } from '../src/client/approval';
 import { signedBy } from '../test/support/approvals';
 import { startRestore } from '../src/client/start-restore';
+import type { DeploymentTarget } from '../src/domain/deployment-target';
 import { planQuery } from '../workflows/restore-messages';
 import { breakdown } from './history';
 import { onInterrupt } from './interrupt';
@@ -22,7 +23,18 @@ const APPROVER = 'bench-approver'; // one of test/support/approvals' TEST_APPROV
 /** How often the benchmark asks whether the plan is there (what an approving service would do). */
 const PLAN_POLL_MS = 50;
 
-export async function restoreViaWorkflow(client: Client, taskQueue: string, p: RunPipeline, a: PointA, oldJobId: string): Promise<RestoreRunResult> {
+/** How a finished restore is judged: from the session cluster (P3), or from the clusters each job ran in (P5). */
+export type RestoreJudge = (result: RestoreRunResult, a: PointA, stopReturnedAt?: number, healthReturnedAt?: number) => Promise<RestoreRunResult>;
+
+/** The restore workflow; P5 gives it an application target and its own judge. */
+export async function restoreViaWorkflow(
+  client: Client,
+  taskQueue: string,
+  p: RunPipeline,
+  a: PointA,
+  oldJobId: string,
+  app?: { target: DeploymentTarget; judge: RestoreJudge },
+): Promise<RestoreRunResult> {
   const t0 = Date.now();
   const handle = await startRestore(
     client,
@@ -31,6 +43,7 @@ export async function restoreViaWorkflow(client: Client, taskQueue: string, p: R
       deployment: p.v1,
       sinkTables: p.tables,
       restorePoint: { savepointId: a.savepointId },
+      ...(app ? { target: app.target } : {}),
       options: {
         approvers: [APPROVER],
         requestedBy: 'bench-requester',
@@ -93,7 +106,7 @@ export async function restoreViaWorkflow(client: Client, taskQueue: string, p: R
     },
   };
   const closed = (name: string) => b.activities.find((s) => s.name === name)?.closedAt;
-  return judged(result, a, closed('stopWithSavepoint'), b.activities.filter((s) => s.name === 'awaitHealthy').at(-1)?.closedAt);
+  return (app?.judge ?? judged)(result, a, closed('stopWithSavepoint'), b.activities.filter((s) => s.name === 'awaitHealthy').at(-1)?.closedAt);
 }
 
 

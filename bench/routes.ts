@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { startUpgrade } from '../src/client/start-upgrade';
+import type { DeploymentTarget } from '../src/domain/deployment-target';
 import { tagFor } from '../src/domain/model';
 import { repoRoot } from '../src/config/repo-root';
 import { upgradeSavepointRecord } from '../workflows/upgrade-restore-point';
@@ -120,7 +121,17 @@ async function judged(result: RouteResult, stopReturnedAt?: number, healthReturn
   return result;
 }
 
-export async function viaWorkflow(client: Client, taskQueue: string, p: RunPipeline, oldJobId: string): Promise<RouteResult> {
+/** How a finished route is judged: from the session cluster (P1, P2), or from the clusters each job ran in (P5). */
+export type UpgradeJudge = (result: RouteResult, stopReturnedAt?: number, healthReturnedAt?: number) => Promise<RouteResult>;
+
+/** The upgrade workflow; P5 gives it an application target, its own health timeout and its own judge. */
+export async function viaWorkflow(
+  client: Client,
+  taskQueue: string,
+  p: RunPipeline,
+  oldJobId: string,
+  app?: { target: DeploymentTarget; healthTimeoutMs: number; judge: UpgradeJudge },
+): Promise<RouteResult> {
   const t0 = Date.now();
   const handle = await startUpgrade(
     client,
@@ -129,7 +140,8 @@ export async function viaWorkflow(client: Client, taskQueue: string, p: RunPipel
       newVersion: p.v2,
       oldVersion: p.v1,
       sinkTables: p.tables,
-      options: { healthTimeout: TIMEOUTS.healthTimeoutMs, tagTimeout: TIMEOUTS.tagTimeoutMs },
+      ...(app ? { target: app.target } : {}),
+      options: { healthTimeout: app?.healthTimeoutMs ?? TIMEOUTS.healthTimeoutMs, tagTimeout: TIMEOUTS.tagTimeoutMs },
     },
     { taskQueue },
   );
@@ -172,7 +184,7 @@ export async function viaWorkflow(client: Client, taskQueue: string, p: RunPipel
     },
   };
   const closed = (name: string) => b.activities.find((a) => a.name === name)?.closedAt;
-  return judged(result, closed('stopWithSavepoint'), closed('awaitHealthy'));
+  return (app?.judge ?? judged)(result, closed('stopWithSavepoint'), closed('awaitHealthy'));
 }
 
 /** The floor: the workflow's activity calls, in its order, with its inputs, and nothing else. */

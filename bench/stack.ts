@@ -81,11 +81,22 @@ export interface RunPipeline {
   v2: Deployment;
 }
 
-/** P1/P2 upgrade pipelines are `r<n>_<tag>` / `bench-upgrade-<tag>-<n>`, P3 restore pipelines `restore<n>_<tag>` / `bench-upgrade-<tag>-restore-<n>`. */
-export function pipelineFor(run: number, kind: 'upgrade' | 'restore' = 'upgrade'): RunPipeline {
-  const label = kind === 'upgrade' ? 'r' : 'restore';
-  const tables = ['seq_a', 'seq_b'].map((t) => `${DATABASE}.${label}${run}_${RUN_TAG}_${t}`);
-  const jobName = `${JOB_PREFIX}${kind === 'upgrade' ? '' : 'restore-'}${run}`;
+const PIPELINE_KINDS = {
+  upgrade: { table: 'r', job: '' },
+  restore: { table: 'restore', job: 'restore-' },
+  'app-upgrade': { table: 'appr', job: 'app-' },
+  'app-restore': { table: 'apprestore', job: 'app-restore-' },
+};
+
+/**
+ * P1/P2 upgrade pipelines are `r<n>_<tag>` / `bench-upgrade-<tag>-<n>`, P3 restore pipelines
+ * `restore<n>_<tag>` / `bench-upgrade-<tag>-restore-<n>`, P5's (application mode) `appr…` /
+ * `…-app-<n>` and `apprestore…` / `…-app-restore-<n>`.
+ */
+export function pipelineFor(run: number, kind: keyof typeof PIPELINE_KINDS = 'upgrade'): RunPipeline {
+  const names = PIPELINE_KINDS[kind];
+  const tables = ['seq_a', 'seq_b'].map((t) => `${DATABASE}.${names.table}${run}_${RUN_TAG}_${t}`);
+  const jobName = `${JOB_PREFIX}${names.job}${run}`;
   const script = (file: string) =>
     demoScript(file, jobName, {
       'paimon.demo.seq_a': `paimon.${tables[0]}`,

@@ -46,8 +46,12 @@ export async function deployApplication(driver: TargetDriver, registry: LaunchRe
       await writeFile(artifact, deployment.script!);
     }
   }
-  // Clusters whose job ended (the version just stopped with its savepoint, a cancelled one) go first.
-  await driver.reap();
+  // Clusters whose job ended (the version just stopped with its savepoint, a cancelled one) are
+  // stopped before the launch, or beside it where the target allows (the local launcher): their
+  // stop is then off the new version's downtime. Either way the deploy returns only once the reap
+  // is over, so nothing ended is left behind by a deploy that returned.
+  const reaping = driver.reapsBesideLaunch ? driver.reap() : undefined;
+  if (!reaping) await driver.reap();
   // A cluster takes a minute or more to start and plan the job: heartbeat meanwhile, so the activity
   // is not timed out and retried while the first launch is still under way.
   const context = Context.current();
@@ -56,16 +60,19 @@ export async function deployApplication(driver: TargetDriver, registry: LaunchRe
   const beating = setInterval(beat, 10_000);
   const launched = await driver
     .launch({
-    jobName,
-    deployment,
-    deployToken: request.deployToken,
-    deployId: request.deployId,
-    artifact,
-    savepointPath: request.savepointPath,
-    allowNonRestoredState: request.allowNonRestoredState,
-    parallelism: request.parallelism,
+      jobName,
+      deployment,
+      deployToken: request.deployToken,
+      deployId: request.deployId,
+      artifact,
+      savepointPath: request.savepointPath,
+      allowNonRestoredState: request.allowNonRestoredState,
+      parallelism: request.parallelism,
     })
-    .finally(() => clearInterval(beating));
+    .finally(async () => {
+      clearInterval(beating);
+      await reaping;
+    });
   await registry.record({
     jobName,
     launcher: request.launcher,

@@ -12,6 +12,9 @@ import type { LaunchRequest, TargetDriver } from './target';
 
 export function commandTarget(config: ApplicationModeConfig): TargetDriver {
   return {
+    // APP_REAP_COMMAND runs before each launch, as documented: the platform may need the old
+    // cluster's resources for the new one.
+    reapsBesideLaunch: false,
     launch(request) {
       const attempted = `launching ${request.deployment.version} of job '${request.jobName}' (command launcher)`;
       if (!config.launchCommand) {

@@ -10,6 +10,9 @@ import type { LaunchRequest, TargetDriver } from './target';
 export function localTarget(config: ApplicationModeConfig): TargetDriver {
   const env = { ...process.env, STACK_HOME: config.stackHome };
   return {
+    // The same machine holds the stopping cluster and the starting one for the seconds a stop takes;
+    // a reap never stops a cluster whose job is not terminal, so never the one being launched.
+    reapsBesideLaunch: true,
     launch(request) {
       return runLauncher({
         attempted: `launching ${request.deployment.version} of job '${request.jobName}' (local launcher)`,

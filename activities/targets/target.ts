@@ -29,4 +29,11 @@ export interface TargetDriver {
   launch(request: LaunchRequest): Promise<Launched>;
   /** Stops the clusters whose job ended (stopped, failed, replaced); nothing for a shared session cluster. */
   reap(): Promise<void>;
+  /**
+   * Whether reap may run beside a launch instead of before it. Stopping the replaced version's
+   * processes takes seconds that the new version's downtime need not wait for, where the machine has
+   * room for both clusters a moment; a platform may need the old cluster's resources (a namespace
+   * quota) before the new one fits.
+   */
+  readonly reapsBesideLaunch: boolean;
 }
