@@ -35,10 +35,17 @@ export interface ShapesCheck {
   tables: ShapeTableCheck[];
 }
 
+/** A batch INSERT commits with identifier Long.MAX_VALUE (read back as a float): whole once the INSERT returned. */
+const BATCH_COMMIT = 2 ** 62;
+
 /**
- * The latest checkpoint every table committed in its current history, and each table's snapshot of
- * it (a streaming commit's commit_identifier is its checkpoint id; the tables commit one after the
- * other, so their latest snapshots can be of different checkpoints). Null when they share none.
+ * The latest checkpoint every table committed whole in its current history, and each table's
+ * latest snapshot of it (a streaming commit's commit_identifier is its checkpoint id; the tables
+ * commit one after the other, so their latest snapshots can be of different checkpoints). Whole
+ * means the table committed a later checkpoint too: a checkpoint's commit can be two snapshots,
+ * APPEND then COMPACT, and with deletion vectors (top3) a reader sees the APPEND's rows only from
+ * the COMPACT on (level-0 files are not read), so a read between the two showed top3 one
+ * checkpoint behind the others. Null when they share none.
  */
 export async function latestSharedShapesCheckpoint(tables: Record<Shape, TableRef>): Promise<ShapesPoint | null> {
   const rows = await soakQuery(
@@ -48,13 +55,17 @@ export async function latestSharedShapesCheckpoint(tables: Record<Shape, TableRe
     ),
   );
   const byCheckpoint = new Map<number, Partial<Record<Shape, number>>>();
+  const latest = new Map<Shape, number>();
   for (const r of rows) {
     const c = num(r.c);
-    byCheckpoint.set(c, { ...byCheckpoint.get(c), [String(r.t)]: num(r.s) });
+    const t = String(r.t) as Shape;
+    byCheckpoint.set(c, { ...byCheckpoint.get(c), [t]: num(r.s) });
+    latest.set(t, Math.max(latest.get(t) ?? 0, c));
   }
-  const shared = [...byCheckpoint].filter(([, s]) => SHAPES.every((x) => s[x] !== undefined)).sort((a, b) => b[0] - a[0]);
-  const [latest] = shared;
-  return latest ? { kind: 'checkpoint', checkpointId: latest[0], snapshots: latest[1] as Record<Shape, number> } : null;
+  const whole = (c: number) => c >= BATCH_COMMIT || SHAPES.every((x) => c < (latest.get(x) ?? 0));
+  const shared = [...byCheckpoint].filter(([c, s]) => SHAPES.every((x) => s[x] !== undefined) && whole(c)).sort((a, b) => b[0] - a[0]);
+  const [newest] = shared;
+  return newest ? { kind: 'checkpoint', checkpointId: newest[0], snapshots: newest[1] as Record<Shape, number> } : null;
 }
 
 /** Reads every table at every point, in one query per point, and checks each against `model`. */

@@ -4,9 +4,8 @@
 // sequence kept in the savepoint), aimed at tables of the run's own (<table>_<run>), and what each
 // table must hold once ids 1..max were each written exactly once, every id by the version the
 // soak's model says emitted it.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import { splitSqlScript } from '../activities/sql-gateway/script';
 import { repoRoot } from '../src/config/repo-root';
 import type { TableRef } from '../src/domain/model';
