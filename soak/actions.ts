@@ -7,6 +7,7 @@ import { approveRestore, restorePlan } from '../src/client/approval';
 import { signedFor } from '../test/support/approvals';
 import { startRestore } from '../src/client/start-restore';
 import { startUpgrade } from '../src/client/start-upgrade';
+import type { DeploymentTarget } from '../src/domain/deployment-target';
 import type { TableRef } from '../src/domain/model';
 import { jobKey, savepointWorkflowId } from '../src/domain/job-name';
 import type { RestorePoint } from '../src/domain/restore-points';
@@ -25,11 +26,15 @@ export interface Operator {
   scriptFile: (version: Version) => string;
   /** Makes workflow ids unique per action. */
   runId: string;
+  /** Where the upgrades and restores start versions (undefined: the session cluster, inputs as before). */
+  target?: DeploymentTarget;
 }
+
+const targetOf = (op: Operator) => (op.target ? { target: op.target } : {});
 
 const APPROVER = 'soak-approver';
 /** No action may hang the soak: a workflow still running after this is terminated and the action fails. */
-const ACTION_TIMEOUT_MS = 4 * 60_000;
+const ACTION_TIMEOUT_MS = 8 * 60_000;
 
 async function resultWithin<T>(handle: WorkflowHandle, result: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -63,7 +68,10 @@ export async function upgrade(op: Operator, from: Version, to: Version): Promise
       newVersion: { kind: 'sql', version: to, scriptFile: op.scriptFile(to) },
       oldVersion: { kind: 'sql', version: from, scriptFile: op.scriptFile(from) },
       sinkTables: op.tables,
-      options: { healthTimeout: '2m', tagTimeout: '2m' },
+      ...targetOf(op),
+      // A version in a cluster of its own starts a JobManager and a TaskManager first: on a loaded
+      // machine that takes longer than a job submitted to the session cluster.
+      options: { healthTimeout: op.target ? '4m' : '2m', tagTimeout: '2m' },
     },
     { taskQueue: op.taskQueue },
   );
@@ -89,13 +97,14 @@ export async function restore(op: Operator, point: RestorePoint, version: Versio
       deployment: { kind: 'sql', version, scriptFile: op.scriptFile(version) },
       sinkTables: op.tables,
       restorePoint: { savepointId: point.savepointId },
+      ...targetOf(op),
       options: {
         approvers: [APPROVER],
         requestedBy: 'soak-driver',
         approvalTimeout: '5m',
         savepointTimeout: '3m',
         tagTimeout: '2m',
-        healthTimeout: '3m',
+        healthTimeout: op.target ? '4m' : '3m',
       },
     },
     { taskQueue: op.taskQueue },

@@ -4,7 +4,7 @@
 // of keys stays the same; only merged rows of both tables are compared, never Paimon's record
 // counts (a key's every update is a record in the data files until compaction).
 import type { TableRef } from '../src/domain/model';
-import { paimonQuery } from '../test/support/stack';
+import { soakQuery } from './read';
 
 const num = (v: unknown): number => Number(v ?? 0);
 const quoted = (table: TableRef, system?: string): string => {
@@ -77,7 +77,7 @@ export interface AggregateCheck {
 export async function latestSharedCheckpoint(sequence: TableRef, aggregate: TableRef): Promise<ReadPoint | null> {
   const perCheckpoint = (t: TableRef) =>
     `SELECT commit_identifier AS c, MAX(snapshot_id) AS s FROM ${quoted(t, 'snapshots')} GROUP BY commit_identifier`;
-  const [row] = await paimonQuery(
+  const [row] = await soakQuery(
     `SELECT a.c AS c, a.s AS sa, g.s AS sg FROM (${perCheckpoint(sequence)}) a JOIN (${perCheckpoint(aggregate)}) g ` +
       'ON a.c = g.c ORDER BY a.c DESC LIMIT 1',
   );
@@ -93,7 +93,7 @@ export async function checkAggregates(sequence: TableRef, aggregate: TableRef, k
       ? `/*+ OPTIONS('scan.tag-name' = '${p.tag}') */`
       : `/*+ OPTIONS('scan.snapshot-id' = '${table === 'sequence' ? p.sequenceSnapshot : p.aggregateSnapshot}') */`;
   // One shape for both tables: k = -1 is seq_a's summary row.
-  const rows = await paimonQuery(
+  const rows = await soakQuery(
     points
       .flatMap((p, i) => [
         `SELECT ${i} AS p, -1 AS k, COUNT(*) AS cnt, SUM(id) AS total, MAX(id) AS max_id, MIN(id) AS lo, COUNT(DISTINCT id) AS ids ` +

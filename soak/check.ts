@@ -2,7 +2,7 @@
 // exactly-once check of the tables now. Each query is a Flink batch job that needs a slot on the
 // shared cluster, so both tables go into one query (UNION ALL) wherever the shape allows.
 import type { TableRef } from '../src/domain/model';
-import { paimonQuery } from '../test/support/stack';
+import { soakQuery } from './read';
 import type { ExpectedHistory } from './model';
 
 const quoted = (table: TableRef, system?: string): string => {
@@ -19,7 +19,7 @@ export interface TableFacts {
 
 /** The latest snapshot and the savepoint tags of every table, in one query. */
 export async function tableFacts(tables: TableRef[]): Promise<Map<TableRef, TableFacts>> {
-  const rows = await paimonQuery(
+  const rows = await soakQuery(
     tables
       .map(
         (t) =>
@@ -59,7 +59,7 @@ export async function tagContents(
 ): Promise<Map<string, Map<TableRef, Contents>>> {
   if (tags.length === 0) return new Map();
   const expected = model.expectedPayloadSql();
-  const rows = await paimonQuery(
+  const rows = await soakQuery(
     tags
       .flatMap((tag) =>
         tables.map(
@@ -112,7 +112,7 @@ export async function checkTables(
   model: ExpectedHistory,
 ): Promise<TableCheck[]> {
   const expected = model.expectedPayloadSql();
-  const rows = await paimonQuery(
+  const rows = await soakQuery(
     tables
       .map(
         (t) =>
@@ -162,16 +162,16 @@ export interface Diagnosis {
 /** Which ids a failed check is about; only run when a check failed. */
 export async function diagnose(table: TableRef, snapshotId: number, model: ExpectedHistory): Promise<Diagnosis> {
   const at = `/*+ OPTIONS('scan.snapshot-id' = '${snapshotId}') */`;
-  const present = await paimonQuery(
+  const present = await soakQuery(
     `SELECT MIN(id) AS lo, MAX(id) AS hi FROM (SELECT id, id - ROW_NUMBER() OVER (ORDER BY id) AS grp FROM ${quoted(table)} ${at}) ` +
       'GROUP BY grp ORDER BY lo LIMIT 50',
   );
-  const twice = await paimonQuery(
+  const twice = await soakQuery(
     `SELECT id, COUNT(*) AS times FROM ${quoted(table)} /*+ OPTIONS('incremental-between' = '0,${snapshotId}', ` +
       `'incremental-between-scan-mode' = 'delta') */ GROUP BY id HAVING COUNT(*) > 1 ORDER BY id LIMIT 50`,
   );
   const expected = model.expectedPayloadSql();
-  const wrong = await paimonQuery(
+  const wrong = await soakQuery(
     `SELECT MIN(id) AS lo, MAX(id) AS hi, got, want FROM (SELECT id, SPLIT_INDEX(payload, ':', 0) AS got, ` +
       `SPLIT_INDEX(${expected}, ':', 0) AS want, id - ROW_NUMBER() OVER (ORDER BY id) AS grp FROM ${quoted(table)} ${at} ` +
       `WHERE payload IS DISTINCT FROM ${expected}) GROUP BY grp, got, want ORDER BY lo LIMIT 50`,

@@ -88,6 +88,13 @@ export class ExpectedHistory {
     this.tagFacts = this.tagFacts.filter((t) => t.tag !== tag);
   }
 
+  /** The version that emitted `id` (the segment it falls in). */
+  versionOf(id: number): Version {
+    let version = this.segments[0]!.version;
+    for (const s of this.segments) if (s.from <= id) version = s.version;
+    return version;
+  }
+
   /** SQL for the payload every id must have: '<version>:<id>' by the segment the id falls in. */
   expectedPayloadSql(column = 'id'): string {
     const versions = this.segments

@@ -1,25 +1,28 @@
 // The randomized exactly-once soak: N cycles of upgrade / savepoint / restore-to-a-random-point on
-// the soak's pipeline (soak/sql: the demo's sequence plus its aggregates; our own tables, job and
-// task queue, an in-process worker running the real workflows and activities), each followed by a
-// check of the sequence tables against the history the soak worked out itself (model.ts) and of the
-// aggregate table against the sequence at the same checkpoint (aggregates.ts). The seed decides
-// every choice, so a failure replays.
+// one of the soak's pipelines (soak-pipeline.ts: the sequence with its aggregates, or a table of
+// every shape; our own tables, job and task queue, an in-process worker running the real workflows
+// and activities), on the session cluster or in application mode (placement.ts), each followed by
+// a check of the tables against the history the soak worked out itself (model.ts). The seed
+// decides every choice, so a failure replays.
 import { rm } from 'node:fs/promises';
+import os from 'node:os';
 import type { Client } from '@temporalio/client';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger, type NativeConnection, type Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import { localPath, RestorePointStore } from '../activities/catalog/store';
+import type { DeploymentTarget } from '../src/domain/deployment-target';
 import type { TableRef } from '../src/domain/model';
 import { connectWorker, createClient } from '../src/client/temporal-connection';
 import { createWorker } from '../src/worker/worker';
 import { withTestApprovers } from '../test/support/approvals';
-import { awaitCheckpointedRun, cancelJobsNamed, liveJobsNamed } from '../test/support/demo-pipeline';
+import { liveJobsNamed } from '../test/support/demo-pipeline';
 import { config, paimonQuery, requireStack } from '../test/support/stack';
 import { restore, restorePoints, takeSavepoint, upgrade, type Operator } from './actions';
 import { checkCycle } from './cycle-check';
 import { ExpectedHistory, type Version } from './model';
-import { createSoakTables, soakScripts, soakTableNames } from './pipeline';
+import { sequencePipeline } from './sequence-pipeline';
+import { shapesPipeline } from './shapes-pipeline';
+import type { PipelineName } from './soak-pipeline';
+import { placementFor, type JobPlacement } from './placement';
 import { mulberry32, type Random } from './prng';
 import type { Action, SoakReport } from './report';
 import { restorablePoints } from './tags';
@@ -41,6 +44,10 @@ export interface SoakOptions {
   runId?: string;
   /** Each action at least once (needs cycles >= 3). */
   everyAction?: boolean;
+  /** The pipeline the job runs (default: sequence). */
+  pipeline?: PipelineName;
+  /** Where the job's versions run (default: the session cluster). */
+  target?: DeploymentTarget;
   log?: (line: string) => void;
 }
 
@@ -68,16 +75,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const plan = planActions(rng, options.cycles, options.everyAction ?? false);
   const runId = options.runId ?? Date.now().toString(36);
   const jobName = `${options.prefix}${runId}`;
-  // The sequence tables get the id checks; every sink table, the aggregates too, is rolled back and tagged.
-  // Table names of their own: a restore and an upgrade refuse while another live job writes a
-  // table of a sink table's name in any database (Flink's plan names a Paimon writer by table name
-  // only), so the demo's seq_a / seq_b of other tests, or of another soak, would stop ours and ours theirs.
-  const names = soakTableNames(runId);
-  const tables: TableRef[] = names.sequence.map((t) => `${options.database}.${t}`);
-  const aggregateTable: TableRef = `${options.database}.${names.aggregate}`;
-  const sinkTables: TableRef[] = [...tables, aggregateTable];
+  const placement = placementFor(options.target);
+  const pipeline = (options.pipeline ?? 'sequence') === 'shapes' ? shapesPipeline(options.database, runId) : sequencePipeline(options.database, runId);
+  const sinkTables = pipeline.sinkTables;
   const report: SoakReport = {
     seed: options.seed,
+    target: placement.label,
+    pipeline: pipeline.name,
+    load: { start: os.loadavg().map((l) => Math.round(l * 100) / 100), end: [] },
     cyclesPlanned: options.cycles,
     cyclesRun: 0,
     actions: { savepoint: 0, upgrade: 0, restore: 0 },
@@ -86,6 +91,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     lost: 0,
     duplicated: 0,
     wrongVersion: 0,
+    wrong: 0,
     aggregatesChecked: 0,
     aggregatesWrong: 0,
     reusedSavepointIds: [],
@@ -98,16 +104,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     keptForInspection: false,
     seconds: 0,
   };
-  log(`soak: plan ${plan.join(', ')}; job ${jobName}, tables ${sinkTables.join(', ')}`);
+  log(`soak: plan ${plan.join(', ')}; job ${jobName} (${placement.label}), tables ${sinkTables.join(', ')}`);
 
   await requireStack();
   // Live jobs of our prefix are another soak's (or a killed one's): not ours to cancel, and they
   // write tables of other names.
   const others = await liveJobsNamed(options.prefix);
   if (others.length > 0) log(`soak: left running: ${others.map((j) => `${j.name} (${j.jid})`).join(', ')}`);
-  await createSoakTables(options.database, names);
+  await pipeline.create();
 
-  const script = soakScripts(options.database, runId);
   const taskQueue = `${options.prefix}${runId}`;
   let workerConnection: NativeConnection | undefined;
   let worker: Worker | undefined;
@@ -128,14 +133,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       taskQueue,
       jobName,
       tables: sinkTables,
-      scriptFile: (v) => script(`pipeline-${v}.sql`, jobName),
+      scriptFile: (v) => pipeline.scriptFile(v, jobName),
       runId,
+      target: placement.target,
     };
 
     const model = new ExpectedHistory('v1');
     /** tags a restore's rollback deleted -> that cycle */
     const deletedBy = new Map<string, number>();
-    let jobId = await startFirstJob(op);
+    let jobId = await startFirstJob(op, placement);
     log(`soak: v1 running as job ${jobId}`);
 
     for (const [i, action] of plan.entries()) {
@@ -202,34 +208,33 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
       const failed = await checkCycle(
         { cycle, done, what, t0, jobId, more: rng.int(1, 3), madeBy, afterTags },
-        { sinkTables, tables, aggregateTable, model, deletedBy, report, log },
+        { pipeline, model, deletedBy, report, log, placement },
       );
       if (failed) break;
     }
     report.ok = report.cyclesRun > 0 && report.lost === 0 && report.duplicated === 0 && report.wrongVersion === 0 &&
-      report.aggregatesWrong === 0 && report.findings.length === 0;
+      report.wrong === 0 && report.aggregatesWrong === 0 && report.findings.length === 0;
   } finally {
     worker?.shutdown();
     await workerRunning?.catch(() => undefined);
     await workerConnection?.close();
     await client?.connection.close();
-    await cancelJobsNamed(jobName).catch((err) => log(`soak: cancelling our jobs failed: ${String(err)}`));
+    await placement.stopAll(jobName).catch((err) => log(`soak: stopping our jobs failed: ${String(err)}`));
     report.keptForInspection = !report.ok;
-    if (report.ok) await cleanUp(sinkTables, jobName, savepointPaths);
+    if (report.ok) {
+      await cleanUp(sinkTables, jobName, savepointPaths);
+      await placement.forget(jobName).catch(() => undefined);
+    }
     else log(`soak: kept for a look: tables ${sinkTables.join(', ')}, savepoints ${[...savepointPaths].join(', ')}`);
     report.seconds = Math.round((Date.now() - started) / 1000);
+    report.load.end = os.loadavg().map((l) => Math.round(l * 100) / 100);
   }
   return report;
 }
 
-async function startFirstJob(op: Operator): Promise<string> {
-  const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
-  const activities = createActivities(config);
-  const { jobId } = (await env.run(activities.deployJob, {
-    deployment: { kind: 'sql' as const, version: 'v1', scriptFile: op.scriptFile('v1') },
-    deployToken: `${op.jobName}/first`,
-  })) as { jobId: string };
-  await awaitCheckpointedRun(jobId);
+async function startFirstJob(op: Operator, placement: JobPlacement): Promise<string> {
+  const jobId = await placement.startFirst({ kind: 'sql', version: 'v1', scriptFile: op.scriptFile('v1') }, op.jobName);
+  await placement.awaitCheckpointedRun(jobId);
   return jobId;
 }
 

@@ -29,19 +29,17 @@ export function restorablePoints(points: RestorePoint[], model: ExpectedHistory,
 
 /**
  * Brings the model's tags in line with the tables: a tag the soak expected but that is gone from a
- * sink table is a finding; a new tag on every sink table is read (the sequence tables' ids 1..max
- * once each, payloads as the model says, the same max in each) and becomes a restore point of the
- * model. Returns the sequence rows read and the new tags.
+ * sink table is a finding (dropped from the model); returns the new tags on every sink table, in
+ * the order of their snapshots, for the pipeline to read and record (a tag on some tables only is
+ * a finding).
  */
-export async function syncTags(
+export function freshTags(
   sinkTables: TableRef[],
-  tables: TableRef[],
   facts: Awaited<ReturnType<typeof tableFacts>>,
   model: ExpectedHistory,
-  madeBy: Map<string, string>,
   cycle: number,
   report: SoakReport,
-): Promise<{ rows: number; tags: string[] }> {
+): string[] {
   const onEvery = (tag: string) => sinkTables.every((t) => facts.get(t)!.tags.has(tag));
   for (const fact of [...model.tags]) {
     if (!onEvery(fact.tag)) {
@@ -52,7 +50,22 @@ export async function syncTags(
   const seen = new Set(sinkTables.flatMap((t) => [...facts.get(t)!.tags.keys()]));
   const fresh = [...seen].filter((tag) => !model.tag(tag));
   for (const tag of fresh.filter((t) => !onEvery(t))) report.findings.push(`cycle ${cycle}: tag ${tag} is on some sink tables only`);
-  const tags = fresh.filter(onEvery).sort((a, b) => facts.get(tables[0]!)!.tags.get(a)! - facts.get(tables[0]!)!.tags.get(b)!);
+  const first = facts.get(sinkTables[0]!)!.tags;
+  return fresh.filter(onEvery).sort((a, b) => first.get(a)! - first.get(b)!);
+}
+
+/**
+ * Reads each new tag of the sequence tables (ids 1..max once each, payloads as the model says, the
+ * same max in each) and makes it a restore point of the model. Returns the sequence rows read.
+ */
+export async function recordSequenceTags(
+  tables: TableRef[],
+  tags: string[],
+  model: ExpectedHistory,
+  madeBy: Map<string, string>,
+  cycle: number,
+  report: SoakReport,
+): Promise<number> {
   const contents = await tagContents(tables, tags, model);
   let rows = 0;
   for (const tag of tags) {
@@ -71,5 +84,5 @@ export async function syncTags(
     if (maxIds.size > 1) report.findings.push(`cycle ${cycle}: the sink tables disagree on ${tag}'s max id: ${[...maxIds].join(' vs ')}`);
     model.tagged(tag, madeBy.get(tag) ?? null, Math.min(...maxIds));
   }
-  return { rows, tags };
+  return rows;
 }
