@@ -74,7 +74,7 @@ describe('restore after the stop', () => {
       const release = stack.hold('awaitTag');
       const approving = approveSigned(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
       const afterStop = () => stack.callNames().slice(stack.callNames().indexOf('stopWithSavepoint') + 1);
-      for (let i = 0; i < 800 && !['awaitTag', 'findTableJobs', 'inspectSavepoint'].every((n) => afterStop().includes(n)); i++) {
+      for (let i = 0; i < 800 && !(['awaitTag', 'findTableJobs', 'inspectSavepoint'] as const).every((n) => afterStop().includes(n)); i++) {
         await new Promise((r) => setTimeout(r, 25));
       }
       // The tag is still awaited: both reads are there already.
@@ -102,7 +102,7 @@ describe('restore after the stop', () => {
     const readAfterRollback = stack.calls.slice(firstRollback).filter((c) => c.name === 'tableState');
     expect(readAfterRollback.map((c) => c.input)).toEqual([{ table: CUSTOMERS }]);
     expect(failure.type).toBe('RestoreIncomplete');
-    expect(failure.message).toContain(`after rollback_to ${CUSTOMERS} is not at tag ${a.tag}`);
+    expect(failure.message).toContain(`after rollback_to ${CUSTOMERS} is not at tag savepoint-${a.savepointId}`);
     for (const table of TABLES) expect(status.tables!.find((t) => t.table === table)).toMatchObject({ rolledBack: true, snapshotsDeleted: 3 });
     expect(stack.callNames()).not.toContain('deployJob');
   });
