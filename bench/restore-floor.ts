@@ -72,15 +72,17 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
       }),
     );
   };
-  /** After the stop (workflows/restore-after-stop.ts): the tags the wait for today's tag read; the writers and the savepoint's files, at once. */
-  const afterStop = async (before: TablePlan[], pointPath: string, tagsOf: Record<string, TagInfo[]>): Promise<TablePlan[]> => {
-    const [jobs, files] = await Promise.all([
-      step('findTableJobs', activities.findTableJobs, { tables }),
-      step('inspectSavepoint', activities.inspectSavepoint, { path: pointPath }),
-    ]);
+  /**
+   * After the stop (workflows/restore-after-stop.ts): the writers and the savepoint's files, read
+   * beside the wait for today's tag (started by the caller); the tags that wait read.
+   */
+  const readsAfterStop = (pointPath: string) =>
+    Promise.all([step('findTableJobs', activities.findTableJobs, { tables }), step('inspectSavepoint', activities.inspectSavepoint, { path: pointPath })]);
+  const afterStop = async (before: TablePlan[], reads: ReturnType<typeof readsAfterStop>, tagsOf: Record<string, TagInfo[]>): Promise<TablePlan[]> => {
+    const [jobs, files] = await reads;
     const others = jobs.filter((j) => j.jobId !== oldJobId && j.writes.length > 0);
     if (others.length > 0) throw new Error(`other jobs write the sink tables: ${others.map((j) => j.name).join(', ')}`);
-    if (!files.exists || files.savepointId !== a.savepointId) throw new Error(`savepoint files at ${pointPath}: ${JSON.stringify(files)}`);
+    if (!files.exists || files.savepointId !== a.savepointId) throw new Error(`savepoint files at ${a.path}: ${JSON.stringify(files)}`);
     return before.map((t) => {
       const tags = tagsOf[t.table] ?? [];
       const target = tags.find((x) => x.tagName === a.tag);
@@ -102,9 +104,11 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
     const savepoint = await step('stopWithSavepoint', activities.stopWithSavepoint, { jobId: oldJobId, triggerId: hex(16), drain: false });
     result.todaysSavepointPath = savepoint.path;
     const todaysTag = tagFor(savepoint.savepointId);
+    const reads = readsAfterStop(a.path);
+    reads.catch(() => undefined);
     const { missing, tags } = await step('awaitTag', activities.awaitTag, { tables, tag: todaysTag, timeoutMs: RESTORE_TIMEOUTS.tagMs, withTags: true });
     if (missing.length > 0) throw new Error(`tag ${todaysTag} missing on ${missing.join(', ')}`);
-    const held = await afterStop(approved, a.path, tags!);
+    const held = await afterStop(approved, reads, tags!);
     if (!sameTags(approved, held)) throw new Error('the plan changed after the writer stopped');
     // Today's tag must be on a snapshot at least as new as the latest one before the stop.
     const stale = held.filter((t, i) => (t.newerTags.find((n) => n.tag === todaysTag)?.snapshotId ?? -1) < (approved[i]!.latestSnapshotId ?? 0));
@@ -113,24 +117,32 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
     const undo = `before_restore_${hex(4)}`;
     // As workflows/restore-undo.ts makes them: every table's undo branch at once, from today's tag.
     await Promise.all(held.map((t) => step('createBranch', activities.createBranch, { table: t.table, branch: undo, tag: todaysTag })));
-    // Every table rolled back at once, each checked after its own rollback.
+    // Every table rolled back at once, each checked after its own rollback from the state the
+    // rollback's activity read (workflows/restore-rollback.ts; tableState only when that read failed).
     await Promise.all(
       approved.map(async (t) => {
         // With the count of what it deleted, as workflows/restore.ts asks for it.
-        await step('rollbackToTag', activities.rollbackToTag, { table: t.table, tag: a.tag, count: true });
-        const state = await step('tableState', activities.tableState, { table: t.table });
+        const done = await step('rollbackToTag', activities.rollbackToTag, { table: t.table, tag: a.tag, count: true, readAfter: true });
+        const state = (done ? done.after : undefined) ?? (await step('tableState', activities.tableState, { table: t.table }));
         const mismatch = rollbackMismatch(t, state);
         if (mismatch.length > 0) throw new Error(`after rollback_to ${t.table} is not at tag ${a.tag}: ${mismatch.join('; ')}`);
       }),
     );
-    // As workflows/restore-lost-points.ts does right after the rollback: the deleted savepoint tags' records go lost.
+    // As workflows/restore-lost-points.ts does after the rollback, beside the deploy: the deleted savepoint tags' records go lost.
     const tagsDeleted = held.flatMap((t) =>
       t.newerTags.filter((n) => /^savepoint-\d+$/.test(n.tag)).map((n) => ({ table: t.table, tag: n.tag, snapshotId: n.snapshotId })),
     );
-    if (tagsDeleted.length > 0) {
-      await step('markRestorePointsLost', activities.markRestorePointsLost, { jobName, tagsDeleted, deletedBy: `rollback_to ${a.tag} by the bench`, at: new Date().toISOString() });
+    const marking =
+      tagsDeleted.length > 0
+        ? step('markRestorePointsLost', activities.markRestorePointsLost, { jobName, tagsDeleted, deletedBy: `rollback_to ${a.tag} by the bench`, at: new Date().toISOString() }).catch(
+            () => undefined,
+          )
+        : undefined;
+    try {
+      await deployAndCheck(p, a, result, step);
+    } finally {
+      await marking;
     }
-    await deployAndCheck(p, a, result, step);
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
   }

@@ -2,8 +2,8 @@
 // whole plan was made again just before the stop, so what is read now is what the stop's few
 // seconds could change: the tags on every table (today's tag came; the restore point's tag did not
 // move; no other tag came or went), the jobs writing the tables, and the restore point's savepoint
-// files. The tags are the ones the wait for today's tag read. When anything differs, the whole
-// plan is made again for a new approval.
+// files. The tags are the ones the wait for today's tag read; the jobs and the files are read
+// beside that wait. When anything differs, the whole plan is made again for a new approval.
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
 import type { TableRef, TagInfo } from '../src/domain/model';
@@ -12,7 +12,7 @@ import { fatal } from './job-steps';
 import { WorkflowFailureType } from './messages';
 import type { RestoreParams } from './restore-input';
 import type { RestorePlan, TableBlastRadius } from './restore-messages';
-import { namedIn, observeTableUsers, otherWritersFailure, RESTORE_UNDER_OTHER_WRITERS } from './table-users';
+import { namedIn, observeTableUsers, otherWritersFailure, RESTORE_UNDER_OTHER_WRITERS, type TableUsers } from './table-users';
 
 const rest = proxyActivities<Activities>(restCall);
 
@@ -31,13 +31,18 @@ export interface StoppedWithSavepoint {
  * latest snapshot is the one today's tag is on (the stop's final commit; a table without today's
  * tag keeps its latest from before, and `staleSavepointTag` refuses it).
  */
-export async function planAfterStop(before: RestorePlan, stopped: StoppedWithSavepoint, params: RestoreParams): Promise<RestorePlan> {
+export async function planAfterStop(
+  before: RestorePlan,
+  stopped: StoppedWithSavepoint,
+  params: RestoreParams,
+  /** the reads of readAfterStop, when they started beside the wait for today's tag */
+  startedReads?: Promise<AfterStopReads>,
+): Promise<RestorePlan> {
   const tables = params.sinkTables;
   const { restorePoint } = before;
-  const [tagsOf, users, files] = await Promise.all([
+  const [tagsOf, { users, files }] = await Promise.all([
     stopped.tagsAfterStop ? Promise.resolve(stopped.tagsAfterStop) : rest.listTagsOfTables({ tables }),
-    observeTableUsers(tables, stopped.jobId, false),
-    rest.inspectSavepoint({ path: restorePoint.path }),
+    startedReads ?? readAfterStop(tables, stopped.jobId, restorePoint.path),
   ]);
 
   const otherWriters = users.otherWriters.filter((j) => !namedIn(params.options.notWriters)(j));
@@ -63,6 +68,21 @@ export async function planAfterStop(before: RestorePlan, stopped: StoppedWithSav
     writer: { jobId: stopped.jobId, action: 'none', stoppedByRestore: true, stoppedWithSavepoint: { ...stopped.savepoint } },
     tables: before.tables.map((t) => radiusAfterStop(t, tagsOf[t.table] ?? [], restorePoint.tag, stopped.savepoint.tag)),
   };
+}
+
+/** What planAfterStop reads besides the tags: the jobs using the tables, and the restore point's savepoint files. */
+export interface AfterStopReads {
+  users: TableUsers;
+  files: { savepointId: number; exists: boolean };
+}
+
+/**
+ * The jobs using the tables and the restore point's files, read once the writer stopped. Neither
+ * depends on today's tag, so they can be read while the restore waits for it (the job is down).
+ */
+export async function readAfterStop(tables: TableRef[], stoppedJobId: string, restorePointPath: string): Promise<AfterStopReads> {
+  const [users, files] = await Promise.all([observeTableUsers(tables, stoppedJobId, false), rest.inspectSavepoint({ path: restorePointPath })]);
+  return { users, files };
 }
 
 function radiusAfterStop(before: TableBlastRadius, tags: TagInfo[], tag: string, todaysTag: string): TableBlastRadius {

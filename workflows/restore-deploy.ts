@@ -22,11 +22,13 @@ export interface RestoredRun {
   /** the parallelism the writer ran at when this restore stopped it */
   parallelism?: DeployParallelism;
   undoInstructions: string;
+  /** work beside the deploy that the restore awaits before it ends, failed or not (it never fails) */
+  alongside?: Promise<void>;
 }
 
 /** Starts the restored job; RestoreUnhealthy or RestoreIncomplete, with the way on by hand, when it does not run. */
 export async function deployRestored(
-  { plan, rolled, parallelism, undoInstructions }: RestoredRun,
+  { plan, rolled, parallelism, undoInstructions, alongside }: RestoredRun,
   { deployment, options, target, job }: Pick<RestoreParams, 'deployment' | 'options' | 'target' | 'job'>,
   progress: Progress<RestoreStatus>,
 ): Promise<void> {
@@ -50,6 +52,7 @@ export async function deployRestored(
       `every sink table was rolled back to ${plan.restorePoint.tag} (${rolled.join(', ')}), then starting ` +
       `${deployment.version} from ${plan.restorePoint.path} failed: ${messageOf(err)}. Fix the cause and start it from that savepoint by hand, ` +
       `or undo the restore: ${undoInstructions}`;
+    await alongside;
     const status = progress.finish('failed', { reason });
     const type = err instanceof ApplicationFailure && err.type === WorkflowFailureType.RestoreUnhealthy ? err.type : WorkflowFailureType.RestoreIncomplete;
     throw fatal(type, reason, [status]);

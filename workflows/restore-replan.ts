@@ -5,7 +5,7 @@ import { patched } from '@temporalio/workflow';
 import { fatal } from './job-steps';
 import { WorkflowFailureType } from './messages';
 import type { Progress } from './progress';
-import { CHECK_AFTER_STOP_ONLY_WHAT_IT_CHANGES, planAfterStop, type StoppedWithSavepoint } from './restore-after-stop';
+import { CHECK_AFTER_STOP_ONLY_WHAT_IT_CHANGES, planAfterStop, type AfterStopReads, type StoppedWithSavepoint } from './restore-after-stop';
 import type { RestorePlan, RestoreStatus } from './restore-messages';
 import { makePlan, planChanges, staleSavepointTag, type PlanFor } from './restore-plan';
 import { stopWriter, type StoppedWriter, type WriterStop } from './restore-stop';
@@ -34,16 +34,22 @@ export async function lookAgain(
   const fresh = await makePlan({ ...basis, version: approved.version + 1, stopped: writer.stopped });
   const changes = planChanges(approved, fresh);
   if (changes.length > 0 || writer.stopped || approved.writer.action === 'none') return { fresh, changes, writer };
-  const stop = await stopWriter(approved, basis.params, progress, saga);
-  const after = await planOnceStopped(approved, fresh, stop.stopped!, basis);
+  const { readsAfterStop, ...stop } = await stopWriter(approved, basis.params, progress, saga);
+  const after = await planOnceStopped(approved, fresh, stop.stopped!, basis, readsAfterStop);
   return { fresh: after, changes: planChanges(approved, after), writer: stop };
 }
 
 /** The plan once the writer stopped; refuses a stop whose tag is an older tag of the same name. */
-async function planOnceStopped(approved: RestorePlan, fresh: RestorePlan, stopped: StoppedWriter, basis: PlanBasis): Promise<RestorePlan> {
+async function planOnceStopped(
+  approved: RestorePlan,
+  fresh: RestorePlan,
+  stopped: StoppedWriter,
+  basis: PlanBasis,
+  readsAfterStop?: Promise<AfterStopReads>,
+): Promise<RestorePlan> {
   const version = approved.version + 1;
   const quick = stopped.savepoint && patched(CHECK_AFTER_STOP_ONLY_WHAT_IT_CHANGES);
-  let after = quick ? await planAfterStop(fresh, stopped as StoppedWithSavepoint, basis.params) : await makePlan({ ...basis, version, stopped });
+  let after = quick ? await planAfterStop(fresh, stopped as StoppedWithSavepoint, basis.params, readsAfterStop) : await makePlan({ ...basis, version, stopped });
   // What changed is shown to the approver in a whole plan.
   if (quick && planChanges(approved, after).length > 0) after = await makePlan({ ...basis, version, stopped });
   const stale = stopped.savepoint ? staleSavepointTag(approved, after, stopped.savepoint.tag) : [];

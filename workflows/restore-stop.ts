@@ -1,7 +1,8 @@
 // The restore's stop of the writer, once the approved plan still holds: stop it with a savepoint
 // (today's state stays a restore point) or cancel it, and wait until every sink table has the tag
-// of that savepoint. The undo of the stop, registered right after it, starts the writer again from
-// today's savepoint at the parallelism it ran at.
+// of that savepoint, reading meanwhile what the checks after the stop need besides the tags. The
+// undo of the stop, registered right after it, starts the writer again from today's savepoint at
+// the parallelism it ran at.
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities, DeployParallelism } from '../activities/contract';
 import { humanDuration } from '../src/domain/durations';
@@ -13,6 +14,7 @@ import type { Progress } from './progress';
 import type { RestoreParams } from './restore-input';
 import type { RestorePlan, RestoreStatus } from './restore-messages';
 import type { PlanFor } from './restore-plan';
+import { readAfterStop, type AfterStopReads } from './restore-after-stop';
 import { afterFailedStop, RESTORE_ACTS_ON_FAILED_STOP } from './restore-stop-failed';
 import type { Saga } from './saga';
 import { placementOf, type Placement } from './placement';
@@ -26,6 +28,8 @@ const savepointUpTo = (timeoutMs: number) => proxyActivities<Activities>(savepoi
 
 /** Histories recorded before this patch started the job at the parallelism its script or jar gives. */
 const KEEP_WRITER_PARALLELISM = 'restore-keeps-writer-parallelism';
+/** Histories recorded before this patch read the jobs and the restore point's files after today's tag came. */
+const AFTER_STOP_READS_BESIDE_TAG_WAIT = 'restore-reads-after-stop-beside-tag-wait';
 
 export type StoppedWriter = NonNullable<PlanFor['stopped']>;
 
@@ -36,8 +40,11 @@ export interface WriterStop {
   parallelism?: DeployParallelism;
 }
 
+/** A stop with a savepoint, and the reads after it that started beside the wait for its tag (readAfterStop). */
+export type WriterStopped = WriterStop & { readsAfterStop?: Promise<AfterStopReads> };
+
 /** Stops the writer the plan names; registers its restart on `saga` once it stopped with a savepoint. */
-export async function stopWriter(plan: RestorePlan, params: RestoreParams, progress: Progress<RestoreStatus>, saga: Saga): Promise<WriterStop> {
+export async function stopWriter(plan: RestorePlan, params: RestoreParams, progress: Progress<RestoreStatus>, saga: Saga): Promise<WriterStopped> {
   const { options, deployment, sinkTables: tables } = params;
   const placement = placementOf(params.target, params.job);
   const jobId = plan.writer.jobId!;
@@ -63,6 +70,11 @@ export async function stopWriter(plan: RestorePlan, params: RestoreParams, progr
   const tag = tagFor(savepoint.savepointId);
   progress.note({ todaysSavepoint: { savepointId: savepoint.savepointId, path: savepoint.path, tag } });
   saga.add(() => restartWriter({ deployment, savepointPath: savepoint.path, parallelism, healthTimeout: options.healthTimeout, placement }, progress));
+  // The checks after the stop that do not need today's tag run beside the wait for it: the job is
+  // down meanwhile. planAfterStop judges what they read; a read that fails fails it there.
+  const readsAfterStop = patched(AFTER_STOP_READS_BESIDE_TAG_WAIT) ? readAfterStop(tables, jobId, plan.restorePoint.path) : undefined;
+  // Not left unhandled while the tag is awaited (a missing tag ends the restore before it is read).
+  readsAfterStop?.catch(() => undefined);
   // Paimon tags a stop-with-savepoint when the commit of its final checkpoint lands: until the
   // tag is there, that commit may still come, and it must not land after the rollback.
   progress.enter('awaiting-savepoint-tag');
@@ -75,7 +87,7 @@ export async function stopWriter(plan: RestorePlan, params: RestoreParams, progr
         `within ${humanDuration(options.tagTimeout)}; nothing was rolled back`,
     );
   }
-  return { stopped: { jobId, savepoint: { savepointId: savepoint.savepointId, path: savepoint.path, tag }, tagsAfterStop }, parallelism };
+  return { stopped: { jobId, savepoint: { savepointId: savepoint.savepointId, path: savepoint.path, tag }, tagsAfterStop }, parallelism, readsAfterStop };
 }
 
 interface WriterToRestart {

@@ -12,7 +12,7 @@ import { withOutcomeMemo } from './outcome-memo';
 import { Progress } from './progress';
 import { deployRestored } from './restore-deploy';
 import { parseRestoreInput, type RestoreInput, type RestoreParams } from './restore-input';
-import { markLostRestorePoints } from './restore-lost-points';
+import { startMarkingLostPoints } from './restore-lost-points';
 import { planForApproval, planQuery, restoreStatusQuery, type RestorePlan, type RestoreResult, type RestoreStatus } from './restore-messages';
 import { makePlan } from './restore-plan';
 import { lookAgain, type PlanBasis } from './restore-replan';
@@ -83,11 +83,12 @@ async function runRestore(input: RestoreInput): Promise<RestoreResult> {
   // where the restore stands instead.
   saga.forget();
   const rolled = await rollBack(plan, undo.instructions, progress);
-  // The tags the rollback deleted took their restore points with them: the catalog says so now,
-  // before the restored run's savepoints take the same ids again. Never fails the restore.
-  progress.note(await markLostRestorePoints(held));
+  // The tags the rollback deleted took their restore points with them: the catalog says so beside
+  // the deploy, before the restored run's savepoints can take the same ids again. Never fails the restore.
+  const lost = await startMarkingLostPoints(held, progress);
 
-  await deployRestored({ plan, rolled, parallelism: writer.parallelism, undoInstructions: undo.instructions }, params, progress);
+  await deployRestored({ plan, rolled, parallelism: writer.parallelism, undoInstructions: undo.instructions, alongside: lost.marked }, params, progress);
+  await lost.marked;
   log.info('restored', { job: jobLabel(params.job), tag: plan.restorePoint.tag });
   await condition(allHandlersFinished);
   return progress.finish('restored');

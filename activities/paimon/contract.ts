@@ -19,8 +19,12 @@ export interface PaimonActivities {
   }>;
   createTag(input: { table: TableRef; tag: string; snapshotId?: number }): Promise<void>;
   deleteTag(input: { table: TableRef; tag: string }): Promise<void>;
-  /** With `count`, what rollback_to deleted, counted just before it ran (the writer is stopped): see RollbackDone. */
-  rollbackToTag(input: { table: TableRef; tag: string; count?: boolean }): Promise<RollbackDone | void>;
+  /**
+   * With `count`, what rollback_to deleted, counted just before it ran (the writer is stopped): see
+   * RollbackDone. With `count` and `readAfter`, also the table's state right after it (`after`, as
+   * tableState reads it): the restore's rollback and its check in one activity while the job is down.
+   */
+  rollbackToTag(input: { table: TableRef; tag: string; count?: boolean; readAfter?: boolean }): Promise<RollbackDone | void>;
   tableState(input: { table: TableRef; newerThan?: number }): Promise<TableState>;
   /** Every table's consumers (`<table>$consumers`), read with one batch job. */
   listConsumers(input: { tables: TableRef[] }): Promise<TableConsumer[]>;

@@ -103,21 +103,25 @@ export async function tableState(ctx: PaimonContext, input: { table: TableRef; n
   return ctx.session(attempted, async (session) => {
     try {
       // Looked up only when the read fails: the restore checks each table with this while the job is down.
-      const read = () => readAgainIfExpired(() => session.rows(selectLatestSnapshot(t, newerThan), LatestSnapshotRow));
-      const [latest] = await readOfTables(session, [t], ctx.catalog, read);
-      // A table without a snapshot has never been written.
-      if (!latest) return { table: t.ref, latestSnapshotId: null, schemaId: null, totalRecordCount: null, snapshotsNewer: 0 };
-      return {
-        table: t.ref,
-        latestSnapshotId: latest.snapshot_id,
-        schemaId: latest.schema_id,
-        totalRecordCount: latest.total_record_count,
-        snapshotsNewer: latest.newer_snapshots ?? 0,
-      };
+      return await readOfTables(session, [t], ctx.catalog, () => readTableState(session, t, newerThan));
     } catch (err) {
       throw translate(err, attempted, t, ctx.catalog);
     }
   });
+}
+
+/** tableState's read, in a session the caller holds (rollbackToTag's `readAfter` reads with it too). */
+export async function readTableState(session: PaimonSession, t: TableName, newerThan?: number): Promise<TableState> {
+  const [latest] = await readAgainIfExpired(() => session.rows(selectLatestSnapshot(t, newerThan), LatestSnapshotRow));
+  // A table without a snapshot has never been written.
+  if (!latest) return { table: t.ref, latestSnapshotId: null, schemaId: null, totalRecordCount: null, snapshotsNewer: 0 };
+  return {
+    table: t.ref,
+    latestSnapshotId: latest.snapshot_id,
+    schemaId: latest.schema_id,
+    totalRecordCount: latest.total_record_count,
+    snapshotsNewer: latest.newer_snapshots ?? 0,
+  };
 }
 
 /**

@@ -166,6 +166,11 @@ export interface RollbackDone {
   previousSnapshotId: number | null;
   snapshotsDeleted: number;
   tagsDeleted: string[];
+  /**
+   * With `readAfter`: the table's state read right after rollback_to, in the same activity (what the
+   * restore checks against the tag); left out when that read failed, so the caller reads it itself.
+   */
+  after?: TableState;
 }
 
 export interface SinkTableInfo {

@@ -73,6 +73,8 @@ export class FakeStack {
   readonly failRollbackOn = new Set<TableRef>();
   /** tables whose tableState, after their rollback, counts one record more than their tag (a rollback that did not land) */
   readonly offAfterRollback = new Set<TableRef>();
+  /** tables whose rollbackToTag with readAfter rolls back but answers without `after` (its read after failed) */
+  readonly readAfterRollbackFails = new Set<TableRef>();
   /** activities whose first call does its work, then fails as if the answer was lost */
   readonly failOnceAfterWork = new Set<ActivityName>();
   /** versions checkDeployments refuses (DeploymentCheckFailed), with the problem it names */
@@ -392,15 +394,14 @@ export class FakeStack {
         t.snapshot = snapshot;
         this.rollbacks.push({ table: input.table, tag: input.tag, snapshot });
         // Snapshot ids run 1..latest here (no expiry), as tableState counts them.
-        return input.count ? { previousSnapshotId: previous, snapshotsDeleted: Math.max(0, previous - snapshot), tagsDeleted } : undefined;
+        if (!input.count) return undefined;
+        const done = { previousSnapshotId: previous, snapshotsDeleted: Math.max(0, previous - snapshot), tagsDeleted };
+        // As the activity does when its read after the rollback fails: the figures without `after`.
+        return input.readAfter && !this.readAfterRollbackFails.has(input.table) ? { ...done, after: this.stateOf(input.table) } : done;
       },
       tableState: async (input) => {
         await this.enter('tableState', input);
-        const t = this.table(input.table);
-        // Snapshot ids run 1..latest here (no expiry); records as tagsOf counts them.
-        const snapshotsNewer = input.newerThan === undefined ? 0 : Math.max(0, t.snapshot - input.newerThan);
-        const off = this.offAfterRollback.has(input.table) && this.rollbacks.some((r) => r.table === input.table) ? 1 : 0;
-        return { table: input.table, latestSnapshotId: t.snapshot, schemaId: 0, totalRecordCount: t.snapshot * 10 + off, snapshotsNewer };
+        return this.stateOf(input.table, input.newerThan);
       },
       createBranch: async (input) => {
         await this.enter('createBranch', input);
@@ -490,6 +491,15 @@ export class FakeStack {
 
   private writers(): FakeJob[] {
     return this.running().filter((j) => j.name === this.options.jobName);
+  }
+
+  /** A table's state as tableState reads it (and rollbackToTag's `after`). */
+  private stateOf(table: TableRef, newerThan?: number) {
+    const t = this.table(table);
+    // Snapshot ids run 1..latest here (no expiry); records as tagsOf counts them.
+    const snapshotsNewer = newerThan === undefined ? 0 : Math.max(0, t.snapshot - newerThan);
+    const off = this.offAfterRollback.has(table) && this.rollbacks.some((r) => r.table === table) ? 1 : 0;
+    return { table, latestSnapshotId: t.snapshot, schemaId: 0, totalRecordCount: t.snapshot * 10 + off, snapshotsNewer };
   }
 
   private async enter(name: ActivityName, input: unknown): Promise<void> {

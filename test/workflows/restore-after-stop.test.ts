@@ -45,12 +45,11 @@ describe('restore after the stop', () => {
     });
     expect(result.status).toBe('restored');
     const names = stack.callNames();
-    const afterStop = names.slice(names.indexOf('awaitTag') + 1);
+    const afterStop = names.slice(names.indexOf('stopWithSavepoint') + 1);
     // No whole plan after the stop: no catalog listing, no table options, no consumers, no COUNT of
     // snapshots, and the tags are the ones the wait for today's tag read.
     expect(stack.callsOf('awaitTag').at(-1)).toMatchObject({ withTags: true });
-    expect(afterStop.slice(0, afterStop.indexOf('createBranch'))).toEqual(expect.arrayContaining(['findTableJobs', 'inspectSavepoint']));
-    expect(afterStop.slice(0, afterStop.indexOf('createBranch'))).toHaveLength(2);
+    expect(afterStop.slice(0, afterStop.indexOf('createBranch')).sort()).toEqual(['awaitTag', 'findTableJobs', 'inspectSavepoint']);
     // The undo is a branch from today's tag: no tag of its own.
     expect(names).not.toContain('createTag');
     const todaysTag = result.todaysSavepoint!.tag;
@@ -60,9 +59,52 @@ describe('restore after the stop', () => {
       const branch = stack.table(table).branches.get(result.undo!.branch);
       expect(branch).toBe(stack.rollbacks.find((r) => r.table === table)!.snapshot + 3); // A + 2 commits + today's stop
     }
-    // Both rollbacks were scheduled together, before either table's check.
+    // Both rollbacks were scheduled together, each reading its table's state for the check itself.
     const rollbacks = afterStop.slice(afterStop.indexOf('rollbackToTag'));
-    expect(rollbacks.slice(0, 4)).toEqual(['rollbackToTag', 'rollbackToTag', 'tableState', 'tableState']);
+    expect(rollbacks.slice(0, 2)).toEqual(['rollbackToTag', 'rollbackToTag']);
+    expect(stack.callsOf('rollbackToTag')).toEqual(TABLES.map((table) => expect.objectContaining({ table, count: true, readAfter: true })));
+    expect(rollbacks).not.toContain('tableState');
+  });
+
+  it("reads the writers and the restore point's files while it waits for today's tag", async () => {
+    const { jobName, stack, a } = stackWithRestorePoint();
+    const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
+      const release = stack.hold('awaitTag');
+      const approving = approveSigned(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
+      const afterStop = () => stack.callNames().slice(stack.callNames().indexOf('stopWithSavepoint') + 1);
+      for (let i = 0; i < 800 && !(['awaitTag', 'findTableJobs', 'inspectSavepoint'] as const).every((n) => afterStop().includes(n)); i++) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      // The tag is still awaited: both reads are there already.
+      expect(afterStop().sort()).toEqual(['awaitTag', 'findTableJobs', 'inspectSavepoint']);
+      release();
+      await approving;
+      return handle.result();
+    });
+    expect(result.status).toBe('restored');
+  });
+
+  it('a rollback whose read after it failed is checked with tableState: the same check, the same figures', async () => {
+    const { jobName, stack, a } = stackWithRestorePoint();
+    stack.readAfterRollbackFails.add(CUSTOMERS);
+    stack.offAfterRollback.add(CUSTOMERS);
+    const { failure, status } = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
+      await approveSigned(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
+      const failure = await failureOf(handle.result());
+      return { failure, status: await handle.query(restoreStatusQuery) };
+    });
+    // Only the table whose read failed is read again (the plan's reads ask with newerThan), and its check still finds it off its tag.
+    const firstRollback = stack.calls.findIndex((c) => c.name === 'rollbackToTag');
+    const readAfterRollback = stack.calls.slice(firstRollback).filter((c) => c.name === 'tableState');
+    expect(readAfterRollback.map((c) => c.input)).toEqual([{ table: CUSTOMERS }]);
+    expect(failure.type).toBe('RestoreIncomplete');
+    expect(failure.message).toContain(`after rollback_to ${CUSTOMERS} is not at tag savepoint-${a.savepointId}`);
+    for (const table of TABLES) expect(status.tables!.find((t) => t.table === table)).toMatchObject({ rolledBack: true, snapshotsDeleted: 3 });
+    expect(stack.callNames()).not.toContain('deployJob');
   });
 
   it('a tag that appears while the writer stops: the whole plan is made again and asked again, nothing rolled back', async () => {

@@ -19,6 +19,11 @@ const BEFORE_WRITER_PARALLELISM_DIR = path.join(RESTORE_HISTORIES_DIR, 'before-w
 const BEFORE_WRITER_CHECKPOINT_DIR = path.join(RESTORE_HISTORIES_DIR, 'before-writer-checkpoint');
 /** Recorded before patch approvals-signed: approvals by name, unsigned, and no approvers' keys read. */
 const BEFORE_SIGNED_APPROVALS_DIR = path.join(RESTORE_HISTORIES_DIR, 'before-signed-approvals');
+/**
+ * Recorded before patches restore-reads-after-stop-beside-tag-wait, rollback-reads-table-after and
+ * restore-marks-lost-points-beside-deploy (issue 28: the restore's steps while the job is down).
+ */
+const BEFORE_RESTORE_SPEED_DIR = path.join(RESTORE_HISTORIES_DIR, 'before-restore-speed');
 
 describe('recorded restore histories', () => {
   it('has histories for every outcome', async () => {
@@ -63,6 +68,19 @@ describe('recorded restore histories', () => {
     const restored = (dir: typeof histories) => scheduledActivities(dir.find((h) => h.workflowId === 'restore-restored')!.history).names;
     expect(restored(histories)).not.toContain('awaitApproverKeys');
     expect(restored(await recorded())).toContain('awaitApproverKeys');
+    expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
+  });
+
+  it('histories recorded before the rollback read its table itself and the lost points were marked beside the deploy still replay', async () => {
+    const histories = await recordedHistories(BEFORE_RESTORE_SPEED_DIR);
+    expect(histories).toHaveLength(6);
+    // What ran after the first rollback: its check's own tableState before, none now.
+    const afterRollback = (dir: typeof histories) => {
+      const names = scheduledActivities(dir.find((h) => h.workflowId === 'restore-restored')!.history).names;
+      return names.slice(names.indexOf('rollbackToTag'));
+    };
+    expect(afterRollback(histories)).toContain('tableState');
+    expect(afterRollback(await recorded())).not.toContain('tableState');
     expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
   });
 

@@ -67,12 +67,14 @@ describe('EXPERIMENT: rollback_to a tag, Paimon 1.3', () => {
     expect(restoreSnapshot).toBe(atRestorePoint.latestSnapshotId);
     expect(before.latestSnapshotId).toBeGreaterThan(restoreSnapshot + 2);
 
-    // With count: what it deleted, read as it ran (the restore's result shows these, not the plan's).
-    const done = await run(paimon.rollbackToTag, { table, tag: restorePoint, count: true });
+    // With count: what it deleted, read as it ran (the restore's result shows these, not the plan's);
+    // with readAfter: the table's state right after it, what the restore checks against the tag.
+    const done = await run(paimon.rollbackToTag, { table, tag: restorePoint, count: true, readAfter: true });
     expect(done).toEqual({
       previousSnapshotId: before.latestSnapshotId,
       snapshotsDeleted: snapshotsBefore.filter((id) => id > restoreSnapshot).length,
       tagsDeleted: [newerSavepoint, 'pre-rollback'],
+      after: { ...atRestorePoint },
     });
 
     // (a) every snapshot newer than the tag's is gone; the tag's snapshot is the latest again
