@@ -51,6 +51,9 @@ export async function deployApplication(driver: TargetDriver, registry: LaunchRe
   // stop is then off the new version's downtime. Either way the deploy returns only once the reap
   // is over, so nothing ended is left behind by a deploy that returned.
   const reaping = driver.reapsBesideLaunch ? driver.reap() : undefined;
+  // Awaited after the launch: a reap that fails meanwhile must not be an unhandled rejection, which
+  // would end the worker's process.
+  reaping?.catch(() => undefined);
   if (!reaping) await driver.reap();
   // A cluster takes a minute or more to start and plan the job: heartbeat meanwhile, so the activity
   // is not timed out and retried while the first launch is still under way.
@@ -71,8 +74,10 @@ export async function deployApplication(driver: TargetDriver, registry: LaunchRe
     })
     .finally(async () => {
       clearInterval(beating);
-      await reaping;
+      // A failed launch's error is the one reported, once the reap is over too.
+      await reaping?.catch(() => undefined);
     });
+  await reaping;
   await registry.record({
     jobName,
     launcher: request.launcher,
