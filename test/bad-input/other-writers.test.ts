@@ -105,6 +105,9 @@ describe('other writers and readers of the sink tables on the real stack', () =>
       expect((await liveJobsNamed(secondName)).map((j) => j.jid)).toEqual([secondId]);
     } finally {
       await cancelAndWait(secondId);
+      // The two writers' commits conflicted and Paimon may have failed ours over: the next cases
+      // name our job RUNNING, so they start once it runs again.
+      await awaitCheckpointedRun(stack.jobId);
     }
   });
 
