@@ -227,7 +227,13 @@ export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteRes
     if (collided.length > 0) throw new Error(`tag ${tag} existed before the savepoint on ${collided.join(', ')}`);
     const { missing } = await step('awaitTag', activities.awaitTag, { tables: p.tables, tag, timeoutMs: TIMEOUTS.tagTimeoutMs });
     if (missing.length > 0) throw new Error(`tag ${tag} missing on ${missing.join(', ')}`);
-    // As workflows/upgrade-restore-point.ts records the savepoint: beside the deploy, awaited after the health gate.
+    const since = Date.now();
+    const { jobId } = await step('deployJob', activities.deployJob, {
+      deployment: p.v2,
+      deployToken: `bench/${p.jobName}/direct/${Date.now()}`,
+      savepointPath: savepoint.path,
+    });
+    // As workflows/upgrade-deploy.ts records the savepoint: once the deploy returned, beside the health gate.
     const recording = Promise.allSettled([
       step(
         'recordRestorePoint',
@@ -235,12 +241,6 @@ export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteRes
         upgradeSavepointRecord({ oldJob: job, savepoint, tables: p.tables, oldVersion: p.v1.version, newVersion: p.v2.version }),
       ),
     ]);
-    const since = Date.now();
-    const { jobId } = await step('deployJob', activities.deployJob, {
-      deployment: p.v2,
-      deployToken: `bench/${p.jobName}/direct/${Date.now()}`,
-      savepointPath: savepoint.path,
-    });
     result.newJobId = jobId;
     const health = await step('awaitHealthy', activities.awaitHealthy, { jobId, since, timeoutMs: TIMEOUTS.healthTimeoutMs });
     const [recorded] = await recording;

@@ -12,7 +12,8 @@
 #       version's launch: a second start with the same token (a worker killed during the launch,
 #       an activity retried) prints the same cluster and never starts a second one.
 #   app-cluster.sh stop --token T       stops that cluster's processes (its job is over)
-#   app-cluster.sh reap                 stops every cluster whose job has ended (stopped, failed, cancelled)
+#   app-cluster.sh reap [--except T]    stops every cluster whose job has ended (stopped, failed, cancelled),
+#                                       but T's (a launch just made: its job's end is its caller's to read)
 #   app-cluster.sh list                 one JSON line per cluster: token, name, restUrl, jobId, alive
 #   app-cluster.sh down                 stops every cluster this launcher started
 #   app-cluster.sh watch DIR            (started by start) the cluster's watcher, below
@@ -28,7 +29,7 @@
 # cancelled job's state), and a standalone TaskManager outlives its JobManager, retrying to register
 # until taskmanager.registration.timeout (5 min). So the JobManager stays up (false, as the
 # Kubernetes Operator sets it) and the grace is as long as Flink keeps a stop's result for a retried
-# activity (rest.async.store-duration, 5 min). `reap` (run before each launch) stops ended clusters
+# activity (rest.async.store-duration, 5 min). `reap` (run at each launch) stops ended clusters
 # without waiting: a backstop for a watcher that is gone.
 set -euo pipefail
 
@@ -287,12 +288,19 @@ app_each() { # command
   done
 }
 
-reap_one() { if job_ended "$1"; then stop_cluster "$1"; fi; }
+reap_one() { # dir [except-token]
+  [[ -n "${2:-}" && "$(basename "$1")" == "$2" ]] && return 0
+  if job_ended "$1"; then stop_cluster "$1"; fi
+}
 
 case "${1:-}" in
   start) app_start "${@:2}" ;;
   stop) [[ -n "${3:-}" && "${2:-}" == --token ]] || app_fail "usage: app-cluster.sh stop --token T"; app_stop "$3" ;;
-  reap) app_each reap_one ;;
+  reap)
+    except=""
+    if [[ "${2:-}" == --except ]]; then [[ -n "${3:-}" ]] || app_fail "usage: app-cluster.sh reap [--except T]"; except="$3"; fi
+    reap_except() { reap_one "$1" "$except"; }
+    app_each reap_except ;;
   list) app_each app_json ;;
   down) app_each stop_cluster ;;
   watch) [[ -d "${2:-}" ]] || app_fail "usage: app-cluster.sh watch DIR (started by start)"; app_watch "$2" ;;

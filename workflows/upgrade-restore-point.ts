@@ -55,7 +55,7 @@ export function upgradeSavepointRecord(input: UpgradeSavepoint): Parameters<Acti
 }
 
 /**
- * Records the savepoint with its tag on every sink table (checked before this), beside the deploy.
+ * Records the savepoint with its tag on every sink table (checked before this), once the new version is submitted.
  * Never fails: a savepoint that cannot be recorded is reported, and the upgrade goes on.
  */
 export function recordUpgradeSavepoint(input: UpgradeSavepoint): Promise<UpgradeRestorePoint> {
@@ -86,7 +86,7 @@ export async function recordUpgradeOutcomeOf(
   );
 }
 
-/** The upgrade's restore point: recorded beside the deploy of the new version, its outcome once the upgrade ends. */
+/** The upgrade's restore point: recorded once the new version is submitted, its outcome once the upgrade ends. */
 export class UpgradePoint {
   private recorded?: { savepoint: Savepoint; recording: Promise<UpgradeRestorePoint> };
 

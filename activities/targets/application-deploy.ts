@@ -47,22 +47,20 @@ export async function deployApplication(driver: TargetDriver, registry: LaunchRe
     }
   }
   // Clusters whose job ended (the version just stopped with its savepoint, a cancelled one) are
-  // stopped before the launch, or beside it where the target allows (the local launcher): their
-  // stop is then off the new version's downtime. Either way the deploy returns only once the reap
-  // is over, so nothing ended is left behind by a deploy that returned.
-  const reaping = driver.reapsBesideLaunch ? driver.reap() : undefined;
-  // Awaited after the launch: a reap that fails meanwhile must not be an unhandled rejection, which
-  // would end the worker's process.
-  reaping?.catch(() => undefined);
-  if (!reaping) await driver.reap();
+  // stopped before the launch, or once it is over where the target allows (the local launcher):
+  // stopping JVMs then neither lengthens the new version's downtime nor takes the CPU its start
+  // needs. Either way the deploy returns only once the reap is over, so nothing ended is left
+  // behind by a deploy that returned.
+  if (!driver.reapsAfterLaunch) await driver.reap();
   // A cluster takes a minute or more to start and plan the job: heartbeat meanwhile, so the activity
   // is not timed out and retried while the first launch is still under way.
   const context = Context.current();
   const beat = () => context.heartbeat({ deployId: request.deployId, step: 'launching' });
   beat();
   const beating = setInterval(beat, 10_000);
-  const launched = await driver
-    .launch({
+  let launched: Launched;
+  try {
+    launched = await driver.launch({
       jobName,
       deployment,
       deployToken: request.deployToken,
@@ -71,13 +69,14 @@ export async function deployApplication(driver: TargetDriver, registry: LaunchRe
       savepointPath: request.savepointPath,
       allowNonRestoredState: request.allowNonRestoredState,
       parallelism: request.parallelism,
-    })
-    .finally(async () => {
-      clearInterval(beating);
-      // A failed launch's error is the one reported, once the reap is over too.
-      await reaping?.catch(() => undefined);
     });
-  await reaping;
+  } catch (err) {
+    // The ended clusters are stopped after a failed launch too; the launch's error is the one reported.
+    if (driver.reapsAfterLaunch) await driver.reap(request.deployId).catch(() => undefined);
+    throw err;
+  } finally {
+    clearInterval(beating);
+  }
   await registry.record({
     jobName,
     launcher: request.launcher,
@@ -88,5 +87,6 @@ export async function deployApplication(driver: TargetDriver, registry: LaunchRe
     restUrl: launched.restUrl,
     launchedAt: new Date().toISOString(),
   });
+  if (driver.reapsAfterLaunch) await driver.reap(request.deployId);
   return launched;
 }

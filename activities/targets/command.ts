@@ -14,7 +14,7 @@ export function commandTarget(config: ApplicationModeConfig): TargetDriver {
   return {
     // APP_REAP_COMMAND runs before each launch, as documented: the platform may need the old
     // cluster's resources for the new one.
-    reapsBesideLaunch: false,
+    reapsAfterLaunch: false,
     launch(request) {
       const attempted = `launching ${request.deployment.version} of job '${request.jobName}' (command launcher)`;
       if (!config.launchCommand) {

@@ -10,9 +10,9 @@ import type { LaunchRequest, TargetDriver } from './target';
 export function localTarget(config: ApplicationModeConfig): TargetDriver {
   const env = { ...process.env, STACK_HOME: config.stackHome };
   return {
-    // The same machine holds the stopping cluster and the starting one for the seconds a stop takes;
-    // a reap never stops a cluster whose job is not terminal, so never the one being launched.
-    reapsBesideLaunch: true,
+    // The same machine holds the ended cluster and the starting one until the launch is over; a reap
+    // never stops a cluster whose job is not terminal, so never the one just launched.
+    reapsAfterLaunch: true,
     launch(request) {
       return runLauncher({
         attempted: `launching ${request.deployment.version} of job '${request.jobName}' (local launcher)`,
@@ -22,8 +22,9 @@ export function localTarget(config: ApplicationModeConfig): TargetDriver {
         timeoutMs: config.launchTimeoutMs,
       });
     },
-    async reap() {
-      const reaped = await runQuiet('bash', [config.localLauncher, 'reap'], env, 120_000);
+    async reap(exceptDeployId) {
+      const except = exceptDeployId ? ['--except', exceptDeployId] : [];
+      const reaped = await runQuiet('bash', [config.localLauncher, 'reap', ...except], env, 120_000);
       // A reap that failed leaves ended clusters for the next one, or for `stack.sh down`: the launch goes on.
       if (!reaped.ok) log.warn('reaping ended application clusters failed', { output: reaped.output });
     },

@@ -27,13 +27,17 @@ export interface Launched {
 
 export interface TargetDriver {
   launch(request: LaunchRequest): Promise<Launched>;
-  /** Stops the clusters whose job ended (stopped, failed, replaced); nothing for a shared session cluster. */
-  reap(): Promise<void>;
   /**
-   * Whether reap may run beside a launch instead of before it. Stopping the replaced version's
-   * processes takes seconds that the new version's downtime need not wait for, where the machine has
-   * room for both clusters a moment; a platform may need the old cluster's resources (a namespace
-   * quota) before the new one fits.
+   * Stops the clusters whose job ended (stopped, failed, replaced); nothing for a shared session
+   * cluster. Never the cluster of `exceptDeployId`, the launch just made: if its job failed at once,
+   * why is for the health gate to read there.
    */
-  readonly reapsBesideLaunch: boolean;
+  reap(exceptDeployId?: string): Promise<void>;
+  /**
+   * Whether reap may wait until the launch is over instead of running before it. Stopping the
+   * replaced version's processes takes seconds, and CPU that the starting JVMs need, that the new
+   * version's downtime need not wait for, where the machine has room for both clusters a moment; a
+   * platform may need the old cluster's resources (a namespace quota) before the new one fits.
+   */
+  readonly reapsAfterLaunch: boolean;
 }

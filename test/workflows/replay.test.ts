@@ -13,6 +13,8 @@ const bundle = replayBundle(recordHistories);
 const recorded = () => recordedHistories(HISTORIES_DIR);
 /** Recorded before patches plan-upgrade-shape-before-stop and upgrade-records-its-outcome. */
 const BEFORE_UPGRADE_SHAPE_DIR = path.join(HISTORIES_DIR, 'before-upgrade-shape');
+/** Recorded before patch upgrade-records-point-after-submit: the restore point recorded beside the deploy. */
+const BEFORE_RECORD_AFTER_SUBMIT_DIR = path.join(HISTORIES_DIR, 'before-record-after-submit');
 
 describe('recorded upgrade histories', () => {
   it('has histories for every outcome', async () => {
@@ -33,6 +35,21 @@ describe('recorded upgrade histories', () => {
     const histories = await recordedHistories(BEFORE_UPGRADE_SHAPE_DIR);
     expect(histories).toHaveLength(4);
     expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
+  });
+
+  it('histories recorded before the restore point was recorded after the deploy still replay, recording it beside the deploy', async () => {
+    const histories = await recordedHistories(BEFORE_RECORD_AFTER_SUBMIT_DIR);
+    expect(histories).toHaveLength(4);
+    const upgraded = histories.find((h) => h.workflowId === 'upgrade-upgraded')!;
+    const names = scheduledActivities(upgraded.history).names;
+    expect(names.indexOf('recordRestorePoint')).toBeLessThan(names.indexOf('deployJob'));
+    expect(await replayAll(bundle(), histories)).toEqual(histories.map((h) => ({ workflowId: h.workflowId, error: undefined })));
+  });
+
+  it('the restore point is recorded once the deploy returned', async () => {
+    const upgraded = (await recorded()).find((h) => h.workflowId === 'upgrade-upgraded')!;
+    const names = scheduledActivities(upgraded.history).names;
+    expect(names.indexOf('recordRestorePoint')).toBe(names.indexOf('deployJob') + 1);
   });
 
   it('would catch a change: a history whose second activity is another one fails to replay', async () => {
