@@ -62,17 +62,28 @@ export class ReadSlots {
   }
 
   /**
-   * Passes when a slot is free, or when one of our own reads holds one (it ends in a second or so
-   * and the next read takes its slot). Otherwise every slot belongs to jobs that may never end, so
-   * the read would wait for nothing: a non-retryable failure that says so.
+   * Passes when a slot is free, or will be in a moment: one of our own reads holds one (it ends in
+   * a second or so and the next read takes its slot), or no job that has not ended is left (Flink
+   * frees an ended job's slots a moment after the job is listed as ended: a read right after
+   * another one finished meets that). Otherwise, once the cluster still shows the same after
+   * `settleMs`, every slot belongs to jobs that may never end, so the read would wait for nothing:
+   * a non-retryable failure that says so.
    */
-  async require(attempted: string, signal?: AbortSignal): Promise<void> {
-    const overview = await this.#http.json('GET', '/overview', Overview, { signal });
-    if (overview['slots-available'] > 0) return;
-    const { jobs } = await this.#http.json('GET', '/jobs/overview', JobsOverview, { signal });
-    if (jobs.some((j) => j.name === READ_JOB_NAME && !ENDED.has(j.state))) return;
-    const running = jobs.filter((j) => !ENDED.has(j.state)).length;
-    throw fatal(
+  async require(attempted: string, signal?: AbortSignal, settleMs = 3_000): Promise<void> {
+    const deadline = Date.now() + settleMs;
+    for (;;) {
+      const overview = await this.#http.json('GET', '/overview', Overview, { signal });
+      if (overview['slots-available'] > 0) return;
+      const { jobs } = await this.#http.json('GET', '/jobs/overview', JobsOverview, { signal });
+      const live = jobs.filter((j) => !ENDED.has(j.state));
+      if (live.length === 0 || live.some((j) => j.name === READ_JOB_NAME)) return;
+      if (Date.now() >= deadline) throw this.#noSlot(attempted, overview, live.length);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  #noSlot(attempted: string, overview: z.infer<typeof Overview>, running: number) {
+    return fatal(
       FailureType.NoFreeTaskSlot,
       `${attempted}: no free task slot on the Flink cluster at ${this.#http.baseUrl} ` +
         `(${overview['slots-total']} slots on ${overview.taskmanagers} TaskManager(s), all held by ${running} running job(s)). ` +
