@@ -18,5 +18,5 @@ COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
-# The worker's heap limit: WORKER_MAX_OLD_SPACE_MB in src/worker/worker.ts says why (same value).
-CMD ["node", "--max-old-space-size=192", "dist/src/worker/main.js"]
+# The worker's heap limits: WORKER_MAX_OLD_SPACE_MB and WORKER_MAX_SEMI_SPACE_MB in src/worker/worker.ts say why (same values).
+CMD ["node", "--max-old-space-size=192", "--max-semi-space-size=4", "dist/src/worker/main.js"]

@@ -23,8 +23,8 @@ stop_workers() {
 }
 trap stop_workers INT TERM EXIT
 for i in $(seq 1 "$WORKERS"); do
-  # The worker's heap limit: WORKER_MAX_OLD_SPACE_MB in src/worker/worker.ts says why (same value).
-  node --max-old-space-size=192 dist/src/worker/main.js > >(sed -u "s/^/[worker $i] /") 2>&1 &
+  # The worker's heap limits: WORKER_MAX_OLD_SPACE_MB and WORKER_MAX_SEMI_SPACE_MB in src/worker/worker.ts say why (same values).
+  node --max-old-space-size=192 --max-semi-space-size=4 dist/src/worker/main.js > >(sed -u "s/^/[worker $i] /") 2>&1 &
   pids+=("$!")
 done
 echo "$WORKERS workers on task queue '${TEMPORAL_TASK_QUEUE:-flink-paimon-ops}' at $TEMPORAL_ADDRESS (Ctrl-C stops them)"

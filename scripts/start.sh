@@ -26,5 +26,5 @@ if [[ -z "${APPROVERS_ALLOWED_SIGNERS:-}" ]] && local_stack; then
   export APPROVERS_ALLOWED_SIGNERS="$approvers/allowed_signers"
   echo "Approvers' keys (local stack): $approvers/{alice,bob}; savepointctl approve ... --key $approvers/alice"
 fi
-# The worker's heap limit: WORKER_MAX_OLD_SPACE_MB in src/worker/worker.ts says why (same value).
-exec node --max-old-space-size=192 dist/src/worker/start.js
+# The worker's heap limits: WORKER_MAX_OLD_SPACE_MB and WORKER_MAX_SEMI_SPACE_MB in src/worker/worker.ts say why (same values).
+exec node --max-old-space-size=192 --max-semi-space-size=4 dist/src/worker/start.js

@@ -1,12 +1,14 @@
-// The worker's heap limit lives in src/worker/worker.ts (why) and is passed by the two launchers of a
-// production worker (and scripts/start-workers.sh, the production topology's): they must say the same number.
+// The worker's heap limits live in src/worker/worker.ts (why) and are passed by the two launchers of a
+// production worker (and scripts/start-workers.sh, the production topology's): they must say the same numbers.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../src/config/repo-root';
-import { WORKER_MAX_OLD_SPACE_MB } from '../src/worker/worker';
+import { WORKER_MAX_OLD_SPACE_MB, WORKER_MAX_SEMI_SPACE_MB } from '../src/worker/worker';
 
-const flag = `--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`;
+const old = `--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`;
+const semi = `--max-semi-space-size=${WORKER_MAX_SEMI_SPACE_MB}`;
+const flag = `${old} ${semi}`;
 const read = (file: string) => readFileSync(path.join(repoRoot(), file), 'utf8');
 
 describe('the worker heap limit', () => {
@@ -19,6 +21,6 @@ describe('the worker heap limit', () => {
   });
 
   it('the Docker image runs the worker with it', () => {
-    expect(read('Dockerfile')).toContain(`CMD ["node", "${flag}", "dist/src/worker/main.js"]`);
+    expect(read('Dockerfile')).toContain(`CMD ["node", "${old}", "${semi}", "dist/src/worker/main.js"]`);
   });
 });

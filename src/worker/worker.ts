@@ -17,6 +17,15 @@ import { bundleWorkflowsApart } from './workflow-bundle';
 export const WORKER_MAX_OLD_SPACE_MB = 192;
 
 /**
+ * V8's semi-space limit for a worker process, in MiB (--max-semi-space-size, passed beside the
+ * old-space limit; a V8 flag, so for every isolate). Node 20's default young generation is sized
+ * for throughput and is committed in each isolate (the activities' thread and the workflow thread)
+ * on top of the old space: with 1,000 upgrades at once one worker peaked at 546 MiB RSS, with 4 MiB
+ * semi-spaces at 490 MiB, for 4 % more time (bench/README.md, P4, the same load one after the other).
+ */
+export const WORKER_MAX_SEMI_SPACE_MB = 4;
+
+/**
  * Workflow runs kept in the worker's cache, sized from the heap limit above (a V8 flag: it caps the
  * workflow thread too). Each cached run evaluates our workflow modules and their zod schemas in a
  * module cache of its own (workflows/preload.ts shares only zod itself). Measured with every run
