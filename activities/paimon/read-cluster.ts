@@ -3,6 +3,7 @@
 // whose every slot a streaming job holds it waits for a slot that never comes (Flink gives up only
 // after slot.request.timeout, 5 minutes). Procedures (CALL sys.create_tag, delete_tag,
 // rollback_to), DDL and SHOW run inside the SQL gateway and need no slot.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Config } from '../../src/config/config';
 import { FailureType, fatal } from '../errors';
@@ -78,7 +79,7 @@ export class ReadSlots {
       const live = jobs.filter((j) => !ENDED.has(j.state));
       if (live.length === 0 || live.some((j) => j.name === READ_JOB_NAME)) return;
       if (Date.now() >= deadline) throw this.#noSlot(attempted, overview, live.length);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500, undefined, { signal });
     }
   }
 
