@@ -106,7 +106,14 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
     const todaysTag = tagFor(savepoint.savepointId);
     const reads = readsAfterStop(a.path);
     reads.catch(() => undefined);
-    const { missing, tags } = await step('awaitTag', activities.awaitTag, { tables, tag: todaysTag, timeoutMs: RESTORE_TIMEOUTS.tagMs, withTags: true });
+    // With what each rollback will delete, as workflows/restore-stop.ts reads it.
+    const { missing, tags, newer } = await step('awaitTag', activities.awaitTag, {
+      tables,
+      tag: todaysTag,
+      timeoutMs: RESTORE_TIMEOUTS.tagMs,
+      withTags: true,
+      newerThanTag: a.tag,
+    });
     if (missing.length > 0) throw new Error(`tag ${todaysTag} missing on ${missing.join(', ')}`);
     const held = await afterStop(approved, reads, tags!);
     if (!sameTags(approved, held)) throw new Error('the plan changed after the writer stopped');
@@ -122,7 +129,15 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
     await Promise.all(
       approved.map(async (t) => {
         // With the count of what it deleted, as workflows/restore.ts asks for it.
-        const done = await step('rollbackToTag', activities.rollbackToTag, { table: t.table, tag: a.tag, count: true, readAfter: true });
+        // Given the count read with today's tag when that read saw today's tag on the latest snapshot (workflows/restore-after-stop.ts' rollbackCounts).
+        const h = held.find((x) => x.table === t.table)!;
+        const n = newer?.[t.table];
+        const todays = h.newerTags.find((x) => x.tag === todaysTag);
+        const before =
+          n && n.latestSnapshotId !== null && n.latestSnapshotId === todays?.snapshotId
+            ? { latestSnapshotId: n.latestSnapshotId, snapshotsNewer: n.newerSnapshots, tagsNewer: h.newerTags.map((x) => x.tag) }
+            : undefined;
+        const done = await step('rollbackToTag', activities.rollbackToTag, { table: t.table, tag: a.tag, count: true, readAfter: true, ...(before ? { before } : {}) });
         const state = (done ? done.after : undefined) ?? (await step('tableState', activities.tableState, { table: t.table }));
         const mismatch = rollbackMismatch(t, state);
         if (mismatch.length > 0) throw new Error(`after rollback_to ${t.table} is not at tag ${a.tag}: ${mismatch.join('; ')}`);

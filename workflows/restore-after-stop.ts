@@ -6,7 +6,7 @@
 // beside that wait. When anything differs, the whole plan is made again for a new approval.
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import type { TableRef, TagInfo } from '../src/domain/model';
+import type { RollbackCount, TableRef, TagInfo } from '../src/domain/model';
 import { restCall } from './activity-options';
 import { fatal } from './job-steps';
 import { WorkflowFailureType } from './messages';
@@ -24,6 +24,8 @@ export interface StoppedWithSavepoint {
   savepoint: { savepointId: number; path: string; tag: string };
   /** every table's tags as the wait for today's tag read them (awaitTag withTags) */
   tagsAfterStop?: Record<TableRef, TagInfo[]>;
+  /** in the same read: each table's latest snapshot and the count newer than the restore point's tag */
+  newerAfterStop?: Record<TableRef, { latestSnapshotId: number | null; newerSnapshots: number }>;
 }
 
 /**
@@ -100,4 +102,22 @@ function radiusAfterStop(before: TableBlastRadius, tags: TagInfo[], tag: string,
     tagsDeleted: newer.map((t) => ({ tag: t.tagName, snapshotId: t.snapshotId })),
     restorePointsLost: newer.map((t) => t.tagName).filter((name) => /^savepoint-\d+$/.test(name)),
   };
+}
+
+/**
+ * What each table's rollback_to will delete, as the wait for today's tag read it, for the tables
+ * where that read is whole: its latest snapshot is the one today's tag is on (the stop's final
+ * commit was in it), and nothing is left writing the tables. Any other table is counted by its
+ * rollback itself.
+ */
+export function rollbackCounts(after: RestorePlan, stopped: StoppedWithSavepoint): Record<TableRef, RollbackCount> {
+  const counts: Record<TableRef, RollbackCount> = {};
+  if ((after.otherWriters ?? []).length > 0) return counts;
+  for (const t of after.tables) {
+    const newer = stopped.newerAfterStop?.[t.table];
+    const todays = stopped.tagsAfterStop?.[t.table]?.find((info) => info.tagName === stopped.savepoint.tag);
+    if (!newer || newer.latestSnapshotId === null || newer.latestSnapshotId !== todays?.snapshotId) continue;
+    counts[t.table] = { latestSnapshotId: newer.latestSnapshotId, snapshotsNewer: newer.newerSnapshots, tagsNewer: t.tagsDeleted.map((d) => d.tag) };
+  }
+  return counts;
 }

@@ -42,6 +42,8 @@ export interface PlanFor {
     savepoint?: { savepointId: number; path: string; tag: string };
     /** every table's tags, read once today's tag was on all of them */
     tagsAfterStop?: Record<TableRef, TagInfo[]>;
+    /** in the same read, per table with the restore point's tag: its latest snapshot and the count newer than the tag's */
+    newerAfterStop?: Record<TableRef, { latestSnapshotId: number | null; newerSnapshots: number }>;
   };
 }
 

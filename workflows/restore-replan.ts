@@ -5,7 +5,8 @@ import { patched } from '@temporalio/workflow';
 import { fatal } from './job-steps';
 import { WorkflowFailureType } from './messages';
 import type { Progress } from './progress';
-import { CHECK_AFTER_STOP_ONLY_WHAT_IT_CHANGES, planAfterStop, type AfterStopReads, type StoppedWithSavepoint } from './restore-after-stop';
+import type { RollbackCount, TableRef } from '../src/domain/model';
+import { CHECK_AFTER_STOP_ONLY_WHAT_IT_CHANGES, planAfterStop, rollbackCounts, type AfterStopReads, type StoppedWithSavepoint } from './restore-after-stop';
 import type { RestorePlan, RestoreStatus } from './restore-messages';
 import { makePlan, planChanges, staleSavepointTag, type PlanFor } from './restore-plan';
 import { stopWriter, type StoppedWriter, type WriterStop } from './restore-stop';
@@ -20,6 +21,8 @@ export interface LookedAgain {
   /** what differs from the approved plan, in words: an approval holds only when it is empty */
   changes: string[];
   writer: WriterStop;
+  /** what each table's rollback will delete, read with today's tag (restore-after-stop.ts' rollbackCounts) */
+  counted?: Record<TableRef, RollbackCount>;
 }
 
 /** Makes the plan again; stops the writer when the approved plan still holds and it runs. */
@@ -35,8 +38,8 @@ export async function lookAgain(
   const changes = planChanges(approved, fresh);
   if (changes.length > 0 || writer.stopped || approved.writer.action === 'none') return { fresh, changes, writer };
   const { readsAfterStop, ...stop } = await stopWriter(approved, basis.params, progress, saga);
-  const after = await planOnceStopped(approved, fresh, stop.stopped!, basis, readsAfterStop);
-  return { fresh: after, changes: planChanges(approved, after), writer: stop };
+  const { after, counted } = await planOnceStopped(approved, fresh, stop.stopped!, basis, readsAfterStop);
+  return { fresh: after, changes: planChanges(approved, after), writer: stop, ...(counted ? { counted } : {}) };
 }
 
 /** The plan once the writer stopped; refuses a stop whose tag is an older tag of the same name. */
@@ -46,12 +49,13 @@ async function planOnceStopped(
   stopped: StoppedWriter,
   basis: PlanBasis,
   readsAfterStop?: Promise<AfterStopReads>,
-): Promise<RestorePlan> {
+): Promise<{ after: RestorePlan; counted?: Record<TableRef, RollbackCount> }> {
   const version = approved.version + 1;
   const quick = stopped.savepoint && patched(CHECK_AFTER_STOP_ONLY_WHAT_IT_CHANGES);
   let after = quick ? await planAfterStop(fresh, stopped as StoppedWithSavepoint, basis.params, readsAfterStop) : await makePlan({ ...basis, version, stopped });
   // What changed is shown to the approver in a whole plan.
-  if (quick && planChanges(approved, after).length > 0) after = await makePlan({ ...basis, version, stopped });
+  const changed = quick && planChanges(approved, after).length > 0;
+  if (changed) after = await makePlan({ ...basis, version, stopped });
   const stale = stopped.savepoint ? staleSavepointTag(approved, after, stopped.savepoint.tag) : [];
   if (stale.length > 0) {
     throw fatal(
@@ -61,5 +65,7 @@ async function planOnceStopped(
         'final commit cannot be confirmed; nothing was rolled back',
     );
   }
-  return after;
+  // The counts read with today's tag hold only for a plan made from that same read, approved as it is.
+  const counted = quick && !changed ? rollbackCounts(after, stopped as StoppedWithSavepoint) : undefined;
+  return { after, ...(counted ? { counted } : {}) };
 }

@@ -3,7 +3,7 @@
 // rollback's own activity.
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import type { TableRef, TableState } from '../src/domain/model';
+import type { RollbackCount, TableRef, TableState } from '../src/domain/model';
 import { tableRollback } from './activity-options';
 import { settledAtMost, TABLES_AT_ONCE } from './fan-out';
 import { fatal } from './job-steps';
@@ -29,18 +29,27 @@ const ROLLBACK_READS_TABLE_AFTER = 'rollback-reads-table-after';
  * each table's rollback being its own. A table that fails ends the restore with exactly which
  * tables were rolled back.
  */
-export async function rollBack(plan: RestorePlan, undoInstructions: string, progress: Progress<RestoreStatus>): Promise<TableRef[]> {
+export async function rollBack(
+  plan: RestorePlan,
+  undoInstructions: string,
+  progress: Progress<RestoreStatus>,
+  /** what each table's rollback deletes, counted with today's tag: those tables' rollbacks read nothing before rollback_to */
+  counted: Record<TableRef, RollbackCount> = {},
+): Promise<TableRef[]> {
   progress.enter('rolling-back-tables');
   const tag = plan.restorePoint.tag;
   const tables: TableRollback[] = plan.tables.map((t) => ({ table: t.table, rolledBack: false }));
   progress.note({ tables });
   const rollBackOne = async (t: RestorePlan['tables'][number], i: number): Promise<void> => {
     // What rollback_to deleted, counted as it ran: the plan's figures were read before the stop.
-    const counted = patched(ROLLBACK_COUNTS_WHAT_IT_DELETED);
+    const countsDeleted = patched(ROLLBACK_COUNTS_WHAT_IT_DELETED);
     // The state to check, read by the rollback's own activity: one round trip less per table while the job is down.
-    const readAfter = counted && patched(ROLLBACK_READS_TABLE_AFTER);
-    const done = await rollback.rollbackToTag(counted ? { table: t.table, tag, count: true, ...(readAfter ? { readAfter } : {}) } : { table: t.table, tag });
-    const deleted = counted && done ? { previousSnapshotId: done.previousSnapshotId, snapshotsDeleted: done.snapshotsDeleted, tagsDeleted: done.tagsDeleted } : {};
+    const readAfter = countsDeleted && patched(ROLLBACK_READS_TABLE_AFTER);
+    const before = readAfter ? counted[t.table] : undefined;
+    const done = await rollback.rollbackToTag(
+      countsDeleted ? { table: t.table, tag, count: true, ...(readAfter ? { readAfter } : {}), ...(before ? { before } : {}) } : { table: t.table, tag },
+    );
+    const deleted = countsDeleted && done ? { previousSnapshotId: done.previousSnapshotId, snapshotsDeleted: done.snapshotsDeleted, tagsDeleted: done.tagsDeleted } : {};
     tables[i] = { table: t.table, rolledBack: true, ...deleted };
     progress.note({ tables: [...tables] });
     // Left out when the activity's read after the rollback failed: read on its own then.

@@ -78,8 +78,15 @@ export async function stopWriter(plan: RestorePlan, params: RestoreParams, progr
   // Paimon tags a stop-with-savepoint when the commit of its final checkpoint lands: until the
   // tag is there, that commit may still come, and it must not land after the rollback.
   progress.enter('awaiting-savepoint-tag');
-  // The tables' tags as read when today's tag was there: what planAfterStop checks.
-  const { missing, tags: tagsAfterStop } = await waitUpTo(options.tagTimeout).awaitTag({ tables, tag, timeoutMs: options.tagTimeout, withTags: true });
+  // The tables' tags as read when today's tag was there: what planAfterStop checks; in the same
+  // read what the rollback will delete, so that it need not count it while the job is down.
+  const { missing, tags: tagsAfterStop, newer: newerAfterStop } = await waitUpTo(options.tagTimeout).awaitTag({
+    tables,
+    tag,
+    timeoutMs: options.tagTimeout,
+    withTags: true,
+    newerThanTag: plan.restorePoint.tag,
+  });
   if (missing.length > 0) {
     throw fatal(
       WorkflowFailureType.TagMissing,
@@ -87,7 +94,8 @@ export async function stopWriter(plan: RestorePlan, params: RestoreParams, progr
         `within ${humanDuration(options.tagTimeout)}; nothing was rolled back`,
     );
   }
-  return { stopped: { jobId, savepoint: { savepointId: savepoint.savepointId, path: savepoint.path, tag }, tagsAfterStop }, parallelism, readsAfterStop };
+  const stopped = { jobId, savepoint: { savepointId: savepoint.savepointId, path: savepoint.path, tag }, tagsAfterStop, ...(newerAfterStop ? { newerAfterStop } : {}) };
+  return { stopped, parallelism, readsAfterStop };
 }
 
 interface WriterToRestart {

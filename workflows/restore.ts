@@ -15,7 +15,7 @@ import { parseRestoreInput, type RestoreInput, type RestoreParams } from './rest
 import { startMarkingLostPoints } from './restore-lost-points';
 import { planForApproval, planQuery, restoreStatusQuery, type RestorePlan, type RestoreResult, type RestoreStatus } from './restore-messages';
 import { makePlan } from './restore-plan';
-import { lookAgain, type PlanBasis } from './restore-replan';
+import { lookAgain, type LookedAgain, type PlanBasis } from './restore-replan';
 import { approvalGate, askAgain, awaitDecision, endUnapproved } from './restore-review';
 import { rollBack } from './restore-rollback';
 import type { WriterStop } from './restore-stop';
@@ -52,6 +52,8 @@ async function runRestore(input: RestoreInput): Promise<RestoreResult> {
   /** The tables as they are once the approved plan held, after the writer stopped: what the undo branches keep. */
   let held: RestorePlan;
   let undo: UndoBranches;
+  /** what each table's rollback will delete, when read with today's tag */
+  let counted: LookedAgain['counted'];
   try {
     for (;;) {
       const decision = await awaitDecision(gate, plan, options.approvalTimeout, progress);
@@ -66,6 +68,7 @@ async function runRestore(input: RestoreInput): Promise<RestoreResult> {
       progress.note({ approval: decision.approval });
       gate.answer('proceeding');
       held = looked.fresh;
+      counted = looked.counted;
       break;
     }
     // The undo, before anything is deleted: a branch survives rollback_to (docs/restore.md).
@@ -82,7 +85,7 @@ async function runRestore(input: RestoreInput): Promise<RestoreResult> {
   // From the first rollback on, restarting the old writer would be wrong: failures say exactly
   // where the restore stands instead.
   saga.forget();
-  const rolled = await rollBack(plan, undo.instructions, progress);
+  const rolled = await rollBack(plan, undo.instructions, progress, counted);
   // The tags the rollback deleted took their restore points with them: the catalog says so beside
   // the deploy, before the restored run's savepoints can take the same ids again. Never fails the restore.
   const lost = await startMarkingLostPoints(held, progress);

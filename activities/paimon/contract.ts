@@ -1,6 +1,6 @@
 // What the workflows may ask of Paimon's tables (SQL through the gateway), and the answers' shapes;
 // they see it through activities/contract.ts, as types only.
-import type { RollbackDone, SinkTableInfo, TableRef, TableState, TagInfo } from '../../src/domain/model';
+import type { RollbackCount, RollbackDone, SinkTableInfo, TableRef, TableState, TagInfo } from '../../src/domain/model';
 
 export interface PaimonActivities {
   /**
@@ -11,20 +11,27 @@ export interface PaimonActivities {
   listTags(input: { table: TableRef }): Promise<TagInfo[]>;
   /** Each table's tags (as listTags gives them), read with one batch job for all tables. */
   listTagsOfTables(input: { tables: TableRef[] }): Promise<Record<TableRef, TagInfo[]>>;
-  /** Bounded wait until `tag` exists on every table; returns the tables still missing it. */
-  /** With `withTags`, also every table's tags as read when the tag was found on all (one read per round either way). */
-  awaitTag(input: { tables: TableRef[]; tag: string; timeoutMs: number; withTags?: boolean }): Promise<{
+  /**
+   * Bounded wait until `tag` exists on every table; returns the tables still missing it. With
+   * `withTags`, also every table's tags as read when the tag was found on all (one read per round
+   * either way); with `newerThanTag`, every table's tags and, per table that has that tag, its
+   * latest snapshot and how many existing snapshots are newer than the tag's, in the same read.
+   */
+  awaitTag(input: { tables: TableRef[]; tag: string; timeoutMs: number; withTags?: boolean; newerThanTag?: string }): Promise<{
     missing: TableRef[];
     tags?: Record<TableRef, TagInfo[]>;
+    newer?: Record<TableRef, { latestSnapshotId: number | null; newerSnapshots: number }>;
   }>;
   createTag(input: { table: TableRef; tag: string; snapshotId?: number }): Promise<void>;
   deleteTag(input: { table: TableRef; tag: string }): Promise<void>;
   /**
    * With `count`, what rollback_to deleted, counted just before it ran (the writer is stopped): see
-   * RollbackDone. With `count` and `readAfter`, also the table's state right after it (`after`, as
-   * tableState reads it): the restore's rollback and its check in one activity while the job is down.
+   * RollbackDone; with `before` as well, counted by the caller with nothing writing the table since
+   * (no read before the procedure: the restore rolls back while its job is down). With `count` and
+   * `readAfter`, also the table's state right after it (`after`, as tableState reads it): the
+   * restore's rollback and its check in one activity while the job is down.
    */
-  rollbackToTag(input: { table: TableRef; tag: string; count?: boolean; readAfter?: boolean }): Promise<RollbackDone | void>;
+  rollbackToTag(input: { table: TableRef; tag: string; count?: boolean; readAfter?: boolean; before?: RollbackCount }): Promise<RollbackDone | void>;
   tableState(input: { table: TableRef; newerThan?: number }): Promise<TableState>;
   /** Every table's consumers (`<table>$consumers`), read with one batch job. */
   listConsumers(input: { tables: TableRef[] }): Promise<TableConsumer[]>;

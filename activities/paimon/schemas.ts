@@ -44,6 +44,12 @@ export const TagOrNewerSnapshotsRow = z.union([
   z.object({ tag_name: z.null(), snapshot_id: z.number().int().nullable(), newer_snapshots: z.number().int().nullable() }),
 ]);
 
+/** A row of selectTagsAndNewerSnapshotsOf: TagOrNewerSnapshotsRow with its table. */
+export const TableTagOrNewerSnapshotsRow = z.union([
+  TagOrNewerSnapshotsRow.options[0].extend(TableRefRow.shape),
+  TagOrNewerSnapshotsRow.options[1].extend(TableRefRow.shape),
+]);
+
 /** `CALL sys.rollback_to(...)`'s one row. */
 export const RollbackRow = z.object({
   previous_snapshot_id: z.number().int(),

@@ -87,10 +87,19 @@ export function selectLatestSnapshot(t: TableName, newerThan?: number): string {
  * nothing is pushed down as a range (see selectLatestSnapshot).
  */
 export function selectTagsAndNewerSnapshots(t: TableName, tag: Identifier): string {
+  return tagsAndNewerSnapshots(t, tag, '');
+}
+
+/** selectTagsAndNewerSnapshots for several tables, each row with its table (as 'database.table'): one job for all tables. */
+export function selectTagsAndNewerSnapshotsOf(tables: TableName[], tag: Identifier): string {
+  return tables.map((t) => tagsAndNewerSnapshots(t, tag, `${tableLiteral(t)} AS table_ref, `)).join(' UNION ALL ');
+}
+
+function tagsAndNewerSnapshots(t: TableName, tag: Identifier, tableRef: string): string {
   const tags = system(t, 'tags');
   return (
-    `SELECT ${TAG_COLUMNS}, CAST(NULL AS BIGINT) AS newer_snapshots FROM ${tags} UNION ALL ` +
-    'SELECT CAST(NULL AS STRING), MAX(s.snapshot_id), CAST(NULL AS BIGINT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BIGINT), ' +
+    `SELECT ${tableRef}${TAG_COLUMNS}, CAST(NULL AS BIGINT) AS newer_snapshots FROM ${tags} UNION ALL ` +
+    `SELECT ${tableRef}CAST(NULL AS STRING), MAX(s.snapshot_id), CAST(NULL AS BIGINT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BIGINT), ` +
     'CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS STRING), SUM(CASE WHEN s.snapshot_id > g.snapshot_id THEN 1 ELSE 0 END) ' +
     `FROM ${system(t, 'snapshots')} s, ${tags} g WHERE g.tag_name = ${literal(tag)}`
   );

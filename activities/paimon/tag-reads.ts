@@ -2,9 +2,9 @@
 import type { z } from 'zod';
 import type { TableRef, TagInfo } from '../../src/domain/model';
 import type { TableName } from './identifiers';
-import { TableTagRow, TagOrNewerSnapshotsRow, TagRow } from './schemas';
+import { TableTagOrNewerSnapshotsRow, TableTagRow, TagOrNewerSnapshotsRow, TagRow } from './schemas';
 import type { PaimonSession } from './session';
-import { selectTags, selectTagsAndNewerSnapshots, selectTagsOf } from './sql';
+import { selectTags, selectTagsAndNewerSnapshots, selectTagsAndNewerSnapshotsOf, selectTagsOf } from './sql';
 import type { Identifier } from './identifiers';
 
 const tagInfo = (r: z.infer<typeof TagRow>): TagInfo => ({
@@ -64,4 +64,31 @@ export async function readTagsAndNewerSnapshots(
   }
   tags.sort(bySnapshot);
   return before ? { tags, before } : { tags };
+}
+
+/** What readTagsAndNewerSnapshots reads besides the tags: the latest snapshot and the count newer than the tag's. */
+export interface NewerSnapshots {
+  latestSnapshotId: number | null;
+  newerSnapshots: number;
+}
+
+/**
+ * readTagsAndNewerSnapshots for several tables with one statement: each table's tags (oldest
+ * snapshot first) and, for the tables that have `tag`, their latest snapshot and the count newer
+ * than the tag's.
+ */
+export async function readTagsAndNewerSnapshotsOf(
+  session: PaimonSession,
+  tables: TableName[],
+  tag: Identifier,
+): Promise<{ tags: Record<TableRef, TagInfo[]>; newer: Record<TableRef, NewerSnapshots> }> {
+  const tags: Record<TableRef, TagInfo[]> = Object.fromEntries(tables.map((t) => [t.ref, []]));
+  const newer: Record<TableRef, NewerSnapshots> = {};
+  if (tables.length === 0) return { tags, newer };
+  for (const row of await session.rows(selectTagsAndNewerSnapshotsOf(tables, tag), TableTagOrNewerSnapshotsRow)) {
+    if (row.tag_name !== null) tags[row.table_ref]?.push(tagInfo(row));
+    else if (row.newer_snapshots !== null) newer[row.table_ref] = { latestSnapshotId: row.snapshot_id, newerSnapshots: row.newer_snapshots };
+  }
+  for (const list of Object.values(tags)) list.sort(bySnapshot);
+  return { tags, newer };
 }

@@ -1,7 +1,7 @@
 // Tags through Paimon's procedures (CALL sys.create_tag / delete_tag / rollback_to, named
 // arguments as in Paimon 1.3's docs) and its `<table>$tags` system table.
 import { log } from '@temporalio/activity';
-import type { RollbackDone, TableRef, TagInfo } from '../../src/domain/model';
+import type { RollbackCount, RollbackDone, TableRef, TagInfo } from '../../src/domain/model';
 import { FailureType, fatal } from '../errors';
 import { label, type PaimonContext } from './context';
 import { tagConflict, tagMissing, translate } from './failures';
@@ -88,12 +88,14 @@ export async function deleteTag(ctx: PaimonContext, input: { table: TableRef; ta
  */
 export async function rollbackToTag(
   ctx: PaimonContext,
-  input: { table: TableRef; tag: string; count?: boolean; readAfter?: boolean },
+  input: { table: TableRef; tag: string; count?: boolean; readAfter?: boolean; before?: RollbackCount },
 ): Promise<RollbackDone | void> {
   const attempted = `rollbackToTag ${label(input?.table)} to tag '${label(input?.tag)}'`;
   const t = tableName(input?.table, attempted);
   const tag = identifier('tag', input?.tag, attempted);
-  const done = await rolledBack(ctx, attempted, t, tag, input?.count === true);
+  const count = input?.count === true;
+  const before = input?.before === undefined ? undefined : rollbackCount(input.before, attempted);
+  const done = count && before ? await rolledBackAsCounted(ctx, attempted, t, tag, before) : await rolledBack(ctx, attempted, t, tag, count);
   if (!done || input?.readAfter !== true) return done;
   // The state after it, for the restore's check, in the session the rollback just left idle. A
   // failed read does not fail the rollback (a retry would run it again and count nothing deleted):
@@ -103,6 +105,44 @@ export async function rollbackToTag(
     return undefined;
   });
   return after ? { ...done, after } : done;
+}
+
+/**
+ * rollback_to with what it deletes counted by the caller (`before`), with nothing writing the table
+ * since: no read before the procedure. Paimon's answer names the snapshot it rolled back from; when
+ * that is not the counted one, something moved the table meanwhile, and the count is taken from the
+ * procedure's snapshot ids instead (said in the log).
+ */
+async function rolledBackAsCounted(ctx: PaimonContext, attempted: string, t: TableName, tag: Identifier, before: RollbackCount): Promise<RollbackDone> {
+  return ctx.session(attempted, async (session) => {
+    try {
+      const [result] = await session.rows(callRollbackTo(t, tag), RollbackRow);
+      const previous = result?.previous_snapshot_id ?? before.latestSnapshotId;
+      const current = result?.current_snapshot_id ?? previous;
+      log.info('rolled a Paimon table back to a tag', { table: t.ref, tag, previousSnapshotId: previous, currentSnapshotId: current });
+      // A second call (a retry) finds the table at the tag: nothing deleted.
+      if (previous === current) return { previousSnapshotId: previous, snapshotsDeleted: 0, tagsDeleted: [] };
+      if (previous === before.latestSnapshotId) return { previousSnapshotId: previous, snapshotsDeleted: before.snapshotsNewer, tagsDeleted: before.tagsNewer };
+      log.warn('the table moved between the count and rollback_to: snapshots deleted counted from the procedure\'s snapshot ids', {
+        table: t.ref,
+        tag,
+        counted: before.latestSnapshotId,
+        previousSnapshotId: previous,
+      });
+      return { previousSnapshotId: previous, snapshotsDeleted: Math.max(0, previous - current), tagsDeleted: before.tagsNewer };
+    } catch (err) {
+      throw translate(err, attempted, t, ctx.catalog, tag);
+    }
+  });
+}
+
+function rollbackCount(before: RollbackCount, attempted: string): RollbackCount {
+  const whole = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  const tagsNewer: unknown = before?.tagsNewer;
+  if (!whole(before?.latestSnapshotId) || !whole(before?.snapshotsNewer) || !Array.isArray(tagsNewer) || !tagsNewer.every((n) => typeof n === 'string')) {
+    throw fatal(FailureType.InvalidInput, `${attempted}: before must be { latestSnapshotId, snapshotsNewer: whole numbers; tagsNewer: tag names }, got ${label(before)}.`);
+  }
+  return before;
 }
 
 async function rolledBack(ctx: PaimonContext, attempted: string, t: TableName, tag: Identifier, count: boolean): Promise<RollbackDone | void> {

@@ -158,6 +158,16 @@ export interface TableState {
 }
 
 /**
+ * What a rollback_to to a tag would delete, read with nothing writing the table: its latest
+ * snapshot, how many existing snapshots are newer than the tag's, and the tags on them.
+ */
+export interface RollbackCount {
+  latestSnapshotId: number;
+  snapshotsNewer: number;
+  tagsNewer: string[];
+}
+
+/**
  * What one rollback_to deleted, read just before it ran with nothing writing the table: the
  * snapshots newer than the tag's (counted from the snapshots there are; expiry may have removed
  * part of the id range) and the tags on them, today's savepoint tag included.

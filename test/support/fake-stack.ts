@@ -363,7 +363,19 @@ export class FakeStack {
       awaitTag: async (input) => {
         await this.enter('awaitTag', input);
         const missing = input.tables.filter((table) => !this.table(table).tags.has(input.tag));
-        return input.withTags ? { missing, tags: Object.fromEntries(input.tables.map((table) => [table, this.tagsOf(table)])) } : { missing };
+        if (!input.withTags && input.newerThanTag === undefined) return { missing };
+        const tags = Object.fromEntries(input.tables.map((table) => [table, this.tagsOf(table)]));
+        if (input.newerThanTag === undefined) return { missing, tags };
+        // Snapshot ids run 1..latest here (no expiry): newer than the tag's is latest - tagged.
+        const newerThan = input.newerThanTag;
+        const newer = Object.fromEntries(
+          input.tables.flatMap((table) => {
+            const t = this.table(table);
+            const tagged = t.tags.get(newerThan);
+            return tagged === undefined ? [] : [[table, { latestSnapshotId: t.snapshot, newerSnapshots: Math.max(0, t.snapshot - tagged) }]];
+          }),
+        );
+        return { missing, tags, newer };
       },
       createTag: async (input) => {
         await this.enter('createTag', input);
@@ -395,7 +407,11 @@ export class FakeStack {
         this.rollbacks.push({ table: input.table, tag: input.tag, snapshot });
         // Snapshot ids run 1..latest here (no expiry), as tableState counts them.
         if (!input.count) return undefined;
-        const done = { previousSnapshotId: previous, snapshotsDeleted: Math.max(0, previous - snapshot), tagsDeleted };
+        // With `before`, as the activity: the caller's figures when it counted the snapshot rolled back from.
+        const asCounted = input.before && input.before.latestSnapshotId === previous;
+        const done = asCounted
+          ? { previousSnapshotId: previous, snapshotsDeleted: input.before!.snapshotsNewer, tagsDeleted: input.before!.tagsNewer }
+          : { previousSnapshotId: previous, snapshotsDeleted: Math.max(0, previous - snapshot), tagsDeleted };
         // As the activity does when its read after the rollback fails: the figures without `after`.
         return input.readAfter && !this.readAfterRollbackFails.has(input.table) ? { ...done, after: this.stateOf(input.table) } : done;
       },

@@ -64,6 +64,15 @@ describe('restore after the stop', () => {
     expect(rollbacks.slice(0, 2)).toEqual(['rollbackToTag', 'rollbackToTag']);
     expect(stack.callsOf('rollbackToTag')).toEqual(TABLES.map((table) => expect.objectContaining({ table, count: true, readAfter: true })));
     expect(rollbacks).not.toContain('tableState');
+    // What each rollback deletes was counted in the wait for today's tag, so the rollback reads nothing before rollback_to:
+    // the 2 commits after A and today's stop, and the tags on them (today's).
+    expect(stack.callsOf('awaitTag').at(-1)).toMatchObject({ newerThanTag: `savepoint-${a.savepointId}` });
+    for (const table of TABLES) {
+      const rolledBackTo = stack.rollbacks.find((r) => r.table === table)!.snapshot;
+      const before = { latestSnapshotId: rolledBackTo + 3, snapshotsNewer: 3, tagsNewer: [todaysTag] };
+      expect(stack.callsOf('rollbackToTag').find((c) => c.table === table)).toMatchObject({ before });
+      expect(result.tables!.find((t) => t.table === table)).toMatchObject({ snapshotsDeleted: 3, tagsDeleted: [todaysTag] });
+    }
   });
 
   it("reads the writers and the restore point's files while it waits for today's tag", async () => {

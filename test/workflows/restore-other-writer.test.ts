@@ -92,6 +92,19 @@ describe('restore with another writer left running', () => {
     expect(loss!.basis).toContain("the restore's writer's commit user is unknown");
   });
 
+  it('with the other writer left running, each rollback counts what it deletes itself (the count read with today\'s tag may be behind)', async () => {
+    const { jobName, stack, a } = twoWriters();
+    const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, input(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
+      await approveSigned(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
+      return handle.result();
+    });
+    expect(result.status).toBe('restored');
+    expect(stack.callsOf('rollbackToTag')).toHaveLength(TABLES.length);
+    for (const call of stack.callsOf('rollbackToTag')) expect(call).not.toHaveProperty('before');
+  });
+
   it('no writer left running: no commit read, and the plan has no other writers', async () => {
     const { jobName, stack, a } = twoWriters();
     stack.otherJobs.length = 0;

@@ -114,6 +114,64 @@ describe('EXPERIMENT: rollback_to a tag, Paimon 1.3', () => {
     expect(broken.message).toContain(`snapshot-${restoreSnapshot + 1} (No such file or directory)`);
   });
 
+  it("counted with today's tag: awaitTag's count per table is what rollback_to deletes, and a rollback given it reads nothing first", async () => {
+    const tables = ['counted_a', 'counted_b'].map((name) => `${DB}.${name}`);
+    for (const name of ['counted_a', 'counted_b']) {
+      await createTable(DB, name, true);
+      await insertRows(DB, name, [1, 2]);
+    }
+    // the restore point, two commits after it (primary keys updated and added), then today's tag on the latest snapshot
+    for (const table of tables) await run(paimon.createTag, { table, tag: 'point' });
+    for (const name of ['counted_a', 'counted_b']) {
+      await insertRows(DB, name, [2, 3]);
+      await insertRows(DB, name, [4]);
+    }
+    await insertRows(DB, 'counted_b', [5]);
+    for (const table of tables) await run(paimon.createTag, { table, tag: 'today' });
+    // a table without the restore point's tag has no count
+    await createTable(DB, 'counted_none', true);
+    await insertRows(DB, 'counted_none', [1]);
+    await run(paimon.createTag, { table: `${DB}.counted_none`, tag: 'today' });
+
+    const [a, b] = tables as [string, string];
+    const stateBefore = { [a]: await run(paimon.tableState, { table: a }), [b]: await run(paimon.tableState, { table: b }) };
+    const waited = await run(paimon.awaitTag, { tables: [...tables, `${DB}.counted_none`], tag: 'today', timeoutMs: 0, newerThanTag: 'point' });
+    expect(waited.missing).toEqual([]);
+    for (const table of tables) expect(waited.tags![table]).toEqual(await run(paimon.listTags, { table }));
+    const point = (table: string) => waited.tags![table]!.find((t) => t.tagName === 'point')!.snapshotId;
+    const newerThanPoint = async (name: string, table: string) => (await snapshotIds(DB, name)).filter((id) => id > point(table)).length;
+    expect(waited.newer).toEqual({
+      [a]: { latestSnapshotId: stateBefore[a]!.latestSnapshotId, newerSnapshots: await newerThanPoint('counted_a', a) },
+      [b]: { latestSnapshotId: stateBefore[b]!.latestSnapshotId, newerSnapshots: await newerThanPoint('counted_b', b) },
+    });
+    expect(waited.newer![a]!.newerSnapshots).toBe(2);
+    expect(waited.newer![b]!.newerSnapshots).toBe(3);
+
+    // a: given the count, the figures are it; the table is at the tag afterwards, as its own read says
+    const before = { latestSnapshotId: waited.newer![a]!.latestSnapshotId!, snapshotsNewer: 2, tagsNewer: ['today'] };
+    await expect(run(paimon.rollbackToTag, { table: a, tag: 'point', count: true, readAfter: true, before })).resolves.toEqual({
+      previousSnapshotId: before.latestSnapshotId,
+      snapshotsDeleted: 2,
+      tagsDeleted: ['today'],
+      after: expect.objectContaining({ latestSnapshotId: point(a) }),
+    });
+    expect(Math.max(...(await snapshotIds(DB, 'counted_a')))).toBe(point(a));
+    expect((await run(paimon.listTags, { table: a })).map((t) => t.tagName)).toEqual(['point']);
+
+    // b: a count behind the table (a commit after it): the figures come from rollback_to's own snapshot ids
+    const behind = { latestSnapshotId: waited.newer![b]!.latestSnapshotId! - 1, snapshotsNewer: 2, tagsNewer: [] };
+    await expect(run(paimon.rollbackToTag, { table: b, tag: 'point', count: true, before: behind })).resolves.toEqual({
+      previousSnapshotId: stateBefore[b]!.latestSnapshotId,
+      snapshotsDeleted: 3,
+      tagsDeleted: [],
+    });
+    // again: nothing left to delete, nothing counted, whatever count is given
+    await expect(run(paimon.rollbackToTag, { table: b, tag: 'point', count: true, before: behind })).resolves.toMatchObject({ snapshotsDeleted: 0, tagsDeleted: [] });
+    expect((await run(paimon.tableState, { table: b })).latestSnapshotId).toBe(point(b));
+    // a count that is not one is refused before anything is called
+    await expectFatal(run(paimon.rollbackToTag, { table: b, tag: 'point', count: true, before: { latestSnapshotId: -1, snapshotsNewer: 0, tagsNewer: [] } }), 'InvalidInput');
+  });
+
   it('savepoint-<id> names repeat across job runs: an old tag of the same name stays put, an aborted checkpoint deletes one', async () => {
     const table = `${DB}.reused`;
     await createTable(DB, 'reused', true);
