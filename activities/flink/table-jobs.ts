@@ -23,28 +23,59 @@ const PAIMON_SINK_OPERATOR = /^(?:Writer(?:\(write-only\))?|Global Committer|Com
 const SOURCE_SCAN = /\b(?:TableSourceScan|LookupJoin)\(table=\[\[?([^,\]\s]+)(?:,\s*|\.)([^,\]\s]+)(?:,\s*|\.)([^,\]\s]+)\]\]?([^<]*)/g;
 const CONSUMER_ID = /consumer-id=([^,}\s\]]+)/;
 
+/** What a job's plan says of Paimon tables: the table names its sink operators write, the tables its sources scan. */
+interface PlanTables {
+  /** table names without the database (Paimon's sink operators name the table alone) */
+  writes: Set<string>;
+  /** 'database.table' with the source's consumer-id hint */
+  reads: { ref: string; consumerId?: string }[];
+}
+
 /**
- * A job's plan never changes while it lives (a new version is a new job id), so the descriptions
- * are kept by job id for the next call: concurrent operations on a cluster of N jobs read each
- * plan once, not N times each. The read itself is kept, not only its answer: N operations that
- * start at the same moment (a thousand scheduled savepoints at one minute) wait for the same
- * read instead of each sending N (bench P4 saw 33,000 plan reads for 400 savepoints before this).
+ * A job's plan never changes while it lives (a new version is a new job id), so what it says of
+ * tables is kept by job id for the next call: concurrent operations on a cluster of N jobs read and
+ * parse each plan once, not N times each. The read itself is kept, not only its answer: N
+ * operations that start at the same moment (a thousand scheduled savepoints at one minute) wait for
+ * the same read instead of each sending N (bench P4 saw 33,000 plan reads for 400 savepoints before
+ * this). So is the jobs overview while it is being read: calls that come meanwhile take its answer
+ * instead of each parsing a list of every job of the cluster (5,000 savepoints at once on a cluster
+ * of 5,000 jobs held ~70 such lists and ~250,000 promises, and the worker ran out of heap).
  * Entries of jobs no longer live are dropped on every call; a read that failed is not kept.
  */
 export class PlanCache {
-  readonly #plans = new Map<string, Promise<string[] | undefined>>();
+  readonly #plans = new Map<string, Promise<PlanTables | undefined>>();
+  /** the answers of the reads in #plans that succeeded, for calls that need no promise per job */
+  readonly #known = new Map<string, PlanTables>();
+  readonly #overviews = new Map<FlinkClient, ReturnType<FlinkClient['jobsOverview']>>();
   #reading = 0;
   readonly #waiting: (() => void)[] = [];
 
-  /** The job's plan descriptions, read at most PLAN_READS_AT_ONCE at a time for all callers. */
-  nodes(flink: FlinkClient, jobId: string): Promise<string[] | undefined> {
+  /** The cluster's jobs: the overview read in flight when there is one, else a new read. */
+  overview(flink: FlinkClient): ReturnType<FlinkClient['jobsOverview']> {
+    let read = this.#overviews.get(flink);
+    if (!read) {
+      read = flink.jobsOverview();
+      this.#overviews.set(flink, read);
+      const done = () => void (this.#overviews.get(flink) === read && this.#overviews.delete(flink));
+      read.then(done, done);
+    }
+    return read;
+  }
+
+  /** What the job's plan says of tables, read at most PLAN_READS_AT_ONCE at a time for all callers. */
+  tables(flink: FlinkClient, jobId: string): PlanTables | Promise<PlanTables | undefined> {
+    const known = this.#known.get(jobId);
+    if (known) return known;
     let plan = this.#plans.get(jobId);
     if (!plan) {
-      plan = this.#bounded(() => planNodes(flink, jobId));
+      plan = this.#bounded(() => planNodes(flink, jobId)).then((nodes) => (nodes === undefined ? undefined : planTables(nodes)));
       this.#plans.set(jobId, plan);
-      // A job that ended has no plan to keep; a failed read is tried again by the next call.
       void plan.then(
-        (nodes) => nodes === undefined && this.#plans.get(jobId) === plan && this.#plans.delete(jobId),
+        (tables) => {
+          if (this.#plans.get(jobId) !== plan) return;
+          if (tables === undefined) this.#plans.delete(jobId);
+          else this.#known.set(jobId, tables);
+        },
         () => this.#plans.get(jobId) === plan && this.#plans.delete(jobId),
       );
     }
@@ -53,7 +84,11 @@ export class PlanCache {
 
   /** Forgets the jobs not in `live`. */
   keepOnly(live: Set<string>): void {
-    for (const jobId of this.#plans.keys()) if (!live.has(jobId)) this.#plans.delete(jobId);
+    for (const jobId of this.#plans.keys()) {
+      if (live.has(jobId)) continue;
+      this.#plans.delete(jobId);
+      this.#known.delete(jobId);
+    }
   }
 
   jobIds(): string[] {
@@ -83,30 +118,22 @@ export async function findTableJobs(flink: FlinkClient, input: unknown, plans: P
     byName.set(name, [...(byName.get(name) ?? []), t]);
   }
   const wanted = new Set(tables);
-  const { jobs } = await flink.jobsOverview();
+  const { jobs } = await plans.overview(flink);
   const live = jobs.filter((j) => !TERMINAL_STATES.has(j.state));
   plans.keepOnly(new Set(live.map((j) => j.jid)));
-  const allNodes = await Promise.all(live.map((job) => plans.nodes(flink, job.jid)));
+  const planOf: (PlanTables | undefined | Promise<PlanTables | undefined>)[] = live.map((job) => plans.tables(flink, job.jid));
+  // The plans not read before are awaited one after another (their reads are all under way): a call
+  // holds one waiting promise, not one per job of the cluster (5,000 savepoints at once while a
+  // cluster's 5,000 plans were being read held ~450,000, and the worker ran out of heap).
+  for (const [i, plan] of planOf.entries()) if (plan instanceof Promise) planOf[i] = await plan;
   const found: TableJob[] = [];
   for (const [i, job] of live.entries()) {
-    const nodes = allNodes[i];
-    // The job ended between the overview and its plan: it writes nothing any more.
-    if (!nodes) continue;
+    const plan = planOf[i] as PlanTables | undefined;
+    if (!plan) continue;
     const writes = new Set<string>();
+    for (const name of plan.writes) for (const t of byName.get(name) ?? []) writes.add(t);
     const reads = new Map<string, string | undefined>();
-    for (const description of nodes) {
-      const lines = description.split(/<br\/>/).map((l) => l.replace(/^[\s:|+-]+/, '').trim());
-      for (const line of lines) {
-        const sink = PAIMON_SINK_OPERATOR.exec(line);
-        for (const t of sink ? (byName.get(sink[1]!) ?? []) : []) writes.add(t);
-        for (const m of line.matchAll(SOURCE_SCAN)) {
-          const ref = `${m[2]}.${m[3]}`;
-          if (!wanted.has(ref)) continue;
-          const consumerId = CONSUMER_ID.exec(m[4] ?? '')?.[1];
-          reads.set(ref, reads.get(ref) ?? consumerId);
-        }
-      }
-    }
+    for (const { ref, consumerId } of plan.reads) if (wanted.has(ref)) reads.set(ref, reads.get(ref) ?? consumerId);
     if (writes.size === 0 && reads.size === 0) continue;
     const { jobId, name, state } = summary(job);
     found.push({
@@ -118,6 +145,25 @@ export async function findTableJobs(flink: FlinkClient, input: unknown, plans: P
     });
   }
   return found;
+}
+
+/** The table names a plan's sink operators write, and the tables its sources scan (first consumer-id hint of each). */
+function planTables(descriptions: string[]): PlanTables {
+  const writes = new Set<string>();
+  const reads = new Map<string, string | undefined>();
+  for (const description of descriptions) {
+    const lines = description.split(/<br\/>/).map((l) => l.replace(/^[\s:|+-]+/, '').trim());
+    for (const line of lines) {
+      const sink = PAIMON_SINK_OPERATOR.exec(line);
+      if (sink) writes.add(sink[1]!);
+      for (const m of line.matchAll(SOURCE_SCAN)) {
+        const ref = `${m[2]}.${m[3]}`;
+        const consumerId = CONSUMER_ID.exec(m[4] ?? '')?.[1];
+        reads.set(ref, reads.get(ref) ?? consumerId);
+      }
+    }
+  }
+  return { writes, reads: [...reads].map(([ref, consumerId]) => (consumerId ? { ref, consumerId } : { ref })) };
 }
 
 /**

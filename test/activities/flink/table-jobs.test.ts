@@ -124,6 +124,27 @@ describe('findTableJobs', () => {
     expect(mostInFlight).toBeLessThanOrEqual(16);
   });
 
+  it('calls at the same moment share the jobs overview being read; a call after it reads it again', async () => {
+    const jobs = Array.from({ length: 30 }, (_, i) => id(200 + i));
+    let overviews = 0;
+    const flink = {
+      jobsOverview: async () => {
+        overviews++;
+        await new Promise((r) => setTimeout(r, 20));
+        return { jobs: jobs.map((jid) => ({ jid, name: jid.slice(-3), state: 'RUNNING', 'start-time': 1 })) };
+      },
+      jobPlan: async (jobId: string) => ({ plan: { jid: jobId, nodes: [{ id: '0', description: `Writer : t${jobId.slice(-3)}<br/>` }] } }),
+    } as unknown as FlinkClient;
+    const plans = new PlanCache();
+    const found = await Promise.all(jobs.map((jid) => findTableJobs(flink, { tables: [`db.t${jid.slice(-3)}`] }, plans)));
+    expect(found.map((f) => f.map((j) => j.jobId))).toEqual(jobs.map((jid) => [jid]));
+    expect(overviews).toBe(1);
+    // A job that started since is seen by the next call: a finished read is never reused.
+    jobs.push(id(299));
+    expect((await findTableJobs(flink, { tables: [`db.t${id(299).slice(-3)}`] }, plans)).map((j) => j.jobId)).toEqual([id(299)]);
+    expect(overviews).toBe(2);
+  });
+
   it('reads a plan again after a read that failed', async () => {
     let reads = 0;
     const flink = {
