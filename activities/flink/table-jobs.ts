@@ -70,6 +70,7 @@ export class PlanCache {
     if (!plan) {
       plan = this.#bounded(() => planNodes(flink, jobId)).then((nodes) => (nodes === undefined ? undefined : planTables(nodes)));
       this.#plans.set(jobId, plan);
+      // A job that ended has no plan to keep; a failed read is tried again by the next call.
       void plan.then(
         (tables) => {
           if (this.#plans.get(jobId) !== plan) return;
@@ -129,6 +130,7 @@ export async function findTableJobs(flink: FlinkClient, input: unknown, plans: P
   const found: TableJob[] = [];
   for (const [i, job] of live.entries()) {
     const plan = planOf[i] as PlanTables | undefined;
+    // The job ended between the overview and its plan: it writes nothing any more.
     if (!plan) continue;
     const writes = new Set<string>();
     for (const name of plan.writes) for (const t of byName.get(name) ?? []) writes.add(t);
