@@ -117,12 +117,15 @@ async function rolledBackAsCounted(ctx: PaimonContext, attempted: string, t: Tab
   return ctx.session(attempted, async (session) => {
     try {
       const [result] = await session.rows(callRollbackTo(t, tag), RollbackRow);
-      const previous = result?.previous_snapshot_id ?? before.latestSnapshotId;
-      const current = result?.current_snapshot_id ?? previous;
+      const counted = { previousSnapshotId: before.latestSnapshotId, snapshotsDeleted: before.snapshotsNewer, tagsDeleted: before.tagsNewer };
+      // Paimon 1.3 answers with both ids; without them the count stands as given.
+      if (!result) return counted;
+      const previous = result.previous_snapshot_id;
+      const current = result.current_snapshot_id;
       log.info('rolled a Paimon table back to a tag', { table: t.ref, tag, previousSnapshotId: previous, currentSnapshotId: current });
       // A second call (a retry) finds the table at the tag: nothing deleted.
       if (previous === current) return { previousSnapshotId: previous, snapshotsDeleted: 0, tagsDeleted: [] };
-      if (previous === before.latestSnapshotId) return { previousSnapshotId: previous, snapshotsDeleted: before.snapshotsNewer, tagsDeleted: before.tagsNewer };
+      if (previous === before.latestSnapshotId) return counted;
       log.warn('the table moved between the count and rollback_to: snapshots deleted counted from the procedure\'s snapshot ids', {
         table: t.ref,
         tag,
