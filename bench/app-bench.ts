@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { RestorePointStore } from '../activities/catalog/store';
 import { APP_ROUTES, restoreByHand, restoreViaWorkflowApp, upgradeByHand, upgradeViaWorkflow, type AppRoute, type AppRunResult } from './app-routes';
 import { clustersNamed, removeClusters } from './app-stack';
-import { withCpu } from './cpu';
+import { cpuBetween, sampleCpu, withCpu } from './cpu';
 import { runRounds } from './rounds';
 import { config, pipelineFor, removeSavepoints } from './stack';
 import { median } from './stats';
@@ -27,6 +27,8 @@ export async function runAppBench({ runs, operations, log }: { runs: number; ope
       log,
       pipelineFor: (n) => pipelineFor(n, operation === 'upgrade' ? 'app-upgrade' : 'app-restore'),
       async runRoute(route, p, { client, taskQueue }) {
+        // Sampled every 100 ms on both routes alike: what each process spent while the job was down.
+        const sampler = sampleCpu();
         try {
           const { value, cpuMs } = await withCpu(() =>
             operation === 'upgrade'
@@ -38,12 +40,15 @@ export async function runAppBench({ runs, operations, log }: { runs: number; ope
                 : restoreByHand(p),
           );
           savepoints.push(...value.savepoints);
-          return { ...value, cpuMs };
+          const window = value.downtimeWindow;
+          const downtimeCpuMs = window ? cpuBetween(sampler.stop(), window.from, window.to) : undefined;
+          return { ...value, cpuMs, ...(downtimeCpuMs ? { downtimeCpuMs } : {}) };
         } catch (err) {
           // A run that broke before it could be judged (v1's cluster never started, say) is a failed run; the rounds go on.
           const error = err instanceof Error ? err.message : String(err);
           return { operation, route, run: p.run, ok: false, error, wallMs: Number.NaN, downtimeMs: Number.NaN, savepoints: [], steps: [] };
         } finally {
+          sampler.stop();
           await removeClusters(await clustersNamed(p.jobName));
         }
       },
@@ -85,6 +90,8 @@ function summariseOperation(results: AppRunResult[], operation: AppOperation) {
     healthPollLagMedianMs: both((rs) => med(rs, (r) => r.healthPollLagMs)),
     afterStopMs: both((rs) => afterStop(rs)),
     cpuMedianMs: both((rs) => cpuMedians(rs)),
+    /** the CPU each process spent while the job was down (old job's end -> new job's RUNNING) */
+    downtimeCpuMedianMs: both((rs) => cpuMedians(rs.map((r) => ({ cpuMs: r.downtimeCpuMs })))),
     /** where each run's old-job end came from (the old cluster's /jobs/overview end-time, or not seen) */
     endFrom: results.filter((r) => r.operation === operation).map((r) => ({ route: r.route, run: r.run, endFrom: r.endFrom })),
   };

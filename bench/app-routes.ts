@@ -65,6 +65,10 @@ export interface AppRunResult {
   healthPollLagMs?: number;
   workflow?: RouteResult['workflow'] | RestoreRunResult['workflow'];
   cpuMs?: Record<string, number>;
+  /** the downtime by Flink's clocks: the old job's end-time and the new job's RUNNING (Date.now() times) */
+  downtimeWindow?: { from: number; to: number };
+  /** the CPU each process spent in downtimeWindow (cpu.ts' cpuBetween) */
+  downtimeCpuMs?: Record<string, number>;
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
@@ -75,6 +79,7 @@ async function judge(r: AppRunResult, seen: EndSeen, expectedSavepoint: string, 
   if (!r.newJob) return r;
   const facts = await newJobFacts(r.newJob);
   r.downtimeMs = facts.runningAt !== undefined ? facts.runningAt - seen.endTime : Number.NaN;
+  if (facts.runningAt !== undefined && Number.isFinite(seen.endTime)) r.downtimeWindow = { from: seen.endTime, to: facts.runningAt };
   if (stopReturnedAt !== undefined && Number.isFinite(seen.endTime)) r.savepointPollLagMs = stopReturnedAt - seen.endTime;
   if (healthReturnedAt !== undefined && facts.firstCheckpointAck !== undefined) r.healthPollLagMs = healthReturnedAt - facts.firstCheckpointAck;
   r.restoredAsMeant = !!facts.restoredFrom && sameLocation(facts.restoredFrom, expectedSavepoint);

@@ -83,3 +83,37 @@ export async function withCpu<T>(fn: () => Promise<T>): Promise<{ value: T; cpuM
   const after = snapshot();
   return { value, cpuMs: Object.fromEntries(Object.keys(before).map((k) => [k, Math.round(after[k]! - before[k]!)])) };
 }
+
+export interface CpuSample {
+  /** Date.now() when the snapshot was taken */
+  at: number;
+  shot: Snapshot;
+}
+
+/** Snapshots every `everyMs` until stopped: what each process spent between two moments of a route (cpuBetween). */
+export function sampleCpu(everyMs = 100): { stop(): CpuSample[] } {
+  const samples: CpuSample[] = [{ at: Date.now(), shot: snapshot() }];
+  const timer = setInterval(() => samples.push({ at: Date.now(), shot: snapshot() }), everyMs);
+  let stopped = false;
+  return {
+    stop() {
+      if (!stopped) samples.push({ at: Date.now(), shot: snapshot() });
+      stopped = true;
+      clearInterval(timer);
+      return samples;
+    },
+  };
+}
+
+/**
+ * The CPU milliseconds each process spent from `from` to `to` (Date.now() times, e.g. Flink's job
+ * timestamps on this machine), from the last sample at or before `from` to the first at or after
+ * `to`: the window widened by at most one interval at each end. Undefined when the samples do not
+ * cover it.
+ */
+export function cpuBetween(samples: CpuSample[], from: number, to: number): Snapshot | undefined {
+  const start = samples.filter((s) => s.at <= from).at(-1);
+  const end = samples.find((s) => s.at >= to);
+  if (!start || !end) return undefined;
+  return Object.fromEntries(Object.keys(start.shot).map((k) => [k, Math.round(end.shot[k]! - start.shot[k]!)]));
+}

@@ -178,6 +178,7 @@ function p5Rows(p5: ReturnType<typeof summariseP5>): Row[] {
       { part: 'P5', metric: `${operation}: after the stop (call: returned +ms), workflow`, value: pathText(o.afterStopMs.workflow) },
       { part: 'P5', metric: `${operation}: after the stop (call: returned +ms), by hand`, value: pathText(o.afterStopMs.byHand, 'launch') },
       { part: 'P5', metric: `${operation}: CPU s during the route, wf / by hand`, value: cpuText(o.cpuMedianMs.workflow, o.cpuMedianMs.byHand) },
+      { part: 'P5', metric: `${operation}: CPU s while the job was down, wf / by hand`, value: cpuText(o.downtimeCpuMedianMs.workflow, o.downtimeCpuMedianMs.byHand) },
     );
   }
   return rows;
