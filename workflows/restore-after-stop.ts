@@ -6,7 +6,7 @@
 // beside that wait. When anything differs, the whole plan is made again for a new approval.
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/contract';
-import type { RollbackCount, TableRef, TagInfo } from '../src/domain/model';
+import type { NewerSnapshots, RollbackCount, TableRef, TagInfo } from '../src/domain/model';
 import { restCall } from './activity-options';
 import { fatal } from './job-steps';
 import { WorkflowFailureType } from './messages';
@@ -25,7 +25,7 @@ export interface StoppedWithSavepoint {
   /** every table's tags as the wait for today's tag read them (awaitTag withTags) */
   tagsAfterStop?: Record<TableRef, TagInfo[]>;
   /** in the same read: each table's latest snapshot and the count newer than the restore point's tag */
-  newerAfterStop?: Record<TableRef, { latestSnapshotId: number | null; newerSnapshots: number }>;
+  newerAfterStop?: Record<TableRef, NewerSnapshots>;
 }
 
 /**

@@ -4,7 +4,7 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities, CommitsSince } from '../activities/contract';
 import { FailureType } from '../src/domain/failure-types';
-import { savepointTagNames, type JobSummary, type TableRef, type TagInfo } from '../src/domain/model';
+import { savepointTagNames, type JobSummary, type NewerSnapshots, type TableRef, type TagInfo } from '../src/domain/model';
 import { TAG_REMADE, type RestorePoint } from '../src/domain/restore-points';
 import { restCall } from './activity-options';
 import { checkDeploymentsBeforeStop } from './deployment-check';
@@ -43,7 +43,7 @@ export interface PlanFor {
     /** every table's tags, read once today's tag was on all of them */
     tagsAfterStop?: Record<TableRef, TagInfo[]>;
     /** in the same read, per table with the restore point's tag: its latest snapshot and the count newer than the tag's */
-    newerAfterStop?: Record<TableRef, { latestSnapshotId: number | null; newerSnapshots: number }>;
+    newerAfterStop?: Record<TableRef, NewerSnapshots>;
   };
 }
 

@@ -2,13 +2,13 @@
 // but after an intermediate savepoint the tag appears only when the next checkpoint commits.
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
-import type { TableRef, TagInfo } from '../../src/domain/model';
+import type { NewerSnapshots, TableRef, TagInfo } from '../../src/domain/model';
 import { FailureType, fatal } from '../errors';
 import { label, type PaimonContext } from './context';
 import { identifier, tableNames } from './identifiers';
 import { TableRefRow } from './schemas';
 import { selectTablesWithTag } from './sql';
-import { readTagsAndNewerSnapshotsOf, readTagsOfTables, type NewerSnapshots } from './tag-reads';
+import { readTagsAndNewerSnapshotsOf, readTagsOfTables } from './tag-reads';
 import { readAgainIfExpired, readOfTables, unique } from './tables';
 
 /** Heartbeat details: the operator sees which tables still miss the tag; a retry keeps the deadline. */

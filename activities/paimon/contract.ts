@@ -1,6 +1,6 @@
 // What the workflows may ask of Paimon's tables (SQL through the gateway), and the answers' shapes;
 // they see it through activities/contract.ts, as types only.
-import type { RollbackCount, RollbackDone, SinkTableInfo, TableRef, TableState, TagInfo } from '../../src/domain/model';
+import type { NewerSnapshots, RollbackCount, RollbackDone, SinkTableInfo, TableRef, TableState, TagInfo } from '../../src/domain/model';
 
 export interface PaimonActivities {
   /**
@@ -20,7 +20,7 @@ export interface PaimonActivities {
   awaitTag(input: { tables: TableRef[]; tag: string; timeoutMs: number; withTags?: boolean; newerThanTag?: string }): Promise<{
     missing: TableRef[];
     tags?: Record<TableRef, TagInfo[]>;
-    newer?: Record<TableRef, { latestSnapshotId: number | null; newerSnapshots: number }>;
+    newer?: Record<TableRef, NewerSnapshots>;
   }>;
   createTag(input: { table: TableRef; tag: string; snapshotId?: number }): Promise<void>;
   deleteTag(input: { table: TableRef; tag: string }): Promise<void>;

@@ -36,18 +36,13 @@ export const LatestSnapshotRow = z.object({
 });
 
 /**
- * A row of selectTagsAndNewerSnapshots: a tag, or (tag_name null) the latest snapshot's id in
- * snapshot_id and how many snapshots are newer than the tag's (both null when the tag is missing).
+ * A row of selectTagsAndNewerSnapshotsOf, with its table: a tag, or (tag_name null) the latest
+ * snapshot's id in snapshot_id and how many snapshots are newer than the tag's (both null when the
+ * tag is missing).
  */
-export const TagOrNewerSnapshotsRow = z.union([
-  TagRow.extend({ newer_snapshots: z.null() }),
-  z.object({ tag_name: z.null(), snapshot_id: z.number().int().nullable(), newer_snapshots: z.number().int().nullable() }),
-]);
-
-/** A row of selectTagsAndNewerSnapshotsOf: TagOrNewerSnapshotsRow with its table. */
 export const TableTagOrNewerSnapshotsRow = z.union([
-  TagOrNewerSnapshotsRow.options[0].extend(TableRefRow.shape),
-  TagOrNewerSnapshotsRow.options[1].extend(TableRefRow.shape),
+  TagRow.extend({ newer_snapshots: z.null(), ...TableRefRow.shape }),
+  TableRefRow.extend({ tag_name: z.null(), snapshot_id: z.number().int().nullable(), newer_snapshots: z.number().int().nullable() }),
 ]);
 
 /** `CALL sys.rollback_to(...)`'s one row. */

@@ -81,28 +81,25 @@ export function selectLatestSnapshot(t: TableName, newerThan?: number): string {
 }
 
 /**
- * The table's tags and, in one more row with a null tag_name, how many existing snapshots are newer
- * than `tag`'s and the latest snapshot's id (null when the tag is missing): one job where a tags
- * read and a count would be two. The snapshot ids meet the tag's in a join, not as a literal, so
- * nothing is pushed down as a range (see selectLatestSnapshot).
+ * Each table's tags and, in one more row per table with a null tag_name, how many existing snapshots
+ * are newer than `tag`'s and the latest snapshot's id (null when the tag is missing), each row with
+ * its table (as 'database.table'): one job for all tables, where a tags read and a count would be
+ * two per table. The snapshot ids meet the tag's in a join, not as a literal, so nothing is pushed
+ * down as a range (see selectLatestSnapshot).
  */
-export function selectTagsAndNewerSnapshots(t: TableName, tag: Identifier): string {
-  return tagsAndNewerSnapshots(t, tag, '');
-}
-
-/** selectTagsAndNewerSnapshots for several tables, each row with its table (as 'database.table'): one job for all tables. */
 export function selectTagsAndNewerSnapshotsOf(tables: TableName[], tag: Identifier): string {
-  return tables.map((t) => tagsAndNewerSnapshots(t, tag, `${tableLiteral(t)} AS table_ref, `)).join(' UNION ALL ');
-}
-
-function tagsAndNewerSnapshots(t: TableName, tag: Identifier, tableRef: string): string {
-  const tags = system(t, 'tags');
-  return (
-    `SELECT ${tableRef}${TAG_COLUMNS}, CAST(NULL AS BIGINT) AS newer_snapshots FROM ${tags} UNION ALL ` +
-    `SELECT ${tableRef}CAST(NULL AS STRING), MAX(s.snapshot_id), CAST(NULL AS BIGINT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BIGINT), ` +
-    'CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS STRING), SUM(CASE WHEN s.snapshot_id > g.snapshot_id THEN 1 ELSE 0 END) ' +
-    `FROM ${system(t, 'snapshots')} s, ${tags} g WHERE g.tag_name = ${literal(tag)}`
-  );
+  return tables
+    .map((t) => {
+      const tags = system(t, 'tags');
+      const tableRef = `${tableLiteral(t)} AS table_ref`;
+      return (
+        `SELECT ${tableRef}, ${TAG_COLUMNS}, CAST(NULL AS BIGINT) AS newer_snapshots FROM ${tags} UNION ALL ` +
+        `SELECT ${tableRef}, CAST(NULL AS STRING), MAX(s.snapshot_id), CAST(NULL AS BIGINT), CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS BIGINT), ` +
+        'CAST(NULL AS TIMESTAMP(3)), CAST(NULL AS STRING), SUM(CASE WHEN s.snapshot_id > g.snapshot_id THEN 1 ELSE 0 END) ' +
+        `FROM ${system(t, 'snapshots')} s, ${tags} g WHERE g.tag_name = ${literal(tag)}`
+      );
+    })
+    .join(' UNION ALL ');
 }
 
 export function callCreateTag(t: TableName, tag: Identifier, snapshotId?: number): string {

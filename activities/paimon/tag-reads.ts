@@ -1,10 +1,10 @@
 // Reading tags from `<table>$tags` system tables (a short batch job on the cluster per read).
 import type { z } from 'zod';
-import type { TableRef, TagInfo } from '../../src/domain/model';
+import type { NewerSnapshots, TableRef, TagInfo } from '../../src/domain/model';
 import type { TableName } from './identifiers';
-import { TableTagOrNewerSnapshotsRow, TableTagRow, TagOrNewerSnapshotsRow, TagRow } from './schemas';
+import { TableTagOrNewerSnapshotsRow, TableTagRow, TagRow } from './schemas';
 import type { PaimonSession } from './session';
-import { selectTags, selectTagsAndNewerSnapshots, selectTagsAndNewerSnapshotsOf, selectTagsOf } from './sql';
+import { selectTags, selectTagsAndNewerSnapshotsOf, selectTagsOf } from './sql';
 import type { Identifier } from './identifiers';
 
 const tagInfo = (r: z.infer<typeof TagRow>): TagInfo => ({
@@ -54,22 +54,10 @@ export async function readTagsAndNewerSnapshots(
   session: PaimonSession,
   t: TableName,
   tag: Identifier,
-): Promise<{ tags: TagInfo[]; before?: { latestSnapshotId: number | null; newerSnapshots: number } }> {
-  const rows = await session.rows(selectTagsAndNewerSnapshots(t, tag), TagOrNewerSnapshotsRow);
-  const tags: TagInfo[] = [];
-  let before: { latestSnapshotId: number | null; newerSnapshots: number } | undefined;
-  for (const row of rows) {
-    if (row.tag_name !== null) tags.push(tagInfo(row));
-    else if (row.newer_snapshots !== null) before = { latestSnapshotId: row.snapshot_id, newerSnapshots: row.newer_snapshots };
-  }
-  tags.sort(bySnapshot);
-  return before ? { tags, before } : { tags };
-}
-
-/** What readTagsAndNewerSnapshots reads besides the tags: the latest snapshot and the count newer than the tag's. */
-export interface NewerSnapshots {
-  latestSnapshotId: number | null;
-  newerSnapshots: number;
+): Promise<{ tags: TagInfo[]; before?: NewerSnapshots }> {
+  const { tags, newer } = await readTagsAndNewerSnapshotsOf(session, [t], tag);
+  const before = newer[t.ref];
+  return { tags: tags[t.ref] ?? [], ...(before ? { before } : {}) };
 }
 
 /**

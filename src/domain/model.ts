@@ -157,6 +157,12 @@ export interface TableState {
   snapshotsNewer: number;
 }
 
+/** A table's latest snapshot and how many existing snapshots are newer than a tag's: one read of `$snapshots` and `$tags`. */
+export interface NewerSnapshots {
+  latestSnapshotId: number | null;
+  newerSnapshots: number;
+}
+
 /**
  * What a rollback_to to a tag would delete, read with nothing writing the table: its latest
  * snapshot, how many existing snapshots are newer than the tag's, and the tags on them.
