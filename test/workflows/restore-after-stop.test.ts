@@ -8,7 +8,7 @@ import { restoreStatusQuery } from '../../workflows/restore-messages';
 import { FakeStack } from '../support/fake-stack';
 import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 import { withWorker } from './fixtures';
-import { awaitingApproval, failureOf, restoreInput, TABLES } from './restore-fixtures';
+import { awaitingApproval, failureOf, restoreApprovedByBob, restoreInput, TABLES } from './restore-fixtures';
 import { approveSigned } from '../support/approvals';
 
 const temporal = useWorkflowTestEnv();
@@ -37,12 +37,7 @@ async function approveAndActDuringStop(stack: FakeStack, jobName: string, during
 describe('restore after the stop', () => {
   it('reads only writers and the savepoint again (tags come with the wait for today\'s tag); branches from today\'s tag; rolls every table back at once', async () => {
     const { jobName, stack, a } = stackWithRestorePoint();
-    const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
-      await awaitingApproval(temporal.client, jobName);
-      await approveSigned(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
-      return handle.result();
-    });
+    const result = await withWorker(temporal.env, temporal.bundle, stack, (taskQueue) => restoreApprovedByBob(temporal.client, jobName, restoreInput(jobName, a.savepointId), taskQueue));
     expect(result.status).toBe('restored');
     const names = stack.callNames();
     const afterStop = names.slice(names.indexOf('stopWithSavepoint') + 1);

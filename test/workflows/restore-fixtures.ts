@@ -1,5 +1,7 @@
 // Inputs and helpers for restore workflow tests (the worker is fixtures.ts's withWorker).
 import type { Client } from '@temporalio/client';
+import { startRestore } from '../../src/client/start-restore';
+import { approveSigned } from '../support/approvals';
 import type { RestoreInput } from '../../workflows/restore-input';
 import { planQuery, type RestorePlan } from '../../workflows/restore-messages';
 import { operationStepKey, operationWorkflowId } from '../../workflows/messages';
@@ -41,6 +43,14 @@ export async function awaitingApproval(client: Client, jobName: string, version 
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`the restore of ${jobName} never waited for approval of plan ${version}`);
+}
+
+/** Starts the restore of `jobName` on `taskQueue`, approves its plan 1 as bob (signed) once it waits for approval, and gives its result. */
+export async function restoreApprovedByBob(client: Client, jobName: string, input: RestoreInput, taskQueue: string) {
+  const handle = await startRestore(client, input, { taskQueue });
+  await awaitingApproval(client, jobName);
+  await approveSigned(client, { jobName }, { approver: 'bob', planVersion: 1 });
+  return handle.result();
 }
 
 /** Activities that change something: none of them may run before an approval. */

@@ -12,7 +12,7 @@ import { restoreStatusQuery } from '../../workflows/restore-messages';
 import { FAKE_VERTEX, FAKE_WRITER_USER, FakeStack } from '../support/fake-stack';
 import { unique, useWorkflowTestEnv } from '../support/temporal-env';
 import { withWorker } from './fixtures';
-import { awaitingApproval, failureOf, restoreInput, TABLES } from './restore-fixtures';
+import { awaitingApproval, failureOf, restoreApprovedByBob, restoreInput, TABLES } from './restore-fixtures';
 
 const temporal = useWorkflowTestEnv();
 
@@ -94,12 +94,7 @@ describe('restore with another writer left running', () => {
 
   it('with the other writer left running, each rollback counts what it deletes itself (the count read with today\'s tag may be behind)', async () => {
     const { jobName, stack, a } = twoWriters();
-    const result = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
-      const handle = await startRestore(temporal.client, input(jobName, a.savepointId), { taskQueue });
-      await awaitingApproval(temporal.client, jobName);
-      await approveSigned(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
-      return handle.result();
-    });
+    const result = await withWorker(temporal.env, temporal.bundle, stack, (taskQueue) => restoreApprovedByBob(temporal.client, jobName, input(jobName, a.savepointId), taskQueue));
     expect(result.status).toBe('restored');
     expect(stack.callsOf('rollbackToTag')).toHaveLength(TABLES.length);
     for (const call of stack.callsOf('rollbackToTag')) expect(call).not.toHaveProperty('before');
