@@ -264,7 +264,8 @@ async function main(): Promise<void> {
     problems.push(...appBenchProblems(results));
   }
   if (opts.only.has('P4')) {
-    log(`P4 on a private Temporal dev server and a FAKE Flink: ${opts.p4Workflows} savepoint workflows, then ${opts.p4Workflows} upgrades`);
+    const server = process.env.BENCH_P4_TEMPORAL_ADDRESS ? `the Temporal server at ${process.env.BENCH_P4_TEMPORAL_ADDRESS}` : 'a private Temporal dev server';
+    log(`P4 on ${server} and a FAKE Flink: ${opts.phases.join(' and ')} of ${opts.p4Workflows} workflows`);
     const p4 = await runScaleBench({
       workflows: opts.p4Workflows,
       phases: opts.phases,

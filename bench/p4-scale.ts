@@ -16,8 +16,8 @@ import { flinkJobKey, operationStepKey } from '../workflows/messages';
 import { FAKE_LATENCY } from './fake-cluster';
 import { onInterrupt } from './interrupt';
 import { fanOutPhase, upgradePhase, type FanOutMode, type Phase } from './p4-phases';
-import { devServerPid, forkChild, processCpuMs, stopChild, type Child } from './p4-support';
-import type { WorkerReport } from './scale-worker';
+import { devServerPid, forkChild, freePort, processCpuMs, stopChild, type Child } from './p4-support';
+import type { CacheCounters, WorkerReport } from './scale-worker';
 
 export interface ScaleOptions {
   workflows: number;
@@ -91,9 +91,12 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
   const withWorker = async <T>(label: string, body: (phase: Phase) => Promise<T>) => {
     const { restPort, gatewayPort } = ports;
     const taskQueue = `bench-p4-${label}-${Date.now()}`;
+    // Each worker (and a replacement after a kill) serves the SDK's metrics on a port of its own.
+    const metricsPorts = await Promise.all(Array.from({ length: WORKERS + 1 }, freePort));
     const startWorker = () =>
       forkChild('scale-worker.js', {
         ...process.env,
+        BENCH_P4_METRICS_PORT: String(metricsPorts.shift() ?? ''),
         TEMPORAL_ADDRESS: env.address,
         TEMPORAL_NAMESPACE: 'default',
         TEMPORAL_TASK_QUEUE: taskQueue,
@@ -160,11 +163,19 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
         fake: perWorkflow(processCpuMs(fake.process.pid) - cpuBefore.fake),
       };
       log(`  P4: CPU per workflow: Temporal server ${cpuPerWorkflowMs.devServer} ms, worker${WORKERS > 1 ? 's (summed)' : ''} ${cpuPerWorkflowMs.worker} ms, fake ${cpuPerWorkflowMs.fake} ms`);
+      const cache = cacheDuring(busy);
+      if (cache) {
+        log(
+          `  P4: workflow tasks ${cache.workflowTasks} (${(cache.workflowTasks / n).toFixed(1)} per workflow), ` +
+            `sticky hits ${cache.stickyHits} / misses ${cache.stickyMisses} (each miss replays the run's history), runs evicted from the cache ${cache.forcedEvictions}`,
+        );
+      }
       const peakRssEach = idle.map((i, k) => Math.max(i.peakRss, busy[k]!.peakRss));
       if (deaths.length > 0) log(`  P4: WORKER DEATHS: ${deaths.join('; ')}`);
       return {
         ...result,
         cpuPerWorkflowMs,
+        cache,
         worker: { idleAfterStart: idle[0]!, duringPhase: busy[0]!, peakRss: Math.max(...peakRssEach) },
         workers: { count: WORKERS, peakRssEach, deaths, killed },
       };
@@ -232,4 +243,15 @@ async function temporalServer(cli: string): Promise<{ address: string; client: C
   }
   const connection = await Connection.connect({ address });
   return { address, client: new Client({ connection, namespace: 'default' }), teardown: () => connection.close() };
+}
+
+/**
+ * The workers' cache counters summed (each worker's since it started, and a phase has fresh ones;
+ * a worker killed in the phase took its counts with it), or undefined when none reported them.
+ */
+function cacheDuring(reports: WorkerReport[]): CacheCounters | undefined {
+  const counted = reports.flatMap((r) => (r.cache ? [r.cache] : []));
+  if (counted.length === 0) return undefined;
+  const sum = (key: keyof CacheCounters) => counted.reduce((total, c) => total + c[key], 0);
+  return { workflowTasks: sum('workflowTasks'), stickyHits: sum('stickyHits'), stickyMisses: sum('stickyMisses'), forcedEvictions: sum('forcedEvictions') };
 }

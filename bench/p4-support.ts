@@ -2,6 +2,7 @@
 // phase's outcome back from the Temporal dev server's visibility.
 import { fork, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { percentile } from './stats';
@@ -171,4 +172,16 @@ export function devServerPid(address: string): number | undefined {
     }
   }
   return undefined;
+}
+
+/** A TCP port free on 127.0.0.1 right now (the kernel's pick, released at once). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

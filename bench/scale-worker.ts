@@ -32,11 +32,49 @@ export interface WorkerReport {
   cpuSystemMs: number;
   /** RSS samples that could not be read (EMFILE) since the last report */
   missedSamples: number;
+  /** the SDK's workflow cache counters since the worker started (BENCH_P4_METRICS_PORT), else undefined */
+  cache?: CacheCounters;
+}
+
+/**
+ * What the worker's workflow cache did, from the SDK's own metrics. A sticky miss is a task of a
+ * run the cache no longer held: the worker fetches and replays its whole history.
+ */
+export interface CacheCounters {
+  workflowTasks: number;
+  stickyHits: number;
+  stickyMisses: number;
+  forcedEvictions: number;
+}
+
+/** The SDK's counters, summed over their labels, from the Prometheus endpoint the runtime serves. */
+async function cacheCounters(port: string): Promise<CacheCounters | undefined> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const sum = (name: RegExp) =>
+      text
+        .split('\n')
+        .filter((line) => name.test(line))
+        .reduce((total, line) => total + Number(line.trim().split(/\s+/).pop()), 0);
+    return {
+      workflowTasks: sum(/^temporal_workflow_task_execution_latency(_seconds)?_count\b/),
+      stickyHits: sum(/^temporal_sticky_cache_hit(_total)?\b/),
+      stickyMisses: sum(/^temporal_sticky_cache_miss(_total)?\b/),
+      forcedEvictions: sum(/^temporal_sticky_cache_total_forced_eviction(_total)?\b/),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 async function main(): Promise<void> {
   // One INFO line per workflow would cost the worker more than the workflows do.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // BENCH_P4_METRICS_PORT (set by P4): the SDK's metrics, for the cache counters in each report.
+  const metricsPort = process.env.BENCH_P4_METRICS_PORT;
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    ...(metricsPort ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } } : {}),
+  });
   const config = loadConfig();
   const connection = await connectWorker(config);
   // An experiment, not the default: BENCH_P4_WORKER_OPTIONS='{"maxCachedWorkflows":200}' builds the
@@ -51,8 +89,9 @@ async function main(): Promise<void> {
     if (Number.isFinite(now)) peak = Math.max(peak, now);
     else missed++;
   }, SAMPLE_MS);
-  process.on('message', (m: { type?: string; label?: string }) => {
+  process.on('message', async (m: { type?: string; label?: string }) => {
     if (m?.type === 'report') {
+      const cache = metricsPort ? await cacheCounters(metricsPort) : undefined;
       const current = rss();
       const used = process.cpuUsage(cpu);
       let mem = { external: Number.NaN, arrayBuffers: Number.NaN };
@@ -72,6 +111,7 @@ async function main(): Promise<void> {
         cpuUserMs: used.user / 1000,
         cpuSystemMs: used.system / 1000,
         missedSamples: missed,
+        cache,
       };
       process.send?.(report);
       peak = Number.isFinite(current) ? current : peak;
