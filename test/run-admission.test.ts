@@ -9,8 +9,8 @@ const poll = (isSticky: boolean) => ({ isSticky, slotType: 'workflow', taskQueue
 const info: WorkflowSlotInfo = { type: 'workflow', workflowType: 'upgradeWorkflow', isSticky: false };
 const settled = async (p: Promise<unknown>) => Promise.race([p.then(() => true), new Promise((r) => setTimeout(() => r(false), 30))]);
 
-function admission(cached: { n: number }, slots = 4, runs = 2) {
-  const a = new RunAdmission({ slots, runs, recheckMs: 5 });
+function admission(cached: { n: number }, slots = 4, runs = 2, idleMs = 1_000) {
+  const a = new RunAdmission({ slots, runs, recheckMs: 5, idleMs });
   a.countCachedRunsWith(() => cached.n);
   return a;
 }
@@ -45,9 +45,29 @@ describe('RunAdmission', () => {
     expect(await settled(waiting)).toBe(true);
   });
 
-  it('polls for a new run when no task is in hand, full cache or not (the cached runs all wait)', async () => {
+  it('polls for a new run, full cache or not, when no task has been in hand for idleMs (the cached runs all wait)', async () => {
     const a = admission({ n: 2 });
     expect(await settled(a.reserveSlot(poll(false), new AbortController().signal))).toBe(true);
+  });
+
+  it('with a full cache, a moment with no task in hand between two tasks does not let a new run in; an idle worker does', async () => {
+    const a = admission({ n: 2 }, 4, 2, 150);
+    const task = a.tryReserveSlot(poll(true))!;
+    a.markSlotUsed({ slotInfo: { ...info, isSticky: true }, permit: task });
+    a.releaseSlot({ slotInfo: { ...info, isSticky: true }, permit: task });
+    // no task in hand now, but only just: the cached runs' next tasks are on their way
+    expect(a.tryReserveSlot(poll(false))).toBeNull();
+    const waiting = a.reserveSlot(poll(false), new AbortController().signal);
+    expect(await settled(waiting)).toBe(false);
+    // another task of a cached run restarts the wait
+    const next = a.tryReserveSlot(poll(true))!;
+    a.markSlotUsed({ slotInfo: { ...info, isSticky: true }, permit: next });
+    await new Promise((r) => setTimeout(r, 160));
+    expect(await settled(waiting)).toBe(false);
+    a.releaseSlot({ slotInfo: { ...info, isSticky: true }, permit: next });
+    // idle for 150 ms: the cached runs all wait, so a new run may come in
+    await new Promise((r) => setTimeout(r, 160));
+    expect(await settled(waiting)).toBe(true);
   });
 
   it('gives up a waiting reservation when the SDK aborts it', async () => {

@@ -1,32 +1,47 @@
 import type { CustomSlotSupplier, SlotMarkUsedContext, SlotPermit, SlotReleaseContext, SlotReserveContext, WorkflowSlotInfo } from '@temporalio/worker';
 
 /**
+ * How long the worker has had no workflow task in hand before a run new to it may enter a full
+ * cache: long enough that the gaps between the tasks of runs in progress never reach it (they
+ * reached 1 s under 1,000 upgrades at once), short beside a restore's wait for its approval.
+ */
+export const IDLE_MS = 10_000;
+
+/**
  * Workflow task slots that take a run new to this worker only while its workflow cache has room.
  *
  * A task for a run the worker holds comes from its sticky queue; a run new to it (or one whose
  * sticky task timed out) comes from the shared task queue. The SDK polls both as long as a slot is
- * free, and when a new run meets a full cache it evicts the least recently used run, which replays
- * its whole history at its next task. With more runs in progress than the cache holds, every task
- * then meets an evicted run: 1,000 upgrades at once on a cache of 400 finished 90 in 480 s
- * (bench/README.md, P4). Here a poll of the shared queue waits while the cached runs, and the new
- * ones already polled, are `runs` or more and the worker has any workflow task in hand: the rest
- * wait in the task queue, and the runs in progress finish first. With no task in hand it polls
- * anyway: the cached runs all wait (on activities, or a parent on a child still in the queue, as a
- * scheduled savepoint's run waits on its savepoint), the worker's workflow thread would otherwise
- * sit idle, and a task of a cached run whose sticky wait expired is never stuck behind the cache.
+ * free, and when a new run meets a full cache it evicts the least recently used run. The evicted
+ * run's next task still comes from the sticky queue, which is always polled: the worker fetches and
+ * replays its whole history, evicting another run to make room, whose next task does the same. So
+ * every run let in beyond the cache keeps one run out of it until enough runs end, and with many
+ * let in nearly every task replays: 1,000 upgrades at once, let in whenever the worker had no task
+ * in hand, missed the cache at 11,240 of 13,046 tasks, took 448 s and 473 ms of worker CPU each
+ * (on Temporal's server on PostgreSQL 537 s and 517 ms); let in only while the cache had room,
+ * 0 misses, 194 s and 165 ms (bench/README.md, P4).
+ *
+ * Here a poll of the shared queue waits while the cached runs, and the new ones already polled,
+ * are `runs` or more: the rest wait in the task queue, and the runs in progress finish first. Once
+ * the worker has had no workflow task in hand for `idleMs`, it polls anyway: the cached runs all
+ * wait (a restore on its approval, a parent on a child still in the queue, long activities), the
+ * workflow thread would otherwise sit idle, and a task of a cached run whose sticky wait expired is
+ * never stuck behind the cache.
  */
 export class RunAdmission implements CustomSlotSupplier<WorkflowSlotInfo> {
   readonly type = 'custom';
   private inUse = 0;
   /** slots with a task in hand (the rest wait on a poll) */
   private working = 0;
+  /** when the last task in hand was released (working fell to 0); the worker starts idle */
+  private idleSince = Number.NEGATIVE_INFINITY;
   /** slots reserved for the shared queue and not yet released: each may bring a run into the cache */
   private newRuns = 0;
   private cachedRuns: () => number = () => 0;
   private wake: (() => void)[] = [];
 
   constructor(
-    private readonly limits: { slots: number; runs: number; recheckMs?: number },
+    private readonly limits: { slots: number; runs: number; recheckMs?: number; idleMs?: number },
   ) {}
 
   /** Where the worker's count of cached runs is read (it exists only once the worker does). */
@@ -52,17 +67,21 @@ export class RunAdmission implements CustomSlotSupplier<WorkflowSlotInfo> {
 
   releaseSlot(ctx: SlotReleaseContext<WorkflowSlotInfo>): void {
     this.inUse--;
-    if (ctx.slotInfo) this.working--;
+    if (ctx.slotInfo && --this.working === 0) this.idleSince = Date.now();
     if ((ctx.permit as Permit).newRun) this.newRuns--;
     for (const wake of this.wake.splice(0)) wake();
   }
 
   private grant(sticky: boolean): Permit | null {
     if (this.inUse >= this.limits.slots) return null;
-    if (!sticky && this.working > 0 && this.cachedRuns() + this.newRuns >= this.limits.runs) return null;
+    if (!sticky && this.cachedRuns() + this.newRuns >= this.limits.runs && !this.idleFor(this.limits.idleMs ?? IDLE_MS)) return null;
     this.inUse++;
     if (!sticky) this.newRuns++;
     return { newRun: !sticky };
+  }
+
+  private idleFor(ms: number): boolean {
+    return this.working === 0 && Date.now() - this.idleSince >= ms;
   }
 
   /** Until a slot is released or `recheckMs` passed (runs also leave the cache between tasks: evictions). */
