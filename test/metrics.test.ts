@@ -1,7 +1,6 @@
 // The worker's Prometheus endpoint on the real stack (docs/metrics.md): the Temporal runtime's own
 // metrics and ours, scraped after a savepoint and a restore that is rejected. Runs in its own
 // process (vitest's forks pool), so the runtime installed here is this file's alone.
-import { createServer } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
@@ -19,6 +18,7 @@ import { config, paimonQuery, requireStack, until } from './support/stack';
 import { unique } from './support/temporal-env';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { rejectSigned } from './support/approvals';
+import { freePort } from '../bench/p4-support';
 
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
 const DB = `metricstest_${RUN}`;
@@ -37,16 +37,6 @@ EXECUTE STATEMENT SET BEGIN
   INSERT INTO \`${config.paimon.catalog}\`.${DB}.metrics_b SELECT id, CAST(id AS STRING) FROM metrics_sequence;
 END;`,
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** `name{labels} value` lines of the scrape whose name and labels match. */
 function samples(text: string, name: string, labels: Record<string, string> = {}): number[] {
