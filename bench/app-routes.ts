@@ -6,7 +6,7 @@
 // old job's end-time in its own cluster (read while that cluster still answers, watchEnd) to the new
 // job's RUNNING timestamp in the new cluster.
 import { randomBytes } from 'node:crypto';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { sameLocation } from '../activities/flink/savepoint-metadata';
@@ -94,9 +94,15 @@ async function judge(r: AppRunResult, seen: EndSeen, expectedSavepoint: string, 
   return r;
 }
 
-/** When the launcher created the new cluster's folder (scripts/app-cluster.sh: $STACK_HOME/apps/<token>). */
+/**
+ * When the launcher's start began (scripts/app-cluster.sh writes run/launched-at); before a prepare
+ * existed, when it created the new cluster's folder ($STACK_HOME/apps/<token>).
+ */
 async function launchStartedAt(deployId: string): Promise<number | undefined> {
-  const s = await stat(path.join(config.stackHome, 'apps', deployId)).catch(() => undefined);
+  const dir = path.join(config.stackHome, 'apps', deployId);
+  const launchedAt = Number((await readFile(path.join(dir, 'run', 'launched-at'), 'utf8').catch(() => '')).trim());
+  if (launchedAt > 0) return launchedAt;
+  const s = await stat(dir).catch(() => undefined);
   return s && s.birthtimeMs > 0 ? s.birthtimeMs : undefined;
 }
 

@@ -11,6 +11,11 @@
 #       {"restUrl": ..., "jobId": ..., "token": ..., "name": ...} on one line. The token names one
 #       version's launch: a second start with the same token (a worker killed during the launch,
 #       an activity retried) prints the same cluster and never starts a second one.
+#   app-cluster.sh prepare (start's options but --savepoint)
+#       sets the version's cluster up and starts its TaskManager, no JobManager yet: called before the
+#       old version stops, so the TaskManager's JVM start is not in the job's downtime. A start of the
+#       token with the same options then starts only the JobManager (and the TaskManager if it ended).
+#   app-cluster.sh release --token T    stops and removes a prepared cluster that was never started
 #   app-cluster.sh stop --token T       stops that cluster's processes (its job is over)
 #   app-cluster.sh reap [--except T]    stops every cluster whose job has ended (stopped, failed, cancelled),
 #                                       but T's (a launch just made: its job's end is its caller's to read)
@@ -59,11 +64,22 @@ app_stop_process() { # dir name
     sleep 0.5
   done
   kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  # Flink's scripts run helpers in the same process group while they start (BashJavaUtils, a JVM of
+  # its own): gone only once the whole group is.
+  for _ in $(seq 1 25); do
+    pgrep -g "$pid" >/dev/null || break
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    sleep 0.2
+  done
   rm -f "$1/run/$2.pid"
 }
 
 app_json() { # dir -> launch.json with "alive"
   local dir="$1" alive=false
+  if [[ ! -f "$dir/launch.json" ]]; then # prepared, never started
+    printf '{"token": "%s", "prepared": true, "alive": false}\n' "$(basename "$dir")"
+    return
+  fi
   app_pid_alive "$dir" jobmanager >/dev/null && alive=true
   python3 - "$dir/launch.json" "$alive" <<'PY'
 import json, sys
@@ -73,9 +89,10 @@ print(json.dumps(record))
 PY
 }
 
-app_start() {
-  local token="" name="" sql_file="" jar="" entry_class="" savepoint="" parallelism="" vertex="" allow_nrs=false slots=""
-  local program_args=()
+# The launch's options, shared by start and prepare (globals: a bash script of its own).
+parse_launch_options() {
+  token="" name="" sql_file="" jar="" entry_class="" savepoint="" parallelism="" vertex="" allow_nrs=false slots=""
+  program_args=()
   while (($#)); do
     case "$1" in
       --token) token="$2"; shift 2 ;;
@@ -101,32 +118,118 @@ app_start() {
   [[ -z "$parallelism" || "$parallelism" =~ ^[1-9][0-9]*$ ]] || app_fail "--parallelism is a whole number >= 1 (got '$parallelism')"
   [[ -z "$slots" || "$slots" =~ ^[1-9][0-9]*$ ]] || app_fail "--slots is a whole number >= 1 (got '$slots')"
   [[ "${APP_ENDED_GRACE_S:-300}" =~ ^[0-9]+$ ]] || app_fail "APP_ENDED_GRACE_S is a whole number of seconds (got '${APP_ENDED_GRACE_S}')"
+  slots="${slots:-${parallelism:-1}}"
+  # What a prepared cluster was set up for: everything but the savepoint, which exists only after the stop.
+  shape=$(printf '%s\n' "$name" "$sql_file" "$jar" "$entry_class" "$parallelism" "$vertex" "$slots" "${program_args[@]}" | md5sum | cut -c1-32)
+}
+
+# One launch per token at a time (start, prepare and release of one token never interleave).
+lock_token() { # token
+  mkdir -p "$APPS/.locks"
+  exec 9>"$APPS/.locks/$1"
+  flock 9
+}
+
+app_start() {
+  local began
+  began=$(date +%s%3N)
+  parse_launch_options "$@"
   if [[ -n "$savepoint" ]]; then
     local local_path="${savepoint#file:}"
     [[ "$savepoint" != file:* || -e "${local_path}" ]] || app_fail "savepoint '$savepoint' does not exist"
   fi
-
   local dir="$APPS/$token"
-  mkdir -p "$APPS"
-  # One launch per token, even when two run at once: the directory is created atomically.
-  if ! mkdir "$dir" 2>/dev/null; then
-    for _ in $(seq 1 120); do [[ -f "$dir/launch.json" ]] && break; sleep 0.5; done
-    [[ -f "$dir/launch.json" ]] || app_fail "a launch of token '$token' is under way or broke off (no $dir/launch.json); stop it with 'app-cluster.sh stop --token $token'"
-    # The first launch may still wait for its job (a retried activity while the cluster starts):
-    # answer as it will, once the cluster lists the job.
+  lock_token "$token"
+  if [[ -f "$dir/launch.json" ]]; then
+    # A second start of the token (a worker killed during the launch, an activity retried): the
+    # first may still wait for its job; answer as it will, once the cluster lists the job.
+    flock -u 9
     local rest job
-    rest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["restUrl"])' "$dir/launch.json")
-    job=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["jobId"])' "$dir/launch.json")
+    rest=$(launch_field "$dir" restUrl)
+    job=$(launch_field "$dir" jobId)
     app_pid_alive "$dir" jobmanager >/dev/null && await_listed "$dir" "$name" "$rest" "$job"
     app_json "$dir"
     return
   fi
-  mkdir -p "$dir/conf" "$dir/log" "$dir/run" "$dir/jars" "$dir/usrlib"
+  if [[ -d "$dir" && ! -f "$dir/prepared.env" ]]; then
+    app_fail "a launch of token '$token' broke off (no $dir/launch.json); stop it with 'app-cluster.sh stop --token $token'"
+  fi
+  if [[ -f "$dir/prepared.env" ]] && ! grep -qx "shape=$shape" "$dir/prepared.env"; then
+    # Prepared for other options: what was prepared is not this launch's.
+    stop_cluster "$dir"
+    rm -rf "$dir"
+  fi
+  [[ -d "$dir" ]] || set_up_cluster "$dir"
+  # shellcheck disable=SC1091
+  source "$dir/prepared.env"
+  app_pid_alive "$dir" taskmanager >/dev/null || start_taskmanager "$dir"
 
+  local entry=(--job-id "$job_id")
+  if [[ -n "$sql_file" ]]; then
+    entry+=(--job-classname flinkpaimonops.SqlApplication)
+    [[ -n "$savepoint" ]] && entry+=(--fromSavepoint "$savepoint")
+    $allow_nrs && entry+=(--allowNonRestoredState)
+    entry+=(--script "$dir/catalog.sql" --script "$dir/version.sql")
+  else
+    [[ -n "$entry_class" ]] && entry+=(--job-classname "$entry_class")
+    [[ -n "$savepoint" ]] && entry+=(--fromSavepoint "$savepoint")
+    $allow_nrs && entry+=(--allowNonRestoredState)
+    entry+=("${program_args[@]}")
+  fi
+  echo "$began" >"$dir/run/launched-at" # when this start began (bench/app-routes.ts: the launcher's own time)
+  start_flink "$dir" jobmanager "$FLINK_HOME/bin/standalone-job.sh" start-foreground "${entry[@]}"
+  setsid nohup bash "$REPO_ROOT/scripts/app-cluster.sh" watch "$dir" >"$dir/log/watcher.out" 2>&1 </dev/null 9>&- &
+  echo $! >"$dir/run/watcher.pid"
+
+  python3 - "$dir/launch.json" "$token" "$name" "http://$STACK_BIND:$rest_port" "$job_id" "${savepoint}" <<'PY'
+import json, sys
+path, token, name, rest, job, savepoint = sys.argv[1:]
+json.dump({"token": token, "name": name, "restUrl": rest, "jobId": job, "savepoint": savepoint or None}, open(path + ".tmp", "w"))
+import os; os.replace(path + ".tmp", path)
+PY
+  flock -u 9
+  await_listed "$dir" "$name" "http://$STACK_BIND:$rest_port" "$job_id"
+  app_json "$dir"
+}
+
+# Before the old version stops: the new version's cluster set up and its TaskManager started, so its
+# JVM start is not part of the job's downtime. A TaskManager alone runs and commits nothing; without a
+# JobManager it ends itself after taskmanager.registration.timeout (5 min), and `start` starts it
+# again if it is gone by then.
+app_prepare() {
+  parse_launch_options "$@"
+  [[ -z "$savepoint" ]] || app_fail "prepare takes no --savepoint: the savepoint is start's"
+  local dir="$APPS/$token"
+  lock_token "$token"
+  if [[ -d "$dir" ]]; then
+    printf '{"token": "%s", "prepared": false}\n' "$token"
+    return
+  fi
+  set_up_cluster "$dir"
+  start_taskmanager "$dir"
+  printf '{"token": "%s", "prepared": true}\n' "$token"
+}
+
+# A prepared cluster that will not be launched (its operation stopped nothing, or failed before the
+# deploy): its TaskManager stopped, its folder removed. A launched cluster is left alone.
+app_release() { # token
+  local dir="$APPS/$1"
+  lock_token "$1"
+  if [[ -d "$dir" && ! -f "$dir/launch.json" && -f "$dir/prepared.env" ]]; then
+    stop_cluster "$dir"
+    rm -rf "$dir"
+    printf '{"token": "%s", "released": true}\n' "$1"
+  else
+    printf '{"token": "%s", "released": false}\n' "$1"
+  fi
+}
+
+set_up_cluster() { # dir (options parsed)
+  local dir="$1"
+  mkdir -p "$dir/conf" "$dir/log" "$dir/run" "$dir/jars" "$dir/usrlib"
   local rest_port rpc_port job_id
   rest_port=$(free_port); rpc_port=$(free_port)
   job_id=$(printf '%s' "$token" | md5sum | cut -c1-32)
-  slots="${slots:-${parallelism:-1}}"
 
   cp "$FLINK_HOME"/conf/log4j*.properties "$FLINK_HOME"/conf/logback*.xml "$dir/conf/"
   # The session cluster's settings (checkpoints, state backend, savepoint dir, restart strategy),
@@ -145,51 +248,38 @@ taskmanager.memory.process.size: 1400m
 execution.shutdown-on-application-finish: false
 # A main method that fails still leaves a FAILED job (with the error) behind the fixed job id for REST.
 execution.submit-failed-job-on-application-error: true
+# A TaskManager started before its JobManager (prepare) looks for it again this often, not every 10 s.
+cluster.registration.error-delay: 200 ms
 CONF
   [[ -n "$parallelism" ]] && echo "parallelism.default: $parallelism" >>"$dir/conf/config.yaml"
   [[ -n "$vertex" ]] && echo "pipeline.jobvertex-parallelism-overrides: $vertex" >>"$dir/conf/config.yaml"
-
-  local entry=(--job-id "$job_id")
+  # The version's code goes on both JVMs' classpath before either starts (usrlib/, below).
   if [[ -n "$sql_file" ]]; then
     bash "$REPO_ROOT/scripts/build-sql-runner.sh" >&2
     cp "$SQL_RUNNER_JAR" "$dir/usrlib/"
     cp "$REPO_ROOT/demo/sql/catalog.sql" "$dir/catalog.sql"
     cp "$sql_file" "$dir/version.sql"
-    entry+=(--job-classname flinkpaimonops.SqlApplication)
-    [[ -n "$savepoint" ]] && entry+=(--fromSavepoint "$savepoint")
-    $allow_nrs && entry+=(--allowNonRestoredState)
-    entry+=(--script "$dir/catalog.sql" --script "$dir/version.sql")
   else
     cp "$jar" "$dir/usrlib/"
-    [[ -n "$entry_class" ]] && entry+=(--job-classname "$entry_class")
-    [[ -n "$savepoint" ]] && entry+=(--fromSavepoint "$savepoint")
-    $allow_nrs && entry+=(--allowNonRestoredState)
-    entry+=("${program_args[@]}")
   fi
+  printf 'rest_port=%s\nrpc_port=%s\njob_id=%s\nshape=%s\n' "$rest_port" "$rpc_port" "$job_id" "$shape" >"$dir/prepared.env.tmp"
+  mv "$dir/prepared.env.tmp" "$dir/prepared.env"
+}
 
+start_flink() { # dir name command... : a Flink script in the background, its own process group, with the
+  # cluster's own config, logs and classpath; run/<name>.pid, log/<name>.out. Not the token's lock (fd 9).
+  local dir="$1" process="$2"; shift 2
   local hadoop="$FLINK_HOME/hadoop/flink-shaded-hadoop-2-uber-$HADOOP_UBER_VERSION.jar"
   # usrlib/ is read from FLINK_HOME; this cluster's own usrlib goes on the classpath instead.
-  FLINK_CONF_DIR="$dir/conf" FLINK_LOG_DIR="$dir/log" FLINK_IDENT_STRING="app-$token" \
+  FLINK_CONF_DIR="$dir/conf" FLINK_LOG_DIR="$dir/log" FLINK_IDENT_STRING="app-$(basename "$dir")" \
     HADOOP_CLASSPATH="$hadoop:$dir/usrlib/*" PAIMON_WAREHOUSE="$PAIMON_WAREHOUSE" \
-    setsid nohup "$FLINK_HOME/bin/standalone-job.sh" start-foreground "${entry[@]}" \
-    >"$dir/log/jobmanager.out" 2>&1 </dev/null &
-  echo $! >"$dir/run/jobmanager.pid"
-  FLINK_CONF_DIR="$dir/conf" FLINK_LOG_DIR="$dir/log" FLINK_IDENT_STRING="app-$token" \
-    HADOOP_CLASSPATH="$hadoop:$dir/usrlib/*" \
-    setsid nohup "$FLINK_HOME/bin/taskmanager.sh" start-foreground \
-    >"$dir/log/taskmanager.out" 2>&1 </dev/null &
-  echo $! >"$dir/run/taskmanager.pid"
-  setsid nohup bash "$REPO_ROOT/scripts/app-cluster.sh" watch "$dir" >"$dir/log/watcher.out" 2>&1 </dev/null &
-  echo $! >"$dir/run/watcher.pid"
+    setsid nohup "$@" >>"$dir/log/$process.out" 2>&1 </dev/null 9>&- &
+  echo $! >"$dir/run/$process.pid"
+}
 
-  python3 - "$dir/launch.json" "$token" "$name" "http://$STACK_BIND:$rest_port" "$job_id" "${savepoint}" <<'PY'
-import json, sys
-path, token, name, rest, job, savepoint = sys.argv[1:]
-json.dump({"token": token, "name": name, "restUrl": rest, "jobId": job, "savepoint": savepoint or None}, open(path + ".tmp", "w"))
-import os; os.replace(path + ".tmp", path)
-PY
-  await_listed "$dir" "$name" "http://$STACK_BIND:$rest_port" "$job_id"
-  app_json "$dir"
+start_taskmanager() { # dir
+  date +%s%3N >"$1/run/taskmanager-started-at"
+  start_flink "$1" taskmanager "$FLINK_HOME/bin/taskmanager.sh" start-foreground
 }
 
 # Launched when the cluster lists the job (in any state: the job may still fail to restore, which
@@ -278,13 +368,23 @@ app_watch() { # dir
   rm -f "$dir/run/watcher.pid"
 }
 
-app_each() { # command
+app_each() { # command: on every launched cluster
   [[ -d "$APPS" ]] || return 0
   local dir
   for dir in "$APPS"/*/; do
     dir="${dir%/}"
     [[ -f "$dir/launch.json" ]] || continue
     "$@" "$dir"
+  done
+}
+
+app_down() { # every cluster this launcher started, launched or only prepared
+  app_each stop_cluster
+  [[ -d "$APPS" ]] || return 0
+  local dir
+  for dir in "$APPS"/*/; do
+    dir="${dir%/}"
+    [[ -f "$dir/launch.json" || ! -f "$dir/prepared.env" ]] || stop_cluster "$dir"
   done
 }
 
@@ -295,6 +395,8 @@ reap_one() { # dir [except-token]
 
 case "${1:-}" in
   start) app_start "${@:2}" ;;
+  prepare) app_prepare "${@:2}" ;;
+  release) [[ -n "${3:-}" && "${2:-}" == --token ]] || app_fail "usage: app-cluster.sh release --token T"; app_release "$3" ;;
   stop) [[ -n "${3:-}" && "${2:-}" == --token ]] || app_fail "usage: app-cluster.sh stop --token T"; app_stop "$3" ;;
   reap)
     except=""
@@ -302,7 +404,7 @@ case "${1:-}" in
     reap_except() { reap_one "$1" "$except"; }
     app_each reap_except ;;
   list) app_each app_json ;;
-  down) app_each stop_cluster ;;
+  down) app_down ;;
   watch) [[ -d "${2:-}" ]] || app_fail "usage: app-cluster.sh watch DIR (started by start)"; app_watch "$2" ;;
-  *) sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

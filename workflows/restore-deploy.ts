@@ -26,6 +26,9 @@ export interface RestoredRun {
   alongside?: Promise<void>;
 }
 
+/** The restored job's deploy step: its token is the one the cluster prepared before the stop is kept under. */
+export const DEPLOY_RESTORED = 'deploy-restored';
+
 /** Starts the restored job; RestoreUnhealthy or RestoreIncomplete, with the way on by hand, when it does not run. */
 export async function deployRestored(
   { plan, rolled, parallelism, undoInstructions, alongside }: RestoredRun,
@@ -35,7 +38,7 @@ export async function deployRestored(
   const { allowNonRestoredState, healthTimeout } = options;
   try {
     progress.enter('deploying');
-    const version = { deployment, token: stepToken('deploy-restored'), savepointPath: plan.restorePoint.path, allowNonRestoredState, parallelism, healthTimeout, placement: placementOf(target, job) };
+    const version = { deployment, token: stepToken(DEPLOY_RESTORED), savepointPath: plan.restorePoint.path, allowNonRestoredState, parallelism, healthTimeout, placement: placementOf(target, job) };
     const { jobId, health } = await startVersion(version, (newJobId) => {
       progress.note({ newJobId });
       if (allowNonRestoredState) progress.note({ droppedState: droppedStateText(deployment.version, plan.restorePoint.path) });

@@ -21,6 +21,8 @@ import { placementOf, type Placement } from './placement';
 import { startVersion } from './start-version';
 import { stepToken } from './tokens';
 import { keptParallelism } from './upgrade-shape';
+import { prepareNextCluster, type PreparedCluster } from './prepare-cluster';
+import { DEPLOY_RESTORED } from './restore-deploy';
 
 const rest = proxyActivities<Activities>(restCall);
 const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
@@ -38,6 +40,8 @@ export interface WriterStop {
   stopped?: StoppedWriter;
   /** the parallelism it ran at (set apart by an upgrade): the job started next runs at it */
   parallelism?: DeployParallelism;
+  /** the next job's cluster, set up before the stop: released if the restore ends before its deploy */
+  prepared?: PreparedCluster;
 }
 
 /** A stop with a savepoint, and the reads after it that started beside the wait for its tag (readAfterStop). */
@@ -53,10 +57,13 @@ export async function stopWriter(plan: RestorePlan, params: RestoreParams, progr
     parallelism = keptParallelism(await rest.jobParallelism({ jobId })).parallelism;
     if (parallelism) progress.note({ writerParallelism: parallelism });
   }
+  // The restored job's cluster set up while the writer still runs (application mode's local launcher).
+  const prepared = await prepareNextCluster({ deployment, token: stepToken(DEPLOY_RESTORED), parallelism, placement });
+  if (prepared) saga.add(() => prepared.release());
   progress.enter('stopping-writer');
   if (plan.writer.action === 'cancel') {
     await cancelAndWait(jobId);
-    return { stopped: { jobId }, parallelism };
+    return { stopped: { jobId }, parallelism, ...(prepared ? { prepared } : {}) };
   }
   // A failed stop says what Flink shows the writer in, and starts it again if it is not running.
   const actsOnFailure = patched(RESTORE_ACTS_ON_FAILED_STOP);
@@ -95,7 +102,7 @@ export async function stopWriter(plan: RestorePlan, params: RestoreParams, progr
     );
   }
   const stopped = { jobId, savepoint: { savepointId: savepoint.savepointId, path: savepoint.path, tag }, tagsAfterStop, ...(newerAfterStop ? { newerAfterStop } : {}) };
-  return { stopped, parallelism, readsAfterStop };
+  return { stopped, parallelism, readsAfterStop, ...(prepared ? { prepared } : {}) };
 }
 
 interface WriterToRestart {

@@ -85,13 +85,17 @@ async function runRestore(input: RestoreInput): Promise<RestoreResult> {
   // From the first rollback on, restarting the old writer would be wrong: failures say exactly
   // where the restore stands instead.
   saga.forget();
-  const rolled = await rollBack(plan, undo.instructions, progress, counted);
-  // The tags the rollback deleted took their restore points with them: the catalog says so beside
-  // the deploy, before the restored run's savepoints can take the same ids again. Never fails the restore.
-  const lost = await startMarkingLostPoints(held, progress);
-
-  await deployRestored({ plan, rolled, parallelism: writer.parallelism, undoInstructions: undo.instructions, alongside: lost.marked }, params, progress);
-  await lost.marked;
+  try {
+    const rolled = await rollBack(plan, undo.instructions, progress, counted);
+    // The tags the rollback deleted took their restore points with them: the catalog says so beside
+    // the deploy, before the restored run's savepoints can take the same ids again. Never fails the restore.
+    const lost = await startMarkingLostPoints(held, progress);
+    await deployRestored({ plan, rolled, parallelism: writer.parallelism, undoInstructions: undo.instructions, alongside: lost.marked }, params, progress);
+    await lost.marked;
+  } catch (err) {
+    await writer.prepared?.release();
+    throw err;
+  }
   log.info('restored', { job: jobLabel(params.job), tag: plan.restorePoint.tag });
   await condition(allHandlersFinished);
   return progress.finish('restored');

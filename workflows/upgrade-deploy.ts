@@ -19,6 +19,9 @@ import { withdrawNewVersion } from './upgrade-undo';
 /** Histories recorded before this patch recorded the restore point beside the deploy, not after it. */
 const RECORDS_AFTER_SUBMIT = 'upgrade-records-point-after-submit';
 
+/** The new version's deploy step: its token is the one the cluster prepared before the stop is kept under. */
+export const DEPLOY_NEW_VERSION = 'deploy-new-version';
+
 export async function deployNewVersion(
   { savepoint, tag, shape, oldJob }: { savepoint: Savepoint; tag: string } & Pick<CheckedBeforeStop, 'shape' | 'oldJob'>,
   { newVersion, oldVersion, sinkTables, target, options }: UpgradeParams,
@@ -30,7 +33,7 @@ export async function deployNewVersion(
   // The record's reads and writes take CPU the new version's start needs while the job is down.
   let recording = patched(RECORDS_AFTER_SUBMIT) ? undefined : point.record(savepoint);
   const record = () => (recording ??= point.record(savepoint));
-  const version = { deployment: newVersion, token: stepToken('deploy-new-version'), savepointPath: savepoint.path, allowNonRestoredState, ...newVersionParallelism(shape), healthTimeout, placement: placementOf(target, oldJob.name) };
+  const version = { deployment: newVersion, token: stepToken(DEPLOY_NEW_VERSION), savepointPath: savepoint.path, allowNonRestoredState, ...newVersionParallelism(shape), healthTimeout, placement: placementOf(target, oldJob.name) };
   const { jobId: newJobId, health } = await startVersion(version, (newJobId) => {
     record();
     progress.note({ newJobId });

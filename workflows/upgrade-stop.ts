@@ -11,11 +11,14 @@ import { fatal } from './job-steps';
 import { WorkflowFailureType } from './messages';
 import type { Progress } from './progress';
 import type { Saga } from './saga';
-import { collidingTables, tagCollisionFailure, tagsAheadFailure, tagsAheadOf } from './tag-guard';
+import { collidingTables, tagCollisionFailure, tagsAheadFailure, tagsAheadOf, type TagsBefore } from './tag-guard';
 import { stepToken } from './tokens';
 import type { CheckedBeforeStop } from './upgrade-preflight';
 import { restoreOldVersion } from './upgrade-undo';
-import { placementOf } from './placement';
+import { placementOf, type Placement } from './placement';
+import { prepareNextCluster } from './prepare-cluster';
+import { DEPLOY_NEW_VERSION } from './upgrade-deploy';
+import { newVersionParallelism } from './upgrade-shape';
 
 const waitUpTo = (timeoutMs: number) => proxyActivities<Activities>(longRunning(timeoutMs));
 const savepointUpTo = (timeoutMs: number) => proxyActivities<Activities>(savepointWait(timeoutMs));
@@ -31,13 +34,29 @@ export async function stopOldVersion(
   // Paimon would keep an old tag of the stop's savepoint's name: refused while nothing is stopped.
   const ahead = latestCheckpointId === undefined ? [] : tagsAheadOf(latestCheckpointId, tagNamesBefore);
   if (ahead.length > 0) throw tagsAheadFailure(`job '${oldJob.name}' (${oldJob.jobId})`, latestCheckpointId!, ahead);
+  const placement = placementOf(target, oldJob.name);
+  const prepared = await prepareNextCluster({ deployment: newVersion, token: stepToken(DEPLOY_NEW_VERSION), ...newVersionParallelism(shape), placement });
+  try {
+    return await stopAndAwaitTag({ oldJob, tagNamesBefore, shape }, { sinkTables, newVersion, oldVersion, options }, placement, saga, progress);
+  } catch (err) {
+    await prepared?.release();
+    throw err;
+  }
+}
+
+async function stopAndAwaitTag(
+  { oldJob, tagNamesBefore, shape }: Pick<CheckedBeforeStop, 'oldJob' | 'shape'> & { tagNamesBefore: TagsBefore },
+  { sinkTables, newVersion, oldVersion, options }: Pick<UpgradeParams, 'sinkTables' | 'newVersion' | 'oldVersion' | 'options'>,
+  placement: Placement,
+  saga: Saga,
+  progress: Progress,
+): Promise<{ savepoint: Savepoint; tag: string }> {
   progress.enter('stopping-with-savepoint');
   const triggerId = stepToken('stop-with-savepoint');
   progress.note({ triggerId });
   const savepoint = await savepointUpTo(options.savepointTimeout).stopWithSavepoint({ jobId: oldJob.jobId, triggerId, drain: options.drain });
   const tag = tagFor(savepoint.savepointId);
   progress.note({ savepoint: { id: savepoint.savepointId, path: savepoint.path }, tag });
-  const placement = placementOf(target, oldJob.name);
   saga.add(() => restoreOldVersion({ oldVersion, shape, healthTimeout: options.healthTimeout, placement }, savepoint, progress));
 
   // The same names read before the stop: what guards a run without the job's checkpoint id (recorded before it was read).

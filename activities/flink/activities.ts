@@ -4,7 +4,7 @@ import type { FlinkActivities } from '../contract';
 import { SqlGatewayClient } from '../sql-gateway/client';
 import { FlinkClient } from './client';
 import { requireRecentCheckpoint } from './checkpoint-recency';
-import { deployJob } from './deploy';
+import { deployJob, prepareVersion, releaseVersion } from './deploy';
 import { checkDeployments } from './deployment-check';
 import { awaitHealthy } from './health';
 import { jobParallelism } from './job-parallelism';
@@ -62,6 +62,8 @@ export function createFlinkActivities(
     inspectSavepoint: (input) => inspectSavepoint(input),
     disposeSavepoint: (input) => disposeSavepoint(flink, savepointPoll, input),
     deployJob: (input) => deployJob(flink, gateway, config.paimon, input, application),
+    prepareVersion: (input) => prepareVersion(input, application),
+    releaseVersion: (input) => releaseVersion(input, application),
     awaitHealthy: async (input) => awaitHealthy(await of(input), healthPoll, input),
     checkDeployments: (input) => checkDeployments(flink, gateway, config, input),
     requireRecentCheckpoint: async (input) => requireRecentCheckpoint(await of(input), config.flink.checkpointMaxAgeMs, input),

@@ -48,6 +48,20 @@ export interface FlinkActivities {
     /** build the graph at `graphParallelism`, then set each vertex's (planUpgradeShape) */
     parallelism?: DeployParallelism;
   }): Promise<{ jobId: string; restUrl?: string }>;
+  /**
+   * Before the old version stops: the new version's cluster set up where its target can (the local
+   * launcher starts its TaskManager), so the deploy of the same `deployToken` has less to start
+   * while the job is down. Starts no job; nothing on the session cluster or the command launcher.
+   */
+  prepareVersion(input: {
+    deployment: Deployment;
+    deployToken: string;
+    target?: DeploymentTarget;
+    jobName?: string;
+    parallelism?: DeployParallelism;
+  }): Promise<{ prepared: boolean }>;
+  /** Stops a prepared cluster whose deploy will not come; a launched one is left alone. */
+  releaseVersion(input: { deployToken: string; target?: DeploymentTarget }): Promise<void>;
   /** Healthy = RUNNING and a checkpoint completed after `since` (epoch ms), within `timeoutMs`. */
   awaitHealthy(input: { jobId: string; since: number; timeoutMs: number }): Promise<HealthReport>;
   /**

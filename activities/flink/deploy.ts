@@ -11,10 +11,10 @@ import { HttpStatusError } from '../http';
 import type { SqlGatewayClient } from '../sql-gateway/client';
 import { splitSqlScript } from '../sql-gateway/script';
 import type { FlinkClient } from './client';
-import { DeployJobInput, parseInput } from './inputs';
+import { DeployJobInput, parseInput, PrepareVersionInput, ReleaseVersionInput } from './inputs';
 import { liveJobWithMarker, pipelineNameOf } from './earlier-deploy';
 import { overridesOption } from './parallelism';
-import { deployApplication } from '../targets/application-deploy';
+import { deployApplication, prepareApplication } from '../targets/application-deploy';
 import type { LaunchRegistry } from '../targets/registry';
 import type { TargetDriver } from '../targets/target';
 import { localPath, readSavepointHeader } from './savepoint-metadata';
@@ -69,6 +69,28 @@ export async function deployJob(
     });
   }
   return sessionDeploy(flink, gateway, paimon, request, deployId);
+}
+
+/**
+ * Before the old version stops: the new version's cluster prepared where its target can (the local
+ * launcher's TaskManager); nothing on the session cluster. The deploy of the same token uses it.
+ */
+export async function prepareVersion(input: unknown, application?: ApplicationDeployers): Promise<{ prepared: boolean }> {
+  const request = parseInput('prepareVersion', PrepareVersionInput, input);
+  const { target } = request;
+  if (target.kind !== 'application' || !application) return { prepared: false };
+  return prepareApplication(application.drivers[target.launcher], application.registry, {
+    ...request,
+    launcher: target.launcher,
+    deployId: deployIdOf(request.deployToken),
+  });
+}
+
+/** A prepared cluster whose deploy will not come (the stop failed): stopped; a launched one is left alone. */
+export async function releaseVersion(input: unknown, application?: ApplicationDeployers): Promise<void> {
+  const { deployToken, target } = parseInput('releaseVersion', ReleaseVersionInput, input);
+  if (target.kind !== 'application' || !application) return;
+  await application.drivers[target.launcher].release?.(deployIdOf(deployToken));
 }
 
 /** Today's target: the one session cluster, a jar through /jars or SQL through the SQL gateway. */

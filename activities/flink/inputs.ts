@@ -46,6 +46,11 @@ export const DeployJobInput = z.object({
     .optional(),
 });
 
+/** What deployJob will be given, but the savepoint: the old version has not stopped yet. */
+export const PrepareVersionInput = DeployJobInput.omit({ savepointPath: true, allowNonRestoredState: true });
+
+export const ReleaseVersionInput = z.object({ deployToken: z.string().min(1).max(512), target: DeploymentTargetSchema });
+
 export const AwaitHealthyInput = z.object({
   jobId: JobIdSchema,
   since: z.number().int().nonnegative(),

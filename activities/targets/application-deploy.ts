@@ -24,28 +24,46 @@ export interface ApplicationDeploy {
   parallelism?: DeployParallelism;
 }
 
+/** The version's file for the launcher (an inline script written to one), and the job's name. */
+async function artifactOf(registry: LaunchRegistry, request: Omit<ApplicationDeploy, 'savepointPath' | 'allowNonRestoredState'>) {
+  const { deployment } = request;
+  if (deployment.kind === 'jar') {
+    const artifact = deployment.jarFile;
+    const isFile = await stat(artifact).then((s) => s.isFile(), () => false);
+    if (!isFile) throw fatal(FailureType.InvalidInput, `deploying jar ${artifact} (${deployment.version}): no such file on the worker. Check jarFile.`);
+    return { artifact, jobName: request.jobName ?? deployment.version };
+  }
+  const statements = await readStatements(deployment);
+  const jobName = request.jobName ?? pipelineNameOf(statements, isJobStatement) ?? deployment.version;
+  if (deployment.scriptFile) return { artifact: path.resolve(deployment.scriptFile), jobName };
+  // An inline script becomes a file the launcher can hand to the runner.
+  await mkdir(registry.dir, { recursive: true });
+  const artifact = path.join(registry.dir, `${request.deployId}.sql`);
+  await writeFile(artifact, deployment.script!);
+  return { artifact, jobName };
+}
+
+/**
+ * Before the old version stops: the new version's cluster set up as far as the target can without
+ * the savepoint (the local launcher: its TaskManager started), so less of the launch falls in the
+ * job's downtime. Nothing for a target without it, or a version already launched.
+ */
+export async function prepareApplication(
+  driver: TargetDriver,
+  registry: LaunchRegistry,
+  request: Omit<ApplicationDeploy, 'savepointPath' | 'allowNonRestoredState'>,
+): Promise<{ prepared: boolean }> {
+  if (!driver.prepare || (await registry.byDeployId(request.deployId))) return { prepared: false };
+  const { artifact, jobName } = await artifactOf(registry, request);
+  await driver.prepare({ jobName, deployment: request.deployment, deployToken: request.deployToken, deployId: request.deployId, artifact, parallelism: request.parallelism });
+  return { prepared: true };
+}
+
 export async function deployApplication(driver: TargetDriver, registry: LaunchRegistry, request: ApplicationDeploy): Promise<Launched> {
   const { deployment } = request;
   const earlier = await registry.byDeployId(request.deployId);
   if (earlier) return { jobId: earlier.jobId, restUrl: earlier.restUrl };
-  let artifact: string;
-  let jobName = request.jobName;
-  if (deployment.kind === 'jar') {
-    artifact = deployment.jarFile;
-    const isFile = await stat(artifact).then((s) => s.isFile(), () => false);
-    if (!isFile) throw fatal(FailureType.InvalidInput, `deploying jar ${artifact} (${deployment.version}): no such file on the worker. Check jarFile.`);
-    jobName ??= deployment.version;
-  } else {
-    const statements = await readStatements(deployment);
-    jobName ??= pipelineNameOf(statements, isJobStatement) ?? deployment.version;
-    if (deployment.scriptFile) artifact = path.resolve(deployment.scriptFile);
-    else {
-      // An inline script becomes a file the launcher can hand to the runner.
-      await mkdir(registry.dir, { recursive: true });
-      artifact = path.join(registry.dir, `${request.deployId}.sql`);
-      await writeFile(artifact, deployment.script!);
-    }
-  }
+  const { artifact, jobName } = await artifactOf(registry, request);
   // Clusters whose job ended (the version just stopped with its savepoint, a cancelled one) are
   // stopped before the launch, or once it is over where the target allows (the local launcher):
   // stopping JVMs then neither lengthens the new version's downtime nor takes the CPU its start

@@ -22,6 +22,14 @@ export function localTarget(config: ApplicationModeConfig): TargetDriver {
         timeoutMs: config.launchTimeoutMs,
       });
     },
+    async prepare(request) {
+      const prepared = await runQuiet('bash', [config.localLauncher, 'prepare', ...localArgs({ ...request, allowNonRestoredState: false })], env, 60_000);
+      if (!prepared.ok) throw new Error(`preparing the cluster of ${request.deployment.version} (local launcher) failed: ${prepared.output}`);
+    },
+    async release(deployId) {
+      const released = await runQuiet('bash', [config.localLauncher, 'release', '--token', deployId], env, 60_000);
+      if (!released.ok) throw new Error(`releasing the prepared cluster ${deployId} (local launcher) failed: ${released.output}`);
+    },
     async reap(exceptDeployId) {
       const except = exceptDeployId ? ['--except', exceptDeployId] : [];
       const reaped = await runQuiet('bash', [config.localLauncher, 'reap', ...except], env, 120_000);

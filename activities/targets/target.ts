@@ -40,4 +40,12 @@ export interface TargetDriver {
    * platform may need the old cluster's resources (a namespace quota) before the new one fits.
    */
   readonly reapsAfterLaunch: boolean;
+  /**
+   * Sets the version's cluster up before the old version stops, where the target can (the local
+   * launcher starts its TaskManager), so the launch after the stop has less to start. A later launch
+   * of the same deployId uses it; nothing it starts runs or commits a job.
+   */
+  prepare?(request: Omit<LaunchRequest, 'savepointPath' | 'allowNonRestoredState'>): Promise<void>;
+  /** Stops and removes a prepared cluster that was never launched; a launched one is left alone. */
+  release?(deployId: string): Promise<void>;
 }

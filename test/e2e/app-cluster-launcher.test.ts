@@ -12,7 +12,8 @@
 // whose jobs ended and leaves no process or port behind; with no reap, a cluster stops itself
 // APP_ENDED_GRACE_S after its job ended (v2's, stopped with a savepoint).
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -100,7 +101,7 @@ END;
 
 describe('application-mode local launcher (real standalone application clusters)', () => {
   let dir: string;
-  const tokens = [`${JOB}-v1`, `${JOB}-v2`, `${JOB}-broken`];
+  const tokens = [`${JOB}-v1`, `${JOB}-v2`, `${JOB}-broken`, `${JOB}-prepared`, `${JOB}-released`];
 
   beforeAll(async () => {
     await requireStack();
@@ -110,6 +111,13 @@ describe('application-mode local launcher (real standalone application clusters)
       `CREATE TABLE \`${DB}\`.keyed (id BIGINT NOT NULL, payload STRING, PRIMARY KEY (id) NOT ENFORCED) ` +
         `WITH ('bucket' = '2', 'sink.savepoint.auto-tag' = 'true')`,
       `CREATE TABLE \`${DB}\`.appended (id BIGINT, payload STRING) WITH ('bucket' = '-1', 'sink.savepoint.auto-tag' = 'true')`,
+    );
+    await paimonQuery(`CREATE TABLE \`${DB}\`.prepared (id BIGINT NOT NULL, PRIMARY KEY (id) NOT ENFORCED) WITH ('bucket' = '1')`);
+    await writeFile(
+      path.join(dir, 'prepared.sql'),
+      `SET 'pipeline.name' = '${JOB}-prepared';\n` +
+        `CREATE TEMPORARY TABLE ids (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '5', 'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '1000000');\n` +
+        `INSERT INTO paimon.${DB}.prepared SELECT id FROM ids;\n`,
     );
     await writeFile(path.join(dir, 'v1.sql'), versionSql('v1'));
     await writeFile(path.join(dir, 'v2.sql'), versionSql('v2'));
@@ -211,5 +219,45 @@ describe('application-mode local launcher (real standalone application clusters)
     await launcher('reap');
     expect(await processesOf(tokens[2]!)).toEqual([]);
     expect(await portOpen(broken.restUrl)).toBe(false);
+  }, 600_000);
+
+  it('prepare starts a TaskManager and no job; start runs the job with that TaskManager; release stops only a cluster never started', async () => {
+    const [prepared, released] = [tokens[3]!, tokens[4]!];
+    const version = ['--name', `${JOB}-prepared`, '--sql-file', path.join(dir, 'prepared.sql')];
+    const prepare = async (token: string) => JSON.parse((await launcher('prepare', '--token', token, ...version)).trim().split('\n').pop()!);
+    const taskManagerPid = async (token: string) => Number((await readFile(path.join(APPS, token, 'run', 'taskmanager.pid'), 'utf8')).trim());
+    const jvms = async (token: string) => {
+      const kinds: string[] = [];
+      for (const pid of await processesOf(token)) {
+        const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+        if (args.some((a) => a.endsWith('TaskManagerRunner'))) kinds.push('taskmanager');
+        if (args.some((a) => a.endsWith('StandaloneApplicationClusterEntryPoint'))) kinds.push('jobmanager');
+      }
+      return kinds.sort();
+    };
+
+    expect(await prepare(prepared)).toEqual({ token: prepared, prepared: true });
+    expect(await prepare(prepared)).toEqual({ token: prepared, prepared: false });
+    // taskmanager.sh becomes the TaskManager's JVM once Flink's scripts have built its command line.
+    expect(await until('the prepared TaskManager JVM', 60_000, async () => ((await jvms(prepared)).length > 0 ? jvms(prepared) : undefined))).toEqual(['taskmanager']);
+    const tm = await taskManagerPid(prepared);
+    // Not a launch yet: nothing to list, reap or answer for.
+    expect((await launcher('list')).includes(prepared)).toBe(false);
+
+    const launched = await launch('--token', prepared, ...version);
+    expect(await taskManagerPid(prepared)).toBe(tm);
+    await completedCheckpoint(launched);
+    expect(await jvms(prepared)).toEqual(['jobmanager', 'taskmanager']);
+    expect(JSON.parse((await launcher('release', '--token', prepared)).trim())).toEqual({ token: prepared, released: false });
+    expect((await rest<{ jobs: { jid: string; state: string }[] }>(launched.restUrl, '/jobs/overview')).jobs).toEqual([
+      expect.objectContaining({ jid: launched.jobId, state: 'RUNNING' }),
+    ]);
+    await launcher('stop', '--token', prepared);
+    expect(await processesOf(prepared)).toEqual([]);
+
+    expect(await prepare(released)).toEqual({ token: released, prepared: true });
+    expect(JSON.parse((await launcher('release', '--token', released)).trim())).toEqual({ token: released, released: true });
+    expect(await processesOf(released)).toEqual([]);
+    expect(existsSync(path.join(APPS, released))).toBe(false);
   }, 600_000);
 });

@@ -246,6 +246,14 @@ export class FakeStack {
         this.afterWork('deployJob');
         return { jobId };
       },
+      prepareVersion: async (input) => {
+        await this.enter('prepareVersion', input);
+        this.afterWork('prepareVersion');
+        return { prepared: input.target?.kind === 'application' };
+      },
+      releaseVersion: async (input) => {
+        await this.enter('releaseVersion', input);
+      },
       awaitHealthy: async (input) => {
         await this.enter('awaitHealthy', input);
         const job = this.job(input.jobId);

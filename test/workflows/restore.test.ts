@@ -387,6 +387,41 @@ describe('restoreWorkflow', () => {
     expect(steps(status)).toEqual(expect.arrayContaining(['stopping-writer', 'restarting-writer', 'awaiting-writer-health', 'failed']));
   });
 
+  it('application mode, local launcher: the restored job\'s cluster is prepared before the stop under its deploy\'s token; a failure before the rollback releases it', async () => {
+    const target = { kind: 'application', launcher: 'local' } as const;
+    // Restored: the deploy from A uses the prepared cluster's token, nothing is released.
+    {
+      const { jobName, stack, a } = stackWithRestorePoints();
+      await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+        const handle = await startRestore(temporal.client, { ...restoreInput(jobName, a.savepointId), target }, { taskQueue });
+        await awaitingApproval(temporal.client, jobName);
+        await approveSigned(temporal.client, { jobName }, { approver: 'bob' });
+        await handle.result();
+      });
+      const names = stack.callNames();
+      expect(names.indexOf('prepareVersion')).toBeGreaterThan(-1);
+      expect(names.indexOf('prepareVersion')).toBeLessThan(names.indexOf('stopWithSavepoint'));
+      const [prepare] = stack.callsOf('prepareVersion');
+      expect(prepare).toMatchObject({ deployment: { version: 'v1' }, target, jobName });
+      expect(stack.callsOf('deployJob')).toEqual([expect.objectContaining({ deployToken: prepare.deployToken, savepointPath: a.path })]);
+      expect(stack.callsOf('releaseVersion')).toEqual([]);
+    }
+    // Today's tag taken during the stop: the writer restarts from today's savepoint, the prepared cluster is released.
+    {
+      const { jobName, stack, a } = stackWithRestorePoints();
+      const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+        const handle = await startRestore(temporal.client, { ...restoreInput(jobName, a.savepointId), target }, { taskQueue });
+        await awaitingApproval(temporal.client, jobName);
+        await approveWhileTagNameIsTaken(stack, jobName, 'demo.customers');
+        return failureOf(handle.result());
+      });
+      expect(failure.type).toBe('TagMissing');
+      const [prepare] = stack.callsOf('prepareVersion');
+      expect(stack.callsOf('releaseVersion')).toEqual([{ deployToken: prepare.deployToken, target }]);
+      expect(stack.callsOf('deployJob').map((d) => d.deployToken === prepare.deployToken)).toEqual([false]);
+    }
+  });
+
   it('a sink table holds a savepoint tag above the writer\'s latest checkpoint (an earlier run): refused at the plan, nothing stopped', async () => {
     const { jobName, stack, a } = stackWithRestorePoints();
     // An earlier run of the job (started afresh, checkpoint ids from 1 again) left the name the stop's savepoint would get.

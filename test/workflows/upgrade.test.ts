@@ -366,6 +366,50 @@ describe('upgradeWorkflow', () => {
     expect(steps(status)).toContain('redeploying-old-version');
   });
 
+  it('application mode, local launcher: the new version\'s cluster is prepared before the stop under the deploy\'s token, and not released once deployed', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    const target = { kind: 'application', launcher: 'local' } as const;
+    await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      await (await startUpgrade(temporal.client, upgradeInput(jobName, { target }), { taskQueue })).result();
+    });
+    const names = stack.callNames();
+    expect(names.indexOf('prepareVersion')).toBeGreaterThan(names.indexOf('planUpgradeShape'));
+    expect(names.indexOf('prepareVersion')).toBeLessThan(names.indexOf('stopWithSavepoint'));
+    const [prepare] = stack.callsOf('prepareVersion');
+    expect(prepare).toMatchObject({ deployment: { version: 'v2' }, target, jobName });
+    const [deploy] = stack.callsOf('deployJob');
+    expect(deploy).toMatchObject({ deployment: { version: 'v2' }, deployToken: prepare.deployToken, target });
+    expect(deploy.parallelism).toEqual(prepare.parallelism);
+    expect(stack.callsOf('releaseVersion')).toEqual([]);
+  });
+
+  it('application mode, local launcher: a tag that never comes releases the prepared cluster; the old version restarts under a token of its own', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    stack.tagNeverAppearsOn.add('demo.customers');
+    const target = { kind: 'application', launcher: 'local' } as const;
+    const failure = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) =>
+      failureOf((await startUpgrade(temporal.client, upgradeInput(jobName, { target }), { taskQueue })).result()),
+    );
+    expect(failure.type).toBe('TagMissing');
+    const [prepare] = stack.callsOf('prepareVersion');
+    expect(stack.callsOf('releaseVersion')).toEqual([{ deployToken: prepare.deployToken, target }]);
+    expect(stack.callsOf('deployJob').map((d) => [d.deployment.version, d.deployToken === prepare.deployToken])).toEqual([['v1', false]]);
+  });
+
+  it('the session cluster and the command launcher prepare nothing before the stop', async () => {
+    for (const target of [undefined, { kind: 'application', launcher: 'command' } as const]) {
+      const jobName = unique('orders');
+      const stack = new FakeStack({ jobName });
+      await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+        await (await startUpgrade(temporal.client, upgradeInput(jobName, target ? { target } : {}), { taskQueue })).result();
+      });
+      expect(stack.callsOf('prepareVersion')).toEqual([]);
+      expect(stack.callsOf('deployJob')).toHaveLength(1);
+    }
+  });
+
   it('allowNonRestoredState: only the new version may drop state, and the result says it did; the old version back never may', async () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
