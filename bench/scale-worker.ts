@@ -3,10 +3,11 @@
 // (P4 points it at the fake Flink and a private Temporal dev server). It samples its RSS every
 // 100 ms and answers the parent's 'report' messages with the peak since the last report.
 import { getHeapStatistics } from 'node:v8';
-import { DefaultLogger, Runtime, type WorkerOptions } from '@temporalio/worker';
+import { appendFileSync } from 'node:fs';
+import { DefaultLogger, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { loadConfig } from '../src/config/config';
 import { connectWorker } from '../src/client/temporal-connection';
-import { createWorker } from '../src/worker/worker';
+import { admissionOf, createWorker } from '../src/worker/worker';
 
 const SAMPLE_MS = 100;
 
@@ -67,6 +68,36 @@ async function cacheCounters(port: string): Promise<CacheCounters | undefined> {
   }
 }
 
+/**
+ * BENCH_P4_TRACE_FILE: a JSON line every second with the worker's count of cached runs (what
+ * RunAdmission reads), the SDK core's own (its sticky_cache_size gauge), the cache counters and the
+ * workflow task slots: where the two counts part, admission lets runs in that the cache has no room for.
+ */
+function traceCache(worker: Worker, metricsPort: string | undefined): NodeJS.Timeout | undefined {
+  const file = process.env.BENCH_P4_TRACE_FILE;
+  if (!file || !metricsPort) return undefined;
+  const admission = admissionOf(worker);
+  const started = Date.now();
+  return setInterval(async () => {
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const gauge = text.split('\n').find((line) => /^temporal_sticky_cache_size\b/.test(line));
+      const counters = await cacheCounters(metricsPort);
+      const line = {
+        t: Math.round((Date.now() - started) / 1000),
+        sdkCached: worker.getStatus().numCachedWorkflows,
+        coreCached: gauge ? Number(gauge.trim().split(/\s+/).pop()) : null,
+        ...counters,
+        ...admission?.snapshot(),
+        granted: admission ? { ...admission.granted } : undefined,
+      };
+      appendFileSync(file, `${JSON.stringify(line)}\n`);
+    } catch {
+      // a second without a line
+    }
+  }, 1000);
+}
+
 async function main(): Promise<void> {
   // One INFO line per workflow would cost the worker more than the workflows do.
   // BENCH_P4_METRICS_PORT (set by P4): the SDK's metrics, for the cache counters in each report.
@@ -81,6 +112,7 @@ async function main(): Promise<void> {
   // worker createWorker builds, with these WorkerOptions on top.
   const overrides = process.env.BENCH_P4_WORKER_OPTIONS ? (JSON.parse(process.env.BENCH_P4_WORKER_OPTIONS) as Partial<WorkerOptions>) : undefined;
   const worker = await createWorker(config, connection, overrides);
+  const tracing = traceCache(worker, metricsPort);
   let peak = rss();
   let cpu = process.cpuUsage();
   let missed = 0;
@@ -132,6 +164,7 @@ async function main(): Promise<void> {
     await running;
   } finally {
     clearInterval(sampler);
+    if (tracing) clearInterval(tracing);
     await connection.close();
   }
 }

@@ -207,6 +207,14 @@ app_prepare() {
   fi
   set_up_cluster "$dir"
   start_taskmanager "$dir"
+  # Back once the TaskManager's JVM has started (it looks for its JobManager): its start, ~5 s of CPU,
+  # then falls before the stop, not in the downtime. Up to APP_PREPARE_WAIT_S; a slower one goes on starting.
+  local deadline=$((SECONDS + ${APP_PREPARE_WAIT_S:-30}))
+  until grep -qs "Connecting to ResourceManager" "$dir"/log/*taskexecutor*.log; do
+    app_pid_alive "$dir" taskmanager >/dev/null || break
+    ((SECONDS < deadline)) || break
+    sleep 0.2
+  done
   printf '{"token": "%s", "prepared": true}\n' "$token"
 }
 
@@ -248,8 +256,9 @@ taskmanager.memory.process.size: 1400m
 execution.shutdown-on-application-finish: false
 # A main method that fails still leaves a FAILED job (with the error) behind the fixed job id for REST.
 execution.submit-failed-job-on-application-error: true
-# A TaskManager started before its JobManager (prepare) looks for it again this often, not every 10 s.
-cluster.registration.error-delay: 200 ms
+# A TaskManager started before its JobManager (prepare) looks for it again this often, not every 10 s;
+# the JobManager's ResourceManager is up seconds before the job, planned by the runner, asks for slots.
+cluster.registration.error-delay: 1 s
 CONF
   [[ -n "$parallelism" ]] && echo "parallelism.default: $parallelism" >>"$dir/conf/config.yaml"
   [[ -n "$vertex" ]] && echo "pipeline.jobvertex-parallelism-overrides: $vertex" >>"$dir/conf/config.yaml"
@@ -279,7 +288,9 @@ start_flink() { # dir name command... : a Flink script in the background, its ow
 
 start_taskmanager() { # dir
   date +%s%3N >"$1/run/taskmanager-started-at"
-  start_flink "$1" taskmanager "$FLINK_HOME/bin/taskmanager.sh" start-foreground
+  # The folder on its command line from the first moment (pid_of: "still ours"), not only once the script
+  # has become the JVM: a prepared cluster may be released while Flink's scripts still run.
+  start_flink "$1" taskmanager "$FLINK_HOME/bin/taskmanager.sh" start-foreground "-Dflink-paimon-ops.app-cluster=$1"
 }
 
 # Launched when the cluster lists the job (in any state: the job may still fail to restore, which

@@ -39,6 +39,8 @@ export class RunAdmission implements CustomSlotSupplier<WorkflowSlotInfo> {
   private newRuns = 0;
   private cachedRuns: () => number = () => 0;
   private wake: (() => void)[] = [];
+  /** slots granted so far: for sticky polls, for the shared queue, and of those beyond a full cache (idle) */
+  readonly granted = { sticky: 0, shared: 0, beyondCache: 0 };
 
   constructor(
     private readonly limits: { slots: number; runs: number; recheckMs?: number; idleMs?: number },
@@ -74,10 +76,19 @@ export class RunAdmission implements CustomSlotSupplier<WorkflowSlotInfo> {
 
   private grant(sticky: boolean): Permit | null {
     if (this.inUse >= this.limits.slots) return null;
-    if (!sticky && this.cachedRuns() + this.newRuns >= this.limits.runs && !this.idleFor(this.limits.idleMs ?? IDLE_MS)) return null;
+    const full = !sticky && this.cachedRuns() + this.newRuns >= this.limits.runs;
+    if (full && !this.idleFor(this.limits.idleMs ?? IDLE_MS)) return null;
     this.inUse++;
     if (!sticky) this.newRuns++;
+    if (sticky) this.granted.sticky++;
+    else this.granted.shared++;
+    if (full) this.granted.beyondCache++;
     return { newRun: !sticky };
+  }
+
+  /** What the slots hold now (the scale benchmark's trace). */
+  snapshot(): { inUse: number; working: number; newRuns: number; cachedRuns: number } {
+    return { inUse: this.inUse, working: this.working, newRuns: this.newRuns, cachedRuns: this.cachedRuns() };
   }
 
   private idleFor(ms: number): boolean {

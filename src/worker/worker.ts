@@ -89,8 +89,14 @@ export async function createWorker(config: Config, connection: NativeConnection,
     ...overrides,
   });
   admission.countCachedRunsWith(() => worker.getStatus().numCachedWorkflows);
+  admissions.set(worker, admission);
   return worker;
 }
+
+const admissions = new WeakMap<Worker, RunAdmission>();
+
+/** The workflow task slots of a worker createWorker built (the scale benchmark reads them). */
+export const admissionOf = (worker: Worker): RunAdmission | undefined => admissions.get(worker);
 
 /**
  * With METRICS_PROMETHEUS_ADDRESS, the Temporal runtime serves /metrics there: the SDK's own

@@ -86,6 +86,9 @@ async function stopWithSavepoint(l: Launch): Promise<{ savepointId: number; loca
 }
 
 const processesOf = (token: string) => processesIn(path.join(APPS, token));
+/** The command lines of a cluster's processes, for a failure that says what was left. */
+const commandLines = async (token: string) =>
+  Promise.all((await processesOf(token)).map(async (pid) => (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '(gone)')).split('\0').join(' ').slice(0, 300)));
 
 const versionSql = (version: string) => `-- ${version} of the launcher test's pipeline
 SET 'pipeline.name' = '${JOB}';
@@ -253,11 +256,11 @@ describe('application-mode local launcher (real standalone application clusters)
       expect.objectContaining({ jid: launched.jobId, state: 'RUNNING' }),
     ]);
     await launcher('stop', '--token', prepared);
-    expect(await processesOf(prepared)).toEqual([]);
+    expect(await commandLines(prepared)).toEqual([]);
 
     expect(await prepare(released)).toEqual({ token: released, prepared: true });
     expect(JSON.parse((await launcher('release', '--token', released)).trim())).toEqual({ token: released, released: true });
-    expect(await processesOf(released)).toEqual([]);
+    expect(await commandLines(released)).toEqual([]);
     expect(existsSync(path.join(APPS, released))).toBe(false);
   }, 600_000);
 });
