@@ -33,8 +33,13 @@ import type { PointA, RestoreRunResult } from './restore-run';
 import { stepper, viaWorkflow, type RouteResult, type Step } from './routes';
 import { activities, config, runActivity, until, type RunPipeline } from './stack';
 
-export type AppRoute = 'workflow' | 'by-hand';
-export const APP_ROUTES: AppRoute[] = ['workflow', 'by-hand'];
+/**
+ * by-hand: the floor issue 25 names (stop with a savepoint, start the new cluster from it);
+ * by-hand-prepared: the same with `app-cluster.sh prepare` before the stop, the head start the
+ * workflow takes, so that the workflow's own cost is compared like with like.
+ */
+export type AppRoute = 'workflow' | 'by-hand' | 'by-hand-prepared';
+export const APP_ROUTES: AppRoute[] = ['workflow', 'by-hand', 'by-hand-prepared'];
 /** A cluster of its own starts JVMs and plans the job before its first checkpoint: more than a session deploy. */
 const HEALTH_TIMEOUT_MS = 240_000;
 
@@ -198,10 +203,10 @@ async function byHand(
   p: RunPipeline,
   old: AppJob,
   deployment: Deployment,
-  opts: { fromSavepoint?: string; rollbackTo?: string },
+  opts: { fromSavepoint?: string; rollbackTo?: string; prepare?: boolean },
 ): Promise<AppRunResult> {
   const { steps, ended, step } = stepper();
-  const r: AppRunResult = { operation, route: 'by-hand', run: p.run, ok: false, wallMs: Number.NaN, downtimeMs: Number.NaN, oldJob: old, savepoints: [], steps };
+  const r: AppRunResult = { operation, route: opts.prepare ? 'by-hand-prepared' : 'by-hand', run: p.run, ok: false, wallMs: Number.NaN, downtimeMs: Number.NaN, oldJob: old, savepoints: [], steps };
   const watch = watchEnd(old);
   // Written before the clock starts: the workflow's deploy writes its inline script too, but a person has the file.
   const request = launchRequest(p, deployment, opts.fromSavepoint ?? '', 'by-hand');
@@ -209,6 +214,7 @@ async function byHand(
   const t0 = Date.now();
   let startedAt: number | undefined;
   try {
+    if (opts.prepare) await step('prepare', (req: typeof request) => localTarget(appMode).prepare!(req), request);
     const stopped = await step('stopWithSavepoint', stopByHand, old);
     r.savepoints.push(stopped);
     request.savepointPath = opts.fromSavepoint ?? stopped;
@@ -232,9 +238,9 @@ async function byHand(
   return judge(r, await watch.seen, request.savepointPath, ended.stopWithSavepoint, ended.awaitHealthy);
 }
 
-export async function upgradeByHand(p: RunPipeline): Promise<AppRunResult> {
+export async function upgradeByHand(p: RunPipeline, prepare = false): Promise<AppRunResult> {
   const old = await startV1App(p);
-  return byHand('upgrade', p, old, p.v2, {});
+  return byHand('upgrade', p, old, p.v2, { prepare });
 }
 
 /** v1 in its own cluster and checkpointing, restore point A taken there, tagged and recorded, then two more checkpoints. */
@@ -282,9 +288,9 @@ export async function restoreViaWorkflowApp(client: Client, taskQueue: string, p
   return r;
 }
 
-export async function restoreByHand(p: RunPipeline): Promise<AppRunResult> {
+export async function restoreByHand(p: RunPipeline, prepare = false): Promise<AppRunResult> {
   const { old, a } = await withPointA(p);
-  const r = await byHand('restore', p, old, p.v1, { fromSavepoint: a.path, rollbackTo: a.tag });
+  const r = await byHand('restore', p, old, p.v1, { fromSavepoint: a.path, rollbackTo: a.tag, prepare });
   r.savepoints.push(a.path);
   return r;
 }

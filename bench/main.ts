@@ -164,7 +164,7 @@ function p5Rows(p5: ReturnType<typeof summariseP5>): Row[] {
   const rows: Row[] = [];
   for (const operation of ['upgrade', 'restore'] as const) {
     const o = p5[operation];
-    if (o.runs.workflow + o.runs.byHand + o.runs.failed === 0) continue;
+    if (o.runs.workflow + o.runs.byHand + o.runs.byHandPrepared + o.runs.failed === 0) continue;
     const pair = (x: { workflow: number; byHand: number }, f: (ms: number) => string) => `${f(x.workflow)} / ${f(x.byHand)}`;
     rows.push(
       { part: 'P5', metric: `${operation}: runs ok, workflow / by hand (failed)`, value: `${o.runs.workflow} / ${o.runs.byHand} (${o.runs.failed})` },
@@ -179,6 +179,9 @@ function p5Rows(p5: ReturnType<typeof summariseP5>): Row[] {
       { part: 'P5', metric: `${operation}: after the stop (call: returned +ms), by hand`, value: pathText(o.afterStopMs.byHand, 'launch') },
       { part: 'P5', metric: `${operation}: CPU s during the route, wf / by hand`, value: cpuText(o.cpuMedianMs.workflow, o.cpuMedianMs.byHand) },
       { part: 'P5', metric: `${operation}: CPU s while the job was down, wf / by hand`, value: cpuText(o.downtimeCpuMedianMs.workflow, o.downtimeCpuMedianMs.byHand) },
+      { part: 'P5', metric: `${operation}: by hand with prepare before the stop: runs ok, median downtime`, value: `${o.runs.byHandPrepared}, ${seconds(o.byHandPrepared.medianDowntimeMs)}` },
+      { part: 'P5', metric: `${operation}: downtime workflow - by hand with prepare (like with like)`, value: millis(o.byHandPrepared.workflowMinusMs) },
+      { part: 'P5', metric: `${operation}: after the stop (call: returned +ms), by hand with prepare`, value: pathText(o.byHandPrepared.afterStopMs, 'launch') },
     );
   }
   return rows;
@@ -257,7 +260,7 @@ async function main(): Promise<void> {
     rows.push(...p3Rows((out.P3 = summariseP3(results)) as ReturnType<typeof summariseP3>));
   }
   if (opts.only.has('P5')) {
-    log(`P5 on the real stack: application mode, ${opts.runs} round(s) of ${opts.p5Operations.join(' and of ')}, workflow vs by hand`);
+    log(`P5 on the real stack: application mode, ${opts.runs} round(s) of ${opts.p5Operations.join(' and of ')}, workflow vs by hand, and by hand with prepare`);
     const results = await runAppBench({ runs: opts.runs, operations: opts.p5Operations, log });
     out.appRuns = results;
     rows.push(...p5Rows((out.P5 = summariseP5(results)) as ReturnType<typeof summariseP5>));

@@ -23,7 +23,7 @@ export function localTarget(config: ApplicationModeConfig): TargetDriver {
       });
     },
     async prepare(request) {
-      const prepared = await runQuiet('bash', [config.localLauncher, 'prepare', ...localArgs({ ...request, allowNonRestoredState: false })], env, 60_000);
+      const prepared = await runQuiet('bash', [config.localLauncher, 'prepare', ...localArgs({ ...request, savepointPath: undefined, allowNonRestoredState: false })], env, 60_000);
       if (!prepared.ok) throw new Error(`preparing the cluster of ${request.deployment.version} (local launcher) failed: ${prepared.output}`);
     },
     async release(deployId) {
