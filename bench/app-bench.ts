@@ -91,9 +91,9 @@ function summariseOperation(results: AppRunResult[], operation: AppOperation) {
     targets: { downtimeWithinMs: 1000, downtimeMet: Number.isFinite(deltaMs) ? deltaMs <= 1000 : undefined },
     medianWallMs: wall,
     wallDeltaMs: wall.workflow - wall.byHand,
-    /** the launcher's own time (new cluster's folder created -> its answer) */
+    /** the launcher's own time (its start began, run/launched-at -> its answer) */
     launchMedianMs: both((rs) => med(rs, (r) => r.launchMs)),
-    /** workflow only: its deploy's time before the launcher made the new cluster's folder */
+    /** workflow only: its deploy's time before the launcher's start began */
     beforeLaunchMedianMs: med(wf, (r) => r.beforeLaunchMs),
     savepointPollLagMedianMs: both((rs) => med(rs, (r) => r.savepointPollLagMs)),
     healthPollLagMedianMs: both((rs) => med(rs, (r) => r.healthPollLagMs)),

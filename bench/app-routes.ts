@@ -62,9 +62,9 @@ export interface AppRunResult {
   /** the new job restored from the savepoint it was to start from, as its cluster says */
   restoredAsMeant?: boolean;
   steps: Step[];
-  /** the launcher's own time: the new cluster's folder created -> the launch answered (by hand) or the deploy returned (workflow) */
+  /** the launcher's own time: its start began (run/launched-at) -> the launch answered (by hand) or the deploy returned (workflow) */
   launchMs?: number;
-  /** workflow only: the deploy's start -> the new cluster's folder created (reaping ended clusters, reading the registry) */
+  /** workflow only: the deploy's start -> the launcher's start began (reading the registry; reaping, for a launcher that reaps first) */
   beforeLaunchMs?: number;
   savepointPollLagMs?: number;
   healthPollLagMs?: number;
@@ -111,7 +111,7 @@ async function launchStartedAt(deployId: string): Promise<number | undefined> {
   return s && s.birthtimeMs > 0 ? s.birthtimeMs : undefined;
 }
 
-/** The launcher's share of a workflow's deploy, split at the moment the new cluster's folder was made. */
+/** The launcher's share of a workflow's deploy, split at the moment its start began. */
 async function splitDeploy(r: AppRunResult): Promise<void> {
   const deploy = r.steps.filter((s) => s.name === 'deployJob').at(-1);
   const launch = r.newJob ? await registry.byJobId(r.newJob.jobId) : undefined;

@@ -171,7 +171,7 @@ function p5Rows(p5: ReturnType<typeof summariseP5>): Row[] {
       { part: 'P5', metric: `${operation}: median downtime, workflow / by hand`, value: pair(o.medianDowntimeMs, seconds) },
       { part: 'P5', metric: `${operation}: downtime workflow - by hand`, value: millis(o.downtimeDeltaMs), target: '<= 1000 ms', verdict: verdict(o.targets.downtimeMet) },
       { part: 'P5', metric: `${operation}: median wall, workflow / by hand (difference)`, value: `${pair(o.medianWallMs, seconds)} (${millis(o.wallDeltaMs)})` },
-      { part: 'P5', metric: `${operation}: launcher (new cluster's folder -> answer), wf / by hand`, value: pair(o.launchMedianMs, seconds) },
+      { part: 'P5', metric: `${operation}: launcher (its start began -> answer), wf / by hand`, value: pair(o.launchMedianMs, seconds) },
       { part: 'P5', metric: `${operation}: workflow's deploy before the launcher (reap, registry)`, value: millis(o.beforeLaunchMedianMs) },
       { part: 'P5', metric: `${operation}: savepoint poll lag (stop returned - old job's end), wf / by hand`, value: pair(o.savepointPollLagMedianMs, millis) },
       { part: 'P5', metric: `${operation}: health lag after 1st checkpoint, wf / by hand`, value: pair(o.healthPollLagMedianMs, millis) },
