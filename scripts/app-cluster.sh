@@ -287,7 +287,6 @@ start_flink() { # dir name command... : a Flink script in the background, its ow
 }
 
 start_taskmanager() { # dir
-  date +%s%3N >"$1/run/taskmanager-started-at"
   # The folder on its command line from the first moment (pid_of: "still ours"), not only once the script
   # has become the JVM: a prepared cluster may be released while Flink's scripts still run.
   start_flink "$1" taskmanager "$FLINK_HOME/bin/taskmanager.sh" start-foreground "-Dflink-paimon-ops.app-cluster=$1"
@@ -390,13 +389,13 @@ app_each() { # command: on every launched cluster
 }
 
 app_down() { # every cluster this launcher started, launched or only prepared
-  app_each stop_cluster
   [[ -d "$APPS" ]] || return 0
   local dir
   for dir in "$APPS"/*/; do
     dir="${dir%/}"
-    [[ -f "$dir/launch.json" || ! -f "$dir/prepared.env" ]] || stop_cluster "$dir"
+    [[ -f "$dir/launch.json" || -f "$dir/prepared.env" ]] && stop_cluster "$dir"
   done
+  return 0
 }
 
 reap_one() { # dir [except-token]
