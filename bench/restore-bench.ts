@@ -13,6 +13,7 @@ import { restoreDirect, restoreMinimal, restoreViaWorkflow, type PointA, type Re
 import {
   activities,
   config,
+  firstCheckpointAtFixedDelay,
   flinkGet,
   pipelineFor,
   removeSavepoints,
@@ -71,12 +72,13 @@ async function withPointA(p: RunPipeline): Promise<{ oldJobId: string; a: PointA
 
 export async function runRestoreBench({ runs, log }: { runs: number; log: (line: string) => void }): Promise<RestoreRunResult[]> {
   const savepoints: string[] = [];
+  const settings = await firstCheckpointAtFixedDelay();
   return runRounds<RestoreRoute, RestoreRunResult>({
     name: 'restore',
     runs,
     routes: RESTORE_ROUTES,
     log,
-    pipelineFor: (n) => pipelineFor(n, 'restore'),
+    pipelineFor: (n) => pipelineFor(n, 'restore', settings),
     async runRoute(route, p, { client, taskQueue }) {
       const { oldJobId, a } = await withPointA(p);
       savepoints.push(a.path);

@@ -93,15 +93,18 @@ const PIPELINE_KINDS = {
  * `restore<n>_<tag>` / `bench-upgrade-<tag>-restore-<n>`, P5's (application mode) `appr…` /
  * `…-app-<n>` and `apprestore…` / `…-app-restore-<n>`.
  */
-export function pipelineFor(run: number, kind: keyof typeof PIPELINE_KINDS = 'upgrade'): RunPipeline {
+export function pipelineFor(run: number, kind: keyof typeof PIPELINE_KINDS = 'upgrade', settings = ''): RunPipeline {
   const names = PIPELINE_KINDS[kind];
   const tables = ['seq_a', 'seq_b'].map((t) => `${DATABASE}.${names.table}${run}_${RUN_TAG}_${t}`);
   const jobName = `${JOB_PREFIX}${names.job}${run}`;
   const script = (file: string) =>
-    demoScript(file, jobName, {
-      'paimon.demo.seq_a': `paimon.${tables[0]}`,
-      'paimon.demo.seq_b': `paimon.${tables[1]}`,
-    });
+    withSettings(
+      demoScript(file, jobName, {
+        'paimon.demo.seq_a': `paimon.${tables[0]}`,
+        'paimon.demo.seq_b': `paimon.${tables[1]}`,
+      }),
+      settings,
+    );
   return {
     run,
     jobName,
@@ -109,6 +112,23 @@ export function pipelineFor(run: number, kind: keyof typeof PIPELINE_KINDS = 'up
     v1: { kind: 'sql', version: 'v1', script: script('pipeline-v1.sql') },
     v2: { kind: 'sql', version: 'v2', script: script('pipeline-v2.sql') },
   };
+}
+
+/** `settings` (SET statements) right after the script's pipeline name. */
+const withSettings = (text: string, settings: string) => (settings ? text.replace(/(SET 'pipeline\.name' = '[^']*';)/, `$1\n${settings}`) : text);
+
+/**
+ * For pipelines on the session cluster: Flink starts a job's first checkpoint at a random moment
+ * between `min-pause` and the interval (CheckpointCoordinator#getRandomInitDelay), so the health
+ * gate's wait for it varied by up to the whole interval (3 s) from run to run, on either route: more
+ * than the 5% a route is judged by. With min-pause set to the cluster's interval the first
+ * checkpoint comes at a fixed delay after the job starts, the same on every route.
+ */
+export async function firstCheckpointAtFixedDelay(): Promise<string> {
+  const entries = await flinkGet<{ key: string; value: string }[]>('/jobmanager/config');
+  const interval = entries.find((e) => e.key === 'execution.checkpointing.interval')?.value;
+  if (!interval) throw new Error("the session cluster's config has no execution.checkpointing.interval (scripts/stack-lib.sh sets it)");
+  return `SET 'execution.checkpointing.min-pause' = '${interval}';`;
 }
 
 /** demo/sql/<file> aimed at other tables and named after our job. */

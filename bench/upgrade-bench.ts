@@ -3,11 +3,12 @@
 // from round to round, each on a fresh v1 pipeline (own tables, own job), and medians are taken.
 import { rm } from 'node:fs/promises';
 import { RestorePointStore } from '../activities/catalog/store';
+import { RESULT_POLL_MS } from '../activities/sql-gateway/client';
 import { manual, MANUAL_COMMANDS, removeManualScripts } from './manual-route';
 import { runRounds } from './rounds';
 import { direct, viaWorkflow, type Route, type RouteResult } from './routes';
 import { withCpu } from './cpu';
-import { config, pipelineFor, removeSavepoints, startV1 } from './stack';
+import { config, firstCheckpointAtFixedDelay, pipelineFor, removeSavepoints, startV1 } from './stack';
 import { activityCallsOf, median, sameCalls } from './stats';
 import { afterStop, costMedians, cpuMedians, whyCostlier } from './why';
 
@@ -18,12 +19,13 @@ export interface UpgradeBenchOptions {
 }
 
 export async function runUpgradeBench({ runs, routes, log }: UpgradeBenchOptions): Promise<RouteResult[]> {
+  const settings = await firstCheckpointAtFixedDelay();
   return runRounds<Route, RouteResult>({
     name: 'upgrade',
     runs,
     routes,
     log,
-    pipelineFor: (n) => pipelineFor(n),
+    pipelineFor: (n) => pipelineFor(n, 'upgrade', settings),
     async runRoute(route, p, { client, taskQueue }) {
       const oldJobId = await startV1(p);
       const { value, cpuMs } = await withCpu(() =>
@@ -61,7 +63,7 @@ export const POLL_INTERVALS_MS = {
   'stopWithSavepoint / triggerSavepoint (savepoint status, then the stopped job)': config.flink.savepointPollIntervalMs,
   'awaitHealthy (job state + checkpoints)': config.flink.healthPollIntervalMs,
   'awaitTag (one batch query of $tags per round)': config.paimon.tagPollIntervalMs,
-  'SQL gateway result fetch while NOT_READY': 200,
+  'SQL gateway result fetch while NOT_READY': RESULT_POLL_MS,
 };
 
 export function summariseP1(results: RouteResult[]) {

@@ -1,7 +1,7 @@
 // The upgrade's checks before the stop (observe before acting): the job runs and checkpoints,
 // every sink table can tag a savepoint, no other job writes the tables, both versions deploy, and
 // the new version's parallelism and state fit. Nothing is stopped until all of them hold.
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities, UpgradeShape } from '../activities/contract';
 import type { JobRef, JobSummary, TableRef } from '../src/domain/model';
 import { restCall } from './activity-options';
@@ -16,6 +16,9 @@ import { planUpgradeShapeBeforeStop } from './upgrade-shape';
 
 const rest = proxyActivities<Activities>(restCall);
 
+/** Histories recorded before this patch made the checks after the job's own one after another. */
+const CHECKS_AT_ONCE = 'upgrade-checks-at-once';
+
 export interface CheckedBeforeStop {
   oldJob: JobSummary;
   latestCheckpointId?: number;
@@ -29,13 +32,16 @@ export async function checkBeforeStop({ job, newVersion, oldVersion, sinkTables,
   progress.enter('preflight');
   const { oldJob, latestCheckpointId } = await runningJob(job);
   const tagsBefore = savepointTagsAhead(sinkTables);
-  await preflight(sinkTables);
-  await refuseWrongWritersOfUpgrade(sinkTables, oldJob, options.notWriters);
-  // The new version, and the old one the compensation would start again: a bad path, an unknown
-  // column or a syntax error is found here, not after the job is stopped.
-  await checkDeploymentsBeforeStop([newVersion, oldVersion], sinkTables);
-  // The parallelism asked for fits every vertex, and the new version claims the job's state.
-  const shape = await planUpgradeShapeBeforeStop(oldJob, newVersion, options);
+  const checks: Checks = [
+    () => preflight(sinkTables),
+    () => refuseWrongWritersOfUpgrade(sinkTables, oldJob, options.notWriters),
+    // The new version, and the old one the compensation would start again: a bad path, an unknown
+    // column or a syntax error is found here, not after the job is stopped.
+    () => checkDeploymentsBeforeStop([newVersion, oldVersion], sinkTables),
+    // The parallelism asked for fits every vertex, and the new version claims the job's state.
+    () => planUpgradeShapeBeforeStop(oldJob, newVersion, options),
+  ];
+  const shape = patched(CHECKS_AT_ONCE) ? await allChecks(checks) : await oneAfterAnother(checks);
   progress.note({ oldJobId: oldJob.jobId });
   if (shape) {
     progress.note({
@@ -44,6 +50,26 @@ export async function checkBeforeStop({ job, newVersion, oldVersion, sinkTables,
     });
   }
   return { oldJob, latestCheckpointId, tagsBefore, shape };
+}
+
+type Checks = [() => Promise<void>, () => Promise<void>, () => Promise<void>, () => Promise<UpgradeShape | undefined>];
+
+/**
+ * Every check reads and none waits for another's answer: made at once. The failure reported is
+ * the first in the checks' order, the one a run that made them one after another would report.
+ */
+async function allChecks(checks: Checks): Promise<UpgradeShape | undefined> {
+  const outcomes = await Promise.allSettled(checks.map((check) => check()));
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
+  return (outcomes[3] as PromiseFulfilledResult<UpgradeShape | undefined>).value;
+}
+
+async function oneAfterAnother([tables, writers, deployments, shape]: Checks): Promise<UpgradeShape | undefined> {
+  await tables();
+  await writers();
+  await deployments();
+  return shape();
 }
 
 /** Observe before acting: the job to upgrade exists, is RUNNING and checkpoints; with its latest completed checkpoint id. */
