@@ -193,33 +193,39 @@ export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteRes
   const result: RouteResult = { route: 'direct', run: p.run, ok: false, wallMs: Number.NaN, downtimeMs: Number.NaN, oldJobId, steps };
   const t0 = Date.now();
   try {
-    const job = await step('resolveJob', activities.resolveJob, { job: { jobName: p.jobName } });
-    // As workflows/deployment-check.ts refuses a job that has not checkpointed lately.
-    await step('requireRecentCheckpoint', activities.requireRecentCheckpoint, { jobId: job.jobId });
-    if (job.state !== 'RUNNING') throw new Error(`job ${job.jobId} is ${job.state}`);
+    // As workflows/upgrade-preflight.ts: every check at once, those about the job once it is found,
+    // the first failing in their order reported.
+    const jobFound = (async () => {
+      const job = await step('resolveJob', activities.resolveJob, { job: { jobName: p.jobName } });
+      // As workflows/deployment-check.ts refuses a job that has not checkpointed lately.
+      await step('requireRecentCheckpoint', activities.requireRecentCheckpoint, { jobId: job.jobId });
+      if (job.state !== 'RUNNING') throw new Error(`job ${job.jobId} is ${job.state}`);
+      return job;
+    })();
     // As workflows/tag-guard.ts reads the tag names: every table at once, beside the checks.
     const tagsRead = WORKFLOW_TAG_GUARD
       ? Promise.allSettled(p.tables.map((table) => step('listTags', activities.listTags, { table })))
       : Promise.resolve([]);
-    // As workflows/upgrade-preflight.ts: the checks at once, the first failing in their order reported.
-    const checks = await Promise.allSettled([
+    const checks = await Promise.allSettled<unknown>([
+      jobFound,
       (async () => {
         const described = await step('describeSinkTables', activities.describeSinkTables, { tables: p.tables });
         if (!described.every((d) => d.exists && d.autoTagOnSavepoint)) throw new Error(`sink tables not ready: ${JSON.stringify(described)}`);
-        await step('checkFlinkCluster', activities.checkFlinkCluster, undefined as never);
       })(),
+      step('checkFlinkCluster', activities.checkFlinkCluster, undefined as never),
       // As workflows/table-users.ts: no other live job may write the sink tables.
-      (async () => {
+      jobFound.then(async (job) => {
         const others = (await step('findTableJobs', activities.findTableJobs, { tables: p.tables })).filter((j) => j.jobId !== job.jobId && j.writes.length > 0);
         if (others.length > 0) throw new Error(`other jobs write the sink tables: ${others.map((j) => j.name).join(', ')}`);
-      })(),
+      }),
       // The new version and the old one the compensation would start: checked before the stop.
       step('checkDeployments', activities.checkDeployments, { deployments: [p.v2, p.v1], sinkTables: p.tables }),
       // The new version's parallelism per vertex and its claim on the job's state (workflows/upgrade-shape.ts).
-      step('planUpgradeShape', activities.planUpgradeShape, { jobId: job.jobId, newVersion: p.v2, allowNonRestoredState: false }),
+      jobFound.then((job) => step('planUpgradeShape', activities.planUpgradeShape, { jobId: job.jobId, newVersion: p.v2, allowNonRestoredState: false })),
     ]);
     const failedCheck = checks.find((c): c is PromiseRejectedResult => c.status === 'rejected');
     if (failedCheck) throw failedCheck.reason;
+    const job = await jobFound;
     const tagsBefore = new Map<string, string[]>();
     for (const [i, read] of (await tagsRead).entries()) {
       if (read.status === 'rejected') throw read.reason;

@@ -28,20 +28,10 @@ export interface CheckedBeforeStop {
   shape?: UpgradeShape;
 }
 
-export async function checkBeforeStop({ job, newVersion, oldVersion, sinkTables, options }: UpgradeParams, progress: Progress): Promise<CheckedBeforeStop> {
+export async function checkBeforeStop(params: UpgradeParams, progress: Progress): Promise<CheckedBeforeStop> {
   progress.enter('preflight');
-  const { oldJob, latestCheckpointId } = await runningJob(job);
-  const tagsBefore = savepointTagsAhead(sinkTables);
-  const checks: Checks = [
-    () => preflight(sinkTables),
-    () => refuseWrongWritersOfUpgrade(sinkTables, oldJob, options.notWriters),
-    // The new version, and the old one the compensation would start again: a bad path, an unknown
-    // column or a syntax error is found here, not after the job is stopped.
-    () => checkDeploymentsBeforeStop([newVersion, oldVersion], sinkTables),
-    // The parallelism asked for fits every vertex, and the new version claims the job's state.
-    () => planUpgradeShapeBeforeStop(oldJob, newVersion, options),
-  ];
-  const shape = patched(CHECKS_AT_ONCE) ? await allChecks(checks) : await oneAfterAnother(checks);
+  const checked = patched(CHECKS_AT_ONCE) ? await checksAtOnce(params) : await checksOneAfterAnother(params);
+  const { oldJob, shape } = checked;
   progress.note({ oldJobId: oldJob.jobId });
   if (shape) {
     progress.note({
@@ -49,27 +39,43 @@ export async function checkBeforeStop({ job, newVersion, oldVersion, sinkTables,
       ...(shape.parallelism ? { parallelism: shape.parallelism.vertices } : {}),
     });
   }
-  return { oldJob, latestCheckpointId, tagsBefore, shape };
+  return checked;
 }
-
-type Checks = [() => Promise<void>, () => Promise<void>, () => Promise<void>, () => Promise<UpgradeShape | undefined>];
 
 /**
- * Every check reads and none waits for another's answer: made at once. The failure reported is
- * the first in the checks' order, the one a run that made them one after another would report.
+ * Every check only reads, so they are made at once; those about the job wait for it to be found.
+ * The failure reported is the first in the order a run making them one after another reports.
  */
-async function allChecks(checks: Checks): Promise<UpgradeShape | undefined> {
-  const outcomes = await Promise.allSettled(checks.map((check) => check()));
+async function checksAtOnce({ job, newVersion, oldVersion, sinkTables, options }: UpgradeParams): Promise<CheckedBeforeStop> {
+  const running = runningJob(job);
+  const tagsBefore = savepointTagsAhead(sinkTables);
+  const ofJob = <T>(check: (oldJob: JobSummary) => Promise<T>) => running.then(({ oldJob }) => check(oldJob));
+  const others = [
+    tablesTagSavepoints(sinkTables),
+    rest.checkFlinkCluster(),
+    ofJob((oldJob) => refuseWrongWritersOfUpgrade(sinkTables, oldJob, options.notWriters)),
+    // The new version, and the old one the compensation would start again: a bad path, an unknown
+    // column or a syntax error is found here, not after the job is stopped.
+    checkDeploymentsBeforeStop([newVersion, oldVersion], sinkTables),
+  ];
+  // The parallelism asked for fits every vertex, and the new version claims the job's state.
+  const shape = ofJob((oldJob) => planUpgradeShapeBeforeStop(oldJob, newVersion, options));
+  const outcomes = await Promise.allSettled<unknown>([running, ...others, shape]);
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failed) throw failed.reason;
-  return (outcomes[3] as PromiseFulfilledResult<UpgradeShape | undefined>).value;
+  return { ...(await running), tagsBefore, shape: await shape };
 }
 
-async function oneAfterAnother([tables, writers, deployments, shape]: Checks): Promise<UpgradeShape | undefined> {
-  await tables();
-  await writers();
-  await deployments();
-  return shape();
+/** As runs recorded before CHECKS_AT_ONCE made the checks. */
+async function checksOneAfterAnother({ job, newVersion, oldVersion, sinkTables, options }: UpgradeParams): Promise<CheckedBeforeStop> {
+  const { oldJob, latestCheckpointId } = await runningJob(job);
+  const tagsBefore = savepointTagsAhead(sinkTables);
+  await tablesTagSavepoints(sinkTables);
+  await rest.checkFlinkCluster();
+  await refuseWrongWritersOfUpgrade(sinkTables, oldJob, options.notWriters);
+  await checkDeploymentsBeforeStop([newVersion, oldVersion], sinkTables);
+  const shape = await planUpgradeShapeBeforeStop(oldJob, newVersion, options);
+  return { oldJob, latestCheckpointId, tagsBefore, shape };
 }
 
 /** Observe before acting: the job to upgrade exists, is RUNNING and checkpoints; with its latest completed checkpoint id. */
@@ -86,8 +92,8 @@ async function runningJob(job: JobRef): Promise<{ oldJob: JobSummary; latestChec
   return { oldJob: found, latestCheckpointId: checkpoint?.checkpointId };
 }
 
-/** Every sink table can tag a savepoint, and the cluster is one we know. */
-async function preflight(tables: TableRef[]): Promise<void> {
+/** Every sink table exists and tags savepoints. */
+async function tablesTagSavepoints(tables: TableRef[]): Promise<void> {
   const described = await rest.describeSinkTables({ tables });
   const info = (table: TableRef) => described.find((d) => d.table === table);
   const notFound = tables.filter((table) => !info(table)?.exists);
@@ -104,5 +110,4 @@ async function preflight(tables: TableRef[]): Promise<void> {
         `set it (ALTER TABLE <table> SET ('sink.savepoint.auto-tag' = 'true')) and start the upgrade again`,
     );
   }
-  await rest.checkFlinkCluster();
 }

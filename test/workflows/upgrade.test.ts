@@ -35,14 +35,19 @@ async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what
 
 const steps = (status: UpgradeStatus) => status.timings.map((t) => t.step);
 
-/** The preflight reads and, once the tables and the cluster are checked, the deployment check (the tag reads may still run). */
-// findTableJobs: another job writing the sink tables refuses the upgrade (workflows/table-users.ts).
-// planUpgradeShape: the new version's parallelism and its claim on the job's state (workflows/upgrade-shape.ts).
-const PREFLIGHT_CHECKS = [...PREFLIGHT_READS, 'findTableJobs', 'checkDeployments', 'planUpgradeShape'];
+/**
+ * Every check before the stop, made at once (workflows/upgrade-preflight.ts): the job's own
+ * (resolveJob, then requireRecentCheckpoint), the preflight reads, the deployment check, and once
+ * the job is found findTableJobs (another job writing the sink tables refuses the upgrade,
+ * workflows/table-users.ts) and planUpgradeShape (the new version's parallelism and its claim on
+ * the job's state, workflows/upgrade-shape.ts).
+ */
+const CHECKS_BEFORE_STOP = ['resolveJob', 'requireRecentCheckpoint', ...PREFLIGHT_READS, 'findTableJobs', 'checkDeployments', 'planUpgradeShape'];
 
-
-/** The job's own checks, then the others at once (workflows/upgrade-preflight.ts): reads only, nothing stopped. */
-const CHECKS_ONLY = ['resolveJob', 'requireRecentCheckpoint', 'describeSinkTables', 'findTableJobs', 'checkDeployments', 'planUpgradeShape'].sort();
+/** A refusal by the tables: every check ran, reads only (the tag reads may not have begun). */
+const CHECKS_ONLY = withoutTagReads(CHECKS_BEFORE_STOP).sort();
+/** A refusal by the job: the checks that do not need it ran beside its own, reads only; none that needs it. */
+const CHECKS_WITHOUT_THE_JOB = ['resolveJob', 'requireRecentCheckpoint', 'describeSinkTables', 'checkFlinkCluster', 'checkDeployments'].sort();
 
 describe('upgradeWorkflow', () => {
   it('happy path: stops v1 with a savepoint, checks the tag, deploys v2 from it, waits until healthy', async () => {
@@ -64,9 +69,7 @@ describe('upgradeWorkflow', () => {
     });
 
     expectCallSteps(stack.callNames(), [
-      'resolveJob',
-      'requireRecentCheckpoint',
-      PREFLIGHT_CHECKS,
+      CHECKS_BEFORE_STOP,
       'stopWithSavepoint',
       'awaitTag',
       ['deployJob', 'recordRestorePoint'],
@@ -221,11 +224,11 @@ describe('upgradeWorkflow', () => {
     expect(failure.type).toBe('JobNotRunning');
     expect(failure.message).toContain('RESTARTING');
     // A RESTARTING job that checkpointed lately is refused by its state.
-    expect(stack.callNames()).toEqual(['resolveJob', 'requireRecentCheckpoint']);
+    expect(withoutTagReads(stack.callNames()).sort()).toEqual(CHECKS_WITHOUT_THE_JOB);
     expect(stack.job(stack.initialJobId).state).toBe('RESTARTING');
   });
 
-  it('refuses a job without a recent completed checkpoint with its own cause, before anything else', async () => {
+  it('refuses a job without a recent completed checkpoint with its own cause, before anything is stopped', async () => {
     const jobName = unique('orders');
     const stack = new FakeStack({ jobName });
     stack.noRecentCheckpoint.set('v1', 'no checkpoint has completed since it started; its latest exception: ArithmeticException: / by zero');
@@ -235,7 +238,7 @@ describe('upgradeWorkflow', () => {
     expect(failure.type).toBe('NoRecentCheckpoint');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain('ArithmeticException: / by zero');
-    expect(stack.callNames()).toEqual(['resolveJob', 'requireRecentCheckpoint']);
+    expect(withoutTagReads(stack.callNames()).sort()).toEqual(CHECKS_WITHOUT_THE_JOB);
     expect(stack.job(stack.initialJobId).state).toBe('RUNNING');
   });
 
@@ -349,9 +352,7 @@ describe('upgradeWorkflow', () => {
     expect(failure.message).toContain('demo.customers');
     expect(failure.message).not.toContain('demo.orders');
     expectCallSteps(stack.callNames(), [
-      'resolveJob',
-      'requireRecentCheckpoint',
-      PREFLIGHT_CHECKS,
+      CHECKS_BEFORE_STOP,
       'stopWithSavepoint',
       'awaitTag',
       'deployJob',
@@ -450,9 +451,7 @@ describe('upgradeWorkflow', () => {
     expect(result.reason).toContain('v2');
     expect(result.reason).toContain('no checkpoint completed since the deploy');
     expectCallSteps(stack.callNames(), [
-      'resolveJob',
-      'requireRecentCheckpoint',
-      PREFLIGHT_CHECKS,
+      CHECKS_BEFORE_STOP,
       'stopWithSavepoint',
       'awaitTag',
       ['deployJob', 'recordRestorePoint'],
@@ -579,8 +578,8 @@ describe('upgradeWorkflow', () => {
     expect((err as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
     // The Temporal UI's memo says it was cancelled, not that it failed.
     expect((await temporal.client.workflow.getHandle(operationWorkflowId({ jobName })).describe()).memo).toMatchObject({ outcome: 'cancelled' });
-    // resolveJob, the checkpoint check, 4 preflight reads, the other-writers read, the deployment
-    // check, the shape plan, stop, awaitTag, deploy and record, the health gate: then the undo.
+    // The checks before the stop (resolveJob, the checkpoint check, 4 preflight reads, the other-writers
+    // read, the deployment check, the shape plan), stop, awaitTag, deploy and record, the health gate: then the undo.
     expect(stack.callNames().slice(14)).toEqual([
       'getJob',
       'cancelJob',
