@@ -13,7 +13,8 @@ import { restoreDirect, restoreMinimal, restoreViaWorkflow, type PointA, type Re
 import {
   activities,
   config,
-  firstCheckpointAtFixedDelay,
+  atRandomMomentOfCycle,
+  checkpointTiming,
   flinkGet,
   pipelineFor,
   removeSavepoints,
@@ -72,16 +73,17 @@ async function withPointA(p: RunPipeline): Promise<{ oldJobId: string; a: PointA
 
 export async function runRestoreBench({ runs, log }: { runs: number; log: (line: string) => void }): Promise<RestoreRunResult[]> {
   const savepoints: string[] = [];
-  const settings = await firstCheckpointAtFixedDelay();
+  const timing = await checkpointTiming();
   return runRounds<RestoreRoute, RestoreRunResult>({
     name: 'restore',
     runs,
     routes: RESTORE_ROUTES,
     log,
-    pipelineFor: (n) => pipelineFor(n, 'restore', settings),
+    pipelineFor: (n) => pipelineFor(n, 'restore', timing.settings),
     async runRoute(route, p, { client, taskQueue }) {
       const { oldJobId, a } = await withPointA(p);
       savepoints.push(a.path);
+      const startedInCycleMs = await atRandomMomentOfCycle(timing);
       const { value: result, cpuMs } = await withCpu(() =>
         route === 'workflow'
           ? restoreViaWorkflow(client, taskQueue, p, a, oldJobId)
@@ -90,6 +92,7 @@ export async function runRestoreBench({ runs, log }: { runs: number; log: (line:
             : restoreMinimal(p, a, oldJobId),
       );
       result.cpuMs = cpuMs;
+      result.startedInCycleMs = startedInCycleMs;
       if (result.todaysSavepointPath) savepoints.push(result.todaysSavepointPath);
       return result;
     },
@@ -119,6 +122,9 @@ export function summariseP3(results: RestoreRunResult[]) {
   const orchestration = { workflow: med(wf, (r) => r.wallMs - (r.workflow?.activityExecMs ?? Number.NaN)), direct: med(dr, (r) => r.wallMs - stepSum(r)) };
   const activityCalls = { workflow: activityCallsOf(wf), direct: activityCallsOf(dr) };
   const ratio = wall.workflow / wall.direct;
+  // The floor has no approver: what a person or service does to approve (read the plan, sign it) is
+  // neither route's work. The workflow's side of the approval (the update, the signature's check) stays.
+  const ratioLessApprover = med(wf, (r) => r.wallMs - (r.workflow?.approverMs ?? Number.NaN)) / wall.direct;
   const downtimeRatio = med(wf, (r) => r.downtimeMs) / med(mn, (r) => r.downtimeMs);
   return {
     runs: { workflow: wf.length, direct: dr.length, minimal: mn.length, failed: results.filter((r) => !r.ok).length },
@@ -126,9 +132,10 @@ export function summariseP3(results: RestoreRunResult[]) {
     activityCalls,
     medianWallMs: wall,
     ratio,
+    ratioLessApprover,
     ratioToMinimal: wall.workflow / wall.minimal,
     // Issue 28: wall within 5 % of the floor; downtime at most 1.5x the bare stop / rollback_to / restart.
-    targets: { ratioAtMost: 1.05, ratioMet: ratio <= 1.05, downtimeToMinimalAtMost: 1.5, downtimeToMinimalMet: downtimeRatio <= 1.5 },
+    targets: { ratioAtMost: 1.05, ratioMet: ratio <= 1.05, ratioLessApproverMet: ratioLessApprover <= 1.05, downtimeToMinimalAtMost: 1.5, downtimeToMinimalMet: downtimeRatio <= 1.5 },
     downtimeToMinimal: downtimeRatio,
     medianDowntimeMs: { workflow: med(wf, (r) => r.downtimeMs), direct: med(dr, (r) => r.downtimeMs), minimal: med(mn, (r) => r.downtimeMs) },
     orchestrationMedianMs: orchestration,
@@ -142,6 +149,7 @@ export function summariseP3(results: RestoreRunResult[]) {
       planSeen: med(wf, (r) => r.workflow?.planSeenMs),
       approveAnswered: med(wf, (r) => r.workflow?.approveAnsweredMs),
       approvalGap: med(wf, (r) => r.workflow?.approvalGapMs),
+      approver: med(wf, (r) => r.workflow?.approverMs),
     },
     workflowMedianMs: {
       activityExec: med(wf, (r) => r.workflow?.activityExecMs),

@@ -58,14 +58,17 @@ export async function restoreViaWorkflow(
   const forget = onInterrupt(() => handle.terminate('benchmark interrupted'));
   let planSeenAt = Number.NaN;
   let answeredAt = Number.NaN;
+  let approverMs = Number.NaN;
   const outcome = await (async () => {
     // The plan is set in the same workflow task that starts waiting for the approval.
     let plan;
     while (!(plan = await handle.query(planQuery))) await new Promise((r) => setTimeout(r, PLAN_POLL_MS));
     // Signed by the approver's test key (the restore counts only signed answers); the signing is not
     // the workflow's time, so the answer is timed from here.
+    const readAt = Date.now();
     const signed = await signedBy(handle, { approver: APPROVER, comment: 'bench P3', planVersion: plan.version });
     planSeenAt = Date.now();
+    approverMs = planSeenAt - readAt;
     const answer = await approveRestore(client, { jobName: p.jobName }, signed);
     answeredAt = Date.now();
     if (answer.outcome !== 'proceeding') throw new Error(`approval answered ${answer.outcome}: ${answer.changes?.join('; ')}`);
@@ -97,6 +100,7 @@ export async function restoreViaWorkflow(
       runId: handle.firstExecutionRunId,
       planSeenMs: planSeenAt - t0,
       approveAnsweredMs: answeredAt - planSeenAt,
+      approverMs,
       approvalGapMs: gaps.length > 0 ? Math.max(...gaps) : Number.NaN,
       activityExecMs: total((s) => s.ms),
       activityDispatchMs: total((s) => s.dispatchMs),

@@ -20,6 +20,8 @@ export interface RestoreRunResult {
   ok: boolean;
   /** CPU ms per process of the stack while the route ran (cpu.ts) */
   cpuMs?: Record<string, number>;
+  /** how long after its writer's latest checkpoint the route started (stack.ts atRandomMomentOfCycle) */
+  startedInCycleMs?: number;
   error?: string;
   wallMs: number;
   /** the writer's end-time -> the restored job's RUNNING, by Flink's clock */
@@ -40,6 +42,8 @@ export interface RestoreRunResult {
     planSeenMs: number;
     /** approval sent -> the update answered 'proceeding' (re-planning and the stop run in here) */
     approveAnsweredMs: number;
+    /** the approver's own part: reading the run and the plan again and signing it (test/support/approvals.ts signedBy) */
+    approverMs: number;
     /** the plan's last activity closed -> the re-plan's first scheduled: the approval round trip */
     approvalGapMs: number;
     activityExecMs: number;

@@ -47,6 +47,8 @@ export interface RouteResult {
   newJobId?: string;
   savepointPath?: string;
   steps: Step[];
+  /** how long after its old job's latest checkpoint the route started (stack.ts atRandomMomentOfCycle) */
+  startedInCycleMs?: number;
   /** stop-with-savepoint returned minus the old job's end-time: what polling the savepoint cost */
   savepointPollLagMs?: number;
   /** the health gate returned minus the new job's first checkpoint: what polling health cost */

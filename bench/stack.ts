@@ -117,18 +117,49 @@ export function pipelineFor(run: number, kind: keyof typeof PIPELINE_KINDS = 'up
 /** `settings` (SET statements) right after the script's pipeline name. */
 const withSettings = (text: string, settings: string) => (settings ? text.replace(/(SET 'pipeline\.name' = '[^']*';)/, `$1\n${settings}`) : text);
 
+/** How a session-cluster pipeline checkpoints in the bench (checkpointTiming). */
+export interface CheckpointTiming {
+  /** SET statements for the pipeline's script */
+  settings: string;
+  intervalMs: number;
+}
+
 /**
- * For pipelines on the session cluster: Flink starts a job's first checkpoint at a random moment
+ * For pipelines on the session cluster. Flink starts a job's first checkpoint at a random moment
  * between `min-pause` and the interval (CheckpointCoordinator#getRandomInitDelay), so the health
  * gate's wait for it varied by up to the whole interval (3 s) from run to run, on either route: more
  * than the 5% a route is judged by. With min-pause set to the cluster's interval the first
  * checkpoint comes at a fixed delay after the job starts, the same on every route.
  */
-export async function firstCheckpointAtFixedDelay(): Promise<string> {
+export async function checkpointTiming(): Promise<CheckpointTiming> {
   const entries = await flinkGet<{ key: string; value: string }[]>('/jobmanager/config');
   const interval = entries.find((e) => e.key === 'execution.checkpointing.interval')?.value;
-  if (!interval) throw new Error("the session cluster's config has no execution.checkpointing.interval (scripts/stack-lib.sh sets it)");
-  return `SET 'execution.checkpointing.min-pause' = '${interval}';`;
+  const intervalMs = interval === undefined ? Number.NaN : flinkDurationMs(interval);
+  if (!interval || !Number.isFinite(intervalMs)) {
+    throw new Error(`the session cluster's execution.checkpointing.interval is ${interval ?? 'not set'} (scripts/stack-lib.sh sets it)`);
+  }
+  return { settings: `SET 'execution.checkpointing.min-pause' = '${interval}';`, intervalMs };
+}
+
+/** Flink's duration text ('3s', '3 s', '500 ms', '1 min'), in ms; NaN when it is none of these. */
+export function flinkDurationMs(text: string): number {
+  const m = /^(\d+)\s*(ms|milli|millis|s|sec|secs|min|m|h)?$/.exec(text.trim());
+  if (!m) return Number.NaN;
+  const unit = { ms: 1, milli: 1, millis: 1, s: 1000, sec: 1000, secs: 1000, min: 60_000, m: 60_000, h: 3_600_000 }[m[2] ?? 'ms']!;
+  return Number(m[1]) * unit;
+}
+
+/**
+ * Each route starts at a random moment of its old job's checkpoint cycle. The pipelines checkpoint
+ * at a fixed period and a route starts right after a checkpoint completed, so without it a route's
+ * stop fell at the same point of the cycle in every round: one whose checks take ~3 s met the next
+ * checkpoint in flight and its savepoint waited for it (+0.5 s), every round, while a faster one
+ * never did. A person's stop falls at any moment of the cycle.
+ */
+export async function atRandomMomentOfCycle(timing: CheckpointTiming): Promise<number> {
+  const waitMs = Math.floor(Math.random() * timing.intervalMs);
+  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  return waitMs;
 }
 
 /** demo/sql/<file> aimed at other tables and named after our job. */

@@ -8,7 +8,7 @@ import { manual, MANUAL_COMMANDS, removeManualScripts } from './manual-route';
 import { runRounds } from './rounds';
 import { direct, viaWorkflow, type Route, type RouteResult } from './routes';
 import { withCpu } from './cpu';
-import { config, firstCheckpointAtFixedDelay, pipelineFor, removeSavepoints, startV1 } from './stack';
+import { atRandomMomentOfCycle, checkpointTiming, config, pipelineFor, removeSavepoints, startV1 } from './stack';
 import { activityCallsOf, median, sameCalls } from './stats';
 import { afterStop, costMedians, cpuMedians, whyCostlier } from './why';
 
@@ -19,15 +19,16 @@ export interface UpgradeBenchOptions {
 }
 
 export async function runUpgradeBench({ runs, routes, log }: UpgradeBenchOptions): Promise<RouteResult[]> {
-  const settings = await firstCheckpointAtFixedDelay();
+  const timing = await checkpointTiming();
   return runRounds<Route, RouteResult>({
     name: 'upgrade',
     runs,
     routes,
     log,
-    pipelineFor: (n) => pipelineFor(n, 'upgrade', settings),
+    pipelineFor: (n) => pipelineFor(n, 'upgrade', timing.settings),
     async runRoute(route, p, { client, taskQueue }) {
       const oldJobId = await startV1(p);
+      const startedInCycleMs = await atRandomMomentOfCycle(timing);
       const { value, cpuMs } = await withCpu(() =>
         route === 'workflow'
           ? viaWorkflow(client, taskQueue, p, oldJobId)
@@ -35,7 +36,7 @@ export async function runUpgradeBench({ runs, routes, log }: UpgradeBenchOptions
             ? direct(p, oldJobId)
             : manual(p, oldJobId, route === 'manual-cli' ? 'cli' : 'rest'),
       );
-      return { ...value, cpuMs };
+      return { ...value, cpuMs, startedInCycleMs };
     },
     async cleanUp(pipelines, results) {
       await removeSavepoints(results.flatMap((r) => (r.savepointPath ? [r.savepointPath] : [])));
