@@ -16,7 +16,7 @@ import { planUpgradeShapeBeforeStop } from './upgrade-shape';
 
 const rest = proxyActivities<Activities>(restCall);
 
-/** Histories recorded before this patch made the checks after the job's own one after another. */
+/** Histories recorded before this patch made the checks before the stop one after another. */
 const CHECKS_AT_ONCE = 'upgrade-checks-at-once';
 
 export interface CheckedBeforeStop {
