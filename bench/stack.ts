@@ -12,6 +12,7 @@ import type { Activities } from '../activities/contract';
 import { localPath } from '../activities/flink/savepoint-metadata';
 import { rowObjects, SqlGatewayClient } from '../activities/sql-gateway/client';
 import { loadConfig } from '../src/config/config';
+import { duration } from '../src/domain/durations';
 import type { Deployment } from '../src/domain/model';
 import { repoRoot } from '../src/config/repo-root';
 
@@ -134,19 +135,9 @@ export interface CheckpointTiming {
 export async function checkpointTiming(): Promise<CheckpointTiming> {
   const entries = await flinkGet<{ key: string; value: string }[]>('/jobmanager/config');
   const interval = entries.find((e) => e.key === 'execution.checkpointing.interval')?.value;
-  const intervalMs = interval === undefined ? Number.NaN : flinkDurationMs(interval);
-  if (!interval || !Number.isFinite(intervalMs)) {
-    throw new Error(`the session cluster's execution.checkpointing.interval is ${interval ?? 'not set'} (scripts/stack-lib.sh sets it)`);
-  }
+  if (interval === undefined) throw new Error("the session cluster's config has no execution.checkpointing.interval (scripts/stack-lib.sh sets it)");
+  const intervalMs = duration("the session cluster's execution.checkpointing.interval").parse(interval);
   return { settings: `SET 'execution.checkpointing.min-pause' = '${interval}';`, intervalMs };
-}
-
-/** Flink's duration text ('3s', '3 s', '500 ms', '1 min'), in ms; NaN when it is none of these. */
-export function flinkDurationMs(text: string): number {
-  const m = /^(\d+)\s*(ms|milli|millis|s|sec|secs|min|m|h)?$/.exec(text.trim());
-  if (!m) return Number.NaN;
-  const unit = { ms: 1, milli: 1, millis: 1, s: 1000, sec: 1000, secs: 1000, min: 60_000, m: 60_000, h: 3_600_000 }[m[2] ?? 'ms']!;
-  return Number(m[1]) * unit;
 }
 
 /**
