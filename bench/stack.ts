@@ -99,11 +99,13 @@ export function pipelineFor(run: number, kind: keyof typeof PIPELINE_KINDS = 'up
   const tables = ['seq_a', 'seq_b'].map((t) => `${DATABASE}.${names.table}${run}_${RUN_TAG}_${t}`);
   const jobName = `${JOB_PREFIX}${names.job}${run}`;
   const script = (file: string) =>
-    withSettings(
-      demoScript(file, jobName, {
+    demoScript(
+      file,
+      jobName,
+      {
         'paimon.demo.seq_a': `paimon.${tables[0]}`,
         'paimon.demo.seq_b': `paimon.${tables[1]}`,
-      }),
+      },
       settings,
     );
   return {
@@ -114,9 +116,6 @@ export function pipelineFor(run: number, kind: keyof typeof PIPELINE_KINDS = 'up
     v2: { kind: 'sql', version: 'v2', script: script('pipeline-v2.sql') },
   };
 }
-
-/** `settings` (SET statements) right after the script's pipeline name. */
-const withSettings = (text: string, settings: string) => (settings ? text.replace(/(SET 'pipeline\.name' = '[^']*';)/, `$1\n${settings}`) : text);
 
 /** How a session-cluster pipeline checkpoints in the bench (checkpointTiming). */
 export interface CheckpointTiming {
@@ -153,11 +152,11 @@ export async function atRandomMomentOfCycle(timing: CheckpointTiming): Promise<n
   return waitMs;
 }
 
-/** demo/sql/<file> aimed at other tables and named after our job. */
-export function demoScript(file: string, jobName: string, tables: Record<string, string>): string {
+/** demo/sql/<file> aimed at other tables and named after our job, with `settings` (SET statements) right after its name. */
+export function demoScript(file: string, jobName: string, tables: Record<string, string>, settings = ''): string {
   let text = readFileSync(path.join(repoRoot(), 'demo', 'sql', file), 'utf8');
   for (const [from, to] of Object.entries(tables)) text = text.replaceAll(from, to);
-  return text.replace(/SET 'pipeline\.name' = '[^']*'/, `SET 'pipeline.name' = '${jobName}'`);
+  return text.replace(/SET 'pipeline\.name' = '[^']*';/, `SET 'pipeline.name' = '${jobName}';${settings ? `\n${settings}` : ''}`);
 }
 
 export async function createSinkTables(tables: string[]): Promise<void> {
