@@ -93,14 +93,12 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
   const sameTags = (x: TablePlan[], y: TablePlan[]) =>
     x.every((t, i) => t.tagSnapshotId === y[i]!.tagSnapshotId && t.recordsAtTag === y[i]!.recordsAtTag);
   try {
-    // As workflows/approval-gate.ts: the approvers' keys before the first plan.
-    await step('awaitApproverKeys', approverKeys.awaitApproverKeys, { maxWaitMs: APPROVER_KEYS_MAX_WAIT_MS });
-    const approved = await plan();
+    // As workflows/restore.ts: the approvers' keys read beside the first plan.
+    const [, approved] = await Promise.all([step('awaitApproverKeys', approverKeys.awaitApproverKeys, { maxWaitMs: APPROVER_KEYS_MAX_WAIT_MS }), plan()]);
     // (the approval, given at once)
-    const replanned = await plan();
+    // As workflows/restore-replan.ts: the parallelism the restored job keeps, read beside the plan made again.
+    const [replanned] = await Promise.all([plan(), step('jobParallelism', activities.jobParallelism, { jobId: oldJobId })]);
     if (!sameTags(approved, replanned)) throw new Error('the plan changed between approval and re-planning');
-    // As workflows/restore.ts' stopWriter: the parallelism the restored job keeps, read before the stop.
-    await step('jobParallelism', activities.jobParallelism, { jobId: oldJobId });
     const savepoint = await step('stopWithSavepoint', activities.stopWithSavepoint, { jobId: oldJobId, triggerId: hex(16), drain: false });
     result.todaysSavepointPath = savepoint.path;
     const todaysTag = tagFor(savepoint.savepointId);

@@ -5,11 +5,10 @@
 // rollback_to every table, restart from A), which shows what the plan, the re-checks and the undo
 // branch cost.
 import type { Client } from '@temporalio/client';
-import { approveRestore } from '../src/client/approval';
+import { approveRestore, awaitPlanOf } from '../src/client/approval';
 import { signedBy } from '../test/support/approvals';
 import { startRestore } from '../src/client/start-restore';
 import type { DeploymentTarget } from '../src/domain/deployment-target';
-import { planQuery } from '../workflows/restore-messages';
 import { breakdown } from './history';
 import { onInterrupt } from './interrupt';
 import { deployAndCheck, hex, judged, type PointA, RESTORE_TIMEOUTS, type RestoreRunResult } from './restore-run';
@@ -20,8 +19,6 @@ export { restoreDirect } from './restore-floor';
 export type { PointA, RestoreRoute, RestoreRunResult } from './restore-run';
 
 const APPROVER = 'bench-approver'; // one of test/support/approvals' TEST_APPROVERS
-/** How often the benchmark asks whether the plan is there (what an approving service would do). */
-const PLAN_POLL_MS = 50;
 
 /** How a finished restore is judged: from the session cluster (P3), or from the clusters each job ran in (P5). */
 export type RestoreJudge = (result: RestoreRunResult, a: PointA, stopReturnedAt?: number, healthReturnedAt?: number) => Promise<RestoreRunResult>;
@@ -60,9 +57,9 @@ export async function restoreViaWorkflow(
   let answeredAt = Number.NaN;
   let approverMs = Number.NaN;
   const outcome = await (async () => {
-    // The plan is set in the same workflow task that starts waiting for the approval.
-    let plan;
-    while (!(plan = await handle.query(planQuery))) await new Promise((r) => setTimeout(r, PLAN_POLL_MS));
+    // As a service that approves would: one wait for the plan (src/client/approval.ts), no polling.
+    const plan = await awaitPlanOf(handle);
+    if (!plan) throw new Error('the restore ended before it had a plan');
     // Signed by the approver's test key (the restore counts only signed answers); the signing is not
     // the workflow's time, so the answer is timed from here.
     const readAt = Date.now();

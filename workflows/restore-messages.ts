@@ -1,7 +1,7 @@
 // What clients and the restore workflow share: the status and result, the queries, and (re-exported
 // here so clients import one file) the plan shown to the approver (restore-plan-types.ts) and the
 // approval messages with the checks they pass (approval-messages.ts). Pure: bundled into workflow code.
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { DeployParallelism } from '../activities/contract';
 import type { TableRef } from '../src/domain/model';
 import type { Approval, ApproverKeysStatus, Rejection } from './approval-messages';
@@ -100,3 +100,8 @@ export interface RestoreResult extends RestoreStatus {
 
 export const planQuery = defineQuery<RestorePlan | undefined>('plan');
 export const restoreStatusQuery = defineQuery<RestoreStatus>('status');
+/**
+ * Waits for the plan: answered once the restore has a plan above version `afterVersion` (0 when
+ * absent) to approve, or with the current one (or none) once it went past its approval or ended.
+ */
+export const awaitPlanUpdate = defineUpdate<RestorePlan | undefined, [{ afterVersion?: number }]>('awaitPlan');

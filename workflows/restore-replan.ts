@@ -9,7 +9,14 @@ import type { RollbackCount, TableRef } from '../src/domain/model';
 import { CHECK_AFTER_STOP_ONLY_WHAT_IT_CHANGES, planAfterStop, rollbackCounts, type AfterStopReads, type StoppedWithSavepoint } from './restore-after-stop';
 import type { RestorePlan, RestoreStatus } from './restore-messages';
 import { makePlan, planChanges, staleSavepointTag, type PlanFor } from './restore-plan';
-import { stopWriter, type StoppedWriter, type WriterStop } from './restore-stop';
+import {
+  readWriterParallelism,
+  stopWriter,
+  WRITER_PARALLELISM_BESIDE_PLAN,
+  type StoppedWriter,
+  type WriterParallelismRead,
+  type WriterStop,
+} from './restore-stop';
 import type { Saga } from './saga';
 
 /** What every plan of one restore is made from. */
@@ -34,12 +41,23 @@ export async function lookAgain(
   saga: Saga,
 ): Promise<LookedAgain> {
   progress.enter('re-planning');
+  // The parallelism the writer runs at, read beside the plan's: the stop follows at once when it holds.
+  const parallelism = !writer.stopped && approved.writer.action !== 'none' ? readBesidePlan(approved.writer.jobId!) : undefined;
   const fresh = await makePlan({ ...basis, version: approved.version + 1, stopped: writer.stopped });
   const changes = planChanges(approved, fresh);
   if (changes.length > 0 || writer.stopped || approved.writer.action === 'none') return { fresh, changes, writer };
-  const { readsAfterStop, ...stop } = await stopWriter(approved, basis.params, progress, saga);
+  const { readsAfterStop, ...stop } = await stopWriter(approved, basis.params, progress, saga, parallelism);
   const { after, counted } = await planOnceStopped(approved, fresh, stop.stopped!, basis, readsAfterStop);
   return { fresh: after, changes: planChanges(approved, after), writer: stop, ...(counted ? { counted } : {}) };
+}
+
+/** The writer's parallelism read (patch WRITER_PARALLELISM_BESIDE_PLAN); undefined where stopWriter reads it itself. */
+function readBesidePlan(jobId: string): WriterParallelismRead | undefined {
+  if (!patched(WRITER_PARALLELISM_BESIDE_PLAN)) return undefined;
+  const read = readWriterParallelism(jobId);
+  // Met by the stop; a plan that changed leaves it unread (the next approval reads it again).
+  read?.catch(() => undefined);
+  return read;
 }
 
 /** The plan once the writer stopped; refuses a stop whose tag is an older tag of the same name. */

@@ -30,6 +30,8 @@ const savepointUpTo = (timeoutMs: number) => proxyActivities<Activities>(savepoi
 
 /** Histories recorded before this patch started the job at the parallelism its script or jar gives. */
 const KEEP_WRITER_PARALLELISM = 'restore-keeps-writer-parallelism';
+/** Histories recorded before this patch read the writer's parallelism after the plan, just before the stop. */
+export const WRITER_PARALLELISM_BESIDE_PLAN = 'restore-writer-parallelism-beside-plan';
 /** Histories recorded before this patch read the jobs and the restore point's files after today's tag came. */
 const AFTER_STOP_READS_BESIDE_TAG_WAIT = 'restore-reads-after-stop-beside-tag-wait';
 
@@ -47,16 +49,31 @@ export interface WriterStop {
 /** A stop with a savepoint, and the reads after it that started beside the wait for its tag (readAfterStop). */
 export type WriterStopped = WriterStop & { readsAfterStop?: Promise<AfterStopReads> };
 
-/** Stops the writer the plan names; registers its restart on `saga` once it stopped with a savepoint. */
-export async function stopWriter(plan: RestorePlan, params: RestoreParams, progress: Progress<RestoreStatus>, saga: Saga): Promise<WriterStopped> {
+/** The parallelism the writer runs at, as the job started after it keeps it; undefined for histories from before that. */
+export type WriterParallelismRead = Promise<DeployParallelism | undefined>;
+
+/** Reads the parallelism job `jobId` runs at (set apart by an upgrade); undefined for histories recorded before KEEP_WRITER_PARALLELISM. */
+export function readWriterParallelism(jobId: string): WriterParallelismRead | undefined {
+  if (!patched(KEEP_WRITER_PARALLELISM)) return undefined;
+  return rest.jobParallelism({ jobId }).then((read) => keptParallelism(read).parallelism);
+}
+
+/**
+ * Stops the writer the plan names; registers its restart on `saga` once it stopped with a savepoint.
+ * `parallelismRead`: the writer's parallelism, when it was read beside the plan (else read here).
+ */
+export async function stopWriter(
+  plan: RestorePlan,
+  params: RestoreParams,
+  progress: Progress<RestoreStatus>,
+  saga: Saga,
+  parallelismRead?: WriterParallelismRead,
+): Promise<WriterStopped> {
   const { options, deployment, sinkTables: tables } = params;
   const placement = placementOf(params.target, params.job);
   const jobId = plan.writer.jobId!;
-  let parallelism: DeployParallelism | undefined;
-  if (patched(KEEP_WRITER_PARALLELISM)) {
-    parallelism = keptParallelism(await rest.jobParallelism({ jobId })).parallelism;
-    if (parallelism) progress.note({ writerParallelism: parallelism });
-  }
+  const parallelism = await (parallelismRead ?? readWriterParallelism(jobId));
+  if (parallelism) progress.note({ writerParallelism: parallelism });
   // The restored job's cluster set up while the writer still runs (application mode's local launcher).
   const prepared = await prepareNextCluster({ deployment, token: stepToken(DEPLOY_RESTORED), parallelism, placement });
   if (prepared) saga.add(() => prepared.release());

@@ -4,7 +4,7 @@
 // savepoint, and let the health gate say whether it runs. Each step is a module of its own:
 // restore-review (approval), restore-replan and restore-stop, restore-undo, restore-rollback,
 // restore-lost-points, restore-deploy.
-import { allHandlersFinished, condition, log, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, condition, log, patched, setHandler } from '@temporalio/workflow';
 import { fatal } from './job-steps';
 import { jobLabel, WorkflowFailureType } from './messages';
 import { requireOperationWorkflowId } from './operation-id';
@@ -15,7 +15,9 @@ import { parseRestoreInput, type RestoreInput, type RestoreParams } from './rest
 import { startMarkingLostPoints } from './restore-lost-points';
 import { planForApproval, planQuery, restoreStatusQuery, type RestorePlan, type RestoreResult, type RestoreStatus } from './restore-messages';
 import { makePlan } from './restore-plan';
+import { answerPlanWaits } from './restore-plan-wait';
 import { lookAgain, type LookedAgain, type PlanBasis } from './restore-replan';
+import type { ApprovalGate } from './approval-gate';
 import { approvalGate, askAgain, awaitDecision, endUnapproved } from './restore-review';
 import { rollBack } from './restore-rollback';
 import type { WriterStop } from './restore-stop';
@@ -32,6 +34,7 @@ async function runRestore(input: RestoreInput): Promise<RestoreResult> {
   setHandler(restoreStatusQuery, () => progress.snapshot());
   let plan: RestorePlan | undefined;
   setHandler(planQuery, () => plan);
+  answerPlanWaits(() => plan, progress);
 
   const params = validated(input);
   await requireOperationWorkflowId(params.job, 'restore');
@@ -42,9 +45,8 @@ async function runRestore(input: RestoreInput): Promise<RestoreResult> {
   const basis: PlanBasis = { params, undoName: `before_restore_${stepToken('undo').slice(0, 8)}` };
 
   progress.enter('planning');
-  // The approvers' keys first: once the plan can be read, an answer to it can be checked.
-  await gate.readKeys();
-  plan = planForApproval(await makePlan({ ...basis, version: 1 }), rules);
+  // The approvers' keys before the plan is shown: once it can be read, an answer to it can be checked.
+  plan = planForApproval(await withKeys(gate, () => makePlan({ ...basis, version: 1 })), rules);
   progress.note({ plan });
 
   const saga = new Saga(progress, 'the restore');
@@ -99,6 +101,19 @@ async function runRestore(input: RestoreInput): Promise<RestoreResult> {
   log.info('restored', { job: jobLabel(params.job), tag: plan.restorePoint.tag });
   await condition(allHandlersFinished);
   return progress.finish('restored');
+}
+
+/** Histories recorded before this patch read the approvers' keys before the plan's first read. */
+export const KEYS_BESIDE_PLAN = 'restore-keys-beside-plan';
+
+/** The first plan, made while the approvers' keys are read; it is returned once both are in. */
+async function withKeys(gate: ApprovalGate, plan: () => Promise<RestorePlan>): Promise<RestorePlan> {
+  if (!patched(KEYS_BESIDE_PLAN)) {
+    await gate.readKeys();
+    return plan();
+  }
+  const [, made] = await Promise.all([gate.readKeys(), plan()]);
+  return made;
 }
 
 /** Input typed into the Temporal UI reaches us unchecked: refuse it before touching anything. */

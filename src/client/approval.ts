@@ -4,7 +4,7 @@
 // refuses an answer that may not count (no valid signature by a key the allowed-signers file
 // lists for that approver, not an approver, the requester under four-eyes) without recording it;
 // that refusal comes back here as ApprovalRefusedError with the workflow's reason.
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { JobRef } from '../domain/model';
 import { operationWorkflowId } from '../../workflows/messages';
@@ -12,6 +12,7 @@ import { jobNameOf, type JobNameOf } from './job-name';
 import { approvalNamespace, approvalStatement, planDigest, type ApprovalDecision } from '../../workflows/approval-proof';
 import {
   approveUpdate,
+  awaitPlanUpdate,
   planQuery,
   rejectUpdate,
   type ApprovalAnswer,
@@ -37,6 +38,32 @@ export const restoreHandle = async (client: Client, job: JobRef, lookUp?: JobNam
 export async function restorePlan(client: Client, job: JobRef, lookUp?: JobNameOf): Promise<RestorePlan | undefined> {
   return (await restoreHandle(client, job, lookUp)).query(planQuery);
 }
+
+/**
+ * Waits for the restore of `job` to have a plan above version `afterVersion` (any plan when absent)
+ * and gives it: one update the server holds open rather than a poll of the plan query. Gives the
+ * current plan when the restore went past its approval, and the last plan it had (or undefined)
+ * when it ended while this waited, e.g. refused while planning.
+ */
+export async function awaitRestorePlan(client: Client, job: JobRef, afterVersion?: number, lookUp?: JobNameOf): Promise<RestorePlan | undefined> {
+  return awaitPlanOf(await restoreHandle(client, job, lookUp), afterVersion);
+}
+
+/** awaitRestorePlan for the restore run `handle` names. */
+export async function awaitPlanOf(handle: WorkflowHandle, afterVersion?: number): Promise<RestorePlan | undefined> {
+  try {
+    return await handle.executeUpdate(awaitPlanUpdate, { args: [afterVersion === undefined ? {} : { afterVersion }] });
+  } catch (err) {
+    if (!endedWhileWaiting(err)) throw refused(err, handle.workflowId) ?? err;
+    // A run that ended still answers the plan query with the plan it last had.
+    return handle.query(planQuery).catch(() => undefined);
+  }
+}
+
+/** The run ended after it accepted the wait (the server's failure of the update), or before it. */
+const endedWhileWaiting = (err: unknown) =>
+  (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === 'AcceptedUpdateCompletedWorkflow') ||
+  /already completed/i.test(String((err as Error)?.message));
 
 /** Signs `text` in SSH signature `namespace` (`ssh-keygen -Y sign -n namespace`): the armored signature. */
 export type ApprovalSigner = (text: string, namespace: string) => Promise<string>;

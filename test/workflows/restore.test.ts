@@ -507,6 +507,31 @@ describe('restoreWorkflow', () => {
     expect(plain.stack.callsOf('deployJob')[0]).not.toHaveProperty('parallelism');
   });
 
+  it("reads the approvers' keys beside the plan's first reads, and the writer's parallelism beside the plan made again", async () => {
+    const { jobName, stack, a } = stackWithRestorePoints();
+    const history = await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
+      await approveSigned(temporal.client, { jobName }, { approver: 'bob', planVersion: 1 });
+      expect((await handle.result()).status).toBe('restored');
+      return handle.fetchHistory();
+    });
+    // Activities scheduled by the same workflow task start together: group them by it.
+    const scheduled = (history.events ?? []).flatMap((e) => {
+      const s = e.activityTaskScheduledEventAttributes;
+      return s ? [{ name: s.activityType!.name!, task: Number(s.workflowTaskCompletedEventId) }] : [];
+    });
+    const together = (name: string, nth = 0) => {
+      const task = scheduled.filter((s) => s.name === name)[nth]!.task;
+      return scheduled.filter((s) => s.task === task).map((s) => s.name).sort();
+    };
+    expect(together('awaitApproverKeys')).toEqual(['awaitApproverKeys', 'checkDeployments', 'resolveJob']);
+    expect(together('jobParallelism')).toEqual(['checkDeployments', 'jobParallelism', 'resolveJob']);
+    // The parallelism read once, for the plan that held, before the stop.
+    expect(scheduled.filter((s) => s.name === 'jobParallelism')).toHaveLength(1);
+    expect(together('resolveJob', 1)).toContain('jobParallelism');
+  });
+
   it('refuses a run typed into the UI under another workflow id than flink-job/<job>, before any activity', async () => {
     const { jobName, stack, a } = stackWithRestorePoints();
     const before = tablesOf(stack);

@@ -1,9 +1,9 @@
 // savepointctl restore: plan a restore to a restore point, show the plan, wait for approval.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
+import { awaitPlanOf } from '../../client/approval';
 import { startRestore } from '../../client/start-restore';
 import type { JobRef } from '../../domain/model';
-import { planQuery, restoreStatusQuery, type RestorePlan, type RestoreResult } from '../../../workflows/restore-messages';
+import { restoreStatusQuery, type RestoreResult } from '../../../workflows/restore-messages';
 import { flinkJobNames } from '../../client/job-name';
 import { bool, compact, list, readJson, str, type Parsed } from '../args';
 import { workflowUrl } from '../context';
@@ -52,19 +52,6 @@ function inputFromFlags(p: Parsed): unknown {
       allowNonRestoredState: bool(p, 'allow-non-restored-state') || undefined,
     }),
   };
-}
-
-/**
- * The plan, once the restore has one; undefined when the run ended before it had one (refused while
- * planning). Polls the plan query and the run's state: no long poll outlives the command.
- */
-async function waitForPlan(handle: WorkflowHandle): Promise<RestorePlan | undefined> {
-  for (;;) {
-    const plan = await handle.query(planQuery).catch(() => undefined);
-    if (plan) return plan;
-    if ((await handle.describe()).status.name !== 'RUNNING') return handle.query(planQuery).catch(() => undefined);
-    await sleep(500);
-  }
 }
 
 /** What the restore is doing now, for the lines that show a wait goes on. */
@@ -130,7 +117,7 @@ Prints the plan (what will change, what cannot be undone, its digest) and how to
     const plan = await waitingFor(
       ctx,
       'planning: reading the writer, every table\'s tags and snapshots, readers and the savepoint\'s files (nothing changes yet)',
-      waitForPlan(handle),
+      awaitPlanOf(handle),
       { progress: () => restoreStep(handle) },
     );
     // A restore refused while planning (tag missing, savepoint files gone…) ends before it has a
