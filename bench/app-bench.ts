@@ -15,7 +15,17 @@ import { afterStop, cpuMedians } from './why';
 
 export type AppOperation = AppRunResult['operation'];
 
-export async function runAppBench({ runs, operations, log }: { runs: number; operations: AppOperation[]; log: (line: string) => void }): Promise<AppRunResult[]> {
+export async function runAppBench({
+  runs,
+  warmup,
+  operations,
+  log,
+}: {
+  runs: number;
+  warmup: number;
+  operations: AppOperation[];
+  log: (line: string) => void;
+}): Promise<AppRunResult[]> {
   const results: AppRunResult[] = [];
   for (const operation of operations) {
     const savepoints: string[] = [];
@@ -23,6 +33,7 @@ export async function runAppBench({ runs, operations, log }: { runs: number; ope
     const done = await runRounds<AppRoute, AppRunResult>({
       name: `app-${operation}`,
       runs,
+      warmup,
       routes: APP_ROUTES,
       log,
       pipelineFor: (n) => pipelineFor(n, operation === 'upgrade' ? 'app-upgrade' : 'app-restore'),

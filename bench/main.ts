@@ -5,6 +5,7 @@
 // does not end as it would on a real stack (restorable, upgraded) or a call the fake cannot answer
 // is not a measurement, nor is a P5 run that failed: each is listed on stderr and the exit code is 1.
 //   BENCH_RUNS=3            runs of each route in P1/P2/P3 (alternating, medians reported)
+//   BENCH_WARMUP=1          rounds of P1/P2/P3/P5 run first and not measured (a failed one stops the benchmark)
 //   BENCH_ONLY=P1,P2,P3,P4,P5  the parts to run (comma-separated, any case)
 //   BENCH_P5=upgrade,restore  the operations P5 measures (both by default)
 //   BENCH_P4_WORKFLOWS=1000 upgrades, and savepoint workflows, in P4
@@ -38,9 +39,9 @@ function options() {
   const only = new Set((process.env.BENCH_ONLY ?? parts.join(',')).split(',').map((s) => s.trim().toUpperCase()).filter(Boolean));
   const unknown = [...only].filter((p) => !parts.includes(p));
   if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(', ')}; choose from ${parts.join(', ')}`);
-  const int = (name: string, fallback: number) => {
+  const int = (name: string, fallback: number, least = 1) => {
     const value = Number(process.env[name] ?? fallback);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number >= 1, got '${process.env[name]}'`);
+    if (!Number.isInteger(value) || value < least) throw new Error(`${name} must be a whole number >= ${least}, got '${process.env[name]}'`);
     return value;
   };
   const fanOut = process.env.BENCH_P4_FANOUT ?? 'schedule';
@@ -53,6 +54,7 @@ function options() {
     only,
     p5Operations: p5 as ('upgrade' | 'restore')[],
     runs: int('BENCH_RUNS', 3),
+    warmup: int('BENCH_WARMUP', 1, 0),
     p4Workflows: int('BENCH_P4_WORKFLOWS', 1000),
     fanOut: fanOut as 'schedule' | 'direct',
     phases: phases as ('fanout' | 'upgrades')[],
@@ -249,20 +251,20 @@ async function main(): Promise<void> {
   ];
   if (routes.length > 1) {
     log(`P1/P2 on the real stack: ${opts.runs} round(s) of ${routes.join(', ')}, order rotating`);
-    const results: RouteResult[] = await runUpgradeBench({ runs: opts.runs, routes, log });
+    const results: RouteResult[] = await runUpgradeBench({ runs: opts.runs, warmup: opts.warmup, routes, log });
     out.upgradeRuns = results;
     if (opts.only.has('P1')) rows.push(...p1Rows((out.P1 = summariseP1(results)) as ReturnType<typeof summariseP1>));
     if (opts.only.has('P2')) rows.push(...p2Rows((out.P2 = summariseP2(results)) as ReturnType<typeof summariseP2>));
   }
   if (opts.only.has('P3')) {
     log(`P3 on the real stack: ${opts.runs} round(s) of restore workflow, direct, minimal, order rotating`);
-    const results = await runRestoreBench({ runs: opts.runs, log });
+    const results = await runRestoreBench({ runs: opts.runs, warmup: opts.warmup, log });
     out.restoreRuns = results;
     rows.push(...p3Rows((out.P3 = summariseP3(results)) as ReturnType<typeof summariseP3>));
   }
   if (opts.only.has('P5')) {
     log(`P5 on the real stack: application mode, ${opts.runs} round(s) of ${opts.p5Operations.join(' and of ')}, workflow vs by hand, and by hand with prepare`);
-    const results = await runAppBench({ runs: opts.runs, operations: opts.p5Operations, log });
+    const results = await runAppBench({ runs: opts.runs, warmup: opts.warmup, operations: opts.p5Operations, log });
     out.appRuns = results;
     rows.push(...p5Rows((out.P5 = summariseP5(results)) as ReturnType<typeof summariseP5>));
     problems.push(...appBenchProblems(results));

@@ -71,12 +71,13 @@ async function withPointA(p: RunPipeline): Promise<{ oldJobId: string; a: PointA
   return { oldJobId, a: { savepointId: savepoint.savepointId, path: savepoint.path, tag } };
 }
 
-export async function runRestoreBench({ runs, log }: { runs: number; log: (line: string) => void }): Promise<RestoreRunResult[]> {
+export async function runRestoreBench({ runs, warmup, log }: { runs: number; warmup: number; log: (line: string) => void }): Promise<RestoreRunResult[]> {
   const savepoints: string[] = [];
   const timing = await checkpointTiming();
   return runRounds<RestoreRoute, RestoreRunResult>({
     name: 'restore',
     runs,
+    warmup,
     routes: RESTORE_ROUTES,
     log,
     pipelineFor: (n) => pipelineFor(n, 'restore', timing.settings),

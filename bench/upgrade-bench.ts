@@ -14,15 +14,17 @@ import { afterStop, costMedians, cpuMedians, whyCostlier } from './why';
 
 export interface UpgradeBenchOptions {
   runs: number;
+  warmup: number;
   routes: Route[];
   log: (line: string) => void;
 }
 
-export async function runUpgradeBench({ runs, routes, log }: UpgradeBenchOptions): Promise<RouteResult[]> {
+export async function runUpgradeBench({ runs, warmup, routes, log }: UpgradeBenchOptions): Promise<RouteResult[]> {
   const timing = await checkpointTiming();
   return runRounds<Route, RouteResult>({
     name: 'upgrade',
     runs,
+    warmup,
     routes,
     log,
     pipelineFor: (n) => pipelineFor(n, 'upgrade', timing.settings),
