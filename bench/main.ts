@@ -5,7 +5,7 @@
 // does not end as it would on a real stack (restorable, upgraded) or a call the fake cannot answer
 // is not a measurement, nor is a P5 run that failed: each is listed on stderr and the exit code is 1.
 //   BENCH_RUNS=3            runs of each route in P1/P2/P3 (alternating, medians reported)
-//   BENCH_WARMUP=1          rounds of P1/P2/P3/P5 run first and not measured (a failed one stops the benchmark)
+//   BENCH_WARMUP=2          rounds of P1/P2/P3/P5 run first and not measured (a failed one stops the benchmark)
 //   BENCH_ONLY=P1,P2,P3,P4,P5  the parts to run (comma-separated, any case)
 //   BENCH_P5=upgrade,restore  the operations P5 measures (both by default)
 //   BENCH_P4_WORKFLOWS=1000 upgrades, and savepoint workflows, in P4
@@ -54,7 +54,7 @@ function options() {
     only,
     p5Operations: p5 as ('upgrade' | 'restore')[],
     runs: int('BENCH_RUNS', 3),
-    warmup: int('BENCH_WARMUP', 1, 0),
+    warmup: int('BENCH_WARMUP', 2, 0),
     p4Workflows: int('BENCH_P4_WORKFLOWS', 1000),
     fanOut: fanOut as 'schedule' | 'direct',
     phases: phases as ('fanout' | 'upgrades')[],

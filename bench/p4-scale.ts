@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { repoRoot } from '../src/config/repo-root';
-import { MAX_CACHED_WORKFLOWS, MAX_CONCURRENT_ACTIVITIES, MAX_CONCURRENT_WORKFLOW_TASKS, WORKER_MAX_OLD_SPACE_MB, WORKER_MAX_SEMI_SPACE_MB } from '../src/worker/worker';
+import { CACHE_HEADROOM, MAX_CACHED_WORKFLOWS, MAX_CONCURRENT_ACTIVITIES, MAX_CONCURRENT_WORKFLOW_TASKS, WORKER_MAX_OLD_SPACE_MB, WORKER_MAX_SEMI_SPACE_MB } from '../src/worker/worker';
 import { flinkJobKey, operationStepKey } from '../workflows/messages';
 import { FAKE_LATENCY } from './fake-cluster';
 import { onInterrupt } from './interrupt';
@@ -207,7 +207,7 @@ export async function runScaleBench({ workflows: n, phases, fanOut, fanOutTimeou
       fake: { note: 'FAKE Flink REST + SQL gateway (bench/fake-flink-server.ts): numbers are about the worker and Temporal, not a cluster', latency: FAKE_LATENCY },
       workerOptions: process.env.BENCH_P4_WORKER_OPTIONS
         ? `EXPERIMENT: createWorker's options plus ${process.env.BENCH_P4_WORKER_OPTIONS}`
-        : `src/worker/worker.ts createWorker (${MAX_CACHED_WORKFLOWS} cached workflows, ${MAX_CONCURRENT_ACTIVITIES} activity slots, ${MAX_CONCURRENT_WORKFLOW_TASKS} workflow-task slots), --max-old-space-size=${WORKER_MAX_OLD_SPACE_MB} --max-semi-space-size=${WORKER_MAX_SEMI_SPACE_MB}`,
+        : `src/worker/worker.ts createWorker (${MAX_CACHED_WORKFLOWS} cached workflows let in, the core's cache ${MAX_CACHED_WORKFLOWS + CACHE_HEADROOM}, ${MAX_CONCURRENT_ACTIVITIES} activity slots, ${MAX_CONCURRENT_WORKFLOW_TASKS} workflow-task slots), --max-old-space-size=${WORKER_MAX_OLD_SPACE_MB} --max-semi-space-size=${WORKER_MAX_SEMI_SPACE_MB}`,
       fanOut: fanOutResult,
       upgrades,
       peakRss,

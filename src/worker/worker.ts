@@ -26,7 +26,8 @@ export const WORKER_MAX_OLD_SPACE_MB = 192;
 export const WORKER_MAX_SEMI_SPACE_MB = 4;
 
 /**
- * Workflow runs kept in the worker's cache, sized from the heap limit above (a V8 flag: it caps the
+ * Workflow runs let into the worker's cache (RunAdmission; the SDK core's cache has CACHE_HEADROOM
+ * more), sized from the heap limit above (a V8 flag: it caps the
  * workflow thread too). Each cached run evaluates our workflow modules and their zod schemas in a
  * module cache of its own (workflows/preload.ts shares only zod itself). Measured with every run
  * held open (bench/README.md, P4): a cached savepoint holds ~175 KB of the workflow thread's heap,
@@ -38,6 +39,17 @@ export const WORKER_MAX_SEMI_SPACE_MB = 4;
  * the worker is busy: RunAdmission keeps them in the task queue until a cached run ends.
  */
 export const MAX_CACHED_WORKFLOWS = 150;
+
+/**
+ * Room the SDK core's cache keeps beyond the runs RunAdmission lets in. RunAdmission counts cached
+ * runs as the worker's TypeScript side holds them, which trails the core's own count (its
+ * sticky_cache_size): a run is in the core's cache from its first task until its eviction is done,
+ * in the TypeScript side only in between. On Temporal's server on PostgreSQL the core held up to 15
+ * runs more than RunAdmission counted; with both limits at 150 the core evicted a run each time,
+ * whose next task missed the cache and replayed, evicting another: under 1,000 upgrades at once,
+ * 2,599 of 3,341 workflow tasks missed in the first 163 s (bench/README.md, P4).
+ */
+export const CACHE_HEADROOM = 25;
 
 /**
  * Workflow tasks in progress at once: the SDK's default, kept. All workflow code runs on one
@@ -69,7 +81,8 @@ export const STICKY_QUEUE_TIMEOUT = '30s';
  * these options (the scale benchmark's experiments).
  */
 export async function createWorker(config: Config, connection: NativeConnection, overrides: Partial<WorkerOptions> = {}): Promise<Worker> {
-  const cache = overrides.maxCachedWorkflows ?? MAX_CACHED_WORKFLOWS;
+  const { maxCachedWorkflows, ...options } = overrides;
+  const cache = maxCachedWorkflows ?? MAX_CACHED_WORKFLOWS;
   const admission = new RunAdmission({ slots: MAX_CONCURRENT_WORKFLOW_TASKS, runs: cache });
   const fixed = (numSlots: number) => ({ type: 'fixed-size', numSlots }) as const;
   const worker = await Worker.create({
@@ -78,7 +91,7 @@ export async function createWorker(config: Config, connection: NativeConnection,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: await bundleWorkflowsApart(),
     activities: createActivities(config),
-    maxCachedWorkflows: cache,
+    maxCachedWorkflows: cache + CACHE_HEADROOM,
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
     tuner: {
       workflowTaskSlotSupplier: admission,
@@ -86,7 +99,7 @@ export async function createWorker(config: Config, connection: NativeConnection,
       localActivityTaskSlotSupplier: fixed(MAX_CONCURRENT_LOCAL_ACTIVITIES),
       nexusTaskSlotSupplier: fixed(MAX_CONCURRENT_ACTIVITIES),
     },
-    ...overrides,
+    ...options,
   });
   admission.countCachedRunsWith(() => worker.getStatus().numCachedWorkflows);
   admissions.set(worker, admission);
