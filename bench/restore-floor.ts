@@ -99,6 +99,10 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
     // As workflows/restore-replan.ts: the parallelism the restored job keeps, read beside the plan made again.
     const [replanned] = await Promise.all([plan(), step('jobParallelism', activities.jobParallelism, { jobId: oldJobId })]);
     if (!sameTags(approved, replanned)) throw new Error('the plan changed between approval and re-planning');
+    // As workflows/prepare-cluster.ts: the restored version's SQL session set up beside the stop.
+    const deployToken = `bench/${jobName}/direct/${Date.now()}`;
+    const prepare = { deployment: p.v1, deployToken, savepointPath: a.path, allowNonRestoredState: false };
+    const preparing = step('prepareVersion', activities.prepareVersion, prepare).catch(() => undefined);
     const savepoint = await step('stopWithSavepoint', activities.stopWithSavepoint, { jobId: oldJobId, triggerId: hex(16), drain: false });
     result.todaysSavepointPath = savepoint.path;
     const todaysTag = tagFor(savepoint.savepointId);
@@ -113,6 +117,7 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
       newerThanTag: a.tag,
     });
     if (missing.length > 0) throw new Error(`tag ${todaysTag} missing on ${missing.join(', ')}`);
+    await preparing;
     const held = await afterStop(approved, reads, tags!);
     if (!sameTags(approved, held)) throw new Error('the plan changed after the writer stopped');
     // Today's tag must be on a snapshot at least as new as the latest one before the stop.
@@ -152,7 +157,7 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
           )
         : undefined;
     try {
-      await deployAndCheck(p, a, result, step);
+      await deployAndCheck(p, a, result, step, deployToken);
     } finally {
       await marking;
     }

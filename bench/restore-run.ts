@@ -74,11 +74,18 @@ export async function judged(result: RestoreRunResult, a: PointA, stopReturnedAt
   return result;
 }
 
-export async function deployAndCheck(p: RunPipeline, a: PointA, result: RestoreRunResult, step: ReturnType<typeof stepper>['step']): Promise<void> {
+export async function deployAndCheck(
+  p: RunPipeline,
+  a: PointA,
+  result: RestoreRunResult,
+  step: ReturnType<typeof stepper>['step'],
+  /** the token a session was prepared under before the stop (prepareVersion) */
+  deployToken = `bench/${p.jobName}/${result.route}/${Date.now()}`,
+): Promise<void> {
   const since = Date.now();
   const { jobId } = await step('deployJob', activities.deployJob, {
     deployment: p.v1,
-    deployToken: `bench/${p.jobName}/${result.route}/${Date.now()}`,
+    deployToken,
     savepointPath: a.path,
   });
   result.newJobId = jobId;

@@ -233,6 +233,9 @@ export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteRes
       if (read.status === 'rejected') throw read.reason;
       tagsBefore.set(p.tables[i]!, read.value.map((t) => t.tagName));
     }
+    // As workflows/prepare-cluster.ts: the new version's SQL session set up beside the stop.
+    const deployToken = `bench/${p.jobName}/direct/${Date.now()}`;
+    const preparing = step('prepareVersion', activities.prepareVersion, { deployment: p.v2, deployToken, allowNonRestoredState: false }).catch(() => undefined);
     const savepoint = await step('stopWithSavepoint', activities.stopWithSavepoint, {
       jobId: job.jobId,
       triggerId: randomBytes(16).toString('hex'),
@@ -244,10 +247,11 @@ export async function direct(p: RunPipeline, oldJobId: string): Promise<RouteRes
     if (collided.length > 0) throw new Error(`tag ${tag} existed before the savepoint on ${collided.join(', ')}`);
     const { missing } = await step('awaitTag', activities.awaitTag, { tables: p.tables, tag, timeoutMs: TIMEOUTS.tagTimeoutMs });
     if (missing.length > 0) throw new Error(`tag ${tag} missing on ${missing.join(', ')}`);
+    await preparing;
     const since = Date.now();
     const { jobId } = await step('deployJob', activities.deployJob, {
       deployment: p.v2,
-      deployToken: `bench/${p.jobName}/direct/${Date.now()}`,
+      deployToken,
       savepointPath: savepoint.path,
     });
     // As workflows/upgrade-deploy.ts records the savepoint: once the deploy returned, beside the health gate.

@@ -75,11 +75,14 @@ export async function stopWriter(
   const parallelism = await (parallelismRead ?? readWriterParallelism(jobId));
   if (parallelism) progress.note({ writerParallelism: parallelism });
   // The restored job's cluster set up while the writer still runs (application mode's local launcher).
-  const prepared = await prepareNextCluster({ deployment, token: stepToken(DEPLOY_RESTORED), parallelism, placement });
+  const { allowNonRestoredState } = options;
+  const restoring = { savepointPath: plan.restorePoint.path, allowNonRestoredState };
+  const prepared = await prepareNextCluster({ deployment, token: stepToken(DEPLOY_RESTORED), parallelism, placement, ...restoring });
   if (prepared) saga.add(() => prepared.release());
   progress.enter('stopping-writer');
   if (plan.writer.action === 'cancel') {
     await cancelAndWait(jobId);
+    await prepared?.ready;
     return { stopped: { jobId }, parallelism, ...(prepared ? { prepared } : {}) };
   }
   // A failed stop says what Flink shows the writer in, and starts it again if it is not running.
@@ -119,6 +122,7 @@ export async function stopWriter(
     );
   }
   const stopped = { jobId, savepoint: { savepointId: savepoint.savepointId, path: savepoint.path, tag }, tagsAfterStop, ...(newerAfterStop ? { newerAfterStop } : {}) };
+  await prepared?.ready;
   return { stopped, parallelism, readsAfterStop, ...(prepared ? { prepared } : {}) };
 }
 

@@ -35,9 +35,12 @@ export async function stopOldVersion(
   const ahead = latestCheckpointId === undefined ? [] : tagsAheadOf(latestCheckpointId, tagNamesBefore);
   if (ahead.length > 0) throw tagsAheadFailure(`job '${oldJob.name}' (${oldJob.jobId})`, latestCheckpointId!, ahead);
   const placement = placementOf(target, oldJob.name);
-  const prepared = await prepareNextCluster({ deployment: newVersion, token: stepToken(DEPLOY_NEW_VERSION), ...newVersionParallelism(shape), placement });
+  const { allowNonRestoredState } = options;
+  const prepared = await prepareNextCluster({ deployment: newVersion, token: stepToken(DEPLOY_NEW_VERSION), ...newVersionParallelism(shape), placement, allowNonRestoredState });
   try {
-    return await stopAndAwaitTag({ oldJob, tagNamesBefore, shape }, { sinkTables, newVersion, oldVersion, options }, placement, saga, progress);
+    const stopped = await stopAndAwaitTag({ oldJob, tagNamesBefore, shape }, { sinkTables, newVersion, oldVersion, options }, placement, saga, progress);
+    await prepared?.ready;
+    return stopped;
   } catch (err) {
     await prepared?.release();
     throw err;

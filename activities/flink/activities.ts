@@ -5,6 +5,7 @@ import { SqlGatewayClient } from '../sql-gateway/client';
 import { FlinkClient } from './client';
 import { requireRecentCheckpoint } from './checkpoint-recency';
 import { deployJob, prepareVersion, releaseVersion } from './deploy';
+import { PreparedSessions } from './sql-session-prepare';
 import { checkDeployments } from './deployment-check';
 import { awaitHealthy } from './health';
 import { jobParallelism } from './job-parallelism';
@@ -52,6 +53,8 @@ export function createFlinkActivities(
   // The cluster a job runs in: the session cluster, or the one its launch recorded.
   const clusters = new Clusters(flink, registry, config.flink);
   const of = (input: unknown) => clusters.ofJob(jobIdOf(input));
+  /** SQL versions' gateway sessions prepared before a stop, for their deploys in this worker. */
+  const sessions = new PreparedSessions(gateway);
   return {
     checkFlinkCluster: () => checkFlinkCluster(flink),
     resolveJob: (input) => resolveJobAcross(clusters, input),
@@ -61,9 +64,9 @@ export function createFlinkActivities(
     triggerSavepoint: async (input) => triggerSavepoint(await of(input), savepointPoll, input),
     inspectSavepoint: (input) => inspectSavepoint(input),
     disposeSavepoint: (input) => disposeSavepoint(flink, savepointPoll, input),
-    deployJob: (input) => deployJob(flink, gateway, config.paimon, input, application),
-    prepareVersion: (input) => prepareVersion(input, application),
-    releaseVersion: (input) => releaseVersion(input, application),
+    deployJob: (input) => deployJob(flink, gateway, config.paimon, input, application, sessions),
+    prepareVersion: (input) => prepareVersion(input, application, { sessions, paimon: config.paimon }),
+    releaseVersion: (input) => releaseVersion(input, application, sessions),
     awaitHealthy: async (input) => awaitHealthy(await of(input), healthPoll, input),
     checkDeployments: (input) => checkDeployments(flink, gateway, config, input),
     requireRecentCheckpoint: async (input) => requireRecentCheckpoint(await of(input), config.flink.checkpointMaxAgeMs, input),

@@ -47,20 +47,25 @@ export interface FlinkActivities {
     allowNonRestoredState?: boolean;
     /** build the graph at `graphParallelism`, then set each vertex's (planUpgradeShape) */
     parallelism?: DeployParallelism;
-  }): Promise<{ jobId: string; restUrl?: string }>;
+  }): Promise<{ jobId: string; restUrl?: string; /** a session prepared before the stop was used (prepareVersion) */ preparedSession?: boolean }>;
   /**
    * Before the old version stops: the new version's cluster set up where its target can (the local
-   * launcher starts its TaskManager), so the deploy of the same `deployToken` has less to start
-   * while the job is down. Starts no job; nothing on the session cluster or the command launcher.
+   * launcher starts its TaskManager), or a SQL version's gateway session on the session cluster (its
+   * catalog and the script's statements that change only the session), so the deploy of the same
+   * `deployToken` has less to do while the job is down. Starts no job; nothing for a jar on the
+   * session cluster or the command launcher.
    */
   prepareVersion(input: {
     deployment: Deployment;
     deployToken: string;
     target?: DeploymentTarget;
     jobName?: string;
+    /** when known before the stop (a restore point's): the deploy then sets nothing more */
+    savepointPath?: string;
+    allowNonRestoredState?: boolean;
     parallelism?: DeployParallelism;
   }): Promise<{ prepared: boolean }>;
-  /** Stops a prepared cluster whose deploy will not come; a launched one is left alone. */
+  /** Stops a prepared cluster, or closes a prepared session, whose deploy will not come; a launched one is left alone. */
   releaseVersion(input: { deployToken: string; target?: DeploymentTarget }): Promise<void>;
   /** Healthy = RUNNING and a checkpoint completed after `since` (epoch ms), within `timeoutMs`. */
   awaitHealthy(input: { jobId: string; since: number; timeoutMs: number }): Promise<HealthReport>;

@@ -18,6 +18,7 @@ import { deployApplication, prepareApplication } from '../targets/application-de
 import type { LaunchRegistry } from '../targets/registry';
 import type { TargetDriver } from '../targets/target';
 import { localPath, readSavepointHeader } from './savepoint-metadata';
+import type { PreparedSessions } from './sql-session-prepare';
 
 export type DeployRequest = z.output<typeof DeployJobInput>;
 type JarDeployment = Extract<Deployment, { kind: 'jar' }>;
@@ -47,7 +48,8 @@ export async function deployJob(
   paimon: Config['paimon'],
   input: unknown,
   application?: ApplicationDeployers,
-): Promise<{ jobId: string; restUrl?: string }> {
+  sessions?: PreparedSessions,
+): Promise<{ jobId: string; restUrl?: string; preparedSession?: boolean }> {
   const request = parseInput('deployJob', DeployJobInput, input);
   const deployId = deployIdOf(request.deployToken);
   if (request.savepointPath && localPath(request.savepointPath) !== undefined) {
@@ -68,17 +70,25 @@ export async function deployJob(
       deployId,
     });
   }
-  return sessionDeploy(flink, gateway, paimon, request, deployId);
+  return sessionDeploy(flink, gateway, paimon, request, deployId, sessions);
+}
+
+/** What a SQL version on the session cluster is prepared with: the worker's prepared sessions and the catalog. */
+export interface SessionPreparation {
+  sessions: PreparedSessions;
+  paimon: Config['paimon'];
 }
 
 /**
  * Before the old version stops: the new version's cluster prepared where its target can (the local
- * launcher's TaskManager); nothing on the session cluster. The deploy of the same token uses it.
+ * launcher's TaskManager), a SQL version's gateway session on the session cluster. The deploy of
+ * the same token uses it.
  */
-export async function prepareVersion(input: unknown, application?: ApplicationDeployers): Promise<{ prepared: boolean }> {
+export async function prepareVersion(input: unknown, application?: ApplicationDeployers, sql?: SessionPreparation): Promise<{ prepared: boolean }> {
   const request = parseInput('prepareVersion', PrepareVersionInput, input);
   const { target } = request;
-  if (target.kind !== 'application' || !application) return { prepared: false };
+  if (target.kind !== 'application') return sql ? prepareSqlSession(sql.sessions, sql.paimon, request, deployIdOf(request.deployToken)) : { prepared: false };
+  if (!application) return { prepared: false };
   return prepareApplication(application.drivers[target.launcher], application.registry, {
     ...request,
     launcher: target.launcher,
@@ -86,18 +96,26 @@ export async function prepareVersion(input: unknown, application?: ApplicationDe
   });
 }
 
-/** A prepared cluster whose deploy will not come (the stop failed): stopped; a launched one is left alone. */
-export async function releaseVersion(input: unknown, application?: ApplicationDeployers): Promise<void> {
+/** A prepared cluster or session whose deploy will not come (the stop failed): stopped; a launched one is left alone. */
+export async function releaseVersion(input: unknown, application?: ApplicationDeployers, sessions?: PreparedSessions): Promise<void> {
   const { deployToken, target } = parseInput('releaseVersion', ReleaseVersionInput, input);
-  if (target.kind !== 'application' || !application) return;
+  if (target.kind !== 'application') return sessions?.release(deployIdOf(deployToken));
+  if (!application) return;
   await application.drivers[target.launcher].release?.(deployIdOf(deployToken));
 }
 
 /** Today's target: the one session cluster, a jar through /jars or SQL through the SQL gateway. */
-export function sessionDeploy(flink: FlinkClient, gateway: SqlGatewayClient, paimon: Config['paimon'], request: DeployRequest, deployId: string) {
+export function sessionDeploy(
+  flink: FlinkClient,
+  gateway: SqlGatewayClient,
+  paimon: Config['paimon'],
+  request: DeployRequest,
+  deployId: string,
+  sessions?: PreparedSessions,
+) {
   return request.deployment.kind === 'jar'
     ? deployJar(flink, request, request.deployment, deployId)
-    : deploySql(flink, gateway, paimon, request, request.deployment, deployId);
+    : deploySql(flink, gateway, paimon, request, request.deployment, deployId, sessions);
 }
 
 async function deployJar(flink: FlinkClient, request: DeployRequest, jar: JarDeployment, jobId: string) {
@@ -151,28 +169,37 @@ async function deploySql(
   request: DeployRequest,
   sql: SqlDeployment,
   deployId: string,
+  sessions?: PreparedSessions,
 ) {
   const statements = await readStatements(sql);
   const existing = await liveJobWithMarker(flink, DEPLOY_ID_KEY, deployId, pipelineNameOf(statements, isJobStatement));
   if (existing) return { jobId: existing };
-  const properties: Record<string, string> = { 'pipeline.global-job-parameters': `${DEPLOY_ID_KEY}:${deployId}` };
-  if (request.parallelism) Object.assign(properties, parallelismProperties(request.parallelism));
-  if (request.savepointPath) {
-    // Flink 1.20's names (StateRecoveryOptions). Through the SQL gateway the deprecated
-    // execution.savepoint.ignore-unclaimed-state is not honoured (verified on 1.20.3): the job
-    // still refuses unmapped state.
-    properties['execution.state-recovery.path'] = request.savepointPath;
-    properties['execution.state-recovery.ignore-unclaimed-state'] = String(request.allowNonRestoredState);
+  const properties = sessionProperties(request, deployId);
+  const prepared = await sessions?.take(deployId);
+  let session: string;
+  let toRun: string[];
+  if (prepared) {
+    session = prepared.session;
+    toRun = [...settingsChanged(prepared.properties, properties), ...statements.slice(prepared.statementsRun)];
+  } else {
+    session = await gateway.openSession(properties, `deploy-${deployId}`);
+    toRun = [createCatalogStatement(paimon), ...statements];
   }
-  const session = await gateway.openSession(properties, `deploy-${deployId}`);
   const options = paimon.catalogOptions.reveal();
   let jobId: string | undefined;
   try {
-    await gateway.execute(session, createCatalogStatement(paimon), { redact: Object.values(options) });
-    for (const [i, statement] of statements.entries()) {
-      const result = await gateway.execute(session, statement);
+    for (const [i, statement] of toRun.entries()) {
+      const result = await gateway.execute(session, statement, { redact: Object.values(options) }).catch((err: unknown) => {
+        // The gateway dropped the prepared session (restarted, or idle past its timeout): nothing ran in it yet.
+        if (prepared && i === 0 && SESSION_GONE.test(String((err as Error).message))) return undefined;
+        throw err;
+      });
+      if (!result) {
+        await gateway.closeSession(session).catch(() => undefined);
+        return deploySql(flink, gateway, paimon, request, sql, deployId);
+      }
       jobId ??= result.jobId;
-      Context.current().heartbeat({ deployId, statement: i + 1, of: statements.length });
+      Context.current().heartbeat({ deployId, statement: i + 1, of: toRun.length });
     }
   } catch (err) {
     if ((err as { type?: string }).type === FailureType.SqlFailed) {
@@ -185,7 +212,50 @@ async function deploySql(
   if (!jobId) {
     throw fatal(FailureType.DeployFailed, `deploying SQL ${sql.version}: the script ran but the SQL gateway reported no job id.`);
   }
-  return { jobId };
+  return { jobId, ...(prepared ? { preparedSession: true } : {}) };
+}
+
+const SESSION_GONE = /Session '[^']*' does not exist/;
+
+/** The session config a SQL deploy runs with: our marker, the parallelism it keeps, the savepoint it restores. */
+function sessionProperties(request: Pick<DeployRequest, 'parallelism' | 'savepointPath' | 'allowNonRestoredState'>, deployId: string): Record<string, string> {
+  const properties: Record<string, string> = { 'pipeline.global-job-parameters': `${DEPLOY_ID_KEY}:${deployId}` };
+  if (request.parallelism) Object.assign(properties, parallelismProperties(request.parallelism));
+  if (request.savepointPath) {
+    // Flink 1.20's names (StateRecoveryOptions). Through the SQL gateway the deprecated
+    // execution.savepoint.ignore-unclaimed-state is not honoured (verified on 1.20.3): the job
+    // still refuses unmapped state.
+    properties['execution.state-recovery.path'] = request.savepointPath;
+    properties['execution.state-recovery.ignore-unclaimed-state'] = String(request.allowNonRestoredState);
+  }
+  return properties;
+}
+
+/** Flink's default, left unset in a session prepared without it. */
+const SESSION_DEFAULTS: Record<string, string> = { 'execution.state-recovery.ignore-unclaimed-state': 'false' };
+
+/** SET and RESET statements that turn a prepared session's config into the deploy's. */
+export function settingsChanged(prepared: Record<string, string>, wanted: Record<string, string>): string[] {
+  const set = Object.entries(wanted)
+    .filter(([key, value]) => (prepared[key] ?? SESSION_DEFAULTS[key]) !== value)
+    .map(([key, value]) => `SET ${quote(key)} = ${quote(value)}`);
+  const reset = Object.keys(prepared)
+    .filter((key) => !(key in wanted))
+    .map((key) => `RESET ${quote(key)}`);
+  return [...set, ...reset];
+}
+
+/** A SQL version on the session cluster: its gateway session set up before the stop (sql-session-prepare.ts). */
+export async function prepareSqlSession(
+  sessions: PreparedSessions,
+  paimon: Config['paimon'],
+  request: z.output<typeof PrepareVersionInput>,
+  deployId: string,
+): Promise<{ prepared: boolean }> {
+  if (request.deployment.kind !== 'sql') return { prepared: false };
+  const statements = await readStatements(request.deployment);
+  await sessions.prepare(deployId, sessionProperties(request, deployId), [createCatalogStatement(paimon)], statements);
+  return { prepared: true };
 }
 
 export async function readStatements(sql: SqlDeployment): Promise<string[]> {

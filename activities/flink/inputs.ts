@@ -47,7 +47,8 @@ export const DeployJobInput = z.object({
 });
 
 /** What deployJob will be given, but the savepoint: the old version has not stopped yet. */
-export const PrepareVersionInput = DeployJobInput.omit({ savepointPath: true, allowNonRestoredState: true });
+/** The deploy's input, given before the stop: the savepoint when it is known then (a restore point's). */
+export const PrepareVersionInput = DeployJobInput;
 
 export const ReleaseVersionInput = z.object({ deployToken: z.string().min(1).max(512), target: DeploymentTargetSchema });
 

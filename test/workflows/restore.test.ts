@@ -422,6 +422,27 @@ describe('restoreWorkflow', () => {
     }
   });
 
+  it('the session cluster: the restored SQL version\'s session is prepared beside the stop with the restore point\'s savepoint, under its deploy\'s token', async () => {
+    const { jobName, stack, a } = stackWithRestorePoints();
+    await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      const handle = await startRestore(temporal.client, restoreInput(jobName, a.savepointId), { taskQueue });
+      await awaitingApproval(temporal.client, jobName);
+      await approveSigned(temporal.client, { jobName }, { approver: 'bob' });
+      await handle.result();
+    });
+    // Scheduled by the same workflow task as the stop: it adds no step before the stop.
+    const history = await temporal.client.workflow.getHandle(operationWorkflowId({ jobName })).fetchHistory();
+    const task = (name: string) => {
+      const i = history.events!.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
+      return history.events![i]!.activityTaskScheduledEventAttributes!.workflowTaskCompletedEventId?.toString();
+    };
+    expect(task('prepareVersion')).toBe(task('stopWithSavepoint'));
+    const [prepare] = stack.callsOf('prepareVersion');
+    expect(prepare).toMatchObject({ deployment: { version: 'v1' }, savepointPath: a.path, allowNonRestoredState: false });
+    expect(stack.callsOf('deployJob')).toEqual([expect.objectContaining({ deployToken: prepare.deployToken, savepointPath: a.path })]);
+    expect(stack.callsOf('releaseVersion')).toEqual([]);
+  });
+
   it('a sink table holds a savepoint tag above the writer\'s latest checkpoint (an earlier run): refused at the plan, nothing stopped', async () => {
     const { jobName, stack, a } = stackWithRestorePoints();
     // An earlier run of the job (started afresh, checkpoint ids from 1 again) left the name the stop's savepoint would get.

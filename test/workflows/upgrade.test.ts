@@ -20,6 +20,7 @@ import { hash128 } from '../../workflows/tokens';
 import { expectCallSteps, PREFLIGHT_READS, withoutTagReads } from '../support/call-steps';
 import { FakeStack } from '../support/fake-stack';
 import { unique, useWorkflowTestEnv } from '../support/temporal-env';
+import type { UpgradeInput } from '../../workflows/input';
 import { failureOf, TABLES, upgradeInput, withWorker } from './fixtures';
 
 const temporal = useWorkflowTestEnv();
@@ -70,7 +71,8 @@ describe('upgradeWorkflow', () => {
 
     expectCallSteps(stack.callNames(), [
       CHECKS_BEFORE_STOP,
-      'stopWithSavepoint',
+      // The new version's SQL session set up beside the stop (workflows/prepare-cluster.ts).
+      ['prepareVersion', 'stopWithSavepoint'],
       'awaitTag',
       ['deployJob', 'recordRestorePoint'],
       'awaitHealthy',
@@ -353,11 +355,14 @@ describe('upgradeWorkflow', () => {
     expect(failure.message).not.toContain('demo.orders');
     expectCallSteps(stack.callNames(), [
       CHECKS_BEFORE_STOP,
-      'stopWithSavepoint',
+      ['prepareVersion', 'stopWithSavepoint'],
       'awaitTag',
+      // the session prepared for v2 closed: v2 will not come
+      'releaseVersion',
       'deployJob',
       'awaitHealthy',
     ]);
+    expect(stack.callsOf('releaseVersion')).toEqual([{ deployToken: stack.callsOf('prepareVersion')[0].deployToken }]);
     const deploys = stack.callsOf('deployJob');
     expect(deploys.map((d) => d.deployment.version)).toEqual(['v1']);
     expect(deploys[0].savepointPath).toBe(status.savepoint?.path);
@@ -403,12 +408,29 @@ describe('upgradeWorkflow', () => {
     expect(stack.callsOf('deployJob').map((d) => [d.deployment.version, d.deployToken === prepare.deployToken])).toEqual([['v1', false]]);
   });
 
-  it('the session cluster and the command launcher prepare nothing before the stop', async () => {
-    for (const target of [undefined, { kind: 'application', launcher: 'command' } as const]) {
+  it('the session cluster: a SQL version\'s session is prepared beside the stop under the deploy\'s token, with what the deploy will be given', async () => {
+    const jobName = unique('orders');
+    const stack = new FakeStack({ jobName });
+    const input = upgradeInput(jobName);
+    input.options = { ...input.options, allowNonRestoredState: true };
+    await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
+      await (await startUpgrade(temporal.client, input, { taskQueue })).result();
+    });
+    const [prepare] = stack.callsOf('prepareVersion');
+    expect(prepare).toEqual({ deployment: input.newVersion, deployToken: expect.stringMatching(/^[0-9a-f]{32}$/), allowNonRestoredState: true });
+    const [deploy] = stack.callsOf('deployJob');
+    expect(deploy).toMatchObject({ deployment: { version: 'v2' }, deployToken: prepare.deployToken, allowNonRestoredState: true });
+    expect(stack.callsOf('releaseVersion')).toEqual([]);
+  });
+
+  it('a jar on the session cluster and the command launcher prepare nothing before the stop', async () => {
+    const jar = (version: string) => ({ kind: 'jar' as const, version, jarFile: '/jars/demo.jar', entryClass: 'demo.Main' });
+    const cases: Partial<UpgradeInput>[] = [{ newVersion: jar('v2'), oldVersion: jar('v1') }, { target: { kind: 'application', launcher: 'command' } }];
+    for (const overrides of cases) {
       const jobName = unique('orders');
       const stack = new FakeStack({ jobName });
       await withWorker(temporal.env, temporal.bundle, stack, async (taskQueue) => {
-        await (await startUpgrade(temporal.client, upgradeInput(jobName, target ? { target } : {}), { taskQueue })).result();
+        await (await startUpgrade(temporal.client, upgradeInput(jobName, overrides), { taskQueue })).result();
       });
       expect(stack.callsOf('prepareVersion')).toEqual([]);
       expect(stack.callsOf('deployJob')).toHaveLength(1);
@@ -452,7 +474,7 @@ describe('upgradeWorkflow', () => {
     expect(result.reason).toContain('no checkpoint completed since the deploy');
     expectCallSteps(stack.callNames(), [
       CHECKS_BEFORE_STOP,
-      'stopWithSavepoint',
+      ['prepareVersion', 'stopWithSavepoint'],
       'awaitTag',
       ['deployJob', 'recordRestorePoint'],
       'awaitHealthy',
@@ -579,8 +601,8 @@ describe('upgradeWorkflow', () => {
     // The Temporal UI's memo says it was cancelled, not that it failed.
     expect((await temporal.client.workflow.getHandle(operationWorkflowId({ jobName })).describe()).memo).toMatchObject({ outcome: 'cancelled' });
     // The checks before the stop (resolveJob, the checkpoint check, 4 preflight reads, the other-writers
-    // read, the deployment check, the shape plan), stop, awaitTag, deploy and record, the health gate: then the undo.
-    expect(stack.callNames().slice(14)).toEqual([
+    // read, the deployment check, the shape plan), the prepare beside the stop, awaitTag, deploy and record, the health gate: then the undo.
+    expect(stack.callNames().slice(15)).toEqual([
       'getJob',
       'cancelJob',
       'getJob',

@@ -1,0 +1,118 @@
+// A SQL version's gateway session set up before the old version stops: the catalog and the
+// script's leading statements that only change the session (SET, temporary tables and functions,
+// USE). Each is a statement of its own through the gateway, ~30-60 ms apiece on our stack, all of
+// them part of the downtime when run after the stop. Statements that touch a catalog's tables
+// (CREATE TABLE, ALTER, a view over them, a table LIKE one) keep their place after the stop: run
+// before it they would change or read the tables while the old version still writes them.
+// A prepared session lives in the worker that prepared it; a deploy that runs on another worker,
+// or after the gateway dropped the session (its idle timeout is 10 minutes by default), starts
+// from a fresh session as before.
+import { Context } from '@temporalio/activity';
+import type { SqlGatewayClient } from '../sql-gateway/client';
+
+/** What a prepared session already holds, and the session config it was opened with. */
+export interface PreparedSession {
+  session: string;
+  /** how many of the script's statements ran in it */
+  statementsRun: number;
+  /** the config it was opened with; the deploy sets what differs */
+  properties: Record<string, string>;
+  preparedAt: number;
+}
+
+/** Longest a prepared session is kept for its deploy: the gateway's default idle timeout. */
+export const PREPARED_SESSION_TTL_MS = 10 * 60_000;
+
+const SESSION_ONLY = [
+  /^SET\s+'[^']+'\s*=\s*'(?:[^']|'')*'$/i,
+  /^USE\s/i,
+  /^CREATE\s+TEMPORARY\s+(?:SYSTEM\s+)?FUNCTION\s/i,
+  /^CREATE\s+TEMPORARY\s+TABLE\s/i,
+];
+/** A temporary table defined from a catalog's table, or filled by a query, reads that table. */
+const READS_A_TABLE = /\bLIKE\b|\bAS\s+SELECT\b/i;
+
+/** The script's leading statements that change only the session: safe to run while the old version still writes. */
+export function sessionOnlyPrefix(statements: string[]): number {
+  let n = 0;
+  for (const statement of statements) {
+    const s = statement.trim();
+    if (!SESSION_ONLY.some((re) => re.test(s))) break;
+    if (/^CREATE\s+TEMPORARY\s+TABLE\s/i.test(s) && READS_A_TABLE.test(s)) break;
+    n++;
+  }
+  return n;
+}
+
+/** The prepared sessions of this worker, by deploy id: each taken once by its deploy, or released. */
+export class PreparedSessions {
+  readonly #byDeployId = new Map<string, Promise<PreparedSession | undefined>>();
+
+  constructor(private readonly gateway: SqlGatewayClient) {}
+
+  /**
+   * Opens a session with `properties`, runs `setup` (the catalog) and the script's session-only
+   * prefix in it, and keeps it for the deploy of `deployId`. A second prepare of the same deploy
+   * keeps the first.
+   */
+  async prepare(deployId: string, properties: Record<string, string>, setup: string[], statements: string[]): Promise<PreparedSession> {
+    await this.#dropExpired();
+    const kept = await this.#byDeployId.get(deployId);
+    if (kept) return kept;
+    const preparing = this.#open(deployId, properties, setup, statements);
+    const entry = preparing.catch(() => undefined);
+    this.#byDeployId.set(deployId, entry);
+    try {
+      return await preparing;
+    } catch (err) {
+      if (this.#byDeployId.get(deployId) === entry) this.#byDeployId.delete(deployId);
+      throw err;
+    }
+  }
+
+  /** The session prepared for `deployId`, once its preparation is done; removed, so a retried deploy starts afresh. */
+  async take(deployId: string): Promise<PreparedSession | undefined> {
+    const entry = this.#byDeployId.get(deployId);
+    if (!entry) return undefined;
+    this.#byDeployId.delete(deployId);
+    const prepared = await entry;
+    if (prepared && Date.now() - prepared.preparedAt > PREPARED_SESSION_TTL_MS) {
+      await this.gateway.closeSession(prepared.session).catch(() => undefined);
+      return undefined;
+    }
+    return prepared;
+  }
+
+  /** Closes the session prepared for a deploy that will not come. */
+  async release(deployId: string): Promise<void> {
+    const prepared = await this.take(deployId);
+    if (prepared) await this.gateway.closeSession(prepared.session).catch(() => undefined);
+  }
+
+  async #open(deployId: string, properties: Record<string, string>, setup: string[], statements: string[]): Promise<PreparedSession> {
+    const session = await this.gateway.openSession(properties, `deploy-${deployId}`);
+    try {
+      for (const statement of setup) await this.gateway.execute(session, statement);
+      const statementsRun = sessionOnlyPrefix(statements);
+      for (const statement of statements.slice(0, statementsRun)) {
+        await this.gateway.execute(session, statement);
+        Context.current().heartbeat({ deployId, prepared: statement.slice(0, 40) });
+      }
+      return { session, statementsRun, properties, preparedAt: Date.now() };
+    } catch (err) {
+      await this.gateway.closeSession(session).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async #dropExpired(): Promise<void> {
+    const now = Date.now();
+    for (const [deployId, entry] of this.#byDeployId) {
+      const prepared = await entry;
+      if (prepared && now - prepared.preparedAt > PREPARED_SESSION_TTL_MS) {
+        this.#byDeployId.delete(deployId);
+        await this.gateway.closeSession(prepared.session).catch(() => undefined);
+      }
+    }
+  }
+}
