@@ -1,14 +1,16 @@
 // A SQL version's gateway session set up before the old version stops: the catalog and the
-// script's leading statements that only change the session (SET, temporary tables and functions,
-// USE). Each is a statement of its own through the gateway, ~30-60 ms apiece on our stack, all of
-// them part of the downtime when run after the stop. Statements that touch a catalog's tables
-// (CREATE TABLE, ALTER, a view over them, a table LIKE one) keep their place after the stop: run
-// before it they would change or read the tables while the old version still writes them.
+// script's leading statements that change only the session and read no table (SET, USE, temporary
+// tables and functions, catalogs, modules, jars: activities/sql-gateway/session-statements.ts).
+// Each is a statement of its own through the gateway, ~30-60 ms apiece on our stack, all of them
+// part of the downtime when run after the stop. Statements that touch a catalog's tables (CREATE
+// TABLE, ALTER, a temporary view, a table LIKE one) keep their place after the stop: run before it
+// they would change or read the tables while the old version still writes them.
 // A prepared session lives in the worker that prepared it; a deploy that runs on another worker,
 // or after the gateway dropped the session (its idle timeout is 10 minutes by default), starts
 // from a fresh session as before.
 import { Context } from '@temporalio/activity';
 import type { SqlGatewayClient } from '../sql-gateway/client';
+import { touchesNoTable } from '../sql-gateway/session-statements';
 
 /** What a prepared session already holds, and the session config it was opened with. */
 export interface PreparedSession {
@@ -23,25 +25,10 @@ export interface PreparedSession {
 /** Longest a prepared session is kept for its deploy: the gateway's default idle timeout. */
 export const PREPARED_SESSION_TTL_MS = 10 * 60_000;
 
-const SESSION_ONLY = [
-  /^SET\s+'[^']+'\s*=\s*'(?:[^']|'')*'$/i,
-  /^USE\s/i,
-  /^CREATE\s+TEMPORARY\s+(?:SYSTEM\s+)?FUNCTION\s/i,
-  /^CREATE\s+TEMPORARY\s+TABLE\s/i,
-];
-/** A temporary table defined from a catalog's table, or filled by a query, reads that table. */
-const READS_A_TABLE = /\bLIKE\b|\bAS\s+SELECT\b/i;
-
-/** The script's leading statements that change only the session: safe to run while the old version still writes. */
+/** The script's leading statements that change only the session and read no table: safe to run while the old version still writes. */
 export function sessionOnlyPrefix(statements: string[]): number {
-  let n = 0;
-  for (const statement of statements) {
-    const s = statement.trim();
-    if (!SESSION_ONLY.some((re) => re.test(s))) break;
-    if (/^CREATE\s+TEMPORARY\s+TABLE\s/i.test(s) && READS_A_TABLE.test(s)) break;
-    n++;
-  }
-  return n;
+  const n = statements.findIndex((statement) => !touchesNoTable(statement));
+  return n === -1 ? statements.length : n;
 }
 
 /** The prepared sessions of this worker, by deploy id: each taken once by its deploy, or released. */

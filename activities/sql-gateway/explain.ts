@@ -3,21 +3,9 @@
 // The planner validates names, columns and types against the live catalog and prints the sinks.
 import { FailureType } from '../errors';
 import type { SqlGatewayClient } from './client';
+import { changesOnlyTheSession } from './session-statements';
 
 export type Compiled = { ok: true; sinks: string[]; notRun: string[] } | { ok: false; problem: string };
-
-// Statements that change only the session (its config, temporary objects, current catalog): safe
-// to run in a throwaway session. Anything else (CREATE TABLE, ALTER, DROP, CALL...) could change
-// the catalog for good, so the check does not run it.
-const SESSION_ONLY = [
-  /^SET\b/i,
-  /^RESET\b/i,
-  /^USE\b/i,
-  /^CREATE\s+(OR\s+REPLACE\s+)?TEMPORARY\s+(SYSTEM\s+)?(TABLE|VIEW|FUNCTION)\b/i,
-  /^CREATE\s+CATALOG\b/i, // catalogs live in the session's catalog store (in memory by default)
-  /^(LOAD|UNLOAD)\s+MODULE\b/i,
-  /^ADD\s+JAR\b/i,
-];
 
 /** `INSERT ...`, `EXECUTE INSERT ...` and `EXECUTE STATEMENT SET BEGIN ... END` as EXPLAIN statements. */
 export function explainStatementOf(jobStatement: string): string {
@@ -55,7 +43,7 @@ export async function compileSqlJob(
     await gateway.execute(session, setup.statement, { redact: setup.redact });
     for (const statement of statements) {
       if (isJobStatement(statement)) continue;
-      if (!SESSION_ONLY.some((p) => p.test(statement))) {
+      if (!changesOnlyTheSession(statement)) {
         notRun.push(statement.split('\n')[0]!.slice(0, 120));
         continue;
       }

@@ -30,11 +30,13 @@ describe('the session-only prefix of a script', () => {
     expect(sessionOnlyPrefix(script)).toBe(4);
   });
 
-  it('stops at a temporary table defined from a catalog table or filled by a query, at ALTER and at the job', () => {
+  it('stops at a temporary view, a temporary table defined from a catalog table or filled by a query, at ALTER and at the job', () => {
     expect(sessionOnlyPrefix(["SET 'a' = 'b'", 'CREATE TEMPORARY TABLE t LIKE paimon.db.sink', 'INSERT INTO x SELECT 1'])).toBe(1);
     expect(sessionOnlyPrefix(['CREATE TEMPORARY TABLE t AS SELECT * FROM paimon.db.sink'])).toBe(0);
     expect(sessionOnlyPrefix(["ALTER TABLE paimon.db.sink SET ('bucket' = '4')", "SET 'a' = 'b'"])).toBe(0);
     expect(sessionOnlyPrefix(['INSERT INTO x SELECT 1'])).toBe(0);
+    expect(sessionOnlyPrefix(["SET 'a' = 'b'", 'CREATE TEMPORARY VIEW v AS SELECT * FROM paimon.db.sink', "SET 'c' = 'd'"])).toBe(1);
+    expect(sessionOnlyPrefix(["SET 'a' = 'b'", "ADD JAR '/jars/udf.jar'", 'RESET'])).toBe(3);
   });
 
   it('turns a prepared session\'s config into the deploy\'s with SET and RESET only where they differ', () => {
