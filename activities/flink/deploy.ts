@@ -175,12 +175,17 @@ async function deploySql(
   const existing = await liveJobWithMarker(flink, DEPLOY_ID_KEY, deployId, pipelineNameOf(statements, isJobStatement));
   if (existing) return { jobId: existing };
   const properties = sessionProperties(request, deployId);
-  const prepared = await sessions?.take(deployId);
+  let prepared = await sessions?.take(deployId);
+  if (prepared && !prepared.ran.every((statement, i) => statements[i] === statement)) {
+    // Prepared for another script under the same token: none of it is used.
+    await gateway.closeSession(prepared.session).catch(() => undefined);
+    prepared = undefined;
+  }
   let session: string;
   let toRun: string[];
   if (prepared) {
     session = prepared.session;
-    toRun = [...settingsChanged(prepared.properties, properties), ...statements.slice(prepared.statementsRun)];
+    toRun = [...settingsChanged(prepared.properties, properties), ...statements.slice(prepared.ran.length)];
   } else {
     session = await gateway.openSession(properties, `deploy-${deployId}`);
     toRun = [createCatalogStatement(paimon), ...statements];

@@ -15,8 +15,8 @@ import { touchesNoTable } from '../sql-gateway/session-statements';
 /** What a prepared session already holds, and the session config it was opened with. */
 export interface PreparedSession {
   session: string;
-  /** how many of the script's statements ran in it */
-  statementsRun: number;
+  /** the script's statements that ran in it, its first ones */
+  ran: string[];
   /** the config it was opened with; the deploy sets what differs */
   properties: Record<string, string>;
   preparedAt: number;
@@ -80,12 +80,12 @@ export class PreparedSessions {
     const session = await this.gateway.openSession(properties, `deploy-${deployId}`);
     try {
       for (const statement of setup) await this.gateway.execute(session, statement);
-      const statementsRun = sessionOnlyPrefix(statements);
-      for (const statement of statements.slice(0, statementsRun)) {
+      const ran = statements.slice(0, sessionOnlyPrefix(statements));
+      for (const statement of ran) {
         await this.gateway.execute(session, statement);
         Context.current().heartbeat({ deployId, prepared: statement.slice(0, 40) });
       }
-      return { session, statementsRun, properties, preparedAt: Date.now() };
+      return { session, ran, properties, preparedAt: Date.now() };
     } catch (err) {
       await this.gateway.closeSession(session).catch(() => undefined);
       throw err;

@@ -7,6 +7,7 @@ import { FlinkClient } from '../../../activities/flink/client';
 import { sameLocation } from '../../../activities/flink/savepoint-metadata';
 import { type PreparedSession, PreparedSessions, sessionOnlyPrefix } from '../../../activities/flink/sql-session-prepare';
 import { SqlGatewayClient } from '../../../activities/sql-gateway/client';
+import { splitSqlScript } from '../../../activities/sql-gateway/script';
 import { checkpointedAndRunning } from '../../support/demo-pipeline';
 import { flinkGet, requireStack, until } from '../../support/stack';
 import { activities, activityEnv, cancelJobsNamed, config, createSinkTables, demoScript, run, runToken } from '../../support/flink-fixtures';
@@ -50,6 +51,12 @@ describe('the session-only prefix of a script', () => {
     ]);
   });
 });
+
+/** Prepared sessions of their own, with their own clients, so a test can reach into them. */
+function apart() {
+  const gateway = new SqlGatewayClient({ url: config.sqlGateway.url, requestTimeoutMs: 30_000 });
+  return { gateway, client: new FlinkClient(config.flink), sessions: new PreparedSessions(gateway), env: activityEnv() };
+}
 
 describe('a SQL version prepared before the stop, on the real stack', () => {
   const flink = activities();
@@ -98,18 +105,26 @@ describe('a SQL version prepared before the stop, on the real stack', () => {
   });
 
   it('a prepared session the gateway no longer has: the deploy starts a fresh one and runs the whole script', async () => {
-    const gateway = new SqlGatewayClient({ url: config.sqlGateway.url, requestTimeoutMs: 30_000 });
-    const client = new FlinkClient(config.flink);
-    const sessions = new PreparedSessions(gateway);
+    const { gateway, client, sessions, env } = apart();
     const deployToken = runToken('prepared-gone');
-    const deployId = deployIdOf(deployToken);
-    const env = activityEnv();
-    const prepared: PreparedSession = await env.run(() => sessions.prepare(deployId, {}, [], ["SET 'pipeline.name' = 'ignored'"]));
-    expect(prepared.statementsRun).toBe(1);
+    const prepared: PreparedSession = await env.run(() => sessions.prepare(deployIdOf(deployToken), {}, [], splitSqlScript(v1.script)));
+    expect(prepared.ran.length).toBeGreaterThan(0);
     await gateway.closeSession(prepared.session);
     const deployed: Awaited<ReturnType<typeof deployJob>> = await env.run(() => deployJob(client, gateway, config.paimon, { deployment: v1, deployToken }, undefined, sessions));
     expect(deployed.preparedSession).toBeUndefined();
     expect((await flinkGet(`/jobs/${deployed.jobId}/config`)).name).toBe(NAME);
+    await run(flink.cancelJob, { jobId: deployed.jobId });
+    await gateway.close();
+  });
+
+  it('a session prepared for another script under the same token is closed unused', async () => {
+    const { gateway, client, sessions, env } = apart();
+    const deployToken = runToken('prepared-other');
+    const prepared: PreparedSession = await env.run(() => sessions.prepare(deployIdOf(deployToken), {}, [], ["SET 'pipeline.name' = 'another'"]));
+    const deployed: Awaited<ReturnType<typeof deployJob>> = await env.run(() => deployJob(client, gateway, config.paimon, { deployment: v1, deployToken }, undefined, sessions));
+    expect(deployed.preparedSession).toBeUndefined();
+    expect((await flinkGet(`/jobs/${deployed.jobId}/config`)).name).toBe(NAME);
+    await expect(gateway.execute(prepared.session, "SET 'a' = 'b'")).rejects.toThrow(/does not exist/);
     await run(flink.cancelJob, { jobId: deployed.jobId });
     await gateway.close();
   });
