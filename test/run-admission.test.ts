@@ -70,6 +70,25 @@ describe('RunAdmission', () => {
     expect(await settled(waiting)).toBe(true);
   });
 
+  it('with a full cache, lets a new run in after quietMs with neither a task nor an activity in hand, not while an activity runs', async () => {
+    const a = new RunAdmission({ slots: 4, runs: 2, recheckMs: 5, idleMs: 60_000, quietMs: 100 });
+    a.countCachedRunsWith(() => 2);
+    const activities = { n: 1 };
+    a.countActivitiesWith(() => activities.n);
+    const task = a.tryReserveSlot(poll(true))!;
+    a.markSlotUsed({ slotInfo: { ...info, isSticky: true }, permit: task });
+    a.releaseSlot({ slotInfo: { ...info, isSticky: true }, permit: task });
+    const waiting = a.reserveSlot(poll(false), new AbortController().signal);
+    // an activity of a cached run is running: its run's next task is near
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await settled(waiting)).toBe(false);
+    // nothing in hand: the cached runs wait on what this worker does not run (children in the queue)
+    activities.n = 0;
+    expect(await settled(waiting)).toBe(false);
+    await new Promise((r) => setTimeout(r, 110));
+    expect(await settled(waiting)).toBe(true);
+  });
+
   it('gives up a waiting reservation when the SDK aborts it', async () => {
     const a = admission({ n: 2 });
     const working = a.tryReserveSlot(poll(true))!;

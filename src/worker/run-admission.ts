@@ -8,6 +8,13 @@ import type { CustomSlotSupplier, SlotMarkUsedContext, SlotPermit, SlotReleaseCo
 export const IDLE_MS = 10_000;
 
 /**
+ * How long the worker has had neither a workflow task nor an activity in hand before a run new to it
+ * may enter a full cache: the cached runs then wait on nothing this worker runs (children still in
+ * the task queue behind the cache, timers, an approval), so none of their tasks is near.
+ */
+export const QUIET_MS = 1_000;
+
+/**
  * Workflow task slots that take a run new to this worker only while its workflow cache has room.
  *
  * A task for a run the worker holds comes from its sticky queue; a run new to it (or one whose
@@ -26,7 +33,9 @@ export const IDLE_MS = 10_000;
  * the worker has had no workflow task in hand for `idleMs`, it polls anyway: the cached runs all
  * wait (a restore on its approval, a parent on a child still in the queue, long activities), the
  * workflow thread would otherwise sit idle, and a task of a cached run whose sticky wait expired is
- * never stuck behind the cache.
+ * never stuck behind the cache. It polls after `quietMs` already when no activity runs in the worker
+ * either: a scheduled savepoint's run waits on its child, which comes from the shared queue, and
+ * with the cache full of such parents the worker sat idle 10 s at a time (bench/README.md, P4).
  */
 export class RunAdmission implements CustomSlotSupplier<WorkflowSlotInfo> {
   readonly type = 'custom';
@@ -38,17 +47,26 @@ export class RunAdmission implements CustomSlotSupplier<WorkflowSlotInfo> {
   /** slots reserved for the shared queue and not yet released: each may bring a run into the cache */
   private newRuns = 0;
   private cachedRuns: () => number = () => 0;
+  /** activities running in this worker; unknown (never quiet) until the worker says */
+  private activities: () => number = () => Number.POSITIVE_INFINITY;
+  /** when the worker was first seen with neither a task nor an activity in hand */
+  private quietSince: number | undefined;
   private wake: (() => void)[] = [];
   /** slots granted so far: for sticky polls, for the shared queue, and of those beyond a full cache (idle) */
   readonly granted = { sticky: 0, shared: 0, beyondCache: 0 };
 
   constructor(
-    private readonly limits: { slots: number; runs: number; recheckMs?: number; idleMs?: number },
+    private readonly limits: { slots: number; runs: number; recheckMs?: number; idleMs?: number; quietMs?: number },
   ) {}
 
   /** Where the worker's count of cached runs is read (it exists only once the worker does). */
   countCachedRunsWith(count: () => number): void {
     this.cachedRuns = count;
+  }
+
+  /** Where the worker's count of activities in flight (local ones too) is read. */
+  countActivitiesWith(count: () => number): void {
+    this.activities = count;
   }
 
   async reserveSlot(ctx: SlotReserveContext, abortSignal: AbortSignal): Promise<SlotPermit> {
@@ -65,6 +83,7 @@ export class RunAdmission implements CustomSlotSupplier<WorkflowSlotInfo> {
 
   markSlotUsed(_ctx: SlotMarkUsedContext<WorkflowSlotInfo>): void {
     this.working++;
+    this.quietSince = undefined;
   }
 
   releaseSlot(ctx: SlotReleaseContext<WorkflowSlotInfo>): void {
@@ -77,7 +96,7 @@ export class RunAdmission implements CustomSlotSupplier<WorkflowSlotInfo> {
   private grant(sticky: boolean): Permit | null {
     if (this.inUse >= this.limits.slots) return null;
     const full = !sticky && this.cachedRuns() + this.newRuns >= this.limits.runs;
-    if (full && !this.idleFor(this.limits.idleMs ?? IDLE_MS)) return null;
+    if (full && !this.idleFor(this.limits.idleMs ?? IDLE_MS) && !this.quietFor(this.limits.quietMs ?? QUIET_MS)) return null;
     this.inUse++;
     if (!sticky) this.newRuns++;
     if (sticky) this.granted.sticky++;
@@ -93,6 +112,16 @@ export class RunAdmission implements CustomSlotSupplier<WorkflowSlotInfo> {
 
   private idleFor(ms: number): boolean {
     return this.working === 0 && Date.now() - this.idleSince >= ms;
+  }
+
+  /** No task and no activity in hand, seen for `ms` (seen at each recheck while a new run waits). */
+  private quietFor(ms: number): boolean {
+    if (this.working > 0 || this.activities() > 0) {
+      this.quietSince = undefined;
+      return false;
+    }
+    this.quietSince ??= Date.now();
+    return Date.now() - this.quietSince >= ms;
   }
 
   /** Until a slot is released or `recheckMs` passed (runs also leave the cache between tasks: evictions). */

@@ -102,6 +102,7 @@ export async function createWorker(config: Config, connection: NativeConnection,
     ...options,
   });
   admission.countCachedRunsWith(() => worker.getStatus().numCachedWorkflows);
+  admission.countActivitiesWith(() => worker.getStatus().numInFlightActivities);
   admissions.set(worker, admission);
   return worker;
 }
