@@ -29,7 +29,8 @@ export const WORKER_MAX_SEMI_SPACE_MB = 4;
  * Workflow runs let into the worker's cache (RunAdmission; the SDK core's cache has CACHE_HEADROOM
  * more), sized from the heap limit above (a V8 flag: it caps the
  * workflow thread too). Each cached run evaluates our workflow modules and their zod schemas in a
- * module cache of its own (workflows/preload.ts shares only zod itself). Measured with every run
+ * module cache of its own (workflows/preload.ts shares only zod and the signature checks' curves
+ * and hashes). Measured with every run
  * held open (bench/README.md, P4): a cached savepoint holds ~175 KB of the workflow thread's heap,
  * a cached upgrade ~260 KB (the thread's live heap ~30 MB idle, ~133 MB with 400 upgrades cached,
  * and the worker's RSS 544 MiB); with the cache at the former 2,000 the thread reached the 192 MiB

@@ -12,7 +12,7 @@ export const workflowsPath = path.resolve(__dirname, '../../workflows');
 /**
  * What every bundle of our workflows is built with: the worker's and the workflow tests', so the
  * tests run the sandbox the worker runs. workflows/preload.ts is evaluated once per worker (zod
- * shared by all runs) instead of once per run.
+ * and the signature checks' curves and hashes shared by all runs) instead of once per run.
  */
 export const workflowBundleOptions = {
   workflowsPath,
