@@ -175,12 +175,7 @@ async function deploySql(
   const existing = await liveJobWithMarker(flink, DEPLOY_ID_KEY, deployId, pipelineNameOf(statements, isJobStatement));
   if (existing) return { jobId: existing };
   const properties = sessionProperties(request, deployId);
-  let prepared = await sessions?.take(deployId);
-  if (prepared && !prepared.ran.every((statement, i) => statements[i] === statement)) {
-    // Prepared for another script under the same token: none of it is used.
-    await gateway.closeSession(prepared.session).catch(() => undefined);
-    prepared = undefined;
-  }
+  const prepared = await sessions?.take(deployId, statements);
   let session: string;
   let toRun: string[];
   if (prepared) {

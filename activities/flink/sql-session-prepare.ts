@@ -57,23 +57,32 @@ export class PreparedSessions {
     }
   }
 
-  /** The session prepared for `deployId`, once its preparation is done; removed, so a retried deploy starts afresh. */
-  async take(deployId: string): Promise<PreparedSession | undefined> {
-    const entry = this.#byDeployId.get(deployId);
-    if (!entry) return undefined;
-    this.#byDeployId.delete(deployId);
-    const prepared = await entry;
-    if (prepared && Date.now() - prepared.preparedAt > PREPARED_SESSION_TTL_MS) {
-      await this.gateway.closeSession(prepared.session).catch(() => undefined);
-      return undefined;
-    }
-    return prepared;
+  /**
+   * The session prepared for `deployId`, once its preparation is done, if the deploy can use it: not
+   * past its TTL, and what ran in it is the first of `statements` (the script the deploy runs; a
+   * session prepared for another script under the same token is of no use). Removed either way, so
+   * a retried deploy starts afresh; one that cannot be used is closed.
+   */
+  async take(deployId: string, statements: string[]): Promise<PreparedSession | undefined> {
+    const prepared = await this.#remove(deployId);
+    if (!prepared) return undefined;
+    const fresh = Date.now() - prepared.preparedAt <= PREPARED_SESSION_TTL_MS;
+    if (fresh && prepared.ran.every((statement, i) => statements[i] === statement)) return prepared;
+    await this.gateway.closeSession(prepared.session).catch(() => undefined);
+    return undefined;
   }
 
   /** Closes the session prepared for a deploy that will not come. */
   async release(deployId: string): Promise<void> {
-    const prepared = await this.take(deployId);
+    const prepared = await this.#remove(deployId);
     if (prepared) await this.gateway.closeSession(prepared.session).catch(() => undefined);
+  }
+
+  async #remove(deployId: string): Promise<PreparedSession | undefined> {
+    const entry = this.#byDeployId.get(deployId);
+    if (!entry) return undefined;
+    this.#byDeployId.delete(deployId);
+    return entry;
   }
 
   async #open(deployId: string, properties: Record<string, string>, setup: string[], statements: string[]): Promise<PreparedSession> {

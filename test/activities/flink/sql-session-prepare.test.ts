@@ -1,11 +1,12 @@
 // A SQL version's gateway session prepared before the stop (prepareVersion on the session cluster),
 // against the real stack: the deploy runs only the rest of the script in it, restores from the
-// savepoint it is given after the stop, and starts afresh when the gateway lost the session.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// savepoint it is given after the stop, and starts afresh when the gateway lost the session, the
+// session was prepared for another script, or it was kept past its TTL.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEPLOY_ID_KEY, deployIdOf, deployJob, settingsChanged } from '../../../activities/flink/deploy';
 import { FlinkClient } from '../../../activities/flink/client';
 import { sameLocation } from '../../../activities/flink/savepoint-metadata';
-import { type PreparedSession, PreparedSessions, sessionOnlyPrefix } from '../../../activities/flink/sql-session-prepare';
+import { PREPARED_SESSION_TTL_MS, type PreparedSession, PreparedSessions, sessionOnlyPrefix } from '../../../activities/flink/sql-session-prepare';
 import { SqlGatewayClient } from '../../../activities/sql-gateway/client';
 import { splitSqlScript } from '../../../activities/sql-gateway/script';
 import { checkpointedAndRunning } from '../../support/demo-pipeline';
@@ -126,6 +127,24 @@ describe('a SQL version prepared before the stop, on the real stack', () => {
     expect((await flinkGet(`/jobs/${deployed.jobId}/config`)).name).toBe(NAME);
     await expect(gateway.execute(prepared.session, "SET 'a' = 'b'")).rejects.toThrow(/does not exist/);
     await run(flink.cancelJob, { jobId: deployed.jobId });
+    await gateway.close();
+  });
+
+  it('a session kept past its TTL (the gateway\'s idle timeout) is closed, not taken', async () => {
+    const { gateway, sessions, env } = apart();
+    const deployId = deployIdOf(runToken('prepared-old'));
+    const statements = splitSqlScript(v1.script);
+    const prepared: PreparedSession = await env.run(() => sessions.prepare(deployId, {}, [], statements));
+    const later = prepared.preparedAt + PREPARED_SESSION_TTL_MS + 1;
+    const now = vi.spyOn(Date, 'now').mockReturnValue(later);
+    try {
+      expect(await sessions.take(deployId, statements)).toBeUndefined();
+    } finally {
+      now.mockRestore();
+    }
+    await expect(gateway.execute(prepared.session, "SET 'a' = 'b'")).rejects.toThrow(/does not exist/);
+    // Taken once: the same deploy id finds nothing now.
+    expect(await sessions.take(deployId, statements)).toBeUndefined();
     await gateway.close();
   });
 
