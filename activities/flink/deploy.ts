@@ -18,6 +18,7 @@ import { deployApplication, prepareApplication } from '../targets/application-de
 import type { LaunchRegistry } from '../targets/registry';
 import type { TargetDriver } from '../targets/target';
 import { localPath, readSavepointHeader } from './savepoint-metadata';
+import { ownedSettingsProblem } from '../sql-gateway/owned-settings';
 import type { PreparedSessions } from './sql-session-prepare';
 
 export type DeployRequest = z.output<typeof DeployJobInput>;
@@ -271,6 +272,8 @@ export async function readStatements(sql: SqlDeployment): Promise<string[]> {
   } catch (err) {
     throw fatal(FailureType.InvalidInput, `deploying SQL ${sql.version}: ${(err as Error).message}`);
   }
+  const owned = ownedSettingsProblem(statements);
+  if (owned) throw fatal(FailureType.InvalidInput, `deploying SQL ${sql.version}: ${owned}.`);
   const jobs = statements.filter(isJobStatement).length;
   if (jobs !== 1) {
     throw fatal(

@@ -1,5 +1,6 @@
 // Checks every version an operation may start, before anything is stopped: its script or jar is a
-// readable file inside the deployments root; SQL compiles against the live catalog to exactly one
+// readable file inside the deployments root; SQL sets nothing the operation owns
+// (activities/sql-gateway/owned-settings.ts) and compiles against the live catalog to exactly one
 // job writing exactly the declared sink tables; a jar's entry class builds a job graph. Changes
 // nothing: the SQL runs in a throwaway session up to EXPLAIN, the jar is deleted after its plan.
 import { Context } from '@temporalio/activity';
@@ -12,6 +13,7 @@ import { FailureType, fatal } from '../errors';
 import { HttpStatusError } from '../http';
 import type { SqlGatewayClient } from '../sql-gateway/client';
 import { compileSqlJob } from '../sql-gateway/explain';
+import { ownedSettingsProblem } from '../sql-gateway/owned-settings';
 import { splitSqlScript } from '../sql-gateway/script';
 import type { FlinkClient } from './client';
 import { createCatalogStatement, isJobStatement } from './deploy';
@@ -83,6 +85,8 @@ async function checkSql(
   } catch (err) {
     return (err as Error).message;
   }
+  const owned = ownedSettingsProblem(statements);
+  if (owned) return owned;
   const options = config.paimon.catalogOptions.reveal();
   const compiled = await compileSqlJob(
     gateway,

@@ -82,6 +82,21 @@ describe('the checks before anything is stopped, on the real stack', () => {
     expect(failure.message).not.toContain('v1 (');
   });
 
+  it('refuses a script that sets what the operation owns (copied from a manual restore), before compiling it', async () => {
+    const manualRestore = write(
+      'v2-manual-restore.sql',
+      `SET 'execution.state-recovery.path' = 'file:/old/savepoint-1';\n${demoScript('pipeline-v2.sql', DATABASE, jobName)}`,
+    );
+    const failure = await expectFatal(run(activities().checkDeployments, { deployments: [manualRestore, v1], sinkTables: SINKS }), 'DeploymentCheckFailed');
+    expect(failure.message).toContain(
+      `v2-manual-restore (${(manualRestore as { scriptFile: string }).scriptFile}): it sets 'execution.state-recovery.path' = 'file:/old/savepoint-1': ` +
+        "the operation starts the job from the savepoint that matches the tables' tag; remove this SET",
+    );
+    expect(failure.message).not.toContain('v1 (');
+    // The deploy refuses it too (the file changed after the check), before it opens a session.
+    await expectFatal(run(activities().deployJob, { deployment: manualRestore, deployToken: runToken('checks-owned') }), 'InvalidInput');
+  });
+
   it('does not run a statement that would change the catalog, and says so', async () => {
     const table = `made_by_check_${randomBytes(3).toString('hex')}`;
     const withDdl = write(
