@@ -28,24 +28,27 @@ export async function restoreDirect(p: RunPipeline, a: PointA, oldJobId: string)
   const { jobName, tables } = p;
   const t0 = Date.now();
   /**
-   * makePlan before the stop (workflows/restore-plan-reads.ts): the deployment check beside the
-   * writer, then the tables' options, their users, the restore points and every table's tags at
-   * once, then every table's snapshots and the savepoint's files at once.
+   * makePlan before the stop (workflows/restore-plan.ts, restore-plan-reads.ts): the deployment
+   * check started first; once the writer is known, beside the check still running, the tables'
+   * options, their users, the restore points and every table's tags at once; then every table's
+   * snapshots and the savepoint's files at once.
    */
   const plan = async () => {
-    const [, job] = await Promise.all([
-      step('checkDeployments', activities.checkDeployments, { deployments: [p.v1], sinkTables: tables }),
-      step('resolveJob', activities.resolveJob, { job: { jobName } }),
-    ]);
+    const checked = step('checkDeployments', activities.checkDeployments, { deployments: [p.v1], sinkTables: tables });
+    checked.catch(() => undefined);
+    const job = await step('resolveJob', activities.resolveJob, { job: { jobName } });
     if (job.state !== 'RUNNING' || job.jobId !== oldJobId) throw new Error(`the writer is ${job.jobId} ${job.state}, expected ${oldJobId} RUNNING`);
     // The writer's latest checkpoint beside the first reads (workflows/restore-plan-reads.ts).
-    const [described, , [jobs], points, tagsOf] = await Promise.all([
+    const reads = Promise.all([
       step('describeSinkTables', activities.describeSinkTables, { tables }),
       step('requireRecentCheckpoint', activities.requireRecentCheckpoint, { jobId: oldJobId }),
       Promise.all([step('findTableJobs', activities.findTableJobs, { tables }), step('listConsumers', activities.listConsumers, { tables })]),
       step('listRestorePoints', activities.listRestorePoints, { jobName, tables }),
       Promise.all(tables.map((table) => step('listTags', activities.listTags, { table }))),
     ]);
+    reads.catch(() => undefined);
+    await checked;
+    const [described, , [jobs], points, tagsOf] = await reads;
     if (!described.every((d) => d.exists && d.autoTagOnSavepoint)) throw new Error(`sink tables not ready: ${JSON.stringify(described)}`);
     const others = jobs.filter((j) => j.jobId !== oldJobId && j.writes.length > 0);
     if (others.length > 0) throw new Error(`other jobs write the sink tables: ${others.map((j) => j.name).join(', ')}`);
