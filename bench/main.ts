@@ -29,7 +29,7 @@ import { runRestoreBench, summariseP3 } from './restore-bench';
 import type { Route, RouteResult } from './routes';
 import { millis, mib, ratio, seconds, table, verdict, type Row } from './stats';
 import { config } from './stack';
-import { cpuText, pathText } from './why';
+import { cpuText, pathText, queuedRows } from './why';
 import { runUpgradeBench, summariseP1, summariseP2 } from './upgrade-bench';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -69,6 +69,7 @@ function p1Rows(p1: ReturnType<typeof summariseP1>): Row[] {
     { part: 'P1', metric: `median wall, direct floor (n=${p1.runs.direct})`, value: seconds(p1.medianWallMs.direct) },
     { part: 'P1', metric: 'same activity calls on both sides', value: p1.sameActivityCalls ? `yes (${p1.activityCalls.direct[0]?.split(' ').length} calls)` : 'NO: see activityCalls in the JSON' },
     { part: 'P1', metric: 'ratio workflow / direct', value: ratio(p1.ratio), target: '<= 1.05', verdict: verdict(p1.targets.ratioMet) },
+    ...queuedRows('P1', p1.savepointQueued),
     {
       part: 'P1',
       metric: 'orchestration (wall - activities running), wf / direct',
@@ -138,6 +139,7 @@ function p3Rows(p3: ReturnType<typeof summariseP3>): Row[] {
     { part: 'P3', metric: 'same activity calls on both sides', value: p3.sameActivityCalls ? `yes (${p3.activityCalls.direct[0]?.split(' ').length} calls)` : 'NO: see activityCalls in the JSON' },
     { part: 'P3', metric: 'ratio workflow / direct', value: ratio(p3.ratio), target: '<= 1.05', verdict: verdict(p3.targets.ratioMet) },
     { part: 'P3', metric: "ratio less the approver's own reading and signing", value: ratio(p3.ratioLessApprover), target: '<= 1.05', verdict: verdict(p3.targets.ratioLessApproverMet) },
+    ...queuedRows('P3', p3.savepointQueued),
     { part: 'P3', metric: 'orchestration (wall - activities running), wf / direct', value: `${millis(p3.orchestrationMedianMs.workflow)} / ${millis(p3.orchestrationMedianMs.direct)}` },
     { part: 'P3', metric: 'ratio from orchestration alone', value: ratio(p3.ratioFromOrchestration), target: '<= 1.05', verdict: verdict(p3.ratioFromOrchestration <= 1.05) },
     { part: 'P3', metric: "  approval: plan seen / approve answered / gap in history / the approver's own", value: `${seconds(a.planSeen)} / ${seconds(a.approveAnswered)} / ${millis(a.approvalGap)} / ${millis(a.approver)}` },

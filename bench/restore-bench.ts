@@ -25,6 +25,7 @@ import {
 } from './stack';
 import { activityCallsOf, median, sameCalls } from './stats';
 import { afterStop, costMedians, cpuMedians, whyCostlier } from './why';
+import { queuedBehindCheckpoint } from './upgrade-bench';
 
 export const RESTORE_ROUTES: RestoreRoute[] = ['workflow', 'direct', 'minimal'];
 
@@ -134,6 +135,7 @@ export function summariseP3(results: RestoreRunResult[]) {
     medianWallMs: wall,
     ratio,
     ratioLessApprover,
+    savepointQueued: queuedBehindCheckpoint(wf, dr),
     ratioToMinimal: wall.workflow / wall.minimal,
     // Issue 28: wall within 5 % of the floor; downtime at most 1.5x the bare stop / rollback_to / restart.
     targets: { ratioAtMost: 1.05, ratioMet: ratio <= 1.05, ratioLessApproverMet: ratioLessApprover <= 1.05, downtimeToMinimalAtMost: 1.5, downtimeToMinimalMet: downtimeRatio <= 1.5 },

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { sameLocation } from '../activities/flink/savepoint-metadata';
 import type { stepper, Step } from './routes';
-import { activities, downtime, firstCheckpointAck, jobTimes, restoredFrom, type RunPipeline } from './stack';
+import { activities, downtime, firstCheckpointAck, jobTimes, savepointQueuedMs, restoredFrom, type RunPipeline } from './stack';
 
 export type RestoreRoute = 'workflow' | 'direct' | 'minimal';
 
@@ -34,6 +34,8 @@ export interface RestoreRunResult {
   todaysSavepointPath?: string;
   steps: Step[];
   savepointPollLagMs?: number;
+  /** the stop's savepoint waited in Flink behind a checkpoint in flight (stack.ts savepointQueuedMs) */
+  savepointQueuedMs?: number;
   healthPollLagMs?: number;
   workflow?: {
     workflowId: string;
@@ -64,6 +66,8 @@ export async function judged(result: RestoreRunResult, a: PointA, stopReturnedAt
   result.downtimeMs = await downtime(result.oldJobId, result.newJobId);
   const old = await jobTimes(result.oldJobId);
   if (stopReturnedAt !== undefined && old.endTime !== undefined) result.savepointPollLagMs = stopReturnedAt - old.endTime;
+  const stop = result.steps.find((s) => s.name === 'stopWithSavepoint');
+  if (stop?.endedAt !== undefined) result.savepointQueuedMs = await savepointQueuedMs(result.oldJobId, stop.endedAt - stop.ms);
   if (healthReturnedAt !== undefined) result.healthPollLagMs = healthReturnedAt - (await firstCheckpointAck(result.newJobId));
   const from = await restoredFrom(result.newJobId);
   result.restoredFromA = !!from && sameLocation(from, a.path);

@@ -14,7 +14,7 @@ import { activityRun } from './activity-timer';
 import { timedCall, type CallCost } from './request-timer';
 import { breakdown, type WorkflowBreakdown } from './history';
 import { onInterrupt } from './interrupt';
-import { activities, downtime, firstCheckpointAck, jobTimes, runActivity, type RunPipeline } from './stack';
+import { activities, downtime, firstCheckpointAck, jobTimes, savepointQueuedMs, runActivity, type RunPipeline } from './stack';
 
 export type Route = 'workflow' | 'direct' | 'manual' | 'manual-cli';
 
@@ -51,6 +51,8 @@ export interface RouteResult {
   startedInCycleMs?: number;
   /** stop-with-savepoint returned minus the old job's end-time: what polling the savepoint cost */
   savepointPollLagMs?: number;
+  /** the stop's savepoint waited in Flink behind a checkpoint in flight (stack.ts savepointQueuedMs) */
+  savepointQueuedMs?: number;
   /** the health gate returned minus the new job's first checkpoint: what polling health cost */
   healthPollLagMs?: number;
   workflow?: {
@@ -119,6 +121,8 @@ async function judged(result: RouteResult, stopReturnedAt?: number, healthReturn
   result.downtimeMs = await downtime(result.oldJobId, result.newJobId);
   const old = await jobTimes(result.oldJobId);
   if (stopReturnedAt !== undefined && old.endTime !== undefined) result.savepointPollLagMs = stopReturnedAt - old.endTime;
+  const stop = result.steps.find((s) => s.name === 'stopWithSavepoint');
+  if (stop?.endedAt !== undefined) result.savepointQueuedMs = await savepointQueuedMs(result.oldJobId, stop.endedAt - stop.ms);
   if (healthReturnedAt !== undefined) result.healthPollLagMs = healthReturnedAt - (await firstCheckpointAck(result.newJobId));
   return result;
 }

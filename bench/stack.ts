@@ -232,6 +232,20 @@ interface CheckpointStats {
   history: { id: number; status: string; latest_ack_timestamp: number; is_savepoint: boolean }[];
 }
 
+/**
+ * How long a stop-with-savepoint waited in Flink before its savepoint was triggered: Flink queues a
+ * savepoint behind a checkpoint in flight, so a stop that meets one waits for it (mostly under a
+ * second here, once 29.5 s). Which route's stop meets one is the luck of the checkpoint cycle, not
+ * anything the route does. The savepoint's trigger time by Flink's clock minus the stop's start
+ * (same machine).
+ */
+export async function savepointQueuedMs(jobId: string, stopStartedAt: number): Promise<number | undefined> {
+  const stats = await flinkGet<{ history: { checkpoint_type: string; trigger_timestamp: number }[] }>(`/jobs/${jobId}/checkpoints`);
+  // Newest first; a stop-with-savepoint is Flink's SYNC_SAVEPOINT.
+  const savepoint = stats.history.find((c) => c.checkpoint_type === 'SYNC_SAVEPOINT');
+  return savepoint ? Math.max(0, savepoint.trigger_timestamp - stopStartedAt) : undefined;
+}
+
 /** When the job's first checkpoint completed (what the health gate waits for), by Flink's clock. */
 export async function firstCheckpointAck(jobId: string): Promise<number> {
   const stats = await flinkGet<CheckpointStats>(`/jobs/${jobId}/checkpoints`);

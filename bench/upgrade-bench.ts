@@ -87,6 +87,7 @@ export function summariseP1(results: RouteResult[]) {
     activityCalls,
     medianWallMs: { workflow: wfWall, direct: drWall },
     ratio,
+    savepointQueued: queuedBehindCheckpoint(wf, dr),
     medianDowntimeMs: { workflow: wfDown, direct: drDown },
     downtimeDeltaMs: wfDown - drDown,
     // Issue 28: wall within 5 % of the floor, downtime within 0.2 s of it.
@@ -155,5 +156,18 @@ export function summariseP2(results: RouteResult[]) {
     manualStepMedianMs: { manual: stepMedians(rest), manualCli: stepMedians(cli) },
     manualCommands: MANUAL_COMMANDS,
     note: "the manual routes are timed command by command: a person's think time between commands is not included",
+  };
+}
+
+/**
+ * The stop's savepoint waiting in Flink behind a checkpoint in flight, per route (each round's, in
+ * round order), and the wall ratio without it: that wait is the luck of where in the old job's
+ * checkpoint cycle the stop lands, not either route's work.
+ */
+export function queuedBehindCheckpoint<R extends { wallMs: number; savepointQueuedMs?: number }>(wf: R[], dr: R[]) {
+  const lessQueue = (rs: R[]) => median(rs.map((r) => r.wallMs - (r.savepointQueuedMs ?? Number.NaN)));
+  return {
+    roundsMs: { workflow: wf.map((r) => r.savepointQueuedMs ?? null), direct: dr.map((r) => r.savepointQueuedMs ?? null) },
+    ratioLessQueue: lessQueue(wf) / lessQueue(dr),
   };
 }

@@ -2,7 +2,7 @@
 // medians of its run time and of what its requests and the event loop did meanwhile
 // (request-timer.ts), side by side, and one line for each activity that costs more in the worker.
 import type { CallCost } from './request-timer';
-import { median } from './stats';
+import { median, ratio, type Row } from './stats';
 
 interface Timed {
   steps: { name: string; ms: number; cost?: CallCost; endedAt?: number }[];
@@ -85,3 +85,12 @@ export const cpuText = (...routes: Record<string, number>[]): string =>
   Object.keys(routes[0] ?? {})
     .map((name) => `${name} ${routes.map((r) => (Number.isFinite(r[name]) ? (r[name]! / 1000).toFixed(1) : 'n/a')).join(' / ')}`)
     .join('; ');
+
+/** The rows that show each route's stop waiting behind a checkpoint in flight, and the ratio without it. */
+export function queuedRows(part: string, q: { roundsMs: { workflow: (number | null)[]; direct: (number | null)[] }; ratioLessQueue: number }): Row[] {
+  const rounds = (xs: (number | null)[]) => xs.map((x) => (x === null ? '?' : String(x))).join(', ');
+  return [
+    { part, metric: "stop's savepoint queued behind a checkpoint in flight, ms per round: wf / direct", value: `${rounds(q.roundsMs.workflow)} / ${rounds(q.roundsMs.direct)}` },
+    { part, metric: 'ratio less that wait (the luck of the checkpoint cycle)', value: ratio(q.ratioLessQueue) },
+  ];
+}
