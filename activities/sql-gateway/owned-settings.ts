@@ -27,7 +27,7 @@ const OWNED: OwnedSetting[] = [
   },
   {
     keys: ['pipeline.global-job-parameters'],
-    why: 'the operation sets it to mark the job it starts, so that a retried deploy finds that job instead of starting a second writer; remove this SET',
+    why: 'the operation sets it to mark the job it starts, so that a retried deploy finds that job instead of starting a second writer; remove this SET (a script cannot pass job parameters of its own yet)',
   },
 ];
 
