@@ -18,7 +18,7 @@ import { deployApplication, prepareApplication } from '../targets/application-de
 import type { LaunchRegistry } from '../targets/registry';
 import type { TargetDriver } from '../targets/target';
 import { localPath, readSavepointHeader } from './savepoint-metadata';
-import { ownedSettingsProblem } from '../sql-gateway/owned-settings';
+import { ownedSettingsProblem, withDeployMarker } from '../sql-gateway/owned-settings';
 import type { PreparedSessions } from './sql-session-prepare';
 
 export type DeployRequest = z.output<typeof DeployJobInput>;
@@ -172,7 +172,7 @@ async function deploySql(
   deployId: string,
   sessions?: PreparedSessions,
 ) {
-  const statements = await readStatements(sql);
+  const statements = withDeployMarker(await readStatements(sql), DEPLOY_ID_KEY, deployId);
   const existing = await liveJobWithMarker(flink, DEPLOY_ID_KEY, deployId, pipelineNameOf(statements, isJobStatement));
   if (existing) return { jobId: existing };
   const properties = sessionProperties(request, deployId);
@@ -254,7 +254,7 @@ export async function prepareSqlSession(
   deployId: string,
 ): Promise<{ prepared: boolean }> {
   if (request.deployment.kind !== 'sql') return { prepared: false };
-  const statements = await readStatements(request.deployment);
+  const statements = withDeployMarker(await readStatements(request.deployment), DEPLOY_ID_KEY, deployId);
   await sessions.prepare(deployId, sessionProperties(request, deployId), [createCatalogStatement(paimon)], statements);
   return { prepared: true };
 }
@@ -272,7 +272,7 @@ export async function readStatements(sql: SqlDeployment): Promise<string[]> {
   } catch (err) {
     throw fatal(FailureType.InvalidInput, `deploying SQL ${sql.version}: ${(err as Error).message}`);
   }
-  const owned = ownedSettingsProblem(statements);
+  const owned = ownedSettingsProblem(statements, DEPLOY_ID_KEY);
   if (owned) throw fatal(FailureType.InvalidInput, `deploying SQL ${sql.version}: ${owned}.`);
   const jobs = statements.filter(isJobStatement).length;
   if (jobs !== 1) {

@@ -16,7 +16,7 @@ import { compileSqlJob } from '../sql-gateway/explain';
 import { ownedSettingsProblem } from '../sql-gateway/owned-settings';
 import { splitSqlScript } from '../sql-gateway/script';
 import type { FlinkClient } from './client';
-import { createCatalogStatement, isJobStatement } from './deploy';
+import { createCatalogStatement, DEPLOY_ID_KEY, isJobStatement } from './deploy';
 import { deploymentFileInside } from './deployment-files';
 import { parseInput } from './inputs';
 
@@ -85,7 +85,7 @@ async function checkSql(
   } catch (err) {
     return (err as Error).message;
   }
-  const owned = ownedSettingsProblem(statements);
+  const owned = ownedSettingsProblem(statements, DEPLOY_ID_KEY);
   if (owned) return owned;
   const options = config.paimon.catalogOptions.reveal();
   const compiled = await compileSqlJob(

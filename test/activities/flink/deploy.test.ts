@@ -166,6 +166,36 @@ describe('deployJob', () => {
     });
   });
 
+  describe('a SQL script that sets job parameters of its own', () => {
+    // Not a Paimon job either. A SET in the script outranks the session's config, where the marker is.
+    const script = [
+      `SET 'pipeline.name' = '${PREFIX}-params-${Date.now()}'`,
+      "SET 'pipeline.global-job-parameters' = 'env:prod'",
+      `CREATE TEMPORARY TABLE numbers (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1')`,
+      `CREATE TEMPORARY TABLE nowhere (id BIGINT) WITH ('connector' = 'blackhole')`,
+      'INSERT INTO nowhere SELECT id FROM numbers',
+    ].join(';\n');
+    const deployment = { kind: 'sql' as const, version: 'params', script };
+    const started: string[] = [];
+
+    afterAll(async () => {
+      for (const jobId of started) await run(flink.cancelJob, { jobId });
+    });
+
+    it('keeps them and adds the marker, so a retry still finds the job; in a session prepared before the stop too', async () => {
+      for (const prepared of [false, true]) {
+        const deployToken = runToken(prepared ? 'params-prepared' : 'params');
+        if (prepared) expect(await run(flink.prepareVersion, { deployment, deployToken })).toEqual({ prepared: true });
+        const deployed = await run(flink.deployJob, { deployment, deployToken });
+        started.push(deployed.jobId);
+        expect(deployed.preparedSession).toBe(prepared ? true : undefined);
+        const userConfig = (await flinkGet(`/jobs/${deployed.jobId}/config`))['execution-config']['user-config'];
+        expect(userConfig).toMatchObject({ env: 'prod', [DEPLOY_ID_KEY]: deployIdOf(deployToken) });
+        expect((await run(flink.deployJob, { deployment, deployToken })).jobId).toBe(deployed.jobId);
+      }
+    });
+  });
+
   describe('the demo jar through /jars', () => {
     const token = runToken('jar-v1');
     const args = (version: string) =>
