@@ -172,7 +172,7 @@ async function deploySql(
   deployId: string,
   sessions?: PreparedSessions,
 ) {
-  const statements = withDeployMarker(await readStatements(sql), DEPLOY_ID_KEY, deployId);
+  const statements = await statementsToRun(sql, deployId);
   const existing = await liveJobWithMarker(flink, DEPLOY_ID_KEY, deployId, pipelineNameOf(statements, isJobStatement));
   if (existing) return { jobId: existing };
   const properties = sessionProperties(request, deployId);
@@ -254,9 +254,18 @@ export async function prepareSqlSession(
   deployId: string,
 ): Promise<{ prepared: boolean }> {
   if (request.deployment.kind !== 'sql') return { prepared: false };
-  const statements = withDeployMarker(await readStatements(request.deployment), DEPLOY_ID_KEY, deployId);
+  const statements = await statementsToRun(request.deployment, deployId);
   await sessions.prepare(deployId, sessionProperties(request, deployId), [createCatalogStatement(paimon)], statements);
   return { prepared: true };
+}
+
+/**
+ * What a SQL deploy runs, and what its session prepared before the stop ran the first of: the script
+ * with the deploy's marker added to job parameters it sets itself. Both read it here, so a prepared
+ * session's statements compare equal to the deploy's.
+ */
+async function statementsToRun(sql: SqlDeployment, deployId: string): Promise<string[]> {
+  return withDeployMarker(await readStatements(sql), DEPLOY_ID_KEY, deployId);
 }
 
 export async function readStatements(sql: SqlDeployment): Promise<string[]> {
