@@ -24,8 +24,7 @@ import {
   type RunPipeline,
 } from './stack';
 import { activityCallsOf, median, sameCalls } from './stats';
-import { afterStop, costMedians, cpuMedians, whyCostlier } from './why';
-import { queuedBehindCheckpoint } from './upgrade-bench';
+import { afterStop, costMedians, cpuMedians, queuedBehindCheckpoint, whyCostlier } from './why';
 
 export const RESTORE_ROUTES: RestoreRoute[] = ['workflow', 'direct', 'minimal'];
 

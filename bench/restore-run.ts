@@ -66,8 +66,7 @@ export async function judged(result: RestoreRunResult, a: PointA, stopReturnedAt
   result.downtimeMs = await downtime(result.oldJobId, result.newJobId);
   const old = await jobTimes(result.oldJobId);
   if (stopReturnedAt !== undefined && old.endTime !== undefined) result.savepointPollLagMs = stopReturnedAt - old.endTime;
-  const stop = result.steps.find((s) => s.name === 'stopWithSavepoint');
-  if (stop?.endedAt !== undefined) result.savepointQueuedMs = await savepointQueuedMs(result.oldJobId, stop.endedAt - stop.ms);
+  result.savepointQueuedMs = await savepointQueuedMs(result.oldJobId, result.steps);
   if (healthReturnedAt !== undefined) result.healthPollLagMs = healthReturnedAt - (await firstCheckpointAck(result.newJobId));
   const from = await restoredFrom(result.newJobId);
   result.restoredFromA = !!from && sameLocation(from, a.path);

@@ -121,8 +121,7 @@ async function judged(result: RouteResult, stopReturnedAt?: number, healthReturn
   result.downtimeMs = await downtime(result.oldJobId, result.newJobId);
   const old = await jobTimes(result.oldJobId);
   if (stopReturnedAt !== undefined && old.endTime !== undefined) result.savepointPollLagMs = stopReturnedAt - old.endTime;
-  const stop = result.steps.find((s) => s.name === 'stopWithSavepoint');
-  if (stop?.endedAt !== undefined) result.savepointQueuedMs = await savepointQueuedMs(result.oldJobId, stop.endedAt - stop.ms);
+  result.savepointQueuedMs = await savepointQueuedMs(result.oldJobId, result.steps);
   if (healthReturnedAt !== undefined) result.healthPollLagMs = healthReturnedAt - (await firstCheckpointAck(result.newJobId));
   return result;
 }

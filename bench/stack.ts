@@ -229,7 +229,7 @@ export async function downtime(oldJobId: string, newJobId: string): Promise<numb
 interface CheckpointStats {
   counts: { completed: number };
   latest: { restored?: { is_savepoint: boolean; external_path?: string } | null };
-  history: { id: number; status: string; latest_ack_timestamp: number; is_savepoint: boolean }[];
+  history: { id: number; status: string; latest_ack_timestamp: number; is_savepoint: boolean; checkpoint_type: string; trigger_timestamp: number }[];
 }
 
 /**
@@ -239,11 +239,13 @@ interface CheckpointStats {
  * anything the route does. The savepoint's trigger time by Flink's clock minus the stop's start
  * (same machine).
  */
-export async function savepointQueuedMs(jobId: string, stopStartedAt: number): Promise<number | undefined> {
-  const stats = await flinkGet<{ history: { checkpoint_type: string; trigger_timestamp: number }[] }>(`/jobs/${jobId}/checkpoints`);
+export async function savepointQueuedMs(jobId: string, steps: { name: string; ms: number; endedAt?: number }[]): Promise<number | undefined> {
+  const stop = steps.find((s) => s.name === 'stopWithSavepoint');
+  if (stop?.endedAt === undefined) return undefined;
+  const stats = await flinkGet<CheckpointStats>(`/jobs/${jobId}/checkpoints`);
   // Newest first; a stop-with-savepoint is Flink's SYNC_SAVEPOINT.
   const savepoint = stats.history.find((c) => c.checkpoint_type === 'SYNC_SAVEPOINT');
-  return savepoint ? Math.max(0, savepoint.trigger_timestamp - stopStartedAt) : undefined;
+  return savepoint ? Math.max(0, savepoint.trigger_timestamp - (stop.endedAt - stop.ms)) : undefined;
 }
 
 /** When the job's first checkpoint completed (what the health gate waits for), by Flink's clock. */

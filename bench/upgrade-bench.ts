@@ -10,7 +10,7 @@ import { direct, viaWorkflow, type Route, type RouteResult } from './routes';
 import { withCpu } from './cpu';
 import { atRandomMomentOfCycle, checkpointTiming, config, pipelineFor, removeSavepoints, startV1 } from './stack';
 import { activityCallsOf, median, sameCalls } from './stats';
-import { afterStop, costMedians, cpuMedians, whyCostlier } from './why';
+import { afterStop, costMedians, cpuMedians, queuedBehindCheckpoint, whyCostlier } from './why';
 
 export interface UpgradeBenchOptions {
   runs: number;
@@ -156,18 +156,5 @@ export function summariseP2(results: RouteResult[]) {
     manualStepMedianMs: { manual: stepMedians(rest), manualCli: stepMedians(cli) },
     manualCommands: MANUAL_COMMANDS,
     note: "the manual routes are timed command by command: a person's think time between commands is not included",
-  };
-}
-
-/**
- * The stop's savepoint waiting in Flink behind a checkpoint in flight, per route (each round's, in
- * round order), and the wall ratio without it: that wait is the luck of where in the old job's
- * checkpoint cycle the stop lands, not either route's work.
- */
-export function queuedBehindCheckpoint<R extends { wallMs: number; savepointQueuedMs?: number }>(wf: R[], dr: R[]) {
-  const lessQueue = (rs: R[]) => median(rs.map((r) => r.wallMs - (r.savepointQueuedMs ?? Number.NaN)));
-  return {
-    roundsMs: { workflow: wf.map((r) => r.savepointQueuedMs ?? null), direct: dr.map((r) => r.savepointQueuedMs ?? null) },
-    ratioLessQueue: lessQueue(wf) / lessQueue(dr),
   };
 }

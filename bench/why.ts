@@ -94,3 +94,16 @@ export function queuedRows(part: string, q: { roundsMs: { workflow: (number | nu
     { part, metric: 'ratio less that wait (the luck of the checkpoint cycle)', value: ratio(q.ratioLessQueue) },
   ];
 }
+
+/**
+ * The stop's savepoint waiting in Flink behind a checkpoint in flight, per route (each round's, in
+ * round order), and the wall ratio without it: that wait is the luck of where in the old job's
+ * checkpoint cycle the stop lands, not either route's work.
+ */
+export function queuedBehindCheckpoint<R extends { wallMs: number; savepointQueuedMs?: number }>(wf: R[], dr: R[]) {
+  const lessQueue = (rs: R[]) => median(rs.map((r) => r.wallMs - (r.savepointQueuedMs ?? Number.NaN)));
+  return {
+    roundsMs: { workflow: wf.map((r) => r.savepointQueuedMs ?? null), direct: dr.map((r) => r.savepointQueuedMs ?? null) },
+    ratioLessQueue: lessQueue(wf) / lessQueue(dr),
+  };
+}
